@@ -1,0 +1,58 @@
+#pragma once
+/// \file options.hpp
+/// Validated option readers for use inside PetscOptionsBegin()/PetscOptionsEnd().
+/// A bad value is a user error naming the option (error.hpp); -help lists each
+/// option with its current value, and the choices for enumerated options.
+#include <petscsys.h>
+
+#include <string>
+#include <vector>
+
+namespace udeflow {
+
+/// "-<prefix><name>" for messages; `opt` includes its leading dash.
+std::string OptionName(PetscOptionItems* items, const char* opt);
+
+PetscErrorCode OptionsPositiveInt_Private(PetscOptionItems* items, const char* opt, const char* text,
+                                          PetscInt* value, PetscBool* set);
+PetscErrorCode OptionsNonNegativeInt_Private(PetscOptionItems* items, const char* opt, const char* text,
+                                             PetscInt* value, PetscBool* set);
+PetscErrorCode OptionsPositiveReal_Private(PetscOptionItems* items, const char* opt, const char* text,
+                                           PetscReal* value, PetscBool* set);
+PetscErrorCode OptionsNonNegativeReal_Private(PetscOptionItems* items, const char* opt,
+                                              const char* text, PetscReal* value, PetscBool* set);
+PetscErrorCode OptionsFiniteReal_Private(PetscOptionItems* items, const char* opt, const char* text,
+                                         PetscReal* value, PetscBool* set);
+/// One of `choices`; an unknown value is an error listing them.
+PetscErrorCode OptionsChoice_Private(PetscOptionItems* items, const char* opt, const char* text,
+                                     const std::vector<const char*>& choices, std::string* value,
+                                     PetscBool* set);
+PetscErrorCode OptionsString_Private(PetscOptionItems* items, const char* opt, const char* text,
+                                     std::string* value, PetscBool* set);
+/// A list of integers with -opt 1,2,3 (at most `max` entries).
+PetscErrorCode OptionsIntList_Private(PetscOptionItems* items, const char* opt, const char* text,
+                                      std::vector<PetscInt>* value, PetscInt max, PetscBool* set);
+PetscErrorCode OptionsRealList_Private(PetscOptionItems* items, const char* opt, const char* text,
+                                       std::vector<PetscReal>* value, PetscInt max, PetscBool* set);
+
+}  // namespace udeflow
+
+// Use these inside PetscOptionsBegin/End; `value` holds the default on entry.
+#define UdeOptionsPositiveInt(opt, text, value, set) \
+  udeflow::OptionsPositiveInt_Private(PetscOptionsObject, opt, text, value, set)
+#define UdeOptionsNonNegativeInt(opt, text, value, set) \
+  udeflow::OptionsNonNegativeInt_Private(PetscOptionsObject, opt, text, value, set)
+#define UdeOptionsPositiveReal(opt, text, value, set) \
+  udeflow::OptionsPositiveReal_Private(PetscOptionsObject, opt, text, value, set)
+#define UdeOptionsNonNegativeReal(opt, text, value, set) \
+  udeflow::OptionsNonNegativeReal_Private(PetscOptionsObject, opt, text, value, set)
+#define UdeOptionsReal(opt, text, value, set) \
+  udeflow::OptionsFiniteReal_Private(PetscOptionsObject, opt, text, value, set)
+#define UdeOptionsChoice(opt, text, choices, value, set) \
+  udeflow::OptionsChoice_Private(PetscOptionsObject, opt, text, choices, value, set)
+#define UdeOptionsString(opt, text, value, set) \
+  udeflow::OptionsString_Private(PetscOptionsObject, opt, text, value, set)
+#define UdeOptionsIntList(opt, text, value, max, set) \
+  udeflow::OptionsIntList_Private(PetscOptionsObject, opt, text, value, max, set)
+#define UdeOptionsRealList(opt, text, value, max, set) \
+  udeflow::OptionsRealList_Private(PetscOptionsObject, opt, text, value, max, set)

@@ -1,0 +1,26 @@
+#pragma once
+/// \file session.hpp
+/// Program start-up and shut-down: MPI, PETSc, the case file and the error report.
+#include <petscsys.h>
+
+namespace udeflow {
+
+/// Initializes MPI and PETSc for a udeflow program.  Collective on MPI_COMM_WORLD.
+///
+/// `-options_file <file>` (PETSc format, or YAML when the name ends in .yaml/.yml)
+/// is taken out of argv and read after PETSc is up, so that a missing or malformed
+/// file is reported as one clear line; options given on the command line still
+/// override the file.  Installs the udeflow error handler (see error.hpp) and
+/// registers the log events (core/log.hpp).
+///
+/// Always call SessionFinalize() afterwards, even when this returns an error.
+PetscErrorCode SessionInitialize(int* argc, char*** argv, const char* help);
+
+/// Reports `ierr` (when non-zero) as one line on rank 0, finalizes PETSc and MPI,
+/// and returns the process exit code (0 on success).
+int SessionFinalize(PetscErrorCode ierr);
+
+/// The text of the first error raised since start-up (empty if none).
+const char* SessionFirstErrorMessage();
+
+}  // namespace udeflow

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs a udeflow case end to end on all cores:  scripts/run.sh [case] [extra options]
+#   case: a name under cases/ (default: burgers) or a path to a .yaml file.
+#   The case file's `udeflow_commands` entry says what to run (default:
+#   generate,train,evaluate); results go to results/<case>/.
+#   UDEFLOW_NP  number of MPI ranks (default: number of cores)
+set -euo pipefail
+UDEFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$UDEFLOW_ROOT/scripts/setup.sh"
+
+case_arg="${1:-burgers}"
+[ $# -gt 0 ] && shift
+if [ -f "$case_arg" ]; then
+  case_file="$case_arg"
+else
+  case_file="$UDEFLOW_ROOT/cases/${case_arg%.yaml}.yaml"
+fi
+if [ ! -f "$case_file" ]; then
+  echo "scripts/run.sh: no case file '$case_arg' (cases available: $(cd "$UDEFLOW_ROOT/cases" && ls *.yaml | sed 's/.yaml//' | tr '\n' ' '))" >&2
+  exit 2
+fi
+case_name="$(basename "${case_file%.yaml}")"
+commands="$(sed -n 's/^udeflow_commands:[[:space:]]*//p' "$case_file" | tr -d "\"' " | head -1)"
+commands="${commands:-generate,train,evaluate}"
+np="${UDEFLOW_NP:-$(nproc)}"
+out="results/$case_name"
+mkdir -p "$out"
+
+echo "== udeflow case $case_name ($case_file) on $np MPI ranks: ${commands//,/ } -> $out"
+start=$(date +%s)
+for cmd in ${commands//,/ }; do
+  echo "== udeflow $cmd"
+  udeflow_mpiexec "$np" "$BUILD_DIR/udeflow" "$cmd" -options_file "$case_file" -output_dir "$out" "$@"
+done
+echo "== done: case $case_name in $(( $(date +%s) - start )) s; results in $out"

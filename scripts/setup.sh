@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian packages only), then configures and builds udeflow
+# (Release) in build/.  Sourced by run.sh and test.sh; safe to run again: it only does
+# what is needed.
+#   UDEFLOW_BUILD_DIR  build directory (default: <repo>/build)
+#   UDEFLOW_NO_INSTALL=1  never call apt-get (fail if something is missing)
+set -euo pipefail
+UDEFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${UDEFLOW_BUILD_DIR:-$UDEFLOW_ROOT/build}"
+
+PACKAGES=(petsc-dev libopenmpi-dev openmpi-bin libeigen3-dev libhdf5-openmpi-dev libgtest-dev
+          pkg-config cmake g++ make librandom123-dev python3-matplotlib python3-h5py)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "${UDEFLOW_NO_INSTALL:-0}" = 1 ]; then
+    echo "udeflow setup: missing Debian packages: ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "udeflow setup: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Open MPI refuses to run as root unless told; only then.
+if [ "$(id -u)" = 0 ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  cmake -S "$UDEFLOW_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
+fi
+cmake --build "$BUILD_DIR" -j "$(nproc)"
+
+# mpiexec prefix for N ranks: --oversubscribe only when ranks exceed cores.
+udeflow_mpiexec() {
+  local np="$1"
+  shift
+  local extra=()
+  if [ "$np" -gt "$(nproc)" ]; then extra+=(--oversubscribe); fi
+  mpiexec -n "$np" "${extra[@]}" "$@"
+}

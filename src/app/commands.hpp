@@ -1,0 +1,12 @@
+#pragma once
+// The udeflow program's commands, one file each (cmd_<name>.cpp).
+#include <petscsys.h>
+
+namespace udeflow::app {
+
+PetscErrorCode CommandGenerate();
+PetscErrorCode CommandTrain();
+PetscErrorCode CommandEvaluate();
+PetscErrorCode CommandBsde();
+
+}  // namespace udeflow::app

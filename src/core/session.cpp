@@ -1,0 +1,130 @@
+#include "udeflow/core/session.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "udeflow/core/log.hpp"
+
+namespace udeflow {
+namespace {
+
+char g_first_message[2048] = "";
+PetscErrorCode g_first_code = 0;
+bool g_petsc_up = false;
+
+PetscErrorCode RecordingHandler(MPI_Comm comm, int line, const char* fun, const char* file,
+                                PetscErrorCode n, PetscErrorType p, const char* mess, void* ctx) {
+  if (p == PETSC_ERROR_INITIAL && !g_first_code) {
+    g_first_code = n;
+    if (mess && mess[0]) {
+      std::snprintf(g_first_message, sizeof(g_first_message), "%s", mess);
+    } else {
+      const char* text = nullptr;
+      PetscErrorMessage(n, &text, nullptr);
+      std::snprintf(g_first_message, sizeof(g_first_message), "%s (in %s, %s:%d)",
+                    text ? text : "PETSc error", fun, file, line);
+    }
+  }
+  return n;
+}
+
+bool EndsWith(const std::string& s, const char* suffix) {
+  size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+}  // namespace
+
+const char* SessionFirstErrorMessage() { return g_first_message; }
+
+PetscErrorCode SessionInitialize(int* argc, char*** argv, const char* help) {
+  // Take -options_file out of argv; it is read below with a clear error report.
+  std::vector<std::string> files;
+  {
+    int out = 1;
+    for (int i = 1; i < *argc; ++i) {
+      if (std::strcmp((*argv)[i], "-options_file") == 0 && i + 1 < *argc) {
+        files.emplace_back((*argv)[i + 1]);
+        ++i;
+        continue;
+      }
+      (*argv)[out++] = (*argv)[i];
+    }
+    (*argv)[out] = nullptr;
+    *argc = out;
+  }
+  PetscErrorCode ierr = PetscInitialize(argc, argv, nullptr, help);
+  if (ierr) {
+    std::fprintf(stderr, "udeflow: error: could not initialize PETSc/MPI (code %d)\n", (int)ierr);
+    return ierr;
+  }
+  g_petsc_up = true;
+  PetscBool traceback = PETSC_FALSE;
+  PetscCall(PetscOptionsGetBool(nullptr, nullptr, "-udeflow_traceback", &traceback, nullptr));
+  if (!traceback) PetscCall(PetscPushErrorHandler(RecordingHandler, nullptr));
+  PetscCall(LogEventsRegister());
+
+  for (const std::string& file : files) {
+    PetscCheck(access(file.c_str(), R_OK) == 0, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN,
+               "option -options_file: cannot read case file '%s'", file.c_str());
+    const bool yaml = EndsWith(file, ".yaml") || EndsWith(file, ".yml");
+    PetscErrorCode e = yaml ? PetscOptionsInsertFileYAML(PETSC_COMM_WORLD, nullptr, file.c_str(), PETSC_TRUE)
+                            : PetscOptionsInsertFile(PETSC_COMM_WORLD, nullptr, file.c_str(), PETSC_TRUE);
+    if (e) {
+      std::string inner = g_first_message;
+      g_first_code = 0;
+      g_first_message[0] = '\0';
+      SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_FILE_UNEXPECTED, "option -options_file: malformed %s file '%s': %s",
+              yaml ? "YAML case" : "options", file.c_str(), inner.c_str());
+    }
+  }
+  if (!files.empty()) {
+    // Command-line options override the case file.
+    PetscCall(PetscOptionsInsert(nullptr, argc, argv, nullptr));
+  }
+  return 0;
+}
+
+int SessionFinalize(PetscErrorCode ierr) {
+  if (!g_petsc_up) return ierr ? 1 : 0;
+  if (!ierr) {
+    ierr = PetscFinalize();
+    return ierr ? 1 : 0;
+  }
+  // Did every rank fail (a collective check), or only some?  Wait a little for all
+  // ranks; if they do not all arrive, this rank reports and aborts the job.
+  int rank = 0;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MPI_Request req;
+  MPI_Ibarrier(PETSC_COMM_WORLD, &req);
+  int done = 0;
+  auto start = std::chrono::steady_clock::now();
+  while (!done) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (done) break;
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(5)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  const char* msg = g_first_message[0] ? g_first_message : "unknown error";
+  if (!done) {
+    std::fprintf(stderr, "udeflow: error (rank %d): %s\n", rank, msg);
+    std::fflush(stderr);
+    MPI_Abort(PETSC_COMM_WORLD, 1);
+    return 1;
+  }
+  if (rank == 0) {
+    std::fprintf(stderr, "udeflow: error: %s\n", msg);
+    std::fflush(stderr);
+  }
+  PetscPopErrorHandler();
+  PetscFinalize();
+  return 1;
+}
+
+}  // namespace udeflow

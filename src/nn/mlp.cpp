@@ -1,0 +1,187 @@
+#include "udeflow/nn/mlp.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "udeflow/core/error.hpp"
+#include "udeflow/core/rng.hpp"
+
+namespace udeflow::nn {
+
+Activation ParseActivation(const std::string& name) {
+  if (name == "tanh") return Activation::kTanh;
+  if (name == "relu") return Activation::kRelu;
+  if (name == "identity" || name == "linear") return Activation::kIdentity;
+  if (name == "softplus") return Activation::kSoftplus;
+  if (name == "sigmoid") return Activation::kSigmoid;
+  throw Error("unknown activation '" + name + "' (choices: " + ActivationChoices() + ")");
+}
+
+const char* ActivationName(Activation a) {
+  switch (a) {
+    case Activation::kTanh: return "tanh";
+    case Activation::kRelu: return "relu";
+    case Activation::kIdentity: return "identity";
+    case Activation::kSoftplus: return "softplus";
+    case Activation::kSigmoid: return "sigmoid";
+  }
+  return "?";
+}
+
+const char* ActivationChoices() { return "tanh, relu, identity, softplus, sigmoid"; }
+
+namespace {
+
+// Applies the activation in place.
+void Apply(Activation a, Matrix& z) {
+  switch (a) {
+    case Activation::kIdentity: break;
+    case Activation::kTanh: z.array() = z.array().tanh(); break;
+    case Activation::kRelu: z.array() = z.array().max(0.0); break;
+    case Activation::kSoftplus:
+      // log(1+e^z) computed stably: max(z,0) + log1p(e^{-|z|})
+      z.array() = z.array().max(0.0) + (-z.array().abs()).exp().log1p();
+      break;
+    case Activation::kSigmoid: z.array() = 1.0 / (1.0 + (-z.array()).exp()); break;
+  }
+}
+
+// d *= act'(z) written in terms of the activation output a = act(z).
+void MultiplyDerivative(Activation act, const Matrix& a, Matrix& d) {
+  switch (act) {
+    case Activation::kIdentity: break;
+    case Activation::kTanh: d.array() *= 1.0 - a.array().square(); break;
+    case Activation::kRelu: d.array() *= (a.array() > 0.0).cast<double>(); break;
+    case Activation::kSoftplus: d.array() *= 1.0 - (-a.array()).exp(); break;
+    case Activation::kSigmoid: d.array() *= a.array() * (1.0 - a.array()); break;
+  }
+}
+
+}  // namespace
+
+Mlp::Mlp(std::vector<int> widths, Activation hidden, Activation output)
+    : widths_(std::move(widths)), hidden_(hidden), output_(output) {
+  Require(widths_.size() >= 2, "MLP needs at least an input and an output width");
+  for (int w : widths_) Require(w > 0, "MLP layer widths must be positive");
+  num_params_ = 0;
+  for (int l = 0; l < NumLayers(); ++l) {
+    w_offset_.push_back(num_params_);
+    num_params_ += widths_[l + 1] * widths_[l];
+    b_offset_.push_back(num_params_);
+    num_params_ += widths_[l + 1];
+  }
+  params_ = Vector::Zero(num_params_);
+}
+
+std::string Mlp::Describe() const {
+  std::ostringstream s;
+  for (size_t i = 0; i < widths_.size(); ++i) s << (i ? "-" : "") << widths_[i];
+  s << " " << ActivationName(hidden_) << "/" << ActivationName(output_) << " (" << num_params_ << " parameters)";
+  return s.str();
+}
+
+void Mlp::SetParams(const Eigen::Ref<const Vector>& p) {
+  Require(p.size() == num_params_, "MLP parameter vector has the wrong length");
+  params_ = p;
+}
+
+void Mlp::Initialize(uint64_t seed, double scale) {
+  for (int l = 0; l < NumLayers(); ++l) {
+    const int fan_in = widths_[l], fan_out = widths_[l + 1];
+    const double limit = std::sqrt(6.0 / (fan_in + fan_out)) * scale;
+    for (int k = 0; k < fan_in * fan_out; ++k) {
+      const double u = Philox::Uniform(seed, static_cast<uint64_t>(w_offset_[l] + k), 0x4d4c50ULL);
+      params_[w_offset_[l] + k] = limit * (2.0 * u - 1.0);
+    }
+    params_.segment(b_offset_[l], fan_out).setZero();
+  }
+}
+
+void Mlp::Forward(const ConstMatrixRef& x, Tape& tape) const {
+  Require(x.rows() == NumInputs(), "MLP input has the wrong number of rows");
+  const Eigen::Index n = x.cols();
+  tape.act.resize(widths_.size());
+  tape.act[0] = x;  // no reallocation when the size is unchanged
+  for (int l = 0; l < NumLayers(); ++l) {
+    Eigen::Map<const Matrix> W(params_.data() + w_offset_[l], widths_[l + 1], widths_[l]);
+    Eigen::Map<const Vector> b(params_.data() + b_offset_[l], widths_[l + 1]);
+    Matrix& z = tape.act[l + 1];
+    z.resize(widths_[l + 1], n);
+    z.noalias() = W * tape.act[l];
+    z.colwise() += b;
+    Apply(l + 1 == NumLayers() ? output_ : hidden_, z);
+  }
+}
+
+void Mlp::Vjp(Tape& tape, const ConstMatrixRef& ybar, Matrix* xbar, double* gparams) const {
+  const int L = NumLayers();
+  Require(static_cast<int>(tape.act.size()) == L + 1, "MLP Vjp called before Forward");
+  Require(ybar.rows() == NumOutputs() && ybar.cols() == tape.act[0].cols(), "MLP Vjp: ybar has the wrong shape");
+  Matrix& d = tape.delta;
+  Matrix& dn = tape.delta_next;
+  d = ybar;
+  MultiplyDerivative(output_, tape.act[L], d);
+  for (int l = L - 1; l >= 0; --l) {
+    Eigen::Map<const Matrix> W(params_.data() + w_offset_[l], widths_[l + 1], widths_[l]);
+    if (gparams) {
+      Eigen::Map<Matrix> gW(gparams + w_offset_[l], widths_[l + 1], widths_[l]);
+      Eigen::Map<Vector> gb(gparams + b_offset_[l], widths_[l + 1]);
+      gW.noalias() += d * tape.act[l].transpose();
+      gb.noalias() += d.rowwise().sum();
+    }
+    if (l > 0) {
+      dn.resize(widths_[l], d.cols());
+      dn.noalias() = W.transpose() * d;
+      MultiplyDerivative(hidden_, tape.act[l], dn);
+      d.swap(dn);
+    } else if (xbar) {
+      xbar->resize(widths_[0], d.cols());
+      xbar->noalias() = W.transpose() * d;
+    }
+  }
+}
+
+void Mlp::Jvp(Tape& tape, const ConstMatrixRef& xdot, Matrix* ydot) const {
+  const int L = NumLayers();
+  Require(static_cast<int>(tape.act.size()) == L + 1, "MLP Jvp called before Forward");
+  Require(xdot.rows() == NumInputs() && xdot.cols() == tape.act[0].cols(), "MLP Jvp: xdot has the wrong shape");
+  Matrix& t = tape.delta;
+  Matrix& tn = tape.delta_next;
+  t = xdot;
+  for (int l = 0; l < L; ++l) {
+    Eigen::Map<const Matrix> W(params_.data() + w_offset_[l], widths_[l + 1], widths_[l]);
+    tn.resize(widths_[l + 1], t.cols());
+    tn.noalias() = W * t;
+    MultiplyDerivative(l + 1 == L ? output_ : hidden_, tape.act[l + 1], tn);
+    t.swap(tn);
+  }
+  *ydot = t;
+}
+
+void Mlp::ParamJvp(Tape& tape, const Eigen::Ref<const Vector>& thetadot, Matrix* ydot) const {
+  const int L = NumLayers();
+  Require(thetadot.size() == num_params_, "MLP ParamJvp: direction has the wrong length");
+  Matrix& t = tape.delta;
+  Matrix& tn = tape.delta_next;
+  t.setZero(widths_[0], tape.act[0].cols());
+  for (int l = 0; l < L; ++l) {
+    Eigen::Map<const Matrix> W(params_.data() + w_offset_[l], widths_[l + 1], widths_[l]);
+    Eigen::Map<const Matrix> dW(thetadot.data() + w_offset_[l], widths_[l + 1], widths_[l]);
+    Eigen::Map<const Vector> db(thetadot.data() + b_offset_[l], widths_[l + 1]);
+    tn.resize(widths_[l + 1], t.cols());
+    tn.noalias() = W * t;
+    tn.noalias() += dW * tape.act[l];
+    tn.colwise() += db;
+    MultiplyDerivative(l + 1 == L ? output_ : hidden_, tape.act[l + 1], tn);
+    t.swap(tn);
+  }
+  *ydot = t;
+}
+
+double Mlp::FlopsPerPoint() const {
+  double f = 0;
+  for (int l = 0; l < NumLayers(); ++l) f += 2.0 * widths_[l] * widths_[l + 1] + widths_[l + 1];
+  return f;
+}
+
+}  // namespace udeflow::nn
