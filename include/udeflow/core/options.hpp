@@ -48,8 +48,8 @@ PetscErrorCode OptionsRealList_Private(PetscOptionItems* items, const char* opt,
   udeflow::OptionsNonNegativeReal_Private(PetscOptionsObject, opt, text, value, set)
 #define UdeOptionsReal(opt, text, value, set) \
   udeflow::OptionsFiniteReal_Private(PetscOptionsObject, opt, text, value, set)
-#define UdeOptionsChoice(opt, text, choices, value, set) \
-  udeflow::OptionsChoice_Private(PetscOptionsObject, opt, text, choices, value, set)
+#define UdeOptionsChoice(opt, text, ...) \
+  udeflow::OptionsChoice_Private(PetscOptionsObject, opt, text, __VA_ARGS__)
 #define UdeOptionsString(opt, text, value, set) \
   udeflow::OptionsString_Private(PetscOptionsObject, opt, text, value, set)
 #define UdeOptionsIntList(opt, text, value, max, set) \

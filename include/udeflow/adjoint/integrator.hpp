@@ -1,0 +1,114 @@
+#pragma once
+/// \file integrator.hpp
+/// Forward solves and exact discrete gradients through PETSc TS / TSAdjoint.
+///
+/// The loss is a sum of terms at observation times t_1 < ... < t_K given by an
+/// Observer.  Gradient() returns the loss and its exact discrete gradient with respect
+/// to theta (and, optionally, u(t0)), by TSAdjoint on the very steps the forward solve
+/// took: a step schedule hits every observation time; adaptive runs record their
+/// accepted steps and every later pass replays them.
+///
+/// State Jacobian and parameter Jacobian are MATSHELLs whose MatMultTranspose is a
+/// vector-Jacobian product of the physics (never a dense N x P matrix); implicit
+/// methods (theta, cn, beuler) also get the assembled Jacobian as preconditioning
+/// matrix.  For explicit RK the parameter VJP is fused with the state VJP (one closure
+/// backward pass per stage) and accumulated by the integrator itself: PETSc 3.18's
+/// TSAdjointStep_RK drops df/dtheta at stages with b_i = 0 (5dp, 5f, 5bs, 6vr...).
+/// theta is replicated; the parameter adjoint is kept as one partial sum per rank and
+/// reduced once per gradient.
+///
+/// Memory modes (-adjoint_memory):
+///   store       TS trajectory in memory for every step (fastest, most memory)
+///   checkpoint  states at observation times and every K steps (-adjoint_checkpoint_every);
+///               each segment is recomputed once, then adjoined (one extra forward solve)
+///   disk        as checkpoint, with the checkpoints in an HDF5 file
+///               (-adjoint_checkpoint_dir); RAM holds one segment at a time
+/// All modes give the same gradient to round-off.
+///
+/// Options: every -ts_* option (type, dt, tolerances; prefix given to SetFromOptions),
+/// -adjoint_memory, -adjoint_checkpoint_every, -adjoint_checkpoint_dir.
+#include <petscts.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "udeflow/pde/physics.hpp"
+
+namespace udeflow::adjoint {
+
+/// The loss seen at observation times.
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  /// Observation k (0-based) at time t of state u: adds the loss term to *loss and, if
+  /// dldu is not null, sets dldu = d(term)/du.  Collective; *loss is the global value.
+  virtual PetscErrorCode Observe(PetscInt k, PetscReal t, Vec u, PetscReal* loss, Vec dldu) = 0;
+};
+
+enum class MemoryMode { kStore, kCheckpoint, kDisk };
+const char* MemoryModeName(MemoryMode m);
+
+/// Counters of the last Forward()/Gradient() call.
+struct IntegratorStats {
+  PetscInt forward_steps = 0;    ///< steps of the first forward pass
+  PetscInt replayed_steps = 0;   ///< steps recomputed for the adjoint
+  PetscInt adjoint_steps = 0;    ///< TSAdjoint steps
+  PetscInt checkpoints = 0;      ///< states checkpointed
+  double checkpoint_bytes = 0;   ///< bytes of checkpoints on this rank (RAM or disk)
+  double forward_seconds = 0, adjoint_seconds = 0;
+};
+
+class Integrator {
+ public:
+  /// `physics` must be set up and outlive the integrator.
+  explicit Integrator(pde::Physics* physics);
+  ~Integrator();
+  Integrator(const Integrator&) = delete;
+  Integrator& operator=(const Integrator&) = delete;
+
+  /// Reads TS options with `prefix` (e.g. "" -> -ts_type, "truth_" -> -truth_ts_type)
+  /// and the -<prefix>adjoint_* options.  Collective.
+  PetscErrorCode SetFromOptions(const char* prefix = nullptr);
+  PetscErrorCode SetUp();
+
+  /// Integrates from (t0, u0) through `times`, calling the observer at each; *loss is
+  /// the sum of the observed terms.  u0 is not modified.  Collective.
+  PetscErrorCode Forward(PetscReal t0, Vec u0, const std::vector<PetscReal>& times, Observer* observer,
+                         PetscReal* loss);
+  /// As Forward, and the exact discrete gradient: grad_theta (length NumParams(),
+  /// replicated, summed over ranks) and, if grad_u0 is not null, dL/du0.  Collective.
+  PetscErrorCode Gradient(PetscReal t0, Vec u0, const std::vector<PetscReal>& times, Observer* observer,
+                          PetscReal* loss, double* grad_theta, Vec grad_u0 = nullptr);
+
+  /// Adaptive runs: when frozen, Forward() and Gradient() replay the step sequence of
+  /// the last adaptive pass instead of choosing new steps (same t0 and times required).
+  /// Finite-difference checks of the discrete gradient need this.
+  void FreezeSchedule(bool freeze) { freeze_ = freeze; }
+
+  const IntegratorStats& Stats() const { return stats_; }
+  MemoryMode Mode() const { return mode_; }
+  void SetMode(MemoryMode m) { mode_ = m; }
+  void SetCheckpointEvery(PetscInt k) { checkpoint_every_ = k; }
+  TS Ts() const { return ts_; }
+  bool Implicit() const { return implicit_; }
+  bool Adaptive() const { return adaptive_; }
+  /// One line: TS type, step size / adaptivity, memory mode.
+  std::string Describe() const;
+
+  struct Impl;
+
+ private:
+  pde::Physics* physics_;
+  std::unique_ptr<Impl> impl_;
+  TS ts_ = nullptr;
+  std::string prefix_;
+  MemoryMode mode_ = MemoryMode::kStore;
+  PetscInt checkpoint_every_ = 0;  // 0: only at observation times
+  std::string checkpoint_dir_ = ".";
+  bool implicit_ = false, adaptive_ = false, setup_ = false, freeze_ = false;
+  PetscReal dt_ = 0;
+  IntegratorStats stats_;
+};
+
+}  // namespace udeflow::adjoint

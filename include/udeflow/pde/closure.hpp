@@ -1,0 +1,65 @@
+#pragma once
+/// \file closure.hpp
+/// Learnable closures: pure (PETSc-free) maps from local features to a correction,
+/// evaluated on batches of points (columns).  A physics decides what the inputs and
+/// outputs mean (e.g. a stencil of cell values -> a face flux correction) and calls
+/// the closure on all its points at once.  Every closure provides the value, the
+/// input VJP/JVP and the parameter VJP/JVP (DESIGN.md: adjoints from day one).
+///
+/// Types (option -closure_type): "mlp" (multilayer perceptron) and "none" (zero, no
+/// parameters: the physics without closure).  Options are read by
+/// ClosureConfigFromOptions() with the prefix given by the physics.
+#include <petscsys.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "udeflow/core/registry.hpp"
+#include "udeflow/nn/mlp.hpp"
+
+namespace udeflow::pde {
+
+struct ClosureConfig {
+  std::string type = "mlp";
+  std::vector<int> hidden = {32, 32};  ///< hidden layer widths
+  std::string activation = "tanh";     ///< hidden activation
+  std::string output_activation = "identity";
+  double init_scale = 1.0;             ///< scale of the Glorot initialisation
+  long long seed = 1;                  ///< initialisation seed
+};
+
+/// Reads -<prefix>closure_type, _hidden, _activation, _output_activation,
+/// _init_scale, _seed.  Collective.
+PetscErrorCode ClosureConfigFromOptions(MPI_Comm comm, const char* prefix, ClosureConfig* config);
+
+class Closure {
+ public:
+  using Tape = nn::Mlp::Tape;
+  virtual ~Closure() = default;
+  virtual const char* Type() const = 0;
+  /// Builds the closure for n_in features and n_out outputs (throws udeflow::Error).
+  virtual void Configure(const ClosureConfig& config, int n_in, int n_out) = 0;
+  virtual int NumInputs() const = 0;
+  virtual int NumOutputs() const = 0;
+  virtual int NumParams() const = 0;
+  virtual void GetParams(double* theta) const = 0;
+  virtual void SetParams(const double* theta) = 0;
+  /// Deterministic initialisation from the configured seed and scale.
+  virtual void Initialize() = 0;
+  /// Output (NumOutputs() x n) in tape.Output().
+  virtual void Forward(const nn::ConstMatrixRef& x, Tape& tape) const = 0;
+  /// xbar = (dy/dx)^T ybar (if xbar), gtheta += (dy/dtheta)^T ybar (if gtheta).
+  virtual void Vjp(Tape& tape, const nn::ConstMatrixRef& ybar, nn::Matrix* xbar, double* gtheta) const = 0;
+  virtual void Jvp(Tape& tape, const nn::ConstMatrixRef& xdot, nn::Matrix* ydot) const = 0;
+  virtual void ParamJvp(Tape& tape, const double* thetadot, nn::Matrix* ydot) const = 0;
+  virtual double FlopsPerPoint() const = 0;
+  virtual std::string Describe() const = 0;
+};
+
+Registry<Closure>& ClosureRegistry();
+/// Creates and configures a closure; an unknown type is a user error naming the option.
+PetscErrorCode ClosureCreate(MPI_Comm comm, const char* prefix, const ClosureConfig& config, int n_in, int n_out,
+                             std::unique_ptr<Closure>* closure);
+
+}  // namespace udeflow::pde

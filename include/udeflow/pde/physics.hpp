@@ -1,0 +1,99 @@
+#pragma once
+/// \file physics.hpp
+/// The Physics interface: a semi-discrete PDE du/dt = f(t, u; theta) on a PETSc DMDA,
+/// with a learnable closure inside f.  Everything the adjoint needs is part of the
+/// interface: the linearization at a state, J v, J^T w, (df/dtheta)^T w and an
+/// assembled J for implicit methods.  Grids of any dimension fit the interface: the
+/// integrator only sees Vecs, the DM and the flat parameter vector theta.
+///
+/// Life cycle: create from the registry (option -physics) -> SetFromOptions(prefix)
+/// -> SetUp() -> use.  theta is replicated on every rank; (df/dtheta)^T w returns this
+/// rank's partial sum (the caller reduces once).
+#include <petscdm.h>
+#include <petscmat.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "udeflow/core/registry.hpp"
+
+namespace udeflow::pde {
+
+/// Inputs that differ between trajectories of one case (forcing coefficients, initial
+/// condition parameters), stored with each trajectory in the dataset.
+using Scenario = std::vector<double>;
+
+class Physics {
+ public:
+  virtual ~Physics() = default;
+  virtual const char* Type() const = 0;
+
+  /// Reads the options of this physics and of its closure, prefixed by `prefix`
+  /// (e.g. "truth_" reads -truth_burgers_n).  Collective.
+  virtual PetscErrorCode SetFromOptions(MPI_Comm comm, const char* prefix) = 0;
+  /// Creates the grid and work storage.  Collective.
+  virtual PetscErrorCode SetUp() = 0;
+  /// The grid; state vectors are its global vectors.  Owned by the physics.
+  virtual DM Grid() const = 0;
+  /// One line describing the discretization and closure.
+  virtual std::string Describe() const = 0;
+
+  // ---- grid facts written to / checked against datasets
+  /// Global cell counts per dimension (x first).
+  virtual std::vector<PetscInt> GridSize() const = 0;
+  /// Physical domain length per dimension.
+  virtual std::vector<PetscReal> DomainLength() const = 0;
+  /// Names of the state components (dof of the DMDA).
+  virtual std::vector<std::string> FieldNames() const = 0;
+
+  // ---- learnable parameters theta (replicated)
+  virtual PetscInt NumParams() const = 0;
+  virtual PetscErrorCode GetParams(double* theta) const = 0;
+  virtual PetscErrorCode SetParams(const double* theta) = 0;
+  /// Resets theta to its configured initialisation.
+  virtual PetscErrorCode InitializeParams() = 0;
+  /// Floating point work of the closure per right-hand-side evaluation (this rank).
+  virtual double ClosureFlopsPerRhs() const { return 0; }
+
+  // ---- trajectories
+  /// A random scenario (forcing etc.) drawn deterministically from `seed`.
+  virtual PetscErrorCode MakeScenario(uint64_t seed, Scenario* scenario) const = 0;
+  /// Makes `scenario` the active one; checks its length and values (user error on a
+  /// malformed dataset).
+  virtual PetscErrorCode SetScenario(const Scenario& scenario) = 0;
+  /// Initial state of the active scenario.
+  virtual PetscErrorCode InitialCondition(Vec u) = 0;
+
+  // ---- the semi-discrete system and its derivatives
+  /// f = f(t, u; theta).  Collective.
+  virtual PetscErrorCode Rhs(PetscReal t, Vec u, Vec f) = 0;
+  /// Records the state (t, u) at which the products below are taken.  `repeated`
+  /// says the products will be applied many times (Krylov solves): the physics may
+  /// then cache closure activations instead of recomputing them per product.
+  virtual PetscErrorCode Linearize(PetscReal t, Vec u, bool repeated) = 0;
+  /// Jv = (df/du) v at the linearization point.
+  virtual PetscErrorCode JacobianMult(Vec v, Vec Jv) = 0;
+  /// JTw = (df/du)^T w; if gtheta != nullptr also gtheta += (df/dtheta)^T w (this
+  /// rank's partial sum, length NumParams()).
+  virtual PetscErrorCode JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) = 0;
+  /// gtheta += (df/dtheta)^T w (partial sum on this rank).
+  virtual PetscErrorCode ParamJacobianMultTranspose(Vec w, double* gtheta) = 0;
+  /// out = (df/dtheta) thetadot (for tests and forward sensitivities).
+  virtual PetscErrorCode ParamJacobianMult(const double* thetadot, Vec out) = 0;
+  /// A matrix with the sparsity of df/du (from the DM).
+  virtual PetscErrorCode CreateJacobian(Mat* J) = 0;
+  /// J = a I + b (df/du) at the linearization point, assembled.
+  virtual PetscErrorCode AssembleJacobian(PetscReal a, PetscReal b, Mat J) = 0;
+  /// A stable explicit time step estimate at state u (CFL / diffusion limits).
+  virtual PetscErrorCode StableTimeStep(Vec u, PetscReal* dt) = 0;
+};
+
+Registry<Physics>& PhysicsRegistry();
+/// Reads -<prefix>physics (default `default_type`) and creates it.  Unknown names are
+/// a user error listing the choices.  Collective.
+PetscErrorCode PhysicsCreateFromOptions(MPI_Comm comm, const char* prefix, const char* default_type,
+                                        std::unique_ptr<Physics>* physics);
+
+}  // namespace udeflow::pde

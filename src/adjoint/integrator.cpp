@@ -1,0 +1,787 @@
+#include "udeflow/adjoint/integrator.hpp"
+
+#include <petsc/private/petscimpl.h>  // PetscObjectStateGet: detects a changed Vec
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "udeflow/core/log.hpp"
+#include "udeflow/core/options.hpp"
+#include "udeflow/io/hdf5.hpp"
+
+namespace udeflow::adjoint {
+
+const char* MemoryModeName(MemoryMode m) {
+  switch (m) {
+    case MemoryMode::kStore: return "store";
+    case MemoryMode::kCheckpoint: return "checkpoint";
+    case MemoryMode::kDisk: return "disk";
+  }
+  return "?";
+}
+
+// ------------------------------------------------------------------ private state
+
+struct Integrator::Impl {
+  // A linearization point seen by one of the shell matrices.
+  struct Shell {
+    Impl* impl = nullptr;
+    bool param = false;  // parameter Jacobian?
+    Vec ulin = nullptr;
+    PetscReal t = 0, shift = 0;
+    long gen = -1;
+    PetscInt stage = -1;  // explicit RK: index of the stage this point is
+  };
+
+  Integrator* self = nullptr;
+  pde::Physics* phys = nullptr;
+  MPI_Comm comm = MPI_COMM_NULL;
+  PetscInt P = 0;
+  Vec usol = nullptr, lambda = nullptr, mu = nullptr;
+  Mat J = nullptr, Jp = nullptr, Pasm = nullptr;
+  Shell jshell, jpshell;
+  long gen_counter = 0, phys_gen = -1, last_gen = -1;
+  PetscObjectId last_id = 0;
+  PetscObjectState last_state = 0;
+  PetscReal last_t = 0;
+  // Explicit RK: the parameter adjoint is accumulated here, fused with the state VJP
+  // of each stage (PETSc 3.18's TSAdjointStep_RK skips df/dtheta for stages with
+  // b_i = 0, e.g. in 5dp, so its mu would be wrong there; see Gradient()).
+  bool own_mu = false;
+  std::vector<double> rk_b;  // tableau weights
+  std::vector<double> gbuf, gacc;
+
+  // Step schedule: times s_0..s_M; obs_step[k] = index of observation k.
+  std::vector<PetscReal> steps_t;
+  std::vector<PetscInt> obs_step;
+  std::map<PetscInt, PetscInt> obs_of_step;
+  PetscInt offset = 0;
+  bool follow_schedule = true;
+
+  // Forward-pass hooks.
+  Observer* observer = nullptr;
+  bool observe = false, want_grad = false;
+  PetscInt next_obs = 0;
+  PetscReal loss = 0;
+  std::vector<Vec> dldu;
+  bool record_times = false;
+  std::vector<PetscReal> recorded;
+  std::set<PetscInt> ckpt_steps;
+  bool store_ckpts = false;
+
+  // Checkpoints.
+  std::vector<Vec> pool;
+  std::map<PetscInt, Vec> ram;
+  io::H5File disk;
+  PetscInt disk_count = 0;
+
+  ~Impl() {
+    VecDestroy(&usol);
+    VecDestroy(&lambda);
+    VecDestroy(&mu);
+    MatDestroy(&J);
+    MatDestroy(&Jp);
+    MatDestroy(&Pasm);
+    VecDestroy(&jshell.ulin);
+    VecDestroy(&jpshell.ulin);
+    for (Vec& v : dldu) VecDestroy(&v);
+    for (Vec& v : pool) VecDestroy(&v);
+  }
+
+  PetscErrorCode Register(Shell& s, PetscReal t, Vec U, PetscReal shift) {
+    PetscFunctionBeginUser;
+    PetscObjectId id;
+    PetscObjectState st;
+    PetscCall(PetscObjectGetId((PetscObject)U, &id));
+    PetscCall(PetscObjectStateGet((PetscObject)U, &st));
+    s.shift = shift;
+    if (last_gen >= 0 && id == last_id && st == last_state && t == last_t) {
+      if (s.gen != last_gen) {
+        PetscCall(VecCopy(U, s.ulin));
+        s.t = t;
+        s.gen = last_gen;
+      }
+    } else {
+      last_gen = ++gen_counter;
+      last_id = id;
+      last_state = st;
+      last_t = t;
+      PetscCall(VecCopy(U, s.ulin));
+      s.t = t;
+      s.gen = last_gen;
+    }
+    PetscFunctionReturn(0);
+  }
+
+  PetscErrorCode Ensure(Shell& s) {
+    PetscFunctionBeginUser;
+    if (phys_gen != s.gen) {
+      PetscCall(phys->Linearize(s.t, s.ulin, self->implicit_));
+      phys_gen = s.gen;
+    }
+    PetscFunctionReturn(0);
+  }
+
+  PetscErrorCode StoreCheckpoint(PetscInt step, Vec u);
+  PetscErrorCode LoadCheckpoint(PetscInt step, Vec u);
+  PetscErrorCode ClearCheckpoints();
+  PetscErrorCode EnableTrajectory(TS ts);
+  PetscErrorCode ObserveAt(PetscInt k, PetscReal t, Vec u);
+};
+
+// ------------------------------------------------------------------ TS callbacks
+
+namespace {
+
+using Impl = Integrator::Impl;
+
+PetscErrorCode RhsFunction(TS, PetscReal t, Vec U, Vec F, void* ctx) {
+  return static_cast<Impl*>(ctx)->phys->Rhs(t, U, F);
+}
+
+PetscErrorCode IFunction(TS, PetscReal t, Vec U, Vec Udot, Vec F, void* ctx) {
+  PetscFunctionBeginUser;
+  PetscCall(static_cast<Impl*>(ctx)->phys->Rhs(t, U, F));
+  PetscCall(VecAYPX(F, -1.0, Udot));  // F = Udot - f
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode RhsJacobian(TS ts, PetscReal t, Vec U, Mat, Mat, void* ctx) {
+  PetscFunctionBeginUser;
+  Impl* impl = static_cast<Impl*>(ctx);
+  PetscCall(impl->Register(impl->jshell, t, U, 0.0));
+  impl->jshell.stage = -1;
+  if (impl->own_mu) {
+    PetscInt ns;
+    Vec* Y;
+    PetscCall(TSGetStages(ts, &ns, &Y));
+    for (PetscInt i = 0; i < ns; ++i)
+      if (Y[i] == U) impl->jshell.stage = i;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode IJacobian(TS, PetscReal t, Vec U, Vec, PetscReal shift, Mat, Mat B, void* ctx) {
+  PetscFunctionBeginUser;
+  Impl* impl = static_cast<Impl*>(ctx);
+  PetscCall(impl->Register(impl->jshell, t, U, shift));
+  PetscCall(impl->Ensure(impl->jshell));
+  PetscCall(impl->phys->AssembleJacobian(shift, -1.0, B));  // B = shift I - df/du
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode RhsJacobianP(TS, PetscReal t, Vec U, Mat, void* ctx) {
+  Impl* impl = static_cast<Impl*>(ctx);
+  return impl->Register(impl->jpshell, t, U, 0.0);
+}
+
+PetscErrorCode IJacobianP(TS, PetscReal t, Vec U, Vec, PetscReal, Mat, void* ctx) {
+  Impl* impl = static_cast<Impl*>(ctx);
+  return impl->Register(impl->jpshell, t, U, 0.0);
+}
+
+// State Jacobian shell: df/du (RHS form) or shift I - df/du (implicit form).
+PetscErrorCode JMult(Mat A, Vec x, Vec y) {
+  PetscFunctionBeginUser;
+  Impl::Shell* s;
+  PetscCall(MatShellGetContext(A, &s));
+  Impl* impl = s->impl;
+  PetscCall(impl->Ensure(*s));
+  PetscCall(impl->phys->JacobianMult(x, y));
+  if (impl->self->Implicit()) PetscCall(VecAXPBY(y, s->shift, -1.0, x));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode JMultTranspose(Mat A, Vec x, Vec y) {
+  PetscFunctionBeginUser;
+  Impl::Shell* s;
+  PetscCall(MatShellGetContext(A, &s));
+  Impl* impl = s->impl;
+  PetscCall(impl->Ensure(*s));
+  if (impl->own_mu && impl->P > 0) {
+    // TSAdjointStep_RK calls J^T once per stage i with w_i and scales the result by
+    // -h b_i (or -h when b_i = 0); the parameter adjoint gets the same factor.
+    PetscCheck(s->stage >= 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "RK adjoint: unknown stage");
+    std::fill(impl->gbuf.begin(), impl->gbuf.end(), 0.0);
+    PetscCall(impl->phys->JacobianMultTranspose(x, y, impl->gbuf.data()));
+    PetscReal h;
+    PetscCall(TSGetTimeStep(impl->self->Ts(), &h));
+    const double bi = impl->rk_b[s->stage];
+    const double coef = -h * (bi != 0.0 ? bi : 1.0);
+    for (PetscInt i = 0; i < impl->P; ++i) impl->gacc[i] += coef * impl->gbuf[i];
+  } else {
+    PetscCall(impl->phys->JacobianMultTranspose(x, y, nullptr));
+  }
+  if (impl->self->Implicit()) PetscCall(VecAXPBY(y, s->shift, -1.0, x));
+  PetscFunctionReturn(0);
+}
+
+// Parameter Jacobian shell: columns are this rank's partial sums of theta (local size
+// P on every rank).  MatMultTranspose(w) = (df/dtheta)^T w (or -(df/dtheta)^T w in
+// implicit form, where the Jacobian is dF/dtheta of F = Udot - f).
+PetscErrorCode JpMultTranspose(Mat A, Vec x, Vec y) {
+  PetscFunctionBeginUser;
+  Impl::Shell* s;
+  PetscCall(MatShellGetContext(A, &s));
+  Impl* impl = s->impl;
+  PetscCall(impl->Ensure(*s));
+  std::fill(impl->gbuf.begin(), impl->gbuf.end(), 0.0);
+  PetscCall(impl->phys->ParamJacobianMultTranspose(x, impl->gbuf.data()));
+  const double* g = impl->gbuf.data();
+  PetscScalar* ya;
+  PetscCall(VecGetArray(y, &ya));
+  const double sign = impl->self->Implicit() ? -1.0 : 1.0;
+  for (PetscInt i = 0; i < impl->P; ++i) ya[i] = sign * g[i];
+  PetscCall(VecRestoreArray(y, &ya));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode PreStep(TS ts) {
+  PetscFunctionBeginUser;
+  Impl* impl;
+  PetscCall(TSGetApplicationContext(ts, &impl));
+  if (!impl->follow_schedule) PetscFunctionReturn(0);
+  PetscInt k;
+  PetscReal t;
+  PetscCall(TSGetStepNumber(ts, &k));
+  PetscCall(TSGetTime(ts, &t));
+  const PetscInt j = impl->offset + k;
+  PetscCheck(j + 1 < (PetscInt)impl->steps_t.size(), PETSC_COMM_SELF, PETSC_ERR_PLIB, "step beyond the schedule");
+  PetscCall(TSSetTimeStep(ts, impl->steps_t[j + 1] - t));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode PostStep(TS ts) {
+  PetscFunctionBeginUser;
+  Impl* impl;
+  PetscCall(TSGetApplicationContext(ts, &impl));
+  PetscInt k;
+  PetscReal t;
+  PetscCall(TSGetStepNumber(ts, &k));
+  PetscCall(TSGetTime(ts, &t));
+  const PetscInt j = impl->offset + k;
+  if (impl->record_times) impl->recorded.push_back(t);
+  Vec u;
+  PetscCall(TSGetSolution(ts, &u));
+  if (impl->observe && impl->follow_schedule) {
+    auto it = impl->obs_of_step.find(j);
+    if (it != impl->obs_of_step.end()) PetscCall(impl->ObserveAt(it->second, impl->steps_t[j], u));
+  }
+  if (impl->store_ckpts && impl->ckpt_steps.count(j)) PetscCall(impl->StoreCheckpoint(j, u));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
+
+PetscErrorCode Integrator::Impl::ObserveAt(PetscInt k, PetscReal t, Vec u) {
+  PetscFunctionBeginUser;
+  PetscReal l = 0;
+  PetscCall(observer->Observe(k, t, u, &l, want_grad ? dldu[k] : nullptr));
+  PetscCheck(std::isfinite(l), comm, PETSC_ERR_NOT_CONVERGED,
+             "forward solve diverged: the state is not finite at t = %g (observation %" PetscInt_FMT
+             "); reduce the time step (-ts_dt) or check the closure",
+             (double)t, k);
+  loss += l;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::EnableTrajectory(TS ts) {
+  PetscFunctionBeginUser;
+  PetscCall(TSRemoveTrajectory(ts));
+  PetscCall(TSSetSaveTrajectory(ts));
+  TSTrajectory tj;
+  PetscCall(TSGetTrajectory(ts, &tj));
+  PetscCall(TSTrajectorySetType(tj, ts, TSTRAJECTORYMEMORY));
+  PetscCall(TSTrajectorySetSolutionOnly(tj, PETSC_FALSE));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::StoreCheckpoint(PetscInt step, Vec u) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  PetscInt n, lo, hi;
+  PetscCall(VecGetSize(u, &n));
+  PetscCall(VecGetOwnershipRange(u, &lo, &hi));
+  if (self->mode_ == MemoryMode::kDisk) {
+    const std::string name = "/c" + std::to_string(step);
+    PetscCall(disk.CreateDataset(name, {(hsize_t)n}));
+    const PetscScalar* a;
+    PetscCall(VecGetArrayRead(u, &a));
+    PetscCall(disk.WriteSlab(name, {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
+    PetscCall(VecRestoreArrayRead(u, &a));
+  } else {
+    Vec c;
+    if (pool.size() > ram.size()) {
+      c = pool[ram.size()];
+    } else {
+      PetscCall(VecDuplicate(u, &c));
+      pool.push_back(c);
+    }
+    PetscCall(VecCopy(u, c));
+    ram[step] = c;
+  }
+  self->stats_.checkpoints++;
+  self->stats_.checkpoint_bytes += (hi - lo) * sizeof(PetscScalar);
+  PetscCall(PetscLogEventEnd(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::LoadCheckpoint(PetscInt step, Vec u) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  if (self->mode_ == MemoryMode::kDisk) {
+    PetscInt lo, hi;
+    PetscCall(VecGetOwnershipRange(u, &lo, &hi));
+    PetscScalar* a;
+    PetscCall(VecGetArray(u, &a));
+    PetscCall(disk.ReadSlab("/c" + std::to_string(step), {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
+    PetscCall(VecRestoreArray(u, &a));
+  } else {
+    auto it = ram.find(step);
+    PetscCheck(it != ram.end(), comm, PETSC_ERR_PLIB, "missing checkpoint at step %" PetscInt_FMT, step);
+    PetscCall(VecCopy(it->second, u));
+  }
+  PetscCall(PetscLogEventEnd(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::ClearCheckpoints() {
+  PetscFunctionBeginUser;
+  ram.clear();
+  if (disk.IsOpen()) PetscCall(disk.Close());  // never committed: the file is removed
+  PetscFunctionReturn(0);
+}
+
+// ------------------------------------------------------------------ set-up
+
+Integrator::Integrator(pde::Physics* physics) : physics_(physics), impl_(std::make_unique<Impl>()) {
+  impl_->self = this;
+  impl_->phys = physics;
+}
+
+Integrator::~Integrator() {
+  impl_.reset();
+  TSDestroy(&ts_);
+}
+
+PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
+  PetscFunctionBeginUser;
+  prefix_ = prefix ? prefix : "";
+  MPI_Comm comm = PetscObjectComm((PetscObject)physics_->Grid());
+  PetscCheck(physics_->Grid(), PETSC_COMM_SELF, PETSC_ERR_ORDER, "set up the physics before the integrator");
+  impl_->comm = comm;
+  PetscCall(TSInitializePackage());
+  // Validate -ts_type here so that a typo is reported as one clear line.
+  char type[256] = "";
+  PetscBool set = PETSC_FALSE;
+  PetscCall(PetscOptionsGetString(nullptr, prefix_.c_str(), "-ts_type", type, sizeof(type), &set));
+  if (set) {
+    PetscErrorCode (*create)(TS) = nullptr;
+    PetscCall(PetscFunctionListFind(TSList, type, &create));
+    PetscCheck(create, comm, PETSC_ERR_USER_INPUT,
+               "option -%sts_type: unknown TS type '%s' (with adjoints: rk, theta, cn, beuler)", prefix_.c_str(), type);
+  }
+  PetscCall(TSCreate(comm, &ts_));
+  PetscCall(TSSetOptionsPrefix(ts_, prefix_.c_str()));
+  PetscCall(TSSetDM(ts_, physics_->Grid()));
+  PetscCall(TSSetType(ts_, TSRK));
+  PetscCall(TSRKSetType(ts_, TSRK4));
+  PetscCall(TSSetTimeStep(ts_, 0.0));
+  PetscCall(TSSetExactFinalTime(ts_, TS_EXACTFINALTIME_MATCHSTEP));
+  TSAdapt adapt;
+  PetscCall(TSGetAdapt(ts_, &adapt));
+  PetscCall(TSAdaptSetType(adapt, TSADAPTNONE));
+  // Tight nonlinear/linear tolerances: the discrete adjoint is exact for the solved system.
+  SNES snes;
+  KSP ksp;
+  PetscCall(TSGetSNES(ts_, &snes));
+  PetscCall(SNESSetTolerances(snes, 1e-12, 1e-10, 1e-14, 50, -1));
+  PetscCall(SNESGetKSP(snes, &ksp));
+  PetscCall(KSPSetTolerances(ksp, 1e-12, 1e-14, PETSC_DEFAULT, 500));
+  PetscCall(TSSetFromOptions(ts_));
+  PetscCall(TSGetTimeStep(ts_, &dt_));
+
+  std::string mode = MemoryModeName(mode_);
+  PetscInt every = checkpoint_every_;
+  const std::string p = prefix_ + "adjoint_";
+  PetscOptionsBegin(comm, p.c_str(), "Adjoint (gradient) options", "adjoint");
+  PetscCall(UdeOptionsChoice("-memory", "Trajectory memory: store every step, checkpoint (RAM) or disk (HDF5)",
+                             {"store", "checkpoint", "disk"}, &mode, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every", "Also checkpoint every K steps (0: only at observations)",
+                                     &every, nullptr));
+  PetscCall(UdeOptionsString("-checkpoint_dir", "Directory for disk checkpoints", &checkpoint_dir_, nullptr));
+  PetscOptionsEnd();
+  mode_ = mode == "store" ? MemoryMode::kStore : mode == "checkpoint" ? MemoryMode::kCheckpoint : MemoryMode::kDisk;
+  checkpoint_every_ = every;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::SetUp() {
+  PetscFunctionBeginUser;
+  if (setup_) PetscFunctionReturn(0);
+  Impl& m = *impl_;
+  TSType type;
+  PetscCall(TSGetType(ts_, &type));
+  PetscBool is_rk, is_euler, is_ssp;
+  PetscCall(PetscStrcmp(type, TSRK, &is_rk));
+  PetscCall(PetscStrcmp(type, TSEULER, &is_euler));
+  PetscCall(PetscStrcmp(type, TSSSP, &is_ssp));
+  implicit_ = !(is_rk || is_euler || is_ssp);
+  TSAdapt adapt;
+  TSAdaptType atype;
+  PetscCall(TSGetAdapt(ts_, &adapt));
+  PetscCall(TSAdaptGetType(adapt, &atype));
+  PetscBool none;
+  PetscCall(PetscStrcmp(atype, TSADAPTNONE, &none));
+  adaptive_ = !none;
+
+  m.P = physics_->NumParams();
+  m.gbuf.assign(m.P, 0.0);
+  m.gacc.assign(m.P, 0.0);
+  m.own_mu = is_rk && m.P > 0;
+  if (m.own_mu) {
+    PetscInt ns;
+    const PetscReal* bw;
+    PetscCall(TSRKGetTableau(ts_, &ns, nullptr, &bw, nullptr, nullptr, nullptr, nullptr, nullptr));
+    m.rk_b.assign(bw, bw + ns);
+  }
+  PetscCall(DMCreateGlobalVector(physics_->Grid(), &m.usol));
+  PetscCall(VecDuplicate(m.usol, &m.lambda));
+  PetscCall(VecDuplicate(m.usol, &m.jshell.ulin));
+  PetscCall(VecDuplicate(m.usol, &m.jpshell.ulin));
+  m.jshell.impl = m.jpshell.impl = &m;
+  m.jpshell.param = true;
+  PetscInt nloc, N;
+  PetscCall(VecGetLocalSize(m.usol, &nloc));
+  PetscCall(VecGetSize(m.usol, &N));
+  PetscCall(MatCreateShell(m.comm, nloc, nloc, N, N, &m.jshell, &m.J));
+  PetscCall(MatShellSetOperation(m.J, MATOP_MULT, (void (*)(void))JMult));
+  PetscCall(MatShellSetOperation(m.J, MATOP_MULT_TRANSPOSE, (void (*)(void))JMultTranspose));
+  if (m.P > 0 && !m.own_mu) {
+    PetscCall(VecCreateMPI(m.comm, m.P, PETSC_DETERMINE, &m.mu));
+    PetscCall(MatCreateShell(m.comm, nloc, m.P, N, PETSC_DETERMINE, &m.jpshell, &m.Jp));
+    PetscCall(MatShellSetOperation(m.Jp, MATOP_MULT_TRANSPOSE, (void (*)(void))JpMultTranspose));
+  }
+  PetscCall(TSSetApplicationContext(ts_, &m));
+  if (implicit_) {
+    PetscCall(physics_->CreateJacobian(&m.Pasm));
+    PetscCall(TSSetIFunction(ts_, nullptr, IFunction, &m));
+    PetscCall(TSSetIJacobian(ts_, m.J, m.Pasm, IJacobian, &m));
+    if (m.P > 0) PetscCall(TSSetIJacobianP(ts_, m.Jp, IJacobianP, &m));
+  } else {
+    PetscCall(TSSetRHSFunction(ts_, nullptr, RhsFunction, &m));
+    PetscCall(TSSetRHSJacobian(ts_, m.J, m.J, RhsJacobian, &m));
+    if (m.Jp) PetscCall(TSSetRHSJacobianP(ts_, m.Jp, RhsJacobianP, &m));
+  }
+  PetscCall(TSSetPreStep(ts_, PreStep));
+  PetscCall(TSSetPostStep(ts_, PostStep));
+  // TS keeps these array pointers: they must live as long as the TS.
+  PetscCall(TSSetCostGradients(ts_, 1, &m.lambda, m.mu ? &m.mu : nullptr));
+  setup_ = true;
+  PetscFunctionReturn(0);
+}
+
+std::string Integrator::Describe() const {
+  TSType type = "?";
+  if (ts_) TSGetType(ts_, &type);
+  std::ostringstream s;
+  s << "TS " << type;
+  PetscBool is_rk = PETSC_FALSE;
+  PetscStrcmp(type, TSRK, &is_rk);
+  if (is_rk) {
+    TSRKType rk;
+    TSRKGetType(ts_, &rk);
+    s << " (" << rk << ")";
+  }
+  if (adaptive_) s << ", adaptive steps (replayed for the adjoint)";
+  else if (dt_ > 0) s << ", dt <= " << dt_;
+  s << ", adjoint memory " << MemoryModeName(mode_);
+  if (mode_ != MemoryMode::kStore)
+    s << " (checkpoints at observations" << (checkpoint_every_ ? " and every " + std::to_string(checkpoint_every_) + " steps" : "")
+      << ")";
+  return s.str();
+}
+
+// ------------------------------------------------------------------ passes
+
+namespace {
+
+PetscErrorCode CheckTimes(MPI_Comm comm, PetscReal t0, const std::vector<PetscReal>& times) {
+  PetscFunctionBeginUser;
+  PetscCheck(!times.empty(), comm, PETSC_ERR_USER_INPUT, "no observation times");
+  PetscReal prev = t0;
+  for (size_t k = 0; k < times.size(); ++k) {
+    const bool ok = std::isfinite(times[k]) && (times[k] > prev || (k == 0 && times[k] == t0));
+    PetscCheck(ok, comm, PETSC_ERR_USER_INPUT, "observation times must increase from t0 = %g (time %zu is %g)",
+               (double)t0, k, (double)times[k]);
+    prev = times[k];
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode CheckReason(TS ts, MPI_Comm comm) {
+  PetscFunctionBeginUser;
+  TSConvergedReason reason;
+  PetscCall(TSGetConvergedReason(ts, &reason));
+  if (reason < 0) {
+    PetscReal t;
+    PetscCall(TSGetTime(ts, &t));
+    SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "forward solve failed at t = %g: %s; reduce the time step (-ts_dt)",
+            (double)t, TSConvergedReasons[reason]);
+  }
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
+
+// Fixed-step schedule through the observation times, steps of at most dt.
+static void BuildSchedule(PetscReal t0, const std::vector<PetscReal>& times, PetscReal dt, Integrator::Impl& m) {
+  m.steps_t.assign(1, t0);
+  m.obs_step.assign(times.size(), 0);
+  PetscReal prev = t0;
+  for (size_t k = 0; k < times.size(); ++k) {
+    if (times[k] == prev) {
+      m.obs_step[k] = static_cast<PetscInt>(m.steps_t.size()) - 1;
+      continue;
+    }
+    const PetscReal span = times[k] - prev;
+    const PetscInt n = std::max<PetscInt>(1, static_cast<PetscInt>(std::ceil(span / dt - 1e-9)));
+    for (PetscInt i = 1; i < n; ++i) m.steps_t.push_back(prev + span * i / n);
+    m.steps_t.push_back(times[k]);
+    m.obs_step[k] = static_cast<PetscInt>(m.steps_t.size()) - 1;
+    prev = times[k];
+  }
+}
+
+// Does the recorded schedule start at t0 and hit exactly these observation times?
+static bool SameSchedule(const Integrator::Impl& m, PetscReal t0, const std::vector<PetscReal>& times) {
+  if (m.steps_t.empty() || m.steps_t.front() != t0 || m.obs_step.size() != times.size()) return false;
+  for (size_t k = 0; k < times.size(); ++k)
+    if (m.obs_step[k] >= (PetscInt)m.steps_t.size() || m.steps_t[m.obs_step[k]] != times[k]) return false;
+  return true;
+}
+
+// Runs TS over the schedule steps [a, b) from the state in m.usol (at steps_t[a]).
+static PetscErrorCode RunSteps(TS ts, Integrator::Impl& m, PetscInt a, PetscInt b) {
+  PetscFunctionBeginUser;
+  m.offset = a;
+  m.follow_schedule = true;
+  PetscCall(TSSetStepNumber(ts, 0));
+  PetscCall(TSSetTime(ts, m.steps_t[a]));
+  PetscCall(TSSetTimeStep(ts, m.steps_t[a + 1] - m.steps_t[a]));
+  PetscCall(TSSetMaxSteps(ts, b - a));
+  PetscCall(TSSetMaxTime(ts, m.steps_t[b] + 1e3 * (std::abs(m.steps_t[b] - m.steps_t[a]) + 1.0)));
+  PetscCall(TSSetExactFinalTime(ts, TS_EXACTFINALTIME_STEPOVER));
+  PetscCall(TSSolve(ts, m.usol));
+  PetscCall(CheckReason(ts, m.comm));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<PetscReal>& times, Observer* observer,
+                                   PetscReal* loss) {
+  PetscFunctionBeginUser;
+  PetscCall(SetUp());
+  Impl& m = *impl_;
+  PetscCall(CheckTimes(m.comm, t0, times));
+  stats_ = IntegratorStats{};
+  PetscLogDouble t_start;
+  PetscCall(PetscTime(&t_start));
+  PetscCall(PetscLogEventBegin(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscCall(TSRemoveTrajectory(ts_));
+  m.observer = observer;
+  m.observe = true;
+  m.want_grad = false;
+  m.store_ckpts = false;
+  m.loss = 0;
+  PetscCall(VecCopy(u0, m.usol));
+  const bool frozen = adaptive_ && freeze_ && SameSchedule(m, t0, times);
+  if (adaptive_ && !frozen) {
+    // Let TS choose the steps, stopping exactly at each observation time.
+    m.follow_schedule = false;
+    m.offset = 0;
+    m.record_times = true;
+    m.recorded.assign(1, t0);
+    PetscCall(TSSetStepNumber(ts_, 0));
+    PetscCall(TSSetTime(ts_, t0));
+    PetscReal dt0 = dt_;
+    if (dt0 <= 0) {
+      PetscCall(physics_->StableTimeStep(u0, &dt0));
+      dt0 *= 0.1;
+    }
+    PetscCall(TSSetTimeStep(ts_, dt0));
+    PetscCall(TSSetExactFinalTime(ts_, TS_EXACTFINALTIME_MATCHSTEP));
+    PetscCall(TSSetMaxSteps(ts_, PETSC_MAX_INT));
+    m.steps_t.clear();
+    m.obs_step.assign(times.size(), 0);
+    for (size_t k = 0; k < times.size(); ++k) {
+      if (times[k] > t0) {
+        PetscCall(TSSetMaxTime(ts_, times[k]));
+        PetscCall(TSSolve(ts_, m.usol));
+        PetscCall(CheckReason(ts_, m.comm));
+      }
+      m.obs_step[k] = static_cast<PetscInt>(m.recorded.size()) - 1;
+      PetscCall(m.ObserveAt(static_cast<PetscInt>(k), times[k], m.usol));
+    }
+    m.record_times = false;
+    m.steps_t = m.recorded;
+    m.steps_t.back() = times.back();
+    for (size_t k = 0; k < times.size(); ++k) m.steps_t[m.obs_step[k]] = times[k];
+    stats_.forward_steps = static_cast<PetscInt>(m.steps_t.size()) - 1;
+  } else {
+    if (!frozen) {
+      PetscReal dt = dt_;
+      if (dt <= 0) {
+        PetscCall(physics_->StableTimeStep(u0, &dt));
+        dt *= 0.5;
+      }
+      BuildSchedule(t0, times, dt, m);
+    }
+    m.obs_of_step.clear();
+    for (size_t k = 0; k < times.size(); ++k) m.obs_of_step[m.obs_step[k]] = static_cast<PetscInt>(k);
+    if (m.obs_step[0] == 0) PetscCall(m.ObserveAt(0, t0, m.usol));
+    const PetscInt M = static_cast<PetscInt>(m.steps_t.size()) - 1;
+    if (M > 0) PetscCall(RunSteps(ts_, m, 0, M));
+    stats_.forward_steps = M;
+  }
+  m.observe = false;
+  *loss = m.loss;
+  PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscLogDouble t_end;
+  PetscCall(PetscTime(&t_end));
+  stats_.forward_seconds = t_end - t_start;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<PetscReal>& times, Observer* observer,
+                                    PetscReal* loss, double* grad_theta, Vec grad_u0) {
+  PetscFunctionBeginUser;
+  PetscCall(SetUp());
+  Impl& m = *impl_;
+  PetscCall(CheckTimes(m.comm, t0, times));
+  TSType type;
+  PetscCall(TSGetType(ts_, &type));
+  PetscBool ok_rk, ok_theta, ok_cn, ok_be;
+  PetscCall(PetscStrcmp(type, TSRK, &ok_rk));
+  PetscCall(PetscStrcmp(type, TSTHETA, &ok_theta));
+  PetscCall(PetscStrcmp(type, TSCN, &ok_cn));
+  PetscCall(PetscStrcmp(type, TSBEULER, &ok_be));
+  PetscCheck(ok_rk || ok_theta || ok_cn || ok_be, m.comm, PETSC_ERR_USER_INPUT,
+             "option -%sts_type: '%s' has no discrete adjoint in PETSc 3.18; use rk, theta, cn or beuler",
+             prefix_.c_str(), type);
+  const size_t K = times.size();
+  while (m.dldu.size() < K) {
+    Vec v;
+    PetscCall(VecDuplicate(m.usol, &v));
+    m.dldu.push_back(v);
+  }
+
+  // Adaptive runs: a first pass records the accepted steps, which every later pass replays.
+  if (adaptive_ && !(freeze_ && SameSchedule(m, t0, times))) {
+    PetscReal l;
+    PetscCall(Forward(t0, u0, times, observer, &l));
+  } else if (!adaptive_) {
+    PetscReal dt = dt_;
+    if (dt <= 0) {
+      PetscCall(physics_->StableTimeStep(u0, &dt));
+      dt *= 0.5;
+    }
+    BuildSchedule(t0, times, dt, m);
+  }
+  const PetscInt M = static_cast<PetscInt>(m.steps_t.size()) - 1;
+  m.obs_of_step.clear();
+  for (size_t k = 0; k < K; ++k) m.obs_of_step[m.obs_step[k]] = static_cast<PetscInt>(k);
+  // Segment boundaries: step 0, every observation and every K-th step.
+  std::set<PetscInt> bounds = {0, M};
+  for (size_t k = 0; k < K; ++k) bounds.insert(m.obs_step[k]);
+  const bool replay = mode_ != MemoryMode::kStore;
+  if (replay && checkpoint_every_ > 0)
+    for (PetscInt j = checkpoint_every_; j < M; j += checkpoint_every_) bounds.insert(j);
+  std::vector<PetscInt> b(bounds.begin(), bounds.end());
+
+  stats_ = IntegratorStats{};
+  stats_.forward_steps = M;
+  PetscLogDouble t_start, t_mid, t_end;
+  PetscCall(PetscTime(&t_start));
+
+  // ---- forward pass: loss, dl/du at observations, checkpoints or the full trajectory
+  PetscCall(PetscLogEventBegin(LogEvents::forward_solve, 0, 0, 0, 0));
+  m.observer = observer;
+  m.observe = true;
+  m.want_grad = true;
+  m.loss = 0;
+  m.ckpt_steps.clear();
+  PetscCall(m.ClearCheckpoints());
+  if (replay) {
+    PetscCall(TSRemoveTrajectory(ts_));
+    m.store_ckpts = true;
+    for (size_t i = 0; i + 1 < b.size(); ++i) m.ckpt_steps.insert(b[i]);
+    if (mode_ == MemoryMode::kDisk) {
+      int rank;
+      PetscCallMPI(MPI_Comm_rank(m.comm, &rank));
+      long pid = rank == 0 ? static_cast<long>(getpid()) : 0;
+      PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, m.comm));
+      const std::string path =
+          checkpoint_dir_ + "/udeflow-checkpoints-" + std::to_string(pid) + "-" + std::to_string(m.disk_count++) + ".h5";
+      PetscCall(io::H5File::Create(m.comm, path, &m.disk));
+    }
+    PetscCall(m.StoreCheckpoint(0, u0));
+    m.ckpt_steps.erase(0);
+  } else {
+    PetscCall(m.EnableTrajectory(ts_));
+    m.store_ckpts = false;
+  }
+  PetscCall(VecCopy(u0, m.usol));
+  if (m.obs_step[0] == 0) PetscCall(m.ObserveAt(0, t0, m.usol));
+  if (M > 0) PetscCall(RunSteps(ts_, m, 0, M));
+  m.observe = false;
+  m.store_ckpts = false;
+  *loss = m.loss;
+  PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscCall(PetscTime(&t_mid));
+  stats_.forward_seconds = t_mid - t_start;
+
+  // ---- backward pass, segment by segment
+  PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
+  PetscCall(VecZeroEntries(m.lambda));
+  if (m.mu) PetscCall(VecZeroEntries(m.mu));
+  std::fill(m.gacc.begin(), m.gacc.end(), 0.0);
+  m.phys_gen = -1;
+  m.last_gen = -1;
+  for (size_t i = b.size() - 1; i-- > 0;) {
+    const PetscInt a = b[i], e = b[i + 1];
+    if (replay) {
+      PetscCall(m.LoadCheckpoint(a, m.usol));
+      PetscCall(m.EnableTrajectory(ts_));
+      PetscCall(RunSteps(ts_, m, a, e));
+      stats_.replayed_steps += e - a;
+    }
+    auto it = m.obs_of_step.find(e);
+    if (it != m.obs_of_step.end()) PetscCall(VecAXPY(m.lambda, 1.0, m.dldu[it->second]));
+    PetscCall(TSAdjointSetSteps(ts_, e - a));
+    PetscCall(TSAdjointSolve(ts_));
+    stats_.adjoint_steps += e - a;
+  }
+  if (m.obs_step[0] == 0) PetscCall(VecAXPY(m.lambda, 1.0, m.dldu[0]));
+  PetscCall(m.ClearCheckpoints());
+  PetscCall(TSRemoveTrajectory(ts_));
+  PetscCall(PetscLogEventEnd(LogEvents::adjoint_solve, 0, 0, 0, 0));
+
+  if (grad_u0) PetscCall(VecCopy(m.lambda, grad_u0));
+  if (m.P > 0) {
+    PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
+    const PetscScalar* a = m.gacc.data();
+    if (m.mu) PetscCall(VecGetArrayRead(m.mu, &a));
+    PetscCallMPI(MPI_Allreduce(a, grad_theta, m.P, MPIU_SCALAR, MPI_SUM, m.comm));
+    if (m.mu) PetscCall(VecRestoreArrayRead(m.mu, &a));
+    PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
+  }
+  PetscCall(PetscTime(&t_end));
+  stats_.adjoint_seconds = t_end - t_mid;
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::adjoint

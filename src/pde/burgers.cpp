@@ -1,0 +1,547 @@
+#include "udeflow/pde/burgers.hpp"
+
+#include <petscdmda.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "udeflow/core/log.hpp"
+#include "udeflow/core/options.hpp"
+#include "udeflow/core/rng.hpp"
+
+namespace udeflow::pde {
+
+namespace {
+
+// Smooth van Albada slope phi(p,q) = ((q^2+e) p + (p^2+e) q) / (p^2 + q^2 + 2e) and its
+// partial derivatives.
+inline double VanAlbada(double p, double q, double e, double* dp, double* dq) {
+  const double N = (q * q + e) * p + (p * p + e) * q;
+  const double D = p * p + q * q + 2 * e;
+  const double phi = N / D;
+  *dp = (q * q + e + 2 * p * q - phi * 2 * p) / D;
+  *dq = (2 * p * q + p * p + e - phi * 2 * q) / D;
+  return phi;
+}
+
+}  // namespace
+
+Burgers::~Burgers() {
+  VecDestroy(&uloc_);
+  VecDestroy(&wloc_);
+  VecDestroy(&bloc_);
+  VecDestroy(&linloc_);
+  DMDestroy(&da_);
+}
+
+PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
+  PetscFunctionBeginUser;
+  comm_ = comm;
+  prefix_ = prefix ? prefix : "";
+  const std::string p = prefix_ + "burgers_";
+  std::string flux = flux_ == Flux::kRusanov ? "rusanov" : "central";
+  std::string recon = recon_ == Recon::kVanAlbada ? "vanalbada" : "first";
+  PetscOptionsBegin(comm, p.c_str(), "Burgers physics", "physics");
+  PetscCall(UdeOptionsPositiveInt("-n", "Number of finite-volume cells", &n_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-length", "Length of the periodic domain", &length_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-eta", "Viscosity", &eta_, nullptr));
+  PetscCall(UdeOptionsChoice("-flux", "Convective flux", {"rusanov", "central"}, &flux, nullptr));
+  PetscCall(UdeOptionsChoice("-reconstruction", "Face reconstruction", {"vanalbada", "first"}, &recon, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-limiter_eps", "Smoothing of the van Albada limiter", &limiter_eps_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-rusanov_delta", "Smoothing of the Rusanov wave speed", &rusanov_delta_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-closure_stencil", "Cells seen by the closure at each face", &stencil_, nullptr));
+  PetscCall(UdeOptionsChoice("-ic", "Initial condition", {"zero", "sine"}, &ic_, nullptr));
+  PetscCall(UdeOptionsReal("-ic_amplitude", "Amplitude of the sine initial condition", &ic_amplitude_, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-forcing_modes", "Number of random forcing sines", &forcing_modes_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-forcing_amplitude", "Max forcing amplitude", &forcing_amplitude_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-forcing_kmin", "Smallest forcing wavenumber", &forcing_kmin_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-forcing_kmax", "Largest forcing wavenumber", &forcing_kmax_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-forcing_omega", "Max forcing frequency", &forcing_omega_, nullptr));
+  PetscOptionsEnd();
+  PetscCheck(forcing_kmax_ >= forcing_kmin_, comm, PETSC_ERR_USER_INPUT,
+             "option -%sforcing_kmax (%" PetscInt_FMT ") must not be below -%sforcing_kmin (%" PetscInt_FMT ")",
+             p.c_str(), forcing_kmax_, p.c_str(), forcing_kmin_);
+  PetscCheck(stencil_ <= 8, comm, PETSC_ERR_USER_INPUT, "option -%sclosure_stencil must be at most 8", p.c_str());
+  flux_ = flux == "rusanov" ? Flux::kRusanov : Flux::kCentral;
+  recon_ = recon == "vanalbada" ? Recon::kVanAlbada : Recon::kFirstOrder;
+  closure_config_.type = "none";
+  PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::SetUp() {
+  PetscFunctionBeginUser;
+  const PetscInt s = (stencil_ + 1) / 2;
+  face_lo_ = std::min<PetscInt>(-1, 1 - s);
+  face_hi_ = std::max<PetscInt>(2, stencil_ - s);
+  width_ = std::max(1 - face_lo_, face_hi_);
+  PetscMPIInt size;
+  PetscCallMPI(MPI_Comm_size(comm_, &size));
+  PetscCheck(n_ >= size * width_ && n_ >= 2 * width_ + 1, comm_, PETSC_ERR_USER_INPUT,
+             "option -%sburgers_n: %" PetscInt_FMT " cells are too few for %d ranks with a stencil of width %" PetscInt_FMT,
+             prefix_.c_str(), n_, size, width_);
+  dx_ = length_ / n_;
+  PetscCall(DMDACreate1d(comm_, DM_BOUNDARY_PERIODIC, n_, 1, width_, nullptr, &da_));
+  PetscCall(DMSetUp(da_));
+  PetscCall(DMDASetUniformCoordinates(da_, 0.5 * dx_, length_ - 0.5 * dx_, 0, 0, 0, 0));
+  PetscCall(DMDASetFieldName(da_, 0, "v"));
+  PetscCall(DMDAGetCorners(da_, &xs_, nullptr, nullptr, &xm_, nullptr, nullptr));
+  PetscCall(DMCreateLocalVector(da_, &uloc_));
+  PetscCall(VecDuplicate(uloc_, &wloc_));
+  PetscCall(VecDuplicate(uloc_, &bloc_));
+  PetscCall(VecDuplicate(uloc_, &linloc_));
+  const PetscInt nf = xm_ + 1;
+  face_flux_.assign(nf, 0.0);
+  face_dot_.assign(nf, 0.0);
+  face_bar_.assign(nf, 0.0);
+  face_dF_.assign(4 * nf, 0.0);
+  lin_tapes_.resize((nf + kBlock - 1) / kBlock);
+  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(stencil_), 1, &closure_));
+  PetscFunctionReturn(0);
+}
+
+std::string Burgers::Describe() const {
+  std::ostringstream s;
+  s << "burgers: " << n_ << " cells, dx " << dx_ << ", eta " << eta_ << ", flux "
+    << (flux_ == Flux::kRusanov ? "rusanov" : "central") << ", reconstruction "
+    << (recon_ == Recon::kVanAlbada ? "vanalbada" : "first") << ", closure "
+    << (closure_ ? closure_->Describe() : std::string("none")) << " on a " << stencil_ << "-cell stencil";
+  return s.str();
+}
+
+PetscErrorCode Burgers::GetParams(double* theta) const {
+  PetscFunctionBeginUser;
+  if (closure_) PetscCallCXX(closure_->GetParams(theta));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::SetParams(const double* theta) {
+  PetscFunctionBeginUser;
+  if (closure_) PetscCallCXX(closure_->SetParams(theta));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::InitializeParams() {
+  PetscFunctionBeginUser;
+  if (closure_) PetscCallCXX(closure_->Initialize());
+  PetscFunctionReturn(0);
+}
+
+double Burgers::ClosureFlopsPerRhs() const {
+  return closure_ && closure_->NumParams() ? closure_->FlopsPerPoint() * (xm_ + 1) : 0.0;
+}
+
+// ---------------------------------------------------------------- scenarios
+
+PetscErrorCode Burgers::MakeScenario(uint64_t seed, Scenario* sc) const {
+  PetscFunctionBeginUser;
+  sc->assign(1 + 4 * forcing_modes_, 0.0);
+  (*sc)[0] = static_cast<double>(forcing_modes_);
+  const double two_pi = 2 * PETSC_PI;
+  for (PetscInt j = 0; j < forcing_modes_; ++j) {
+    double u0, u1, u2, u3;
+    Philox::Uniform2(seed, static_cast<uint64_t>(j), 0x466f726365ULL, &u0, &u1);
+    Philox::Uniform2(seed, static_cast<uint64_t>(j), 0x466f726366ULL, &u2, &u3);
+    const PetscInt nk = forcing_kmax_ - forcing_kmin_ + 1;
+    double* m = sc->data() + 1 + 4 * j;
+    m[0] = forcing_amplitude_ * (2 * u0 - 1);
+    m[1] = static_cast<double>(forcing_kmin_ + std::min<PetscInt>(nk - 1, static_cast<PetscInt>(u1 * nk)));
+    m[2] = forcing_omega_ * (2 * u2 - 1);
+    m[3] = two_pi * u3;
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::SetScenario(const Scenario& sc) {
+  PetscFunctionBeginUser;
+  PetscCheck(!sc.empty() && std::isfinite(sc[0]) && sc[0] >= 0 && sc[0] == std::floor(sc[0]) &&
+                 sc.size() == 1 + 4 * static_cast<size_t>(sc[0]),
+             comm_, PETSC_ERR_FILE_UNEXPECTED, "Burgers scenario: expected [M, (A, k, omega, phi) x M], got %zu numbers",
+             sc.size());
+  const size_t M = static_cast<size_t>(sc[0]);
+  for (size_t j = 0; j < M; ++j) {
+    const double* m = sc.data() + 1 + 4 * j;
+    for (int q = 0; q < 4; ++q)
+      PetscCheck(std::isfinite(m[q]), comm_, PETSC_ERR_FILE_UNEXPECTED, "Burgers scenario: non-finite forcing value");
+    PetscCheck(m[1] >= 1 && m[1] == std::floor(m[1]) && m[1] <= n_ / 2, comm_, PETSC_ERR_FILE_UNEXPECTED,
+               "Burgers scenario: forcing wavenumber %g is not an integer in [1, N/2]", m[1]);
+  }
+  scenario_ = sc;
+  PetscCall(EnsureForcingTables());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::EnsureForcingTables() {
+  PetscFunctionBeginUser;
+  const size_t M = scenario_.empty() ? 0 : static_cast<size_t>(scenario_[0]);
+  for (size_t j = 0; j < M; ++j) {
+    const int k = static_cast<int>(scenario_[1 + 4 * j + 1]);
+    if (tables_.count(k)) continue;
+    auto& tab = tables_[k];
+    tab[0].resize(xm_);
+    tab[1].resize(xm_);
+    const double kappa = 2 * PETSC_PI * k / length_;
+    for (PetscInt i = xs_; i < xs_ + xm_; ++i) {
+      const double a = i * dx_, b = (i + 1) * dx_;
+      tab[0][i - xs_] = (std::sin(kappa * b) - std::sin(kappa * a)) / (kappa * dx_);  // <cos(kappa x)>
+      tab[1][i - xs_] = (std::cos(kappa * a) - std::cos(kappa * b)) / (kappa * dx_);  // <sin(kappa x)>
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::ForcingAdd(PetscReal t, double* f) const {
+  PetscFunctionBeginUser;
+  const size_t M = scenario_.empty() ? 0 : static_cast<size_t>(scenario_[0]);
+  if (!M) PetscFunctionReturn(0);
+  // Group modes by wavenumber: sin(w t + phi - k x) = sin(w t + phi) cos(k x) - cos(w t + phi) sin(k x).
+  std::map<int, std::pair<double, double>> pq;
+  for (size_t j = 0; j < M; ++j) {
+    const double* m = scenario_.data() + 1 + 4 * j;
+    auto& e = pq[static_cast<int>(m[1])];
+    e.first += m[0] * std::sin(m[2] * t + m[3]);
+    e.second += m[0] * std::cos(m[2] * t + m[3]);
+  }
+  for (const auto& [k, c] : pq) {
+    const auto& tab = tables_.at(k);
+    const double P = c.first, Q = c.second;
+    for (PetscInt i = 0; i < xm_; ++i) f[i] += P * tab[0][i] - Q * tab[1][i];
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::InitialCondition(Vec u) {
+  PetscFunctionBeginUser;
+  PetscScalar* a;
+  PetscCall(VecGetArray(u, &a));
+  const double kappa = 2 * PETSC_PI / length_;
+  for (PetscInt i = xs_; i < xs_ + xm_; ++i) {
+    if (ic_ == "zero") a[i - xs_] = 0;
+    else a[i - xs_] = ic_amplitude_ * (std::cos(kappa * i * dx_) - std::cos(kappa * (i + 1) * dx_)) / (kappa * dx_);
+  }
+  PetscCall(VecRestoreArray(u, &a));
+  PetscFunctionReturn(0);
+}
+
+// ---------------------------------------------------------------- fluxes
+
+double Burgers::FaceFlux(const double* v, PetscInt f, double* dF) const {
+  const double vm = v[f - 1], v0 = v[f], v1 = v[f + 1], v2 = v[f + 2];
+  double vL, vR, dL[4] = {0, 1, 0, 0}, dR[4] = {0, 0, 1, 0};
+  if (recon_ == Recon::kVanAlbada) {
+    double dp, dq, dp2, dq2;
+    const double phiL = VanAlbada(v0 - vm, v1 - v0, limiter_eps_, &dp, &dq);
+    const double phiR = VanAlbada(v1 - v0, v2 - v1, limiter_eps_, &dp2, &dq2);
+    vL = v0 + 0.5 * phiL;
+    vR = v1 - 0.5 * phiR;
+    dL[0] = -0.5 * dp;
+    dL[1] = 1 + 0.5 * (dp - dq);
+    dL[2] = 0.5 * dq;
+    dL[3] = 0;
+    dR[0] = 0;
+    dR[1] = 0.5 * dp2;
+    dR[2] = 1 - 0.5 * (dp2 - dq2);
+    dR[3] = -0.5 * dq2;
+  } else {
+    vL = v0;
+    vR = v1;
+  }
+  double H, hL, hR;
+  if (flux_ == Flux::kRusanov) {
+    const double a = std::sqrt(vL * vL + vR * vR + rusanov_delta_ * rusanov_delta_);
+    H = 0.25 * (vL * vL + vR * vR) - 0.5 * a * (vR - vL);
+    hL = 0.5 * vL - 0.5 * (vL / a) * (vR - vL) + 0.5 * a;
+    hR = 0.5 * vR - 0.5 * (vR / a) * (vR - vL) - 0.5 * a;
+  } else {
+    H = (vL * vL + vL * vR + vR * vR) / 6.0;
+    hL = (2 * vL + vR) / 6.0;
+    hR = (vL + 2 * vR) / 6.0;
+  }
+  const double visc = eta_ / dx_;
+  if (dF) {
+    for (int m = 0; m < 4; ++m) dF[m] = hL * dL[m] + hR * dR[m];
+    dF[1] += visc;
+    dF[2] -= visc;
+  }
+  return H - visc * (v1 - v0);
+}
+
+void Burgers::BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matrix& X) const {
+  const PetscInt s = (stencil_ + 1) / 2;
+  X.resize(stencil_, nb);
+  for (PetscInt jj = 0; jj < nb; ++jj) {
+    const PetscInt base = xs_ - 1 + j0 + jj + 1 - s;
+    for (PetscInt m = 0; m < stencil_; ++m) X(m, jj) = v[base + m];
+  }
+}
+
+PetscErrorCode Burgers::ClosureForward(const double* v, PetscInt j0, PetscInt nb, Closure::Tape& tape) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
+  BuildStencils(v, j0, nb, X_);
+  PetscCallCXX(closure_->Forward(X_, tape));
+  PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb));
+  PetscCall(PetscLogEventEnd(LogEvents::closure_forward, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::Rhs(PetscReal t, Vec u, Vec f) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::rhs, 0, 0, 0, 0));
+  PetscCall(DMGlobalToLocalBegin(da_, u, INSERT_VALUES, uloc_));
+  PetscCall(DMGlobalToLocalEnd(da_, u, INSERT_VALUES, uloc_));
+  const PetscScalar* v;
+  PetscCall(DMDAVecGetArrayRead(da_, uloc_, &v));
+  const PetscInt nf = xm_ + 1;
+  for (PetscInt j = 0; j < nf; ++j) face_flux_[j] = FaceFlux(v, xs_ - 1 + j, nullptr);
+  if (NumParams() > 0) {
+    for (PetscInt j0 = 0; j0 < nf; j0 += kBlock) {
+      const PetscInt nb = std::min(kBlock, nf - j0);
+      PetscCall(ClosureForward(v, j0, nb, tape_));
+      const nn::Matrix& y = tape_.Output();
+      for (PetscInt jj = 0; jj < nb; ++jj) face_flux_[j0 + jj] += y(0, jj);
+    }
+  }
+  PetscCall(DMDAVecRestoreArrayRead(da_, uloc_, &v));
+  PetscScalar* fa;
+  PetscCall(VecGetArray(f, &fa));
+  const double idx = 1.0 / dx_;
+  for (PetscInt i = 0; i < xm_; ++i) fa[i] = -(face_flux_[i + 1] - face_flux_[i]) * idx;
+  PetscCall(ForcingAdd(t, fa));
+  PetscCall(VecRestoreArray(f, &fa));
+  PetscCall(PetscLogEventEnd(LogEvents::rhs, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+// ---------------------------------------------------------------- derivatives
+
+PetscErrorCode Burgers::Linearize(PetscReal t, Vec u, bool repeated) {
+  PetscFunctionBeginUser;
+  lin_t_ = t;
+  PetscCall(DMGlobalToLocalBegin(da_, u, INSERT_VALUES, linloc_));
+  PetscCall(DMGlobalToLocalEnd(da_, u, INSERT_VALUES, linloc_));
+  const PetscScalar* v;
+  PetscCall(DMDAVecGetArrayRead(da_, linloc_, &v));
+  const PetscInt nf = xm_ + 1;
+  for (PetscInt j = 0; j < nf; ++j) FaceFlux(v, xs_ - 1 + j, &face_dF_[4 * j]);
+  lin_cached_ = repeated && NumParams() > 0;
+  if (lin_cached_) {
+    for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) PetscCall(ClosureForward(v, j0, std::min(kBlock, nf - j0), lin_tapes_[b]));
+  }
+  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::JacobianMult(Vec vdot, Vec Jv) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::rhs_jvp, 0, 0, 0, 0));
+  PetscCall(DMGlobalToLocalBegin(da_, vdot, INSERT_VALUES, wloc_));
+  PetscCall(DMGlobalToLocalEnd(da_, vdot, INSERT_VALUES, wloc_));
+  const PetscScalar *vd, *vl;
+  PetscCall(DMDAVecGetArrayRead(da_, wloc_, &vd));
+  PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
+  const PetscInt nf = xm_ + 1;
+  for (PetscInt j = 0; j < nf; ++j) {
+    const PetscInt f = xs_ - 1 + j;
+    const double* d = &face_dF_[4 * j];
+    face_dot_[j] = d[0] * vd[f - 1] + d[1] * vd[f] + d[2] * vd[f + 1] + d[3] * vd[f + 2];
+  }
+  if (NumParams() > 0) {
+    for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
+      const PetscInt nb = std::min(kBlock, nf - j0);
+      Closure::Tape* tape = &lin_tapes_[b];
+      if (!lin_cached_) {
+        PetscCall(ClosureForward(vl, j0, nb, tape_));
+        tape = &tape_;
+      }
+      PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
+      BuildStencils(vd, j0, nb, Xdot_);
+      PetscCallCXX(closure_->Jvp(*tape, Xdot_, &Ydot_));
+      PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
+      for (PetscInt jj = 0; jj < nb; ++jj) face_dot_[j0 + jj] += Ydot_(0, jj);
+    }
+  }
+  PetscCall(DMDAVecRestoreArrayRead(da_, wloc_, &vd));
+  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
+  PetscScalar* o;
+  PetscCall(VecGetArray(Jv, &o));
+  for (PetscInt i = 0; i < xm_; ++i) o[i] = -(face_dot_[i + 1] - face_dot_[i]) / dx_;
+  PetscCall(VecRestoreArray(Jv, &o));
+  PetscCall(PetscLogEventEnd(LogEvents::rhs_jvp, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  PetscCall(DMGlobalToLocalBegin(da_, w, INSERT_VALUES, wloc_));
+  PetscCall(DMGlobalToLocalEnd(da_, w, INSERT_VALUES, wloc_));
+  const PetscScalar *wa, *vl;
+  PetscScalar* ba;
+  PetscCall(DMDAVecGetArrayRead(da_, wloc_, &wa));
+  PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
+  PetscCall(VecZeroEntries(bloc_));
+  PetscCall(DMDAVecGetArray(da_, bloc_, &ba));
+  const PetscInt nf = xm_ + 1;
+  // Cotangent of the face fluxes owned here (face j=0 belongs to the left neighbour).
+  face_bar_[0] = 0;
+  for (PetscInt j = 1; j < nf; ++j) {
+    const PetscInt f = xs_ - 1 + j;
+    face_bar_[j] = (wa[f + 1] - wa[f]) / dx_;
+    const double* d = &face_dF_[4 * j];
+    for (int m = 0; m < 4; ++m) ba[f - 1 + m] += d[m] * face_bar_[j];
+  }
+  if (NumParams() > 0) {
+    const PetscInt s = (stencil_ + 1) / 2;
+    for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
+      const PetscInt nb = std::min(kBlock, nf - j0);
+      Closure::Tape* tape = &lin_tapes_[b];
+      if (!lin_cached_) {
+        PetscCall(ClosureForward(vl, j0, nb, tape_));
+        tape = &tape_;
+      }
+      PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
+      Ybar_ = Eigen::Map<const nn::Matrix>(&face_bar_[j0], 1, nb);
+      PetscCallCXX(closure_->Vjp(*tape, Ybar_, &Xbar_, gtheta));
+      PetscCall(PetscLogFlops(2.0 * closure_->FlopsPerPoint() * nb));
+      PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
+      for (PetscInt jj = 0; jj < nb; ++jj) {
+        const PetscInt base = xs_ - 1 + j0 + jj + 1 - s;
+        for (PetscInt m = 0; m < stencil_; ++m) ba[base + m] += Xbar_(m, jj);
+      }
+    }
+  }
+  PetscCall(DMDAVecRestoreArrayRead(da_, wloc_, &wa));
+  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
+  PetscCall(DMDAVecRestoreArray(da_, bloc_, &ba));
+  PetscCall(VecZeroEntries(JTw));
+  PetscCall(DMLocalToGlobalBegin(da_, bloc_, ADD_VALUES, JTw));
+  PetscCall(DMLocalToGlobalEnd(da_, bloc_, ADD_VALUES, JTw));
+  PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::ParamJacobianMultTranspose(Vec w, double* gtheta) {
+  PetscFunctionBeginUser;
+  if (NumParams() == 0) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  PetscCall(DMGlobalToLocalBegin(da_, w, INSERT_VALUES, wloc_));
+  PetscCall(DMGlobalToLocalEnd(da_, w, INSERT_VALUES, wloc_));
+  const PetscScalar *wa, *vl;
+  PetscCall(DMDAVecGetArrayRead(da_, wloc_, &wa));
+  PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
+  const PetscInt nf = xm_ + 1;
+  face_bar_[0] = 0;
+  for (PetscInt j = 1; j < nf; ++j) {
+    const PetscInt f = xs_ - 1 + j;
+    face_bar_[j] = (wa[f + 1] - wa[f]) / dx_;
+  }
+  for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
+    const PetscInt nb = std::min(kBlock, nf - j0);
+    Closure::Tape* tape = &lin_tapes_[b];
+    if (!lin_cached_) {
+      PetscCall(ClosureForward(vl, j0, nb, tape_));
+      tape = &tape_;
+    }
+    PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
+    Ybar_ = Eigen::Map<const nn::Matrix>(&face_bar_[j0], 1, nb);
+    PetscCallCXX(closure_->Vjp(*tape, Ybar_, nullptr, gtheta));
+    PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
+  }
+  PetscCall(DMDAVecRestoreArrayRead(da_, wloc_, &wa));
+  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
+  PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::ParamJacobianMult(const double* thetadot, Vec out) {
+  PetscFunctionBeginUser;
+  PetscCall(VecZeroEntries(out));
+  if (NumParams() == 0) PetscFunctionReturn(0);
+  const PetscScalar* vl;
+  PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
+  const PetscInt nf = xm_ + 1;
+  for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
+    const PetscInt nb = std::min(kBlock, nf - j0);
+    Closure::Tape* tape = &lin_tapes_[b];
+    if (!lin_cached_) {
+      PetscCall(ClosureForward(vl, j0, nb, tape_));
+      tape = &tape_;
+    }
+    PetscCallCXX(closure_->ParamJvp(*tape, thetadot, &Ydot_));
+    for (PetscInt jj = 0; jj < nb; ++jj) face_dot_[j0 + jj] = Ydot_(0, jj);
+  }
+  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
+  PetscScalar* o;
+  PetscCall(VecGetArray(out, &o));
+  for (PetscInt i = 0; i < xm_; ++i) o[i] = -(face_dot_[i + 1] - face_dot_[i]) / dx_;
+  PetscCall(VecRestoreArray(out, &o));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::CreateJacobian(Mat* J) {
+  PetscFunctionBeginUser;
+  PetscCall(DMSetMatrixPreallocateOnly(da_, PETSC_TRUE));
+  PetscCall(DMCreateMatrix(da_, J));
+  PetscCall(MatSetOption(*J, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::jacobian_assembly, 0, 0, 0, 0));
+  const PetscInt nf = xm_ + 1, ws = face_hi_ - face_lo_ + 1, s = (stencil_ + 1) / 2;
+  // D[j*ws + c] = dF_j / dv[f + face_lo + c]
+  std::vector<double> D(nf * ws, 0.0);
+  for (PetscInt j = 0; j < nf; ++j)
+    for (int m = 0; m < 4; ++m) D[j * ws + (-1 - face_lo_ + m)] += face_dF_[4 * j + m];
+  if (NumParams() > 0) {
+    const PetscScalar* vl;
+    PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
+    for (PetscInt bk = 0, j0 = 0; j0 < nf; j0 += kBlock, ++bk) {
+      const PetscInt nb = std::min(kBlock, nf - j0);
+      Closure::Tape* tape = &lin_tapes_[bk];
+      if (!lin_cached_) {
+        PetscCall(ClosureForward(vl, j0, nb, tape_));
+        tape = &tape_;
+      }
+      Ybar_.setOnes(1, nb);  // one scalar output per face: the VJP with ones is each face's gradient
+      PetscCallCXX(closure_->Vjp(*tape, Ybar_, &Xbar_, nullptr));
+      for (PetscInt jj = 0; jj < nb; ++jj)
+        for (PetscInt m = 0; m < stencil_; ++m) D[(j0 + jj) * ws + (1 - s - face_lo_ + m)] += Xbar_(m, jj);
+    }
+    PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
+  }
+  std::vector<MatStencil> cols(ws + 1);
+  std::vector<PetscScalar> vals(ws + 1);
+  for (PetscInt i = xs_; i < xs_ + xm_; ++i) {
+    MatStencil row = {};
+    row.i = i;
+    const PetscInt jr = i - xs_ + 1, jl = i - xs_;  // faces i+1/2 and i-1/2
+    for (PetscInt c = 0; c <= ws; ++c) {
+      cols[c] = MatStencil{};
+      cols[c].i = i - 1 + face_lo_ + c;
+      double d = 0;
+      if (c >= 1) d -= D[jr * ws + (c - 1)];
+      if (c < ws) d += D[jl * ws + c];
+      vals[c] = b * d / dx_;
+    }
+    vals[1 - face_lo_] += a;
+    PetscCall(MatSetValuesStencil(J, 1, &row, ws + 1, cols.data(), vals.data(), INSERT_VALUES));
+  }
+  PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscLogEventEnd(LogEvents::jacobian_assembly, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::StableTimeStep(Vec u, PetscReal* dt) {
+  PetscFunctionBeginUser;
+  PetscReal umax;
+  PetscCall(VecNorm(u, NORM_INFINITY, &umax));
+  *dt = dx_ / std::max<PetscReal>(umax, 1e-8);
+  if (eta_ > 0) *dt = std::min<PetscReal>(*dt, dx_ * dx_ / (2 * eta_));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::pde
