@@ -279,6 +279,14 @@ PetscErrorCode PostStep(TS ts) {
 
 PetscErrorCode Integrator::Impl::ObserveAt(PetscInt k, PetscReal t, Vec u) {
   PetscFunctionBeginUser;
+  // NaN propagates through the 2-norm; blow-up shows in the max norm.
+  PetscReal n2, nmax;
+  PetscCall(VecNorm(u, NORM_2, &n2));
+  PetscCall(VecNorm(u, NORM_INFINITY, &nmax));
+  PetscCheck(std::isfinite(n2) && nmax <= self->diverge_limit_, comm, PETSC_ERR_NOT_CONVERGED,
+             "forward solve diverged: max|u| = %g at t = %g (observation %" PetscInt_FMT
+             "); reduce the time step (-ts_dt) or check the closure",
+             (double)(std::isfinite(n2) ? nmax : n2), (double)t, k);
   PetscReal l = 0;
   PetscCall(observer->Observe(k, t, u, &l, want_grad ? dldu[k] : nullptr));
   PetscCheck(std::isfinite(l), comm, PETSC_ERR_NOT_CONVERGED,
@@ -404,6 +412,8 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
   PetscCall(KSPSetTolerances(ksp, 1e-12, 1e-14, PETSC_DEFAULT, 500));
   PetscCall(TSSetFromOptions(ts_));
   PetscCall(TSGetTimeStep(ts_, &dt_));
+  PetscCheck(std::isfinite(dt_) && dt_ >= 0, comm, PETSC_ERR_USER_INPUT, "option -%sts_dt must be positive, got %g",
+             prefix_.c_str(), (double)dt_);
 
   std::string mode = MemoryModeName(mode_);
   PetscInt every = checkpoint_every_;
@@ -414,6 +424,8 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
   PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every", "Also checkpoint every K steps (0: only at observations)",
                                      &every, nullptr));
   PetscCall(UdeOptionsString("-checkpoint_dir", "Directory for disk checkpoints", &checkpoint_dir_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-diverge_limit", "Stop when max|u| exceeds this at an observation", &diverge_limit_,
+                                   nullptr));
   PetscOptionsEnd();
   mode_ = mode == "store" ? MemoryMode::kStore : mode == "checkpoint" ? MemoryMode::kCheckpoint : MemoryMode::kDisk;
   checkpoint_every_ = every;

@@ -1,10 +1,12 @@
-// `udeflow evaluate`.
+// `udeflow evaluate`: held-out error of the trained closure vs un-closed baselines.
 #include "commands.hpp"
+#include "udeflow/train/evaluate.hpp"
 
 namespace udeflow::app {
 
 PetscErrorCode CommandEvaluate() {
-  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_SUP, "the evaluate command is not built yet");
+  std::vector<train::EvaluationRow> rows;
+  return train::EvaluateCase(PETSC_COMM_WORLD, &rows);
 }
 
 }  // namespace udeflow::app

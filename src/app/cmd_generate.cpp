@@ -1,10 +1,9 @@
-// `udeflow generate`.
+// `udeflow generate`: truth trajectories -> HDF5 dataset (+ XDMF).
 #include "commands.hpp"
+#include "udeflow/train/generate.hpp"
 
 namespace udeflow::app {
 
-PetscErrorCode CommandGenerate() {
-  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_SUP, "the generate command is not built yet");
-}
+PetscErrorCode CommandGenerate() { return train::GenerateDataset(PETSC_COMM_WORLD); }
 
 }  // namespace udeflow::app

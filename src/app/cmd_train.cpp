@@ -1,10 +1,40 @@
-// `udeflow train`.
+// `udeflow train`: fit the closure through the solver.
 #include "commands.hpp"
+#include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/io/dataset.hpp"
+#include "udeflow/train/case.hpp"
+#include "udeflow/train/trainer.hpp"
 
 namespace udeflow::app {
 
 PetscErrorCode CommandTrain() {
-  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_SUP, "the train command is not built yet");
+  PetscFunctionBeginUser;
+  MPI_Comm comm = PETSC_COMM_WORLD;
+  train::CasePaths paths;
+  PetscCall(train::CasePathsFromOptions(comm, &paths));
+  std::unique_ptr<pde::Physics> physics;
+  PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &physics));
+  PetscCall(physics->SetUp());
+  adjoint::Integrator integ(physics.get());
+  PetscCall(integ.SetFromOptions(nullptr));
+  PetscCall(integ.SetUp());
+  io::Dataset data;
+  train::Trainer trainer(physics.get(), &integ, &data);
+  PetscCall(trainer.SetFromOptions());
+  PetscBool help;
+  PetscCall(PetscOptionsHasHelp(nullptr, &help));
+  if (help) PetscFunctionReturn(0);
+  PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
+  PetscCall(data.CheckCompatible(*physics));
+  PetscCall(trainer.SetUp());
+  PetscCall(PetscPrintf(comm, "train: model %s\n       %s\n       data %s\n", physics->Describe().c_str(),
+                        integ.Describe().c_str(), paths.dataset.c_str()));
+  train::TrainResult result;
+  PetscCall(trainer.Run(paths.checkpoint, &result));
+  PetscCall(train::SaveModel(comm, paths.model, *physics, result.theta, result.iterations, result.loss));
+  PetscCall(PetscPrintf(comm, "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
+                        result.iterations, result.seconds, result.loss, paths.model.c_str()));
+  PetscFunctionReturn(0);
 }
 
 }  // namespace udeflow::app

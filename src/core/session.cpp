@@ -43,6 +43,11 @@ bool EndsWith(const std::string& s, const char* suffix) {
 
 const char* SessionFirstErrorMessage() { return g_first_message; }
 
+void SessionClearError() {
+  g_first_code = 0;
+  g_first_message[0] = '\0';
+}
+
 PetscErrorCode SessionInitialize(int* argc, char*** argv, const char* help) {
   // Take -options_file out of argv; it is read below with a clear error report.
   std::vector<std::string> files;

@@ -202,7 +202,8 @@ PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name, std
   size_t n = H5Tget_size(ft);
   std::vector<char> buf(n + 1, '\0');
   hid_t mt = H5Tcopy(H5T_C_S1);
-  H5Tset_size(mt, n);
+  H5Tset_size(mt, n + 1);  // room for the terminator whatever the file's padding
+  H5Tset_strpad(mt, H5T_STR_NULLTERM);
   Closer cm{mt, H5Tclose};
   PetscCheck(H5Aread(a, mt, buf.data()) >= 0, comm_, PETSC_ERR_FILE_READ, "'%s': cannot read attribute %s",
              path_.c_str(), name);

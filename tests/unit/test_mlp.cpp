@@ -90,6 +90,26 @@ TEST(Mlp, KnownValues) {
   EXPECT_NEAR(t.Output()(0, 0), expect, 1e-15);
 }
 
+TEST(Mlp, FastTanhMatchesStdTanh) {
+  Mlp net({1, 1}, Activation::kIdentity, Activation::kTanh);
+  Vector p(2);
+  p << 1.0, 0.0;
+  net.SetParams(p);
+  Matrix x(1, 2001);
+  for (int i = 0; i < 2001; ++i) x(0, i) = -40.0 + 0.04 * i;
+  x(0, 1000) = 1e-12;
+  Mlp::Tape t;
+  net.Forward(x, t);
+  double worst = 0;
+  for (int i = 0; i < 2001; ++i) worst = std::max(worst, std::abs(t.Output()(0, i) - std::tanh(x(0, i))));
+  EXPECT_LT(worst, 4e-16);
+  Matrix big(1, 2);
+  big << -1e4, 1e4;
+  net.Forward(big, t);
+  EXPECT_EQ(t.Output()(0, 0), -1.0);
+  EXPECT_EQ(t.Output()(0, 1), 1.0);
+}
+
 TEST(Mlp, SoftplusIsStableForLargeInputs) {
   Mlp net({1, 1}, Activation::kIdentity, Activation::kSoftplus);
   Vector p(2);

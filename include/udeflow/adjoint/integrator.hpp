@@ -26,7 +26,8 @@
 /// All modes give the same gradient to round-off.
 ///
 /// Options: every -ts_* option (type, dt, tolerances; prefix given to SetFromOptions),
-/// -adjoint_memory, -adjoint_checkpoint_every, -adjoint_checkpoint_dir.
+/// -adjoint_memory, -adjoint_checkpoint_every, -adjoint_checkpoint_dir, -adjoint_diverge_limit
+/// (a state with max|u| above it, or not finite, at an observation stops the solve).
 #include <petscts.h>
 
 #include <memory>
@@ -108,6 +109,7 @@ class Integrator {
   std::string checkpoint_dir_ = ".";
   bool implicit_ = false, adaptive_ = false, setup_ = false, freeze_ = false;
   PetscReal dt_ = 0;
+  PetscReal diverge_limit_ = 1e8;
   IntegratorStats stats_;
 };
 

@@ -23,4 +23,8 @@ int SessionFinalize(PetscErrorCode ierr);
 /// The text of the first error raised since start-up (empty if none).
 const char* SessionFirstErrorMessage();
 
+/// Forgets a recorded error that the caller has handled (e.g. a diverging model in
+/// an evaluation, reported as such), so that a later error is the one reported.
+void SessionClearError();
+
 }  // namespace udeflow

@@ -39,6 +39,7 @@ class Burgers final : public Physics {
   std::vector<PetscInt> GridSize() const override { return {n_}; }
   std::vector<PetscReal> DomainLength() const override { return {length_}; }
   std::vector<std::string> FieldNames() const override { return {"v"}; }
+  std::string GridOption() const override { return "burgers_n"; }
 
   PetscInt NumParams() const override { return closure_ ? closure_->NumParams() : 0; }
   PetscErrorCode GetParams(double* theta) const override;

@@ -47,6 +47,9 @@ class Physics {
   virtual std::vector<PetscReal> DomainLength() const = 0;
   /// Names of the state components (dof of the DMDA).
   virtual std::vector<std::string> FieldNames() const = 0;
+  /// Option key (without prefix and dash) that sets the cell count of a 1-D grid,
+  /// e.g. "burgers_n"; used to build baselines at other resolutions.
+  virtual std::string GridOption() const = 0;
 
   // ---- learnable parameters theta (replicated)
   virtual PetscInt NumParams() const = 0;

@@ -1,0 +1,94 @@
+#pragma once
+/// \file trainer.hpp
+/// Training the closure through the solver ("fit the trajectory, not the flux").
+///
+/// A training sample is a window of a training trajectory: it starts from an observed
+/// (coarse-grained) state and is compared with the data at W later snapshots, every
+/// `obs_stride` snapshots.  Starting every window from data anchors the shooting
+/// (multiple shooting with data-fixed nodes) and windows can grow during training
+/// (curriculum), both of which keep single long rollouts from derailing training.
+/// Loss: mean squared error over windows, observations and cells; its gradient is
+/// the exact discrete adjoint from the Integrator.
+///
+/// Optimizers: Adam (with a learning-rate schedule, clipping, decoupled weight
+/// decay) on random batches of windows keyed by (seed, iteration); or TAO
+/// (-train_optimizer tao, -tao_type lmvm|blmvm|...) on a fixed tiling of all windows.
+/// One monitor line per iteration; a training-state checkpoint (theta, Adam moments,
+/// iteration, RNG seed) every -train_checkpoint_every iterations that
+/// -train_resume continues exactly.
+///
+/// Options (prefix -train_): optimizer, iterations, batch, lr, lr_schedule, lr_factor,
+/// lr_period, lr_milestones, grad_clip, weight_decay, window, window_max,
+/// window_grow_every, window_step, obs_stride, seed, checkpoint_every, resume, init,
+/// monitor_every.
+#include <string>
+#include <vector>
+
+#include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/io/dataset.hpp"
+#include "udeflow/nn/adam.hpp"
+#include "udeflow/pde/physics.hpp"
+
+namespace udeflow::train {
+
+struct Window {
+  size_t traj = 0;
+  PetscInt start = 0;  ///< first snapshot (the initial state)
+};
+
+struct TrainResult {
+  long long iterations = 0;
+  double loss = 0, seconds = 0;
+  std::vector<double> theta;
+};
+
+class Trainer {
+ public:
+  /// None of the pointers is owned; all must outlive the trainer.
+  Trainer(pde::Physics* physics, adjoint::Integrator* integrator, const io::Dataset* dataset);
+  ~Trainer();
+  PetscErrorCode SetFromOptions();
+  /// Loads the training trajectories onto the physics' grid.  Collective.
+  PetscErrorCode SetUp();
+  /// Trains; writes checkpoints to `checkpoint_path` (if not empty).  Collective.
+  PetscErrorCode Run(const std::string& checkpoint_path, TrainResult* result);
+
+  /// Mean loss over `windows` of W observations and its gradient (replicated).
+  PetscErrorCode LossAndGradient(const std::vector<Window>& windows, PetscInt W, const std::vector<double>& theta,
+                                 double* loss, std::vector<double>* grad);
+  /// The windows of iteration `it` (deterministic in the seed and the iteration).
+  std::vector<Window> BatchAt(long long it, PetscInt W) const;
+  PetscInt WindowAt(long long it) const;
+  /// All non-overlapping windows of length W (the TAO objective).
+  std::vector<Window> Tiling(PetscInt W) const;
+
+  PetscErrorCode SaveState(const std::string& path, long long iteration, const std::vector<double>& theta) const;
+  /// Restores theta, the optimizer state and the iteration count.
+  PetscErrorCode LoadState(const std::string& path, const char* what, long long* iteration, std::vector<double>* theta);
+
+ private:
+  PetscErrorCode RunAdam(const std::string& checkpoint_path, TrainResult* result);
+  PetscErrorCode RunTao(TrainResult* result);
+  PetscErrorCode Monitor(long long it, double loss, double gnorm, double lr, PetscInt W, double seconds) const;
+
+  pde::Physics* physics_;
+  adjoint::Integrator* integrator_;
+  const io::Dataset* dataset_;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+
+  std::string optimizer_ = "adam", resume_, init_;
+  PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0, window_step_ = 5;
+  PetscInt obs_stride_ = 1, checkpoint_every_ = 50, monitor_every_ = 1;
+  PetscInt seed_ = 1;
+  nn::LearningRateSchedule lr_;
+  nn::AdamConfig adam_config_;
+  nn::Adam adam_;
+
+  // Training data on the model grid: states[traj][snapshot].
+  std::vector<std::vector<Vec>> states_;
+  std::vector<std::vector<PetscReal>> times_;
+  std::vector<pde::Scenario> scenarios_;
+  std::vector<size_t> train_ids_;
+};
+
+}  // namespace udeflow::train

@@ -1,0 +1,256 @@
+#include "udeflow/train/evaluate.hpp"
+
+#include <petscdmda.h>
+
+#include <cmath>
+#include <memory>
+#include <sstream>
+
+#include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/core/options.hpp"
+#include "udeflow/core/session.hpp"
+#include "udeflow/io/dataset.hpp"
+#include "udeflow/train/case.hpp"
+
+namespace udeflow::train {
+
+namespace {
+
+// Compares the model state with the coarse-grained truth at each snapshot; writes the
+// fields when a file is given.
+class TruthComparison : public adjoint::Observer {
+ public:
+  TruthComparison(const io::Dataset* data, size_t traj, std::vector<PetscInt> snaps, pde::Physics* physics,
+                  double threshold)
+      : data_(data), traj_(traj), snaps_(std::move(snaps)), physics_(physics), threshold_(threshold) {
+    mae.assign(snaps_.size(), 0.0);
+    within.assign(snaps_.size(), 0.0);
+  }
+  ~TruthComparison() override { VecDestroy(&truth_); }
+  PetscErrorCode SetOutput(io::H5File* file, const std::string& dataset, Vec natural) {
+    file_ = file;
+    dataset_ = dataset;
+    natural_ = natural;
+    return 0;
+  }
+  PetscErrorCode Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec) override {
+    PetscFunctionBeginUser;
+    if (!truth_) PetscCall(VecDuplicate(u, &truth_));
+    PetscCall(data_->ReadState(traj_, snaps_[k], *physics_, truth_));
+    observed = k + 1;
+    PetscCall(VecAYPX(truth_, -1.0, u));  // u - truth
+    PetscInt n;
+    PetscReal l1;
+    PetscCall(VecGetSize(u, &n));
+    PetscCall(VecNorm(truth_, NORM_1, &l1));
+    mae[k] = l1 / n;
+    *loss += l1 / n;  // non-finite if the model diverged
+    const PetscScalar* a;
+    PetscInt nl;
+    PetscCall(VecGetLocalSize(truth_, &nl));
+    PetscCall(VecGetArrayRead(truth_, &a));
+    double cnt = 0;
+    for (PetscInt i = 0; i < nl; ++i) cnt += std::abs(a[i]) <= threshold_;
+    PetscCall(VecRestoreArrayRead(truth_, &a));
+    double tot;
+    PetscCallMPI(MPI_Allreduce(&cnt, &tot, 1, MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)u)));
+    within[k] = tot / n;
+    if (file_) {
+      PetscCall(DMDAGlobalToNaturalBegin(physics_->Grid(), u, INSERT_VALUES, natural_));
+      PetscCall(DMDAGlobalToNaturalEnd(physics_->Grid(), u, INSERT_VALUES, natural_));
+      PetscInt lo, hi;
+      PetscCall(VecGetOwnershipRange(natural_, &lo, &hi));
+      PetscCall(VecGetArrayRead(natural_, &a));
+      PetscCall(file_->WriteSlab(dataset_, {(hsize_t)k, (hsize_t)lo}, {1, (hsize_t)(hi - lo)}, a));
+      PetscCall(VecRestoreArrayRead(natural_, &a));
+    }
+    PetscFunctionReturn(0);
+  }
+  std::vector<double> mae, within;
+  size_t observed = 0;
+
+ private:
+  const io::Dataset* data_;
+  size_t traj_;
+  std::vector<PetscInt> snaps_;
+  pde::Physics* physics_;
+  double threshold_;
+  Vec truth_ = nullptr, natural_ = nullptr;
+  io::H5File* file_ = nullptr;
+  std::string dataset_;
+};
+
+struct Model {
+  std::string label;
+  bool closure;
+  PetscInt cells;
+  std::unique_ptr<pde::Physics> physics;
+  std::unique_ptr<adjoint::Integrator> integrator;
+};
+
+}  // namespace
+
+PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
+  PetscFunctionBeginUser;
+  CasePaths paths;
+  PetscCall(CasePathsFromOptions(comm, &paths));
+  std::vector<PetscInt> baselines = {64, 128, 256};
+  PetscReal horizon = 0, threshold = 0.1;
+  PetscBool fields = PETSC_TRUE;
+  PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
+  PetscCall(UdeOptionsIntList("-baselines", "Cell counts of the un-closed baselines", &baselines, 16, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &horizon, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-threshold", "Survival: |error| below this counts as correct", &threshold, nullptr));
+  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", fields, &fields, nullptr));
+  PetscOptionsEnd();
+  for (PetscInt n : baselines)
+    PetscCheck(n > 0, comm, PETSC_ERR_USER_INPUT, "option -evaluate_baselines: cell counts must be positive");
+
+  // The trained model, then the baselines: same options with another grid and no closure.
+  std::vector<Model> models;
+  {
+    Model m{"closure", true, 0, nullptr, nullptr};
+    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &m.physics));
+    PetscCall(m.physics->SetUp());
+    m.cells = m.physics->GridSize()[0];
+    m.integrator = std::make_unique<adjoint::Integrator>(m.physics.get());
+    PetscCall(m.integrator->SetFromOptions(nullptr));
+    models.push_back(std::move(m));
+  }
+  PetscReal dt = 0;
+  PetscCall(TSGetTimeStep(models[0].integrator->Ts(), &dt));
+  const std::string grid_option = "-" + models[0].physics->GridOption();
+  for (PetscInt n : baselines) {
+    ScopedOptionValues over;
+    PetscCall(over.Set(grid_option, std::to_string(n)));
+    PetscCall(over.Set("-closure_type", "none"));
+    std::ostringstream dts;
+    dts.precision(17);
+    dts << dt * std::min<double>(1.0, (double)models[0].cells / n);
+    if (dt > 0) PetscCall(over.Set("-ts_dt", dts.str()));
+    Model m{"baseline", false, n, nullptr, nullptr};
+    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &m.physics));
+    PetscCall(m.physics->SetUp());
+    m.integrator = std::make_unique<adjoint::Integrator>(m.physics.get());
+    PetscCall(m.integrator->SetFromOptions(nullptr));
+    models.push_back(std::move(m));
+  }
+  PetscBool help;
+  PetscCall(PetscOptionsHasHelp(nullptr, &help));
+  if (help) PetscFunctionReturn(0);
+
+  PetscCall(LoadModel(comm, paths.model, "option -model", *models[0].physics));
+  io::Dataset data;
+  PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
+  for (auto& m : models) PetscCall(data.CheckCompatible(*m.physics));
+  std::vector<size_t> tests;
+  for (size_t i = 0; i < data.Trajectories().size(); ++i)
+    if (data.Trajectories()[i].split == "test") tests.push_back(i);
+  PetscCheck(!tests.empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no test trajectories", paths.dataset.c_str());
+
+  io::H5File out;
+  const std::string out_path = paths.output_dir + "/evaluate.h5";
+  std::vector<io::XdmfSeries> series;
+  if (fields) PetscCall(io::H5File::Create(comm, out_path, &out));
+  rows->assign(models.size(), EvaluationRow{});
+  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, model %s\n", tests.size(),
+                        models[0].physics->Describe().c_str()));
+  double horizon_used = 0;
+  for (size_t ti : tests) {
+    const auto& info = data.Trajectories()[ti];
+    std::vector<PetscReal> t;
+    pde::Scenario sc;
+    PetscCall(data.ReadTimes(ti, &t));
+    PetscCall(data.ReadScenario(ti, &sc));
+    std::vector<PetscInt> snaps;
+    std::vector<PetscReal> times;
+    for (size_t k = 1; k < t.size(); ++k)
+      if (horizon <= 0 || t[k] - t[0] <= horizon * (1 + 1e-12)) {
+        snaps.push_back(static_cast<PetscInt>(k));
+        times.push_back(t[k]);
+      }
+    PetscCheck(!times.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_horizon: no snapshot within the horizon");
+    horizon_used = times.back() - t[0];
+    for (size_t mi = 0; mi < models.size(); ++mi) {
+      Model& m = models[mi];
+      PetscCall(m.physics->SetScenario(sc));
+      Vec u0, natural = nullptr;
+      PetscCall(DMCreateGlobalVector(m.physics->Grid(), &u0));
+      PetscCall(data.ReadState(ti, 0, *m.physics, u0));
+      TruthComparison cmp(&data, ti, snaps, m.physics.get(), threshold);
+      const std::string group = "/" + info.name + "/" + m.label + "_" + std::to_string(m.cells);
+      if (fields) {
+        PetscCall(DMDACreateNaturalVector(m.physics->Grid(), &natural));
+        PetscCall(out.CreateDataset(group + "/state", {(hsize_t)times.size(), (hsize_t)m.cells}));
+        PetscCall(cmp.SetOutput(&out, group + "/state", natural));
+      }
+      PetscLogDouble s0, s1;
+      PetscCall(PetscTime(&s0));
+      PetscReal total;
+      // A model that blows up is a result here, not a failure of the run.
+      PetscErrorCode ierr = m.integrator->Forward(t[0], u0, times, &cmp, &total);
+      const bool diverged = ierr == PETSC_ERR_NOT_CONVERGED;
+      if (diverged) SessionClearError();
+      else PetscCall(ierr);
+      PetscCall(PetscTime(&s1));
+      const size_t valid = diverged ? cmp.observed - 1 : times.size();
+      double survival = diverged ? times[valid] - t[0] : times.back() - t[0];
+      for (size_t k = 0; k < valid; ++k)
+        if (cmp.within[k] < 0.8) {
+          survival = times[k] - t[0];
+          break;
+        }
+      double mae = 0;
+      for (double e : cmp.mae) mae += e;
+      mae = diverged ? INFINITY : mae / cmp.mae.size();
+      if (diverged) {
+        (*rows)[mi].diverged++;
+        PetscCall(PetscPrintf(comm, "evaluate: %s at %" PetscInt_FMT " cells diverged on %s at t = %.2f\n",
+                              m.label.c_str(), m.cells, info.name.c_str(), (double)times[valid]));
+      }
+      (*rows)[mi].model = m.label;
+      (*rows)[mi].cells = m.cells;
+      (*rows)[mi].mae += mae / tests.size();
+      (*rows)[mi].survival += survival / tests.size();
+      (*rows)[mi].seconds += s1 - s0;
+      if (fields) {
+        PetscCall(out.WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
+        PetscCall(out.WriteArray(group + "/t", {(hsize_t)times.size()}, times.data()));
+        if (mi == 0) series.push_back({info.name + " closure", group + "/state", times});
+      }
+      PetscCall(VecDestroy(&natural));
+      PetscCall(VecDestroy(&u0));
+    }
+  }
+  if (fields) {
+    PetscCall(out.Commit());
+    PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5", models[0].physics->GridSize(),
+                            models[0].physics->DomainLength(), models[0].physics->FieldNames(), series));
+  }
+  PetscCall(PetscPrintf(comm, "evaluate: mean absolute error vs coarse-grained truth over t0 + [0, %.2f], %zu test trajectories\n",
+                        horizon_used, tests.size()));
+  PetscCall(PetscPrintf(comm, "  %-28s %6s %12s %14s %9s\n", "model", "cells", "MAE", "survival time", "seconds"));
+  for (const auto& r : *rows) {
+    char mae[64];
+    if (r.diverged) std::snprintf(mae, sizeof(mae), "diverged(%d)", r.diverged);
+    else std::snprintf(mae, sizeof(mae), "%.4e", r.mae);
+    PetscCall(PetscPrintf(comm, "  %-28s %6" PetscInt_FMT " %12s %14.2f %9.2f\n",
+                          r.model == "closure" ? "learned closure" : "no closure (baseline)", r.cells, mae, r.survival,
+                          r.seconds));
+  }
+  // The headline: the closure against the finest baseline.
+  const EvaluationRow* finest = nullptr;
+  for (const auto& r : *rows)
+    if (r.model == "baseline" && (!finest || r.cells > finest->cells)) finest = &r;
+  if (finest) {
+    const auto& c = (*rows)[0];
+    PetscCall(PetscPrintf(comm, "evaluate: closure at %" PetscInt_FMT " cells has %.2fx the error of the un-closed scheme at %" PetscInt_FMT
+                          " cells (%s)\n",
+                          c.cells, c.mae / finest->mae, finest->cells,
+                          c.mae <= finest->mae ? "matches or beats it" : "does not reach it"));
+  }
+  if (fields) PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n", out_path.c_str()));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::train
