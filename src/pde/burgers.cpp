@@ -41,6 +41,7 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   const std::string p = prefix_ + "burgers_";
   std::string flux = flux_ == Flux::kRusanov ? "rusanov" : "central";
   std::string recon = recon_ == Recon::kVanAlbada ? "vanalbada" : "first";
+  std::string form = form_ == Form::kFlux ? "flux" : "coefficients";
   PetscOptionsBegin(comm, p.c_str(), "Burgers physics", "physics");
   PetscCall(UdeOptionsPositiveInt("-n", "Number of finite-volume cells", &n_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-length", "Length of the periodic domain", &length_, nullptr));
@@ -50,6 +51,8 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsPositiveReal("-limiter_eps", "Smoothing of the van Albada limiter", &limiter_eps_, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-rusanov_delta", "Smoothing of the Rusanov wave speed", &rusanov_delta_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-closure_stencil", "Cells seen by the closure at each face", &stencil_, nullptr));
+  PetscCall(UdeOptionsChoice("-closure_form", "Closure output: a flux correction, or coefficients of the stencil differences",
+                             {"flux", "coefficients"}, &form, nullptr));
   PetscCall(UdeOptionsChoice("-ic", "Initial condition", {"zero", "sine"}, &ic_, nullptr));
   PetscCall(UdeOptionsReal("-ic_amplitude", "Amplitude of the sine initial condition", &ic_amplitude_, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-forcing_modes", "Number of random forcing sines", &forcing_modes_, nullptr));
@@ -64,6 +67,9 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCheck(stencil_ <= 8, comm, PETSC_ERR_USER_INPUT, "option -%sclosure_stencil must be at most 8", p.c_str());
   flux_ = flux == "rusanov" ? Flux::kRusanov : Flux::kCentral;
   recon_ = recon == "vanalbada" ? Recon::kVanAlbada : Recon::kFirstOrder;
+  form_ = form == "flux" ? Form::kFlux : Form::kCoefficients;
+  PetscCheck(form_ == Form::kFlux || stencil_ >= 2, comm, PETSC_ERR_USER_INPUT,
+             "option -%sclosure_stencil must be at least 2 with -%sclosure_form coefficients", p.c_str(), p.c_str());
   closure_config_.type = "none";
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
   PetscFunctionReturn(0);
@@ -96,7 +102,8 @@ PetscErrorCode Burgers::SetUp() {
   face_bar_.assign(nf, 0.0);
   face_dF_.assign(4 * nf, 0.0);
   lin_tapes_.resize((nf + kBlock - 1) / kBlock);
-  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(stencil_), 1, &closure_));
+  const int n_out = form_ == Form::kFlux ? 1 : static_cast<int>(stencil_) - 1;
+  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(stencil_), n_out, &closure_));
   PetscFunctionReturn(0);
 }
 
@@ -105,7 +112,8 @@ std::string Burgers::Describe() const {
   s << "burgers: " << n_ << " cells, dx " << dx_ << ", eta " << eta_ << ", flux "
     << (flux_ == Flux::kRusanov ? "rusanov" : "central") << ", reconstruction "
     << (recon_ == Recon::kVanAlbada ? "vanalbada" : "first") << ", closure "
-    << (closure_ ? closure_->Describe() : std::string("none")) << " on a " << stencil_ << "-cell stencil";
+    << (closure_ ? closure_->Describe() : std::string("none")) << " on a " << stencil_ << "-cell stencil ("
+    << (form_ == Form::kFlux ? "flux correction" : "coefficients of differences") << ")";
   return s.str();
 }
 
@@ -275,6 +283,65 @@ void Burgers::BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matri
   }
 }
 
+// Closure forms.  "flux": C = y.  "coefficients": C = sum_m y_m (v_{m+1} - v_m) over the
+// stencil: the network gives the coefficients of the differences (Bar-Sinai et al.), so
+// C vanishes on constant states and the correction is consistent by construction.
+void Burgers::CorrectionValue(const Closure::Tape& tape, double* out) const {
+  const nn::Matrix& Y = tape.Output();
+  const nn::Matrix& X = tape.act[0];
+  const Eigen::Index nb = Y.cols();
+  if (form_ == Form::kFlux) {
+    for (Eigen::Index j = 0; j < nb; ++j) out[j] += Y(0, j);
+  } else {
+    for (Eigen::Index j = 0; j < nb; ++j) {
+      double c = 0;
+      for (Eigen::Index m = 0; m + 1 < X.rows(); ++m) c += Y(m, j) * (X(m + 1, j) - X(m, j));
+      out[j] += c;
+    }
+  }
+}
+
+void Burgers::OutputCotangent(const Closure::Tape& tape, const double* cbar, nn::Matrix& Ybar) const {
+  const nn::Matrix& X = tape.act[0];
+  const Eigen::Index nb = X.cols();
+  if (form_ == Form::kFlux) {
+    Ybar = Eigen::Map<const nn::Matrix>(cbar, 1, nb);
+  } else {
+    Ybar.resize(X.rows() - 1, nb);
+    for (Eigen::Index j = 0; j < nb; ++j)
+      for (Eigen::Index m = 0; m + 1 < X.rows(); ++m) Ybar(m, j) = cbar[j] * (X(m + 1, j) - X(m, j));
+  }
+}
+
+void Burgers::AddDirectStencilCotangent(const Closure::Tape& tape, const double* cbar, nn::Matrix& Xbar) const {
+  if (form_ == Form::kFlux) return;
+  const nn::Matrix& Y = tape.Output();
+  for (Eigen::Index j = 0; j < Y.cols(); ++j)
+    for (Eigen::Index m = 0; m < Y.rows(); ++m) {
+      Xbar(m + 1, j) += cbar[j] * Y(m, j);
+      Xbar(m, j) -= cbar[j] * Y(m, j);
+    }
+}
+
+void Burgers::CorrectionTangent(const Closure::Tape& tape, const nn::Matrix* Xdot, const nn::Matrix& Ydot,
+                                double* out) const {
+  const nn::Matrix& X = tape.act[0];
+  const nn::Matrix& Y = tape.Output();
+  const Eigen::Index nb = Ydot.cols();
+  if (form_ == Form::kFlux) {
+    for (Eigen::Index j = 0; j < nb; ++j) out[j] += Ydot(0, j);
+    return;
+  }
+  for (Eigen::Index j = 0; j < nb; ++j) {
+    double c = 0;
+    for (Eigen::Index m = 0; m + 1 < X.rows(); ++m) {
+      c += Ydot(m, j) * (X(m + 1, j) - X(m, j));
+      if (Xdot) c += Y(m, j) * ((*Xdot)(m + 1, j) - (*Xdot)(m, j));
+    }
+    out[j] += c;
+  }
+}
+
 PetscErrorCode Burgers::ClosureForward(const double* v, PetscInt j0, PetscInt nb, Closure::Tape& tape) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
@@ -298,8 +365,7 @@ PetscErrorCode Burgers::Rhs(PetscReal t, Vec u, Vec f) {
     for (PetscInt j0 = 0; j0 < nf; j0 += kBlock) {
       const PetscInt nb = std::min(kBlock, nf - j0);
       PetscCall(ClosureForward(v, j0, nb, tape_));
-      const nn::Matrix& y = tape_.Output();
-      for (PetscInt jj = 0; jj < nb; ++jj) face_flux_[j0 + jj] += y(0, jj);
+      CorrectionValue(tape_, &face_flux_[j0]);
     }
   }
   PetscCall(DMDAVecRestoreArrayRead(da_, uloc_, &v));
@@ -358,7 +424,7 @@ PetscErrorCode Burgers::JacobianMult(Vec vdot, Vec Jv) {
       BuildStencils(vd, j0, nb, Xdot_);
       PetscCallCXX(closure_->Jvp(*tape, Xdot_, &Ydot_));
       PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
-      for (PetscInt jj = 0; jj < nb; ++jj) face_dot_[j0 + jj] += Ydot_(0, jj);
+      CorrectionTangent(*tape, &Xdot_, Ydot_, &face_dot_[j0]);
     }
   }
   PetscCall(DMDAVecRestoreArrayRead(da_, wloc_, &vd));
@@ -401,8 +467,9 @@ PetscErrorCode Burgers::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
         tape = &tape_;
       }
       PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
-      Ybar_ = Eigen::Map<const nn::Matrix>(&face_bar_[j0], 1, nb);
+      OutputCotangent(*tape, &face_bar_[j0], Ybar_);
       PetscCallCXX(closure_->Vjp(*tape, Ybar_, &Xbar_, gtheta));
+      AddDirectStencilCotangent(*tape, &face_bar_[j0], Xbar_);
       PetscCall(PetscLogFlops(2.0 * closure_->FlopsPerPoint() * nb));
       PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
       for (PetscInt jj = 0; jj < nb; ++jj) {
@@ -444,7 +511,7 @@ PetscErrorCode Burgers::ParamJacobianMultTranspose(Vec w, double* gtheta) {
       tape = &tape_;
     }
     PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
-    Ybar_ = Eigen::Map<const nn::Matrix>(&face_bar_[j0], 1, nb);
+    OutputCotangent(*tape, &face_bar_[j0], Ybar_);
     PetscCallCXX(closure_->Vjp(*tape, Ybar_, nullptr, gtheta));
     PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
   }
@@ -469,7 +536,8 @@ PetscErrorCode Burgers::ParamJacobianMult(const double* thetadot, Vec out) {
       tape = &tape_;
     }
     PetscCallCXX(closure_->ParamJvp(*tape, thetadot, &Ydot_));
-    for (PetscInt jj = 0; jj < nb; ++jj) face_dot_[j0 + jj] = Ydot_(0, jj);
+    std::fill(&face_dot_[j0], &face_dot_[j0] + nb, 0.0);
+    CorrectionTangent(*tape, nullptr, Ydot_, &face_dot_[j0]);
   }
   PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
   PetscScalar* o;
@@ -505,8 +573,12 @@ PetscErrorCode Burgers::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
         PetscCall(ClosureForward(vl, j0, nb, tape_));
         tape = &tape_;
       }
-      Ybar_.setOnes(1, nb);  // one scalar output per face: the VJP with ones is each face's gradient
+      // One scalar correction per face: the VJP with a unit cotangent on every face
+      // gives each face's gradient (faces are independent).
+      std::vector<double> ones(nb, 1.0);
+      OutputCotangent(*tape, ones.data(), Ybar_);
       PetscCallCXX(closure_->Vjp(*tape, Ybar_, &Xbar_, nullptr));
+      AddDirectStencilCotangent(*tape, ones.data(), Xbar_);
       for (PetscInt jj = 0; jj < nb; ++jj)
         for (PetscInt m = 0; m < stencil_; ++m) D[(j0 + jj) * ws + (1 - s - face_lo_ + m)] += Xbar_(m, jj);
     }

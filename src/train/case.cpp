@@ -6,6 +6,7 @@
 
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
+#include "udeflow/io/catalyst.hpp"
 #include "udeflow/io/hdf5.hpp"
 
 namespace udeflow::train {
@@ -42,6 +43,8 @@ PetscErrorCode CasePathsFromOptions(MPI_Comm comm, CasePaths* p) {
   PetscCall(UdeOptionsString("-train_checkpoint", "Training state written during training (HDF5)", &p->checkpoint,
                              nullptr));
   PetscOptionsEnd();
+  std::string catalyst;
+  PetscCall(io::CatalystFromOptions(comm, &catalyst));
   PetscCall(MakeDirectory(comm, p->output_dir, "option -output_dir"));
   PetscFunctionReturn(0);
 }

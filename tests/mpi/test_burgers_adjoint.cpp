@@ -101,7 +101,9 @@ INSTANTIATE_TEST_SUITE_P(Schemes, BurgersJacobians,
                          ::testing::Values("-burgers_flux rusanov -burgers_reconstruction vanalbada",
                                            "-burgers_flux central -burgers_reconstruction first",
                                            "-burgers_flux rusanov -burgers_reconstruction first -burgers_closure_stencil 6",
-                                           "-burgers_closure_stencil 4"));
+                                           "-burgers_closure_stencil 4",
+                                           "-burgers_closure_form coefficients",
+                                           "-burgers_closure_form coefficients -burgers_closure_stencil 6 -closure_activation softplus"));
 
 struct GradCase {
   const char* name;
@@ -156,6 +158,8 @@ INSTANTIATE_TEST_SUITE_P(
                       GradCase{"rk5f", "-ts_type rk -ts_rk_type 5f -ts_dt 0.05"},
                       GradCase{"rk6vr", "-ts_type rk -ts_rk_type 6vr -ts_dt 0.05 -adjoint_memory checkpoint"},
                       GradCase{"cn_store", "-ts_type cn -ts_dt 0.05 -adjoint_memory store"},
+                      GradCase{"rk4_coefficients", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_form coefficients"},
+                      GradCase{"cn_coefficients", "-ts_type cn -ts_dt 0.05 -burgers_closure_form coefficients"},
                       GradCase{"cn_checkpoint", "-ts_type cn -ts_dt 0.05 -adjoint_memory checkpoint -adjoint_checkpoint_every 2"},
                       GradCase{"cn_disk", "-ts_type cn -ts_dt 0.05 -adjoint_memory disk"},
                       GradCase{"beuler_store", "-ts_type beuler -ts_dt 0.05 -adjoint_memory store"},

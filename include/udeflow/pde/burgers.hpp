@@ -6,7 +6,9 @@
 ///   dv_i/dt = -(F_{i+1/2} - F_{i-1/2}) / dx + <f>_i(t),
 ///   F_{i+1/2} = H(v_L, v_R) - eta (v_{i+1} - v_i)/dx + C(v_{i+1-s}, ..., v_{i+k-s}; theta)
 ///
-/// with s = ceil(k/2): C is the closure evaluated on a k-cell stencil around the face.
+/// with s = ceil(k/2): C is the closure evaluated on a k-cell stencil around the face,
+/// either directly (-burgers_closure_form flux) or as coefficients of the k-1 stencil
+/// differences, C = sum_m a_m(v) (v_{m+1} - v_m) (-burgers_closure_form coefficients).
 /// H is the Rusanov flux with a smooth wave speed sqrt(vL^2 + vR^2 + delta^2) (>= the
 /// true max, so it stays monotone) or the energy-conserving central flux
 /// (vL^2 + vL vR + vR^2)/6; vL, vR come from first-order or van Albada (smooth, TVD)
@@ -14,7 +16,7 @@
 /// The forcing is a sum of travelling sines, integrated exactly over each cell.
 ///
 /// Options (prefix + "burgers_"): n, length, eta, flux, reconstruction, limiter_eps,
-/// rusanov_delta, closure_stencil, ic, ic_amplitude, forcing_modes,
+/// rusanov_delta, closure_stencil, closure_form, ic, ic_amplitude, forcing_modes,
 /// forcing_amplitude, forcing_kmin, forcing_kmax, forcing_omega; closure options with
 /// prefix + "closure_".
 #include <array>
@@ -67,12 +69,18 @@ class Burgers final : public Physics {
  private:
   enum class Flux { kRusanov, kCentral };
   enum class Recon { kFirstOrder, kVanAlbada };
+  enum class Form { kFlux, kCoefficients };
 
   // Baseline face flux at face f (between cells f and f+1) from v[f-1..f+2]; if dF is
   // given, its derivatives with respect to v[f-1], v[f], v[f+1], v[f+2].
   double FaceFlux(const double* v, PetscInt f, double* dF) const;
   void BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matrix& X) const;
   PetscErrorCode ClosureForward(const double* v, PetscInt j0, PetscInt nb, Closure::Tape& tape);
+  // How the closure output becomes the face correction C, and its derivatives.
+  void CorrectionValue(const Closure::Tape& tape, double* out) const;
+  void OutputCotangent(const Closure::Tape& tape, const double* cbar, nn::Matrix& Ybar) const;
+  void AddDirectStencilCotangent(const Closure::Tape& tape, const double* cbar, nn::Matrix& Xbar) const;
+  void CorrectionTangent(const Closure::Tape& tape, const nn::Matrix* Xdot, const nn::Matrix& Ydot, double* out) const;
   PetscErrorCode ForcingAdd(PetscReal t, double* f) const;
   PetscErrorCode EnsureForcingTables();
 
@@ -84,6 +92,7 @@ class Burgers final : public Physics {
   Recon recon_ = Recon::kVanAlbada;
   PetscReal limiter_eps_ = 1e-6, rusanov_delta_ = 1e-3;
   PetscInt stencil_ = 5;
+  Form form_ = Form::kFlux;
   std::string ic_ = "zero";
   PetscReal ic_amplitude_ = 1.0;
   PetscInt forcing_modes_ = 20, forcing_kmin_ = 3, forcing_kmax_ = 6;
