@@ -13,10 +13,46 @@
 
 namespace udeflow::train {
 
-Trainer::Trainer(pde::Physics* physics, adjoint::Integrator* integrator, const io::Dataset* dataset)
+Trainer::Trainer(pde::Physics* physics, adjoint::Integrator* integrator, const io::Dataset* dataset,
+                 const TrainGroups* groups)
     : physics_(physics), integrator_(integrator), dataset_(dataset) {
   comm_ = PetscObjectComm((PetscObject)physics->Grid());
+  if (groups && groups->count > 1) {
+    comm_ = groups->world;
+    across_ = groups->across;
+    group_ = groups->id;
+    ngroups_ = groups->count;
+  }
   lr_.lr = 1e-3;
+}
+
+PetscErrorCode TrainGroups::Create(MPI_Comm w) {
+  PetscFunctionBeginUser;
+  world = w;
+  int size, rank;
+  PetscCallMPI(MPI_Comm_size(w, &size));
+  PetscCallMPI(MPI_Comm_rank(w, &rank));
+  PetscInt g = 1;
+  PetscOptionsBegin(w, "train_", "Ensemble parallelism", "train");
+  PetscCall(UdeOptionsNonNegativeInt("-groups", "Rank groups sharing the windows of a batch (0: one per rank)", &g,
+                                     nullptr));
+  PetscOptionsEnd();
+  if (g == 0) g = size;
+  PetscCheck(size % g == 0, w, PETSC_ERR_USER_INPUT,
+             "option -train_groups: %" PetscInt_FMT " groups do not divide %d MPI ranks", g, size);
+  count = static_cast<int>(g);
+  const int per = size / count;
+  id = rank / per;
+  PetscCallMPI(MPI_Comm_split(w, id, rank, &group));
+  PetscCallMPI(MPI_Comm_split(w, rank % per, rank, &across));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode TrainGroups::Destroy() {
+  PetscFunctionBeginUser;
+  if (group != MPI_COMM_NULL) PetscCallMPI(MPI_Comm_free(&group));
+  if (across != MPI_COMM_NULL) PetscCallMPI(MPI_Comm_free(&across));
+  PetscFunctionReturn(0);
 }
 
 Trainer::~Trainer() {
@@ -134,7 +170,9 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
   std::vector<double> g(P);
   std::vector<Vec> data(W);
   std::vector<PetscReal> times(W);
-  for (const Window& w : windows) {
+  for (size_t i = 0; i < windows.size(); ++i) {
+    if (static_cast<int>(i % ngroups_) != group_) continue;  // another group's window
+    const Window& w = windows[i];
     for (PetscInt k = 0; k < W; ++k) {
       data[k] = states_[w.traj][w.start + (k + 1) * obs_stride_];
       times[k] = times_[w.traj][w.start + (k + 1) * obs_stride_];
@@ -151,6 +189,12 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
       PetscCall(integrator_->Forward(t0, u0, times, &obs, &l));
     }
     *loss += l;
+  }
+  if (ngroups_ > 1) {
+    PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loss, 1, MPI_DOUBLE, MPI_SUM, across_));
+    if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad->data(), P, MPI_DOUBLE, MPI_SUM, across_));
+    PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
   }
   PetscFunctionReturn(0);
 }

@@ -37,14 +37,16 @@ PetscErrorCode Train(std::vector<double>* theta, double* tiling_loss_before = nu
   MPI_Comm comm = PETSC_COMM_WORLD;
   train::CasePaths paths;
   PetscCall(train::CasePathsFromOptions(comm, &paths));
+  train::TrainGroups groups;
+  PetscCall(groups.Create(comm));
   std::unique_ptr<pde::Physics> physics;
-  PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &physics));
+  PetscCall(pde::PhysicsCreateFromOptions(groups.group, nullptr, "burgers", &physics));
   PetscCall(physics->SetUp());
   adjoint::Integrator integ(physics.get());
   PetscCall(integ.SetFromOptions(nullptr));
   io::Dataset data;
-  PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
-  train::Trainer trainer(physics.get(), &integ, &data);
+  PetscCall(data.Open(groups.group, paths.dataset, "option -dataset"));
+  train::Trainer trainer(physics.get(), &integ, &data, &groups);
   PetscCall(trainer.SetFromOptions());
   PetscCall(trainer.SetUp());
   std::vector<double> th0(physics->NumParams()), g;
@@ -54,6 +56,7 @@ PetscErrorCode Train(std::vector<double>* theta, double* tiling_loss_before = nu
   PetscCall(trainer.Run(paths.checkpoint, &r));
   *theta = r.theta;
   if (tiling_loss_after) PetscCall(trainer.LossAndGradient(trainer.Tiling(8), 8, r.theta, tiling_loss_after, nullptr));
+  PetscCall(groups.Destroy());
   PetscFunctionReturn(0);
 }
 
@@ -100,6 +103,29 @@ TEST_F(Training, ResumeReproducesTheUninterruptedRun) {
               diff, norm, moved);
   EXPECT_LE(diff, 1e-10 * norm) << "resumed run differs from the uninterrupted one";
   EXPECT_GT(moved, 1e-6 * norm) << "iterations 7..12 changed nothing: the test would not see a bad resume";
+}
+
+TEST_F(Training, EnsembleGroupsGiveTheSameRun) {
+  // Windows shared out over groups of ranks (one per rank) vs one group holding the
+  // whole domain-decomposed grid: the same training to round-off.
+  test::ScopedOptions o(kCase + "-output_dir " + Dir() + " -train_iterations 8 -train_checkpoint_every 0");
+  std::vector<double> one, many;
+  {
+    ScopedOptionValues v;
+    UDE_ASSERT_OK(v.Set("-train_groups", "1"));
+    UDE_ASSERT_OK(Train(&one));
+  }
+  {
+    ScopedOptionValues v;
+    UDE_ASSERT_OK(v.Set("-train_groups", "0"));
+    UDE_ASSERT_OK(Train(&many));
+  }
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < one.size(); ++i) {
+    diff = std::max(diff, std::abs(one[i] - many[i]));
+    norm = std::max(norm, std::abs(one[i]));
+  }
+  EXPECT_LE(diff, 1e-10 * norm);
 }
 
 TEST_F(Training, AdamLowersTheLoss) {

@@ -36,6 +36,19 @@ struct Window {
   PetscInt start = 0;  ///< first snapshot (the initial state)
 };
 
+/// Ranks split into groups for ensemble (data) parallelism: each group integrates its
+/// share of the windows with the domain decomposed over its ranks; gradients are summed
+/// over groups.  -train_groups G (default 1; 0 = one group per rank).
+struct TrainGroups {
+  MPI_Comm world = MPI_COMM_NULL;   ///< all ranks
+  MPI_Comm group = MPI_COMM_NULL;   ///< the ranks of this group (the physics' communicator)
+  MPI_Comm across = MPI_COMM_NULL;  ///< the ranks with this group-local rank, one per group
+  int id = 0, count = 1;
+  /// Reads -train_groups and splits `world`.  Collective.  Free with Destroy().
+  PetscErrorCode Create(MPI_Comm world);
+  PetscErrorCode Destroy();
+};
+
 struct TrainResult {
   long long iterations = 0;
   double loss = 0, seconds = 0;
@@ -44,8 +57,11 @@ struct TrainResult {
 
 class Trainer {
  public:
-  /// None of the pointers is owned; all must outlive the trainer.
-  Trainer(pde::Physics* physics, adjoint::Integrator* integrator, const io::Dataset* dataset);
+  /// None of the pointers is owned; all must outlive the trainer.  With ensemble
+  /// parallelism (see TrainGroups), the physics lives on one group's communicator and
+  /// the windows of a batch are shared out among the groups.
+  Trainer(pde::Physics* physics, adjoint::Integrator* integrator, const io::Dataset* dataset,
+          const struct TrainGroups* groups = nullptr);
   ~Trainer();
   PetscErrorCode SetFromOptions();
   /// Loads the training trajectories onto the physics' grid.  Collective.
@@ -74,7 +90,9 @@ class Trainer {
   pde::Physics* physics_;
   adjoint::Integrator* integrator_;
   const io::Dataset* dataset_;
-  MPI_Comm comm_ = MPI_COMM_NULL;
+  MPI_Comm comm_ = MPI_COMM_NULL;    // all ranks
+  MPI_Comm across_ = MPI_COMM_NULL;  // one rank per group
+  int group_ = 0, ngroups_ = 1;
 
   std::string optimizer_ = "adam", resume_, init_;
   PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0, window_step_ = 5;
