@@ -1,19 +1,42 @@
 #include "udeflow/train/observers.hpp"
 
+#include <cmath>
+
 namespace udeflow::train {
 
-DataMse::~DataMse() { VecDestroy(&work_); }
+DataMisfit::~DataMisfit() { VecDestroy(&work_); }
 
-PetscErrorCode DataMse::Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec dldu) {
+PetscErrorCode DataMisfit::Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec dldu) {
   PetscFunctionBeginUser;
   if (!work_) PetscCall(VecDuplicate(u, &work_));
   PetscInt n;
   PetscCall(VecGetSize(u, &n));
   PetscCall(VecWAXPY(work_, -1.0, (*data_)[k], u));
-  PetscReal nrm;
-  PetscCall(VecNorm(work_, NORM_2, &nrm));
-  *loss += weight_ * nrm * nrm / n;
-  if (dldu) PetscCall(VecAXPBY(dldu, 2.0 * weight_ / n, 0.0, work_));
+  if (kind_ == Kind::kMse) {
+    PetscReal nrm;
+    PetscCall(VecNorm(work_, NORM_2, &nrm));
+    *loss += weight_ * nrm * nrm / n;
+    if (dldu) PetscCall(VecAXPBY(dldu, 2.0 * weight_ / n, 0.0, work_));
+    PetscFunctionReturn(0);
+  }
+  PetscInt nl;
+  PetscCall(VecGetLocalSize(work_, &nl));
+  const PetscScalar* e;
+  PetscCall(VecGetArrayRead(work_, &e));
+  PetscScalar* g = nullptr;
+  if (dldu) PetscCall(VecGetArray(dldu, &g));
+  double local = 0;
+  const double d2 = delta_ * delta_;
+  for (PetscInt i = 0; i < nl; ++i) {
+    const double r = std::sqrt(e[i] * e[i] + d2);
+    local += r - delta_;
+    if (g) g[i] = weight_ / n * e[i] / r;
+  }
+  PetscCall(VecRestoreArrayRead(work_, &e));
+  if (dldu) PetscCall(VecRestoreArray(dldu, &g));
+  double total;
+  PetscCallMPI(MPI_Allreduce(&local, &total, 1, MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)u)));
+  *loss += weight_ * total / n;
   PetscFunctionReturn(0);
 }
 

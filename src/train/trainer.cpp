@@ -70,6 +70,9 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscCall(UdeOptionsChoice("-optimizer", "Optimizer: Adam on random batches, or TAO (-tao_type) on all windows",
                              {"adam", "tao"}, &optimizer_, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-iterations", "Optimizer iterations", &iterations_, nullptr));
+  PetscCall(UdeOptionsChoice("-loss", "Misfit: mean squared error, or pseudo-Huber (~ mean absolute error)",
+                             {"mse", "huber"}, &loss_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-huber_delta", "Pseudo-Huber: quadratic below this error", &huber_delta_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-batch", "Windows per Adam iteration", &batch_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-lr", "Adam learning rate", &lr, nullptr));
   PetscCall(UdeOptionsChoice("-lr_schedule", "Learning-rate schedule", {"constant", "step", "exponential", "cosine"},
@@ -177,7 +180,8 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
       data[k] = states_[w.traj][w.start + (k + 1) * obs_stride_];
       times[k] = times_[w.traj][w.start + (k + 1) * obs_stride_];
     }
-    DataMse obs(&data, 1.0 / (static_cast<double>(windows.size()) * W));
+    DataMisfit obs(&data, 1.0 / (static_cast<double>(windows.size()) * W),
+                   loss_ == "huber" ? DataMisfit::Kind::kHuber : DataMisfit::Kind::kMse, huber_delta_);
     PetscCall(physics_->SetScenario(scenarios_[w.traj]));
     PetscReal l;
     const PetscReal t0 = times_[w.traj][w.start];

@@ -12,6 +12,7 @@
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/rng.hpp"
 #include "udeflow/pde/physics.hpp"
+#include "udeflow/train/observers.hpp"
 
 namespace udeflow::test {
 
@@ -57,7 +58,8 @@ class MseObserver : public adjoint::Observer {
 struct BurgersProblem {
   std::unique_ptr<pde::Physics> physics;
   std::unique_ptr<adjoint::Integrator> integrator;
-  std::unique_ptr<MseObserver> observer;
+  std::unique_ptr<adjoint::Observer> observer;
+  std::vector<Vec> data;
   Vec u0 = nullptr;
   std::vector<PetscReal> times;
 
@@ -74,11 +76,28 @@ struct BurgersProblem {
     PetscCall(integrator->SetUp());
     PetscCall(DMCreateGlobalVector(physics->Grid(), &u0));
     PetscCall(physics->InitialCondition(u0));
-    observer = std::make_unique<MseObserver>(physics->Grid(), K);
+    // -test_huber <delta>: the pseudo-Huber misfit of training instead of the MSE.
+    PetscReal delta = 0;
+    PetscCall(PetscOptionsGetReal(nullptr, nullptr, "-test_huber", &delta, nullptr));
+    if (delta > 0) {
+      for (int k = 0; k < K; ++k) {
+        Vec d;
+        PetscCall(VecDuplicate(u0, &d));
+        PetscCall(VecSet(d, 0.05 * k));
+        data.push_back(d);
+      }
+      observer = std::make_unique<train::DataMisfit>(&data, 1.0, train::DataMisfit::Kind::kHuber, delta);
+    } else {
+      observer = std::make_unique<MseObserver>(physics->Grid(), K);
+    }
     for (int k = 1; k <= K; ++k) times.push_back(dt_obs * k);
     PetscFunctionReturn(0);
   }
-  ~BurgersProblem() { VecDestroy(&u0); }
+  ~BurgersProblem() {
+    observer.reset();
+    for (Vec& d : data) VecDestroy(&d);
+    VecDestroy(&u0);
+  }
 
   PetscErrorCode Loss(const std::vector<double>& theta, PetscReal* loss) {
     PetscFunctionBeginUser;

@@ -158,6 +158,7 @@ INSTANTIATE_TEST_SUITE_P(
                       GradCase{"rk5f", "-ts_type rk -ts_rk_type 5f -ts_dt 0.05"},
                       GradCase{"rk6vr", "-ts_type rk -ts_rk_type 6vr -ts_dt 0.05 -adjoint_memory checkpoint"},
                       GradCase{"cn_store", "-ts_type cn -ts_dt 0.05 -adjoint_memory store"},
+                      GradCase{"rk4_huber_loss", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -test_huber 0.05"},
                       GradCase{"rk4_coefficients", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_form coefficients"},
                       GradCase{"cn_coefficients", "-ts_type cn -ts_dt 0.05 -burgers_closure_form coefficients"},
                       GradCase{"cn_checkpoint", "-ts_type cn -ts_dt 0.05 -adjoint_memory checkpoint -adjoint_checkpoint_every 2"},

@@ -5,7 +5,8 @@
 ///
 /// For each test trajectory every model starts from the coarse-grained truth at the
 /// first snapshot and runs over the horizon; at each snapshot the mean absolute error
-/// (MAE) vs the truth coarse-grained onto that model's grid is recorded, and the
+/// (MAE) vs the truth coarse-grained onto that model's grid is recorded (and, for finer
+/// baselines, also after averaging their solution onto the closure's grid), and the
 /// "survival time" (first time fewer than 80% of the cells are within
 /// -evaluate_threshold of the truth, Bar-Sinai et al.).
 ///
@@ -23,7 +24,8 @@ namespace udeflow::train {
 struct EvaluationRow {
   std::string model;  ///< "closure" or "baseline"
   PetscInt cells = 0;
-  double mae = 0;       ///< mean over test trajectories, snapshots and cells
+  double mae = 0;       ///< mean over test trajectories, snapshots and cells (on the model's own grid)
+  double mae_model_grid = 0;  ///< the same after averaging onto the closure's grid (finer baselines)
   double survival = 0;  ///< mean survival time over test trajectories
   double seconds = 0;
   int diverged = 0;     ///< test trajectories on which the model blew up (MAE is then inf)

@@ -7,17 +7,27 @@
 
 namespace udeflow::train {
 
-/// weight * mean_i (u_i - d_i)^2 at each observation k, with d = data[k].
-class DataMse : public adjoint::Observer {
+/// Misfit between the state and data at each observation k (d = data[k]), averaged over
+/// the cells and scaled by `weight`:
+///   mse:   mean_i (u_i - d_i)^2
+///   huber: mean_i (sqrt((u_i - d_i)^2 + delta^2) - delta)   (pseudo-Huber: ~|u - d| for
+///          errors above delta, smooth everywhere; matches a mean-absolute-error metric)
+class DataMisfit : public adjoint::Observer {
  public:
-  DataMse(const std::vector<Vec>* data, double weight) : data_(data), weight_(weight) {}
-  ~DataMse() override;
+  enum class Kind { kMse, kHuber };
+  DataMisfit(const std::vector<Vec>* data, double weight, Kind kind = Kind::kMse, double delta = 0.01)
+      : data_(data), weight_(weight), kind_(kind), delta_(delta) {}
+  ~DataMisfit() override;
   PetscErrorCode Observe(PetscInt k, PetscReal t, Vec u, PetscReal* loss, Vec dldu) override;
 
  private:
   const std::vector<Vec>* data_;
   double weight_;
+  Kind kind_;
+  double delta_;
   Vec work_ = nullptr;
 };
+
+using DataMse = DataMisfit;
 
 }  // namespace udeflow::train

@@ -7,8 +7,9 @@
 /// `obs_stride` snapshots.  Starting every window from data anchors the shooting
 /// (multiple shooting with data-fixed nodes) and windows can grow during training
 /// (curriculum), both of which keep single long rollouts from derailing training.
-/// Loss: mean squared error over windows, observations and cells; its gradient is
-/// the exact discrete adjoint from the Integrator.
+/// Loss: mean over windows, observations and cells of the squared error (mse) or of a
+/// pseudo-Huber error (~ absolute error, the metric of evaluate); its gradient is the
+/// exact discrete adjoint from the Integrator.
 ///
 /// Optimizers: Adam (with a learning-rate schedule, clipping, decoupled weight
 /// decay) on random batches of windows keyed by (seed, iteration); or TAO
@@ -17,7 +18,7 @@
 /// iteration, RNG seed) every -train_checkpoint_every iterations that
 /// -train_resume continues exactly.
 ///
-/// Options (prefix -train_): optimizer, iterations, batch, lr, lr_schedule, lr_factor,
+/// Options (prefix -train_): optimizer, loss (mse | huber), huber_delta, iterations, batch, lr, lr_schedule, lr_factor,
 /// lr_period, lr_milestones, grad_clip, weight_decay, window, window_max,
 /// window_grow_every, window_step, obs_stride, seed, checkpoint_every, resume, init,
 /// monitor_every.
@@ -94,7 +95,8 @@ class Trainer {
   MPI_Comm across_ = MPI_COMM_NULL;  // one rank per group
   int group_ = 0, ngroups_ = 1;
 
-  std::string optimizer_ = "adam", resume_, init_;
+  std::string optimizer_ = "adam", resume_, init_, loss_ = "mse";
+  PetscReal huber_delta_ = 0.01;
   PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0, window_step_ = 5;
   PetscInt obs_stride_ = 1, checkpoint_every_ = 50, monitor_every_ = 1;
   PetscInt seed_ = 1;
