@@ -8,7 +8,9 @@
 ///
 /// with s = ceil(k/2): C is the closure evaluated on a k-cell stencil around the face,
 /// either directly (-burgers_closure_form flux) or as coefficients of the k-1 stencil
-/// differences, C = sum_m a_m(v) (v_{m+1} - v_m) (-burgers_closure_form coefficients).
+/// differences of order q, C = sum_m a_m(v) (D_q v)_m (-burgers_closure_form coefficients,
+/// -burgers_closure_difference_order q): consistent by construction, and errors of the
+/// learned coefficients cost only O(dx^q) in smooth regions.
 /// H is the Rusanov flux with a smooth wave speed sqrt(vL^2 + vR^2 + delta^2) (>= the
 /// true max, so it stays monotone) or the energy-conserving central flux
 /// (vL^2 + vL vR + vR^2)/6; vL, vR come from first-order or van Albada (smooth, TVD)
@@ -16,7 +18,7 @@
 /// The forcing is a sum of travelling sines, integrated exactly over each cell.
 ///
 /// Options (prefix + "burgers_"): n, length, eta, flux, reconstruction, limiter_eps,
-/// rusanov_delta, closure_stencil, closure_form, ic, ic_amplitude, forcing_modes,
+/// rusanov_delta, closure_stencil, closure_form, closure_difference_order, ic, ic_amplitude, forcing_modes,
 /// forcing_amplitude, forcing_kmin, forcing_kmax, forcing_omega; closure options with
 /// prefix + "closure_".
 #include <array>
@@ -93,6 +95,8 @@ class Burgers final : public Physics {
   PetscReal limiter_eps_ = 1e-6, rusanov_delta_ = 1e-3;
   PetscInt stencil_ = 5;
   Form form_ = Form::kFlux;
+  PetscInt diff_order_ = 1;
+  nn::Matrix diff_;  // difference operator of the coefficients form
   std::string ic_ = "zero";
   PetscReal ic_amplitude_ = 1.0;
   PetscInt forcing_modes_ = 20, forcing_kmin_ = 3, forcing_kmax_ = 6;
