@@ -41,7 +41,10 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   const std::string p = prefix_ + "burgers_";
   std::string flux = flux_ == Flux::kRusanov ? "rusanov" : "central";
   std::string recon = recon_ == Recon::kVanAlbada ? "vanalbada" : "first";
-  std::string form = form_ == Form::kFlux ? "flux" : "coefficients";
+  std::string form = fc_config_.form == FaceClosure::Form::kFlux ? "flux" : "coefficients";
+  std::string features = fc_config_.features == FaceClosure::Features::kRaw ? "raw" : "normalized";
+  PetscInt diff_order = fc_config_.difference_order;
+  PetscReal feature_eps = fc_config_.feature_eps;
   PetscOptionsBegin(comm, p.c_str(), "Burgers physics", "physics");
   PetscCall(UdeOptionsPositiveInt("-n", "Number of finite-volume cells", &n_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-length", "Length of the periodic domain", &length_, nullptr));
@@ -54,7 +57,11 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsChoice("-closure_form", "Closure output: a flux correction, or coefficients of the stencil differences",
                              {"flux", "coefficients"}, &form, nullptr));
   PetscCall(UdeOptionsPositiveInt("-closure_difference_order", "Order of the differences (coefficients form)",
-                                  &diff_order_, nullptr));
+                                  &diff_order, nullptr));
+  PetscCall(UdeOptionsChoice("-closure_features", "Closure inputs: raw stencil values, or normalized shape + mean + scale",
+                             {"raw", "normalized"}, &features, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-closure_feature_eps", "Floor of the scale of normalized features", &feature_eps,
+                                   nullptr));
   PetscCall(UdeOptionsChoice("-ic", "Initial condition", {"zero", "sine"}, &ic_, nullptr));
   PetscCall(UdeOptionsReal("-ic_amplitude", "Amplitude of the sine initial condition", &ic_amplitude_, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-forcing_modes", "Number of random forcing sines", &forcing_modes_, nullptr));
@@ -69,10 +76,16 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCheck(stencil_ <= 8, comm, PETSC_ERR_USER_INPUT, "option -%sclosure_stencil must be at most 8", p.c_str());
   flux_ = flux == "rusanov" ? Flux::kRusanov : Flux::kCentral;
   recon_ = recon == "vanalbada" ? Recon::kVanAlbada : Recon::kFirstOrder;
-  form_ = form == "flux" ? Form::kFlux : Form::kCoefficients;
-  PetscCheck(form_ == Form::kFlux || stencil_ > diff_order_, comm, PETSC_ERR_USER_INPUT,
+  fc_config_.form = form == "flux" ? FaceClosure::Form::kFlux : FaceClosure::Form::kCoefficients;
+  fc_config_.features = features == "raw" ? FaceClosure::Features::kRaw : FaceClosure::Features::kNormalized;
+  fc_config_.difference_order = static_cast<int>(diff_order);
+  fc_config_.feature_eps = feature_eps;
+  fc_config_.stencil = static_cast<int>(stencil_);
+  PetscCheck(fc_config_.form == FaceClosure::Form::kFlux || stencil_ > diff_order, comm, PETSC_ERR_USER_INPUT,
              "option -%sclosure_stencil must exceed -%sclosure_difference_order with -%sclosure_form coefficients",
              p.c_str(), p.c_str(), p.c_str());
+  PetscCheck(fc_config_.features == FaceClosure::Features::kRaw || stencil_ >= 2, comm, PETSC_ERR_USER_INPUT,
+             "option -%sclosure_features normalized needs -%sclosure_stencil 2 or more", p.c_str(), p.c_str());
   closure_config_.type = "none";
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
   PetscFunctionReturn(0);
@@ -104,20 +117,9 @@ PetscErrorCode Burgers::SetUp() {
   face_dot_.assign(nf, 0.0);
   face_bar_.assign(nf, 0.0);
   face_dF_.assign(4 * nf, 0.0);
-  lin_tapes_.resize((nf + kBlock - 1) / kBlock);
-  const int n_out = form_ == Form::kFlux ? 1 : static_cast<int>(stencil_ - diff_order_);
-  if (form_ == Form::kCoefficients) {
-    // Rows of D: differences of order q, (D v)_m = sum_r (-1)^(q-r) binom(q, r) v_{m+r}.
-    diff_.setZero(n_out, stencil_);
-    for (int m = 0; m < n_out; ++m) {
-      double b = 1;
-      for (PetscInt r = 0; r <= diff_order_; ++r) {
-        diff_(m, m + r) = ((diff_order_ - r) % 2 ? -1.0 : 1.0) * b;
-        b = b * (diff_order_ - r) / (r + 1);
-      }
-    }
-  }
-  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(stencil_), n_out, &closure_));
+  lin_blocks_.resize((nf + kBlock - 1) / kBlock);
+  PetscCallCXX(fc_.Configure(fc_config_));
+  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, fc_.NumFeatures(), fc_.NumOutputs(), &closure_));
   PetscFunctionReturn(0);
 }
 
@@ -126,9 +128,7 @@ std::string Burgers::Describe() const {
   s << "burgers: " << n_ << " cells, dx " << dx_ << ", eta " << eta_ << ", flux "
     << (flux_ == Flux::kRusanov ? "rusanov" : "central") << ", reconstruction "
     << (recon_ == Recon::kVanAlbada ? "vanalbada" : "first") << ", closure "
-    << (closure_ ? closure_->Describe() : std::string("none")) << " on a " << stencil_ << "-cell stencil ("
-    << (form_ == Form::kFlux ? "flux correction" : "coefficients of order-" + std::to_string(diff_order_) + " differences")
-    << ")";
+    << (closure_ ? closure_->Describe() : std::string("none")) << " (" << fc_.Describe() << ")";
   return s.str();
 }
 
@@ -298,61 +298,11 @@ void Burgers::BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matri
   }
 }
 
-// Closure forms.  "flux": C = y.  "coefficients": C = sum_m y_m (D v)_m, where D takes
-// differences of order q (-burgers_closure_difference_order) over the stencil: the
-// network gives the coefficients of the differences (Bar-Sinai et al.), so C vanishes on
-// polynomials of degree < q and, in smooth regions, errors in the learned coefficients
-// only make O(dx^q) flux errors; at shocks the differences are O(1) and the closure
-// keeps full authority.
-void Burgers::CorrectionValue(const Closure::Tape& tape, double* out) const {
-  const nn::Matrix& Y = tape.Output();
-  const nn::Matrix& X = tape.act[0];
-  const Eigen::Index nb = Y.cols();
-  if (form_ == Form::kFlux) {
-    for (Eigen::Index j = 0; j < nb; ++j) out[j] += Y(0, j);
-  } else {
-    for (Eigen::Index j = 0; j < nb; ++j) out[j] += Y.col(j).dot(diff_ * X.col(j));
-  }
-}
-
-void Burgers::OutputCotangent(const Closure::Tape& tape, const double* cbar, nn::Matrix& Ybar) const {
-  const nn::Matrix& X = tape.act[0];
-  const Eigen::Index nb = X.cols();
-  if (form_ == Form::kFlux) {
-    Ybar = Eigen::Map<const nn::Matrix>(cbar, 1, nb);
-  } else {
-    Ybar.noalias() = diff_ * X;
-    for (Eigen::Index j = 0; j < nb; ++j) Ybar.col(j) *= cbar[j];
-  }
-}
-
-void Burgers::AddDirectStencilCotangent(const Closure::Tape& tape, const double* cbar, nn::Matrix& Xbar) const {
-  if (form_ == Form::kFlux) return;
-  const nn::Matrix& Y = tape.Output();
-  for (Eigen::Index j = 0; j < Y.cols(); ++j) Xbar.col(j).noalias() += cbar[j] * (diff_.transpose() * Y.col(j));
-}
-
-void Burgers::CorrectionTangent(const Closure::Tape& tape, const nn::Matrix* Xdot, const nn::Matrix& Ydot,
-                                double* out) const {
-  const nn::Matrix& X = tape.act[0];
-  const nn::Matrix& Y = tape.Output();
-  const Eigen::Index nb = Ydot.cols();
-  if (form_ == Form::kFlux) {
-    for (Eigen::Index j = 0; j < nb; ++j) out[j] += Ydot(0, j);
-    return;
-  }
-  for (Eigen::Index j = 0; j < nb; ++j) {
-    double c = Ydot.col(j).dot(diff_ * X.col(j));
-    if (Xdot) c += Y.col(j).dot(diff_ * Xdot->col(j));
-    out[j] += c;
-  }
-}
-
-PetscErrorCode Burgers::ClosureForward(const double* v, PetscInt j0, PetscInt nb, Closure::Tape& tape) {
+PetscErrorCode Burgers::ClosureForward(const double* v, PetscInt j0, PetscInt nb, FaceClosure::Block& b) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
-  BuildStencils(v, j0, nb, X_);
-  PetscCallCXX(closure_->Forward(X_, tape));
+  BuildStencils(v, j0, nb, b.X);
+  PetscCallCXX(fc_.Forward(*closure_, b));
   PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb));
   PetscCall(PetscLogEventEnd(LogEvents::closure_forward, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -370,8 +320,8 @@ PetscErrorCode Burgers::Rhs(PetscReal t, Vec u, Vec f) {
   if (NumParams() > 0) {
     for (PetscInt j0 = 0; j0 < nf; j0 += kBlock) {
       const PetscInt nb = std::min(kBlock, nf - j0);
-      PetscCall(ClosureForward(v, j0, nb, tape_));
-      CorrectionValue(tape_, &face_flux_[j0]);
+      PetscCall(ClosureForward(v, j0, nb, block_));
+      fc_.AddValue(block_, &face_flux_[j0]);
     }
   }
   PetscCall(DMDAVecRestoreArrayRead(da_, uloc_, &v));
@@ -398,7 +348,8 @@ PetscErrorCode Burgers::Linearize(PetscReal t, Vec u, bool repeated) {
   for (PetscInt j = 0; j < nf; ++j) FaceFlux(v, xs_ - 1 + j, &face_dF_[4 * j]);
   lin_cached_ = repeated && NumParams() > 0;
   if (lin_cached_) {
-    for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) PetscCall(ClosureForward(v, j0, std::min(kBlock, nf - j0), lin_tapes_[b]));
+    for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b)
+      PetscCall(ClosureForward(v, j0, std::min(kBlock, nf - j0), lin_blocks_[b]));
   }
   PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &v));
   PetscFunctionReturn(0);
@@ -421,16 +372,15 @@ PetscErrorCode Burgers::JacobianMult(Vec vdot, Vec Jv) {
   if (NumParams() > 0) {
     for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
       const PetscInt nb = std::min(kBlock, nf - j0);
-      Closure::Tape* tape = &lin_tapes_[b];
+      FaceClosure::Block* blk = &lin_blocks_[b];
       if (!lin_cached_) {
-        PetscCall(ClosureForward(vl, j0, nb, tape_));
-        tape = &tape_;
+        PetscCall(ClosureForward(vl, j0, nb, block_));
+        blk = &block_;
       }
       PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
       BuildStencils(vd, j0, nb, Xdot_);
-      PetscCallCXX(closure_->Jvp(*tape, Xdot_, &Ydot_));
+      PetscCallCXX(fc_.Jvp(*closure_, *blk, Xdot_, &face_dot_[j0]));
       PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
-      CorrectionTangent(*tape, &Xdot_, Ydot_, &face_dot_[j0]);
     }
   }
   PetscCall(DMDAVecRestoreArrayRead(da_, wloc_, &vd));
@@ -467,15 +417,13 @@ PetscErrorCode Burgers::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
     const PetscInt s = (stencil_ + 1) / 2;
     for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
       const PetscInt nb = std::min(kBlock, nf - j0);
-      Closure::Tape* tape = &lin_tapes_[b];
+      FaceClosure::Block* blk = &lin_blocks_[b];
       if (!lin_cached_) {
-        PetscCall(ClosureForward(vl, j0, nb, tape_));
-        tape = &tape_;
+        PetscCall(ClosureForward(vl, j0, nb, block_));
+        blk = &block_;
       }
       PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
-      OutputCotangent(*tape, &face_bar_[j0], Ybar_);
-      PetscCallCXX(closure_->Vjp(*tape, Ybar_, &Xbar_, gtheta));
-      AddDirectStencilCotangent(*tape, &face_bar_[j0], Xbar_);
+      PetscCallCXX(fc_.Vjp(*closure_, *blk, &face_bar_[j0], &Xbar_, gtheta));
       PetscCall(PetscLogFlops(2.0 * closure_->FlopsPerPoint() * nb));
       PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
       for (PetscInt jj = 0; jj < nb; ++jj) {
@@ -511,14 +459,13 @@ PetscErrorCode Burgers::ParamJacobianMultTranspose(Vec w, double* gtheta) {
   }
   for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
     const PetscInt nb = std::min(kBlock, nf - j0);
-    Closure::Tape* tape = &lin_tapes_[b];
+    FaceClosure::Block* blk = &lin_blocks_[b];
     if (!lin_cached_) {
-      PetscCall(ClosureForward(vl, j0, nb, tape_));
-      tape = &tape_;
+      PetscCall(ClosureForward(vl, j0, nb, block_));
+      blk = &block_;
     }
     PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
-    OutputCotangent(*tape, &face_bar_[j0], Ybar_);
-    PetscCallCXX(closure_->Vjp(*tape, Ybar_, nullptr, gtheta));
+    PetscCallCXX(fc_.Vjp(*closure_, *blk, &face_bar_[j0], nullptr, gtheta));
     PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
   }
   PetscCall(DMDAVecRestoreArrayRead(da_, wloc_, &wa));
@@ -536,14 +483,13 @@ PetscErrorCode Burgers::ParamJacobianMult(const double* thetadot, Vec out) {
   const PetscInt nf = xm_ + 1;
   for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
     const PetscInt nb = std::min(kBlock, nf - j0);
-    Closure::Tape* tape = &lin_tapes_[b];
+    FaceClosure::Block* blk = &lin_blocks_[b];
     if (!lin_cached_) {
-      PetscCall(ClosureForward(vl, j0, nb, tape_));
-      tape = &tape_;
+      PetscCall(ClosureForward(vl, j0, nb, block_));
+      blk = &block_;
     }
-    PetscCallCXX(closure_->ParamJvp(*tape, thetadot, &Ydot_));
     std::fill(&face_dot_[j0], &face_dot_[j0] + nb, 0.0);
-    CorrectionTangent(*tape, nullptr, Ydot_, &face_dot_[j0]);
+    PetscCallCXX(fc_.ParamJvp(*closure_, *blk, thetadot, &face_dot_[j0]));
   }
   PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
   PetscScalar* o;
@@ -574,17 +520,15 @@ PetscErrorCode Burgers::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
     PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
     for (PetscInt bk = 0, j0 = 0; j0 < nf; j0 += kBlock, ++bk) {
       const PetscInt nb = std::min(kBlock, nf - j0);
-      Closure::Tape* tape = &lin_tapes_[bk];
+      FaceClosure::Block* blk = &lin_blocks_[bk];
       if (!lin_cached_) {
-        PetscCall(ClosureForward(vl, j0, nb, tape_));
-        tape = &tape_;
+        PetscCall(ClosureForward(vl, j0, nb, block_));
+        blk = &block_;
       }
       // One scalar correction per face: the VJP with a unit cotangent on every face
       // gives each face's gradient (faces are independent).
       std::vector<double> ones(nb, 1.0);
-      OutputCotangent(*tape, ones.data(), Ybar_);
-      PetscCallCXX(closure_->Vjp(*tape, Ybar_, &Xbar_, nullptr));
-      AddDirectStencilCotangent(*tape, ones.data(), Xbar_);
+      PetscCallCXX(fc_.Vjp(*closure_, *blk, ones.data(), &Xbar_, nullptr));
       for (PetscInt jj = 0; jj < nb; ++jj)
         for (PetscInt m = 0; m < stencil_; ++m) D[(j0 + jj) * ws + (1 - s - face_lo_ + m)] += Xbar_(m, jj);
     }

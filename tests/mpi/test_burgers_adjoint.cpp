@@ -105,7 +105,10 @@ INSTANTIATE_TEST_SUITE_P(Schemes, BurgersJacobians,
                                            "-burgers_closure_form coefficients",
                                            "-burgers_closure_form coefficients -burgers_closure_stencil 6 -closure_activation softplus",
                                            "-burgers_closure_form coefficients -burgers_closure_stencil 6 -burgers_closure_difference_order 2",
-                                           "-burgers_closure_form coefficients -burgers_closure_difference_order 3"));
+                                           "-burgers_closure_form coefficients -burgers_closure_difference_order 3",
+                                           "-burgers_closure_features normalized -burgers_closure_stencil 6",
+                                           "-burgers_closure_features normalized -burgers_closure_form coefficients "
+                                           "-burgers_closure_feature_eps 0.05"));
 
 struct GradCase {
   const char* name;
@@ -163,6 +166,9 @@ INSTANTIATE_TEST_SUITE_P(
                       GradCase{"rk4_huber_loss", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -test_huber 0.05"},
                       GradCase{"rk4_coefficients", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_form coefficients"},
                       GradCase{"cn_coefficients", "-ts_type cn -ts_dt 0.05 -burgers_closure_form coefficients"},
+                      GradCase{"rk4_normalized_features", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_features normalized "
+                                                          "-burgers_closure_form coefficients -burgers_closure_stencil 6"},
+                      GradCase{"cn_normalized_features", "-ts_type cn -ts_dt 0.05 -burgers_closure_features normalized"},
                       GradCase{"rk4_second_differences", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_form coefficients "
                                                          "-burgers_closure_stencil 6 -burgers_closure_difference_order 2"},
                       GradCase{"cn_checkpoint", "-ts_type cn -ts_dt 0.05 -adjoint_memory checkpoint -adjoint_checkpoint_every 2"},

@@ -18,7 +18,8 @@
 /// The forcing is a sum of travelling sines, integrated exactly over each cell.
 ///
 /// Options (prefix + "burgers_"): n, length, eta, flux, reconstruction, limiter_eps,
-/// rusanov_delta, closure_stencil, closure_form, closure_difference_order, ic, ic_amplitude, forcing_modes,
+/// rusanov_delta, closure_stencil, closure_form, closure_difference_order,
+/// closure_features, closure_feature_eps, ic, ic_amplitude, forcing_modes,
 /// forcing_amplitude, forcing_kmin, forcing_kmax, forcing_omega; closure options with
 /// prefix + "closure_".
 #include <array>
@@ -26,6 +27,7 @@
 #include <memory>
 
 #include "udeflow/pde/closure.hpp"
+#include "udeflow/pde/face_closure.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
@@ -71,18 +73,12 @@ class Burgers final : public Physics {
  private:
   enum class Flux { kRusanov, kCentral };
   enum class Recon { kFirstOrder, kVanAlbada };
-  enum class Form { kFlux, kCoefficients };
 
   // Baseline face flux at face f (between cells f and f+1) from v[f-1..f+2]; if dF is
   // given, its derivatives with respect to v[f-1], v[f], v[f+1], v[f+2].
   double FaceFlux(const double* v, PetscInt f, double* dF) const;
   void BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matrix& X) const;
-  PetscErrorCode ClosureForward(const double* v, PetscInt j0, PetscInt nb, Closure::Tape& tape);
-  // How the closure output becomes the face correction C, and its derivatives.
-  void CorrectionValue(const Closure::Tape& tape, double* out) const;
-  void OutputCotangent(const Closure::Tape& tape, const double* cbar, nn::Matrix& Ybar) const;
-  void AddDirectStencilCotangent(const Closure::Tape& tape, const double* cbar, nn::Matrix& Xbar) const;
-  void CorrectionTangent(const Closure::Tape& tape, const nn::Matrix* Xdot, const nn::Matrix& Ydot, double* out) const;
+  PetscErrorCode ClosureForward(const double* v, PetscInt j0, PetscInt nb, FaceClosure::Block& b);
   PetscErrorCode ForcingAdd(PetscReal t, double* f) const;
   PetscErrorCode EnsureForcingTables();
 
@@ -94,9 +90,8 @@ class Burgers final : public Physics {
   Recon recon_ = Recon::kVanAlbada;
   PetscReal limiter_eps_ = 1e-6, rusanov_delta_ = 1e-3;
   PetscInt stencil_ = 5;
-  Form form_ = Form::kFlux;
-  PetscInt diff_order_ = 1;
-  nn::Matrix diff_;  // difference operator of the coefficients form
+  FaceClosure::Config fc_config_;
+  FaceClosure fc_;
   std::string ic_ = "zero";
   PetscReal ic_amplitude_ = 1.0;
   PetscInt forcing_modes_ = 20, forcing_kmin_ = 3, forcing_kmax_ = 6;
@@ -116,12 +111,12 @@ class Burgers final : public Physics {
 
   // Work storage (sized once in SetUp).
   std::vector<double> face_flux_, face_dot_, face_bar_, face_dF_;
-  nn::Matrix X_, Ybar_, Xbar_, Ydot_, Xdot_;
-  Closure::Tape tape_;
+  nn::Matrix Xbar_, Xdot_;
+  FaceClosure::Block block_;
   // Linearization.
   PetscReal lin_t_ = 0;
   bool lin_cached_ = false;
-  std::vector<Closure::Tape> lin_tapes_;
+  std::vector<FaceClosure::Block> lin_blocks_;
 };
 
 }  // namespace udeflow::pde
