@@ -32,4 +32,7 @@ for cmd in ${commands//,/ }; do
   echo "== udeflow $cmd"
   udeflow_mpiexec "$np" "$BUILD_DIR/udeflow" "$cmd" -options_file "$case_file" -output_dir "$out" "$@"
 done
+if [ -f "$UDEFLOW_ROOT/scripts/plot/$case_name.py" ] && /usr/bin/python3 -c "import matplotlib, h5py" 2>/dev/null; then
+  /usr/bin/python3 "$UDEFLOW_ROOT/scripts/plot/$case_name.py" "$out" || echo "(plotting failed; the results are in $out)"
+fi
 echo "== done: case $case_name in $(( $(date +%s) - start )) s; results in $out"

@@ -26,6 +26,28 @@ struct Closer {
   }
 };
 
+// File and memory selections of a hyperslab (count may be zero on some ranks) and a
+// collective transfer list.
+struct Slab {
+  hid_t file = -1, memory = -1, xfer = -1;
+  Slab(hid_t dataset, const std::vector<hsize_t>& offset, const std::vector<hsize_t>& count) {
+    file = H5Dget_space(dataset);
+    hsize_t n = 1;
+    for (hsize_t c : count) n *= c;
+    if (n > 0) H5Sselect_hyperslab(file, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr);
+    else H5Sselect_none(file);
+    memory = H5Screate_simple(1, &n, nullptr);
+    if (n == 0) H5Sselect_none(memory);
+    xfer = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
+  }
+  ~Slab() {
+    H5Sclose(file);
+    H5Sclose(memory);
+    H5Pclose(xfer);
+  }
+};
+
 }  // namespace
 
 H5File::~H5File() {
@@ -234,20 +256,8 @@ PetscErrorCode H5File::WriteSlab(const std::string& path, const std::vector<hsiz
   hid_t d = H5Dopen2(fid_, path.c_str(), H5P_DEFAULT);
   PetscCheck(d >= 0, comm_, PETSC_ERR_FILE_WRITE, "'%s': no dataset %s", path_.c_str(), path.c_str());
   Closer cd{d, H5Dclose};
-  hid_t fs = H5Dget_space(d);
-  Closer cf{fs, H5Sclose};
-  hsize_t n = 1;
-  for (hsize_t c : count) n *= c;
-  if (n > 0) H5Sselect_hyperslab(fs, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr);
-  else H5Sselect_none(fs);
-  hsize_t nn = n;
-  hid_t ms = H5Screate_simple(1, &nn, nullptr);
-  if (n == 0) H5Sselect_none(ms);
-  Closer cm{ms, H5Sclose};
-  hid_t xfer = H5Pcreate(H5P_DATASET_XFER);
-  H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
-  Closer cx{xfer, H5Pclose};
-  herr_t e = H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, fs, xfer, data);
+  Slab slab(d, offset, count);
+  herr_t e = H5Dwrite(d, H5T_NATIVE_DOUBLE, slab.memory, slab.file, slab.xfer, data);
   PetscCheck(e >= 0, comm_, PETSC_ERR_FILE_WRITE, "'%s': error writing %s", path_.c_str(), path.c_str());
   PetscCall(PetscLogEventEnd(LogEvents::hdf5_write, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -265,18 +275,8 @@ PetscErrorCode H5File::ReadSlab(const std::string& path, const std::vector<hsize
   PetscCheck(H5Sget_simple_extent_ndims(fs) == (int)count.size(), comm_, PETSC_ERR_FILE_UNEXPECTED,
              "'%s': dataset %s has %d dimensions, expected %d", path_.c_str(), path.c_str(),
              H5Sget_simple_extent_ndims(fs), (int)count.size());
-  hsize_t n = 1;
-  for (hsize_t c : count) n *= c;
-  if (n > 0) H5Sselect_hyperslab(fs, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr);
-  else H5Sselect_none(fs);
-  hsize_t nn = n;
-  hid_t ms = H5Screate_simple(1, &nn, nullptr);
-  if (n == 0) H5Sselect_none(ms);
-  Closer cm{ms, H5Sclose};
-  hid_t xfer = H5Pcreate(H5P_DATASET_XFER);
-  H5Pset_dxpl_mpio(xfer, H5FD_MPIO_COLLECTIVE);
-  Closer cx{xfer, H5Pclose};
-  herr_t e = H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, xfer, data);
+  Slab slab(d, offset, count);
+  herr_t e = H5Dread(d, H5T_NATIVE_DOUBLE, slab.memory, slab.file, slab.xfer, data);
   PetscCheck(e >= 0, comm_, PETSC_ERR_FILE_READ, "'%s': error reading %s", path_.c_str(), path.c_str());
   PetscCall(PetscLogEventEnd(LogEvents::hdf5_read, 0, 0, 0, 0));
   PetscFunctionReturn(0);

@@ -308,11 +308,31 @@ PetscErrorCode Burgers::ClosureForward(const double* v, PetscInt j0, PetscInt nb
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode Burgers::Ghosted(Vec g, Vec l) const {
+  PetscFunctionBeginUser;
+  PetscCall(DMGlobalToLocalBegin(da_, g, INSERT_VALUES, l));
+  PetscCall(DMGlobalToLocalEnd(da_, g, INSERT_VALUES, l));
+  PetscFunctionReturn(0);
+}
+
+// Closure data of faces [j0, j0+nb) at the linearization point: cached by Linearize()
+// for repeated products, recomputed otherwise.
+PetscErrorCode Burgers::LinearizedBlock(const double* vl, PetscInt b, PetscInt j0, PetscInt nb,
+                                        FaceClosure::Block** blk) {
+  PetscFunctionBeginUser;
+  if (lin_cached_) {
+    *blk = &lin_blocks_[b];
+  } else {
+    PetscCall(ClosureForward(vl, j0, nb, block_));
+    *blk = &block_;
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Burgers::Rhs(PetscReal t, Vec u, Vec f) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::rhs, 0, 0, 0, 0));
-  PetscCall(DMGlobalToLocalBegin(da_, u, INSERT_VALUES, uloc_));
-  PetscCall(DMGlobalToLocalEnd(da_, u, INSERT_VALUES, uloc_));
+  PetscCall(Ghosted(u, uloc_));
   const PetscScalar* v;
   PetscCall(DMDAVecGetArrayRead(da_, uloc_, &v));
   const PetscInt nf = xm_ + 1;
@@ -340,8 +360,7 @@ PetscErrorCode Burgers::Rhs(PetscReal t, Vec u, Vec f) {
 PetscErrorCode Burgers::Linearize(PetscReal t, Vec u, bool repeated) {
   PetscFunctionBeginUser;
   lin_t_ = t;
-  PetscCall(DMGlobalToLocalBegin(da_, u, INSERT_VALUES, linloc_));
-  PetscCall(DMGlobalToLocalEnd(da_, u, INSERT_VALUES, linloc_));
+  PetscCall(Ghosted(u, linloc_));
   const PetscScalar* v;
   PetscCall(DMDAVecGetArrayRead(da_, linloc_, &v));
   const PetscInt nf = xm_ + 1;
@@ -358,8 +377,7 @@ PetscErrorCode Burgers::Linearize(PetscReal t, Vec u, bool repeated) {
 PetscErrorCode Burgers::JacobianMult(Vec vdot, Vec Jv) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::rhs_jvp, 0, 0, 0, 0));
-  PetscCall(DMGlobalToLocalBegin(da_, vdot, INSERT_VALUES, wloc_));
-  PetscCall(DMGlobalToLocalEnd(da_, vdot, INSERT_VALUES, wloc_));
+  PetscCall(Ghosted(vdot, wloc_));
   const PetscScalar *vd, *vl;
   PetscCall(DMDAVecGetArrayRead(da_, wloc_, &vd));
   PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
@@ -372,11 +390,8 @@ PetscErrorCode Burgers::JacobianMult(Vec vdot, Vec Jv) {
   if (NumParams() > 0) {
     for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
       const PetscInt nb = std::min(kBlock, nf - j0);
-      FaceClosure::Block* blk = &lin_blocks_[b];
-      if (!lin_cached_) {
-        PetscCall(ClosureForward(vl, j0, nb, block_));
-        blk = &block_;
-      }
+      FaceClosure::Block* blk;
+      PetscCall(LinearizedBlock(vl, b, j0, nb, &blk));
       PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
       BuildStencils(vd, j0, nb, Xdot_);
       PetscCallCXX(fc_.Jvp(*closure_, *blk, Xdot_, &face_dot_[j0]));
@@ -396,8 +411,7 @@ PetscErrorCode Burgers::JacobianMult(Vec vdot, Vec Jv) {
 PetscErrorCode Burgers::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
-  PetscCall(DMGlobalToLocalBegin(da_, w, INSERT_VALUES, wloc_));
-  PetscCall(DMGlobalToLocalEnd(da_, w, INSERT_VALUES, wloc_));
+  PetscCall(Ghosted(w, wloc_));
   const PetscScalar *wa, *vl;
   PetscScalar* ba;
   PetscCall(DMDAVecGetArrayRead(da_, wloc_, &wa));
@@ -417,11 +431,8 @@ PetscErrorCode Burgers::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
     const PetscInt s = (stencil_ + 1) / 2;
     for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
       const PetscInt nb = std::min(kBlock, nf - j0);
-      FaceClosure::Block* blk = &lin_blocks_[b];
-      if (!lin_cached_) {
-        PetscCall(ClosureForward(vl, j0, nb, block_));
-        blk = &block_;
-      }
+      FaceClosure::Block* blk;
+      PetscCall(LinearizedBlock(vl, b, j0, nb, &blk));
       PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
       PetscCallCXX(fc_.Vjp(*closure_, *blk, &face_bar_[j0], &Xbar_, gtheta));
       PetscCall(PetscLogFlops(2.0 * closure_->FlopsPerPoint() * nb));
@@ -446,8 +457,7 @@ PetscErrorCode Burgers::ParamJacobianMultTranspose(Vec w, double* gtheta) {
   PetscFunctionBeginUser;
   if (NumParams() == 0) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
-  PetscCall(DMGlobalToLocalBegin(da_, w, INSERT_VALUES, wloc_));
-  PetscCall(DMGlobalToLocalEnd(da_, w, INSERT_VALUES, wloc_));
+  PetscCall(Ghosted(w, wloc_));
   const PetscScalar *wa, *vl;
   PetscCall(DMDAVecGetArrayRead(da_, wloc_, &wa));
   PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
@@ -459,11 +469,8 @@ PetscErrorCode Burgers::ParamJacobianMultTranspose(Vec w, double* gtheta) {
   }
   for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
     const PetscInt nb = std::min(kBlock, nf - j0);
-    FaceClosure::Block* blk = &lin_blocks_[b];
-    if (!lin_cached_) {
-      PetscCall(ClosureForward(vl, j0, nb, block_));
-      blk = &block_;
-    }
+    FaceClosure::Block* blk;
+    PetscCall(LinearizedBlock(vl, b, j0, nb, &blk));
     PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
     PetscCallCXX(fc_.Vjp(*closure_, *blk, &face_bar_[j0], nullptr, gtheta));
     PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
@@ -483,11 +490,8 @@ PetscErrorCode Burgers::ParamJacobianMult(const double* thetadot, Vec out) {
   const PetscInt nf = xm_ + 1;
   for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
     const PetscInt nb = std::min(kBlock, nf - j0);
-    FaceClosure::Block* blk = &lin_blocks_[b];
-    if (!lin_cached_) {
-      PetscCall(ClosureForward(vl, j0, nb, block_));
-      blk = &block_;
-    }
+    FaceClosure::Block* blk;
+    PetscCall(LinearizedBlock(vl, b, j0, nb, &blk));
     std::fill(&face_dot_[j0], &face_dot_[j0] + nb, 0.0);
     PetscCallCXX(fc_.ParamJvp(*closure_, *blk, thetadot, &face_dot_[j0]));
   }
@@ -520,11 +524,8 @@ PetscErrorCode Burgers::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
     PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
     for (PetscInt bk = 0, j0 = 0; j0 < nf; j0 += kBlock, ++bk) {
       const PetscInt nb = std::min(kBlock, nf - j0);
-      FaceClosure::Block* blk = &lin_blocks_[bk];
-      if (!lin_cached_) {
-        PetscCall(ClosureForward(vl, j0, nb, block_));
-        blk = &block_;
-      }
+      FaceClosure::Block* blk;
+      PetscCall(LinearizedBlock(vl, bk, j0, nb, &blk));
       // One scalar correction per face: the VJP with a unit cotangent on every face
       // gives each face's gradient (faces are independent).
       std::vector<double> ones(nb, 1.0);

@@ -79,6 +79,8 @@ class Burgers final : public Physics {
   double FaceFlux(const double* v, PetscInt f, double* dF) const;
   void BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matrix& X) const;
   PetscErrorCode ClosureForward(const double* v, PetscInt j0, PetscInt nb, FaceClosure::Block& b);
+  PetscErrorCode LinearizedBlock(const double* vl, PetscInt b, PetscInt j0, PetscInt nb, FaceClosure::Block** blk);
+  PetscErrorCode Ghosted(Vec g, Vec l) const;
   PetscErrorCode ForcingAdd(PetscReal t, double* f) const;
   PetscErrorCode EnsureForcingTables();
 
