@@ -66,6 +66,10 @@ PetscErrorCode Trainer::SetFromOptions() {
   std::vector<PetscInt> milestones;
   PetscReal lr = lr_.lr, factor = lr_.factor, period = lr_.period, lr_min = lr_.lr_min;
   PetscReal clip = adam_config_.grad_clip, decay = adam_config_.weight_decay;
+  // Giving -tao_type selects TAO unless -train_optimizer says otherwise.
+  PetscBool tao_given = PETSC_FALSE;
+  PetscCall(PetscOptionsHasName(nullptr, nullptr, "-tao_type", &tao_given));
+  if (tao_given) optimizer_ = "tao";
   PetscOptionsBegin(comm_, "train_", "Training options", "train");
   PetscCall(UdeOptionsChoice("-optimizer", "Optimizer: Adam on random batches, or TAO (-tao_type) on all windows",
                              {"adam", "tao"}, &optimizer_, nullptr));

@@ -138,8 +138,8 @@ TEST_F(Training, AdamLowersTheLoss) {
 }
 
 TEST_F(Training, TaoLmvmLowersTheLoss) {
-  test::ScopedOptions o(kCase + "-output_dir " + Dir() +
-                        " -train_optimizer tao -tao_type lmvm -train_iterations 15 -train_window 8");
+  // -tao_type alone selects TAO.
+  test::ScopedOptions o(kCase + "-output_dir " + Dir() + " -tao_type lmvm -train_iterations 15 -train_window 8");
   std::vector<double> theta;
   double before, after;
   UDE_ASSERT_OK(Train(&theta, &before, &after));
