@@ -1,19 +1,18 @@
 #include "udeflow/adjoint/integrator.hpp"
 
-#include <petsc/private/petscimpl.h>  // PetscObjectStateGet: detects a changed Vec
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <set>
 #include <sstream>
 
+#include "integrator_impl.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
-#include "udeflow/io/hdf5.hpp"
 
 namespace udeflow::adjoint {
+
+using namespace detail;
 
 const char* MemoryModeName(MemoryMode m) {
   switch (m) {
@@ -22,346 +21,6 @@ const char* MemoryModeName(MemoryMode m) {
     case MemoryMode::kDisk: return "disk";
   }
   return "?";
-}
-
-// ------------------------------------------------------------------ private state
-
-struct Integrator::Impl {
-  // A linearization point seen by one of the shell matrices.
-  struct Shell {
-    Impl* impl = nullptr;
-    bool param = false;  // parameter Jacobian?
-    Vec ulin = nullptr;
-    PetscReal t = 0, shift = 0;
-    long gen = -1;
-    PetscInt stage = -1;  // explicit RK: index of the stage this point is
-  };
-
-  Integrator* self = nullptr;
-  pde::Physics* phys = nullptr;
-  MPI_Comm comm = MPI_COMM_NULL;
-  PetscInt P = 0;
-  Vec usol = nullptr, lambda = nullptr, mu = nullptr;
-  Mat J = nullptr, Jp = nullptr, Pasm = nullptr;
-  Shell jshell, jpshell;
-  long gen_counter = 0, phys_gen = -1, last_gen = -1;
-  PetscObjectId last_id = 0;
-  PetscObjectState last_state = 0;
-  PetscReal last_t = 0;
-  // Explicit RK: the parameter adjoint is accumulated here, fused with the state VJP
-  // of each stage (PETSc 3.18's TSAdjointStep_RK skips df/dtheta for stages with
-  // b_i = 0, e.g. in 5dp, so its mu would be wrong there; see Gradient()).
-  bool own_mu = false;
-  std::vector<double> rk_b;  // tableau weights
-  std::vector<double> gbuf, gacc;
-
-  // Step schedule: times s_0..s_M; obs_step[k] = index of observation k.
-  std::vector<PetscReal> steps_t;
-  std::vector<PetscInt> obs_step;
-  std::map<PetscInt, PetscInt> obs_of_step;
-  PetscInt offset = 0;
-  bool follow_schedule = true;
-
-  // Forward-pass hooks.
-  Observer* observer = nullptr;
-  bool observe = false, want_grad = false;
-  PetscInt next_obs = 0;
-  PetscReal loss = 0;
-  std::vector<Vec> dldu;
-  bool record_times = false;
-  std::vector<PetscReal> recorded;
-  std::set<PetscInt> ckpt_steps;
-  bool store_ckpts = false;
-
-  // Checkpoints.
-  std::vector<Vec> pool;
-  std::map<PetscInt, Vec> ram;
-  io::H5File disk;
-  PetscInt disk_count = 0;
-
-  ~Impl() {
-    VecDestroy(&usol);
-    VecDestroy(&lambda);
-    VecDestroy(&mu);
-    MatDestroy(&J);
-    MatDestroy(&Jp);
-    MatDestroy(&Pasm);
-    VecDestroy(&jshell.ulin);
-    VecDestroy(&jpshell.ulin);
-    for (Vec& v : dldu) VecDestroy(&v);
-    for (Vec& v : pool) VecDestroy(&v);
-  }
-
-  PetscErrorCode Register(Shell& s, PetscReal t, Vec U, PetscReal shift) {
-    PetscFunctionBeginUser;
-    PetscObjectId id;
-    PetscObjectState st;
-    PetscCall(PetscObjectGetId((PetscObject)U, &id));
-    PetscCall(PetscObjectStateGet((PetscObject)U, &st));
-    s.shift = shift;
-    if (last_gen >= 0 && id == last_id && st == last_state && t == last_t) {
-      if (s.gen != last_gen) {
-        PetscCall(VecCopy(U, s.ulin));
-        s.t = t;
-        s.gen = last_gen;
-      }
-    } else {
-      last_gen = ++gen_counter;
-      last_id = id;
-      last_state = st;
-      last_t = t;
-      PetscCall(VecCopy(U, s.ulin));
-      s.t = t;
-      s.gen = last_gen;
-    }
-    PetscFunctionReturn(0);
-  }
-
-  PetscErrorCode Ensure(Shell& s) {
-    PetscFunctionBeginUser;
-    if (phys_gen != s.gen) {
-      PetscCall(phys->Linearize(s.t, s.ulin, self->implicit_));
-      phys_gen = s.gen;
-    }
-    PetscFunctionReturn(0);
-  }
-
-  PetscErrorCode StoreCheckpoint(PetscInt step, Vec u);
-  PetscErrorCode LoadCheckpoint(PetscInt step, Vec u);
-  PetscErrorCode ClearCheckpoints();
-  PetscErrorCode EnableTrajectory(TS ts);
-  PetscErrorCode ObserveAt(PetscInt k, PetscReal t, Vec u);
-};
-
-// ------------------------------------------------------------------ TS callbacks
-
-namespace {
-
-using Impl = Integrator::Impl;
-
-PetscErrorCode RhsFunction(TS, PetscReal t, Vec U, Vec F, void* ctx) {
-  return static_cast<Impl*>(ctx)->phys->Rhs(t, U, F);
-}
-
-PetscErrorCode IFunction(TS, PetscReal t, Vec U, Vec Udot, Vec F, void* ctx) {
-  PetscFunctionBeginUser;
-  PetscCall(static_cast<Impl*>(ctx)->phys->Rhs(t, U, F));
-  PetscCall(VecAYPX(F, -1.0, Udot));  // F = Udot - f
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode RhsJacobian(TS ts, PetscReal t, Vec U, Mat, Mat, void* ctx) {
-  PetscFunctionBeginUser;
-  Impl* impl = static_cast<Impl*>(ctx);
-  PetscCall(impl->Register(impl->jshell, t, U, 0.0));
-  impl->jshell.stage = -1;
-  if (impl->own_mu) {
-    PetscInt ns;
-    Vec* Y;
-    PetscCall(TSGetStages(ts, &ns, &Y));
-    for (PetscInt i = 0; i < ns; ++i)
-      if (Y[i] == U) impl->jshell.stage = i;
-  }
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode IJacobian(TS, PetscReal t, Vec U, Vec, PetscReal shift, Mat, Mat B, void* ctx) {
-  PetscFunctionBeginUser;
-  Impl* impl = static_cast<Impl*>(ctx);
-  PetscCall(impl->Register(impl->jshell, t, U, shift));
-  PetscCall(impl->Ensure(impl->jshell));
-  PetscCall(impl->phys->AssembleJacobian(shift, -1.0, B));  // B = shift I - df/du
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode RhsJacobianP(TS, PetscReal t, Vec U, Mat, void* ctx) {
-  Impl* impl = static_cast<Impl*>(ctx);
-  return impl->Register(impl->jpshell, t, U, 0.0);
-}
-
-PetscErrorCode IJacobianP(TS, PetscReal t, Vec U, Vec, PetscReal, Mat, void* ctx) {
-  Impl* impl = static_cast<Impl*>(ctx);
-  return impl->Register(impl->jpshell, t, U, 0.0);
-}
-
-// State Jacobian shell: df/du (RHS form) or shift I - df/du (implicit form).
-PetscErrorCode JMult(Mat A, Vec x, Vec y) {
-  PetscFunctionBeginUser;
-  Impl::Shell* s;
-  PetscCall(MatShellGetContext(A, &s));
-  Impl* impl = s->impl;
-  PetscCall(impl->Ensure(*s));
-  PetscCall(impl->phys->JacobianMult(x, y));
-  if (impl->self->Implicit()) PetscCall(VecAXPBY(y, s->shift, -1.0, x));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode JMultTranspose(Mat A, Vec x, Vec y) {
-  PetscFunctionBeginUser;
-  Impl::Shell* s;
-  PetscCall(MatShellGetContext(A, &s));
-  Impl* impl = s->impl;
-  PetscCall(impl->Ensure(*s));
-  if (impl->own_mu && impl->P > 0) {
-    // TSAdjointStep_RK calls J^T once per stage i with w_i and scales the result by
-    // -h b_i (or -h when b_i = 0); the parameter adjoint gets the same factor.
-    PetscCheck(s->stage >= 0, PETSC_COMM_SELF, PETSC_ERR_PLIB, "RK adjoint: unknown stage");
-    std::fill(impl->gbuf.begin(), impl->gbuf.end(), 0.0);
-    PetscCall(impl->phys->JacobianMultTranspose(x, y, impl->gbuf.data()));
-    PetscReal h;
-    PetscCall(TSGetTimeStep(impl->self->Ts(), &h));
-    const double bi = impl->rk_b[s->stage];
-    const double coef = -h * (bi != 0.0 ? bi : 1.0);
-    for (PetscInt i = 0; i < impl->P; ++i) impl->gacc[i] += coef * impl->gbuf[i];
-  } else {
-    PetscCall(impl->phys->JacobianMultTranspose(x, y, nullptr));
-  }
-  if (impl->self->Implicit()) PetscCall(VecAXPBY(y, s->shift, -1.0, x));
-  PetscFunctionReturn(0);
-}
-
-// Parameter Jacobian shell: columns are this rank's partial sums of theta (local size
-// P on every rank).  MatMultTranspose(w) = (df/dtheta)^T w (or -(df/dtheta)^T w in
-// implicit form, where the Jacobian is dF/dtheta of F = Udot - f).
-PetscErrorCode JpMultTranspose(Mat A, Vec x, Vec y) {
-  PetscFunctionBeginUser;
-  Impl::Shell* s;
-  PetscCall(MatShellGetContext(A, &s));
-  Impl* impl = s->impl;
-  PetscCall(impl->Ensure(*s));
-  std::fill(impl->gbuf.begin(), impl->gbuf.end(), 0.0);
-  PetscCall(impl->phys->ParamJacobianMultTranspose(x, impl->gbuf.data()));
-  const double* g = impl->gbuf.data();
-  PetscScalar* ya;
-  PetscCall(VecGetArray(y, &ya));
-  const double sign = impl->self->Implicit() ? -1.0 : 1.0;
-  for (PetscInt i = 0; i < impl->P; ++i) ya[i] = sign * g[i];
-  PetscCall(VecRestoreArray(y, &ya));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode PreStep(TS ts) {
-  PetscFunctionBeginUser;
-  Impl* impl;
-  PetscCall(TSGetApplicationContext(ts, &impl));
-  if (!impl->follow_schedule) PetscFunctionReturn(0);
-  PetscInt k;
-  PetscReal t;
-  PetscCall(TSGetStepNumber(ts, &k));
-  PetscCall(TSGetTime(ts, &t));
-  const PetscInt j = impl->offset + k;
-  PetscCheck(j + 1 < (PetscInt)impl->steps_t.size(), PETSC_COMM_SELF, PETSC_ERR_PLIB, "step beyond the schedule");
-  PetscCall(TSSetTimeStep(ts, impl->steps_t[j + 1] - t));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode PostStep(TS ts) {
-  PetscFunctionBeginUser;
-  Impl* impl;
-  PetscCall(TSGetApplicationContext(ts, &impl));
-  PetscInt k;
-  PetscReal t;
-  PetscCall(TSGetStepNumber(ts, &k));
-  PetscCall(TSGetTime(ts, &t));
-  const PetscInt j = impl->offset + k;
-  if (impl->record_times) impl->recorded.push_back(t);
-  Vec u;
-  PetscCall(TSGetSolution(ts, &u));
-  if (impl->observe && impl->follow_schedule) {
-    auto it = impl->obs_of_step.find(j);
-    if (it != impl->obs_of_step.end()) PetscCall(impl->ObserveAt(it->second, impl->steps_t[j], u));
-  }
-  if (impl->store_ckpts && impl->ckpt_steps.count(j)) PetscCall(impl->StoreCheckpoint(j, u));
-  PetscFunctionReturn(0);
-}
-
-}  // namespace
-
-PetscErrorCode Integrator::Impl::ObserveAt(PetscInt k, PetscReal t, Vec u) {
-  PetscFunctionBeginUser;
-  // NaN propagates through the 2-norm; blow-up shows in the max norm.
-  PetscReal n2, nmax;
-  PetscCall(VecNorm(u, NORM_2, &n2));
-  PetscCall(VecNorm(u, NORM_INFINITY, &nmax));
-  PetscCheck(std::isfinite(n2) && nmax <= self->diverge_limit_, comm, PETSC_ERR_NOT_CONVERGED,
-             "forward solve diverged: max|u| = %g at t = %g (observation %" PetscInt_FMT
-             "); reduce the time step (-ts_dt) or check the closure",
-             (double)(std::isfinite(n2) ? nmax : n2), (double)t, k);
-  PetscReal l = 0;
-  PetscCall(observer->Observe(k, t, u, &l, want_grad ? dldu[k] : nullptr));
-  PetscCheck(std::isfinite(l), comm, PETSC_ERR_NOT_CONVERGED,
-             "forward solve diverged: the state is not finite at t = %g (observation %" PetscInt_FMT
-             "); reduce the time step (-ts_dt) or check the closure",
-             (double)t, k);
-  loss += l;
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode Integrator::Impl::EnableTrajectory(TS ts) {
-  PetscFunctionBeginUser;
-  PetscCall(TSRemoveTrajectory(ts));
-  PetscCall(TSSetSaveTrajectory(ts));
-  TSTrajectory tj;
-  PetscCall(TSGetTrajectory(ts, &tj));
-  PetscCall(TSTrajectorySetType(tj, ts, TSTRAJECTORYMEMORY));
-  PetscCall(TSTrajectorySetSolutionOnly(tj, PETSC_FALSE));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode Integrator::Impl::StoreCheckpoint(PetscInt step, Vec u) {
-  PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(LogEvents::checkpoint_io, 0, 0, 0, 0));
-  PetscInt n, lo, hi;
-  PetscCall(VecGetSize(u, &n));
-  PetscCall(VecGetOwnershipRange(u, &lo, &hi));
-  if (self->mode_ == MemoryMode::kDisk) {
-    const std::string name = "/c" + std::to_string(step);
-    PetscCall(disk.CreateDataset(name, {(hsize_t)n}));
-    const PetscScalar* a;
-    PetscCall(VecGetArrayRead(u, &a));
-    PetscCall(disk.WriteSlab(name, {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
-    PetscCall(VecRestoreArrayRead(u, &a));
-  } else {
-    Vec c;
-    if (pool.size() > ram.size()) {
-      c = pool[ram.size()];
-    } else {
-      PetscCall(VecDuplicate(u, &c));
-      pool.push_back(c);
-    }
-    PetscCall(VecCopy(u, c));
-    ram[step] = c;
-  }
-  self->stats_.checkpoints++;
-  self->stats_.checkpoint_bytes += (hi - lo) * sizeof(PetscScalar);
-  PetscCall(PetscLogEventEnd(LogEvents::checkpoint_io, 0, 0, 0, 0));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode Integrator::Impl::LoadCheckpoint(PetscInt step, Vec u) {
-  PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(LogEvents::checkpoint_io, 0, 0, 0, 0));
-  if (self->mode_ == MemoryMode::kDisk) {
-    PetscInt lo, hi;
-    PetscCall(VecGetOwnershipRange(u, &lo, &hi));
-    PetscScalar* a;
-    PetscCall(VecGetArray(u, &a));
-    PetscCall(disk.ReadSlab("/c" + std::to_string(step), {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
-    PetscCall(VecRestoreArray(u, &a));
-  } else {
-    auto it = ram.find(step);
-    PetscCheck(it != ram.end(), comm, PETSC_ERR_PLIB, "missing checkpoint at step %" PetscInt_FMT, step);
-    PetscCall(VecCopy(it->second, u));
-  }
-  PetscCall(PetscLogEventEnd(LogEvents::checkpoint_io, 0, 0, 0, 0));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode Integrator::Impl::ClearCheckpoints() {
-  PetscFunctionBeginUser;
-  ram.clear();
-  if (disk.IsOpen()) PetscCall(disk.Close());  // never committed: the file is removed
-  PetscFunctionReturn(0);
 }
 
 // ------------------------------------------------------------------ set-up
@@ -466,14 +125,13 @@ PetscErrorCode Integrator::SetUp() {
   PetscCall(VecDuplicate(m.usol, &m.jshell.ulin));
   PetscCall(VecDuplicate(m.usol, &m.jpshell.ulin));
   m.jshell.impl = m.jpshell.impl = &m;
-  m.jpshell.param = true;
   PetscInt nloc, N;
   PetscCall(VecGetLocalSize(m.usol, &nloc));
   PetscCall(VecGetSize(m.usol, &N));
   PetscCall(MatCreateShell(m.comm, nloc, nloc, N, N, &m.jshell, &m.J));
   PetscCall(MatShellSetOperation(m.J, MATOP_MULT, (void (*)(void))JMult));
   PetscCall(MatShellSetOperation(m.J, MATOP_MULT_TRANSPOSE, (void (*)(void))JMultTranspose));
-  if (m.P > 0 && !m.own_mu) {
+  if (m.P > 0 && implicit_) {
     PetscCall(VecCreateMPI(m.comm, m.P, PETSC_DETERMINE, &m.mu));
     PetscCall(MatCreateShell(m.comm, nloc, m.P, N, PETSC_DETERMINE, &m.jpshell, &m.Jp));
     PetscCall(MatShellSetOperation(m.Jp, MATOP_MULT_TRANSPOSE, (void (*)(void))JpMultTranspose));
@@ -487,7 +145,6 @@ PetscErrorCode Integrator::SetUp() {
   } else {
     PetscCall(TSSetRHSFunction(ts_, nullptr, RhsFunction, &m));
     PetscCall(TSSetRHSJacobian(ts_, m.J, m.J, RhsJacobian, &m));
-    if (m.Jp) PetscCall(TSSetRHSJacobianP(ts_, m.Jp, RhsJacobianP, &m));
   }
   PetscCall(TSSetPreStep(ts_, PreStep));
   PetscCall(TSSetPostStep(ts_, PostStep));

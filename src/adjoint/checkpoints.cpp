@@ -1,0 +1,96 @@
+// Observations, the TS trajectory, and checkpoints in RAM or in an HDF5 file.
+#include <cmath>
+
+#include "integrator_impl.hpp"
+#include "udeflow/core/log.hpp"
+
+namespace udeflow::adjoint {
+
+PetscErrorCode Integrator::Impl::ObserveAt(PetscInt k, PetscReal t, Vec u) {
+  PetscFunctionBeginUser;
+  // NaN propagates through the 2-norm; blow-up shows in the max norm.
+  PetscReal n2, nmax;
+  PetscCall(VecNorm(u, NORM_2, &n2));
+  PetscCall(VecNorm(u, NORM_INFINITY, &nmax));
+  PetscCheck(std::isfinite(n2) && nmax <= self->diverge_limit_, comm, PETSC_ERR_NOT_CONVERGED,
+             "forward solve diverged: max|u| = %g at t = %g (observation %" PetscInt_FMT
+             "); reduce the time step (-ts_dt) or check the closure",
+             (double)(std::isfinite(n2) ? nmax : n2), (double)t, k);
+  PetscReal l = 0;
+  PetscCall(observer->Observe(k, t, u, &l, want_grad ? dldu[k] : nullptr));
+  PetscCheck(std::isfinite(l), comm, PETSC_ERR_NOT_CONVERGED,
+             "forward solve diverged: the state is not finite at t = %g (observation %" PetscInt_FMT
+             "); reduce the time step (-ts_dt) or check the closure",
+             (double)t, k);
+  loss += l;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::EnableTrajectory(TS ts) {
+  PetscFunctionBeginUser;
+  PetscCall(TSRemoveTrajectory(ts));
+  PetscCall(TSSetSaveTrajectory(ts));
+  TSTrajectory tj;
+  PetscCall(TSGetTrajectory(ts, &tj));
+  PetscCall(TSTrajectorySetType(tj, ts, TSTRAJECTORYMEMORY));
+  PetscCall(TSTrajectorySetSolutionOnly(tj, PETSC_FALSE));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::StoreCheckpoint(PetscInt step, Vec u) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  PetscInt n, lo, hi;
+  PetscCall(VecGetSize(u, &n));
+  PetscCall(VecGetOwnershipRange(u, &lo, &hi));
+  if (self->mode_ == MemoryMode::kDisk) {
+    const std::string name = "/c" + std::to_string(step);
+    PetscCall(disk.CreateDataset(name, {(hsize_t)n}));
+    const PetscScalar* a;
+    PetscCall(VecGetArrayRead(u, &a));
+    PetscCall(disk.WriteSlab(name, {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
+    PetscCall(VecRestoreArrayRead(u, &a));
+  } else {
+    Vec c;
+    if (pool.size() > ram.size()) {
+      c = pool[ram.size()];
+    } else {
+      PetscCall(VecDuplicate(u, &c));
+      pool.push_back(c);
+    }
+    PetscCall(VecCopy(u, c));
+    ram[step] = c;
+  }
+  self->stats_.checkpoints++;
+  self->stats_.checkpoint_bytes += (hi - lo) * sizeof(PetscScalar);
+  PetscCall(PetscLogEventEnd(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::LoadCheckpoint(PetscInt step, Vec u) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  if (self->mode_ == MemoryMode::kDisk) {
+    PetscInt lo, hi;
+    PetscCall(VecGetOwnershipRange(u, &lo, &hi));
+    PetscScalar* a;
+    PetscCall(VecGetArray(u, &a));
+    PetscCall(disk.ReadSlab("/c" + std::to_string(step), {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
+    PetscCall(VecRestoreArray(u, &a));
+  } else {
+    auto it = ram.find(step);
+    PetscCheck(it != ram.end(), comm, PETSC_ERR_PLIB, "missing checkpoint at step %" PetscInt_FMT, step);
+    PetscCall(VecCopy(it->second, u));
+  }
+  PetscCall(PetscLogEventEnd(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::ClearCheckpoints() {
+  PetscFunctionBeginUser;
+  ram.clear();
+  if (disk.IsOpen()) PetscCall(disk.Close());  // never committed: the file is removed
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::adjoint

@@ -1,0 +1,141 @@
+#pragma once
+// Private state of adjoint::Integrator, shared by its translation units
+// (integrator.cpp: set-up and passes; ts_callbacks.cpp: what TS calls back;
+// checkpoints.cpp: observations, trajectory and checkpoint storage).
+#include <petsc/private/petscimpl.h>  // PetscObjectStateGet: detects a changed Vec
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/io/hdf5.hpp"
+
+namespace udeflow::adjoint {
+
+// ------------------------------------------------------------------ private state
+
+struct Integrator::Impl {
+  // A linearization point seen by one of the shell matrices.
+  struct Shell {
+    Impl* impl = nullptr;
+    Vec ulin = nullptr;
+    PetscReal t = 0, shift = 0;
+    long gen = -1;
+    PetscInt stage = -1;  // explicit RK: index of the stage this point is
+  };
+
+  Integrator* self = nullptr;
+  pde::Physics* phys = nullptr;
+  MPI_Comm comm = MPI_COMM_NULL;
+  PetscInt P = 0;
+  Vec usol = nullptr, lambda = nullptr, mu = nullptr;
+  Mat J = nullptr, Jp = nullptr, Pasm = nullptr;
+  Shell jshell, jpshell;
+  long gen_counter = 0, phys_gen = -1, last_gen = -1;
+  PetscObjectId last_id = 0;
+  PetscObjectState last_state = 0;
+  PetscReal last_t = 0;
+  // Explicit RK: the parameter adjoint is accumulated here, fused with the state VJP
+  // of each stage (PETSc 3.18's TSAdjointStep_RK skips df/dtheta for stages with
+  // b_i = 0, e.g. in 5dp, so its mu would be wrong there; see Gradient()).
+  bool own_mu = false;
+  std::vector<double> rk_b;  // tableau weights
+  std::vector<double> gbuf, gacc;
+
+  // Step schedule: times s_0..s_M; obs_step[k] = index of observation k.
+  std::vector<PetscReal> steps_t;
+  std::vector<PetscInt> obs_step;
+  std::map<PetscInt, PetscInt> obs_of_step;
+  PetscInt offset = 0;
+  bool follow_schedule = true;
+
+  // Forward-pass hooks.
+  Observer* observer = nullptr;
+  bool observe = false, want_grad = false;
+  PetscInt next_obs = 0;
+  PetscReal loss = 0;
+  std::vector<Vec> dldu;
+  bool record_times = false;
+  std::vector<PetscReal> recorded;
+  std::set<PetscInt> ckpt_steps;
+  bool store_ckpts = false;
+
+  // Checkpoints.
+  std::vector<Vec> pool;
+  std::map<PetscInt, Vec> ram;
+  io::H5File disk;
+  PetscInt disk_count = 0;
+
+  ~Impl() {
+    VecDestroy(&usol);
+    VecDestroy(&lambda);
+    VecDestroy(&mu);
+    MatDestroy(&J);
+    MatDestroy(&Jp);
+    MatDestroy(&Pasm);
+    VecDestroy(&jshell.ulin);
+    VecDestroy(&jpshell.ulin);
+    for (Vec& v : dldu) VecDestroy(&v);
+    for (Vec& v : pool) VecDestroy(&v);
+  }
+
+  PetscErrorCode Register(Shell& s, PetscReal t, Vec U, PetscReal shift) {
+    PetscFunctionBeginUser;
+    PetscObjectId id;
+    PetscObjectState st;
+    PetscCall(PetscObjectGetId((PetscObject)U, &id));
+    PetscCall(PetscObjectStateGet((PetscObject)U, &st));
+    s.shift = shift;
+    if (last_gen >= 0 && id == last_id && st == last_state && t == last_t) {
+      if (s.gen != last_gen) {
+        PetscCall(VecCopy(U, s.ulin));
+        s.t = t;
+        s.gen = last_gen;
+      }
+    } else {
+      last_gen = ++gen_counter;
+      last_id = id;
+      last_state = st;
+      last_t = t;
+      PetscCall(VecCopy(U, s.ulin));
+      s.t = t;
+      s.gen = last_gen;
+    }
+    PetscFunctionReturn(0);
+  }
+
+  PetscErrorCode Ensure(Shell& s) {
+    PetscFunctionBeginUser;
+    if (phys_gen != s.gen) {
+      PetscCall(phys->Linearize(s.t, s.ulin, self->implicit_));
+      phys_gen = s.gen;
+    }
+    PetscFunctionReturn(0);
+  }
+
+  PetscErrorCode StoreCheckpoint(PetscInt step, Vec u);
+  PetscErrorCode LoadCheckpoint(PetscInt step, Vec u);
+  PetscErrorCode ClearCheckpoints();
+  PetscErrorCode EnableTrajectory(TS ts);
+  PetscErrorCode ObserveAt(PetscInt k, PetscReal t, Vec u);
+};
+
+
+namespace detail {
+using Impl = Integrator::Impl;
+// TS callbacks (ts_callbacks.cpp).
+PetscErrorCode RhsFunction(TS, PetscReal t, Vec U, Vec F, void* ctx);
+PetscErrorCode IFunction(TS, PetscReal t, Vec U, Vec Udot, Vec F, void* ctx);
+PetscErrorCode RhsJacobian(TS ts, PetscReal t, Vec U, Mat, Mat, void* ctx);
+PetscErrorCode IJacobian(TS, PetscReal t, Vec U, Vec, PetscReal shift, Mat, Mat B, void* ctx);
+PetscErrorCode IJacobianP(TS, PetscReal t, Vec U, Vec, PetscReal, Mat, void* ctx);
+PetscErrorCode JMult(Mat A, Vec x, Vec y);
+PetscErrorCode JMultTranspose(Mat A, Vec x, Vec y);
+PetscErrorCode JpMultTranspose(Mat A, Vec x, Vec y);
+PetscErrorCode PreStep(TS ts);
+PetscErrorCode PostStep(TS ts);
+}  // namespace detail
+
+}  // namespace udeflow::adjoint
