@@ -93,4 +93,15 @@ PetscErrorCode Integrator::Impl::ClearCheckpoints() {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode Integrator::Impl::BeginCaching(PetscInt steps) {
+  PetscFunctionBeginUser;
+  caching = false;
+  const double bytes = phys->CacheBytesPerSlot() * stages * steps;
+  if (stages > 0 && bytes > 0 && bytes <= self->cache_mb_ * 1048576.0) {
+    PetscCall(phys->ResetCache(stages * steps));
+    caching = true;
+  }
+  PetscFunctionReturn(0);
+}
+
 }  // namespace udeflow::adjoint

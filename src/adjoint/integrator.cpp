@@ -83,6 +83,10 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
   PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every", "Also checkpoint every K steps (0: only at observations)",
                                      &every, nullptr));
   PetscCall(UdeOptionsString("-checkpoint_dir", "Directory for disk checkpoints", &checkpoint_dir_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-cache_mb",
+                                      "Explicit RK: keep closure activations of up to this many MB per rank for the "
+                                      "adjoint instead of recomputing them (0: off)",
+                                      &cache_mb_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-diverge_limit", "Stop when max|u| exceeds this at an observation", &diverge_limit_,
                                    nullptr));
   PetscOptionsEnd();
@@ -119,6 +123,7 @@ PetscErrorCode Integrator::SetUp() {
     const PetscReal* bw;
     PetscCall(TSRKGetTableau(ts_, &ns, nullptr, &bw, nullptr, nullptr, nullptr, nullptr, nullptr));
     m.rk_b.assign(bw, bw + ns);
+    m.stages = ns;
   }
   PetscCall(DMCreateGlobalVector(physics_->Grid(), &m.usol));
   PetscCall(VecDuplicate(m.usol, &m.lambda));
@@ -264,6 +269,7 @@ PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<Petsc
   m.observer = observer;
   m.observe = true;
   m.want_grad = false;
+  m.caching = false;
   m.store_ckpts = false;
   m.loss = 0;
   PetscCall(VecCopy(u0, m.usol));
@@ -404,6 +410,9 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
     m.store_ckpts = false;
   }
   PetscCall(VecCopy(u0, m.usol));
+  m.cache_hits = 0;
+  m.caching = false;
+  if (!replay) PetscCall(m.BeginCaching(M));  // the adjoint follows this very pass
   if (m.obs_step[0] == 0) PetscCall(m.ObserveAt(0, t0, m.usol));
   if (M > 0) PetscCall(RunSteps(ts_, m, 0, M));
   m.observe = false;
@@ -425,6 +434,7 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
     if (replay) {
       PetscCall(m.LoadCheckpoint(a, m.usol));
       PetscCall(m.EnableTrajectory(ts_));
+      PetscCall(m.BeginCaching(e - a));
       PetscCall(RunSteps(ts_, m, a, e));
       stats_.replayed_steps += e - a;
     }
@@ -435,6 +445,8 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
     stats_.adjoint_steps += e - a;
   }
   if (m.obs_step[0] == 0) PetscCall(VecAXPY(m.lambda, 1.0, m.dldu[0]));
+  m.caching = false;
+  stats_.cache_hits = m.cache_hits;
   PetscCall(m.ClearCheckpoints());
   PetscCall(TSRemoveTrajectory(ts_));
   PetscCall(PetscLogEventEnd(LogEvents::adjoint_solve, 0, 0, 0, 0));

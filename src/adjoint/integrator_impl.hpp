@@ -24,6 +24,7 @@ struct Integrator::Impl {
     PetscReal t = 0, shift = 0;
     long gen = -1;
     PetscInt stage = -1;  // explicit RK: index of the stage this point is
+    PetscInt slot = -1;   // activation-cache slot of this point (-1: none)
   };
 
   Integrator* self = nullptr;
@@ -109,11 +110,20 @@ struct Integrator::Impl {
   PetscErrorCode Ensure(Shell& s) {
     PetscFunctionBeginUser;
     if (phys_gen != s.gen) {
-      PetscCall(phys->Linearize(s.t, s.ulin, self->implicit_));
+      bool hit = false;
+      if (caching && s.slot >= 0) PetscCall(phys->LinearizeCached(s.t, s.ulin, s.slot, &hit));
+      if (hit) cache_hits++;
+      else PetscCall(phys->Linearize(s.t, s.ulin, self->implicit_));
       phys_gen = s.gen;
     }
     PetscFunctionReturn(0);
   }
+
+  // Activation cache (explicit RK): slot = step * stages + stage within the pass.
+  bool caching = false;
+  PetscInt stages = 0, cache_hits = 0;
+  /// Turns the cache on for a pass of `steps` steps if it fits the budget.
+  PetscErrorCode BeginCaching(PetscInt steps);
 
   PetscErrorCode StoreCheckpoint(PetscInt step, Vec u);
   PetscErrorCode LoadCheckpoint(PetscInt step, Vec u);

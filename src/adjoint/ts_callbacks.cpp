@@ -7,8 +7,33 @@
 
 namespace udeflow::adjoint::detail {
 
-PetscErrorCode RhsFunction(TS, PetscReal t, Vec U, Vec F, void* ctx) {
-  return static_cast<Impl*>(ctx)->phys->Rhs(t, U, F);
+// The stage of the current RK step that U is (-1 if none).
+static PetscErrorCode StageOf(TS ts, Vec U, PetscInt* stage) {
+  PetscFunctionBeginUser;
+  PetscInt ns;
+  Vec* Y;
+  PetscCall(TSGetStages(ts, &ns, &Y));
+  *stage = -1;
+  for (PetscInt i = 0; i < ns; ++i)
+    if (Y[i] == U) *stage = i;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode RhsFunction(TS ts, PetscReal t, Vec U, Vec F, void* ctx) {
+  PetscFunctionBeginUser;
+  Impl* impl = static_cast<Impl*>(ctx);
+  PetscInt slot = -1;
+  if (impl->caching) {
+    PetscInt stage, step;
+    PetscCall(StageOf(ts, U, &stage));
+    PetscCall(TSGetStepNumber(ts, &step));  // the step being taken
+    if (stage >= 0) slot = step * impl->stages + stage;
+  }
+  impl->phys->SetRhsCacheSlot(slot);
+  PetscErrorCode ierr = impl->phys->Rhs(t, U, F);
+  impl->phys->SetRhsCacheSlot(-1);
+  PetscCall(ierr);
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode IFunction(TS, PetscReal t, Vec U, Vec Udot, Vec F, void* ctx) {
@@ -22,13 +47,12 @@ PetscErrorCode RhsJacobian(TS ts, PetscReal t, Vec U, Mat, Mat, void* ctx) {
   PetscFunctionBeginUser;
   Impl* impl = static_cast<Impl*>(ctx);
   PetscCall(impl->Register(impl->jshell, t, U, 0.0));
-  impl->jshell.stage = -1;
-  if (impl->own_mu) {
-    PetscInt ns;
-    Vec* Y;
-    PetscCall(TSGetStages(ts, &ns, &Y));
-    for (PetscInt i = 0; i < ns; ++i)
-      if (Y[i] == U) impl->jshell.stage = i;
+  PetscCall(StageOf(ts, U, &impl->jshell.stage));
+  impl->jshell.slot = -1;
+  if (impl->caching && impl->jshell.stage >= 0) {
+    PetscInt steps;
+    PetscCall(TSGetStepNumber(ts, &steps));  // during the adjoint of step n (t_n -> t_n+1): n
+    impl->jshell.slot = steps * impl->stages + impl->jshell.stage;
   }
   PetscFunctionReturn(0);
 }

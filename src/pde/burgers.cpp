@@ -320,7 +320,9 @@ PetscErrorCode Burgers::Ghosted(Vec g, Vec l) const {
 PetscErrorCode Burgers::LinearizedBlock(const double* vl, PetscInt b, PetscInt j0, PetscInt nb,
                                         FaceClosure::Block** blk) {
   PetscFunctionBeginUser;
-  if (lin_cached_) {
+  if (lin_slot_ >= 0) {
+    *blk = &cache_[lin_slot_][b];
+  } else if (lin_cached_) {
     *blk = &lin_blocks_[b];
   } else {
     PetscCall(ClosureForward(vl, j0, nb, block_));
@@ -338,11 +340,14 @@ PetscErrorCode Burgers::Rhs(PetscReal t, Vec u, Vec f) {
   const PetscInt nf = xm_ + 1;
   for (PetscInt j = 0; j < nf; ++j) face_flux_[j] = FaceFlux(v, xs_ - 1 + j, nullptr);
   if (NumParams() > 0) {
-    for (PetscInt j0 = 0; j0 < nf; j0 += kBlock) {
+    const bool keep = rhs_slot_ >= 0 && rhs_slot_ < (PetscInt)cache_.size();
+    for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
       const PetscInt nb = std::min(kBlock, nf - j0);
-      PetscCall(ClosureForward(v, j0, nb, block_));
-      fc_.AddValue(block_, &face_flux_[j0]);
+      FaceClosure::Block& blk = keep ? cache_[rhs_slot_][b] : block_;
+      PetscCall(ClosureForward(v, j0, nb, blk));
+      fc_.AddValue(blk, &face_flux_[j0]);
     }
+    if (keep) cache_valid_[rhs_slot_] = 1;
   }
   PetscCall(DMDAVecRestoreArrayRead(da_, uloc_, &v));
   PetscScalar* fa;
@@ -357,7 +362,8 @@ PetscErrorCode Burgers::Rhs(PetscReal t, Vec u, Vec f) {
 
 // ---------------------------------------------------------------- derivatives
 
-PetscErrorCode Burgers::Linearize(PetscReal t, Vec u, bool repeated) {
+// The state (with ghosts) and the baseline flux derivatives at (t, u).
+PetscErrorCode Burgers::LinearizeBaseline(PetscReal t, Vec u) {
   PetscFunctionBeginUser;
   lin_t_ = t;
   PetscCall(Ghosted(u, linloc_));
@@ -365,12 +371,51 @@ PetscErrorCode Burgers::Linearize(PetscReal t, Vec u, bool repeated) {
   PetscCall(DMDAVecGetArrayRead(da_, linloc_, &v));
   const PetscInt nf = xm_ + 1;
   for (PetscInt j = 0; j < nf; ++j) FaceFlux(v, xs_ - 1 + j, &face_dF_[4 * j]);
+  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::Linearize(PetscReal t, Vec u, bool repeated) {
+  PetscFunctionBeginUser;
+  PetscCall(LinearizeBaseline(t, u));
+  lin_slot_ = -1;
   lin_cached_ = repeated && NumParams() > 0;
   if (lin_cached_) {
+    const PetscScalar* v;
+    PetscCall(DMDAVecGetArrayRead(da_, linloc_, &v));
+    const PetscInt nf = xm_ + 1;
     for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b)
       PetscCall(ClosureForward(v, j0, std::min(kBlock, nf - j0), lin_blocks_[b]));
+    PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &v));
   }
-  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::LinearizeCached(PetscReal t, Vec u, PetscInt slot, bool* hit) {
+  PetscFunctionBeginUser;
+  *hit = NumParams() > 0 && slot >= 0 && slot < (PetscInt)cache_.size() && cache_valid_[slot];
+  if (!*hit) PetscFunctionReturn(0);
+  PetscCall(LinearizeBaseline(t, u));
+  lin_cached_ = false;
+  lin_slot_ = slot;
+  PetscFunctionReturn(0);
+}
+
+double Burgers::CacheBytesPerSlot() const {
+  if (NumParams() == 0) return 0;
+  double per_face = fc_.NumFeatures() + fc_config_.stencil;  // features and stencils
+  const auto& w = closure_config_.hidden;
+  for (int h : w) per_face += h;
+  per_face += fc_.NumOutputs() + fc_.NumFeatures();  // output, input copy in the tape
+  return per_face * sizeof(double) * (xm_ + 1);
+}
+
+PetscErrorCode Burgers::ResetCache(PetscInt slots) {
+  PetscFunctionBeginUser;
+  const size_t nblocks = lin_blocks_.size();
+  if ((PetscInt)cache_.size() != slots) cache_.resize(slots, std::vector<FaceClosure::Block>(nblocks));
+  cache_valid_.assign(slots, 0);
+  lin_slot_ = -1;
   PetscFunctionReturn(0);
 }
 

@@ -23,10 +23,13 @@
 ///               each segment is recomputed once, then adjoined (one extra forward solve)
 ///   disk        as checkpoint, with the checkpoints in an HDF5 file
 ///               (-adjoint_checkpoint_dir); RAM holds one segment at a time
-/// All modes give the same gradient to round-off.
+/// All modes give the same gradient to round-off.  With explicit RK the closure
+/// activations of the pass the adjoint follows (the whole run in store mode, one
+/// segment's replay otherwise) are kept when they fit -adjoint_cache_mb, so the
+/// adjoint runs the closure's backward pass only; otherwise they are recomputed.
 ///
 /// Options: every -ts_* option (type, dt, tolerances; prefix given to SetFromOptions),
-/// -adjoint_memory, -adjoint_checkpoint_every, -adjoint_checkpoint_dir, -adjoint_diverge_limit
+/// -adjoint_memory, -adjoint_checkpoint_every, -adjoint_checkpoint_dir, -adjoint_cache_mb, -adjoint_diverge_limit
 /// (a state with max|u| above it, or not finite, at an observation stops the solve).
 #include <petscts.h>
 
@@ -56,6 +59,7 @@ struct IntegratorStats {
   PetscInt replayed_steps = 0;   ///< steps recomputed for the adjoint
   PetscInt adjoint_steps = 0;    ///< TSAdjoint steps
   PetscInt checkpoints = 0;      ///< states checkpointed
+  PetscInt cache_hits = 0;       ///< adjoint stages that reused cached closure activations
   double checkpoint_bytes = 0;   ///< bytes of checkpoints on this rank (RAM or disk)
   double forward_seconds = 0, adjoint_seconds = 0;
 };
@@ -110,6 +114,7 @@ class Integrator {
   bool implicit_ = false, adaptive_ = false, setup_ = false, freeze_ = false;
   PetscReal dt_ = 0;
   PetscReal diverge_limit_ = 1e8;
+  PetscReal cache_mb_ = 512;
   IntegratorStats stats_;
 };
 

@@ -66,6 +66,10 @@ class Burgers final : public Physics {
   PetscErrorCode CreateJacobian(Mat* J) override;
   PetscErrorCode AssembleJacobian(PetscReal a, PetscReal b, Mat J) override;
   PetscErrorCode StableTimeStep(Vec u, PetscReal* dt) override;
+  double CacheBytesPerSlot() const override;
+  PetscErrorCode ResetCache(PetscInt slots) override;
+  void SetRhsCacheSlot(PetscInt slot) override { rhs_slot_ = slot; }
+  PetscErrorCode LinearizeCached(PetscReal t, Vec u, PetscInt slot, bool* hit) override;
 
   PetscReal Dx() const { return dx_; }
   PetscInt ClosureStencil() const { return stencil_; }
@@ -80,6 +84,7 @@ class Burgers final : public Physics {
   void BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matrix& X) const;
   PetscErrorCode ClosureForward(const double* v, PetscInt j0, PetscInt nb, FaceClosure::Block& b);
   PetscErrorCode LinearizedBlock(const double* vl, PetscInt b, PetscInt j0, PetscInt nb, FaceClosure::Block** blk);
+  PetscErrorCode LinearizeBaseline(PetscReal t, Vec u);
   PetscErrorCode Ghosted(Vec g, Vec l) const;
   PetscErrorCode ForcingAdd(PetscReal t, double* f) const;
   PetscErrorCode EnsureForcingTables();
@@ -119,6 +124,10 @@ class Burgers final : public Physics {
   PetscReal lin_t_ = 0;
   bool lin_cached_ = false;
   std::vector<FaceClosure::Block> lin_blocks_;
+  // Activation cache: closure blocks kept by Rhs() per slot.
+  std::vector<std::vector<FaceClosure::Block>> cache_;
+  std::vector<char> cache_valid_;
+  PetscInt rhs_slot_ = -1, lin_slot_ = -1;
 };
 
 }  // namespace udeflow::pde

@@ -91,6 +91,20 @@ class Physics {
   virtual PetscErrorCode AssembleJacobian(PetscReal a, PetscReal b, Mat J) = 0;
   /// A stable explicit time step estimate at state u (CFL / diffusion limits).
   virtual PetscErrorCode StableTimeStep(Vec u, PetscReal* dt) = 0;
+
+  // ---- optional activation cache (explicit RK adjoints without recomputation)
+  /// Bytes one cache slot takes (0: the physics has no cache).
+  virtual double CacheBytesPerSlot() const { return 0; }
+  /// Makes room for `slots` slots and forgets their contents.
+  virtual PetscErrorCode ResetCache(PetscInt slots) { return 0; }
+  /// While `slot` >= 0, Rhs() keeps in that slot what the derivatives at its (t, u) need.
+  virtual void SetRhsCacheSlot(PetscInt slot) {}
+  /// As Linearize(t, u, false), reusing slot `slot` when Rhs() filled it at this very
+  /// (t, u); *hit tells whether it did (the caller guarantees the state is the same).
+  virtual PetscErrorCode LinearizeCached(PetscReal t, Vec u, PetscInt slot, bool* hit) {
+    *hit = false;
+    return 0;
+  }
 };
 
 Registry<Physics>& PhysicsRegistry();
