@@ -164,7 +164,7 @@ PetscErrorCode Run() {
         tf = std::min(tf, b - a);
       }
       malloc_trim(0);
-      long rss_before = CurrentRssKb();
+      (void)CurrentRssKb;
       ResetPeakRss();
       PetscCall(integ.Forward(0.0, u0, times, &obs, &L));
       long peak_fwd = PeakRssKb();
