@@ -39,13 +39,6 @@ long PeakRssKb() {
     if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
   return 0;
 }
-long CurrentRssKb() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  return 0;
-}
 void ResetPeakRss() {
   std::ofstream f("/proc/self/clear_refs");
   f << "5";
@@ -164,10 +157,6 @@ PetscErrorCode Run() {
         tf = std::min(tf, b - a);
       }
       malloc_trim(0);
-      (void)CurrentRssKb;
-      ResetPeakRss();
-      PetscCall(integ.Forward(0.0, u0, times, &obs, &L));
-      long peak_fwd = PeakRssKb();
       for (PetscInt r = 0; r < repeat; ++r) {
         malloc_trim(0);
         PetscCall(PetscBarrier(nullptr));
@@ -179,7 +168,6 @@ PetscErrorCode Run() {
         tg = std::min(tg, b - a);
       }
       long peak = PeakRssKb();
-      (void)peak_fwd;
       long peak_max;
       MPI_Allreduce(&peak, &peak_max, 1, MPI_LONG, MPI_MAX, comm);
       const double flops = phys->ClosureFlopsPerRhs() * 4 * nobs * steps_per_obs;
