@@ -1,0 +1,79 @@
+#pragma once
+/// \file model.hpp
+/// The deep BSDE model on one batch of paths (pure Eigen; no PETSc, no MPI): the
+/// trainable u(0, x0) = Y_0, the Z network, and the loss
+///
+///   L = sum_b weight * l(Y_N^b - g(X_N^b)),   l(r) = r^2 for |r| <= c, 2c|r| - c^2 beyond
+///
+/// (the Huber-like clipping of the original code; c = 0 turns it off), with its exact
+/// gradient with respect to every parameter.  The trainer calls it on the samples a
+/// rank owns with weight 1/(global batch size) and sums over ranks.
+///
+/// Parameter layout (flat): [Y_0, network blocks...].
+#include <cstdint>
+#include <memory>
+
+#include "udeflow/bsde/backward.hpp"
+#include "udeflow/bsde/equation.hpp"
+#include "udeflow/bsde/paths.hpp"
+#include "udeflow/bsde/znet.hpp"
+
+namespace udeflow::bsde {
+
+/// Every buffer needed for one batch of B paths; sized once by Resize().
+struct BsdeBatch {
+  Eigen::Index B = 0;
+  uint64_t first = 0;  ///< global index of the first sample
+  Matrix dw;           ///< d x N*B Brownian increments
+  Matrix x;            ///< d x (N+1)*B forward paths
+  Matrix z, zbar;      ///< d x (N+1)*B
+  Matrix work;         ///< d x B
+  Vector g, r, rbar;   ///< B: g(X_N), residual Y_N - g, loss cotangent
+  BackwardWork backward;
+  ZTape tape;
+  void Resize(int d, int num_steps, Eigen::Index B);
+};
+
+class BsdeModel {
+ public:
+  /// `eq` must outlive the model and be SetUp; the model owns the network.
+  BsdeModel(const Equation& eq, std::unique_ptr<ZNetwork> net, int num_steps, SdeScheme sde,
+            BackwardScheme backward);
+
+  int NumSteps() const { return N_; }
+  double Dt() const { return dt_; }
+  int NumParams() const { return 1 + num_net_params_; }
+  double Y0() const { return y0_; }
+  void SetY0(double y0) { y0_ = y0; }
+  ZNetwork& Net() { return *net_; }
+  const Equation& Eq() const { return eq_; }
+  SdeScheme Sde() const { return sde_; }
+  BackwardScheme Backward() const { return backward_; }
+  void SetLossClip(double c) { loss_clip_ = c; }
+  double LossClip() const { return loss_clip_; }
+
+  /// Parameter blocks in flat order: Y_0 first, then the network's.
+  std::vector<ParamBlock> Blocks();
+  void GatherParams(double* flat);
+  void ScatterParams(const double* flat);
+
+  /// Draws the noise of global samples [first, first + batch.B) of `stream` and
+  /// simulates their forward paths.
+  void Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBatch& batch) const;
+
+  /// Loss of the simulated batch (sum of weight * l); if grad != nullptr, also
+  /// grad += weight * dL/dtheta (NumParams() entries, flat layout).
+  double Loss(BsdeBatch& batch, double weight, double* grad);
+
+ private:
+  const Equation& eq_;
+  std::unique_ptr<ZNetwork> net_;
+  int N_;
+  double dt_;
+  SdeScheme sde_;
+  BackwardScheme backward_;
+  double y0_ = 0, loss_clip_ = 0;
+  int num_net_params_;
+};
+
+}  // namespace udeflow::bsde

@@ -1,0 +1,48 @@
+#pragma once
+/// \file paths.hpp
+/// Brownian increments and forward-SDE paths on batches of samples (pure Eigen; no
+/// PETSc, no MPI).
+///
+/// Noise is counter-based (core/rng.hpp): the increments of global sample s in stream
+/// `stream` (a training iteration, or a fixed validation/statistics stream) depend only
+/// on (seed, stream, s).  A rank that owns samples [first, first + B) of a global batch
+/// therefore draws exactly the numbers those samples get on any other number of ranks.
+#include <cstdint>
+
+#include "udeflow/bsde/equation.hpp"
+
+namespace udeflow::bsde {
+
+/// Forward-SDE time stepping: Euler-Maruyama, or the equation's exact-in-law step.
+enum class SdeScheme { kEuler, kExact };
+SdeScheme ParseSdeScheme(const std::string& name);  ///< "euler" | "exact"; throws udeflow::Error
+const char* SdeSchemeName(SdeScheme s);
+
+/// Streams reserved next to the iteration numbers 0, 1, 2, ...
+constexpr uint64_t kValidationStream = uint64_t(1) << 62;
+constexpr uint64_t kStatisticsStream = (uint64_t(1) << 62) + 1;
+
+/// dw (d x N*B, step-major) = sqrt(dt) * standard normals for global samples
+/// [first, first + B), B = dw.cols() / num_steps.  Throws if the counters would overflow
+/// (N*d/2 >= 2^32 or first + B > 2^32).
+void SampleBrownianIncrements(uint64_t seed, uint64_t stream, uint64_t first, int num_steps, double dt,
+                              MatrixRef dw);
+
+/// x (d x (N+1)*B): x_0 = x0 for every sample, then N steps of `scheme` driven by dw.
+/// `work` is a d x B buffer (Euler only).  Throws if the scheme is exact and the
+/// equation has no exact step.
+void SimulateForward(const Equation& eq, SdeScheme scheme, double dt, const ConstMatrixRef& dw, MatrixRef x,
+                     MatrixRef work);
+
+/// Per-step, per-coordinate sample mean and inverse standard deviation of X_n
+/// (d x (N+1) each), and the sample mean of g(X_N): used to standardize the network
+/// inputs (a fixed affine map, the same on every rank) and as the Monte Carlo trivial
+/// answer.  Simulates `num_samples` paths of stream kStatisticsStream in chunks.
+struct PathStatistics {
+  Matrix mean, inv_std;
+  double terminal_mean = 0;
+};
+PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_steps,
+                                     int num_samples);
+
+}  // namespace udeflow::bsde

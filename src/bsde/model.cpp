@@ -1,0 +1,86 @@
+#include "udeflow/bsde/model.hpp"
+
+#include <cmath>
+
+#include "udeflow/core/error.hpp"
+
+namespace udeflow::bsde {
+
+void BsdeBatch::Resize(int d, int N, Eigen::Index b) {
+  B = b;
+  dw.resize(d, N * b);
+  x.resize(d, (N + 1) * b);
+  z.resize(d, (N + 1) * b);
+  zbar.resize(d, (N + 1) * b);
+  work.resize(d, b);
+  g.resize(b);
+  r.resize(b);
+  rbar.resize(b);
+  backward.Resize(N, b);
+}
+
+BsdeModel::BsdeModel(const Equation& eq, std::unique_ptr<ZNetwork> net, int num_steps, SdeScheme sde,
+                     BackwardScheme backward)
+    : eq_(eq), net_(std::move(net)), N_(num_steps), dt_(eq.Horizon() / num_steps), sde_(sde), backward_(backward) {
+  Require(num_steps >= 1, "BSDE model: the number of time steps must be positive");
+  Require(sde != SdeScheme::kExact || eq.HasExactStep(),
+          std::string("equation ") + eq.Name() + " has no exact SDE step (use the euler scheme)");
+  num_net_params_ = net_->NumParams();
+}
+
+std::vector<ParamBlock> BsdeModel::Blocks() {
+  std::vector<ParamBlock> b{{&y0_, 1}};
+  for (const ParamBlock& nb : net_->Blocks()) b.push_back(nb);
+  return b;
+}
+
+void BsdeModel::GatherParams(double* flat) {
+  flat[0] = y0_;
+  net_->GatherParams(flat + 1);
+}
+
+void BsdeModel::ScatterParams(const double* flat) {
+  y0_ = flat[0];
+  net_->ScatterParams(flat + 1);
+}
+
+void BsdeModel::Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBatch& batch) const {
+  batch.first = first;
+  SampleBrownianIncrements(seed, stream, first, N_, dt_, batch.dw);
+  SimulateForward(eq_, sde_, dt_, batch.dw, batch.x, batch.work);
+}
+
+double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad) {
+  const Eigen::Index B = batch.B;
+  net_->Forward(batch.x, B, batch.tape, batch.z);
+  auto xN = batch.x.middleCols(N_ * B, B);
+  if (backward_ == BackwardScheme::kTrapezoid) {
+    // Z_N = sigma^T grad g(X_N), exact.
+    eq_.TerminalGradient(xN, batch.work);
+    eq_.DiffusionTranspose(eq_.Horizon(), xN, batch.work, batch.z.middleCols(N_ * B, B));
+  } else {
+    batch.z.middleCols(N_ * B, B).setZero();  // unused
+  }
+  BackwardSolve(eq_, backward_, dt_, y0_, batch.x, batch.z, batch.dw, batch.backward);
+  eq_.Terminal(xN, batch.g);
+  batch.r = batch.backward.y.col(N_) - batch.g;
+  const double c = loss_clip_;
+  double loss = 0;
+  for (Eigen::Index b = 0; b < B; ++b) {
+    const double r = batch.r(b);
+    if (c > 0 && std::abs(r) > c) {
+      loss += 2 * c * std::abs(r) - c * c;
+      batch.rbar(b) = weight * 2 * c * (r > 0 ? 1.0 : -1.0);
+    } else {
+      loss += r * r;
+      batch.rbar(b) = weight * 2 * r;
+    }
+  }
+  if (grad) {
+    grad[0] += BackwardVjp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, batch.rbar, batch.zbar, batch.backward);
+    net_->Vjp(batch.tape, batch.zbar, B, grad + 1);
+  }
+  return weight * loss;
+}
+
+}  // namespace udeflow::bsde

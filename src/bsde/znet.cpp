@@ -1,0 +1,68 @@
+// ZNetwork: common parts and the factory.  Architectures: znet_subnets.cpp, znet_shared.cpp.
+#include "udeflow/bsde/znet.hpp"
+
+#include <algorithm>
+
+#include "udeflow/core/error.hpp"
+#include "znet_private.hpp"
+
+namespace udeflow::bsde {
+
+ZNetConfig::Kind ParseZNetKind(const std::string& name) {
+  if (name == "subnets") return ZNetConfig::Kind::kSubnets;
+  if (name == "shared") return ZNetConfig::Kind::kShared;
+  throw Error("unknown network '" + name + "' (choices: subnets, shared)");
+}
+
+const char* ZNetKindName(ZNetConfig::Kind k) { return k == ZNetConfig::Kind::kSubnets ? "subnets" : "shared"; }
+
+ZNetwork::ZNetwork(int d, int num_steps, double horizon, const ZNetConfig& config)
+    : d_(d), N_(num_steps), T_(horizon), config_(config) {
+  Require(d >= 1 && num_steps >= 1 && horizon > 0, "Z network: bad dimension, step count or horizon");
+  Require(config_.depth >= 1, "Z network: needs at least one hidden layer");
+  if (config_.width <= 0) config_.width = d + 10;
+  if (config_.zscale == 0) config_.zscale = 1.0 / d;
+  mean_ = Matrix::Zero(d, num_steps + 1);
+  inv_std_ = Matrix::Ones(d, num_steps + 1);
+}
+
+int ZNetwork::NumParams() const {
+  int n = 0;
+  for (const ParamBlock& b : const_cast<ZNetwork*>(this)->Blocks()) n += b.size;
+  return n;
+}
+
+void ZNetwork::GatherParams(double* flat) {
+  for (const ParamBlock& b : Blocks()) {
+    std::copy(b.data, b.data + b.size, flat);
+    flat += b.size;
+  }
+}
+
+void ZNetwork::ScatterParams(const double* flat) {
+  for (const ParamBlock& b : Blocks()) {
+    std::copy(flat, flat + b.size, b.data);
+    flat += b.size;
+  }
+}
+
+void ZNetwork::SetNormalization(const Matrix& mean, const Matrix& inv_std) {
+  Require(mean.rows() == d_ && mean.cols() == N_ + 1 && inv_std.rows() == d_ && inv_std.cols() == N_ + 1,
+          "Z network: normalization has the wrong shape");
+  mean_ = mean;
+  inv_std_ = inv_std;
+}
+
+std::vector<int> HiddenWidths(const ZNetConfig& c, int n_in, int n_out) {
+  std::vector<int> w{n_in};
+  for (int l = 0; l < c.depth; ++l) w.push_back(c.width);
+  w.push_back(n_out);
+  return w;
+}
+
+std::unique_ptr<ZNetwork> CreateZNetwork(const ZNetConfig& config, int d, int num_steps, double horizon) {
+  if (config.kind == ZNetConfig::Kind::kSubnets) return CreateSubnets(config, d, num_steps, horizon);
+  return CreateSharedNet(config, d, num_steps, horizon);
+}
+
+}  // namespace udeflow::bsde

@@ -1,0 +1,63 @@
+// One shared network of (t, x) for all time steps (the universal-SDE form NN(t, X_t)):
+// Z_n = zscale * NN(t_n / T, (X_n - m_n) / s_n).  Its size does not depend on N, and the
+// N steps of a batch are evaluated as a single batch of N*B points (large GEMMs).
+#include <sstream>
+
+#include "udeflow/core/error.hpp"
+#include "znet_private.hpp"
+
+namespace udeflow::bsde {
+namespace {
+
+class SharedNet final : public ZNetwork {
+ public:
+  SharedNet(const ZNetConfig& config, int d, int num_steps, double horizon)
+      : ZNetwork(d, num_steps, horizon, config), net_(HiddenWidths(config_, d + 1, d), config_.activation) {}
+
+  std::string Describe() const override {
+    std::ostringstream s;
+    s << "shared (t,x) network: MLP " << net_.Describe() << ", zscale " << config_.zscale;
+    return s.str();
+  }
+
+  std::vector<ParamBlock> Blocks() override { return {{net_.Params().data(), net_.NumParams()}}; }
+
+  void Initialize(uint64_t seed) override { net_.Initialize(seed * 1000003ULL + 7, config_.init_scale); }
+
+  void Forward(const ConstMatrixRef& x, Eigen::Index B, ZTape& tape, MatrixRef z) const override {
+    Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "shared net: wrong batch shape");
+    tape.mlp.resize(1);
+    tape.input.resize(d_ + 1, N_ * B);
+    for (int n = 0; n < N_; ++n) {
+      auto in = tape.input.middleCols(n * B, B);
+      in.row(0).setConstant(n / static_cast<double>(N_));  // t_n / T
+      in.bottomRows(d_).array() =
+          (x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+    }
+    net_.Forward(tape.input, tape.mlp[0]);
+    z.leftCols(N_ * B) = config_.zscale * tape.mlp[0].Output();
+  }
+
+  void Vjp(ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B, double* grad) const override {
+    tape.ybar = config_.zscale * zbar.leftCols(N_ * B);
+    net_.Vjp(tape.mlp[0], tape.ybar, nullptr, grad);
+  }
+
+  void ParamJvp(ZTape& tape, const double* thetadot, Eigen::Index B, MatrixRef zdot) const override {
+    net_.ParamJvp(tape.mlp[0], Eigen::Map<const Vector>(thetadot, net_.NumParams()), &tape.ybar);
+    zdot.leftCols(N_ * B) = config_.zscale * tape.ybar;
+  }
+
+  double FlopsPerSample() const override { return N_ * net_.FlopsPerPoint(); }
+
+ private:
+  nn::Mlp net_;
+};
+
+}  // namespace
+
+std::unique_ptr<ZNetwork> CreateSharedNet(const ZNetConfig& config, int d, int num_steps, double horizon) {
+  return std::make_unique<SharedNet>(config, d, num_steps, horizon);
+}
+
+}  // namespace udeflow::bsde
