@@ -25,23 +25,7 @@ BsdeModel::BsdeModel(const Equation& eq, std::unique_ptr<ZNetwork> net, int num_
   Require(num_steps >= 1, "BSDE model: the number of time steps must be positive");
   Require(sde != SdeScheme::kExact || eq.HasExactStep(),
           std::string("equation ") + eq.Name() + " has no exact SDE step (use the euler scheme)");
-  num_net_params_ = net_->NumParams();
-}
-
-std::vector<ParamBlock> BsdeModel::Blocks() {
-  std::vector<ParamBlock> b{{&y0_, 1}};
-  for (const ParamBlock& nb : net_->Blocks()) b.push_back(nb);
-  return b;
-}
-
-void BsdeModel::GatherParams(double* flat) {
-  flat[0] = y0_;
-  net_->GatherParams(flat + 1);
-}
-
-void BsdeModel::ScatterParams(const double* flat) {
-  y0_ = flat[0];
-  net_->ScatterParams(flat + 1);
+  params_ = Vector::Zero(1 + net_->NumParams());
 }
 
 void BsdeModel::Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBatch& batch) const {
@@ -52,7 +36,7 @@ void BsdeModel::Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBat
 
 double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad) {
   const Eigen::Index B = batch.B;
-  net_->Forward(batch.x, B, batch.tape, batch.z);
+  net_->Forward(params_.data() + 1, batch.x, B, batch.tape, batch.z);
   auto xN = batch.x.middleCols(N_ * B, B);
   if (backward_ == BackwardScheme::kTrapezoid) {
     // Z_N = sigma^T grad g(X_N), exact.
@@ -61,7 +45,7 @@ double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad) {
   } else {
     batch.z.middleCols(N_ * B, B).setZero();  // unused
   }
-  BackwardSolve(eq_, backward_, dt_, y0_, batch.x, batch.z, batch.dw, batch.backward);
+  BackwardSolve(eq_, backward_, dt_, params_[0], batch.x, batch.z, batch.dw, batch.backward);
   eq_.Terminal(xN, batch.g);
   batch.r = batch.backward.y.col(N_) - batch.g;
   const double c = loss_clip_;
@@ -78,7 +62,7 @@ double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad) {
   }
   if (grad) {
     grad[0] += BackwardVjp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, batch.rbar, batch.zbar, batch.backward);
-    net_->Vjp(batch.tape, batch.zbar, B, grad + 1);
+    net_->Vjp(params_.data() + 1, batch.tape, batch.zbar, B, grad + 1);
   }
   return weight * loss;
 }

@@ -26,26 +26,6 @@ ZNetwork::ZNetwork(int d, int num_steps, double horizon, const ZNetConfig& confi
   inv_std_ = Matrix::Ones(d, num_steps + 1);
 }
 
-int ZNetwork::NumParams() const {
-  int n = 0;
-  for (const ParamBlock& b : const_cast<ZNetwork*>(this)->Blocks()) n += b.size;
-  return n;
-}
-
-void ZNetwork::GatherParams(double* flat) {
-  for (const ParamBlock& b : Blocks()) {
-    std::copy(b.data, b.data + b.size, flat);
-    flat += b.size;
-  }
-}
-
-void ZNetwork::ScatterParams(const double* flat) {
-  for (const ParamBlock& b : Blocks()) {
-    std::copy(flat, flat + b.size, b.data);
-    flat += b.size;
-  }
-}
-
 void ZNetwork::SetNormalization(const Matrix& mean, const Matrix& inv_std) {
   Require(mean.rows() == d_ && mean.cols() == N_ + 1 && inv_std.rows() == d_ && inv_std.cols() == N_ + 1,
           "Z network: normalization has the wrong shape");

@@ -12,7 +12,8 @@ namespace {
 class SharedNet final : public ZNetwork {
  public:
   SharedNet(const ZNetConfig& config, int d, int num_steps, double horizon)
-      : ZNetwork(d, num_steps, horizon, config), net_(HiddenWidths(config_, d + 1, d), config_.activation) {}
+      : ZNetwork(d, num_steps, horizon, config),
+        net_(HiddenWidths(config_, d + 1, d), config_.activation, config_.skip) {}
 
   std::string Describe() const override {
     std::ostringstream s;
@@ -20,13 +21,16 @@ class SharedNet final : public ZNetwork {
     return s.str();
   }
 
-  std::vector<ParamBlock> Blocks() override { return {{net_.Params().data(), net_.NumParams()}}; }
+  int NumParams() const override { return net_.NumParams(); }
 
-  void Initialize(uint64_t seed) override { net_.Initialize(seed * 1000003ULL + 7, config_.init_scale); }
+  void Initialize(uint64_t seed, double* params) const override {
+    net_.Initialize(seed * 1000003ULL, config_.init_scale, config_.output_scale, params);
+  }
 
-  void Forward(const ConstMatrixRef& x, Eigen::Index B, ZTape& tape, MatrixRef z) const override {
+  void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,
+               MatrixRef z) const override {
     Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "shared net: wrong batch shape");
-    tape.mlp.resize(1);
+    tape.nets.resize(1);
     tape.input.resize(d_ + 1, N_ * B);
     for (int n = 0; n < N_; ++n) {
       auto in = tape.input.middleCols(n * B, B);
@@ -34,24 +38,26 @@ class SharedNet final : public ZNetwork {
       in.bottomRows(d_).array() =
           (x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
     }
-    net_.Forward(tape.input, tape.mlp[0]);
-    z.leftCols(N_ * B) = config_.zscale * tape.mlp[0].Output();
+    net_.Forward(params, tape.input, tape.nets[0]);
+    z.leftCols(N_ * B) = config_.zscale * tape.nets[0].Output();
   }
 
-  void Vjp(ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B, double* grad) const override {
+  void Vjp(const double* params, ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B,
+           double* grad) const override {
     tape.ybar = config_.zscale * zbar.leftCols(N_ * B);
-    net_.Vjp(tape.mlp[0], tape.ybar, nullptr, grad);
+    net_.Vjp(params, tape.nets[0], tape.ybar, grad);
   }
 
-  void ParamJvp(ZTape& tape, const double* thetadot, Eigen::Index B, MatrixRef zdot) const override {
-    net_.ParamJvp(tape.mlp[0], Eigen::Map<const Vector>(thetadot, net_.NumParams()), &tape.ybar);
+  void ParamJvp(const double* params, ZTape& tape, const double* thetadot, Eigen::Index B,
+                MatrixRef zdot) const override {
+    net_.ParamJvp(params, tape.nets[0], thetadot, &tape.ybar);
     zdot.leftCols(N_ * B) = config_.zscale * tape.ybar;
   }
 
   double FlopsPerSample() const override { return N_ * net_.FlopsPerPoint(); }
 
  private:
-  nn::Mlp net_;
+  DenseNet net_;
 };
 
 }  // namespace

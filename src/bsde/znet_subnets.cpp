@@ -1,6 +1,7 @@
 // Per-time-step subnets (Han, Jentzen & E 2018): Z_0 is a trainable vector, and
-// Z_n = zscale * NN_n((X_n - m_n) / s_n) for n = 1..N-1, each NN_n an MLP
+// Z_n = zscale * NN_n((X_n - m_n) / s_n) for n = 1..N-1, each NN_n a DenseNet
 // d -> width x depth -> d.  Parameters grow linearly with N.
+// Layout: [Z_0 (d), NN_1, ..., NN_{N-1}].
 #include <sstream>
 
 #include "udeflow/core/error.hpp"
@@ -12,71 +13,66 @@ namespace {
 class Subnets final : public ZNetwork {
  public:
   Subnets(const ZNetConfig& config, int d, int num_steps, double horizon)
-      : ZNetwork(d, num_steps, horizon, config), z0_(Vector::Zero(d)) {
-    for (int n = 1; n < N_; ++n) nets_.emplace_back(HiddenWidths(config_, d, d), config_.activation);
-  }
+      : ZNetwork(d, num_steps, horizon, config), net_(HiddenWidths(config_, d, d), config_.activation, config_.skip) {}
 
   std::string Describe() const override {
     std::ostringstream s;
-    s << "per-step subnets: Z_0 trainable + " << nets_.size() << " x MLP "
-      << (nets_.empty() ? std::string("-") : nets_[0].Describe()) << ", zscale " << config_.zscale;
+    s << "per-step subnets: Z_0 trainable + " << N_ - 1 << " x MLP " << net_.Describe() << ", zscale "
+      << config_.zscale;
     return s.str();
   }
 
-  std::vector<ParamBlock> Blocks() override {
-    std::vector<ParamBlock> b{{z0_.data(), static_cast<int>(z0_.size())}};
-    for (nn::Mlp& net : nets_) b.push_back({net.Params().data(), net.NumParams()});
-    return b;
+  int NumParams() const override { return d_ + (N_ - 1) * net_.NumParams(); }
+
+  void Initialize(uint64_t seed, double* params) const override {
+    Eigen::Map<Vector>(params, d_).setZero();
+    for (int n = 1; n < N_; ++n)
+      net_.Initialize(seed * 1000003ULL + n, config_.init_scale, config_.output_scale, Sub(params, n));
   }
 
-  void Initialize(uint64_t seed) override {
-    z0_.setZero();
-    for (size_t k = 0; k < nets_.size(); ++k) nets_[k].Initialize(seed * 1000003ULL + k + 1, config_.init_scale);
-  }
-
-  void Forward(const ConstMatrixRef& x, Eigen::Index B, ZTape& tape, MatrixRef z) const override {
+  void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,
+               MatrixRef z) const override {
     Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "subnets: wrong batch shape");
-    tape.mlp.resize(nets_.size());
-    z.leftCols(B).colwise() = z0_;
+    tape.nets.resize(N_ - 1);
+    z.leftCols(B).colwise() = Eigen::Map<const Vector>(params, d_);
     for (int n = 1; n < N_; ++n) {
-      Standardize(x, n, B, tape.input);
-      nn::Mlp::Tape& t = tape.mlp[n - 1];
-      nets_[n - 1].Forward(tape.input, t);
+      tape.input.resize(d_, B);
+      tape.input.array() =
+          (x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+      DenseNet::Tape& t = tape.nets[n - 1];
+      net_.Forward(Sub(params, n), tape.input, t);
       z.middleCols(n * B, B) = config_.zscale * t.Output();
     }
   }
 
-  void Vjp(ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B, double* grad) const override {
+  void Vjp(const double* params, ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B,
+           double* grad) const override {
     Eigen::Map<Vector>(grad, d_) += zbar.leftCols(B).rowwise().sum();
-    double* g = grad + d_;
     for (int n = 1; n < N_; ++n) {
       tape.ybar = config_.zscale * zbar.middleCols(n * B, B);
-      nets_[n - 1].Vjp(tape.mlp[n - 1], tape.ybar, nullptr, g);
-      g += nets_[n - 1].NumParams();
+      net_.Vjp(Sub(params, n), tape.nets[n - 1], tape.ybar, Sub(grad, n));
     }
   }
 
-  void ParamJvp(ZTape& tape, const double* thetadot, Eigen::Index B, MatrixRef zdot) const override {
+  void ParamJvp(const double* params, ZTape& tape, const double* thetadot, Eigen::Index B,
+                MatrixRef zdot) const override {
     zdot.leftCols(B).colwise() = Eigen::Map<const Vector>(thetadot, d_);
-    const double* td = thetadot + d_;
     for (int n = 1; n < N_; ++n) {
-      const nn::Mlp& net = nets_[n - 1];
-      net.ParamJvp(tape.mlp[n - 1], Eigen::Map<const Vector>(td, net.NumParams()), &tape.ybar);
+      net_.ParamJvp(Sub(params, n), tape.nets[n - 1], Sub(thetadot, n), &tape.ybar);
       zdot.middleCols(n * B, B) = config_.zscale * tape.ybar;
-      td += net.NumParams();
     }
   }
 
-  double FlopsPerSample() const override { return nets_.empty() ? 0.0 : nets_.size() * nets_[0].FlopsPerPoint(); }
+  double FlopsPerSample() const override { return (N_ - 1) * net_.FlopsPerPoint(); }
 
  private:
-  void Standardize(const ConstMatrixRef& x, int n, Eigen::Index B, Matrix& out) const {
-    out.resize(d_, B);
-    out.array() = (x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+  // Parameters of the subnet of step n >= 1.
+  template <class T>
+  T* Sub(T* p, int n) const {
+    return p + d_ + static_cast<size_t>(n - 1) * net_.NumParams();
   }
 
-  Vector z0_;
-  std::vector<nn::Mlp> nets_;
+  DenseNet net_;  // the architecture shared by all subnets (parameters differ)
 };
 
 }  // namespace

@@ -10,9 +10,11 @@
 
 #include "bsde_test_util.hpp"
 #include "udeflow/bsde/backward.hpp"
+#include "udeflow/bsde/dense_net.hpp"
 #include "udeflow/bsde/model.hpp"
 #include "udeflow/bsde/paths.hpp"
 #include "udeflow/bsde/znet.hpp"
+#include "udeflow/nn/mlp.hpp"
 
 using namespace udeflow::bsde;
 using udeflow::bsde::test::MakeEquation;
@@ -48,6 +50,16 @@ TEST(BsdeNoise, SameNumbersWhateverTheSplit) {
     EXPECT_EQ(all.middleCols(n * 10, 4), a.middleCols(n * 4, 4));
     EXPECT_EQ(all.middleCols(n * 10 + 4, 6), b.middleCols(n * 6, 6));
   }
+  // The vectorized Box-Muller gives the numbers of Philox::Normal2 (scalar libm) for
+  // counter (stream, (sample << 32) | pair), entry e = n*d + i of a sample.
+  for (int b : {0, 7})
+    for (int n = 0; n < N; ++n)
+      for (int i = 0; i < d; ++i) {
+        const int e = n * d + i;
+        double z0, z1;
+        udeflow::Philox::Normal2(7, 11, (uint64_t(b) << 32) | (e / 2), &z0, &z1);
+        EXPECT_NEAR(all(i, n * 10 + b), 0.5 * (e % 2 ? z1 : z0), 1e-14);
+      }
   Matrix other(d, N * 10);
   SampleBrownianIncrements(7, 12, 0, N, 0.25, other);  // another iteration: other numbers
   EXPECT_GT((other - all).norm(), 1.0);
@@ -199,35 +211,91 @@ TEST(BsdeBackward, EulerIgnoresTerminalZ) {
   EXPECT_EQ(zbar.rightCols(B).norm(), 0.0);
 }
 
+// DenseNet reproduces nn::Mlp (same layout and initialization) up to round-off, and
+// its VJPs pass dot-product tests, with and without the linear skip connection.
+TEST(BsdeDenseNet, MatchesMlpAndPassesDotProductTests) {
+  for (auto act : {udeflow::nn::Activation::kTanh, udeflow::nn::Activation::kRelu,
+                   udeflow::nn::Activation::kSoftplus, udeflow::nn::Activation::kSigmoid}) {
+    const std::vector<int> widths{4, 7, 6, 3};
+    const int B = 9;
+    udeflow::nn::Mlp mlp(widths, act);
+    mlp.Initialize(5, 1.0);
+    DenseNet net(widths, act, false);
+    ASSERT_EQ(net.NumParams(), mlp.NumParams());
+    Vector p(net.NumParams());
+    net.Initialize(5, 1.0, 1.0, p.data());
+    EXPECT_EQ(p, mlp.Params());
+    mlp.Params() += RandomVector(mlp.NumParams(), 6, 0.05);  // non-zero biases
+    p = mlp.Params();
+    const Matrix x = RandomMatrix(4, B, 7, 2.0), ybar = RandomMatrix(3, B, 8);
+    udeflow::nn::Mlp::Tape mt;
+    DenseNet::Tape dt;
+    mlp.Forward(x, mt);
+    net.Forward(p.data(), x, dt);
+    EXPECT_LT((mt.Output() - dt.Output()).norm(), 1e-14 * (1 + mt.Output().norm()));
+    Vector gm = Vector::Zero(p.size()), gd = Vector::Zero(p.size());
+    Matrix xm, xd;
+    mlp.Vjp(mt, ybar, &xm, gm.data());
+    net.Vjp(p.data(), dt, ybar, gd.data(), &xd);
+    EXPECT_LT((gm - gd).norm(), 1e-13 * (1 + gm.norm()));
+    EXPECT_LT((xm - xd).norm(), 1e-13 * (1 + xm.norm()));
+  }
+  for (bool skip : {false, true}) {
+    DenseNet net({5, 8, 4}, udeflow::nn::Activation::kTanh, skip);
+    Vector p = RandomVector(net.NumParams(), 1, 0.5);
+    const int B = 6;
+    const Matrix x = RandomMatrix(5, B, 2), ybar = RandomMatrix(4, B, 3);
+    DenseNet::Tape t;
+    net.Forward(p.data(), x, t);
+    const Vector thetadot = RandomVector(net.NumParams(), 4);
+    Matrix ydot, xbar;
+    net.ParamJvp(p.data(), t, thetadot.data(), &ydot);
+    Vector g = Vector::Zero(net.NumParams());
+    net.Vjp(p.data(), t, ybar, g.data(), &xbar);
+    EXPECT_NEAR(Dot(ybar, ydot), g.dot(thetadot), 1e-12 * (1 + std::abs(g.dot(thetadot)))) << skip;
+    // Input VJP against finite differences of the forward map.
+    const Matrix xdot = RandomMatrix(5, B, 5);
+    const double h = 1e-6;
+    DenseNet::Tape tp, tm;
+    net.Forward(p.data(), x + h * xdot, tp);
+    net.Forward(p.data(), x - h * xdot, tm);
+    EXPECT_NEAR(Dot(ybar, (tp.Output() - tm.Output()) / (2 * h)), Dot(xbar, xdot), 1e-7) << skip;
+  }
+  Matrix z(1, 7);
+  z << -800, -3, -1e-9, 0, 1e-9, 0.5, 400;
+  Matrix t = z;
+  FastTanh(t);
+  for (int i = 0; i < 7; ++i) EXPECT_NEAR(t(0, i), std::tanh(z(0, i)), 3e-16);
+}
+
 class ZNetKinds : public ::testing::TestWithParam<ZNetConfig::Kind> {};
 
 // Network parameter VJP vs ParamJvp (dot-product test).
 TEST_P(ZNetKinds, ParamVjpPassesDotProductTest) {
-  const int d = 4, N = 3, B = 5;
-  ZNetConfig c;
-  c.kind = GetParam();
-  c.width = 6;
-  auto net = CreateZNetwork(c, d, N, 1.0);
-  net->Initialize(3);
-  const int P = net->NumParams();
-  Vector theta = RandomVector(P, 4, 0.5);
-  net->ScatterParams(theta.data());
-  net->SetNormalization(RandomMatrix(d, N + 1, 5, 0.1), (RandomMatrix(d, N + 1, 6, 0.2).array() + 1.0).matrix());
-  const Matrix x = RandomMatrix(d, (N + 1) * B, 7);
-  ZTape tape;
-  Matrix z(d, (N + 1) * B), zdot(d, (N + 1) * B);
-  net->Forward(x, B, tape, z);
-  const Vector thetadot = RandomVector(P, 8);
-  const Matrix zbar = RandomMatrix(d, (N + 1) * B, 9);
-  net->ParamJvp(tape, thetadot.data(), B, zdot);
-  Vector g = Vector::Zero(P);
-  net->Vjp(tape, zbar, B, g.data());
-  const double lhs = Dot(zbar.leftCols(N * B), zdot.leftCols(N * B)), rhs = g.dot(thetadot);
-  EXPECT_NEAR(lhs, rhs, 1e-12 * (1 + std::abs(lhs)));
-  // Gather/Scatter round trip.
-  Vector back(P);
-  net->GatherParams(back.data());
-  EXPECT_EQ(back, theta);
+  for (bool skip : {false, true}) {
+    const int d = 4, N = 3, B = 5;
+    ZNetConfig c;
+    c.kind = GetParam();
+    c.width = 6;
+    c.skip = skip;
+    auto net = CreateZNetwork(c, d, N, 1.0);
+    const int P = net->NumParams();
+    Vector theta(P);
+    net->Initialize(3, theta.data());
+    theta += RandomVector(P, 4, 0.5);
+    net->SetNormalization(RandomMatrix(d, N + 1, 5, 0.1), (RandomMatrix(d, N + 1, 6, 0.2).array() + 1.0).matrix());
+    const Matrix x = RandomMatrix(d, (N + 1) * B, 7);
+    ZTape tape;
+    Matrix z(d, (N + 1) * B), zdot(d, (N + 1) * B);
+    net->Forward(theta.data(), x, B, tape, z);
+    const Vector thetadot = RandomVector(P, 8);
+    const Matrix zbar = RandomMatrix(d, (N + 1) * B, 9);
+    net->ParamJvp(theta.data(), tape, thetadot.data(), B, zdot);
+    Vector g = Vector::Zero(P);
+    net->Vjp(theta.data(), tape, zbar, B, g.data());
+    const double lhs = Dot(zbar.leftCols(N * B), zdot.leftCols(N * B)), rhs = g.dot(thetadot);
+    EXPECT_NEAR(lhs, rhs, 1e-12 * (1 + std::abs(lhs))) << skip;
+  }
 }
 
 // The whole batch loss: gradient w.r.t. Y_0 and every network parameter vs central
@@ -242,17 +310,16 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
         c.kind = GetParam();
         c.width = 5;
         c.zscale = 0.5;
+        c.skip = clip > 0;  // both with and without the skip connection
         BsdeModel model(*eq, CreateZNetwork(c, d, N, eq->Horizon()), N, SdeScheme::kExact, scheme);
-        model.Net().Initialize(11);
+        model.InitializeNetwork(11);
         PathStatistics stats = ComputePathStatistics(*eq, SdeScheme::kExact, 1, N, 64);
         model.Net().SetNormalization(stats.mean, stats.inv_std);
         model.SetLossClip(clip);
         const int P = model.NumParams();
-        Vector theta(P);
-        model.GatherParams(theta.data());
-        theta += RandomVector(P, 12, 0.1);                // non-zero Z_0, biases
-        theta[0] = stats.terminal_mean + (clip > 0 ? 0.5 : 0.05);  // clip some samples
-        model.ScatterParams(theta.data());
+        model.Params() += RandomVector(P, 12, 0.1);                              // non-zero Z_0, biases, skip
+        model.Params()[0] = stats.terminal_mean + (clip > 0 ? 0.5 : 0.05);  // clip some samples
+        const Vector theta = model.Params();
         BsdeBatch batch;
         batch.Resize(d, N, B);
         model.Simulate(2, 0, 0, batch);
@@ -262,24 +329,21 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
         // Individual parameters: Y_0, the first few and a spread of the rest.
         const double h = 1e-6;
         for (int k = 0; k < P; k += (k < 4 ? 1 : std::max(1, P / 17))) {
-          Vector tp = theta, tm = theta;
-          tp[k] += h;
-          tm[k] -= h;
-          model.ScatterParams(tp.data());
+          model.Params() = theta;
+          model.Params()[k] += h;
           const double lp = model.Loss(batch, w, nullptr);
-          model.ScatterParams(tm.data());
+          model.Params()[k] -= 2 * h;
           const double lm = model.Loss(batch, w, nullptr);
           EXPECT_NEAR((lp - lm) / (2 * h), grad[k], 1e-6 * (1 + std::abs(grad[k])))
               << name << " " << BackwardSchemeName(scheme) << " clip " << clip << " parameter " << k;
         }
         // A random direction through all parameters.
         const Vector dir = RandomVector(P, 13);
-        model.ScatterParams(Vector(theta + h * dir).data());
+        model.Params() = theta + h * dir;
         const double lp = model.Loss(batch, w, nullptr);
-        model.ScatterParams(Vector(theta - h * dir).data());
+        model.Params() = theta - h * dir;
         const double lm = model.Loss(batch, w, nullptr);
         EXPECT_NEAR((lp - lm) / (2 * h), grad.dot(dir), 1e-6 * (1 + std::abs(grad.dot(dir)))) << name;
-        model.ScatterParams(theta.data());
       }
 }
 

@@ -36,26 +36,27 @@ struct BsdeBatch {
 
 class BsdeModel {
  public:
-  /// `eq` must outlive the model and be SetUp; the model owns the network.
+  /// `eq` must outlive the model and be SetUp; the model owns the network.  The
+  /// network parameters start at zero (see InitializeNetwork) and Y_0 at 0.
   BsdeModel(const Equation& eq, std::unique_ptr<ZNetwork> net, int num_steps, SdeScheme sde,
             BackwardScheme backward);
 
   int NumSteps() const { return N_; }
   double Dt() const { return dt_; }
-  int NumParams() const { return 1 + num_net_params_; }
-  double Y0() const { return y0_; }
-  void SetY0(double y0) { y0_ = y0; }
+  int NumParams() const { return static_cast<int>(params_.size()); }
+  double Y0() const { return params_[0]; }
+  void SetY0(double y0) { params_[0] = y0; }
+  /// The flat parameter vector [Y_0, network...]; the model reads it on every call.
+  Vector& Params() { return params_; }
+  const Vector& Params() const { return params_; }
+  /// Initializes the network parameters (deterministic in the seed); Y_0 is unchanged.
+  void InitializeNetwork(uint64_t seed) { net_->Initialize(seed, params_.data() + 1); }
   ZNetwork& Net() { return *net_; }
   const Equation& Eq() const { return eq_; }
   SdeScheme Sde() const { return sde_; }
   BackwardScheme Backward() const { return backward_; }
   void SetLossClip(double c) { loss_clip_ = c; }
   double LossClip() const { return loss_clip_; }
-
-  /// Parameter blocks in flat order: Y_0 first, then the network's.
-  std::vector<ParamBlock> Blocks();
-  void GatherParams(double* flat);
-  void ScatterParams(const double* flat);
 
   /// Draws the noise of global samples [first, first + batch.B) of `stream` and
   /// simulates their forward paths.
@@ -72,8 +73,8 @@ class BsdeModel {
   double dt_;
   SdeScheme sde_;
   BackwardScheme backward_;
-  double y0_ = 0, loss_clip_ = 0;
-  int num_net_params_;
+  double loss_clip_ = 0;
+  Vector params_;
 };
 
 }  // namespace udeflow::bsde

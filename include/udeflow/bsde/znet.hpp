@@ -1,7 +1,7 @@
 #pragma once
 /// \file znet.hpp
 /// The network that gives Z_n = sigma^T grad u(t_n, X_n) on a batch of paths (pure
-/// Eigen, built on nn::Mlp; no PETSc, no MPI).
+/// Eigen, built on DenseNet; no PETSc, no MPI).
 ///
 /// Two architectures, picked by `-bsde_net`:
 /// - "subnets": one MLP per time step n = 1..N-1 (Han, Jentzen & E), Z_0 a trainable
@@ -12,8 +12,8 @@
 /// network sees O(1) inputs at every step without batch statistics (which would make
 /// the answer depend on how the batch is split over ranks).  Z = zscale * NN(input).
 ///
-/// Parameters are the concatenation of the blocks returned by Blocks(); gradients use
-/// the same flat layout.  All buffers of one batch live in a ZTape owned by the caller
+/// The parameters live in the caller's flat vector (a pointer is passed to every
+/// call), gradients use the same layout.  All buffers of one batch live in a ZTape owned by the caller
 /// (one per batch size), so evaluation allocates nothing once the tape is sized.
 #include <cstdint>
 #include <memory>
@@ -21,31 +21,27 @@
 #include <vector>
 
 #include "udeflow/bsde/types.hpp"
-#include "udeflow/nn/mlp.hpp"
+#include "udeflow/bsde/dense_net.hpp"
 
 namespace udeflow::bsde {
 
-/// A contiguous piece of the parameter vector, owned by the network.
-struct ParamBlock {
-  double* data;
-  int size;
-};
-
 /// Work buffers of one batch (sized on first use).
 struct ZTape {
-  std::vector<nn::Mlp::Tape> mlp;
-  Matrix input;   ///< standardized network input
-  Matrix ybar;    ///< scaled output cotangent
+  std::vector<DenseNet::Tape> nets;
+  Matrix input;  ///< standardized network input
+  Matrix ybar;   ///< scaled output cotangent / tangent
 };
 
 struct ZNetConfig {
   enum class Kind { kSubnets, kShared };
   Kind kind = Kind::kSubnets;
-  int width = 0;        ///< hidden width (0: d + 10)
-  int depth = 2;        ///< number of hidden layers
+  int width = 0;             ///< hidden width (0: d + 10)
+  int depth = 2;             ///< number of hidden layers
   nn::Activation activation = nn::Activation::kTanh;
-  double zscale = 0;    ///< Z = zscale * NN (0: 1/d, as Han et al.)
-  double init_scale = 1.0;  ///< multiplies the Glorot initialization
+  bool skip = false;         ///< linear skip connection input -> output (DenseNet)
+  double zscale = 0;         ///< Z = zscale * NN (0: 1/d, as Han et al.)
+  double init_scale = 1.0;   ///< multiplies the Glorot initialization
+  double output_scale = 1.0; ///< further multiplies the last layer's initial weights
 };
 ZNetConfig::Kind ParseZNetKind(const std::string& name);  ///< "subnets" | "shared"; throws
 const char* ZNetKindName(ZNetConfig::Kind k);
@@ -54,25 +50,24 @@ class ZNetwork {
  public:
   virtual ~ZNetwork() = default;
   virtual std::string Describe() const = 0;
-  int NumParams() const;
-  /// The parameter blocks in flat order.
-  virtual std::vector<ParamBlock> Blocks() = 0;
-  void GatherParams(double* flat);
-  void ScatterParams(const double* flat);
-  /// Deterministic in the seed.
-  virtual void Initialize(uint64_t seed) = 0;
+  virtual int NumParams() const = 0;
+  /// Writes initial parameters (deterministic in the seed) into params[0, NumParams()).
+  virtual void Initialize(uint64_t seed, double* params) const = 0;
 
   /// Standardization of the inputs: mean and inv_std are d x (N+1).
   void SetNormalization(const Matrix& mean, const Matrix& inv_std);
 
   /// z.middleCols(n*B, B) = Z_n for n = 0..N-1 from the path x (d x (N+1)*B);
   /// z must have at least N*B columns (further columns are left alone).
-  virtual void Forward(const ConstMatrixRef& x, Eigen::Index B, ZTape& tape, MatrixRef z) const = 0;
-  /// grad += (dZ/dtheta)^T zbar for the batch recorded in `tape` (zbar: first N*B
-  /// columns are used); grad has NumParams() entries in the flat layout.
-  virtual void Vjp(ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B, double* grad) const = 0;
+  virtual void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,
+                       MatrixRef z) const = 0;
+  /// grad += (dZ/dtheta)^T zbar for the batch recorded in `tape` (the first N*B columns
+  /// of zbar are used).
+  virtual void Vjp(const double* params, ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B,
+                   double* grad) const = 0;
   /// zdot (first N*B columns) = (dZ/dtheta) thetadot at the recorded batch.
-  virtual void ParamJvp(ZTape& tape, const double* thetadot, Eigen::Index B, MatrixRef zdot) const = 0;
+  virtual void ParamJvp(const double* params, ZTape& tape, const double* thetadot, Eigen::Index B,
+                        MatrixRef zdot) const = 0;
   /// Floating point operations of one forward evaluation of all N steps for one sample.
   virtual double FlopsPerSample() const = 0;
 

@@ -1,0 +1,68 @@
+#pragma once
+/// \file dense_net.hpp
+/// A lean batched MLP kernel for the BSDE module (pure Eigen; no PETSc, no MPI).
+///
+/// Same parameter layout and Glorot initialization as nn::Mlp (which it uses to
+/// initialize and to describe itself), with three differences that the BSDE hot loop
+/// needs:
+/// - the parameters live outside the object (a pointer into the model's single flat
+///   parameter vector), so Adam, the allreduce and the checkpoint see one vector;
+/// - tanh is evaluated with vectorized exp (Eigen evaluates double tanh with scalar
+///   std::tanh, which dominated the forward pass);
+/// - an optional linear skip connection y = MLP(x) + S x (S initialized to 0): the
+///   nearly linear part of Z (e.g. HJB, Z ~ c x) is learned at the speed of a linear
+///   regression, the MLP learns the rest.
+/// Layout: [W_0, b_0, W_1, b_1, ..., W_{L-1}, b_{L-1}, S (n_out x n_in, if skip)],
+/// matrices column-major.  Points are columns.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "udeflow/bsde/types.hpp"
+#include "udeflow/nn/mlp.hpp"
+
+namespace udeflow::bsde {
+
+class DenseNet {
+ public:
+  struct Tape {
+    std::vector<Matrix> act;   ///< act[0] = input, act[l+1] = output of layer l (+ skip for the last)
+    Matrix delta, delta_next;  ///< backward/tangent work buffers
+    const Matrix& Output() const { return act.back(); }
+  };
+
+  DenseNet() = default;
+  /// widths = {n_in, hidden..., n_out}; hidden activation as nn::Mlp (output: identity).
+  DenseNet(std::vector<int> widths, nn::Activation hidden, bool skip);
+
+  int NumInputs() const { return widths_.front(); }
+  int NumOutputs() const { return widths_.back(); }
+  int NumParams() const { return num_params_; }
+  bool Skip() const { return skip_; }
+  std::string Describe() const;
+
+  /// Writes Glorot-uniform weights (nn::Mlp::Initialize(seed, scale)), zero biases and
+  /// a zero skip matrix into params; the last layer's weights are further multiplied by
+  /// `output_scale` (a small value starts Z near zero).
+  void Initialize(uint64_t seed, double scale, double output_scale, double* params) const;
+
+  void Forward(const double* params, const ConstMatrixRef& x, Tape& tape) const;
+  /// grad += (dy/dtheta)^T ybar summed over the batch recorded in `tape`; if xbar is
+  /// given, also xbar = (dy/dx)^T ybar.
+  void Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar, double* grad, Matrix* xbar = nullptr) const;
+  /// ydot = (dy/dtheta) thetadot at the recorded batch.
+  void ParamJvp(const double* params, Tape& tape, const double* thetadot, Matrix* ydot) const;
+  double FlopsPerPoint() const;
+
+ private:
+  std::vector<int> widths_;
+  nn::Activation hidden_ = nn::Activation::kTanh;
+  bool skip_ = false;
+  int num_params_ = 0, skip_offset_ = 0;
+  std::vector<int> w_offset_, b_offset_;
+};
+
+/// tanh on a whole array with vectorized exp: 1 - 2 / (exp(2x) + 1) (absolute error ~1e-16).
+void FastTanh(Matrix& z);
+
+}  // namespace udeflow::bsde
