@@ -35,8 +35,19 @@ void MultiplyDerivative(Activation act, const Matrix& a, Matrix& d) {
 
 }  // namespace
 
-DenseNet::DenseNet(std::vector<int> widths, nn::Activation hidden, bool skip)
-    : widths_(std::move(widths)), hidden_(hidden), skip_(skip) {
+DenseNet::Skip DenseNet::ParseSkip(const std::string& name) {
+  if (name == "none") return Skip::kNone;
+  if (name == "diagonal") return Skip::kDiagonal;
+  if (name == "full") return Skip::kFull;
+  throw Error("unknown skip connection '" + name + "' (choices: none, diagonal, full)");
+}
+
+const char* DenseNet::SkipName(Skip s) {
+  return s == Skip::kNone ? "none" : (s == Skip::kDiagonal ? "diagonal" : "full");
+}
+
+DenseNet::DenseNet(std::vector<int> widths, nn::Activation hidden, Skip skip, int skip_row)
+    : widths_(std::move(widths)), hidden_(hidden), skip_(skip), skip_row_(skip_row) {
   Require(widths_.size() >= 2, "DenseNet needs at least an input and an output width");
   for (int w : widths_) Require(w > 0, "DenseNet layer widths must be positive");
   for (size_t l = 0; l + 1 < widths_.size(); ++l) {
@@ -46,13 +57,19 @@ DenseNet::DenseNet(std::vector<int> widths, nn::Activation hidden, bool skip)
     num_params_ += widths_[l + 1];
   }
   skip_offset_ = num_params_;
-  if (skip_) num_params_ += NumOutputs() * NumInputs();
+  if (skip_ == Skip::kFull) num_params_ += NumOutputs() * NumInputs();
+  if (skip_ == Skip::kDiagonal) {
+    Require(skip_row_ >= 0 && skip_row_ + NumOutputs() <= NumInputs(), "DenseNet: diagonal skip rows out of range");
+    num_params_ += NumOutputs();
+  }
 }
 
 std::string DenseNet::Describe() const {
   std::ostringstream s;
   for (size_t i = 0; i < widths_.size(); ++i) s << (i ? "-" : "") << widths_[i];
-  s << " " << nn::ActivationName(hidden_) << (skip_ ? " + linear skip" : "") << " (" << num_params_ << " parameters)";
+  s << " " << nn::ActivationName(hidden_);
+  if (skip_ != Skip::kNone) s << " + " << SkipName(skip_) << " linear skip";
+  s << " (" << num_params_ << " parameters)";
   return s.str();
 }
 
@@ -63,7 +80,7 @@ void DenseNet::Initialize(uint64_t seed, double scale, double output_scale, doub
   p.head(mlp.NumParams()) = mlp.Params();
   const int L = static_cast<int>(widths_.size()) - 1;
   p.segment(w_offset_[L - 1], widths_[L] * widths_[L - 1]) *= output_scale;
-  if (skip_) p.tail(num_params_ - skip_offset_).setZero();
+  p.tail(num_params_ - skip_offset_).setZero();
 }
 
 void DenseNet::Forward(const double* params, const ConstMatrixRef& x, Tape& tape) const {
@@ -80,9 +97,12 @@ void DenseNet::Forward(const double* params, const ConstMatrixRef& x, Tape& tape
     z.colwise() += b;
     if (l + 1 < L) Apply(hidden_, z);
   }
-  if (skip_) {
+  if (skip_ == Skip::kFull) {
     Eigen::Map<const Matrix> S(params + skip_offset_, NumOutputs(), NumInputs());
     tape.act[L].noalias() += S * tape.act[0];
+  } else if (skip_ == Skip::kDiagonal) {
+    Eigen::Map<const Vector> s(params + skip_offset_, NumOutputs());
+    tape.act[L].array() += tape.act[0].middleRows(skip_row_, NumOutputs()).array().colwise() * s.array();
   }
 }
 
@@ -110,12 +130,19 @@ void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar,
       xbar->noalias() = W.transpose() * d;
     }
   }
-  if (skip_) {
+  if (skip_ == Skip::kFull) {
     Eigen::Map<Matrix> gS(grad + skip_offset_, NumOutputs(), NumInputs());
     gS.noalias() += ybar * tape.act[0].transpose();
     if (xbar) {
       Eigen::Map<const Matrix> S(params + skip_offset_, NumOutputs(), NumInputs());
       xbar->noalias() += S.transpose() * ybar;
+    }
+  } else if (skip_ == Skip::kDiagonal) {
+    const auto xs = tape.act[0].middleRows(skip_row_, NumOutputs());
+    Eigen::Map<Vector>(grad + skip_offset_, NumOutputs()) += ybar.cwiseProduct(xs).rowwise().sum();
+    if (xbar) {
+      Eigen::Map<const Vector> s(params + skip_offset_, NumOutputs());
+      xbar->middleRows(skip_row_, NumOutputs()).array() += ybar.array().colwise() * s.array();
     }
   }
 }
@@ -136,9 +163,12 @@ void DenseNet::ParamJvp(const double* params, Tape& tape, const double* thetadot
     if (l + 1 < L) MultiplyDerivative(hidden_, tape.act[l + 1], tn);
     t.swap(tn);
   }
-  if (skip_) {
+  if (skip_ == Skip::kFull) {
     Eigen::Map<const Matrix> dS(thetadot + skip_offset_, NumOutputs(), NumInputs());
     t.noalias() += dS * tape.act[0];
+  } else if (skip_ == Skip::kDiagonal) {
+    Eigen::Map<const Vector> ds(thetadot + skip_offset_, NumOutputs());
+    t.array() += tape.act[0].middleRows(skip_row_, NumOutputs()).array().colwise() * ds.array();
   }
   *ydot = t;
 }
@@ -146,7 +176,8 @@ void DenseNet::ParamJvp(const double* params, Tape& tape, const double* thetadot
 double DenseNet::FlopsPerPoint() const {
   double f = 0;
   for (size_t l = 0; l + 1 < widths_.size(); ++l) f += 2.0 * widths_[l] * widths_[l + 1] + widths_[l + 1];
-  if (skip_) f += 2.0 * NumInputs() * NumOutputs();
+  if (skip_ == Skip::kFull) f += 2.0 * NumInputs() * NumOutputs();
+  if (skip_ == Skip::kDiagonal) f += 2.0 * NumOutputs();
   return f;
 }
 

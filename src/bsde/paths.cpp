@@ -110,7 +110,10 @@ PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint6
   Matrix work(d, chunk);
   Vector g(chunk);
   Matrix sum = Matrix::Zero(d, num_steps + 1), sumsq = Matrix::Zero(d, num_steps + 1);
-  double gsum = 0;
+  Matrix zx = Matrix::Zero(d, num_steps + 1);
+  Vector zsum = Vector::Zero(d);
+  double gsum = 0, zsq = 0;
+  Matrix gx(d, chunk), zN(d, chunk);
   for (int first = 0; first < num_samples; first += chunk) {
     const int B = std::min(chunk, num_samples - first);
     if (B != chunk) {
@@ -118,16 +121,23 @@ PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint6
       x.resize(d, static_cast<Eigen::Index>(num_steps + 1) * B);
       work.resize(d, B);
       g.resize(B);
+      gx.resize(d, B);
+      zN.resize(d, B);
     }
     SampleBrownianIncrements(seed, kStatisticsStream, first, num_steps, dt, dw);
     SimulateForward(eq, scheme, dt, dw, x, work);
+    eq.Terminal(x.rightCols(B), g);
+    gsum += g.sum();
+    eq.TerminalGradient(x.rightCols(B), gx);
+    eq.DiffusionTranspose(eq.Horizon(), x.rightCols(B), gx, zN);
+    zsq += zN.squaredNorm();
+    zsum += zN.rowwise().sum();
     for (int n = 0; n <= num_steps; ++n) {
       auto xn = x.middleCols(static_cast<Eigen::Index>(n) * B, B);
       sum.col(n) += xn.rowwise().sum();
       sumsq.col(n) += xn.rowwise().squaredNorm();
+      zx.col(n) += xn.cwiseProduct(zN).rowwise().sum();
     }
-    eq.Terminal(x.rightCols(B), g);
-    gsum += g.sum();
   }
   PathStatistics s;
   s.mean = sum / num_samples;
@@ -140,8 +150,28 @@ PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint6
       // A coordinate that does not move (x0 at n = 0) is only centred.
       s.inv_std(i, n) = sd > 1e-12 * (1.0 + std::abs(m)) ? 1.0 / sd : 1.0;
     }
+  s.x_mean = s.mean;
+  s.x_sq = sumsq / num_samples;
+  s.zx = zx / num_samples;
+  s.z_mean = zsum / num_samples;
   s.terminal_mean = gsum / num_samples;
+  s.terminal_z_rms = std::sqrt(zsq / (static_cast<double>(num_samples) * d));
   return s;
+}
+
+void PoolPathStatistics(PathStatistics* s) {
+  const Eigen::Index N = s->mean.cols() - 1, d = s->mean.rows();
+  Require(N >= 1, "PoolPathStatistics: needs at least one step");
+  const Vector mean = s->mean.rightCols(N).rowwise().mean();
+  // Pooled variance: mean of the per-step variances plus the variance of the means.
+  Vector var = Vector::Zero(d);
+  for (Eigen::Index n = 1; n <= N; ++n)
+    var += (1.0 / s->inv_std.col(n).array().square() + (s->mean.col(n) - mean).array().square()).matrix();
+  var /= static_cast<double>(N);
+  for (Eigen::Index n = 1; n <= N; ++n) {
+    s->mean.col(n) = mean;
+    s->inv_std.col(n) = var.cwiseSqrt().cwiseInverse();
+  }
 }
 
 }  // namespace udeflow::bsde

@@ -66,8 +66,10 @@ PetscErrorCode Trainer::SetUp() {
   // Input standardization and the Monte Carlo trivial answer: the same paths on every
   // rank (a deterministic stream), so the set-up does not depend on the rank count.
   PathStatistics stats;
+  PetscCheck(o.norm_samples >= 2, comm_, PETSC_ERR_USER_INPUT, "option -bsde_norm_samples must be at least 2");
   PetscCallCXX(stats = ComputePathStatistics(*eq_, sde, static_cast<uint64_t>(o.seed), N,
-                                             o.norm_samples > 1 ? static_cast<int>(o.norm_samples) : 1024));
+                                             static_cast<int>(o.norm_samples)));
+  if (o.normalize == "global") PetscCallCXX(PoolPathStatistics(&stats));
   trivial_exact_ = eq_->HasTrivialAnswer();
   trivial_ = trivial_exact_ ? eq_->TrivialAnswer() : stats.terminal_mean;
 
@@ -76,15 +78,17 @@ PetscErrorCode Trainer::SetUp() {
   PetscCallCXX(net.activation = nn::ParseActivation(o.activation));
   net.width = static_cast<int>(o.net_width);
   net.depth = static_cast<int>(o.net_depth);
-  net.zscale = o.net_zscale;
+  // Output scale: given, or the size of the exact terminal Z (0 only if grad g vanishes).
+  net.zscale = o.net_zscale > 0 ? o.net_zscale : stats.terminal_z_rms;
   net.init_scale = o.net_init_scale;
   net.output_scale = o.net_output_scale;
-  net.skip = o.net_skip;
+  PetscCallCXX(net.skip = DenseNet::ParseSkip(o.net_skip));
   std::unique_ptr<ZNetwork> znet;
   PetscCallCXX(znet = CreateZNetwork(net, d, N, eq_->Horizon()));
-  if (o.norm_samples > 1) PetscCallCXX(znet->SetNormalization(stats.mean, stats.inv_std));
+  if (o.normalize != "none") PetscCallCXX(znet->SetNormalization(stats.mean, stats.inv_std));
   PetscCallCXX(model_ = std::make_unique<BsdeModel>(*eq_, std::move(znet), N, sde, backward));
   PetscCallCXX(model_->InitializeNetwork(static_cast<uint64_t>(o.seed)));
+  if (o.skip_init == "terminal") PetscCallCXX(model_->Net().WarmStartSkip(stats, model_->Params().data() + 1));
   model_->SetLossClip(o.loss_clip);
   model_->SetY0(o.y0_init_set ? o.y0_init : trivial_);
   adam_ = nn::Adam(model_->NumParams(), o.adam);

@@ -17,6 +17,8 @@ PetscErrorCode Trainer::SetFromOptions() {
   const std::vector<const char*> activations = {"tanh", "relu", "softplus", "sigmoid", "identity"};
   const std::vector<const char*> sde_schemes = {"exact", "euler"}, backward_schemes = {"euler", "trapezoid"};
   const std::vector<const char*> nets = {"subnets", "shared"};
+  const std::vector<const char*> skips = {"none", "diagonal", "full"}, skip_inits = {"terminal", "zero"};
+  const std::vector<const char*> normalizations = {"step", "global", "none"};
   const std::vector<const char*> schedules = {"constant", "step", "exponential", "cosine"};
 
   PetscOptionsBegin(comm_, nullptr, "Deep BSDE solver (udeflow bsde)", nullptr);
@@ -41,18 +43,28 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscCall(UdeOptionsNonNegativeInt("-bsde_net_width", "Hidden width (0: d+10)", &o.net_width, nullptr));
   PetscCall(UdeOptionsPositiveInt("-bsde_net_depth", "Number of hidden layers", &o.net_depth, nullptr));
   PetscCall(UdeOptionsChoice("-bsde_net_activation", "Hidden activation", activations, &o.activation, nullptr));
-  PetscCall(PetscOptionsBool("-bsde_net_skip", "Add a linear skip connection input -> output (learns the linear part of Z fast)",
-                             "", o.net_skip, &o.net_skip, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-bsde_net_zscale", "Z = zscale * NN(input) (0: 1/d, as Han et al.)",
+  PetscCall(UdeOptionsChoice("-bsde_net_skip",
+                             "Linear skip connection x -> Z, learns the linear part of Z fast (diagonal: z_i += s_i x_i)",
+                             skips, &o.net_skip, nullptr));
+  PetscCall(UdeOptionsChoice("-bsde_net_skip_init",
+                             "Initial diagonal skip: least-squares fit of sigma^T grad g(X_T) (the Z of the PDE "
+                             "without f), or zero",
+                             skip_inits, &o.skip_init, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-bsde_net_zscale", "Z = zscale * NN(input) (0: the RMS of sigma^T grad g(X_T); Han et al. use 1/d)",
                                       &o.net_zscale, nullptr));
   PetscCall(UdeOptionsPositiveReal("-bsde_net_init_scale", "Scale of the Glorot-uniform initial weights",
                                    &o.net_init_scale, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-bsde_net_output_scale",
                                       "Extra scale of the last layer's initial weights (small: Z starts near 0)",
                                       &o.net_output_scale, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-bsde_norm_samples",
-                                     "Paths used to standardize the network inputs per step (0: no standardization)",
-                                     &o.norm_samples, nullptr));
+  PetscCall(UdeOptionsChoice("-bsde_net_normalize",
+                             "Standardize the network inputs x: per time step, with statistics pooled over all "
+                             "steps, or not at all",
+                             normalizations, &o.normalize, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-bsde_norm_samples",
+                                  "Paths simulated (on every rank) for the input statistics and the Monte Carlo "
+                                  "trivial answer",
+                                  &o.norm_samples, nullptr));
 
   PetscOptionsHeadBegin(PetscOptionsObject, "Training");
   PetscCall(UdeOptionsPositiveInt("-bsde_batch", "Global batch size (split over the ranks)", &o.batch, nullptr));

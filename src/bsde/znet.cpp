@@ -21,7 +21,7 @@ ZNetwork::ZNetwork(int d, int num_steps, double horizon, const ZNetConfig& confi
   Require(d >= 1 && num_steps >= 1 && horizon > 0, "Z network: bad dimension, step count or horizon");
   Require(config_.depth >= 1, "Z network: needs at least one hidden layer");
   if (config_.width <= 0) config_.width = d + 10;
-  if (config_.zscale == 0) config_.zscale = 1.0 / d;
+  if (config_.zscale <= 0) config_.zscale = 1.0 / d;
   mean_ = Matrix::Zero(d, num_steps + 1);
   inv_std_ = Matrix::Ones(d, num_steps + 1);
 }
@@ -31,6 +31,14 @@ void ZNetwork::SetNormalization(const Matrix& mean, const Matrix& inv_std) {
           "Z network: normalization has the wrong shape");
   mean_ = mean;
   inv_std_ = inv_std;
+}
+
+void ZNetwork::SkipMoments(const PathStatistics& s, int n, Vector* zx, Vector* xx) const {
+  Require(s.zx.rows() == d_ && s.zx.cols() == N_ + 1, "Z network: path statistics have the wrong shape");
+  const auto m = mean_.col(n).array(), r = inv_std_.col(n).array();
+  // xhat = (x - m) r:  E[Z xhat] = r (E[Z x] - m E[Z]),  E[xhat^2] = r^2 (E[x^2] - 2 m E[x] + m^2).
+  *zx = (r * (s.zx.col(n).array() - m * s.z_mean.array())).matrix();
+  *xx = (r.square() * (s.x_sq.col(n).array() - 2 * m * s.x_mean.col(n).array() + m.square())).matrix();
 }
 
 std::vector<int> HiddenWidths(const ZNetConfig& c, int n_in, int n_out) {

@@ -13,7 +13,7 @@ class SharedNet final : public ZNetwork {
  public:
   SharedNet(const ZNetConfig& config, int d, int num_steps, double horizon)
       : ZNetwork(d, num_steps, horizon, config),
-        net_(HiddenWidths(config_, d + 1, d), config_.activation, config_.skip) {}
+        net_(HiddenWidths(config_, d + 1, d), config_.activation, config_.skip, 1) {}
 
   std::string Describe() const override {
     std::ostringstream s;
@@ -25,6 +25,18 @@ class SharedNet final : public ZNetwork {
 
   void Initialize(uint64_t seed, double* params) const override {
     net_.Initialize(seed * 1000003ULL, config_.init_scale, config_.output_scale, params);
+  }
+
+  void WarmStartSkip(const PathStatistics& stats, double* params) const override {
+    if (config_.skip != DenseNet::Skip::kDiagonal) return;
+    Vector zx = Vector::Zero(d_), xx = Vector::Zero(d_), a, b;
+    for (int n = 0; n < N_; ++n) {
+      SkipMoments(stats, n, &a, &b);
+      zx += a;
+      xx += b;
+    }
+    Eigen::Map<Vector>(net_.SkipParams(params), d_) =
+        (xx.array() > 0).select(zx.array() / (xx.array() * config_.zscale), 0.0).matrix();
   }
 
   void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,

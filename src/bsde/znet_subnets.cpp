@@ -13,7 +13,7 @@ namespace {
 class Subnets final : public ZNetwork {
  public:
   Subnets(const ZNetConfig& config, int d, int num_steps, double horizon)
-      : ZNetwork(d, num_steps, horizon, config), net_(HiddenWidths(config_, d, d), config_.activation, config_.skip) {}
+      : ZNetwork(d, num_steps, horizon, config), net_(HiddenWidths(config_, d, d), config_.activation, config_.skip, 0) {}
 
   std::string Describe() const override {
     std::ostringstream s;
@@ -28,6 +28,16 @@ class Subnets final : public ZNetwork {
     Eigen::Map<Vector>(params, d_).setZero();
     for (int n = 1; n < N_; ++n)
       net_.Initialize(seed * 1000003ULL + n, config_.init_scale, config_.output_scale, Sub(params, n));
+  }
+
+  void WarmStartSkip(const PathStatistics& stats, double* params) const override {
+    if (config_.skip != DenseNet::Skip::kDiagonal) return;
+    Vector zx, xx;
+    for (int n = 1; n < N_; ++n) {
+      SkipMoments(stats, n, &zx, &xx);
+      Eigen::Map<Vector>(net_.SkipParams(Sub(params, n)), d_) =
+          (xx.array() > 0).select(zx.array() / (xx.array() * config_.zscale), 0.0).matrix();
+    }
   }
 
   void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,

@@ -220,7 +220,7 @@ TEST(BsdeDenseNet, MatchesMlpAndPassesDotProductTests) {
     const int B = 9;
     udeflow::nn::Mlp mlp(widths, act);
     mlp.Initialize(5, 1.0);
-    DenseNet net(widths, act, false);
+    DenseNet net(widths, act);
     ASSERT_EQ(net.NumParams(), mlp.NumParams());
     Vector p(net.NumParams());
     net.Initialize(5, 1.0, 1.0, p.data());
@@ -240,8 +240,8 @@ TEST(BsdeDenseNet, MatchesMlpAndPassesDotProductTests) {
     EXPECT_LT((gm - gd).norm(), 1e-13 * (1 + gm.norm()));
     EXPECT_LT((xm - xd).norm(), 1e-13 * (1 + xm.norm()));
   }
-  for (bool skip : {false, true}) {
-    DenseNet net({5, 8, 4}, udeflow::nn::Activation::kTanh, skip);
+  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kFull}) {
+    DenseNet net({5, 8, 4}, udeflow::nn::Activation::kTanh, skip, 1);
     Vector p = RandomVector(net.NumParams(), 1, 0.5);
     const int B = 6;
     const Matrix x = RandomMatrix(5, B, 2), ybar = RandomMatrix(4, B, 3);
@@ -252,14 +252,14 @@ TEST(BsdeDenseNet, MatchesMlpAndPassesDotProductTests) {
     net.ParamJvp(p.data(), t, thetadot.data(), &ydot);
     Vector g = Vector::Zero(net.NumParams());
     net.Vjp(p.data(), t, ybar, g.data(), &xbar);
-    EXPECT_NEAR(Dot(ybar, ydot), g.dot(thetadot), 1e-12 * (1 + std::abs(g.dot(thetadot)))) << skip;
+    EXPECT_NEAR(Dot(ybar, ydot), g.dot(thetadot), 1e-12 * (1 + std::abs(g.dot(thetadot)))) << DenseNet::SkipName(skip);
     // Input VJP against finite differences of the forward map.
     const Matrix xdot = RandomMatrix(5, B, 5);
     const double h = 1e-6;
     DenseNet::Tape tp, tm;
     net.Forward(p.data(), x + h * xdot, tp);
     net.Forward(p.data(), x - h * xdot, tm);
-    EXPECT_NEAR(Dot(ybar, (tp.Output() - tm.Output()) / (2 * h)), Dot(xbar, xdot), 1e-7) << skip;
+    EXPECT_NEAR(Dot(ybar, (tp.Output() - tm.Output()) / (2 * h)), Dot(xbar, xdot), 1e-7) << DenseNet::SkipName(skip);
   }
   Matrix z(1, 7);
   z << -800, -3, -1e-9, 0, 1e-9, 0.5, 400;
@@ -272,7 +272,7 @@ class ZNetKinds : public ::testing::TestWithParam<ZNetConfig::Kind> {};
 
 // Network parameter VJP vs ParamJvp (dot-product test).
 TEST_P(ZNetKinds, ParamVjpPassesDotProductTest) {
-  for (bool skip : {false, true}) {
+  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kFull}) {
     const int d = 4, N = 3, B = 5;
     ZNetConfig c;
     c.kind = GetParam();
@@ -294,7 +294,7 @@ TEST_P(ZNetKinds, ParamVjpPassesDotProductTest) {
     Vector g = Vector::Zero(P);
     net->Vjp(theta.data(), tape, zbar, B, g.data());
     const double lhs = Dot(zbar.leftCols(N * B), zdot.leftCols(N * B)), rhs = g.dot(thetadot);
-    EXPECT_NEAR(lhs, rhs, 1e-12 * (1 + std::abs(lhs))) << skip;
+    EXPECT_NEAR(lhs, rhs, 1e-12 * (1 + std::abs(lhs))) << DenseNet::SkipName(skip);
   }
 }
 
@@ -310,7 +310,8 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
         c.kind = GetParam();
         c.width = 5;
         c.zscale = 0.5;
-        c.skip = clip > 0;  // both with and without the skip connection
+        c.skip = clip > 0 ? (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kFull : DenseNet::Skip::kDiagonal)
+                          : DenseNet::Skip::kNone;
         BsdeModel model(*eq, CreateZNetwork(c, d, N, eq->Horizon()), N, SdeScheme::kExact, scheme);
         model.InitializeNetwork(11);
         PathStatistics stats = ComputePathStatistics(*eq, SdeScheme::kExact, 1, N, 64);

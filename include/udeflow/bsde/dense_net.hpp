@@ -9,11 +9,13 @@
 ///   parameter vector), so Adam, the allreduce and the checkpoint see one vector;
 /// - tanh is evaluated with vectorized exp (Eigen evaluates double tanh with scalar
 ///   std::tanh, which dominated the forward pass);
-/// - an optional linear skip connection y = MLP(x) + S x (S initialized to 0): the
-///   nearly linear part of Z (e.g. HJB, Z ~ c x) is learned at the speed of a linear
-///   regression, the MLP learns the rest.
-/// Layout: [W_0, b_0, W_1, b_1, ..., W_{L-1}, b_{L-1}, S (n_out x n_in, if skip)],
-/// matrices column-major.  Points are columns.
+/// - an optional linear skip connection, initialized to 0: the nearly linear part of Z
+///   (e.g. HJB, Z ~ c x) is learned at the speed of a linear regression, the MLP learns
+///   the rest.  "full": y = MLP(x) + S x (S n_out x n_in); "diagonal": y_i = MLP(x)_i +
+///   s_i x_{r+i} (n_out parameters; input rows r..r+n_out-1 pair with the outputs), cheap
+///   and quiet at large d, where the n_out*n_in entries of a full S mostly learn noise.
+/// Layout: [W_0, b_0, W_1, b_1, ..., W_{L-1}, b_{L-1}, skip parameters], matrices
+/// column-major.  Points are columns.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -31,14 +33,20 @@ class DenseNet {
     const Matrix& Output() const { return act.back(); }
   };
 
+  enum class Skip { kNone, kDiagonal, kFull };
+  static Skip ParseSkip(const std::string& name);  ///< "none" | "diagonal" | "full"; throws
+  static const char* SkipName(Skip s);
+
   DenseNet() = default;
   /// widths = {n_in, hidden..., n_out}; hidden activation as nn::Mlp (output: identity).
-  DenseNet(std::vector<int> widths, nn::Activation hidden, bool skip);
+  /// A diagonal skip pairs output i with input row skip_row + i.
+  DenseNet(std::vector<int> widths, nn::Activation hidden, Skip skip = Skip::kNone, int skip_row = 0);
 
   int NumInputs() const { return widths_.front(); }
   int NumOutputs() const { return widths_.back(); }
   int NumParams() const { return num_params_; }
-  bool Skip() const { return skip_; }
+  /// The skip parameters inside a parameter vector (n_out for diagonal, n_out*n_in for full).
+  double* SkipParams(double* params) const { return params + skip_offset_; }
   std::string Describe() const;
 
   /// Writes Glorot-uniform weights (nn::Mlp::Initialize(seed, scale)), zero biases and
@@ -57,7 +65,8 @@ class DenseNet {
  private:
   std::vector<int> widths_;
   nn::Activation hidden_ = nn::Activation::kTanh;
-  bool skip_ = false;
+  Skip skip_ = Skip::kNone;
+  int skip_row_ = 0;
   int num_params_ = 0, skip_offset_ = 0;
   std::vector<int> w_offset_, b_offset_;
 };

@@ -34,15 +34,25 @@ void SampleBrownianIncrements(uint64_t seed, uint64_t stream, uint64_t first, in
 void SimulateForward(const Equation& eq, SdeScheme scheme, double dt, const ConstMatrixRef& dw, MatrixRef x,
                      MatrixRef work);
 
-/// Per-step, per-coordinate sample mean and inverse standard deviation of X_n
-/// (d x (N+1) each), and the sample mean of g(X_N): used to standardize the network
-/// inputs (a fixed affine map, the same on every rank) and as the Monte Carlo trivial
-/// answer.  Simulates `num_samples` paths of stream kStatisticsStream in chunks.
+/// Sample statistics of the forward paths and of the exact terminal
+/// Z_N = sigma^T grad g(X_N), from `num_samples` paths of stream kStatisticsStream
+/// (simulated in chunks, the same on every rank).  Used to standardize the network
+/// inputs (a fixed affine map), as the Monte Carlo trivial answer, as the output scale
+/// of the Z network and to warm-start its linear skip (ZNetwork::WarmStartSkip).
 struct PathStatistics {
-  Matrix mean, inv_std;
-  double terminal_mean = 0;
+  Matrix mean, inv_std;    ///< d x (N+1): input standardization (per step, or pooled)
+  Matrix x_mean, x_sq;     ///< d x (N+1): E[X_n,i], E[X_n,i^2]
+  Matrix zx;               ///< d x (N+1): E[Z_N,i X_n,i]
+  Vector z_mean;           ///< d: E[Z_N,i]
+  double terminal_mean = 0;   ///< E[g(X_N)]
+  double terminal_z_rms = 0;  ///< sqrt(E|Z_N|^2 / d)
 };
 PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_steps,
                                      int num_samples);
+
+/// Replaces the per-step statistics of steps 1..N by statistics pooled over those steps
+/// (one mean and standard deviation per coordinate), keeping the scale of X visible to
+/// the network; step 0 (the fixed x0) is left alone.
+void PoolPathStatistics(PathStatistics* stats);
 
 }  // namespace udeflow::bsde

@@ -37,7 +37,8 @@ struct TrainerOptions {
   std::string sde_scheme = "exact", backward_scheme = "euler";
   std::string net = "subnets", activation = "tanh";
   PetscInt net_width = 0, net_depth = 2;  ///< width 0: d + 10
-  PetscBool net_skip = PETSC_FALSE;
+  std::string net_skip = "none";  ///< none | diagonal | full
+  std::string skip_init = "terminal";  ///< zero | terminal (ZNetwork::WarmStartSkip)
   PetscReal net_zscale = 0, net_init_scale = 1.0, net_output_scale = 1.0;
   PetscInt batch = 64, iterations = 2000;
   nn::LearningRateSchedule lr;
@@ -47,6 +48,7 @@ struct TrainerOptions {
   PetscReal y0_init = 0;
   PetscBool y0_init_set = PETSC_FALSE;  ///< unset: start from the trivial answer
   PetscInt norm_samples = 1024;
+  std::string normalize = "step";  ///< input standardization: step | global | none
   PetscInt valid_batch = 256, valid_every = 100;
   PetscInt checkpoint_every = 0;
   std::string resume, output_dir = ".";

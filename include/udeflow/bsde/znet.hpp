@@ -22,6 +22,7 @@
 
 #include "udeflow/bsde/types.hpp"
 #include "udeflow/bsde/dense_net.hpp"
+#include "udeflow/bsde/paths.hpp"
 
 namespace udeflow::bsde {
 
@@ -38,8 +39,8 @@ struct ZNetConfig {
   int width = 0;             ///< hidden width (0: d + 10)
   int depth = 2;             ///< number of hidden layers
   nn::Activation activation = nn::Activation::kTanh;
-  bool skip = false;         ///< linear skip connection input -> output (DenseNet)
-  double zscale = 0;         ///< Z = zscale * NN (0: 1/d, as Han et al.)
+  DenseNet::Skip skip = DenseNet::Skip::kNone;  ///< linear skip connection x -> Z (DenseNet)
+  double zscale = 0;         ///< Z = zscale * NN (must be set > 0 before use; Han et al.: 1/d)
   double init_scale = 1.0;   ///< multiplies the Glorot initialization
   double output_scale = 1.0; ///< further multiplies the last layer's initial weights
 };
@@ -56,6 +57,14 @@ class ZNetwork {
 
   /// Standardization of the inputs: mean and inv_std are d x (N+1).
   void SetNormalization(const Matrix& mean, const Matrix& inv_std);
+
+  /// Warm start of a diagonal skip connection (no-op for the other skips): sets its
+  /// coefficients to the least-squares fit of the exact terminal Z_N, coordinate by
+  /// coordinate, on the standardized inputs of the steps that use them (pooled over the
+  /// steps for the shared network).  This is the best coordinate-wise linear Z of the
+  /// PDE without its driver f (where Z_t = E[Z_N | X_t]); training corrects it.
+  /// Call after SetNormalization and Initialize.
+  virtual void WarmStartSkip(const PathStatistics& stats, double* params) const = 0;
 
   /// z.middleCols(n*B, B) = Z_n for n = 0..N-1 from the path x (d x (N+1)*B);
   /// z must have at least N*B columns (further columns are left alone).
@@ -77,6 +86,9 @@ class ZNetwork {
   double T_;
   ZNetConfig config_;
   Matrix mean_, inv_std_;
+
+  /// Per coordinate: E[Z_N,i xhat_n,i] and E[xhat_n,i^2] for the standardized input of step n.
+  void SkipMoments(const PathStatistics& s, int n, Vector* zx, Vector* xx) const;
 };
 
 /// Creates the network for dimension d and N time steps on [0, T].  Throws on bad sizes.
