@@ -5,7 +5,7 @@
 //   /  attributes: format = "udeflow-bsde-checkpoint", version, equation, dim, steps,
 //      net, num_params, seed, iteration, adam_steps, seconds
 //   /params          flat parameters (Y_0 first)
-//   /adam/m, /adam/v Adam moments
+//   /adam/m, /adam/v Adam moments of the network parameters (Y_0 takes Newton steps)
 //   /history/loss        training loss of every iteration so far
 //   /history/validation  one row per validation: iteration, train loss, valid loss, u0, seconds
 #include <cmath>
@@ -44,8 +44,8 @@ PetscErrorCode Trainer::WriteCheckpoint(const std::string& path) {
   PetscCall(f.WriteAttr("/", "seconds", Elapsed()));
   PetscCall(f.WriteArray("/params", {static_cast<hsize_t>(P)}, params.data()));
   PetscCall(f.CreateGroup("/adam"));
-  PetscCall(f.WriteArray("/adam/m", {static_cast<hsize_t>(P)}, m.data()));
-  PetscCall(f.WriteArray("/adam/v", {static_cast<hsize_t>(P)}, v.data()));
+  PetscCall(f.WriteArray("/adam/m", {static_cast<hsize_t>(m.size())}, m.data()));
+  PetscCall(f.WriteArray("/adam/v", {static_cast<hsize_t>(v.size())}, v.data()));
   PetscCall(f.CreateGroup("/history"));
   if (!loss_history_.empty())
     PetscCall(f.WriteArray("/history/loss", {loss_history_.size()}, loss_history_.data()));
@@ -100,7 +100,7 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
   PetscCall(f.ReadArray("/params", &dims, &params));
   PetscCall(f.ReadArray("/adam/m", &dims, &m));
   PetscCall(f.ReadArray("/adam/v", &dims, &v));
-  PetscCheck(params.size() == static_cast<size_t>(P) && m.size() == params.size() && v.size() == params.size(), comm_,
+  PetscCheck(params.size() == static_cast<size_t>(P) && m.size() + 1 == params.size() && v.size() == m.size(), comm_,
              PETSC_ERR_FILE_UNEXPECTED, "%s: checkpoint '%s' has parameter arrays of the wrong length", what,
              path.c_str());
   std::vector<double> loss, rows;
@@ -113,7 +113,7 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
   PetscCall(f.Close());
 
   model_->Params() = Eigen::Map<Vector>(params.data(), P);
-  PetscCallCXX(adam_.SetState(Eigen::Map<Vector>(m.data(), P), Eigen::Map<Vector>(v.data(), P), adam_steps));
+  PetscCallCXX(adam_.SetState(Eigen::Map<Vector>(m.data(), P - 1), Eigen::Map<Vector>(v.data(), P - 1), adam_steps));
   iteration_ = static_cast<long>(iteration);
   seconds_offset_ = seconds;
   loss_history_ = loss;

@@ -38,29 +38,44 @@ void MultiplyDerivative(Activation act, const Matrix& a, Matrix& d) {
 DenseNet::Skip DenseNet::ParseSkip(const std::string& name) {
   if (name == "none") return Skip::kNone;
   if (name == "diagonal") return Skip::kDiagonal;
+  if (name == "gated") return Skip::kGated;
+  if (name == "quadratic") return Skip::kQuadratic;
   if (name == "full") return Skip::kFull;
-  throw Error("unknown skip connection '" + name + "' (choices: none, diagonal, full)");
+  throw Error("unknown skip connection '" + name + "' (choices: none, diagonal, quadratic, gated, full)");
 }
 
 const char* DenseNet::SkipName(Skip s) {
-  return s == Skip::kNone ? "none" : (s == Skip::kDiagonal ? "diagonal" : "full");
+  switch (s) {
+    case Skip::kNone: return "none";
+    case Skip::kDiagonal: return "diagonal";
+    case Skip::kGated: return "gated";
+    case Skip::kQuadratic: return "quadratic";
+    case Skip::kFull: return "full";
+  }
+  return "?";
 }
 
 DenseNet::DenseNet(std::vector<int> widths, nn::Activation hidden, Skip skip, int skip_row)
     : widths_(std::move(widths)), hidden_(hidden), skip_(skip), skip_row_(skip_row) {
   Require(widths_.size() >= 2, "DenseNet needs at least an input and an output width");
   for (int w : widths_) Require(w > 0, "DenseNet layer widths must be positive");
-  for (size_t l = 0; l + 1 < widths_.size(); ++l) {
+  const int L = NumLayers();
+  for (int l = 0; l < L; ++l) {
     w_offset_.push_back(num_params_);
     num_params_ += widths_[l + 1] * widths_[l];
     b_offset_.push_back(num_params_);
     num_params_ += widths_[l + 1];
   }
   skip_offset_ = num_params_;
-  if (skip_ == Skip::kFull) num_params_ += NumOutputs() * NumInputs();
-  if (skip_ == Skip::kDiagonal) {
-    Require(skip_row_ >= 0 && skip_row_ + NumOutputs() <= NumInputs(), "DenseNet: diagonal skip rows out of range");
-    num_params_ += NumOutputs();
+  if (skip_ == Skip::kDiagonal || skip_ == Skip::kGated || skip_ == Skip::kQuadratic)
+    Require(skip_row_ >= 0 && skip_row_ + NumOutputs() <= NumInputs(), "DenseNet: skip rows out of range");
+  if (skip_ == Skip::kGated) Require(L >= 2, "DenseNet: a gated skip needs a hidden layer");
+  switch (skip_) {
+    case Skip::kNone: break;
+    case Skip::kDiagonal: num_params_ += NumOutputs(); break;
+    case Skip::kQuadratic: num_params_ += 2 * NumOutputs(); break;
+    case Skip::kGated: num_params_ += NumOutputs() * (1 + widths_[L - 1]); break;
+    case Skip::kFull: num_params_ += NumOutputs() * NumInputs(); break;
   }
 }
 
@@ -78,14 +93,14 @@ void DenseNet::Initialize(uint64_t seed, double scale, double output_scale, doub
   mlp.Initialize(seed, scale);
   Eigen::Map<Vector> p(params, num_params_);
   p.head(mlp.NumParams()) = mlp.Params();
-  const int L = static_cast<int>(widths_.size()) - 1;
+  const int L = NumLayers();
   p.segment(w_offset_[L - 1], widths_[L] * widths_[L - 1]) *= output_scale;
   p.tail(num_params_ - skip_offset_).setZero();
 }
 
 void DenseNet::Forward(const double* params, const ConstMatrixRef& x, Tape& tape) const {
   Require(x.rows() == NumInputs(), "DenseNet: input has the wrong number of rows");
-  const int L = static_cast<int>(widths_.size()) - 1;
+  const int L = NumLayers();
   tape.act.resize(L + 1);
   tape.act[0] = x;
   for (int l = 0; l < L; ++l) {
@@ -97,20 +112,36 @@ void DenseNet::Forward(const double* params, const ConstMatrixRef& x, Tape& tape
     z.colwise() += b;
     if (l + 1 < L) Apply(hidden_, z);
   }
-  if (skip_ == Skip::kFull) {
-    Eigen::Map<const Matrix> S(params + skip_offset_, NumOutputs(), NumInputs());
-    tape.act[L].noalias() += S * tape.act[0];
-  } else if (skip_ == Skip::kDiagonal) {
-    Eigen::Map<const Vector> s(params + skip_offset_, NumOutputs());
-    tape.act[L].array() += tape.act[0].middleRows(skip_row_, NumOutputs()).array().colwise() * s.array();
+  Matrix& y = tape.act[L];
+  const int m = NumOutputs();
+  switch (skip_) {
+    case Skip::kNone: break;
+    case Skip::kFull: y.noalias() += Eigen::Map<const Matrix>(params + skip_offset_, m, NumInputs()) * tape.act[0]; break;
+    case Skip::kDiagonal:
+      y.array() += SkipRows(tape).array().colwise() * Eigen::Map<const Vector>(params + skip_offset_, m).array();
+      break;
+    case Skip::kQuadratic: {
+      const auto xs = SkipRows(tape).array();
+      y.array() += xs.colwise() * Eigen::Map<const Vector>(params + skip_offset_, m).array() +
+                   xs.square().colwise() * Eigen::Map<const Vector>(params + skip_offset_ + m, m).array();
+      break;
+    }
+    case Skip::kGated:
+      // gate = s + V h (h: last hidden layer); y += x_rows .* gate
+      tape.gate.resize(m, x.cols());
+      tape.gate.noalias() = Eigen::Map<const Matrix>(params + skip_offset_ + m, m, widths_[L - 1]) * tape.act[L - 1];
+      tape.gate.colwise() += Eigen::Map<const Vector>(params + skip_offset_, m);
+      y.array() += SkipRows(tape).array() * tape.gate.array();
+      break;
   }
 }
 
 void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar, double* grad, Matrix* xbar) const {
-  const int L = static_cast<int>(widths_.size()) - 1;
-  Require(static_cast<int>(tape.act.size()) == L + 1 && ybar.rows() == NumOutputs() &&
-              ybar.cols() == tape.act[0].cols(),
+  const int L = NumLayers();
+  const int m = NumOutputs();
+  Require(static_cast<int>(tape.act.size()) == L + 1 && ybar.rows() == m && ybar.cols() == tape.act[0].cols(),
           "DenseNet: Vjp before Forward or ybar of the wrong shape");
+  if (skip_ == Skip::kGated) tape.gate_bar = ybar.cwiseProduct(SkipRows(tape));  // cotangent of the gate
   Matrix& d = tape.delta;
   Matrix& dn = tape.delta_next;
   d = ybar;
@@ -123,6 +154,8 @@ void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar,
     if (l > 0) {
       dn.resize(widths_[l], d.cols());
       dn.noalias() = W.transpose() * d;
+      if (l == L - 1 && skip_ == Skip::kGated)
+        dn.noalias() += Eigen::Map<const Matrix>(params + skip_offset_ + m, m, widths_[L - 1]).transpose() * tape.gate_bar;
       MultiplyDerivative(hidden_, tape.act[l], dn);
       d.swap(dn);
     } else if (xbar) {
@@ -130,25 +163,41 @@ void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar,
       xbar->noalias() = W.transpose() * d;
     }
   }
-  if (skip_ == Skip::kFull) {
-    Eigen::Map<Matrix> gS(grad + skip_offset_, NumOutputs(), NumInputs());
-    gS.noalias() += ybar * tape.act[0].transpose();
-    if (xbar) {
-      Eigen::Map<const Matrix> S(params + skip_offset_, NumOutputs(), NumInputs());
-      xbar->noalias() += S.transpose() * ybar;
+  switch (skip_) {
+    case Skip::kNone: break;
+    case Skip::kFull:
+      Eigen::Map<Matrix>(grad + skip_offset_, m, NumInputs()).noalias() += ybar * tape.act[0].transpose();
+      if (xbar) xbar->noalias() += Eigen::Map<const Matrix>(params + skip_offset_, m, NumInputs()).transpose() * ybar;
+      break;
+    case Skip::kDiagonal:
+      Eigen::Map<Vector>(grad + skip_offset_, m) += ybar.cwiseProduct(SkipRows(tape)).rowwise().sum();
+      if (xbar)
+        xbar->middleRows(skip_row_, m).array() +=
+            ybar.array().colwise() * Eigen::Map<const Vector>(params + skip_offset_, m).array();
+      break;
+    case Skip::kQuadratic: {
+      const auto xs = SkipRows(tape);
+      Eigen::Map<Vector>(grad + skip_offset_, m) += ybar.cwiseProduct(xs).rowwise().sum();
+      Eigen::Map<Vector>(grad + skip_offset_ + m, m) += ybar.cwiseProduct(xs.cwiseAbs2()).rowwise().sum();
+      if (xbar) {  // d/dx (s x + c x^2) = s + 2 c x
+        auto xb = xbar->middleRows(skip_row_, m).array();
+        xb += ybar.array().colwise() * Eigen::Map<const Vector>(params + skip_offset_, m).array();
+        xb += (2.0 * ybar.array() * xs.array()).colwise() * Eigen::Map<const Vector>(params + skip_offset_ + m, m).array();
+      }
+      break;
     }
-  } else if (skip_ == Skip::kDiagonal) {
-    const auto xs = tape.act[0].middleRows(skip_row_, NumOutputs());
-    Eigen::Map<Vector>(grad + skip_offset_, NumOutputs()) += ybar.cwiseProduct(xs).rowwise().sum();
-    if (xbar) {
-      Eigen::Map<const Vector> s(params + skip_offset_, NumOutputs());
-      xbar->middleRows(skip_row_, NumOutputs()).array() += ybar.array().colwise() * s.array();
-    }
+    case Skip::kGated:
+      Eigen::Map<Vector>(grad + skip_offset_, m) += tape.gate_bar.rowwise().sum();
+      Eigen::Map<Matrix>(grad + skip_offset_ + m, m, widths_[L - 1]).noalias() +=
+          tape.gate_bar * tape.act[L - 1].transpose();
+      if (xbar) xbar->middleRows(skip_row_, m).array() += ybar.array() * tape.gate.array();
+      break;
   }
 }
 
 void DenseNet::ParamJvp(const double* params, Tape& tape, const double* thetadot, Matrix* ydot) const {
-  const int L = static_cast<int>(widths_.size()) - 1;
+  const int L = NumLayers();
+  const int m = NumOutputs();
   Require(static_cast<int>(tape.act.size()) == L + 1, "DenseNet: ParamJvp before Forward");
   Matrix& t = tape.delta;
   Matrix& tn = tape.delta_next;
@@ -160,24 +209,40 @@ void DenseNet::ParamJvp(const double* params, Tape& tape, const double* thetadot
     tn.noalias() = dW * tape.act[l];
     if (l > 0) tn.noalias() += W * t;  // the input does not depend on theta
     tn.colwise() += db;
-    if (l + 1 < L) MultiplyDerivative(hidden_, tape.act[l + 1], tn);
+    if (l + 1 < L) {
+      MultiplyDerivative(hidden_, tape.act[l + 1], tn);
+    } else if (skip_ == Skip::kGated) {
+      // gate dot = ds + dV h + V hdot, with hdot = t (tangent of the last hidden layer)
+      tape.gate_bar.noalias() = Eigen::Map<const Matrix>(thetadot + skip_offset_ + m, m, widths_[L - 1]) * tape.act[L - 1];
+      tape.gate_bar.noalias() += Eigen::Map<const Matrix>(params + skip_offset_ + m, m, widths_[L - 1]) * t;
+      tape.gate_bar.colwise() += Eigen::Map<const Vector>(thetadot + skip_offset_, m);
+      tn.array() += SkipRows(tape).array() * tape.gate_bar.array();
+    }
     t.swap(tn);
   }
   if (skip_ == Skip::kFull) {
-    Eigen::Map<const Matrix> dS(thetadot + skip_offset_, NumOutputs(), NumInputs());
-    t.noalias() += dS * tape.act[0];
+    t.noalias() += Eigen::Map<const Matrix>(thetadot + skip_offset_, m, NumInputs()) * tape.act[0];
   } else if (skip_ == Skip::kDiagonal) {
-    Eigen::Map<const Vector> ds(thetadot + skip_offset_, NumOutputs());
-    t.array() += tape.act[0].middleRows(skip_row_, NumOutputs()).array().colwise() * ds.array();
+    t.array() += SkipRows(tape).array().colwise() * Eigen::Map<const Vector>(thetadot + skip_offset_, m).array();
+  } else if (skip_ == Skip::kQuadratic) {
+    const auto xs = SkipRows(tape).array();
+    t.array() += xs.colwise() * Eigen::Map<const Vector>(thetadot + skip_offset_, m).array() +
+                 xs.square().colwise() * Eigen::Map<const Vector>(thetadot + skip_offset_ + m, m).array();
   }
   *ydot = t;
 }
 
 double DenseNet::FlopsPerPoint() const {
   double f = 0;
-  for (size_t l = 0; l + 1 < widths_.size(); ++l) f += 2.0 * widths_[l] * widths_[l + 1] + widths_[l + 1];
-  if (skip_ == Skip::kFull) f += 2.0 * NumInputs() * NumOutputs();
-  if (skip_ == Skip::kDiagonal) f += 2.0 * NumOutputs();
+  const int L = NumLayers();
+  for (int l = 0; l < L; ++l) f += 2.0 * widths_[l] * widths_[l + 1] + widths_[l + 1];
+  switch (skip_) {
+    case Skip::kNone: break;
+    case Skip::kDiagonal: f += 2.0 * NumOutputs(); break;
+    case Skip::kQuadratic: f += 5.0 * NumOutputs(); break;
+    case Skip::kGated: f += 2.0 * NumOutputs() * widths_[L - 1] + 3.0 * NumOutputs(); break;
+    case Skip::kFull: f += 2.0 * NumInputs() * NumOutputs(); break;
+  }
   return f;
 }
 

@@ -16,6 +16,7 @@ void BsdeBatch::Resize(int d, int N, Eigen::Index b) {
   g.resize(b);
   r.resize(b);
   rbar.resize(b);
+  sens.resize(b);
   backward.Resize(N, b);
 }
 
@@ -34,7 +35,7 @@ void BsdeModel::Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBat
   SimulateForward(eq_, sde_, dt_, batch.dw, batch.x, batch.work);
 }
 
-double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad) {
+void BsdeModel::ForwardZ(BsdeBatch& batch) const {
   const Eigen::Index B = batch.B;
   net_->Forward(params_.data() + 1, batch.x, B, batch.tape, batch.z);
   auto xN = batch.x.middleCols(N_ * B, B);
@@ -45,8 +46,21 @@ double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad) {
   } else {
     batch.z.middleCols(N_ * B, B).setZero();  // unused
   }
-  BackwardSolve(eq_, backward_, dt_, params_[0], batch.x, batch.z, batch.dw, batch.backward);
   eq_.Terminal(xN, batch.g);
+}
+
+void BsdeModel::Residuals(BsdeBatch& batch, double y0) {
+  ForwardZ(batch);
+  BackwardSolve(eq_, backward_, dt_, y0, batch.x, batch.z, batch.dw, batch.backward);
+  batch.r = batch.backward.y.col(N_) - batch.g;
+  batch.zbar.setZero();  // zdot = 0: only the sensitivity to y0
+  BackwardJvp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, 1.0, batch.zbar, batch.rbar, batch.backward);
+}
+
+double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad, double* curvature) {
+  const Eigen::Index B = batch.B;
+  ForwardZ(batch);
+  BackwardSolve(eq_, backward_, dt_, Y0(), batch.x, batch.z, batch.dw, batch.backward);
   batch.r = batch.backward.y.col(N_) - batch.g;
   const double c = loss_clip_;
   double loss = 0;
@@ -59,6 +73,11 @@ double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad) {
       loss += r * r;
       batch.rbar(b) = weight * 2 * r;
     }
+  }
+  if (grad && curvature) {
+    batch.zbar.setZero();  // zdot = 0: the sensitivities dY_N/dY_0 (zbar is overwritten below)
+    BackwardJvp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, 1.0, batch.zbar, batch.sens, batch.backward);
+    *curvature += 2.0 * weight * batch.sens.squaredNorm();
   }
   if (grad) {
     grad[0] += BackwardVjp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, batch.rbar, batch.zbar, batch.backward);

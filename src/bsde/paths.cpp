@@ -100,32 +100,38 @@ void SimulateForward(const Equation& eq, SdeScheme scheme, double dt, const Cons
   }
 }
 
+void ForEachStatisticsChunk(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_steps, int num_samples,
+                            const std::function<void(const Matrix& x, Eigen::Index B)>& visit) {
+  const int d = eq.Dim();
+  const double dt = eq.Horizon() / num_steps;
+  const int chunk = std::min(num_samples, 256);
+  Matrix dw, x, work;
+  for (int first = 0; first < num_samples; first += chunk) {
+    const Eigen::Index B = std::min(chunk, num_samples - first);
+    if (work.cols() != B) {
+      dw.resize(d, num_steps * B);
+      x.resize(d, (num_steps + 1) * B);
+      work.resize(d, B);
+    }
+    SampleBrownianIncrements(seed, kStatisticsStream, first, num_steps, dt, dw);
+    SimulateForward(eq, scheme, dt, dw, x, work);
+    visit(x, B);
+  }
+}
+
 PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_steps,
                                      int num_samples) {
   Require(num_samples >= 2, "path statistics need at least two samples");
   const int d = eq.Dim();
-  const double dt = eq.Horizon() / num_steps;
-  const int chunk = std::min(num_samples, 256);
-  Matrix dw(d, static_cast<Eigen::Index>(num_steps) * chunk), x(d, static_cast<Eigen::Index>(num_steps + 1) * chunk);
-  Matrix work(d, chunk);
-  Vector g(chunk);
   Matrix sum = Matrix::Zero(d, num_steps + 1), sumsq = Matrix::Zero(d, num_steps + 1);
   Matrix zx = Matrix::Zero(d, num_steps + 1);
-  Vector zsum = Vector::Zero(d);
+  Vector zsum = Vector::Zero(d), g;
+  Matrix gx, zN;
   double gsum = 0, zsq = 0;
-  Matrix gx(d, chunk), zN(d, chunk);
-  for (int first = 0; first < num_samples; first += chunk) {
-    const int B = std::min(chunk, num_samples - first);
-    if (B != chunk) {
-      dw.resize(d, static_cast<Eigen::Index>(num_steps) * B);
-      x.resize(d, static_cast<Eigen::Index>(num_steps + 1) * B);
-      work.resize(d, B);
-      g.resize(B);
-      gx.resize(d, B);
-      zN.resize(d, B);
-    }
-    SampleBrownianIncrements(seed, kStatisticsStream, first, num_steps, dt, dw);
-    SimulateForward(eq, scheme, dt, dw, x, work);
+  ForEachStatisticsChunk(eq, scheme, seed, num_steps, num_samples, [&](const Matrix& x, Eigen::Index B) {
+    g.resize(B);
+    gx.resize(d, B);
+    zN.resize(d, B);
     eq.Terminal(x.rightCols(B), g);
     gsum += g.sum();
     eq.TerminalGradient(x.rightCols(B), gx);
@@ -133,12 +139,12 @@ PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint6
     zsq += zN.squaredNorm();
     zsum += zN.rowwise().sum();
     for (int n = 0; n <= num_steps; ++n) {
-      auto xn = x.middleCols(static_cast<Eigen::Index>(n) * B, B);
+      auto xn = x.middleCols(n * B, B);
       sum.col(n) += xn.rowwise().sum();
       sumsq.col(n) += xn.rowwise().squaredNorm();
       zx.col(n) += xn.cwiseProduct(zN).rowwise().sum();
     }
-  }
+  });
   PathStatistics s;
   s.mean = sum / num_samples;
   s.inv_std.resize(d, num_steps + 1);

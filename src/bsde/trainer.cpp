@@ -83,15 +83,34 @@ PetscErrorCode Trainer::SetUp() {
   net.init_scale = o.net_init_scale;
   net.output_scale = o.net_output_scale;
   PetscCallCXX(net.skip = DenseNet::ParseSkip(o.net_skip));
+  net.norm_feature = o.net_norm_feature;
   std::unique_ptr<ZNetwork> znet;
   PetscCallCXX(znet = CreateZNetwork(net, d, N, eq_->Horizon()));
   if (o.normalize != "none") PetscCallCXX(znet->SetNormalization(stats.mean, stats.inv_std));
+  if (net.norm_feature) {
+    // Standardize the norm feature per step on the statistics paths (a second pass).
+    Vector qs = Vector::Zero(N + 1), qq = Vector::Zero(N + 1), qinv(N + 1);
+    Matrix q;
+    PetscCallCXX(ForEachStatisticsChunk(*eq_, sde, static_cast<uint64_t>(o.seed), N, static_cast<int>(o.norm_samples),
+                                        [&](const Matrix& x, Eigen::Index B) {
+                                          znet->NormFeature(x, B, &q);
+                                          qs += q.rowwise().sum();
+                                          qq += q.rowwise().squaredNorm();
+                                        }));
+    const double M = static_cast<double>(o.norm_samples);
+    for (int n = 0; n <= N; ++n) {
+      const double m = qs[n] / M, var = std::max(0.0, (qq[n] - M * m * m) / (M - 1));
+      qs[n] = m;
+      qinv[n] = var > 1e-24 ? 1.0 / std::sqrt(var) : 1.0;
+    }
+    PetscCallCXX(znet->SetFeatureNormalization(qs, qinv));
+  }
   PetscCallCXX(model_ = std::make_unique<BsdeModel>(*eq_, std::move(znet), N, sde, backward));
   PetscCallCXX(model_->InitializeNetwork(static_cast<uint64_t>(o.seed)));
   if (o.skip_init == "terminal") PetscCallCXX(model_->Net().WarmStartSkip(stats, model_->Params().data() + 1));
   model_->SetLossClip(o.loss_clip);
   model_->SetY0(o.y0_init_set ? o.y0_init : trivial_);
-  adam_ = nn::Adam(model_->NumParams(), o.adam);
+  adam_ = nn::Adam(model_->NumParams() - 1, o.adam);  // the network; Y_0 takes Newton steps
 
   long count;
   Split(o.batch, rank_, size_, &train_first_, &count);
@@ -99,7 +118,7 @@ PetscErrorCode Trainer::SetUp() {
   Split(o.valid_batch, rank_, size_, &valid_first_, &count);
   PetscCallCXX(valid_.Resize(d, N, count));
   PetscCallCXX(model_->Simulate(static_cast<uint64_t>(o.seed), kValidationStream, valid_first_, valid_));
-  grad_ = Vector::Zero(model_->NumParams() + 1);
+  grad_ = Vector::Zero(model_->NumParams() + 2);
 
   if (o.save || o.checkpoint_every > 0) {
     int ok = 1;
@@ -148,16 +167,16 @@ PetscErrorCode Trainer::Step() {
   grad_.setZero();
   double local = 0;
   PetscCallCXX(model_->Simulate(static_cast<uint64_t>(opt_.seed), static_cast<uint64_t>(iteration_), train_first_, train_));
-  PetscCallCXX(local = model_->Loss(train_, 1.0 / static_cast<double>(opt_.batch), grad_.data()));
+  PetscCallCXX(local = model_->Loss(train_, 1.0 / static_cast<double>(opt_.batch), grad_.data(), &grad_[P + 1]));
   grad_[P] = local;
   PetscCall(PetscLogEventEnd(LogEvents::bsde_batch, 0, 0, 0, 0));
   // One reduction per iteration: the gradient and the loss together.
   PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad_.data(), P + 1, MPI_DOUBLE, MPI_SUM, comm_));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad_.data(), P + 2, MPI_DOUBLE, MPI_SUM, comm_));
   PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
-  const double loss = grad_[P];
+  const double loss = grad_[P], curvature = grad_[P + 1];
   const double norm = grad_.head(P).norm();
-  if (!std::isfinite(loss) || !std::isfinite(norm)) {
+  if (!std::isfinite(loss) || !std::isfinite(norm) || !std::isfinite(curvature)) {
     const std::string ck = last_checkpoint_.empty()
                                ? std::string("no checkpoint was written (see -bsde_checkpoint_every)")
                                : "the last good checkpoint is '" + last_checkpoint_ + "' (iteration " +
@@ -167,7 +186,13 @@ PetscErrorCode Trainer::Step() {
             std::isfinite(loss) ? "finite but the gradient is not" : (std::isnan(loss) ? "NaN" : "infinite"),
             iteration_ + 1, ck.c_str());
   }
-  adam_.Step(model_->Params(), grad_.head(P), opt_.lr.At(iteration_));
+  const double lr = opt_.lr.At(iteration_);
+  adam_.Step(model_->Params().tail(P - 1), grad_.segment(1, P - 1), lr);
+  // Damped Newton step on Y_0, damped further as the learning rate decays.
+  if (curvature > 0) {
+    const double eta = std::min(1.0, opt_.y0_rate * lr / opt_.lr.lr);
+    model_->SetY0(model_->Y0() - eta * grad_[0] / curvature);
+  }
   ++iteration_;
   loss_history_.push_back(loss);
   loss_since_record_ += loss;
@@ -228,6 +253,42 @@ PetscErrorCode Trainer::TrainIterations(long count) {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode Trainer::MonteCarloU0(long samples, double* u0, double* std_error) {
+  PetscFunctionBeginUser;
+  PetscCheck(samples >= size_, comm_, PETSC_ERR_USER_INPUT,
+             "option -bsde_final_samples: %ld samples cannot be split over %d ranks", samples, size_);
+  uint64_t first;
+  long count;
+  Split(samples, rank_, size_, &first, &count);
+  const long chunk = std::min<long>(count, 512);
+  BsdeBatch batch;
+  PetscCallCXX(batch.Resize(eq_->Dim(), model_->NumSteps(), chunk));
+  double y0 = model_->Y0(), sums[3] = {0, 0, 0};
+  for (int newton = 0; newton < 4; ++newton) {
+    double local[3] = {0, 0, 0};  // sum (Y_N - g), sum (Y_N - g)^2, sum dY_N/dy0
+    PetscCall(PetscLogEventBegin(LogEvents::bsde_batch, 0, 0, 0, 0));
+    for (long k = 0; k < count; k += chunk) {
+      const long b = std::min(chunk, count - k);
+      if (b != batch.B) PetscCallCXX(batch.Resize(eq_->Dim(), model_->NumSteps(), b));
+      PetscCallCXX(model_->Simulate(static_cast<uint64_t>(opt_.seed), kEstimateStream, first + k, batch));
+      PetscCallCXX(model_->Residuals(batch, y0));
+      local[0] += batch.r.sum();
+      local[1] += batch.r.squaredNorm();
+      local[2] += batch.rbar.sum();
+    }
+    PetscCall(PetscLogEventEnd(LogEvents::bsde_batch, 0, 0, 0, 0));
+    PetscCallMPI(MPI_Allreduce(local, sums, 3, MPI_DOUBLE, MPI_SUM, comm_));
+    const double step = sums[0] / sums[2];
+    y0 -= step;
+    if (std::abs(step) <= 1e-14 * (1 + std::abs(y0))) break;  // exact at once for drivers linear in y
+  }
+  const double m = sums[0] / samples, var = std::max(0.0, sums[1] / samples - m * m);
+  *u0 = y0;
+  *std_error = std::sqrt(var / samples) / std::abs(sums[2] / samples);
+  last_mc_loss_ = var;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Trainer::Train() {
   PetscFunctionBeginUser;
   PetscCall(TrainIterations(opt_.iterations - iteration_));
@@ -247,6 +308,21 @@ PetscErrorCode Trainer::Train() {
                             std::abs(u0 - ref) / std::abs(ref), std::abs(trivial_ - ref) / std::abs(ref)));
     }
     PetscCall(PetscPrintf(comm_, "\n"));
+  }
+  if (opt_.final_samples > 0) {
+    double u0, se;
+    PetscCall(MonteCarloU0(opt_.final_samples, &u0, &se));
+    if (opt_.monitor) {
+      PetscCall(PetscPrintf(comm_,
+                            "bsde: Monte Carlo re-estimate with the learned Z on %" PetscInt_FMT
+                            " paths: u(0,x0) = %.10g +- %.2g (loss %.4e)",
+                            opt_.final_samples, u0, se, last_mc_loss_));
+      if (eq_->HasReference())
+        PetscCall(PetscPrintf(comm_, ", rel.err %.3e", std::abs(u0 - eq_->Reference()) / std::abs(eq_->Reference())));
+      PetscCall(PetscPrintf(comm_, "\n"));
+    }
+  }
+  if (opt_.monitor) {
     if (opt_.save)
       PetscCall(PetscPrintf(comm_, "bsde: wrote %s and %s\n", OutputPath("bsde_checkpoint.h5").c_str(),
                             OutputPath("bsde_history.csv").c_str()));

@@ -10,14 +10,17 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscFunctionBeginUser;
   EquationRegisterAll();
   TrainerOptions& o = opt_;
-  std::string schedule = "constant";
+  std::string schedule = o.lr.kind == nn::LearningRateSchedule::Kind::kConstant      ? "constant"
+                         : o.lr.kind == nn::LearningRateSchedule::Kind::kStep        ? "step"
+                         : o.lr.kind == nn::LearningRateSchedule::Kind::kExponential ? "exponential"
+                                                                                     : "cosine";
   std::vector<PetscInt> milestones;
   PetscReal lr = o.lr.lr, factor = o.lr.factor, period = o.lr.period, lr_min = o.lr.lr_min;
   PetscReal beta1 = o.adam.beta1, beta2 = o.adam.beta2, eps = o.adam.epsilon, clip = o.adam.grad_clip;
   const std::vector<const char*> activations = {"tanh", "relu", "softplus", "sigmoid", "identity"};
   const std::vector<const char*> sde_schemes = {"exact", "euler"}, backward_schemes = {"euler", "trapezoid"};
   const std::vector<const char*> nets = {"subnets", "shared"};
-  const std::vector<const char*> skips = {"none", "diagonal", "full"}, skip_inits = {"terminal", "zero"};
+  const std::vector<const char*> skips = {"none", "diagonal", "quadratic", "gated", "full"}, skip_inits = {"terminal", "zero"};
   const std::vector<const char*> normalizations = {"step", "global", "none"};
   const std::vector<const char*> schedules = {"constant", "step", "exponential", "cosine"};
 
@@ -44,8 +47,12 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscCall(UdeOptionsPositiveInt("-bsde_net_depth", "Number of hidden layers", &o.net_depth, nullptr));
   PetscCall(UdeOptionsChoice("-bsde_net_activation", "Hidden activation", activations, &o.activation, nullptr));
   PetscCall(UdeOptionsChoice("-bsde_net_skip",
-                             "Linear skip connection x -> Z, learns the linear part of Z fast (diagonal: z_i += s_i x_i)",
+                             "Skip connection x -> Z: diagonal z_i += s_i x_i, quadratic z_i += s_i x_i + c_i x_i^2, "
+                             "gated z_i += (s_i + (V h)_i) x_i with h the last hidden layer, full z += S x",
                              skips, &o.net_skip, nullptr));
+  PetscCall(PetscOptionsBool("-bsde_net_norm_feature",
+                             "Also feed |xhat|^2/d (squared norm of the standardized state) to the network", "",
+                             o.net_norm_feature, &o.net_norm_feature, nullptr));
   PetscCall(UdeOptionsChoice("-bsde_net_skip_init",
                              "Initial diagonal skip: least-squares fit of sigma^T grad g(X_T) (the Z of the PDE "
                              "without f), or zero",
@@ -73,6 +80,10 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscCall(UdeOptionsPositiveInt("-bsde_seed", "Seed of the noise and of the initial weights", &o.seed, nullptr));
   PetscCall(UdeOptionsReal("-bsde_y0_init", "Initial u(0,x0) (default: the trivial answer E[g(X_T)])", &o.y0_init,
                            &o.y0_init_set));
+  PetscCall(UdeOptionsPositiveReal("-bsde_y0_rate",
+                                   "Damped Newton step on u(0,x0): fraction of the full step at the initial learning "
+                                   "rate, scaled with the schedule (at most 1)",
+                                   &o.y0_rate, nullptr));
   PetscCall(UdeOptionsPositiveReal("-bsde_lr", "Adam learning rate", &lr, nullptr));
   PetscCall(UdeOptionsChoice("-bsde_lr_schedule", "Learning-rate schedule",
                              schedules, &schedule, nullptr));
@@ -100,6 +111,10 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscCall(UdeOptionsNonNegativeInt("-bsde_checkpoint_every",
                                      "Write the training checkpoint every K iterations (0: only at the end)",
                                      &o.checkpoint_every, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-bsde_final_samples",
+                                     "After training, re-estimate u(0,x0) by Monte Carlo with the learned Z on this "
+                                     "many fresh paths (0: off)",
+                                     &o.final_samples, nullptr));
   PetscCall(UdeOptionsString("-bsde_resume", "Resume from this training checkpoint (HDF5)", &o.resume, nullptr));
   PetscCall(PetscOptionsBool("-bsde_save", "Write the checkpoint and the history at the end", "", o.save, &o.save,
                              nullptr));

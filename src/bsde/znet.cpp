@@ -24,6 +24,8 @@ ZNetwork::ZNetwork(int d, int num_steps, double horizon, const ZNetConfig& confi
   if (config_.zscale <= 0) config_.zscale = 1.0 / d;
   mean_ = Matrix::Zero(d, num_steps + 1);
   inv_std_ = Matrix::Ones(d, num_steps + 1);
+  q_mean_ = Vector::Zero(num_steps + 1);
+  q_inv_std_ = Vector::Ones(num_steps + 1);
 }
 
 void ZNetwork::SetNormalization(const Matrix& mean, const Matrix& inv_std) {
@@ -31,6 +33,23 @@ void ZNetwork::SetNormalization(const Matrix& mean, const Matrix& inv_std) {
           "Z network: normalization has the wrong shape");
   mean_ = mean;
   inv_std_ = inv_std;
+}
+
+void ZNetwork::NormFeature(const ConstMatrixRef& x, Eigen::Index B, Matrix* q) const {
+  Require(x.rows() == d_ && x.cols() == (N_ + 1) * B, "Z network: wrong path batch shape");
+  q->resize(N_ + 1, B);
+  for (int n = 0; n <= N_; ++n)
+    q->row(n) = ((x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array())
+                    .matrix()
+                    .colwise()
+                    .squaredNorm() /
+                d_;
+}
+
+void ZNetwork::SetFeatureNormalization(const Vector& mean, const Vector& inv_std) {
+  Require(mean.size() == N_ + 1 && inv_std.size() == N_ + 1, "Z network: feature normalization has the wrong length");
+  q_mean_ = mean;
+  q_inv_std_ = inv_std;
 }
 
 void ZNetwork::SkipMoments(const PathStatistics& s, int n, Vector* zx, Vector* xx) const {

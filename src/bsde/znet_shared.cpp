@@ -1,5 +1,5 @@
 // One shared network of (t, x) for all time steps (the universal-SDE form NN(t, X_t)):
-// Z_n = zscale * NN(t_n / T, (X_n - m_n) / s_n).  Its size does not depend on N, and the
+// Z_n = zscale * NN(t_n / T, xhat_n [, |xhat_n|^2 / d]), xhat_n = (X_n - m_n) / s_n.  Its size does not depend on N, and the
 // N steps of a batch are evaluated as a single batch of N*B points (large GEMMs).
 #include <sstream>
 
@@ -13,7 +13,7 @@ class SharedNet final : public ZNetwork {
  public:
   SharedNet(const ZNetConfig& config, int d, int num_steps, double horizon)
       : ZNetwork(d, num_steps, horizon, config),
-        net_(HiddenWidths(config_, d + 1, d), config_.activation, config_.skip, 1) {}
+        net_(HiddenWidths(config_, d + 1 + (config_.norm_feature ? 1 : 0), d), config_.activation, config_.skip, 1) {}
 
   std::string Describe() const override {
     std::ostringstream s;
@@ -28,7 +28,9 @@ class SharedNet final : public ZNetwork {
   }
 
   void WarmStartSkip(const PathStatistics& stats, double* params) const override {
-    if (config_.skip != DenseNet::Skip::kDiagonal) return;
+    if (config_.skip != DenseNet::Skip::kDiagonal && config_.skip != DenseNet::Skip::kGated &&
+        config_.skip != DenseNet::Skip::kQuadratic)
+      return;
     Vector zx = Vector::Zero(d_), xx = Vector::Zero(d_), a, b;
     for (int n = 0; n < N_; ++n) {
       SkipMoments(stats, n, &a, &b);
@@ -43,12 +45,14 @@ class SharedNet final : public ZNetwork {
                MatrixRef z) const override {
     Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "shared net: wrong batch shape");
     tape.nets.resize(1);
-    tape.input.resize(d_ + 1, N_ * B);
+    const int extra = config_.norm_feature ? 1 : 0;
+    tape.input.resize(d_ + 1 + extra, N_ * B);
     for (int n = 0; n < N_; ++n) {
       auto in = tape.input.middleCols(n * B, B);
       in.row(0).setConstant(n / static_cast<double>(N_));  // t_n / T
-      in.bottomRows(d_).array() =
+      in.middleRows(1, d_).array() =
           (x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+      if (extra) FillNormFeature(n, in.middleRows(1, d_), in.row(d_ + 1));
     }
     net_.Forward(params, tape.input, tape.nets[0]);
     z.leftCols(N_ * B) = config_.zscale * tape.nets[0].Output();

@@ -1,5 +1,5 @@
 // Per-time-step subnets (Han, Jentzen & E 2018): Z_0 is a trainable vector, and
-// Z_n = zscale * NN_n((X_n - m_n) / s_n) for n = 1..N-1, each NN_n a DenseNet
+// Z_n = zscale * NN_n(xhat_n [, |xhat_n|^2 / d]), xhat_n = (X_n - m_n) / s_n, for n = 1..N-1, each NN_n a DenseNet
 // d -> width x depth -> d.  Parameters grow linearly with N.
 // Layout: [Z_0 (d), NN_1, ..., NN_{N-1}].
 #include <sstream>
@@ -13,7 +13,8 @@ namespace {
 class Subnets final : public ZNetwork {
  public:
   Subnets(const ZNetConfig& config, int d, int num_steps, double horizon)
-      : ZNetwork(d, num_steps, horizon, config), net_(HiddenWidths(config_, d, d), config_.activation, config_.skip, 0) {}
+      : ZNetwork(d, num_steps, horizon, config),
+        net_(HiddenWidths(config_, d + (config_.norm_feature ? 1 : 0), d), config_.activation, config_.skip, 0) {}
 
   std::string Describe() const override {
     std::ostringstream s;
@@ -31,7 +32,9 @@ class Subnets final : public ZNetwork {
   }
 
   void WarmStartSkip(const PathStatistics& stats, double* params) const override {
-    if (config_.skip != DenseNet::Skip::kDiagonal) return;
+    if (config_.skip != DenseNet::Skip::kDiagonal && config_.skip != DenseNet::Skip::kGated &&
+        config_.skip != DenseNet::Skip::kQuadratic)
+      return;
     Vector zx, xx;
     for (int n = 1; n < N_; ++n) {
       SkipMoments(stats, n, &zx, &xx);
@@ -46,9 +49,11 @@ class Subnets final : public ZNetwork {
     tape.nets.resize(N_ - 1);
     z.leftCols(B).colwise() = Eigen::Map<const Vector>(params, d_);
     for (int n = 1; n < N_; ++n) {
-      tape.input.resize(d_, B);
-      tape.input.array() =
+      const int extra = config_.norm_feature ? 1 : 0;
+      tape.input.resize(d_ + extra, B);
+      tape.input.topRows(d_).array() =
           (x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+      if (extra) FillNormFeature(n, tape.input.topRows(d_), tape.input.row(d_));
       DenseNet::Tape& t = tape.nets[n - 1];
       net_.Forward(Sub(params, n), tape.input, t);
       z.middleCols(n * B, B) = config_.zscale * t.Output();

@@ -240,12 +240,25 @@ TEST(BsdeDenseNet, MatchesMlpAndPassesDotProductTests) {
     EXPECT_LT((gm - gd).norm(), 1e-13 * (1 + gm.norm()));
     EXPECT_LT((xm - xd).norm(), 1e-13 * (1 + xm.norm()));
   }
-  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kFull}) {
-    DenseNet net({5, 8, 4}, udeflow::nn::Activation::kTanh, skip, 1);
+  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
+                    DenseNet::Skip::kGated, DenseNet::Skip::kFull}) {
+    DenseNet net({5, 8, 7, 4}, udeflow::nn::Activation::kTanh, skip, 1);
     Vector p = RandomVector(net.NumParams(), 1, 0.5);
     const int B = 6;
     const Matrix x = RandomMatrix(5, B, 2), ybar = RandomMatrix(4, B, 3);
     DenseNet::Tape t;
+    if (skip == DenseNet::Skip::kGated) {
+      // Forward: y_i = MLP_i + x_{1+i} (s_i + (V h)_i): compare with s = V = 0 plus the gate by hand.
+      Vector p0 = p;
+      Eigen::Map<Vector>(net.SkipParams(p0.data()), 4 * 8).setZero();
+      DenseNet::Tape t0;
+      net.Forward(p0.data(), x, t0);
+      net.Forward(p.data(), x, t);
+      Eigen::Map<const Vector> s(net.SkipParams(p.data()), 4);
+      Eigen::Map<const Matrix> V(net.SkipParams(p.data()) + 4, 4, 7);
+      const Matrix gate = (V * t.act[2]).colwise() + s;
+      EXPECT_LT((t.Output() - t0.Output() - x.middleRows(1, 4).cwiseProduct(gate)).norm(), 1e-13);
+    }
     net.Forward(p.data(), x, t);
     const Vector thetadot = RandomVector(net.NumParams(), 4);
     Matrix ydot, xbar;
@@ -272,12 +285,14 @@ class ZNetKinds : public ::testing::TestWithParam<ZNetConfig::Kind> {};
 
 // Network parameter VJP vs ParamJvp (dot-product test).
 TEST_P(ZNetKinds, ParamVjpPassesDotProductTest) {
-  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kFull}) {
+  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
+                    DenseNet::Skip::kGated, DenseNet::Skip::kFull}) {
     const int d = 4, N = 3, B = 5;
     ZNetConfig c;
     c.kind = GetParam();
     c.width = 6;
     c.skip = skip;
+    c.norm_feature = skip == DenseNet::Skip::kGated;
     auto net = CreateZNetwork(c, d, N, 1.0);
     const int P = net->NumParams();
     Vector theta(P);
@@ -310,23 +325,41 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
         c.kind = GetParam();
         c.width = 5;
         c.zscale = 0.5;
-        c.skip = clip > 0 ? (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kFull : DenseNet::Skip::kDiagonal)
-                          : DenseNet::Skip::kNone;
+        c.skip = clip > 0 ? (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kFull : DenseNet::Skip::kGated)
+                          : (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kDiagonal : DenseNet::Skip::kQuadratic);
+        c.norm_feature = clip > 0;
         BsdeModel model(*eq, CreateZNetwork(c, d, N, eq->Horizon()), N, SdeScheme::kExact, scheme);
         model.InitializeNetwork(11);
         PathStatistics stats = ComputePathStatistics(*eq, SdeScheme::kExact, 1, N, 64);
         model.Net().SetNormalization(stats.mean, stats.inv_std);
         model.SetLossClip(clip);
         const int P = model.NumParams();
-        model.Params() += RandomVector(P, 12, 0.1);                              // non-zero Z_0, biases, skip
-        model.Params()[0] = stats.terminal_mean + (clip > 0 ? 0.5 : 0.05);  // clip some samples
+        model.Params() += RandomVector(P, 12, 0.1);  // non-zero Z_0, biases, skip
+        model.SetY0(stats.terminal_mean + (clip > 0 ? 0.5 : 0.05));  // clip some samples
         const Vector theta = model.Params();
         BsdeBatch batch;
         batch.Resize(d, N, B);
         model.Simulate(2, 0, 0, batch);
         Vector grad = Vector::Zero(P);
         const double w = 1.0 / B;
-        model.Loss(batch, w, grad.data());
+        double curvature = 0;
+        model.Loss(batch, w, grad.data(), &curvature);
+        // Gauss-Newton curvature in Y_0: 2 w sum (dY_N/dY_0)^2, by finite differences of Y_N.
+        {
+          const double h0 = 1e-5, y0 = model.Y0();
+          model.SetY0(y0 + h0);
+          model.Loss(batch, w, nullptr);
+          const Vector yp = batch.backward.y.col(N);
+          model.SetY0(y0 - h0);
+          model.Loss(batch, w, nullptr);
+          const Vector ym = batch.backward.y.col(N);
+          model.SetY0(y0);
+          const double gn = 2 * w * ((yp - ym) / (2 * h0)).squaredNorm();
+          EXPECT_NEAR(curvature, gn, 1e-7 * gn) << name;
+          if (std::string(name) == "hjb") {
+            EXPECT_NEAR(curvature, 2.0, 1e-12);  // dY_N/dY_0 = 1
+          }
+        }
         // Individual parameters: Y_0, the first few and a spread of the rest.
         const double h = 1e-6;
         for (int k = 0; k < P; k += (k < 4 ? 1 : std::max(1, P / 17))) {

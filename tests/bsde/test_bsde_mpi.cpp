@@ -85,12 +85,15 @@ TEST_P(RankIndependence, LossHistoryIsTheSameOnAnyNumberOfRanks) {
 INSTANTIATE_TEST_SUITE_P(
     Bsde, RankIndependence,
     ::testing::Values(
-        RankCase{"hjb_subnets_euler", "-bsde_equation hjb -bsde_dim 8 -bsde_steps 6 -bsde_batch 64 -bsde_hjb_lambda 10"},
+        RankCase{"hjb_subnets_euler",
+                 "-bsde_equation hjb -bsde_dim 8 -bsde_steps 6 -bsde_batch 64 -bsde_hjb_lambda 10 -bsde_net subnets"
+                 " -bsde_backward_scheme euler -bsde_net_skip none -bsde_lr_schedule constant"},
         RankCase{"bsb_shared_trapezoid_skip",
                  "-bsde_equation bsb -bsde_dim 6 -bsde_steps 5 -bsde_batch 64 -bsde_net shared -bsde_net_skip full"
                  " -bsde_backward_scheme trapezoid -bsde_net_zscale 1"},
         RankCase{"allencahn_shared_euler_sde",
-                 "-bsde_equation allencahn -bsde_dim 5 -bsde_steps 4 -bsde_batch 31 -bsde_net shared -bsde_net_skip diagonal"
+                 "-bsde_equation allencahn -bsde_dim 5 -bsde_steps 4 -bsde_batch 31 -bsde_net shared -bsde_net_skip gated"
+                 " -bsde_net_norm_feature -bsde_net_normalize step"
                  " -bsde_backward_scheme trapezoid -bsde_sde_scheme euler -bsde_grad_clip 1"}),
     [](const auto& info) { return std::string(info.param.name); });
 

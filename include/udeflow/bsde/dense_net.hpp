@@ -13,7 +13,12 @@
 ///   (e.g. HJB, Z ~ c x) is learned at the speed of a linear regression, the MLP learns
 ///   the rest.  "full": y = MLP(x) + S x (S n_out x n_in); "diagonal": y_i = MLP(x)_i +
 ///   s_i x_{r+i} (n_out parameters; input rows r..r+n_out-1 pair with the outputs), cheap
-///   and quiet at large d, where the n_out*n_in entries of a full S mostly learn noise.
+///   and quiet at large d, where the n_out*n_in entries of a full S mostly learn noise;
+///   "quadratic": y_i = MLP(x)_i + s_i x_{r+i} + c_i x_{r+i}^2 (a degree-2 polynomial per
+///   coordinate, e.g. Z_i ~ x_i^2 of Black-Scholes-Barenblatt);
+///   "gated": the diagonal coefficient is itself an output of the network,
+///   y_i = MLP(x)_i + x_{r+i} (s_i + (V h)_i) with h the last hidden layer, so that
+///   Z_i = x_i * phi(t, x) (e.g. x_i times a function of |x|^2 and t) is representable.
 /// Layout: [W_0, b_0, W_1, b_1, ..., W_{L-1}, b_{L-1}, skip parameters], matrices
 /// column-major.  Points are columns.
 #include <cstdint>
@@ -30,11 +35,13 @@ class DenseNet {
   struct Tape {
     std::vector<Matrix> act;   ///< act[0] = input, act[l+1] = output of layer l (+ skip for the last)
     Matrix delta, delta_next;  ///< backward/tangent work buffers
+    Matrix gate, gate_bar;     ///< gated skip: s + V h, and its cotangent/tangent
     const Matrix& Output() const { return act.back(); }
   };
 
-  enum class Skip { kNone, kDiagonal, kFull };
-  static Skip ParseSkip(const std::string& name);  ///< "none" | "diagonal" | "full"; throws
+  enum class Skip { kNone, kDiagonal, kQuadratic, kGated, kFull };
+  /// "none" | "diagonal" | "quadratic" | "gated" | "full"; throws
+  static Skip ParseSkip(const std::string& name);
   static const char* SkipName(Skip s);
 
   DenseNet() = default;
@@ -45,8 +52,11 @@ class DenseNet {
   int NumInputs() const { return widths_.front(); }
   int NumOutputs() const { return widths_.back(); }
   int NumParams() const { return num_params_; }
-  /// The skip parameters inside a parameter vector (n_out for diagonal, n_out*n_in for full).
+  /// The skip parameters inside a parameter vector: s (n_out) for diagonal, quadratic and
+  /// gated (followed by c, n_out, for quadratic; by V, n_out x width, for gated), S
+  /// (n_out x n_in) for full.
   double* SkipParams(double* params) const { return params + skip_offset_; }
+  Skip SkipKind() const { return skip_; }
   std::string Describe() const;
 
   /// Writes Glorot-uniform weights (nn::Mlp::Initialize(seed, scale)), zero biases and
@@ -63,6 +73,10 @@ class DenseNet {
   double FlopsPerPoint() const;
 
  private:
+  int NumLayers() const { return static_cast<int>(widths_.size()) - 1; }
+  /// The input rows paired with the outputs by a diagonal or gated skip.
+  auto SkipRows(const Tape& t) const { return t.act[0].middleRows(skip_row_, NumOutputs()); }
+
   std::vector<int> widths_;
   nn::Activation hidden_ = nn::Activation::kTanh;
   Skip skip_ = Skip::kNone;

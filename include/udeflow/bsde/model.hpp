@@ -9,7 +9,7 @@
 /// gradient with respect to every parameter.  The trainer calls it on the samples a
 /// rank owns with weight 1/(global batch size) and sums over ranks.
 ///
-/// Parameter layout (flat): [Y_0, network blocks...].
+/// Parameter layout (flat): [Y_0, network parameters...].
 #include <cstdint>
 #include <memory>
 
@@ -29,6 +29,7 @@ struct BsdeBatch {
   Matrix z, zbar;      ///< d x (N+1)*B
   Matrix work;         ///< d x B
   Vector g, r, rbar;   ///< B: g(X_N), residual Y_N - g, loss cotangent
+  Vector sens;         ///< B: dY_N/dY_0
   BackwardWork backward;
   ZTape tape;
   void Resize(int d, int num_steps, Eigen::Index B);
@@ -63,10 +64,22 @@ class BsdeModel {
   void Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBatch& batch) const;
 
   /// Loss of the simulated batch (sum of weight * l); if grad != nullptr, also
-  /// grad += weight * dL/dtheta (NumParams() entries, flat layout).
-  double Loss(BsdeBatch& batch, double weight, double* grad);
+  /// grad += weight * dL/dtheta (NumParams() entries, flat layout) and, if curvature !=
+  /// nullptr, *curvature += weight * sum_b 2 (dY_N^b/dY_0)^2, the Gauss-Newton second
+  /// derivative of the loss in Y_0 (exact when the driver does not depend on y and no
+  /// sample is clipped).  The trainer steps Y_0 with it (a Newton step: Y_0 is a mean,
+  /// and its natural step size is the size of the residuals, not Adam's lr).
+  double Loss(BsdeBatch& batch, double weight, double* grad, double* curvature = nullptr);
+
+  /// For the simulated batch and Y_0 = y0 (the network as it is): batch.r = Y_N - g(X_N)
+  /// and batch.rbar = dY_N/dy0 for every sample.  Used to re-estimate u(0,x0) with the
+  /// learned Z by Monte Carlo (E[Y_N - g] = 0 solved for y0 by Newton's method).
+  void Residuals(BsdeBatch& batch, double y0);
 
  private:
+  /// Network Z_0..Z_{N-1}, the exact Z_N (trapezoid) and g(X_N) for the simulated batch.
+  void ForwardZ(BsdeBatch& batch) const;
+
   const Equation& eq_;
   std::unique_ptr<ZNetwork> net_;
   int N_;

@@ -8,6 +8,7 @@
 /// on (seed, stream, s).  A rank that owns samples [first, first + B) of a global batch
 /// therefore draws exactly the numbers those samples get on any other number of ranks.
 #include <cstdint>
+#include <functional>
 
 #include "udeflow/bsde/equation.hpp"
 
@@ -21,6 +22,7 @@ const char* SdeSchemeName(SdeScheme s);
 /// Streams reserved next to the iteration numbers 0, 1, 2, ...
 constexpr uint64_t kValidationStream = uint64_t(1) << 62;
 constexpr uint64_t kStatisticsStream = (uint64_t(1) << 62) + 1;
+constexpr uint64_t kEstimateStream = (uint64_t(1) << 62) + 2;
 
 /// dw (d x N*B, step-major) = sqrt(dt) * standard normals for global samples
 /// [first, first + B), B = dw.cols() / num_steps.  Throws if the counters would overflow
@@ -33,6 +35,11 @@ void SampleBrownianIncrements(uint64_t seed, uint64_t stream, uint64_t first, in
 /// equation has no exact step.
 void SimulateForward(const Equation& eq, SdeScheme scheme, double dt, const ConstMatrixRef& dw, MatrixRef x,
                      MatrixRef work);
+
+/// Simulates `num_samples` paths of stream kStatisticsStream (the same on every rank) in
+/// chunks of at most 256 and calls visit(x, B) for each chunk (x: d x (N+1)*B).
+void ForEachStatisticsChunk(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_steps, int num_samples,
+                            const std::function<void(const Matrix& x, Eigen::Index B)>& visit);
 
 /// Sample statistics of the forward paths and of the exact terminal
 /// Z_N = sigma^T grad g(X_N), from `num_samples` paths of stream kStatisticsStream

@@ -40,6 +40,7 @@ struct ZNetConfig {
   int depth = 2;             ///< number of hidden layers
   nn::Activation activation = nn::Activation::kTanh;
   DenseNet::Skip skip = DenseNet::Skip::kNone;  ///< linear skip connection x -> Z (DenseNet)
+  bool norm_feature = false; ///< also feed q = |xhat|^2 / d (rotation-invariant feature) to the MLP
   double zscale = 0;         ///< Z = zscale * NN (must be set > 0 before use; Han et al.: 1/d)
   double init_scale = 1.0;   ///< multiplies the Glorot initialization
   double output_scale = 1.0; ///< further multiplies the last layer's initial weights
@@ -58,8 +59,15 @@ class ZNetwork {
   /// Standardization of the inputs: mean and inv_std are d x (N+1).
   void SetNormalization(const Matrix& mean, const Matrix& inv_std);
 
-  /// Warm start of a diagonal skip connection (no-op for the other skips): sets its
-  /// coefficients to the least-squares fit of the exact terminal Z_N, coordinate by
+  /// With the norm feature: q_n = |xhat_n|^2 / d of every sample of a path batch
+  /// (x: d x (N+1)*B) into q ((N+1) x B), and the standardization of q per step
+  /// (mean and 1/std, length N+1; default 0 and 1).  The network feeds
+  /// (q_n - mean_n) * inv_std_n.
+  void NormFeature(const ConstMatrixRef& x, Eigen::Index B, Matrix* q) const;
+  void SetFeatureNormalization(const Vector& mean, const Vector& inv_std);
+
+  /// Warm start of a diagonal or gated skip connection (no-op for the others): sets its
+  /// coefficients s to the least-squares fit of the exact terminal Z_N, coordinate by
   /// coordinate, on the standardized inputs of the steps that use them (pooled over the
   /// steps for the shared network).  This is the best coordinate-wise linear Z of the
   /// PDE without its driver f (where Z_t = E[Z_N | X_t]); training corrects it.
@@ -86,6 +94,14 @@ class ZNetwork {
   double T_;
   ZNetConfig config_;
   Matrix mean_, inv_std_;
+  Vector q_mean_, q_inv_std_;
+
+  /// The standardized norm feature of step n into a row (B entries) of `out`, from the
+  /// standardized state xhat (d x B).
+  template <class Row, class Xhat>
+  void FillNormFeature(int n, const Xhat& xhat, Row&& out) const {
+    out = ((xhat.colwise().squaredNorm().array() / d_ - q_mean_[n]) * q_inv_std_[n]).matrix();
+  }
 
   /// Per coordinate: E[Z_N,i xhat_n,i] and E[xhat_n,i^2] for the standardized input of step n.
   void SkipMoments(const PathStatistics& s, int n, Vector* zx, Vector* xx) const;
