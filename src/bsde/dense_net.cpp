@@ -39,9 +39,10 @@ DenseNet::Skip DenseNet::ParseSkip(const std::string& name) {
   if (name == "none") return Skip::kNone;
   if (name == "diagonal") return Skip::kDiagonal;
   if (name == "gated") return Skip::kGated;
+  if (name == "gated_quadratic") return Skip::kGatedQuadratic;
   if (name == "quadratic") return Skip::kQuadratic;
   if (name == "full") return Skip::kFull;
-  throw Error("unknown skip connection '" + name + "' (choices: none, diagonal, quadratic, gated, full)");
+  throw Error("unknown skip connection '" + name + "' (choices: none, diagonal, quadratic, gated, gated_quadratic, full)");
 }
 
 const char* DenseNet::SkipName(Skip s) {
@@ -49,6 +50,7 @@ const char* DenseNet::SkipName(Skip s) {
     case Skip::kNone: return "none";
     case Skip::kDiagonal: return "diagonal";
     case Skip::kGated: return "gated";
+    case Skip::kGatedQuadratic: return "gated_quadratic";
     case Skip::kQuadratic: return "quadratic";
     case Skip::kFull: return "full";
   }
@@ -67,14 +69,15 @@ DenseNet::DenseNet(std::vector<int> widths, nn::Activation hidden, Skip skip, in
     num_params_ += widths_[l + 1];
   }
   skip_offset_ = num_params_;
-  if (skip_ == Skip::kDiagonal || skip_ == Skip::kGated || skip_ == Skip::kQuadratic)
+  if (skip_ != Skip::kNone && skip_ != Skip::kFull)
     Require(skip_row_ >= 0 && skip_row_ + NumOutputs() <= NumInputs(), "DenseNet: skip rows out of range");
-  if (skip_ == Skip::kGated) Require(L >= 2, "DenseNet: a gated skip needs a hidden layer");
+  if (GateDegree() > 0) Require(L >= 2, "DenseNet: a gated skip needs a hidden layer");
   switch (skip_) {
     case Skip::kNone: break;
     case Skip::kDiagonal: num_params_ += NumOutputs(); break;
     case Skip::kQuadratic: num_params_ += 2 * NumOutputs(); break;
-    case Skip::kGated: num_params_ += NumOutputs() * (1 + widths_[L - 1]); break;
+    case Skip::kGated:
+    case Skip::kGatedQuadratic: num_params_ += GateDegree() * NumOutputs() * (1 + widths_[L - 1]); break;
     case Skip::kFull: num_params_ += NumOutputs() * NumInputs(); break;
   }
 }
@@ -127,11 +130,17 @@ void DenseNet::Forward(const double* params, const ConstMatrixRef& x, Tape& tape
       break;
     }
     case Skip::kGated:
-      // gate = s + V h (h: last hidden layer); y += x_rows .* gate
-      tape.gate.resize(m, x.cols());
-      tape.gate.noalias() = Eigen::Map<const Matrix>(params + skip_offset_ + m, m, widths_[L - 1]) * tape.act[L - 1];
-      tape.gate.colwise() += Eigen::Map<const Vector>(params + skip_offset_, m);
-      y.array() += SkipRows(tape).array() * tape.gate.array();
+    case Skip::kGatedQuadratic:
+      // gate_k = s_k + V_k h (h: last hidden layer); y += sum_k x_rows^k .* gate_k
+      tape.gate.resize(GateDegree());
+      for (int k = 0; k < GateDegree(); ++k) {
+        Matrix& gate = tape.gate[k];
+        gate.resize(m, x.cols());
+        gate.noalias() = GateV(params, k) * tape.act[L - 1];
+        gate.colwise() += GateS(params, k);
+        if (k == 0) y.array() += SkipRows(tape).array() * gate.array();
+        else y.array() += SkipRows(tape).array().square() * gate.array();
+      }
       break;
   }
 }
@@ -141,7 +150,11 @@ void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar,
   const int m = NumOutputs();
   Require(static_cast<int>(tape.act.size()) == L + 1 && ybar.rows() == m && ybar.cols() == tape.act[0].cols(),
           "DenseNet: Vjp before Forward or ybar of the wrong shape");
-  if (skip_ == Skip::kGated) tape.gate_bar = ybar.cwiseProduct(SkipRows(tape));  // cotangent of the gate
+  tape.gate_bar.resize(GateDegree());
+  for (int k = 0; k < GateDegree(); ++k) {  // cotangents of the gates: ybar .* x^(k+1)
+    if (k == 0) tape.gate_bar[k] = ybar.cwiseProduct(SkipRows(tape));
+    else tape.gate_bar[k] = ybar.cwiseProduct(SkipRows(tape).cwiseAbs2());
+  }
   Matrix& d = tape.delta;
   Matrix& dn = tape.delta_next;
   d = ybar;
@@ -154,8 +167,8 @@ void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar,
     if (l > 0) {
       dn.resize(widths_[l], d.cols());
       dn.noalias() = W.transpose() * d;
-      if (l == L - 1 && skip_ == Skip::kGated)
-        dn.noalias() += Eigen::Map<const Matrix>(params + skip_offset_ + m, m, widths_[L - 1]).transpose() * tape.gate_bar;
+      if (l == L - 1)
+        for (int k = 0; k < GateDegree(); ++k) dn.noalias() += GateV(params, k).transpose() * tape.gate_bar[k];
       MultiplyDerivative(hidden_, tape.act[l], dn);
       d.swap(dn);
     } else if (xbar) {
@@ -187,10 +200,16 @@ void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar,
       break;
     }
     case Skip::kGated:
-      Eigen::Map<Vector>(grad + skip_offset_, m) += tape.gate_bar.rowwise().sum();
-      Eigen::Map<Matrix>(grad + skip_offset_ + m, m, widths_[L - 1]).noalias() +=
-          tape.gate_bar * tape.act[L - 1].transpose();
-      if (xbar) xbar->middleRows(skip_row_, m).array() += ybar.array() * tape.gate.array();
+    case Skip::kGatedQuadratic:
+      for (int k = 0; k < GateDegree(); ++k) {
+        GateS(grad, k) += tape.gate_bar[k].rowwise().sum();
+        GateV(grad, k).noalias() += tape.gate_bar[k] * tape.act[L - 1].transpose();
+      }
+      if (xbar) {  // d/dx (x gate_0 + x^2 gate_1) = gate_0 + 2 x gate_1
+        auto xb = xbar->middleRows(skip_row_, m).array();
+        xb += ybar.array() * tape.gate[0].array();
+        if (GateDegree() > 1) xb += 2.0 * ybar.array() * SkipRows(tape).array() * tape.gate[1].array();
+      }
       break;
   }
 }
@@ -211,12 +230,18 @@ void DenseNet::ParamJvp(const double* params, Tape& tape, const double* thetadot
     tn.colwise() += db;
     if (l + 1 < L) {
       MultiplyDerivative(hidden_, tape.act[l + 1], tn);
-    } else if (skip_ == Skip::kGated) {
-      // gate dot = ds + dV h + V hdot, with hdot = t (tangent of the last hidden layer)
-      tape.gate_bar.noalias() = Eigen::Map<const Matrix>(thetadot + skip_offset_ + m, m, widths_[L - 1]) * tape.act[L - 1];
-      tape.gate_bar.noalias() += Eigen::Map<const Matrix>(params + skip_offset_ + m, m, widths_[L - 1]) * t;
-      tape.gate_bar.colwise() += Eigen::Map<const Vector>(thetadot + skip_offset_, m);
-      tn.array() += SkipRows(tape).array() * tape.gate_bar.array();
+    } else if (GateDegree() > 0) {
+      // gate_k dot = ds_k + dV_k h + V_k hdot, with hdot = t (tangent of the last hidden layer)
+      tape.gate_bar.resize(GateDegree());
+      for (int k = 0; k < GateDegree(); ++k) {
+        Matrix& gdot = tape.gate_bar[k];
+        gdot.resize(m, t.cols());
+        gdot.noalias() = GateV(thetadot, k) * tape.act[L - 1];
+        gdot.noalias() += GateV(params, k) * t;
+        gdot.colwise() += GateS(thetadot, k);
+        if (k == 0) tn.array() += SkipRows(tape).array() * gdot.array();
+        else tn.array() += SkipRows(tape).array().square() * gdot.array();
+      }
     }
     t.swap(tn);
   }
@@ -240,7 +265,8 @@ double DenseNet::FlopsPerPoint() const {
     case Skip::kNone: break;
     case Skip::kDiagonal: f += 2.0 * NumOutputs(); break;
     case Skip::kQuadratic: f += 5.0 * NumOutputs(); break;
-    case Skip::kGated: f += 2.0 * NumOutputs() * widths_[L - 1] + 3.0 * NumOutputs(); break;
+    case Skip::kGated:
+    case Skip::kGatedQuadratic: f += GateDegree() * (2.0 * NumOutputs() * widths_[L - 1] + 4.0 * NumOutputs()); break;
     case Skip::kFull: f += 2.0 * NumInputs() * NumOutputs(); break;
   }
   return f;

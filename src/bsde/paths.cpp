@@ -123,9 +123,13 @@ PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint6
                                      int num_samples) {
   Require(num_samples >= 2, "path statistics need at least two samples");
   const int d = eq.Dim();
-  Matrix sum = Matrix::Zero(d, num_steps + 1), sumsq = Matrix::Zero(d, num_steps + 1);
-  Matrix zx = Matrix::Zero(d, num_steps + 1);
-  Vector zsum = Vector::Zero(d), g;
+  std::array<Matrix, 5> xk;
+  std::array<Matrix, 3> zxk;
+  for (Matrix& m : xk) m = Matrix::Zero(d, num_steps + 1);
+  for (Matrix& m : zxk) m = Matrix::Zero(d, num_steps + 1);
+  Matrix& sum = xk[1];
+  Matrix& sumsq = xk[2];
+  Vector g;
   Matrix gx, zN;
   double gsum = 0, zsq = 0;
   ForEachStatisticsChunk(eq, scheme, seed, num_steps, num_samples, [&](const Matrix& x, Eigen::Index B) {
@@ -137,16 +141,20 @@ PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint6
     eq.TerminalGradient(x.rightCols(B), gx);
     eq.DiffusionTranspose(eq.Horizon(), x.rightCols(B), gx, zN);
     zsq += zN.squaredNorm();
-    zsum += zN.rowwise().sum();
     for (int n = 0; n <= num_steps; ++n) {
-      auto xn = x.middleCols(n * B, B);
-      sum.col(n) += xn.rowwise().sum();
-      sumsq.col(n) += xn.rowwise().squaredNorm();
-      zx.col(n) += xn.cwiseProduct(zN).rowwise().sum();
+      const auto xn = x.middleCols(n * B, B).array();
+      xk[1].col(n) += xn.rowwise().sum().matrix();
+      xk[2].col(n) += xn.square().rowwise().sum().matrix();
+      xk[3].col(n) += xn.cube().rowwise().sum().matrix();
+      xk[4].col(n) += xn.square().square().rowwise().sum().matrix();
+      zxk[0].col(n) += zN.rowwise().sum();
+      zxk[1].col(n) += (xn * zN.array()).rowwise().sum().matrix();
+      zxk[2].col(n) += (xn.square() * zN.array()).rowwise().sum().matrix();
     }
   });
   PathStatistics s;
   s.mean = sum / num_samples;
+  xk[0].setConstant(num_samples);
   s.inv_std.resize(d, num_steps + 1);
   for (int n = 0; n <= num_steps; ++n)
     for (int i = 0; i < d; ++i) {
@@ -156,10 +164,8 @@ PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint6
       // A coordinate that does not move (x0 at n = 0) is only centred.
       s.inv_std(i, n) = sd > 1e-12 * (1.0 + std::abs(m)) ? 1.0 / sd : 1.0;
     }
-  s.x_mean = s.mean;
-  s.x_sq = sumsq / num_samples;
-  s.zx = zx / num_samples;
-  s.z_mean = zsum / num_samples;
+  for (int k = 0; k < 5; ++k) s.xk[k] = xk[k] / num_samples;
+  for (int k = 0; k < 3; ++k) s.zxk[k] = zxk[k] / num_samples;
   s.terminal_mean = gsum / num_samples;
   s.terminal_z_rms = std::sqrt(zsq / (static_cast<double>(num_samples) * d));
   return s;

@@ -20,7 +20,8 @@ PetscErrorCode Trainer::SetFromOptions() {
   const std::vector<const char*> activations = {"tanh", "relu", "softplus", "sigmoid", "identity"};
   const std::vector<const char*> sde_schemes = {"exact", "euler"}, backward_schemes = {"euler", "trapezoid"};
   const std::vector<const char*> nets = {"subnets", "shared"};
-  const std::vector<const char*> skips = {"none", "diagonal", "quadratic", "gated", "full"}, skip_inits = {"terminal", "zero"};
+  const std::vector<const char*> skips = {"none", "diagonal", "quadratic", "gated", "gated_quadratic", "full"},
+                                  skip_inits = {"terminal", "zero"};
   const std::vector<const char*> normalizations = {"step", "global", "none"};
   const std::vector<const char*> schedules = {"constant", "step", "exponential", "cosine"};
 
@@ -48,7 +49,8 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscCall(UdeOptionsChoice("-bsde_net_activation", "Hidden activation", activations, &o.activation, nullptr));
   PetscCall(UdeOptionsChoice("-bsde_net_skip",
                              "Skip connection x -> Z: diagonal z_i += s_i x_i, quadratic z_i += s_i x_i + c_i x_i^2, "
-                             "gated z_i += (s_i + (V h)_i) x_i with h the last hidden layer, full z += S x",
+                             "gated z_i += (s_i + (V h)_i) x_i with h the last hidden layer, gated_quadratic also "
+                             "+ (c_i + (U h)_i) x_i^2, full z += S x",
                              skips, &o.net_skip, nullptr));
   PetscCall(PetscOptionsBool("-bsde_net_norm_feature",
                              "Also feed |xhat|^2/d (squared norm of the standardized state) to the network", "",

@@ -2,6 +2,7 @@
 #include "udeflow/bsde/znet.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "udeflow/core/error.hpp"
 #include "znet_private.hpp"
@@ -52,12 +53,52 @@ void ZNetwork::SetFeatureNormalization(const Vector& mean, const Vector& inv_std
   q_inv_std_ = inv_std;
 }
 
-void ZNetwork::SkipMoments(const PathStatistics& s, int n, Vector* zx, Vector* xx) const {
-  Require(s.zx.rows() == d_ && s.zx.cols() == N_ + 1, "Z network: path statistics have the wrong shape");
-  const auto m = mean_.col(n).array(), r = inv_std_.col(n).array();
-  // xhat = (x - m) r:  E[Z xhat] = r (E[Z x] - m E[Z]),  E[xhat^2] = r^2 (E[x^2] - 2 m E[x] + m^2).
-  *zx = (r * (s.zx.col(n).array() - m * s.z_mean.array())).matrix();
-  *xx = (r.square() * (s.x_sq.col(n).array() - 2 * m * s.x_mean.col(n).array() + m.square())).matrix();
+void ZNetwork::AddSkipNormalEquations(const PathStatistics& s, int n, int degree, std::vector<Eigen::Matrix3d>* ata,
+                                      std::vector<Eigen::Vector3d>* atb) const {
+  Require(s.zxk[0].rows() == d_ && s.zxk[0].cols() == N_ + 1, "Z network: path statistics have the wrong shape");
+  ata->resize(d_, Eigen::Matrix3d::Zero());
+  atb->resize(d_, Eigen::Vector3d::Zero());
+  for (int i = 0; i < d_; ++i) {
+    // Raw moments -> moments of xhat = (x - m) r by the binomial formula.
+    const double m = mean_(i, n), r = inv_std_(i, n);
+    double ex[5], ezx[3];
+    for (int k = 0; k <= 4; ++k) {
+      double c = 0, binom = 1;
+      for (int j = 0; j <= k; ++j) {
+        c += binom * s.xk[j](i, n) * std::pow(-m, k - j);
+        binom = binom * (k - j) / (j + 1);
+      }
+      ex[k] = c * std::pow(r, k);
+    }
+    for (int k = 0; k <= 2; ++k) {
+      double c = 0, binom = 1;
+      for (int j = 0; j <= k; ++j) {
+        c += binom * s.zxk[j](i, n) * std::pow(-m, k - j);
+        binom = binom * (k - j) / (j + 1);
+      }
+      ezx[k] = c * std::pow(r, k);
+    }
+    for (int a = 0; a <= degree; ++a) {
+      (*atb)[i](a) += ezx[a];
+      for (int b = 0; b <= degree; ++b) (*ata)[i](a, b) += ex[a + b];
+    }
+  }
+}
+
+void ZNetwork::SolveSkipFit(const DenseNet& net, int degree, const std::vector<Eigen::Matrix3d>& ata,
+                            const std::vector<Eigen::Vector3d>& atb, double* params) const {
+  double* skip = net.SkipParams(params);
+  double* bias = net.OutputBias(params);
+  const int k = degree + 1;
+  for (int i = 0; i < d_; ++i) {
+    // Tiny ridge: a coordinate that does not move (or a degenerate basis) gets a zero fit.
+    const Eigen::MatrixXd A = ata[i].topLeftCorner(k, k) + 1e-10 * (1.0 + ata[i].trace()) * Eigen::MatrixXd::Identity(k, k);
+    const Eigen::VectorXd c = A.ldlt().solve(atb[i].head(k)) / config_.zscale;
+    if (!c.allFinite()) continue;
+    bias[i] = c[0];
+    skip[i] = c[1];
+    if (degree == 2) net.SecondSkipCoefficients(params)[i] = c[2];
+  }
 }
 
 std::vector<int> HiddenWidths(const ZNetConfig& c, int n_in, int n_out) {

@@ -28,17 +28,12 @@ class SharedNet final : public ZNetwork {
   }
 
   void WarmStartSkip(const PathStatistics& stats, double* params) const override {
-    if (config_.skip != DenseNet::Skip::kDiagonal && config_.skip != DenseNet::Skip::kGated &&
-        config_.skip != DenseNet::Skip::kQuadratic)
-      return;
-    Vector zx = Vector::Zero(d_), xx = Vector::Zero(d_), a, b;
-    for (int n = 0; n < N_; ++n) {
-      SkipMoments(stats, n, &a, &b);
-      zx += a;
-      xx += b;
-    }
-    Eigen::Map<Vector>(net_.SkipParams(params), d_) =
-        (xx.array() > 0).select(zx.array() / (xx.array() * config_.zscale), 0.0).matrix();
+    const int degree = net_.SkipDegree();
+    if (degree == 0) return;
+    std::vector<Eigen::Matrix3d> ata;
+    std::vector<Eigen::Vector3d> atb;
+    for (int n = 0; n < N_; ++n) AddSkipNormalEquations(stats, n, degree, &ata, &atb);
+    SolveSkipFit(net_, degree, ata, atb, params);
   }
 
   void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,

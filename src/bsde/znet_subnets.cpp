@@ -32,14 +32,13 @@ class Subnets final : public ZNetwork {
   }
 
   void WarmStartSkip(const PathStatistics& stats, double* params) const override {
-    if (config_.skip != DenseNet::Skip::kDiagonal && config_.skip != DenseNet::Skip::kGated &&
-        config_.skip != DenseNet::Skip::kQuadratic)
-      return;
-    Vector zx, xx;
+    const int degree = net_.SkipDegree();
+    if (degree == 0) return;
     for (int n = 1; n < N_; ++n) {
-      SkipMoments(stats, n, &zx, &xx);
-      Eigen::Map<Vector>(net_.SkipParams(Sub(params, n)), d_) =
-          (xx.array() > 0).select(zx.array() / (xx.array() * config_.zscale), 0.0).matrix();
+      std::vector<Eigen::Matrix3d> ata;
+      std::vector<Eigen::Vector3d> atb;
+      AddSkipNormalEquations(stats, n, degree, &ata, &atb);
+      SolveSkipFit(net_, degree, ata, atb, Sub(params, n));
     }
   }
 

@@ -7,7 +7,8 @@
 //
 // Options: -bench_cases (names in -bench_cases_dir, default "cases"), -bench_seeds,
 // -bench_speed_iterations (default 40), -bench_full (default true: also train to the end),
-// -bench_extra "<options>" (appended to every run, e.g. "-bsde_iterations 500").
+// -bench_extra " <options>" (appended to every run; start the value with a space, e.g.
+// " -bsde_iterations 500", or PETSc takes it for an option name).
 #include <petscsys.h>
 
 #include <algorithm>
@@ -127,7 +128,8 @@ PetscErrorCode Bench() {
   for (const std::string& name : SplitCommas(buf)) {
     const std::string file = std::string(dir) + "/" + name + ".yaml";
     PetscCall(PetscPrintf(world, "\n== %s (%s) %s\n", name.c_str(), file.c_str(), extra));
-    // Speed: the same global batch on 1 rank and on all ranks.
+    // Speed: the same global batch on 1 rank and on all ranks (-bench_speed_iterations 0: skip).
+    if (speed_its > 0) {
     const std::string speed = quiet + std::string(extra) + " -bsde_valid_every 1000000 -bsde_iterations " +
                               std::to_string(speed_its);
     RunResult one, all;
@@ -142,6 +144,7 @@ PetscErrorCode Bench() {
     PetscCall(PetscPrintf(world, "speed: %.2f ms/iteration on 1 rank, %.2f ms/iteration on %d ranks: speed-up %.2f\n",
                           1e3 * one.seconds_per_iteration, 1e3 * all.seconds_per_iteration, size,
                           one.seconds_per_iteration / all.seconds_per_iteration));
+    }
     if (!full) continue;
     std::vector<double> errs, times, u0s;
     std::vector<std::vector<double>> tto(thresholds.size());

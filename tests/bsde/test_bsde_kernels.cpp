@@ -241,7 +241,7 @@ TEST(BsdeDenseNet, MatchesMlpAndPassesDotProductTests) {
     EXPECT_LT((xm - xd).norm(), 1e-13 * (1 + xm.norm()));
   }
   for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
-                    DenseNet::Skip::kGated, DenseNet::Skip::kFull}) {
+                    DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
     DenseNet net({5, 8, 7, 4}, udeflow::nn::Activation::kTanh, skip, 1);
     Vector p = RandomVector(net.NumParams(), 1, 0.5);
     const int B = 6;
@@ -286,7 +286,7 @@ class ZNetKinds : public ::testing::TestWithParam<ZNetConfig::Kind> {};
 // Network parameter VJP vs ParamJvp (dot-product test).
 TEST_P(ZNetKinds, ParamVjpPassesDotProductTest) {
   for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
-                    DenseNet::Skip::kGated, DenseNet::Skip::kFull}) {
+                    DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
     const int d = 4, N = 3, B = 5;
     ZNetConfig c;
     c.kind = GetParam();
@@ -326,7 +326,7 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
         c.width = 5;
         c.zscale = 0.5;
         c.skip = clip > 0 ? (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kFull : DenseNet::Skip::kGated)
-                          : (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kDiagonal : DenseNet::Skip::kQuadratic);
+                          : (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kDiagonal : DenseNet::Skip::kGatedQuadratic);
         c.norm_feature = clip > 0;
         BsdeModel model(*eq, CreateZNetwork(c, d, N, eq->Horizon()), N, SdeScheme::kExact, scheme);
         model.InitializeNetwork(11);
@@ -379,6 +379,62 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
         const double lm = model.Loss(batch, w, nullptr);
         EXPECT_NEAR((lp - lm) / (2 * h), grad.dot(dir), 1e-6 * (1 + std::abs(grad.dot(dir)))) << name;
       }
+}
+
+// The warm start of a quadratic skip equals a brute-force least-squares fit of the exact
+// terminal Z_N,i by (1, xhat_i, xhat_i^2) over the statistics paths (pooled over steps).
+TEST(BsdeWarmStart, MatchesBruteForceLeastSquares) {
+  const int d = 3, N = 4, M = 500;
+  auto eq = MakeEquation("bsb", d);
+  PathStatistics stats = ComputePathStatistics(*eq, SdeScheme::kExact, 9, N, M);
+  PoolPathStatistics(&stats);
+  ZNetConfig c;
+  c.kind = ZNetConfig::Kind::kShared;
+  c.width = 4;
+  c.zscale = 0.5;
+  c.skip = DenseNet::Skip::kQuadratic;
+  c.output_scale = 0;  // MLP output = its bias only
+  auto net = CreateZNetwork(c, d, N, eq->Horizon());
+  net->SetNormalization(stats.mean, stats.inv_std);
+  Vector theta(net->NumParams());
+  net->Initialize(1, theta.data());
+  net->WarmStartSkip(stats, theta.data());
+  // Brute force on the same paths.
+  std::vector<Eigen::MatrixXd> rows(d);
+  std::vector<Eigen::VectorXd> rhs(d);
+  for (int i = 0; i < d; ++i) {
+    rows[i].resize(N * M, 3);
+    rhs[i].resize(N * M);
+  }
+  int offset = 0;
+  ForEachStatisticsChunk(*eq, SdeScheme::kExact, 9, N, M, [&](const Matrix& x, Eigen::Index B) {
+    Matrix gx(d, B), zN(d, B);
+    eq->TerminalGradient(x.rightCols(B), gx);
+    eq->DiffusionTranspose(eq->Horizon(), x.rightCols(B), gx, zN);
+    for (int n = 0; n < N; ++n)
+      for (Eigen::Index b = 0; b < B; ++b)
+        for (int i = 0; i < d; ++i) {
+          const double xh = (x(i, n * B + b) - stats.mean(i, n)) * stats.inv_std(i, n);
+          rows[i].row(offset + n * B + b) << 1.0, xh, xh * xh;
+          rhs[i](offset + n * B + b) = zN(i, b);
+        }
+    offset += static_cast<int>(N * B);
+  });
+  // Evaluate the warm-started network on a probe batch and compare with the fit.
+  const int Bp = 2;
+  Matrix xp = (RandomMatrix(d, (N + 1) * Bp, 3, 0.3).array() + 1.0).matrix();
+  ZTape tape;
+  Matrix z(d, (N + 1) * Bp);
+  net->Forward(theta.data(), xp, Bp, tape, z);
+  for (int i = 0; i < d; ++i) {
+    const Eigen::Vector3d coef = rows[i].colPivHouseholderQr().solve(rhs[i]);
+    for (int n = 1; n < N; ++n)
+      for (int b = 0; b < Bp; ++b) {
+        const double xh = (xp(i, n * Bp + b) - stats.mean(i, n)) * stats.inv_std(i, n);
+        const double fit = coef[0] + coef[1] * xh + coef[2] * xh * xh;
+        EXPECT_NEAR(z(i, n * Bp + b), fit, 1e-8 * (1 + std::abs(fit))) << "coordinate " << i;
+      }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Bsde, ZNetKinds, ::testing::Values(ZNetConfig::Kind::kSubnets, ZNetConfig::Kind::kShared),

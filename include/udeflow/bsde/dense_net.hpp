@@ -18,11 +18,14 @@
 ///   coordinate, e.g. Z_i ~ x_i^2 of Black-Scholes-Barenblatt);
 ///   "gated": the diagonal coefficient is itself an output of the network,
 ///   y_i = MLP(x)_i + x_{r+i} (s_i + (V h)_i) with h the last hidden layer, so that
-///   Z_i = x_i * phi(t, x) (e.g. x_i times a function of |x|^2 and t) is representable.
+///   Z_i = x_i * phi(t, x) (e.g. x_i times a function of |x|^2 and t) is representable;
+///   "gated_quadratic": y_i = MLP(x)_i + x (s_i + (V h)_i) + x^2 (c_i + (U h)_i), x = x_{r+i}
+///   (e.g. Z_i = 2 s x_i^2 e^{a(T-t)} of Black-Scholes-Barenblatt, time-modulated).
 /// Layout: [W_0, b_0, W_1, b_1, ..., W_{L-1}, b_{L-1}, skip parameters], matrices
 /// column-major.  Points are columns.
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "udeflow/bsde/types.hpp"
@@ -35,12 +38,12 @@ class DenseNet {
   struct Tape {
     std::vector<Matrix> act;   ///< act[0] = input, act[l+1] = output of layer l (+ skip for the last)
     Matrix delta, delta_next;  ///< backward/tangent work buffers
-    Matrix gate, gate_bar;     ///< gated skip: s + V h, and its cotangent/tangent
+    std::vector<Matrix> gate, gate_bar;  ///< gated skips: s_k + V_k h, and their cotangents/tangents
     const Matrix& Output() const { return act.back(); }
   };
 
-  enum class Skip { kNone, kDiagonal, kQuadratic, kGated, kFull };
-  /// "none" | "diagonal" | "quadratic" | "gated" | "full"; throws
+  enum class Skip { kNone, kDiagonal, kQuadratic, kGated, kGatedQuadratic, kFull };
+  /// "none" | "diagonal" | "quadratic" | "gated" | "gated_quadratic" | "full"; throws
   static Skip ParseSkip(const std::string& name);
   static const char* SkipName(Skip s);
 
@@ -53,9 +56,20 @@ class DenseNet {
   int NumOutputs() const { return widths_.back(); }
   int NumParams() const { return num_params_; }
   /// The skip parameters inside a parameter vector: s (n_out) for diagonal, quadratic and
-  /// gated (followed by c, n_out, for quadratic; by V, n_out x width, for gated), S
-  /// (n_out x n_in) for full.
+  /// the gated skips (followed by c, n_out, for quadratic; by V, n_out x width, for gated;
+  /// by V, c, U for gated_quadratic), S (n_out x n_in) for full.
   double* SkipParams(double* params) const { return params + skip_offset_; }
+  /// The coefficients c of x^2 (quadratic: after s; gated_quadratic: s_1 of gate 1).
+  double* SecondSkipCoefficients(double* params) const {
+    return params + skip_offset_ + (skip_ == Skip::kQuadratic ? NumOutputs() : GateBlock());
+  }
+  /// The bias of the output layer (n_out entries).
+  double* OutputBias(double* params) const { return params + b_offset_.back(); }
+  /// 1 for diagonal and gated, 2 for quadratic and gated_quadratic, 0 otherwise.
+  int SkipDegree() const {
+    return skip_ == Skip::kDiagonal || skip_ == Skip::kGated ? 1
+           : skip_ == Skip::kQuadratic || skip_ == Skip::kGatedQuadratic ? 2 : 0;
+  }
   Skip SkipKind() const { return skip_; }
   std::string Describe() const;
 
@@ -74,6 +88,20 @@ class DenseNet {
 
  private:
   int NumLayers() const { return static_cast<int>(widths_.size()) - 1; }
+  int GateDegree() const { return skip_ == Skip::kGated ? 1 : (skip_ == Skip::kGatedQuadratic ? 2 : 0); }
+  /// Gate k of a gated skip: s_k (n_out) and V_k (n_out x last hidden width), stored as
+  /// [s_0, V_0, s_1, V_1] after the layers.
+  template <class T>
+  auto GateS(T* p, int k) const {
+    using V = std::conditional_t<std::is_const_v<T>, const Vector, Vector>;
+    return Eigen::Map<V>(p + skip_offset_ + k * GateBlock(), NumOutputs());
+  }
+  template <class T>
+  auto GateV(T* p, int k) const {
+    using M = std::conditional_t<std::is_const_v<T>, const Matrix, Matrix>;
+    return Eigen::Map<M>(p + skip_offset_ + k * GateBlock() + NumOutputs(), NumOutputs(), widths_[NumLayers() - 1]);
+  }
+  int GateBlock() const { return NumOutputs() * (1 + widths_[NumLayers() - 1]); }
   /// The input rows paired with the outputs by a diagonal or gated skip.
   auto SkipRows(const Tape& t) const { return t.act[0].middleRows(skip_row_, NumOutputs()); }
 

@@ -7,6 +7,7 @@
 /// `stream` (a training iteration, or a fixed validation/statistics stream) depend only
 /// on (seed, stream, s).  A rank that owns samples [first, first + B) of a global batch
 /// therefore draws exactly the numbers those samples get on any other number of ranks.
+#include <array>
 #include <cstdint>
 #include <functional>
 
@@ -48,9 +49,8 @@ void ForEachStatisticsChunk(const Equation& eq, SdeScheme scheme, uint64_t seed,
 /// of the Z network and to warm-start its linear skip (ZNetwork::WarmStartSkip).
 struct PathStatistics {
   Matrix mean, inv_std;    ///< d x (N+1): input standardization (per step, or pooled)
-  Matrix x_mean, x_sq;     ///< d x (N+1): E[X_n,i], E[X_n,i^2]
-  Matrix zx;               ///< d x (N+1): E[Z_N,i X_n,i]
-  Vector z_mean;           ///< d: E[Z_N,i]
+  std::array<Matrix, 5> xk;   ///< d x (N+1): E[X_n,i^k], k = 0..4
+  std::array<Matrix, 3> zxk;  ///< d x (N+1): E[Z_N,i X_n,i^k], k = 0..2
   double terminal_mean = 0;   ///< E[g(X_N)]
   double terminal_z_rms = 0;  ///< sqrt(E|Z_N|^2 / d)
 };

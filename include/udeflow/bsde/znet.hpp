@@ -66,12 +66,13 @@ class ZNetwork {
   void NormFeature(const ConstMatrixRef& x, Eigen::Index B, Matrix* q) const;
   void SetFeatureNormalization(const Vector& mean, const Vector& inv_std);
 
-  /// Warm start of a diagonal or gated skip connection (no-op for the others): sets its
-  /// coefficients s to the least-squares fit of the exact terminal Z_N, coordinate by
-  /// coordinate, on the standardized inputs of the steps that use them (pooled over the
-  /// steps for the shared network).  This is the best coordinate-wise linear Z of the
-  /// PDE without its driver f (where Z_t = E[Z_N | X_t]); training corrects it.
-  /// Call after SetNormalization and Initialize.
+  /// Warm start of a coordinate-wise skip connection (diagonal, quadratic, gated,
+  /// gated_quadratic; no-op for none/full): for each coordinate i, the least-squares fit
+  /// of the exact terminal Z_N,i by b_i + s_i xhat_i (+ c_i xhat_i^2 for the quadratic
+  /// skips) over the standardized inputs of the steps that use them (pooled over the steps
+  /// for the shared network) sets the skip coefficients and the output bias.  This is the
+  /// best coordinate-wise polynomial Z of the PDE without its driver f (where
+  /// Z_t = E[Z_N | X_t]); training corrects it.  Call after SetNormalization and Initialize.
   virtual void WarmStartSkip(const PathStatistics& stats, double* params) const = 0;
 
   /// z.middleCols(n*B, B) = Z_n for n = 0..N-1 from the path x (d x (N+1)*B);
@@ -103,8 +104,14 @@ class ZNetwork {
     out = ((xhat.colwise().squaredNorm().array() / d_ - q_mean_[n]) * q_inv_std_[n]).matrix();
   }
 
-  /// Per coordinate: E[Z_N,i xhat_n,i] and E[xhat_n,i^2] for the standardized input of step n.
-  void SkipMoments(const PathStatistics& s, int n, Vector* zx, Vector* xx) const;
+  /// Adds, for every coordinate i, the normal equations of the fit of Z_N,i by the basis
+  /// (1, xhat, xhat^2)[0..degree] on the standardized input of step n: ata[i] += E[phi phi^T],
+  /// atb[i] += E[phi Z].
+  void AddSkipNormalEquations(const PathStatistics& s, int n, int degree, std::vector<Eigen::Matrix3d>* ata,
+                              std::vector<Eigen::Vector3d>* atb) const;
+  /// Solves them and writes s_i, c_i (skip) and b_i (output bias) into a DenseNet's params.
+  void SolveSkipFit(const DenseNet& net, int degree, const std::vector<Eigen::Matrix3d>& ata,
+                    const std::vector<Eigen::Vector3d>& atb, double* params) const;
 };
 
 /// Creates the network for dimension d and N time steps on [0, T].  Throws on bad sizes.
