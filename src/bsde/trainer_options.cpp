@@ -56,8 +56,8 @@ PetscErrorCode Trainer::SetFromOptions() {
                              "Also feed |xhat|^2/d (squared norm of the standardized state) to the network", "",
                              o.net_norm_feature, &o.net_norm_feature, nullptr));
   PetscCall(UdeOptionsChoice("-bsde_net_skip_init",
-                             "Initial diagonal skip: least-squares fit of sigma^T grad g(X_T) (the Z of the PDE "
-                             "without f), or zero",
+                             "Initial coordinate-wise skip and output bias: least-squares fit of sigma^T grad g(X_T) "
+                             "(the Z of the PDE without f), or zero",
                              skip_inits, &o.skip_init, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-bsde_net_zscale", "Z = zscale * NN(input) (0: the RMS of sigma^T grad g(X_T); Han et al. use 1/d)",
                                       &o.net_zscale, nullptr));

@@ -14,11 +14,16 @@
 /// All methods are collective on the communicator.
 ///
 /// Options (all listed by -help): -bsde_equation, -bsde_dim, -bsde_steps,
-/// -bsde_sde_scheme, -bsde_backward_scheme, -bsde_net*, -bsde_batch, -bsde_iterations,
-/// -bsde_lr*, -bsde_adam_*, -bsde_grad_clip, -bsde_loss_clip, -bsde_seed,
-/// -bsde_y0_init, -bsde_norm_samples, -bsde_valid_batch, -bsde_valid_every,
-/// -bsde_checkpoint_every, -bsde_resume, -bsde_save, -bsde_monitor, -output_dir,
-/// and the equation's own (-bsde_horizon, -bsde_hjb_lambda, ...).
+/// -bsde_sde_scheme, -bsde_backward_scheme, -bsde_net, -bsde_net_width, -bsde_net_depth,
+/// -bsde_net_activation, -bsde_net_skip, -bsde_net_skip_init, -bsde_net_norm_feature,
+/// -bsde_net_zscale, -bsde_net_init_scale, -bsde_net_output_scale, -bsde_net_normalize,
+/// -bsde_norm_samples, -bsde_batch, -bsde_iterations, -bsde_seed, -bsde_y0_init,
+/// -bsde_y0_rate, -bsde_lr, -bsde_lr_schedule, -bsde_lr_factor, -bsde_lr_period,
+/// -bsde_lr_min, -bsde_lr_milestones, -bsde_adam_beta1/beta2/epsilon, -bsde_grad_clip,
+/// -bsde_loss_clip, -bsde_valid_batch, -bsde_valid_every, -bsde_checkpoint_every,
+/// -bsde_final_samples, -bsde_resume, -bsde_save, -bsde_monitor, -output_dir, and the
+/// equation's own (-bsde_horizon, -bsde_hjb_lambda, -bsde_bsb_sigma, -bsde_bsb_rate,
+/// -bsde_defaultrisk_x0).
 #include <petscsys.h>
 
 #include <memory>
