@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "udeflow/core/error.hpp"
+#include "check.hpp"
 
 namespace udeflow::bsde {
 
@@ -59,8 +60,8 @@ const char* DenseNet::SkipName(Skip s) {
 
 DenseNet::DenseNet(std::vector<int> widths, nn::Activation hidden, Skip skip, int skip_row)
     : widths_(std::move(widths)), hidden_(hidden), skip_(skip), skip_row_(skip_row) {
-  Require(widths_.size() >= 2, "DenseNet needs at least an input and an output width");
-  for (int w : widths_) Require(w > 0, "DenseNet layer widths must be positive");
+  Check(widths_.size() >= 2, "DenseNet needs at least an input and an output width");
+  for (int w : widths_) Check(w > 0, "DenseNet layer widths must be positive");
   const int L = NumLayers();
   for (int l = 0; l < L; ++l) {
     w_offset_.push_back(num_params_);
@@ -70,8 +71,8 @@ DenseNet::DenseNet(std::vector<int> widths, nn::Activation hidden, Skip skip, in
   }
   skip_offset_ = num_params_;
   if (skip_ != Skip::kNone && skip_ != Skip::kFull)
-    Require(skip_row_ >= 0 && skip_row_ + NumOutputs() <= NumInputs(), "DenseNet: skip rows out of range");
-  if (GateDegree() > 0) Require(L >= 2, "DenseNet: a gated skip needs a hidden layer");
+    Check(skip_row_ >= 0 && skip_row_ + NumOutputs() <= NumInputs(), "DenseNet: skip rows out of range");
+  if (GateDegree() > 0) Check(L >= 2, "DenseNet: a gated skip needs a hidden layer");
   switch (skip_) {
     case Skip::kNone: break;
     case Skip::kDiagonal: num_params_ += NumOutputs(); break;
@@ -102,7 +103,7 @@ void DenseNet::Initialize(uint64_t seed, double scale, double output_scale, doub
 }
 
 void DenseNet::Forward(const double* params, const ConstMatrixRef& x, Tape& tape) const {
-  Require(x.rows() == NumInputs(), "DenseNet: input has the wrong number of rows");
+  Check(x.rows() == NumInputs(), "DenseNet: input has the wrong number of rows");
   const int L = NumLayers();
   tape.act.resize(L + 1);
   tape.act[0] = x;
@@ -148,29 +149,30 @@ void DenseNet::Forward(const double* params, const ConstMatrixRef& x, Tape& tape
 void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar, double* grad, Matrix* xbar) const {
   const int L = NumLayers();
   const int m = NumOutputs();
-  Require(static_cast<int>(tape.act.size()) == L + 1 && ybar.rows() == m && ybar.cols() == tape.act[0].cols(),
+  Check(static_cast<int>(tape.act.size()) == L + 1 && ybar.rows() == m && ybar.cols() == tape.act[0].cols(),
           "DenseNet: Vjp before Forward or ybar of the wrong shape");
   tape.gate_bar.resize(GateDegree());
   for (int k = 0; k < GateDegree(); ++k) {  // cotangents of the gates: ybar .* x^(k+1)
     if (k == 0) tape.gate_bar[k] = ybar.cwiseProduct(SkipRows(tape));
     else tape.gate_bar[k] = ybar.cwiseProduct(SkipRows(tape).cwiseAbs2());
   }
-  Matrix& d = tape.delta;
-  Matrix& dn = tape.delta_next;
-  d = ybar;
+  // dact[l]: cotangent of act[l] (l = 1..L-1), one buffer per layer so that nothing is
+  // reallocated from one call to the next.
+  tape.dact.resize(L);
   for (int l = L - 1; l >= 0; --l) {
+    const ConstMatrixRef d = (l == L - 1) ? ybar : ConstMatrixRef(tape.dact[l + 1]);
     Eigen::Map<const Matrix> W(params + w_offset_[l], widths_[l + 1], widths_[l]);
     Eigen::Map<Matrix> gW(grad + w_offset_[l], widths_[l + 1], widths_[l]);
     Eigen::Map<Vector> gb(grad + b_offset_[l], widths_[l + 1]);
     gW.noalias() += d * tape.act[l].transpose();
     gb.noalias() += d.rowwise().sum();
     if (l > 0) {
+      Matrix& dn = tape.dact[l];
       dn.resize(widths_[l], d.cols());
       dn.noalias() = W.transpose() * d;
       if (l == L - 1)
         for (int k = 0; k < GateDegree(); ++k) dn.noalias() += GateV(params, k).transpose() * tape.gate_bar[k];
       MultiplyDerivative(hidden_, tape.act[l], dn);
-      d.swap(dn);
     } else if (xbar) {
       xbar->resize(widths_[0], d.cols());
       xbar->noalias() = W.transpose() * d;
@@ -217,13 +219,15 @@ void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar,
 void DenseNet::ParamJvp(const double* params, Tape& tape, const double* thetadot, Matrix* ydot) const {
   const int L = NumLayers();
   const int m = NumOutputs();
-  Require(static_cast<int>(tape.act.size()) == L + 1, "DenseNet: ParamJvp before Forward");
-  Matrix& t = tape.delta;
-  Matrix& tn = tape.delta_next;
+  Check(static_cast<int>(tape.act.size()) == L + 1, "DenseNet: ParamJvp before Forward");
+  // dact[l + 1]: tangent of act[l + 1]
+  tape.dact.resize(L + 1);
   for (int l = 0; l < L; ++l) {
     Eigen::Map<const Matrix> W(params + w_offset_[l], widths_[l + 1], widths_[l]);
     Eigen::Map<const Matrix> dW(thetadot + w_offset_[l], widths_[l + 1], widths_[l]);
     Eigen::Map<const Vector> db(thetadot + b_offset_[l], widths_[l + 1]);
+    const Matrix& t = tape.dact[l];
+    Matrix& tn = tape.dact[l + 1];
     tn.resize(widths_[l + 1], tape.act[0].cols());
     tn.noalias() = dW * tape.act[l];
     if (l > 0) tn.noalias() += W * t;  // the input does not depend on theta
@@ -243,8 +247,8 @@ void DenseNet::ParamJvp(const double* params, Tape& tape, const double* thetadot
         else tn.array() += SkipRows(tape).array().square() * gdot.array();
       }
     }
-    t.swap(tn);
   }
+  Matrix& t = tape.dact[L];
   if (skip_ == Skip::kFull) {
     t.noalias() += Eigen::Map<const Matrix>(thetadot + skip_offset_, m, NumInputs()) * tape.act[0];
   } else if (skip_ == Skip::kDiagonal) {

@@ -25,16 +25,16 @@ class Bsb final : public GbmEquation {
 
   void Driver(double, const ConstMatrixRef&, const ConstVectorRef& y, const ConstMatrixRef& z,
               VectorRef f) const override {
-    f = -r_ * y + (r_ / s_) * z.colwise().sum().transpose();
+    for (Eigen::Index b = 0; b < y.size(); ++b) f(b) = -r_ * y(b) + (r_ / s_) * z.col(b).sum();
   }
   void DriverVjp(double, const ConstMatrixRef&, const ConstVectorRef&, const ConstMatrixRef&,
                  const ConstVectorRef& fbar, VectorRef ybar, MatrixRef zbar) const override {
     ybar -= r_ * fbar;
-    zbar.rowwise() += (r_ / s_) * fbar.transpose();
+    for (Eigen::Index b = 0; b < fbar.size(); ++b) zbar.col(b).array() += (r_ / s_) * fbar(b);
   }
   void DriverJvp(double, const ConstMatrixRef&, const ConstVectorRef&, const ConstMatrixRef&,
                  const ConstVectorRef& ydot, const ConstMatrixRef& zdot, VectorRef fdot) const override {
-    fdot = -r_ * ydot + (r_ / s_) * zdot.colwise().sum().transpose();
+    for (Eigen::Index b = 0; b < ydot.size(); ++b) fdot(b) = -r_ * ydot(b) + (r_ / s_) * zdot.col(b).sum();
   }
   void Terminal(const ConstMatrixRef& x, VectorRef g) const override { g = x.colwise().squaredNorm().transpose(); }
   void TerminalGradient(const ConstMatrixRef& x, MatrixRef grad) const override { grad = 2.0 * x; }

@@ -87,24 +87,9 @@ PetscErrorCode Trainer::SetUp() {
   std::unique_ptr<ZNetwork> znet;
   PetscCallCXX(znet = CreateZNetwork(net, d, N, eq_->Horizon()));
   if (o.normalize != "none") PetscCallCXX(znet->SetNormalization(stats.mean, stats.inv_std));
-  if (net.norm_feature) {
-    // Standardize the norm feature per step on the statistics paths (a second pass).
-    Vector qs = Vector::Zero(N + 1), qq = Vector::Zero(N + 1), qinv(N + 1);
-    Matrix q;
-    PetscCallCXX(ForEachStatisticsChunk(*eq_, sde, static_cast<uint64_t>(o.seed), N, static_cast<int>(o.norm_samples),
-                                        [&](const Matrix& x, Eigen::Index B) {
-                                          znet->NormFeature(x, B, &q);
-                                          qs += q.rowwise().sum();
-                                          qq += q.rowwise().squaredNorm();
-                                        }));
-    const double M = static_cast<double>(o.norm_samples);
-    for (int n = 0; n <= N; ++n) {
-      const double m = qs[n] / M, var = std::max(0.0, (qq[n] - M * m * m) / (M - 1));
-      qs[n] = m;
-      qinv[n] = var > 1e-24 ? 1.0 / std::sqrt(var) : 1.0;
-    }
-    PetscCallCXX(znet->SetFeatureNormalization(qs, qinv));
-  }
+  if (net.norm_feature)
+    PetscCallCXX(StandardizeNormFeature(*eq_, sde, static_cast<uint64_t>(o.seed), static_cast<int>(o.norm_samples),
+                                        znet.get()));
   PetscCallCXX(model_ = std::make_unique<BsdeModel>(*eq_, std::move(znet), N, sde, backward));
   PetscCallCXX(model_->InitializeNetwork(static_cast<uint64_t>(o.seed)));
   if (o.skip_init == "terminal") PetscCallCXX(model_->Net().WarmStartSkip(stats, model_->Params().data() + 1));
@@ -130,6 +115,7 @@ PetscErrorCode Trainer::SetUp() {
   iteration_ = start_iteration_ = 0;
   if (!o.resume.empty()) PetscCall(ReadCheckpoint(o.resume, "option -bsde_resume"));
   start_iteration_ = iteration_;
+  loss_history_.reserve(static_cast<size_t>(std::max<long>(o.iterations, iteration_)));  // no growth in the loop
   setup_ = true;
 
   if (o.monitor) {

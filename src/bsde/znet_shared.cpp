@@ -5,6 +5,7 @@
 
 #include "udeflow/core/error.hpp"
 #include "znet_private.hpp"
+#include "check.hpp"
 
 namespace udeflow::bsde {
 namespace {
@@ -38,7 +39,7 @@ class SharedNet final : public ZNetwork {
 
   void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,
                MatrixRef z) const override {
-    Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "shared net: wrong batch shape");
+    Check(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "shared net: wrong batch shape");
     tape.nets.resize(1);
     const int extra = config_.norm_feature ? 1 : 0;
     tape.input.resize(d_ + 1 + extra, N_ * B);

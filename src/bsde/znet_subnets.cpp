@@ -6,6 +6,7 @@
 
 #include "udeflow/core/error.hpp"
 #include "znet_private.hpp"
+#include "check.hpp"
 
 namespace udeflow::bsde {
 namespace {
@@ -44,7 +45,7 @@ class Subnets final : public ZNetwork {
 
   void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,
                MatrixRef z) const override {
-    Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "subnets: wrong batch shape");
+    Check(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "subnets: wrong batch shape");
     tape.nets.resize(N_ - 1);
     z.leftCols(B).colwise() = Eigen::Map<const Vector>(params, d_);
     for (int n = 1; n < N_; ++n) {

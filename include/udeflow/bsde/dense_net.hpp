@@ -37,7 +37,7 @@ class DenseNet {
  public:
   struct Tape {
     std::vector<Matrix> act;   ///< act[0] = input, act[l+1] = output of layer l (+ skip for the last)
-    Matrix delta, delta_next;  ///< backward/tangent work buffers
+    std::vector<Matrix> dact;  ///< per-layer cotangents (Vjp) or tangents (ParamJvp)
     std::vector<Matrix> gate, gate_bar;  ///< gated skips: s_k + V_k h, and their cotangents/tangents
     const Matrix& Output() const { return act.back(); }
   };

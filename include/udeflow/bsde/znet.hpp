@@ -53,6 +53,8 @@ class ZNetwork {
   virtual ~ZNetwork() = default;
   virtual std::string Describe() const = 0;
   virtual int NumParams() const = 0;
+  int NumSteps() const { return N_; }
+  int Dim() const { return d_; }
   /// Writes initial parameters (deterministic in the seed) into params[0, NumParams()).
   virtual void Initialize(uint64_t seed, double* params) const = 0;
 
@@ -113,6 +115,11 @@ class ZNetwork {
   void SolveSkipFit(const DenseNet& net, int degree, const std::vector<Eigen::Matrix3d>& ata,
                     const std::vector<Eigen::Vector3d>& atb, double* params) const;
 };
+
+/// Sets the per-step standardization of the norm feature of `net` from the statistics
+/// paths of the equation (the same paths as ComputePathStatistics; call after
+/// SetNormalization).  Pure; the same on every rank.
+void StandardizeNormFeature(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_samples, ZNetwork* net);
 
 /// Creates the network for dimension d and N time steps on [0, T].  Throws on bad sizes.
 std::unique_ptr<ZNetwork> CreateZNetwork(const ZNetConfig& config, int d, int num_steps, double horizon);
