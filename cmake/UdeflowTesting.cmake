@@ -13,7 +13,7 @@ find_package(GTest REQUIRED)
 
 execute_process(COMMAND id -u OUTPUT_VARIABLE _udeflow_uid OUTPUT_STRIP_TRAILING_WHITESPACE)
 cmake_host_system_information(RESULT _udeflow_ncores QUERY NUMBER_OF_LOGICAL_CORES)
-set(UDEFLOW_TEST_ENV "OMPI_MCA_rmaps_base_oversubscribe=1;PETSC_OPTIONS=-malloc_dump 0")
+set(UDEFLOW_TEST_ENV "OMPI_MCA_rmaps_base_oversubscribe=1")
 if(_udeflow_uid STREQUAL "0")
   list(APPEND UDEFLOW_TEST_ENV "OMPI_ALLOW_RUN_AS_ROOT=1" "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
 endif()

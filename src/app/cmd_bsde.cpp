@@ -1,10 +1,21 @@
-// `udeflow bsde`: deep BSDE solver for high-dimensional semilinear parabolic PDEs.
+// `udeflow bsde`: deep BSDE solver for high-dimensional semilinear parabolic PDEs
+// (Hamilton-Jacobi-Bellman, Allen-Cahn, Black-Scholes type), data-parallel over the
+// MPI ranks.  See include/udeflow/bsde/trainer.hpp and README.md ("Deep BSDE module").
 #include "commands.hpp"
+#include "udeflow/bsde/trainer.hpp"
 
 namespace udeflow::app {
 
 PetscErrorCode CommandBsde() {
-  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_SUP, "the bsde command is not built yet");
+  PetscFunctionBeginUser;
+  bsde::Trainer trainer(PETSC_COMM_WORLD);
+  PetscCall(trainer.SetFromOptions());
+  PetscBool help = PETSC_FALSE;
+  PetscCall(PetscOptionsHasHelp(nullptr, &help));
+  if (help) PetscFunctionReturn(0);  // -help: the options have been listed; do not train
+  PetscCall(trainer.SetUp());
+  PetscCall(trainer.Train());
+  PetscFunctionReturn(0);
 }
 
 }  // namespace udeflow::app

@@ -119,12 +119,14 @@ void Mlp::Vjp(Tape& tape, const ConstMatrixRef& ybar, Matrix* xbar, double* gpar
   const int L = NumLayers();
   Require(static_cast<int>(tape.act.size()) == L + 1, "MLP Vjp called before Forward");
   Require(ybar.rows() == NumOutputs() && ybar.cols() == tape.act[0].cols(), "MLP Vjp: ybar has the wrong shape");
-  Matrix& d = tape.delta;
-  Matrix& dn = tape.delta_next;
-  d = ybar;
-  MultiplyDerivative(output_, tape.act[L], d);
+  const Eigen::Index n = ybar.cols();
+  tape.work.resize(L + 1);
+  Matrix& top = tape.work[L];
+  top = ybar;
+  MultiplyDerivative(output_, tape.act[L], top);
   for (int l = L - 1; l >= 0; --l) {
     Eigen::Map<const Matrix> W(params_.data() + w_offset_[l], widths_[l + 1], widths_[l]);
+    const Matrix& d = tape.work[l + 1];
     if (gparams) {
       Eigen::Map<Matrix> gW(gparams + w_offset_[l], widths_[l + 1], widths_[l]);
       Eigen::Map<Vector> gb(gparams + b_offset_[l], widths_[l + 1]);
@@ -132,12 +134,12 @@ void Mlp::Vjp(Tape& tape, const ConstMatrixRef& ybar, Matrix* xbar, double* gpar
       gb.noalias() += d.rowwise().sum();
     }
     if (l > 0) {
-      dn.resize(widths_[l], d.cols());
+      Matrix& dn = tape.work[l];
+      dn.resize(widths_[l], n);
       dn.noalias() = W.transpose() * d;
       MultiplyDerivative(hidden_, tape.act[l], dn);
-      d.swap(dn);
     } else if (xbar) {
-      xbar->resize(widths_[0], d.cols());
+      xbar->resize(widths_[0], n);
       xbar->noalias() = W.transpose() * d;
     }
   }
@@ -147,37 +149,35 @@ void Mlp::Jvp(Tape& tape, const ConstMatrixRef& xdot, Matrix* ydot) const {
   const int L = NumLayers();
   Require(static_cast<int>(tape.act.size()) == L + 1, "MLP Jvp called before Forward");
   Require(xdot.rows() == NumInputs() && xdot.cols() == tape.act[0].cols(), "MLP Jvp: xdot has the wrong shape");
-  Matrix& t = tape.delta;
-  Matrix& tn = tape.delta_next;
-  t = xdot;
+  tape.work.resize(L + 1);
+  tape.work[0] = xdot;
   for (int l = 0; l < L; ++l) {
     Eigen::Map<const Matrix> W(params_.data() + w_offset_[l], widths_[l + 1], widths_[l]);
-    tn.resize(widths_[l + 1], t.cols());
-    tn.noalias() = W * t;
-    MultiplyDerivative(l + 1 == L ? output_ : hidden_, tape.act[l + 1], tn);
-    t.swap(tn);
+    Matrix& t = tape.work[l + 1];
+    t.resize(widths_[l + 1], xdot.cols());
+    t.noalias() = W * tape.work[l];
+    MultiplyDerivative(l + 1 == L ? output_ : hidden_, tape.act[l + 1], t);
   }
-  *ydot = t;
+  *ydot = tape.work[L];
 }
 
 void Mlp::ParamJvp(Tape& tape, const Eigen::Ref<const Vector>& thetadot, Matrix* ydot) const {
   const int L = NumLayers();
   Require(thetadot.size() == num_params_, "MLP ParamJvp: direction has the wrong length");
-  Matrix& t = tape.delta;
-  Matrix& tn = tape.delta_next;
-  t.setZero(widths_[0], tape.act[0].cols());
+  tape.work.resize(L + 1);
+  tape.work[0].setZero(widths_[0], tape.act[0].cols());
   for (int l = 0; l < L; ++l) {
     Eigen::Map<const Matrix> W(params_.data() + w_offset_[l], widths_[l + 1], widths_[l]);
     Eigen::Map<const Matrix> dW(thetadot.data() + w_offset_[l], widths_[l + 1], widths_[l]);
     Eigen::Map<const Vector> db(thetadot.data() + b_offset_[l], widths_[l + 1]);
-    tn.resize(widths_[l + 1], t.cols());
-    tn.noalias() = W * t;
-    tn.noalias() += dW * tape.act[l];
-    tn.colwise() += db;
-    MultiplyDerivative(l + 1 == L ? output_ : hidden_, tape.act[l + 1], tn);
-    t.swap(tn);
+    Matrix& t = tape.work[l + 1];
+    t.resize(widths_[l + 1], tape.act[0].cols());
+    t.noalias() = W * tape.work[l];
+    t.noalias() += dW * tape.act[l];
+    t.colwise() += db;
+    MultiplyDerivative(l + 1 == L ? output_ : hidden_, tape.act[l + 1], t);
   }
-  *ydot = t;
+  *ydot = tape.work[L];
 }
 
 double Mlp::FlopsPerPoint() const {

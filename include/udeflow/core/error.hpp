@@ -26,7 +26,11 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Throws udeflow::Error with a message when the condition does not hold.
+/// Throws udeflow::Error with a message when the condition does not hold.  The
+/// const char* overload allocates nothing unless it throws (hot loops call it).
+inline void Require(bool condition, const char* message) {
+  if (!condition) throw Error(message);
+}
 inline void Require(bool condition, const std::string& message) {
   if (!condition) throw Error(message);
 }

@@ -32,8 +32,8 @@ class Mlp {
  public:
   /// Activations and intermediate buffers of one batch.
   struct Tape {
-    std::vector<Matrix> act;  ///< act[0] = input, act[l+1] = output of layer l
-    Matrix delta, delta_next; ///< backward/tangent work buffers
+    std::vector<Matrix> act;   ///< act[0] = input, act[l+1] = output of layer l
+    std::vector<Matrix> work;  ///< work[l]: cotangent/tangent of act[l] (sized once per batch)
     const Matrix& Output() const { return act.back(); }
   };
 

@@ -1,0 +1,90 @@
+#include "udeflow/bsde/model.hpp"
+
+#include <cmath>
+
+#include "udeflow/core/error.hpp"
+#include "check.hpp"
+
+namespace udeflow::bsde {
+
+void BsdeBatch::Resize(int d, int N, Eigen::Index b) {
+  B = b;
+  dw.resize(d, N * b);
+  x.resize(d, (N + 1) * b);
+  z.resize(d, (N + 1) * b);
+  zbar.resize(d, (N + 1) * b);
+  work.resize(d, b);
+  g.resize(b);
+  r.resize(b);
+  rbar.resize(b);
+  sens.resize(b);
+  backward.Resize(N, b);
+}
+
+BsdeModel::BsdeModel(const Equation& eq, std::unique_ptr<ZNetwork> net, int num_steps, SdeScheme sde,
+                     BackwardScheme backward)
+    : eq_(eq), net_(std::move(net)), N_(num_steps), dt_(eq.Horizon() / num_steps), sde_(sde), backward_(backward) {
+  Check(num_steps >= 1, "BSDE model: the number of time steps must be positive");
+  if (sde == SdeScheme::kExact && !eq.HasExactStep())
+    throw Error(std::string("equation ") + eq.Name() + " has no exact SDE step (use the euler scheme)");
+  params_ = Vector::Zero(1 + net_->NumParams());
+}
+
+void BsdeModel::Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBatch& batch) const {
+  batch.first = first;
+  SampleBrownianIncrements(seed, stream, first, N_, dt_, batch.dw);
+  SimulateForward(eq_, sde_, dt_, batch.dw, batch.x, batch.work);
+}
+
+void BsdeModel::ForwardZ(BsdeBatch& batch) const {
+  const Eigen::Index B = batch.B;
+  net_->Forward(params_.data() + 1, batch.x, B, batch.tape, batch.z);
+  auto xN = batch.x.middleCols(N_ * B, B);
+  if (backward_ == BackwardScheme::kTrapezoid) {
+    // Z_N = sigma^T grad g(X_N), exact.
+    eq_.TerminalGradient(xN, batch.work);
+    eq_.DiffusionTranspose(eq_.Horizon(), xN, batch.work, batch.z.middleCols(N_ * B, B));
+  } else {
+    batch.z.middleCols(N_ * B, B).setZero();  // unused
+  }
+  eq_.Terminal(xN, batch.g);
+}
+
+void BsdeModel::Residuals(BsdeBatch& batch, double y0) {
+  ForwardZ(batch);
+  BackwardSolve(eq_, backward_, dt_, y0, batch.x, batch.z, batch.dw, batch.backward);
+  batch.r = batch.backward.y.col(N_) - batch.g;
+  batch.zbar.setZero();  // zdot = 0: only the sensitivity to y0
+  BackwardJvp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, 1.0, batch.zbar, batch.rbar, batch.backward);
+}
+
+double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad, double* curvature) {
+  const Eigen::Index B = batch.B;
+  ForwardZ(batch);
+  BackwardSolve(eq_, backward_, dt_, Y0(), batch.x, batch.z, batch.dw, batch.backward);
+  batch.r = batch.backward.y.col(N_) - batch.g;
+  const double c = loss_clip_;
+  double loss = 0;
+  for (Eigen::Index b = 0; b < B; ++b) {
+    const double r = batch.r(b);
+    if (c > 0 && std::abs(r) > c) {
+      loss += 2 * c * std::abs(r) - c * c;
+      batch.rbar(b) = weight * 2 * c * (r > 0 ? 1.0 : -1.0);
+    } else {
+      loss += r * r;
+      batch.rbar(b) = weight * 2 * r;
+    }
+  }
+  if (grad && curvature) {
+    batch.zbar.setZero();  // zdot = 0: the sensitivities dY_N/dY_0 (zbar is overwritten below)
+    BackwardJvp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, 1.0, batch.zbar, batch.sens, batch.backward);
+    *curvature += 2.0 * weight * batch.sens.squaredNorm();
+  }
+  if (grad) {
+    grad[0] += BackwardVjp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, batch.rbar, batch.zbar, batch.backward);
+    net_->Vjp(params_.data() + 1, batch.tape, batch.zbar, B, grad + 1);
+  }
+  return weight * loss;
+}
+
+}  // namespace udeflow::bsde
