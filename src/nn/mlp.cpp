@@ -30,10 +30,7 @@ const char* ActivationName(Activation a) {
 
 const char* ActivationChoices() { return "tanh, relu, identity, softplus, sigmoid"; }
 
-namespace {
-
-// Applies the activation in place.
-void Apply(Activation a, Matrix& z) {
+void ApplyActivation(Activation a, Matrix& z) {
   switch (a) {
     case Activation::kIdentity: break;
     // tanh(z) = 1 - 2 / (exp(2z) + 1): Eigen vectorizes exp for doubles but not tanh.
@@ -48,8 +45,7 @@ void Apply(Activation a, Matrix& z) {
   }
 }
 
-// d *= act'(z) written in terms of the activation output a = act(z).
-void MultiplyDerivative(Activation act, const Matrix& a, Matrix& d) {
+void MultiplyActivationDerivative(Activation act, const Matrix& a, Matrix& d) {
   switch (act) {
     case Activation::kIdentity: break;
     case Activation::kTanh: d.array() *= 1.0 - a.array().square(); break;
@@ -59,6 +55,9 @@ void MultiplyDerivative(Activation act, const Matrix& a, Matrix& d) {
   }
 }
 
+namespace {
+inline void Apply(Activation a, Matrix& z) { ApplyActivation(a, z); }
+inline void MultiplyDerivative(Activation a, const Matrix& act, Matrix& d) { MultiplyActivationDerivative(a, act, d); }
 }  // namespace
 
 Mlp::Mlp(std::vector<int> widths, Activation hidden, Activation output)

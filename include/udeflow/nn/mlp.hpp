@@ -28,6 +28,11 @@ using Vector = Eigen::VectorXd;
 using MatrixRef = Eigen::Ref<Matrix>;
 using ConstMatrixRef = Eigen::Ref<const Matrix>;
 
+/// z = act(z) elementwise (vectorized; tanh via exp, to ~1e-16 absolute).
+void ApplyActivation(Activation a, Matrix& z);
+/// d *= act'(z), written with the activation output a = act(z).
+void MultiplyActivationDerivative(Activation act, const Matrix& a, Matrix& d);
+
 class Mlp {
  public:
   /// Activations and intermediate buffers of one batch.
