@@ -31,6 +31,11 @@ const std::string kCase =
     "-generate_train_seeds 1,2 -generate_test_seeds 101 -generate_spinup 1 -generate_duration 2 -generate_dt_save 0.1 "
     "-train_batch 3 -train_window 4 -train_window_max 8 -train_window_grow_every 5 -train_lr 3e-3 -train_seed 5 ";
 
+// Stored reference of MatchesTheStoredReference (Release build on the project machine,
+// identical at 1 and 2 ranks to the printed 16 digits).
+const double kReferenceBefore = 5.692827726774017e-03;
+const double kReferenceAfter = 5.040780693539932e-03;
+
 // Trains with the current options; returns the final parameters.
 PetscErrorCode Train(std::vector<double>* theta, double* tiling_loss_before = nullptr, double* tiling_loss_after = nullptr) {
   PetscFunctionBeginUser;
@@ -126,6 +131,19 @@ TEST_F(Training, EnsembleGroupsGiveTheSameRun) {
     norm = std::max(norm, std::abs(one[i]));
   }
   EXPECT_LE(diff, 1e-10 * norm);
+}
+
+TEST_F(Training, MatchesTheStoredReference) {
+  // A short fixed run against numbers stored when it was written (this machine,
+  // Release build): the dataset's first snapshot, the tiling loss before and after 10
+  // Adam iterations.  A change of numerics shows here first.
+  test::ScopedOptions o(kCase + "-output_dir " + Dir() + " -train_iterations 10 -train_checkpoint_every 0");
+  std::vector<double> theta;
+  double before, after;
+  UDE_ASSERT_OK(Train(&theta, &before, &after));
+  PetscPrintf(PETSC_COMM_WORLD, "  reference run: tiling loss %.15e -> %.15e\n", before, after);
+  EXPECT_NEAR(before, kReferenceBefore, 1e-9 * kReferenceBefore);
+  EXPECT_NEAR(after, kReferenceAfter, 1e-6 * kReferenceAfter);
 }
 
 TEST_F(Training, AdamLowersTheLoss) {
