@@ -10,6 +10,10 @@ udeflow's bsde/backward.hpp are run on Monte Carlo paths; the Y_0 that makes
 E[Y_N - g(X_N)] = 0 shows the bias of each scheme against N, free of training error.
 
     /usr/bin/python3 scripts/plot/bsde_discretization_check.py --lam 10 --steps 10 20 40 -o bias.png
+
+--control runs the controlled form of `-bsde_control driver` (increments dW + theta dt,
+theta = df/dz = -lambda Z, for the forward step and the Z.dW term); --zscale 0.9 multiplies
+the interior Z by 0.9, which shows how strongly u(0,x0) reacts to an error in Z.
 """
 import argparse
 
@@ -21,6 +25,8 @@ p.add_argument("--dim", type=int, default=100)
 p.add_argument("--lam", type=float, default=10.0)
 p.add_argument("--steps", type=int, nargs="+", default=[10, 20, 40])
 p.add_argument("--paths", type=int, default=20000)
+p.add_argument("--control", action="store_true", help="controlled forward process (theta = -lambda Z)")
+p.add_argument("--zscale", type=float, default=1.0, help="multiply the interior Z by this (error sensitivity)")
 p.add_argument("--reference", type=float, default=None, help="exact u(0,0) (default: lambda=1/10 values of REFERENCE.md)")
 p.add_argument("-o", "--output", default=None, help="optional plot of |bias| against N")
 a = p.parse_args()
@@ -43,7 +49,8 @@ def u(t, r):
 
 def h(t, r):
     e = 1e-3 * max(r, 1.0)
-    return 2 * np.sqrt(2) * (u(t, r + e) - u(t, r - e)) / (2 * e)
+    lo = max(r - e, 0.0)  # one-sided at r = 0 (controlled paths come close to the origin)
+    return 2 * np.sqrt(2) * (u(t, r + e) - u(t, lo)) / (r + e - lo)
 
 
 rng = np.random.default_rng(1)
@@ -52,38 +59,39 @@ for N in a.steps:
     dt = T / N
     M = a.paths
     dW = rng.standard_normal((N, M, d)) * np.sqrt(dt)
-    X = np.concatenate([np.zeros((1, M, d)), np.sqrt(2) * np.cumsum(dW, axis=0)])
-    XN = X[-1]
-    rN = (XN ** 2).sum(1)
-    g = np.log((1 + rN) / 2)
-    ZN = 2 * np.sqrt(2) * XN / (1 + rN[:, None])  # sigma^T grad g, exact
     tables = {}
     for n in range(1, N):
         t = n * dt
-        grid = np.linspace(2 * t * stats.chi2.ppf(1e-6, d), 2 * t * stats.chi2.ppf(1 - 1e-6, d), 80)
+        grid = np.linspace(0, 2 * t * stats.chi2.ppf(1 - 1e-6, d), 120)
         tables[n] = (grid, np.array([h(t, r) for r in grid]))
 
-    def Z(n):
+    def Z(n, x):
         if n == N:
-            return ZN
+            return 2 * np.sqrt(2) * x / (1 + (x ** 2).sum(1)[:, None])  # sigma^T grad g, exact
         if n == 0:
             return np.zeros((M, d))  # x0 = 0
         grid, hv = tables[n]
-        return X[n] * np.interp((X[n] ** 2).sum(1), grid, hv)[:, None]
+        return a.zscale * x * np.interp((x ** 2).sum(1), grid, hv)[:, None]
 
     for scheme in ("euler", "trapezoid"):
+        x = np.zeros((M, d))
         S = np.zeros(M)
         for n in range(N):
-            zn = Z(n)
+            zn = Z(n, x)
+            dwn = dW[n] + (-lam * zn * dt if a.control else 0.0)  # theta = df/dz = -lambda z
+            xn1 = x + np.sqrt(2) * dwn
             if scheme == "euler":
-                S += lam / 2 * dt * (zn ** 2).sum(1) + (zn * dW[n]).sum(1)
+                S += lam / 2 * dt * (zn ** 2).sum(1) + (zn * dwn).sum(1)
             else:
-                S += lam / 4 * dt * ((zn ** 2).sum(1) + (Z(n + 1) ** 2).sum(1)) + (zn * dW[n]).sum(1)
+                S += lam / 4 * dt * ((zn ** 2).sum(1) + (Z(n + 1, xn1) ** 2).sum(1)) + (zn * dwn).sum(1)
+            x = xn1
+        g = np.log((1 + (x ** 2).sum(1)) / 2)
         R = S - g
         y0, se = -R.mean(), R.std() / np.sqrt(M)
         rel = (y0 - ref) / ref if ref else float("nan")
         rows.append((N, scheme, y0, se, rel, R.var()))
-        print(f"N={N:3d} {scheme:9s}: Y0 {y0:.6f} +- {se:.6f}  rel. bias {rel:+.2e}  loss of the exact Z {R.var():.4e}")
+        print(f"N={N:3d} {scheme:9s}{' controlled' if a.control else ''} zscale {a.zscale}: Y0 {y0:.6f} +- {se:.6f}"
+              f"  rel. bias {rel:+.2e}  loss {R.var():.4e}")
 
 if a.output:
     import matplotlib

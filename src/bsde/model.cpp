@@ -19,6 +19,10 @@ void BsdeBatch::Resize(int d, int N, Eigen::Index b) {
   rbar.resize(b);
   sens.resize(b);
   backward.Resize(N, b);
+  theta.resize(d, b);
+  cy.resize(b);
+  cybar.resize(b);
+  cones.resize(b);
 }
 
 BsdeModel::BsdeModel(const Equation& eq, std::unique_ptr<ZNetwork> net, int num_steps, SdeScheme sde,
@@ -33,7 +37,29 @@ BsdeModel::BsdeModel(const Equation& eq, std::unique_ptr<ZNetwork> net, int num_
 void BsdeModel::Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBatch& batch) const {
   batch.first = first;
   SampleBrownianIncrements(seed, stream, first, N_, dt_, batch.dw);
-  SimulateForward(eq_, sde_, dt_, batch.dw, batch.x, batch.work);
+  if (!control_) {
+    SimulateForward(eq_, sde_, dt_, batch.dw, batch.x, batch.work);
+    return;
+  }
+  // Controlled paths: the increments become dW_n + theta_n dt, theta_n = df/dz at the
+  // network's Z_n at X_n, for the forward step and for the backward recursion alike
+  // (Y_{n+1} = Y_n - dt F_n + Z_n . (dW_n + theta_n dt) is the recursion with the
+  // driver f - theta_n . z, the theta-term taken at the left point like the drift).
+  const Eigen::Index B = batch.B;
+  batch.x.leftCols(B).colwise() = eq_.InitialState();
+  for (int n = 0; n < N_; ++n) {
+    auto xn = batch.x.middleCols(n * B, B);
+    auto zn = batch.z.middleCols(n * B, B);
+    net_->ForwardStep(params_.data() + 1, n, xn, batch.tape, zn);
+    batch.theta.setZero();
+    batch.cy.setConstant(Y0());
+    batch.cybar.setZero();
+    batch.cones.setOnes();
+    eq_.DriverVjp(n * dt_, xn, batch.cy, zn, batch.cones, batch.cybar, batch.theta);  // theta = df/dz
+    auto dwn = batch.dw.middleCols(n * B, B);
+    dwn += dt_ * batch.theta;
+    StepForward(eq_, sde_, n * dt_, dt_, xn, dwn, batch.x.middleCols((n + 1) * B, B), batch.work);
+  }
 }
 
 void BsdeModel::ForwardZ(BsdeBatch& batch) const {

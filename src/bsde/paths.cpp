@@ -88,16 +88,20 @@ void SimulateForward(const Equation& eq, SdeScheme scheme, double dt, const Cons
     const double t = n * dt;
     auto xn = x.middleCols(n * B, B);
     auto xnext = x.middleCols((n + 1) * B, B);
-    auto dwn = dw.middleCols(n * B, B);
-    if (scheme == SdeScheme::kExact) {
-      eq.ExactStep(t, dt, xn, dwn, xnext);
-    } else {
-      Check(work.rows() == d && work.cols() == B, "SimulateForward: work buffer has the wrong shape");
-      eq.Drift(t, xn, work);
-      xnext = xn + dt * work;
-      eq.Diffusion(t, xn, dwn, work);
-      xnext += work;
-    }
+    StepForward(eq, scheme, t, dt, xn, dw.middleCols(n * B, B), xnext, work);
+  }
+}
+
+void StepForward(const Equation& eq, SdeScheme scheme, double t, double dt, const ConstMatrixRef& xn,
+                 const ConstMatrixRef& dwn, MatrixRef xnext, MatrixRef work) {
+  if (scheme == SdeScheme::kExact) {
+    eq.ExactStep(t, dt, xn, dwn, xnext);
+  } else {
+    Check(work.rows() == xn.rows() && work.cols() == xn.cols(), "SimulateForward: work buffer has the wrong shape");
+    eq.Drift(t, xn, work);
+    xnext = xn + dt * work;
+    eq.Diffusion(t, xn, dwn, work);
+    xnext += work;
   }
 }
 

@@ -94,6 +94,7 @@ PetscErrorCode Trainer::SetUp() {
   PetscCallCXX(model_->InitializeNetwork(static_cast<uint64_t>(o.seed)));
   if (o.skip_init == "terminal") PetscCallCXX(model_->Net().WarmStartSkip(stats, model_->Params().data() + 1));
   model_->SetLossClip(o.loss_clip);
+  model_->SetControl(o.control == "driver");
   model_->SetY0(o.y0_init_set ? o.y0_init : trivial_);
   adam_ = nn::Adam(model_->NumParams() - 1, o.adam);  // the network; Y_0 takes Newton steps
 
@@ -120,8 +121,9 @@ PetscErrorCode Trainer::SetUp() {
 
   if (o.monitor) {
     PetscCall(PetscPrintf(comm_, "bsde: %s\n", eq_->Describe().c_str()));
-    PetscCall(PetscPrintf(comm_, "bsde: N=%d steps, SDE scheme %s, backward scheme %s; %s\n", N,
-                          SdeSchemeName(sde), BackwardSchemeName(backward), model_->Net().Describe().c_str()));
+    PetscCall(PetscPrintf(comm_, "bsde: N=%d steps, SDE scheme %s, backward scheme %s%s; %s\n", N,
+                          SdeSchemeName(sde), BackwardSchemeName(backward),
+                          o.control == "driver" ? ", controlled forward process (theta = df/dz)" : "", model_->Net().Describe().c_str()));
     PetscCall(PetscPrintf(comm_,
                           "bsde: %d parameters; batch %" PetscInt_FMT " over %d rank(s), %" PetscInt_FMT
                           " iterations, Adam lr %g (%s schedule), seed %" PetscInt_FMT "\n",
@@ -191,6 +193,9 @@ PetscErrorCode Trainer::ValidationLoss(double* loss) {
   PetscFunctionBeginUser;
   double local = 0;
   PetscCall(PetscLogEventBegin(LogEvents::bsde_batch, 0, 0, 0, 0));
+  // Controlled paths depend on the parameters: the same noise, paths of the current Z.
+  if (model_->Controlled())
+    PetscCallCXX(model_->Simulate(static_cast<uint64_t>(opt_.seed), kValidationStream, valid_first_, valid_));
   PetscCallCXX(local = model_->Loss(valid_, 1.0 / static_cast<double>(opt_.valid_batch), nullptr));
   PetscCall(PetscLogEventEnd(LogEvents::bsde_batch, 0, 0, 0, 0));
   PetscCallMPI(MPI_Allreduce(&local, loss, 1, MPI_DOUBLE, MPI_SUM, comm_));

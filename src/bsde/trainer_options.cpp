@@ -20,6 +20,7 @@ PetscErrorCode Trainer::SetFromOptions() {
   const std::vector<const char*> activations = {"tanh", "relu", "softplus", "sigmoid", "identity"};
   const std::vector<const char*> sde_schemes = {"exact", "euler"}, backward_schemes = {"euler", "trapezoid"};
   const std::vector<const char*> nets = {"subnets", "shared"};
+  const std::vector<const char*> controls = {"none", "driver"};
   const std::vector<const char*> skips = {"none", "diagonal", "quadratic", "gated", "gated_quadratic", "full"},
                                   skip_inits = {"terminal", "zero"};
   const std::vector<const char*> normalizations = {"step", "global", "none"};
@@ -40,6 +41,11 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscCall(UdeOptionsChoice("-bsde_backward_scheme",
                              "Backward scheme for Y: Euler (first order) or trapezoidal driver (second order)",
                              backward_schemes, &o.backward_scheme, nullptr));
+  PetscCall(UdeOptionsChoice("-bsde_control",
+                             "Forward process: uncontrolled, or driven by the extra drift sigma theta with "
+                             "theta = df/dz at the network's Z and the driver f - theta.z (Girsanov; u(0,x0) is then "
+                             "second order in the error of Z; the forward paths are simulated step by step)",
+                             controls, &o.control, nullptr));
 
   PetscOptionsHeadBegin(PetscOptionsObject, "Z network");
   PetscCall(UdeOptionsChoice("-bsde_net", "Network for Z: one MLP per time step, or one shared MLP of (t,x)",

@@ -54,6 +54,19 @@ class SharedNet final : public ZNetwork {
     z.leftCols(N_ * B) = config_.zscale * tape.nets[0].Output();
   }
 
+  void ForwardStep(const double* params, int n, const ConstMatrixRef& xn, ZTape& tape, MatrixRef zn) const override {
+    Check(xn.rows() == d_ && zn.rows() == d_ && zn.cols() == xn.cols() && n >= 0 && n < N_,
+          "shared net: wrong step shape");
+    const Eigen::Index B = xn.cols();
+    const int extra = config_.norm_feature ? 1 : 0;
+    tape.step_input.resize(d_ + 1 + extra, B);
+    tape.step_input.row(0).setConstant(n / static_cast<double>(N_));
+    tape.step_input.middleRows(1, d_).array() = (xn.colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+    if (extra) FillNormFeature(n, tape.step_input.middleRows(1, d_), tape.step_input.row(d_ + 1));
+    net_.Forward(params, tape.step_input, tape.step_net);
+    zn = config_.zscale * tape.step_net.Output();
+  }
+
   void Vjp(const double* params, ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B,
            double* grad) const override {
     tape.ybar = config_.zscale * zbar.leftCols(N_ * B);

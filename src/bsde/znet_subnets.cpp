@@ -60,6 +60,21 @@ class Subnets final : public ZNetwork {
     }
   }
 
+  void ForwardStep(const double* params, int n, const ConstMatrixRef& xn, ZTape& tape, MatrixRef zn) const override {
+    Check(xn.rows() == d_ && zn.rows() == d_ && zn.cols() == xn.cols() && n >= 0 && n < N_,
+          "subnets: wrong step shape");
+    if (n == 0) {
+      zn.colwise() = Eigen::Map<const Vector>(params, d_);
+      return;
+    }
+    const int extra = config_.norm_feature ? 1 : 0;
+    tape.step_input.resize(d_ + extra, xn.cols());
+    tape.step_input.topRows(d_).array() = (xn.colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+    if (extra) FillNormFeature(n, tape.step_input.topRows(d_), tape.step_input.row(d_));
+    net_.Forward(Sub(params, n), tape.step_input, tape.step_net);
+    zn = config_.zscale * tape.step_net.Output();
+  }
+
   void Vjp(const double* params, ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B,
            double* grad) const override {
     Eigen::Map<Vector>(grad, d_) += zbar.leftCols(B).rowwise().sum();

@@ -313,6 +313,78 @@ TEST_P(ZNetKinds, ParamVjpPassesDotProductTest) {
   }
 }
 
+// ForwardStep (one step at a time, used by the controlled simulation) gives the same Z
+// as block n of Forward.
+TEST_P(ZNetKinds, ForwardStepMatchesForward) {
+  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kQuadratic, DenseNet::Skip::kGated,
+                    DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
+    const int d = 4, N = 3, B = 5;
+    ZNetConfig c;
+    c.kind = GetParam();
+    c.width = 6;
+    c.skip = skip;
+    c.norm_feature = skip == DenseNet::Skip::kGated || skip == DenseNet::Skip::kGatedQuadratic;
+    auto net = CreateZNetwork(c, d, N, 1.0);
+    const int P = net->NumParams();
+    Vector theta(P);
+    net->Initialize(3, theta.data());
+    theta += RandomVector(P, 4, 0.5);
+    net->SetNormalization(RandomMatrix(d, N + 1, 5, 0.1), (RandomMatrix(d, N + 1, 6, 0.2).array() + 1.0).matrix());
+    net->SetFeatureNormalization(RandomVector(N + 1, 10, 0.3), (RandomVector(N + 1, 11, 0.2).array() + 1.0).matrix());
+    const Matrix x = RandomMatrix(d, (N + 1) * B, 7);
+    ZTape tape;
+    Matrix z(d, (N + 1) * B), zn(d, B);
+    net->Forward(theta.data(), x, B, tape, z);
+    for (int n = 0; n < N; ++n) {
+      net->ForwardStep(theta.data(), n, x.middleCols(n * B, B), tape, zn);
+      EXPECT_LE((zn - z.middleCols(n * B, B)).cwiseAbs().maxCoeff(), 1e-14 * (1 + z.cwiseAbs().maxCoeff()))
+          << DenseNet::SkipName(skip) << " step " << n;
+    }
+  }
+}
+
+// Controlled simulation: the stored increments are dW_n + dt theta_n with theta_n = df/dz
+// at the network's Z_n (HJB: -lambda Z_n; BSB: r/sigma, constant), the paths are the
+// scheme's steps with them, and the loss sees the same Z as the forward simulation.
+TEST_P(ZNetKinds, ControlledPathsUseTheDriverDerivative) {
+  for (const char* name : {"hjb", "bsb"}) {
+    const int d = 3, N = 4, B = 5;
+    auto eq = MakeEquation(name, d, std::string(name) == "hjb" ? "-bsde_hjb_lambda 3" : "");
+    ZNetConfig c;
+    c.kind = GetParam();
+    c.width = 5;
+    c.zscale = 0.5;
+    c.skip = DenseNet::Skip::kGated;
+    BsdeModel model(*eq, CreateZNetwork(c, d, N, eq->Horizon()), N, SdeScheme::kExact, BackwardScheme::kTrapezoid);
+    model.InitializeNetwork(11);
+    model.Params() += RandomVector(model.NumParams(), 12, 0.1);
+    model.SetY0(1.0);
+    model.SetControl(true);
+    BsdeBatch batch;
+    batch.Resize(d, N, B);
+    model.Simulate(2, 7, 3, batch);
+    Matrix dw(d, N * B);
+    SampleBrownianIncrements(2, 7, 3, N, model.Dt(), dw);
+    Matrix zs(d, B), next(d, B), work(d, B);
+    ZTape tape;
+    for (int n = 0; n < N; ++n) {
+      auto xn = batch.x.middleCols(n * B, B);
+      model.Net().ForwardStep(model.Params().data() + 1, n, xn, tape, zs);
+      const Matrix theta = std::string(name) == "hjb" ? Matrix(-3.0 * zs) : Matrix::Constant(d, B, 0.05 / 0.4);
+      const Matrix expect = dw.middleCols(n * B, B) + model.Dt() * theta;
+      EXPECT_LE((batch.dw.middleCols(n * B, B) - expect).cwiseAbs().maxCoeff(), 1e-14) << name << " step " << n;
+      StepForward(*eq, SdeScheme::kExact, n * model.Dt(), model.Dt(), xn, expect, next, work);
+      EXPECT_LE((batch.x.middleCols((n + 1) * B, B) - next).cwiseAbs().maxCoeff(), 1e-12 * (1 + next.cwiseAbs().maxCoeff()))
+          << name << " step " << n;
+    }
+    EXPECT_GT((batch.dw - dw).norm(), 1e-3) << name;  // the control does something
+    // The loss evaluates the network on the same paths: Z of the loss = Z of the simulation.
+    const Matrix zsim = batch.z.leftCols(N * B);
+    model.Loss(batch, 1.0, nullptr);
+    EXPECT_LE((batch.z.leftCols(N * B) - zsim).cwiseAbs().maxCoeff(), 1e-14) << name;
+  }
+}
+
 // The whole batch loss: gradient w.r.t. Y_0 and every network parameter vs central
 // finite differences, for both networks, both backward schemes, every equation.
 TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
@@ -333,6 +405,7 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
         PathStatistics stats = ComputePathStatistics(*eq, SdeScheme::kExact, 1, N, 64);
         model.Net().SetNormalization(stats.mean, stats.inv_std);
         model.SetLossClip(clip);
+        model.SetControl(clip > 0);  // controlled paths: the gradient at fixed (simulated) paths
         const int P = model.NumParams();
         model.Params() += RandomVector(P, 12, 0.1);  // non-zero Z_0, biases, skip
         model.SetY0(stats.terminal_mean + (clip > 0 ? 0.5 : 0.05));  // clip some samples
@@ -369,7 +442,8 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
           model.Params()[k] -= 2 * h;
           const double lm = model.Loss(batch, w, nullptr);
           EXPECT_NEAR((lp - lm) / (2 * h), grad[k], 1e-6 * (1 + std::abs(grad[k])))
-              << name << " " << BackwardSchemeName(scheme) << " clip " << clip << " parameter " << k;
+              << name << " " << BackwardSchemeName(scheme) << " clip " << clip << " parameter " << k
+              << (model.Controlled() ? " controlled" : "");
         }
         // A random direction through all parameters.
         const Vector dir = RandomVector(P, 13);

@@ -91,6 +91,9 @@ INSTANTIATE_TEST_SUITE_P(
         RankCase{"bsb_shared_trapezoid_skip",
                  "-bsde_equation bsb -bsde_dim 6 -bsde_steps 5 -bsde_batch 64 -bsde_net shared -bsde_net_skip full"
                  " -bsde_backward_scheme trapezoid -bsde_net_zscale 1"},
+        RankCase{"hjb_shared_controlled",
+                 "-bsde_equation hjb -bsde_dim 8 -bsde_steps 6 -bsde_batch 64 -bsde_hjb_lambda 10 -bsde_net shared"
+                 " -bsde_net_skip gated -bsde_net_norm_feature -bsde_control driver"},
         RankCase{"allencahn_shared_euler_sde",
                  "-bsde_equation allencahn -bsde_dim 5 -bsde_steps 4 -bsde_batch 31 -bsde_net shared -bsde_net_skip gated"
                  " -bsde_net_norm_feature -bsde_net_normalize step"

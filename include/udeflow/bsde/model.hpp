@@ -30,6 +30,8 @@ struct BsdeBatch {
   Matrix work;         ///< d x B
   Vector g, r, rbar;   ///< B: g(X_N), residual Y_N - g, loss cotangent
   Vector sens;         ///< B: dY_N/dY_0
+  Matrix theta;        ///< d x B: control theta_n = df/dz of one step (controlled models only)
+  Vector cy, cybar, cones;  ///< B: buffers of the control's driver derivative
   BackwardWork backward;
   ZTape tape;
   void Resize(int d, int num_steps, Eigen::Index B);
@@ -57,10 +59,29 @@ class BsdeModel {
   SdeScheme Sde() const { return sde_; }
   BackwardScheme Backward() const { return backward_; }
   void SetLossClip(double c) { loss_clip_ = c; }
+  /// Controlled forward process (Girsanov).  For any field theta the PDE can be written
+  /// along dX = (mu + sigma theta) dt + sigma dW with the driver f - theta . z, since the
+  /// extra drift adds (sigma theta) . grad u = theta . z to the generator.  Discretely:
+  /// the Brownian increments dW_n are replaced by dW_n + theta_n dt in the forward step
+  /// and in the backward recursion (whose Z_n . dW_n term then carries theta_n . Z_n dt,
+  /// at the left point like the drift; the scheme's f is unchanged).  theta_n =
+  /// df/dz(t_n, X_n, Y_0, Z_n) at the network's own Z, computed step by step while the
+  /// paths are simulated and then held fixed (no gradient flows through the paths).  The
+  /// controlled driver f - theta . z is then stationary in z at the network's Z, so the
+  /// Y_0 solving E[Y_N - g] = 0 depends on an error dZ of the network at second order
+  /// instead of at first order through E[f_z . dZ] (up to O(dt) terms of the scheme).
+  /// For drivers linear in z (Black-Scholes-Barenblatt) theta is constant.  The y
+  /// argument of df/dz is Y_0 (exact when df/dz does not depend on y, as for every
+  /// registered equation; otherwise theta is still a valid change of measure and only
+  /// the stationarity is approximate).  batch.dw then holds the shifted increments.
+  void SetControl(bool on) { control_ = on; }
+  bool Controlled() const { return control_; }
   double LossClip() const { return loss_clip_; }
 
   /// Draws the noise of global samples [first, first + batch.B) of `stream` and
-  /// simulates their forward paths.
+  /// simulates their forward paths (controlled: with the drift sigma theta of the
+  /// current parameters, batch.theta; the paths then depend on the parameters, so a
+  /// batch must be simulated again after they change).
   void Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBatch& batch) const;
 
   /// Loss of the simulated batch (sum of weight * l); if grad != nullptr, also
@@ -87,6 +108,7 @@ class BsdeModel {
   SdeScheme sde_;
   BackwardScheme backward_;
   double loss_clip_ = 0;
+  bool control_ = false;
   Vector params_;
 };
 

@@ -37,6 +37,11 @@ void SampleBrownianIncrements(uint64_t seed, uint64_t stream, uint64_t first, in
 void SimulateForward(const Equation& eq, SdeScheme scheme, double dt, const ConstMatrixRef& dw, MatrixRef x,
                      MatrixRef work);
 
+/// One step of `scheme` from time t: xnext = X_{t+dt} given xn and the increment dwn
+/// (all d x B; `work` d x B, Euler only).  SimulateForward is N of these.
+void StepForward(const Equation& eq, SdeScheme scheme, double t, double dt, const ConstMatrixRef& xn,
+                 const ConstMatrixRef& dwn, MatrixRef xnext, MatrixRef work);
+
 /// Simulates `num_samples` paths of stream kStatisticsStream (the same on every rank) in
 /// chunks of at most 256 and calls visit(x, B) for each chunk (x: d x (N+1)*B).
 void ForEachStatisticsChunk(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_steps, int num_samples,

@@ -14,7 +14,7 @@
 /// All methods are collective on the communicator.
 ///
 /// Options (all listed by -help): -bsde_equation, -bsde_dim, -bsde_steps,
-/// -bsde_sde_scheme, -bsde_backward_scheme, -bsde_net, -bsde_net_width, -bsde_net_depth,
+/// -bsde_sde_scheme, -bsde_backward_scheme, -bsde_control, -bsde_net, -bsde_net_width, -bsde_net_depth,
 /// -bsde_net_activation, -bsde_net_skip, -bsde_net_skip_init, -bsde_net_norm_feature,
 /// -bsde_net_zscale, -bsde_net_init_scale, -bsde_net_output_scale, -bsde_net_normalize,
 /// -bsde_norm_samples, -bsde_batch, -bsde_iterations, -bsde_seed, -bsde_y0_init,
@@ -51,6 +51,7 @@ struct TrainerOptions {
   std::string equation = "hjb";
   PetscInt dim = 100, steps = 0;  ///< steps 0: the equation's default
   std::string sde_scheme = "exact", backward_scheme = "trapezoid";
+  std::string control = "none";  ///< none | driver (BsdeModel::SetControl)
   std::string net = "shared", activation = "tanh";
   PetscInt net_width = 0, net_depth = 2;  ///< width 0: d + 10
   std::string net_skip = "diagonal";  ///< none | diagonal | gated | full

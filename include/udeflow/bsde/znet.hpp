@@ -31,6 +31,8 @@ struct ZTape {
   std::vector<DenseNet::Tape> nets;
   Matrix input;  ///< standardized network input
   Matrix ybar;   ///< scaled output cotangent / tangent
+  Matrix step_input;       ///< ForwardStep: standardized input of one step
+  DenseNet::Tape step_net; ///< ForwardStep: its evaluation (not used by Vjp/ParamJvp)
 };
 
 struct ZNetConfig {
@@ -81,6 +83,11 @@ class ZNetwork {
   /// z must have at least N*B columns (further columns are left alone).
   virtual void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,
                        MatrixRef z) const = 0;
+  /// zn (d x B) = Z_n at the states xn (d x B) of step n (0 <= n < N), the same values
+  /// as block n of Forward(); no tape for derivatives (the controlled forward simulation
+  /// needs Z step by step, BsdeModel::SetControl).
+  virtual void ForwardStep(const double* params, int n, const ConstMatrixRef& xn, ZTape& tape,
+                           MatrixRef zn) const = 0;
   /// grad += (dZ/dtheta)^T zbar for the batch recorded in `tape` (the first N*B columns
   /// of zbar are used).
   virtual void Vjp(const double* params, ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B,
