@@ -47,14 +47,14 @@ void BsdeModel::Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBat
   // driver f - theta_n . z, the theta-term taken at the left point like the drift).
   const Eigen::Index B = batch.B;
   batch.x.leftCols(B).colwise() = eq_.InitialState();
+  batch.cy.setConstant(Y0());
+  batch.cones.setOnes();
   for (int n = 0; n < N_; ++n) {
     auto xn = batch.x.middleCols(n * B, B);
     auto zn = batch.z.middleCols(n * B, B);
     net_->ForwardStep(params_.data() + 1, n, xn, batch.tape, zn);
-    batch.theta.setZero();
-    batch.cy.setConstant(Y0());
+    batch.theta.setZero();  // DriverVjp accumulates
     batch.cybar.setZero();
-    batch.cones.setOnes();
     eq_.DriverVjp(n * dt_, xn, batch.cy, zn, batch.cones, batch.cybar, batch.theta);  // theta = df/dz
     auto dwn = batch.dw.middleCols(n * B, B);
     dwn += dt_ * batch.theta;

@@ -97,7 +97,7 @@ void StepForward(const Equation& eq, SdeScheme scheme, double t, double dt, cons
   if (scheme == SdeScheme::kExact) {
     eq.ExactStep(t, dt, xn, dwn, xnext);
   } else {
-    Check(work.rows() == xn.rows() && work.cols() == xn.cols(), "SimulateForward: work buffer has the wrong shape");
+    Check(work.rows() == xn.rows() && work.cols() == xn.cols(), "StepForward: work buffer has the wrong shape");
     eq.Drift(t, xn, work);
     xnext = xn + dt * work;
     eq.Diffusion(t, xn, dwn, work);

@@ -43,13 +43,7 @@ class SharedNet final : public ZNetwork {
     tape.nets.resize(1);
     const int extra = config_.norm_feature ? 1 : 0;
     tape.input.resize(d_ + 1 + extra, N_ * B);
-    for (int n = 0; n < N_; ++n) {
-      auto in = tape.input.middleCols(n * B, B);
-      in.row(0).setConstant(n / static_cast<double>(N_));  // t_n / T
-      in.middleRows(1, d_).array() =
-          (x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
-      if (extra) FillNormFeature(n, in.middleRows(1, d_), in.row(d_ + 1));
-    }
+    for (int n = 0; n < N_; ++n) FillInput(n, x.middleCols(n * B, B), tape.input.middleCols(n * B, B));
     net_.Forward(params, tape.input, tape.nets[0]);
     z.leftCols(N_ * B) = config_.zscale * tape.nets[0].Output();
   }
@@ -60,11 +54,17 @@ class SharedNet final : public ZNetwork {
     const Eigen::Index B = xn.cols();
     const int extra = config_.norm_feature ? 1 : 0;
     tape.step_input.resize(d_ + 1 + extra, B);
-    tape.step_input.row(0).setConstant(n / static_cast<double>(N_));
-    tape.step_input.middleRows(1, d_).array() = (xn.colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
-    if (extra) FillNormFeature(n, tape.step_input.middleRows(1, d_), tape.step_input.row(d_ + 1));
+    FillInput(n, xn, tape.step_input);
     net_.Forward(params, tape.step_input, tape.step_net);
     zn = config_.zscale * tape.step_net.Output();
+  }
+
+  /// Network input of step n: t_n / T, the standardized states xn and, with the norm
+  /// feature, their standardized |x|^2 / d (in: (d + 1 + extra) x B).
+  void FillInput(int n, const ConstMatrixRef& xn, MatrixRef in) const {
+    in.row(0).setConstant(n / static_cast<double>(N_));
+    in.middleRows(1, d_).array() = (xn.colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+    if (config_.norm_feature) FillNormFeature(n, in.middleRows(1, d_), in.row(d_ + 1));
   }
 
   void Vjp(const double* params, ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B,

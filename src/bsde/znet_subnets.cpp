@@ -51,9 +51,7 @@ class Subnets final : public ZNetwork {
     for (int n = 1; n < N_; ++n) {
       const int extra = config_.norm_feature ? 1 : 0;
       tape.input.resize(d_ + extra, B);
-      tape.input.topRows(d_).array() =
-          (x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
-      if (extra) FillNormFeature(n, tape.input.topRows(d_), tape.input.row(d_));
+      FillInput(n, x.middleCols(n * B, B), tape.input);
       DenseNet::Tape& t = tape.nets[n - 1];
       net_.Forward(Sub(params, n), tape.input, t);
       z.middleCols(n * B, B) = config_.zscale * t.Output();
@@ -69,10 +67,16 @@ class Subnets final : public ZNetwork {
     }
     const int extra = config_.norm_feature ? 1 : 0;
     tape.step_input.resize(d_ + extra, xn.cols());
-    tape.step_input.topRows(d_).array() = (xn.colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
-    if (extra) FillNormFeature(n, tape.step_input.topRows(d_), tape.step_input.row(d_));
+    FillInput(n, xn, tape.step_input);
     net_.Forward(Sub(params, n), tape.step_input, tape.step_net);
     zn = config_.zscale * tape.step_net.Output();
+  }
+
+  /// Input of subnet n (n >= 1): the standardized states xn and, with the norm feature,
+  /// their standardized |x|^2 / d (in: (d + extra) x B).
+  void FillInput(int n, const ConstMatrixRef& xn, MatrixRef in) const {
+    in.topRows(d_).array() = (xn.colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+    if (config_.norm_feature) FillNormFeature(n, in.topRows(d_), in.row(d_));
   }
 
   void Vjp(const double* params, ZTape& tape, const ConstMatrixRef& zbar, Eigen::Index B,

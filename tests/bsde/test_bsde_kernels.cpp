@@ -283,22 +283,32 @@ TEST(BsdeDenseNet, MatchesMlpAndPassesDotProductTests) {
 
 class ZNetKinds : public ::testing::TestWithParam<ZNetConfig::Kind> {};
 
+// A small network (width 6) of the tested kind with `skip`, random
+// parameters theta and a random input standardization.
+std::unique_ptr<ZNetwork> MakeTestNet(ZNetConfig::Kind kind, DenseNet::Skip skip, bool norm_feature, int d, int N,
+                                      Vector* theta) {
+  ZNetConfig c;
+  c.kind = kind;
+  c.width = 6;
+  c.skip = skip;
+  c.norm_feature = norm_feature;
+  auto net = CreateZNetwork(c, d, N, 1.0);
+  const int P = net->NumParams();
+  theta->resize(P);
+  net->Initialize(3, theta->data());
+  *theta += RandomVector(P, 4, 0.5);
+  net->SetNormalization(RandomMatrix(d, N + 1, 5, 0.1), (RandomMatrix(d, N + 1, 6, 0.2).array() + 1.0).matrix());
+  return net;
+}
+
 // Network parameter VJP vs ParamJvp (dot-product test).
 TEST_P(ZNetKinds, ParamVjpPassesDotProductTest) {
   for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
                     DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
     const int d = 4, N = 3, B = 5;
-    ZNetConfig c;
-    c.kind = GetParam();
-    c.width = 6;
-    c.skip = skip;
-    c.norm_feature = skip == DenseNet::Skip::kGated;
-    auto net = CreateZNetwork(c, d, N, 1.0);
+    Vector theta;
+    auto net = MakeTestNet(GetParam(), skip, skip == DenseNet::Skip::kGated, d, N, &theta);
     const int P = net->NumParams();
-    Vector theta(P);
-    net->Initialize(3, theta.data());
-    theta += RandomVector(P, 4, 0.5);
-    net->SetNormalization(RandomMatrix(d, N + 1, 5, 0.1), (RandomMatrix(d, N + 1, 6, 0.2).array() + 1.0).matrix());
     const Matrix x = RandomMatrix(d, (N + 1) * B, 7);
     ZTape tape;
     Matrix z(d, (N + 1) * B), zdot(d, (N + 1) * B);
@@ -319,17 +329,9 @@ TEST_P(ZNetKinds, ForwardStepMatchesForward) {
   for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kQuadratic, DenseNet::Skip::kGated,
                     DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
     const int d = 4, N = 3, B = 5;
-    ZNetConfig c;
-    c.kind = GetParam();
-    c.width = 6;
-    c.skip = skip;
-    c.norm_feature = skip == DenseNet::Skip::kGated || skip == DenseNet::Skip::kGatedQuadratic;
-    auto net = CreateZNetwork(c, d, N, 1.0);
-    const int P = net->NumParams();
-    Vector theta(P);
-    net->Initialize(3, theta.data());
-    theta += RandomVector(P, 4, 0.5);
-    net->SetNormalization(RandomMatrix(d, N + 1, 5, 0.1), (RandomMatrix(d, N + 1, 6, 0.2).array() + 1.0).matrix());
+    Vector theta;
+    auto net = MakeTestNet(GetParam(), skip, skip == DenseNet::Skip::kGated || skip == DenseNet::Skip::kGatedQuadratic,
+                           d, N, &theta);
     net->SetFeatureNormalization(RandomVector(N + 1, 10, 0.3), (RandomVector(N + 1, 11, 0.2).array() + 1.0).matrix());
     const Matrix x = RandomMatrix(d, (N + 1) * B, 7);
     ZTape tape;
