@@ -25,6 +25,8 @@ const char* MemoryModeName(MemoryMode m) {
 
 // ------------------------------------------------------------------ set-up
 
+void Integrator::SetStepHook(StepHook hook) { impl_->step_hook = std::move(hook); }
+
 Integrator::Integrator(pde::Physics* physics) : physics_(physics), impl_(std::make_unique<Impl>()) {
   impl_->self = this;
   impl_->phys = physics;
@@ -273,6 +275,7 @@ PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<Petsc
   m.store_ckpts = false;
   m.loss = 0;
   PetscCall(VecCopy(u0, m.usol));
+  if (m.step_hook) PetscCall(m.step_hook(0, t0, m.usol));
   const bool frozen = adaptive_ && freeze_ && SameSchedule(m, t0, times);
   if (adaptive_ && !frozen) {
     // Let TS choose the steps, stopping exactly at each observation time.
@@ -413,6 +416,7 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
   m.cache_hits = 0;
   m.caching = false;
   if (!replay) PetscCall(m.BeginCaching(M));  // the adjoint follows this very pass
+  if (m.step_hook) PetscCall(m.step_hook(0, t0, m.usol));
   if (m.obs_step[0] == 0) PetscCall(m.ObserveAt(0, t0, m.usol));
   if (M > 0) PetscCall(RunSteps(ts_, m, 0, M));
   m.observe = false;

@@ -55,6 +55,7 @@ struct Integrator::Impl {
   // Forward-pass hooks.
   Observer* observer = nullptr;
   bool observe = false, want_grad = false;
+  Integrator::StepHook step_hook;  // called in observed passes only
   PetscInt next_obs = 0;
   PetscReal loss = 0;
   std::vector<Vec> dldu;

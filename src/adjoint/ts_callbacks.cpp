@@ -159,6 +159,7 @@ PetscErrorCode PostStep(TS ts) {
     if (it != impl->obs_of_step.end()) PetscCall(impl->ObserveAt(it->second, impl->steps_t[j], u));
   }
   if (impl->store_ckpts && impl->ckpt_steps.count(j)) PetscCall(impl->StoreCheckpoint(j, u));
+  if (impl->observe && impl->step_hook) PetscCall(impl->step_hook(j, t, u));
   PetscFunctionReturn(0);
 }
 

@@ -33,6 +33,10 @@ PetscErrorCode CommandTrain() {
                         physics->Describe().c_str(), integ.Describe().c_str(), paths.dataset.c_str(), groups.count));
   train::TrainResult result;
   PetscCall(trainer.Run(paths.checkpoint, &result));
+  if (result.interrupted) {  // stopped by a signal: the checkpoint is the result
+    PetscCall(groups.Destroy());
+    PetscFunctionReturn(0);
+  }
   PetscCall(train::SaveModel(comm, paths.model, *physics, result.theta, result.iterations, result.loss));
   PetscCall(PetscPrintf(comm, "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
                         result.iterations, result.seconds, result.loss, paths.model.c_str()));

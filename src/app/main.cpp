@@ -1,6 +1,7 @@
 // udeflow: universal differential equations at HPC scale.
 #include <petscsys.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -16,7 +17,7 @@ static const char kHelp[] =
     "  train      fit the closure parameters through the solver (Adam or TAO)\n"
     "  evaluate   run the trained model on held-out data, print error figures\n"
     "  bsde       train a deep BSDE solver for a high-dimensional semilinear PDE\n\n"
-    "Add -help after a command and case file to list every option it reads.\n";
+    "Add -help after a command and case file to list every option it reads; --version prints the version.\n";
 
 namespace {
 
@@ -55,6 +56,12 @@ PetscErrorCode Run(const std::string& command) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-version") == 0)) {
+    std::printf("udeflow %s%s%s%s\n", UDEFLOW_VERSION, UDEFLOW_GIT_VERSION[0] ? " (git " : "", UDEFLOW_GIT_VERSION,
+                UDEFLOW_GIT_VERSION[0] ? ")" : "");
+    std::printf("ParaView Catalyst: %s\n", UDEFLOW_HAVE_CATALYST ? "yes" : "no (built without ParaView Catalyst)");
+    return 0;
+  }
   // The command is the first argument; take it out so PETSc sees only options.
   std::string command;
   if (argc > 1 && argv[1][0] != '-') {

@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "udeflow/core/log.hpp"
+#include "udeflow/core/signals.hpp"
+#include "udeflow/io/latest.hpp"
 
 namespace udeflow::bsde {
 namespace {
@@ -104,7 +106,7 @@ PetscErrorCode Trainer::SetUp() {
   Split(o.valid_batch, rank_, size_, &valid_first_, &count);
   PetscCallCXX(valid_.Resize(d, N, count));
   PetscCallCXX(model_->Simulate(static_cast<uint64_t>(o.seed), kValidationStream, valid_first_, valid_));
-  grad_ = Vector::Zero(model_->NumParams() + 2);
+  grad_ = Vector::Zero(model_->NumParams() + 3);
 
   if (o.save || o.checkpoint_every > 0) {
     int ok = 1;
@@ -114,7 +116,12 @@ PetscErrorCode Trainer::SetUp() {
                o.output_dir.c_str());
   }
   iteration_ = start_iteration_ = 0;
-  if (!o.resume.empty()) PetscCall(ReadCheckpoint(o.resume, "option -bsde_resume"));
+  std::string resume;  // -bsde_resume latest: the newest checkpoint in -output_dir, or a fresh start
+  PetscCall(io::ResolveResume(comm_, o.resume, o.output_dir, "bsde_checkpoint", &resume));
+  if (o.resume == "latest" && resume.empty() && o.monitor)
+    PetscCall(PetscPrintf(comm_, "bsde: -bsde_resume latest: no checkpoint in %s yet, starting from iteration 0\n",
+                          o.output_dir.c_str()));
+  if (!resume.empty()) PetscCall(ReadCheckpoint(resume, "option -bsde_resume"));
   start_iteration_ = iteration_;
   loss_history_.reserve(static_cast<size_t>(std::max<long>(o.iterations, iteration_)));  // no growth in the loop
   setup_ = true;
@@ -142,7 +149,7 @@ PetscErrorCode Trainer::SetUp() {
     if (eq_->HasReference())
       PetscCall(PetscPrintf(comm_, "bsde: trivial answer error %.3e (a run has learned the PDE only below this)\n",
                             std::abs(trivial_ - eq_->Reference()) / std::abs(eq_->Reference())));
-    if (iteration_ > 0) PetscCall(PetscPrintf(comm_, "bsde: resumed at iteration %ld from %s\n", iteration_, o.resume.c_str()));
+    if (iteration_ > 0) PetscCall(PetscPrintf(comm_, "bsde: resumed at iteration %ld from %s\n", iteration_, resume.c_str()));
   }
   PetscFunctionReturn(0);
 }
@@ -157,11 +164,13 @@ PetscErrorCode Trainer::Step() {
   PetscCallCXX(model_->Simulate(static_cast<uint64_t>(opt_.seed), static_cast<uint64_t>(iteration_), train_first_, train_));
   PetscCallCXX(local = model_->Loss(train_, 1.0 / static_cast<double>(opt_.batch), grad_.data(), &grad_[P + 1]));
   grad_[P] = local;
+  grad_[P + 2] = StopSignalPending();  // a stop signal on any rank, agreed in the same reduction
   PetscCall(PetscLogEventEnd(LogEvents::bsde_batch, 0, 0, 0, 0));
-  // One reduction per iteration: the gradient and the loss together.
+  // One reduction per iteration: the gradient, the loss and the stop flag together.
   PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad_.data(), P + 2, MPI_DOUBLE, MPI_SUM, comm_));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad_.data(), P + 3, MPI_DOUBLE, MPI_SUM, comm_));
   PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
+  stop_ = grad_[P + 2] > 0;
   const double loss = grad_[P], curvature = grad_[P + 1];
   const double norm = grad_.head(P).norm();
   if (!std::isfinite(loss) || !std::isfinite(norm) || !std::isfinite(curvature)) {
@@ -235,11 +244,17 @@ PetscErrorCode Trainer::TrainIterations(long count) {
   PetscCheck(setup_, comm_, PETSC_ERR_ORDER, "Trainer::Train() called before SetUp()");
   if (train_start_ == 0) train_start_ = MPI_Wtime();
   const long end = std::min<long>(opt_.iterations, iteration_ + count);
-  while (iteration_ < end) {
+  StopSignalGuard stop_guard;  // SIGTERM/SIGUSR1: checkpoint after the current iteration, then stop
+  while (iteration_ < end && !stop_) {
     PetscCall(Step());
     if (iteration_ % opt_.valid_every == 0) PetscCall(Validate());
     if (opt_.checkpoint_every > 0 && iteration_ % opt_.checkpoint_every == 0)
       PetscCall(WriteCheckpoint(OutputPath("bsde_checkpoint.h5")));
+    if (stop_) {
+      PetscCall(WriteCheckpoint(OutputPath("bsde_checkpoint.h5")));
+      PetscCall(PetscPrintf(comm_, "bsde: stop signal received: stopped after iteration %ld, checkpoint %s (continue with -bsde_resume latest)\n",
+                            iteration_, OutputPath("bsde_checkpoint.h5").c_str()));
+    }
   }
   PetscFunctionReturn(0);
 }
@@ -283,6 +298,10 @@ PetscErrorCode Trainer::MonteCarloU0(long samples, double* u0, double* std_error
 PetscErrorCode Trainer::Train() {
   PetscFunctionBeginUser;
   PetscCall(TrainIterations(opt_.iterations - iteration_));
+  if (stop_) {  // interrupted: the checkpoint is written; keep the history too
+    PetscCall(WriteHistoryCsv(OutputPath("bsde_history.csv")));
+    PetscFunctionReturn(0);
+  }
   if (valid_history_.empty() || valid_history_.back().iteration != iteration_) PetscCall(Validate());
   if (opt_.save) {
     PetscCall(WriteCheckpoint(OutputPath("bsde_checkpoint.h5")));

@@ -123,7 +123,7 @@ PetscErrorCode Trainer::SetFromOptions() {
                                      "After training, re-estimate u(0,x0) by Monte Carlo with the learned Z on this "
                                      "many fresh paths (0: off)",
                                      &o.final_samples, nullptr));
-  PetscCall(UdeOptionsString("-bsde_resume", "Resume from this training checkpoint (HDF5)", &o.resume, nullptr));
+  PetscCall(UdeOptionsString("-bsde_resume", "Resume from this training checkpoint (HDF5; latest: the newest in -output_dir, if any)", &o.resume, nullptr));
   PetscCall(PetscOptionsBool("-bsde_save", "Write the checkpoint and the history at the end", "", o.save, &o.save,
                              nullptr));
   PetscCall(PetscOptionsBool("-bsde_monitor", "Print the set-up and one line per validation", "", o.monitor,

@@ -17,6 +17,7 @@ PetscLogEvent LogEvents::hdf5_write = 0;
 PetscLogEvent LogEvents::hdf5_read = 0;
 PetscLogEvent LogEvents::bsde_batch = 0;
 PetscLogEvent LogEvents::allreduce = 0;
+PetscLogEvent LogEvents::catalyst = 0;
 
 PetscErrorCode LogEventsRegister() {
   PetscFunctionBeginUser;
@@ -37,6 +38,7 @@ PetscErrorCode LogEventsRegister() {
   PetscCall(PetscLogEventRegister("UdeHDF5Read", c, &LogEvents::hdf5_read));
   PetscCall(PetscLogEventRegister("UdeBSDEBatch", c, &LogEvents::bsde_batch));
   PetscCall(PetscLogEventRegister("UdeAllreduce", c, &LogEvents::allreduce));
+  PetscCall(PetscLogEventRegister("UdeCatalyst", c, &LogEvents::catalyst));
   PetscFunctionReturn(0);
 }
 

@@ -49,6 +49,21 @@ std::string XmfPath(const std::string& h5) {
 
 }  // namespace
 
+PetscErrorCode WriteGeometryAttrs(H5File& file, const std::string& object, const GridGeometry& geo_in) {
+  PetscFunctionBeginUser;
+  GridGeometry geo = geo_in;
+  geo.Complete();
+  if (object != "/") {  // the root keeps the format's own "grid", "domain", "fields"
+    PetscCall(file.WriteAttr(object, "grid", JoinList(geo.cells)));
+    PetscCall(file.WriteAttr(object, "domain", JoinList(geo.length)));
+    PetscCall(file.WriteAttr(object, "fields", JoinList(geo.fields)));
+    PetscCall(file.WriteAttr(object, "layout", std::string("natural order, x fastest, fields interleaved")));
+  }
+  PetscCall(file.WriteAttr(object, "origin", JoinList(geo.origin)));
+  PetscCall(file.WriteAttr(object, "units", JoinList(geo.units)));
+  PetscFunctionReturn(0);
+}
+
 // ------------------------------------------------------------------ writer
 
 DatasetWriter::~DatasetWriter() { VecDestroy(&natural_); }
@@ -64,6 +79,7 @@ PetscErrorCode DatasetWriter::Create(MPI_Comm comm, const std::string& path, pde
   PetscCall(file_.WriteAttr("/", "grid", JoinList(physics.GridSize())));
   PetscCall(file_.WriteAttr("/", "domain", JoinList(physics.DomainLength())));
   PetscCall(file_.WriteAttr("/", "description", description));
+  PetscCall(WriteGeometryAttrs(file_, "/", GridGeometry::FromPhysics(physics)));
   PetscCall(DMDACreateNaturalVector(physics.Grid(), &natural_));
   PetscFunctionReturn(0);
 }
@@ -83,6 +99,7 @@ PetscErrorCode DatasetWriter::BeginTrajectory(const std::string& name, const std
   PetscInt n;
   PetscCall(VecGetSize(natural_, &n));
   PetscCall(file_.CreateDataset(current_ + "/state", {(hsize_t)times.size(), (hsize_t)n}));
+  PetscCall(WriteGeometryAttrs(file_, current_ + "/state", GridGeometry::FromPhysics(*physics_)));
   trajs_.push_back({current_, name, split, seed});
   times_.push_back(times);
   PetscFunctionReturn(0);
@@ -109,9 +126,8 @@ PetscErrorCode DatasetWriter::Commit() {
   PetscCall(file_.Commit());
   std::vector<XdmfSeries> series;
   for (size_t i = 0; i < trajs_.size(); ++i)
-    series.push_back({trajs_[i].name + " (" + trajs_[i].split + ")", trajs_[i].group + "/state", times_[i]});
-  PetscCall(WriteXdmf(comm, XmfPath(path), Basename(path), physics_->GridSize(), physics_->DomainLength(),
-                      physics_->FieldNames(), series));
+    series.push_back({trajs_[i].name + " (" + trajs_[i].split + ")", trajs_[i].group + "/state", times_[i], {}});
+  PetscCall(WriteXdmf(comm, XmfPath(path), Basename(path), GridGeometry::FromPhysics(*physics_), series));
   PetscFunctionReturn(0);
 }
 
@@ -229,44 +245,102 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
 
 // ------------------------------------------------------------------ XDMF
 
+namespace {
+
+std::string XmlEscape(const std::string& in) {
+  std::string out;
+  for (char c : in) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::string& h5_name,
                          const std::vector<PetscInt>& grid, const std::vector<PetscReal>& domain,
                          const std::vector<std::string>& fields, const std::vector<XdmfSeries>& series) {
+  GridGeometry g;
+  g.cells = grid;
+  g.length = domain;
+  g.fields = fields;
+  g.Complete();
+  return WriteXdmf(comm, xmf_path, h5_name, g, series);
+}
+
+PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::string& h5_name,
+                         const GridGeometry& geo_in, const std::vector<XdmfSeries>& series) {
   PetscFunctionBeginUser;
+  GridGeometry geo = geo_in;
+  geo.Complete();
+  const size_t dim = geo.cells.size();
+  PetscCheck(dim >= 1 && dim <= 3, comm, PETSC_ERR_SUP, "XDMF output: %zu-D grids are not supported (1-D to 3-D)", dim);
   int rank;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   int ok = 1;
   if (rank == 0) {
-    // 1-D, 2-D and 3-D grids as a 3DCoRectMesh of cell values (ZYX order in XDMF).
-    PetscInt n[3] = {1, 1, 1};
-    PetscReal h[3] = {1, 1, 1};
-    for (size_t d = 0; d < grid.size() && d < 3; ++d) {
-      n[d] = grid[d];
-      h[d] = domain[d] / grid[d];
+    // Cell values on a CoRectMesh; XDMF lists dimensions, origins and spacings slowest
+    // first (z y x).  A 1-D grid is one row of square cells.
+    std::vector<PetscInt> n;                // slowest first
+    std::vector<PetscReal> origin, spacing; // slowest first
+    if (dim == 1) {
+      n = {1, geo.cells[0]};
+      origin = {0, geo.origin[0]};
+      spacing = {geo.Spacing(0), geo.Spacing(0)};
+    } else {
+      for (size_t d = dim; d-- > 0;) {
+        n.push_back(geo.cells[d]);
+        origin.push_back(geo.origin[d]);
+        spacing.push_back(geo.Spacing(d));
+      }
     }
-    PetscInt cells = n[0] * n[1] * n[2];
-    const size_t nf = fields.size();
+    const bool three = n.size() == 3;
+    std::ostringstream topo, cells_dims;
+    for (size_t i = 0; i < n.size(); ++i) {
+      topo << (i ? " " : "") << n[i] + 1;
+      cells_dims << (i ? " " : "") << n[i];
+    }
+    const PetscInt cells = geo.NumCells();
+    const size_t nf = geo.fields.size();
     std::ostringstream x;
     x.precision(17);
-    x << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"3.0\">\n<Domain>\n";
+    x << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"2.0\">\n<Domain>\n";
     for (const auto& s : series) {
-      x << "<Grid Name=\"" << s.name << "\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+      x << "<Grid Name=\"" << XmlEscape(s.name) << "\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
       for (size_t k = 0; k < s.times.size(); ++k) {
         x << " <Grid Name=\"t" << k << "\" GridType=\"Uniform\">\n  <Time Value=\"" << s.times[k] << "\"/>\n"
-          << "  <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"" << n[2] + 1 << " " << n[1] + 1 << " "
-          << n[0] + 1 << "\"/>\n"
-          << "  <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
-          << "   <DataItem Dimensions=\"3\" Format=\"XML\">0 0 0</DataItem>\n"
-          << "   <DataItem Dimensions=\"3\" Format=\"XML\">" << h[2] << " " << h[1] << " " << h[0] << "</DataItem>\n"
-          << "  </Geometry>\n";
+          << "  <Topology TopologyType=\"" << (three ? "3D" : "2D") << "CoRectMesh\" Dimensions=\"" << topo.str()
+          << "\"/>\n"
+          << "  <Geometry GeometryType=\"" << (three ? "ORIGIN_DXDYDZ" : "ORIGIN_DXDY") << "\">\n"
+          << "   <DataItem Dimensions=\"" << n.size() << "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">";
+        for (size_t i = 0; i < n.size(); ++i) x << (i ? " " : "") << origin[i];
+        x << "</DataItem>\n   <DataItem Dimensions=\"" << n.size()
+          << "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">";
+        for (size_t i = 0; i < n.size(); ++i) x << (i ? " " : "") << spacing[i];
+        x << "</DataItem>\n  </Geometry>\n";
+        const bool frames = !s.frames.empty();
         for (size_t f = 0; f < nf; ++f) {
-          x << "  <Attribute Name=\"" << fields[f] << "\" AttributeType=\"Scalar\" Center=\"Cell\">\n"
-            << "   <DataItem ItemType=\"HyperSlab\" Dimensions=\"" << n[2] << " " << n[1] << " " << n[0] << "\">\n"
-            << "    <DataItem Dimensions=\"3 2\" Format=\"XML\">" << k << " " << f << " 1 " << nf << " 1 " << cells
-            << "</DataItem>\n"
-            << "    <DataItem Dimensions=\"" << s.times.size() << " " << cells * nf << "\" NumberType=\"Float\" "
-            << "Precision=\"8\" Format=\"HDF\">" << h5_name << ":" << s.dataset << "</DataItem>\n"
-            << "   </DataItem>\n  </Attribute>\n";
+          x << "  <Attribute Name=\"" << XmlEscape(geo.fields[f]) << "\" AttributeType=\"Scalar\" Center=\"Cell\">\n";
+          if (!geo.units[f].empty()) x << "   <Information Name=\"units\" Value=\"" << XmlEscape(geo.units[f]) << "\"/>\n";
+          x << "   <DataItem ItemType=\"HyperSlab\" Dimensions=\"" << cells_dims.str() << "\" Type=\"HyperSlab\">\n";
+          if (frames) {
+            x << "    <DataItem Dimensions=\"3 1\" Format=\"XML\">" << f << " " << nf << " " << cells << "</DataItem>\n"
+              << "    <DataItem Dimensions=\"" << cells * nf << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
+              << XmlEscape(h5_name) << ":" << XmlEscape(s.frames[k]) << "</DataItem>\n";
+          } else {
+            x << "    <DataItem Dimensions=\"3 2\" Format=\"XML\">" << k << " " << f << " 1 " << nf << " 1 " << cells
+              << "</DataItem>\n"
+              << "    <DataItem Dimensions=\"" << s.times.size() << " " << cells * nf << "\" NumberType=\"Float\" "
+              << "Precision=\"8\" Format=\"HDF\">" << XmlEscape(h5_name) << ":" << XmlEscape(s.dataset)
+              << "</DataItem>\n";
+          }
+          x << "   </DataItem>\n  </Attribute>\n";
         }
         x << " </Grid>\n";
       }

@@ -9,6 +9,7 @@
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/session.hpp"
+#include "udeflow/io/catalyst.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/train/case.hpp"
 
@@ -183,9 +184,18 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
     PetscCall(m.integrator->SetFromOptions(nullptr));
     models.push_back(std::move(m));
   }
+  std::unique_ptr<io::Catalyst> catalyst;  // in-situ visualization of the trained model's steps (-catalyst_*)
+  PetscCall(io::Catalyst::Create(comm, &catalyst));
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);
+  PetscLogDouble run_start;
+  PetscCall(PetscTime(&run_start));
+  const io::GridGeometry geometry = io::GridGeometry::FromPhysics(*models[0].physics);
+  if (catalyst)
+    models[0].integrator->SetStepHook([&](PetscInt step, PetscReal t, Vec v) {
+      return catalyst->Execute(models[0].physics->Grid(), geometry, step, t, v);
+    });
 
   PetscCall(LoadModel(comm, paths.model, "option -model", *models[0].physics));
   io::Dataset data;
@@ -222,6 +232,7 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
     for (size_t mi = 0; mi < models.size(); ++mi) {
       Model& m = models[mi];
       PetscCall(m.physics->SetScenario(sc));
+      if (catalyst && mi == 0) catalyst->SetRun(info.name);
       Vec u0, natural = nullptr;
       PetscCall(DMCreateGlobalVector(m.physics->Grid(), &u0));
       PetscCall(data.ReadState(ti, 0, *m.physics, u0));
@@ -231,7 +242,10 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
       const std::string group = "/" + info.name + "/" + m.label + "_" + std::to_string(m.cells);
       if (fields) {
         PetscCall(DMDACreateNaturalVector(m.physics->Grid(), &natural));
-        PetscCall(out.CreateDataset(group + "/state", {(hsize_t)times.size(), (hsize_t)m.cells}));
+        PetscInt nstate;
+        PetscCall(VecGetSize(natural, &nstate));
+        PetscCall(out.CreateDataset(group + "/state", {(hsize_t)times.size(), (hsize_t)nstate}));
+        PetscCall(io::WriteGeometryAttrs(out, group + "/state", io::GridGeometry::FromPhysics(*m.physics)));
         PetscCall(cmp.SetOutput(&out, group + "/state", natural));
       }
       PetscLogDouble s0, s1;
@@ -272,7 +286,7 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
       if (fields) {
         PetscCall(out.WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
         PetscCall(out.WriteArray(group + "/t", {(hsize_t)times.size()}, times.data()));
-        if (mi == 0) series.push_back({info.name + " closure", group + "/state", times});
+        if (mi == 0) series.push_back({info.name + " closure", group + "/state", times, {}});
       }
       PetscCall(VecDestroy(&natural));
       PetscCall(VecDestroy(&u0));
@@ -280,8 +294,8 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   }
   if (fields) {
     PetscCall(out.Commit());
-    PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5", models[0].physics->GridSize(),
-                            models[0].physics->DomainLength(), models[0].physics->FieldNames(), series));
+    PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5",
+                            io::GridGeometry::FromPhysics(*models[0].physics), series));
   }
   PetscCall(PetscPrintf(comm, "evaluate: mean absolute error vs coarse-grained truth over t0 + [0, %.2f], %zu test trajectories\n",
                         horizon_used, tests.size()));
@@ -309,6 +323,11 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
                           c.mae <= finest->mae ? "matches or beats it" : "does not reach it"));
   }
   if (fields) PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n", out_path.c_str()));
+  if (catalyst) {
+    PetscLogDouble run_end;
+    PetscCall(PetscTime(&run_end));
+    PetscCall(catalyst->Report(run_end - run_start));
+  }
   PetscFunctionReturn(0);
 }
 

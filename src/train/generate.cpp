@@ -4,6 +4,7 @@
 
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/io/catalyst.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/train/case.hpp"
 
@@ -64,7 +65,16 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
   adjoint::Integrator integ(truth.get());
   PetscCall(integ.SetFromOptions("truth_"));
   PetscCall(integ.SetUp());
+  std::unique_ptr<io::Catalyst> catalyst;  // in-situ visualization of every time step (-catalyst_*)
+  PetscCall(io::Catalyst::Create(comm, &catalyst));
   if (help) PetscFunctionReturn(0);
+  PetscLogDouble run_start;
+  PetscCall(PetscTime(&run_start));
+  const io::GridGeometry geometry = io::GridGeometry::FromPhysics(*truth);
+  if (catalyst)
+    integ.SetStepHook([&](PetscInt step, PetscReal t, Vec v) {
+      return catalyst->Execute(truth->Grid(), geometry, step, t, v);
+    });
 
   const PetscInt nsave = static_cast<PetscInt>(std::floor(duration / dt_save + 1e-9));
   std::vector<PetscReal> times;
@@ -90,6 +100,7 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
     PetscCall(truth->SetScenario(sc));
     PetscCall(truth->InitialCondition(u));
     PetscCall(writer.BeginTrajectory(name, train ? "train" : "test", seed, sc, times));
+    if (catalyst) catalyst->SetRun(name);
     SnapshotWriter obs(&writer);
     PetscReal dummy;
     PetscCall(integ.Forward(0.0, u, times, &obs, &dummy));
@@ -100,6 +111,11 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
   PetscCall(VecDestroy(&u));
   PetscCall(writer.Commit());
   PetscCall(PetscPrintf(comm, "generate: wrote %s (+ .xmf for ParaView)\n", paths.dataset.c_str()));
+  if (catalyst) {
+    PetscLogDouble run_end;
+    PetscCall(PetscTime(&run_end));
+    PetscCall(catalyst->Report(run_end - run_start));
+  }
   PetscFunctionReturn(0);
 }
 

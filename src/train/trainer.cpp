@@ -7,6 +7,8 @@
 
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/core/signals.hpp"
+#include "udeflow/io/latest.hpp"
 #include "udeflow/io/hdf5.hpp"
 #include "udeflow/train/case.hpp"
 #include "udeflow/train/observers.hpp"
@@ -99,7 +101,7 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every", "Write the training state every N iterations (0: end only)",
                                      &checkpoint_every_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-monitor_every", "Print a monitor line every N iterations", &monitor_every_, nullptr));
-  PetscCall(UdeOptionsString("-resume", "Continue from this training-state file", &resume_, nullptr));
+  PetscCall(UdeOptionsString("-resume", "Continue from this training-state file (latest: the newest in the output directory, if any)", &resume_, nullptr));
   PetscCall(UdeOptionsString("-init", "Start from the parameters of this model file", &init_, nullptr));
   PetscOptionsEnd();
   lr_.kind = nn::LearningRateSchedule::ParseKind(schedule);
@@ -232,6 +234,8 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, TrainResult*
     PetscCall(LoadModel(comm_, init_, "option -train_init", *physics_));
     PetscCall(physics_->GetParams(theta.data()));
   }
+  StopSignalGuard stop_guard;  // SIGTERM/SIGUSR1: checkpoint at the end of the iteration, then stop
+  if (resume_ == "latest") PetscCall(ResolveLatest(checkpoint_path));
   if (!resume_.empty()) {
     PetscCall(LoadState(resume_, "option -train_resume", &it0, &theta));
     PetscCall(PetscPrintf(comm_, "train: resuming from %s at iteration %lld\n", resume_.c_str(), it0));
@@ -253,6 +257,16 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, TrainResult*
     if (it % monitor_every_ == 0 || it + 1 == iterations_) PetscCall(Monitor(it, loss, gnorm, lr, W, now - start));
     if (!checkpoint_path.empty() && checkpoint_every_ > 0 && (it + 1) % checkpoint_every_ == 0)
       PetscCall(SaveState(checkpoint_path, it + 1, theta));
+    bool stop;
+    int sig;
+    PetscCall(StopRequested(comm_, &stop, &sig));
+    if (stop) {
+      PetscCall(PetscPrintf(comm_, "train: %s received: stopping after iteration %lld, checkpoint %s (continue with -train_resume latest)\n",
+                            StopSignalName(sig), it, checkpoint_path.c_str()));
+      result->interrupted = true;
+      ++it;
+      break;
+    }
   }
   if (!checkpoint_path.empty()) PetscCall(SaveState(checkpoint_path, it, theta));
   PetscCall(physics_->SetParams(theta.data()));
@@ -358,6 +372,19 @@ PetscErrorCode Trainer::RunTao(TrainResult* result) {
   result->theta = theta;
   PetscCall(TaoDestroy(&tao));
   PetscCall(VecDestroy(&x));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Trainer::ResolveLatest(const std::string& checkpoint_path) {
+  PetscFunctionBeginUser;
+  const size_t slash = checkpoint_path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : checkpoint_path.substr(0, slash);
+  std::string base = slash == std::string::npos ? checkpoint_path : checkpoint_path.substr(slash + 1);
+  if (base.size() > 3 && base.compare(base.size() - 3, 3, ".h5") == 0) base.resize(base.size() - 3);
+  PetscCall(io::ResolveResume(comm_, "latest", dir, base, &resume_));
+  if (resume_.empty())
+    PetscCall(PetscPrintf(comm_, "train: -train_resume latest: no checkpoint %s/%s*.h5 yet, starting from iteration 0\n",
+                          dir.c_str(), base.c_str()));
   PetscFunctionReturn(0);
 }
 

@@ -33,6 +33,7 @@
 /// (a state with max|u| above it, or not finite, at an observation stops the solve).
 #include <petscts.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -90,6 +91,12 @@ class Integrator {
   /// the last adaptive pass instead of choosing new steps (same t0 and times required).
   /// Finite-difference checks of the discrete gradient need this.
   void FreezeSchedule(bool freeze) { freeze_ = freeze; }
+
+  /// Called with (step, time, state) for the initial state (step 0) and after every
+  /// time step of the observed forward pass of Forward()/Gradient() (not of adjoint
+  /// replays): in-situ visualization, monitors.  Empty: none.
+  using StepHook = std::function<PetscErrorCode(PetscInt step, PetscReal t, Vec u)>;
+  void SetStepHook(StepHook hook);
 
   const IntegratorStats& Stats() const { return stats_; }
   MemoryMode Mode() const { return mode_; }

@@ -132,6 +132,8 @@ class Trainer {
   double SecondsPerIteration() const {
     return iteration_ > start_iteration_ ? step_seconds_ / static_cast<double>(iteration_ - start_iteration_) : 0;
   }
+  /// True when training was stopped early by SIGTERM/SIGUSR1 (a checkpoint was written).
+  bool Interrupted() const { return stop_; }
   /// Wall time of training so far, including that of the run a checkpoint came from.
   double Elapsed() const;
 
@@ -160,6 +162,7 @@ class Trainer {
   std::vector<double> loss_history_;
   std::vector<ValidationRecord> valid_history_;
   bool setup_ = false;
+  bool stop_ = false;  ///< a stop signal (SIGTERM/SIGUSR1) reached some rank; agreed in Step()
   double last_mc_loss_ = 0;  ///< Var(Y_N - g) of the last MonteCarloU0
 };
 

@@ -22,6 +22,7 @@ struct LogEvents {
   static PetscLogEvent hdf5_read;         ///< dataset/training-state reads
   static PetscLogEvent bsde_batch;        ///< BSDE forward/backward on a batch of paths
   static PetscLogEvent allreduce;         ///< gradient reductions over ranks
+  static PetscLogEvent catalyst;          ///< ParaView Catalyst in-situ pipelines
 };
 
 /// Registers the events (idempotent).  Called by SessionInitialize; tests call it too.

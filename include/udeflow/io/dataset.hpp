@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "udeflow/io/geometry.hpp"
 #include "udeflow/io/hdf5.hpp"
 #include "udeflow/pde/physics.hpp"
 
@@ -76,15 +77,27 @@ class Dataset {
   std::vector<PetscReal> domain_;
 };
 
-/// XDMF (for ParaView) describing time series stored as [nt, cells*fields] datasets.
+/// XDMF (for ParaView) describing time series stored as [nt, cells*fields] datasets
+/// (natural order: x fastest, fields interleaved), or as one [cells*fields] dataset per
+/// time (`frames`).
 struct XdmfSeries {
   std::string name;                 ///< grid name shown in ParaView
   std::string dataset;              ///< HDF5 path of the [nt, cells*fields] dataset
   std::vector<PetscReal> times;
+  std::vector<std::string> frames;  ///< if not empty: HDF5 path of each time's [cells*fields] dataset
 };
-/// Writes `xmf_path` (rank 0) referring to `h5_name` (relative to the .xmf).
+/// Writes `xmf_path` (rank 0) referring to `h5_name` (relative to the .xmf): a
+/// temporal collection per series on a 2DCoRectMesh (1-D: one row of square cells;
+/// 2-D) or 3DCoRectMesh (3-D) with the geometry's origin and spacing, one cell-centred
+/// attribute per field with its units as an Information element.  Collective.
+PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::string& h5_name,
+                         const GridGeometry& geometry, const std::vector<XdmfSeries>& series);
+/// As above with origin 0 and no units.
 PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::string& h5_name,
                          const std::vector<PetscInt>& grid, const std::vector<PetscReal>& domain,
                          const std::vector<std::string>& fields, const std::vector<XdmfSeries>& series);
+/// Attributes origin and units (comma lists) on `object`, and for a field dataset also
+/// grid, domain, fields and layout, so that a file is self-describing.
+PetscErrorCode WriteGeometryAttrs(H5File& file, const std::string& object, const GridGeometry& geometry);
 
 }  // namespace udeflow::io

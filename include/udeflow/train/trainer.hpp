@@ -16,7 +16,9 @@
 /// (-train_optimizer tao, -tao_type lmvm|blmvm|...) on a fixed tiling of all windows.
 /// One monitor line per iteration; a training-state checkpoint (theta, Adam moments,
 /// iteration, RNG seed) every -train_checkpoint_every iterations that
-/// -train_resume continues exactly.
+/// -train_resume continues exactly (`latest`: the newest checkpoint of the output
+/// directory, or a fresh start if there is none).  SIGTERM/SIGUSR1 stop the run after
+/// the current iteration with a checkpoint.
 ///
 /// Options (prefix -train_): optimizer, loss (mse | huber), huber_delta, iterations, batch, lr, lr_schedule, lr_factor,
 /// lr_period, lr_milestones, grad_clip, weight_decay, window, window_max,
@@ -54,6 +56,7 @@ struct TrainResult {
   long long iterations = 0;
   double loss = 0, seconds = 0;
   std::vector<double> theta;
+  bool interrupted = false;  ///< stopped early by SIGTERM/SIGUSR1 (checkpoint written)
 };
 
 class Trainer {
@@ -86,6 +89,8 @@ class Trainer {
  private:
   PetscErrorCode RunAdam(const std::string& checkpoint_path, TrainResult* result);
   PetscErrorCode RunTao(TrainResult* result);
+  /// -train_resume latest: the newest checkpoint next to `checkpoint_path`, or none.
+  PetscErrorCode ResolveLatest(const std::string& checkpoint_path);
   PetscErrorCode Monitor(long long it, double loss, double gnorm, double lr, PetscInt W, double seconds) const;
 
   pde::Physics* physics_;
