@@ -2,6 +2,7 @@
 
 #include <petscdmda.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -285,22 +286,25 @@ PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   int ok = 1;
   if (rank == 0) {
-    // Cell values on a CoRectMesh; XDMF lists dimensions, origins and spacings slowest
-    // first (z y x).  A 1-D grid is one row of square cells.
-    std::vector<PetscInt> n;                // slowest first
-    std::vector<PetscReal> origin, spacing; // slowest first
-    if (dim == 1) {
-      n = {1, geo.cells[0]};
-      origin = {0, geo.origin[0]};
-      spacing = {geo.Spacing(0), geo.Spacing(0)};
-    } else {
-      for (size_t d = dim; d-- > 0;) {
-        n.push_back(geo.cells[d]);
-        origin.push_back(geo.origin[d]);
-        spacing.push_back(geo.Spacing(d));
+    // Cell values on a 3DCoRectMesh; XDMF lists dimensions, origins and spacings
+    // slowest first (z y x).  1-D and 2-D grids are one layer of cells thick (as thick
+    // as the smallest spacing): ParaView's XDMF reader maps a 2DCoRectMesh onto the y-z
+    // plane, so a 3-D mesh is the one that keeps x along x.
+    std::vector<PetscInt> n(3, 1);
+    std::vector<PetscReal> origin(3, 0.0), spacing(3, 0.0);
+    PetscReal hmin = 0;
+    for (size_t d = 0; d < dim; ++d) hmin = d == 0 ? geo.Spacing(d) : std::min(hmin, geo.Spacing(d));
+    for (size_t d = 0; d < 3; ++d) {
+      const size_t i = 2 - d;  // slot in z y x order
+      if (d < dim) {
+        n[i] = geo.cells[d];
+        origin[i] = geo.origin[d];
+        spacing[i] = geo.Spacing(d);
+      } else {
+        spacing[i] = hmin;
       }
     }
-    const bool three = n.size() == 3;
+    const bool three = true;
     std::ostringstream topo, cells_dims;
     for (size_t i = 0; i < n.size(); ++i) {
       topo << (i ? " " : "") << n[i] + 1;
