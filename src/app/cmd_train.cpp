@@ -3,6 +3,7 @@
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/train/case.hpp"
+#include "udeflow/train/snapshots.hpp"
 #include "udeflow/train/trainer.hpp"
 
 namespace udeflow::app {
@@ -23,6 +24,8 @@ PetscErrorCode CommandTrain() {
   io::Dataset data;
   train::Trainer trainer(physics.get(), &integ, &data, &groups);
   PetscCall(trainer.SetFromOptions());
+  train::TrainSnapshots snapshots;  // -train_snapshots_every K, Catalyst
+  PetscCall(snapshots.Create(physics.get(), &integ, &data, paths.output_dir, groups.id == 0));
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);
@@ -32,7 +35,10 @@ PetscErrorCode CommandTrain() {
   PetscCall(PetscPrintf(comm, "train: model %s\n       %s\n       data %s; %d group(s) of ranks share each batch\n",
                         physics->Describe().c_str(), integ.Describe().c_str(), paths.dataset.c_str(), groups.count));
   train::TrainResult result;
+  if (snapshots.Enabled())
+    trainer.SetIterationHook([&](long long it, const std::vector<double>& theta) { return snapshots.Maybe(it, theta); });
   PetscCall(trainer.Run(paths.checkpoint, &result));
+  PetscCall(snapshots.Finish(result.seconds));
   if (result.interrupted) {  // stopped by a signal: the checkpoint is the result
     PetscCall(groups.Destroy());
     PetscFunctionReturn(0);

@@ -255,6 +255,8 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, TrainResult*
     PetscCallCXX(adam_.Step(th, Eigen::Map<const Eigen::VectorXd>(grad.data(), P), lr));
     PetscCall(PetscTime(&now));
     if (it % monitor_every_ == 0 || it + 1 == iterations_) PetscCall(Monitor(it, loss, gnorm, lr, W, now - start));
+    history_.Add({it, loss, gnorm, lr, (long long)W, now - start});
+    if (iteration_hook_) PetscCall(iteration_hook_(it + 1, theta));
     if (!checkpoint_path.empty() && checkpoint_every_ > 0 && (it + 1) % checkpoint_every_ == 0)
       PetscCall(SaveState(checkpoint_path, it + 1, theta));
     bool stop;
@@ -404,6 +406,7 @@ PetscErrorCode Trainer::SaveState(const std::string& path, long long iteration, 
   PetscCall(f.WriteArray("/adam_m", {P}, adam_.FirstMoment().data()));
   PetscCall(f.WriteArray("/adam_v", {P}, adam_.SecondMoment().data()));
   PetscCall(f.Commit());
+  PetscCall(history_.Write(comm_, TrainHistory::PathFor(path), iteration));
   PetscFunctionReturn(0);
 }
 
@@ -436,6 +439,7 @@ PetscErrorCode Trainer::LoadState(const std::string& path, const char* what, lon
   PetscCallCXX(adam_.SetState(Eigen::Map<Eigen::VectorXd>(m.data(), m.size()),
                               Eigen::Map<Eigen::VectorXd>(v.data(), v.size()), steps));
   PetscCall(physics_->SetParams(theta->data()));
+  PetscCall(history_.Read(comm_, TrainHistory::PathFor(path), *iteration));
   PetscFunctionReturn(0);
 }
 

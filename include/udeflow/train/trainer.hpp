@@ -24,6 +24,7 @@
 /// lr_period, lr_milestones, grad_clip, weight_decay, window, window_max,
 /// window_grow_every, window_step, obs_stride, seed, checkpoint_every, resume, init,
 /// monitor_every.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/nn/adam.hpp"
 #include "udeflow/pde/physics.hpp"
+#include "udeflow/train/history.hpp"
 
 namespace udeflow::train {
 
@@ -82,6 +84,11 @@ class Trainer {
   /// All non-overlapping windows of length W (the TAO objective).
   std::vector<Window> Tiling(PetscInt W) const;
 
+  /// Called after every Adam step with the number of iterations done and theta
+  /// (training snapshots, in-situ visualization).  Collective.
+  using IterationHook = std::function<PetscErrorCode(long long iterations_done, const std::vector<double>& theta)>;
+  void SetIterationHook(IterationHook hook) { iteration_hook_ = std::move(hook); }
+
   PetscErrorCode SaveState(const std::string& path, long long iteration, const std::vector<double>& theta) const;
   /// Restores theta, the optimizer state and the iteration count.
   PetscErrorCode LoadState(const std::string& path, const char* what, long long* iteration, std::vector<double>* theta);
@@ -108,6 +115,8 @@ class Trainer {
   nn::LearningRateSchedule lr_;
   nn::AdamConfig adam_config_;
   nn::Adam adam_;
+  TrainHistory history_;  // written as train_history.csv with every checkpoint
+  IterationHook iteration_hook_;
 
   // Training data on the model grid: states[traj][snapshot].
   std::vector<std::vector<Vec>> states_;
