@@ -50,6 +50,9 @@ class Physics {
   /// Option key (without prefix and dash) that sets the cell count of a 1-D grid,
   /// e.g. "burgers_n"; used to build baselines at other resolutions.
   virtual std::string GridOption() const = 0;
+  /// One option key per dimension (x first) that sets the cell count along it; used to
+  /// build the model at other resolutions.  Default: GridOption() alone.
+  virtual std::vector<std::string> GridOptions() const { return {GridOption()}; }
 
   // ---- learnable parameters theta (replicated)
   virtual PetscInt NumParams() const = 0;
@@ -68,6 +71,13 @@ class Physics {
   virtual PetscErrorCode SetScenario(const Scenario& scenario) = 0;
   /// Initial state of the active scenario.
   virtual PetscErrorCode InitialCondition(Vec u) = 0;
+  /// The exact solution of the PDE (not of its discretization) at time t for the active
+  /// scenario, cell-averaged onto the grid, when the physics knows it (*available = true);
+  /// `udeflow generate` then writes it instead of integrating.  Collective.
+  virtual PetscErrorCode ExactSolution(PetscReal t, Vec u, bool* available) {
+    *available = false;
+    return 0;
+  }
 
   // ---- the semi-discrete system and its derivatives
   /// f = f(t, u; theta).  Collective.
