@@ -16,7 +16,9 @@ static const char kHelp[] =
     "  generate   integrate the truth model and write the training/test dataset (HDF5 + XDMF)\n"
     "  train      fit the closure parameters through the solver (Adam or TAO)\n"
     "  evaluate   run the trained model on held-out data, print error figures\n"
-    "  bsde       train a deep BSDE solver for a high-dimensional semilinear PDE\n\n"
+    "  bsde       train a deep BSDE solver for a high-dimensional semilinear PDE\n"
+    "  diagnose   advection case: downwind blow-up rate vs von Neumann, backward-in-time reversal\n"
+    "             errors (advection, Burgers) vs the checkpointed adjoint (-diagnose_kind all|downwind|reversal)\n\n"
     "Add -help after a command and case file to list every option it reads; --version prints the version.\n";
 
 namespace {
@@ -31,6 +33,7 @@ const Command kCommands[] = {
     {"train", udeflow::app::CommandTrain},
     {"evaluate", udeflow::app::CommandEvaluate},
     {"bsde", udeflow::app::CommandBsde},
+    {"diagnose", udeflow::app::CommandDiagnose},
 };
 
 PetscErrorCode Run(const std::string& command) {
@@ -40,7 +43,7 @@ PetscErrorCode Run(const std::string& command) {
   if (command.empty() || command[0] == '-') {
     if (!help) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s", kHelp));
     PetscCheck(help, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT,
-               "no command given (choices: generate, train, evaluate, bsde)");
+               "no command given (choices: generate, train, evaluate, bsde, diagnose)");
     PetscFunctionReturn(0);
   }
   for (const Command& c : kCommands) {
@@ -49,7 +52,7 @@ PetscErrorCode Run(const std::string& command) {
       PetscFunctionReturn(0);
     }
   }
-  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s' (choices: generate, train, evaluate, bsde)",
+  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s' (choices: generate, train, evaluate, bsde, diagnose)",
           command.c_str());
 }
 

@@ -179,7 +179,7 @@ PetscErrorCode Dataset::CheckCompatible(const pde::Physics& physics) const {
   const auto d = physics.DomainLength();
   PetscCheck(grid_.size() == g.size(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has a %zu-D grid, the case a %zu-D grid",
              f, grid_.size(), g.size());
-  PetscCheck(g.size() == 1, comm, PETSC_ERR_SUP, "coarse-graining is implemented for 1-D grids only");
+  PetscCheck(g.size() <= 2, comm, PETSC_ERR_SUP, "coarse-graining is implemented for 1-D and 2-D grids only");
   for (size_t i = 0; i < g.size(); ++i) {
     PetscCheck(grid_[i] % g[i] == 0, comm, PETSC_ERR_USER_INPUT,
                "dataset '%s' has %" PetscInt_FMT " cells, not a multiple of the case's %" PetscInt_FMT
@@ -217,6 +217,7 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
   PetscCall(DMDAGetCorners(da, &xs, nullptr, nullptr, &xm, nullptr, nullptr));
   PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
                         nullptr, nullptr, nullptr));
+  if (grid_.size() == 2) PetscFunctionReturn(ReadState2d(traj, k, physics, u));
   const PetscInt r = grid_[0] / physics.GridSize()[0];
   const std::string path = trajs_[traj].group + "/state";
   std::vector<hsize_t> dims;
@@ -240,6 +241,46 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
       for (PetscInt q = 0; q < r; ++q) s += fine[(i * r + q) * dof + c];
       a[i * dof + c] = s / r;
     }
+  PetscCall(VecRestoreArray(u, &a));
+  PetscFunctionReturn(0);
+}
+
+// 2-D: each rank reads the full-width rows of the fine grid over its cells (one
+// contiguous slab) and averages the r_x x r_y fine cells of each of its cells.
+PetscErrorCode Dataset::ReadState2d(size_t traj, PetscInt k, pde::Physics& physics, Vec u) const {
+  PetscFunctionBeginUser;
+  MPI_Comm comm = file_.Comm();
+  DM da = physics.Grid();
+  PetscInt xs, ys, xm, ym, dof;
+  PetscCall(DMDAGetCorners(da, &xs, &ys, nullptr, &xm, &ym, nullptr));
+  PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
+                        nullptr, nullptr, nullptr));
+  const auto g = physics.GridSize();
+  const PetscInt rx = grid_[0] / g[0], ry = grid_[1] / g[1], NX = grid_[0];
+  const std::string path = trajs_[traj].group + "/state";
+  std::vector<hsize_t> dims;
+  PetscCall(file_.Dims(path, &dims));
+  PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)(grid_[0] * grid_[1] * dof) && (hsize_t)k < dims[0], comm,
+             PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': %s has shape that does not match its grid", file_.Path().c_str(),
+             path.c_str());
+  std::vector<double> fine(ym * ry * NX * dof);
+  PetscCall(file_.ReadSlab(path, {(hsize_t)k, (hsize_t)(ys * ry * NX * dof)}, {1, (hsize_t)fine.size()}, fine.data()));
+  int bad = 0;
+  for (double v : fine) bad |= !std::isfinite(v);
+  int any = 0;
+  PetscCallMPI(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_LOR, comm));
+  PetscCheck(!any, comm, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': NaN or Inf in %s, snapshot %" PetscInt_FMT,
+             file_.Path().c_str(), trajs_[traj].name.c_str(), k);
+  PetscScalar* a;
+  PetscCall(VecGetArray(u, &a));
+  for (PetscInt j = 0; j < ym; ++j)
+    for (PetscInt i = 0; i < xm; ++i)
+      for (PetscInt c = 0; c < dof; ++c) {
+        double s = 0;
+        for (PetscInt qy = 0; qy < ry; ++qy)
+          for (PetscInt qx = 0; qx < rx; ++qx) s += fine[((j * ry + qy) * NX + (xs + i) * rx + qx) * dof + c];
+        a[(j * xm + i) * dof + c] = s / (rx * ry);
+      }
   PetscCall(VecRestoreArray(u, &a));
   PetscFunctionReturn(0);
 }

@@ -1,4 +1,5 @@
 #include "udeflow/core/options.hpp"
+#include "udeflow/pde/advection.hpp"
 #include "udeflow/pde/burgers.hpp"
 #include "udeflow/pde/physics.hpp"
 
@@ -10,6 +11,8 @@ Registry<Physics>& PhysicsRegistry() {
     Registry<Physics> r;
     r.Add("burgers", "1-D viscous Burgers, finite volumes, learned flux correction",
           [] { return std::make_unique<Burgers>(); });
+    r.Add("advection", "1-D/2-D linear advection, finite volumes, flux limiter (fixed or learned)",
+          [] { return std::make_unique<Advection>(); });
     return r;
   }();
   return registry;

@@ -141,6 +141,20 @@ struct Model {
 
 PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   PetscFunctionBeginUser;
+  {
+    std::string variant_option;
+    PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
+    PetscCall(UdeOptionsString("-variant_option",
+                               "Compare with variants of the scheme that differ in this option (e.g. advection_limiter) "
+                               "instead of un-closed baselines",
+                               &variant_option, nullptr));
+    PetscOptionsEnd();
+    if (!variant_option.empty()) {
+      if (variant_option[0] == '-') variant_option.erase(0, 1);
+      PetscCall(EvaluateVariants(comm, variant_option, rows));
+      PetscFunctionReturn(0);
+    }
+  }
   CasePaths paths;
   PetscCall(CasePathsFromOptions(comm, &paths));
   std::vector<PetscInt> baselines = {64, 128, 256};

@@ -12,7 +12,7 @@
 ///   /traj_NNNN/state       [nt, cells*fields] in natural (x fastest, fields
 ///                          interleaved) order
 /// Reading coarse-grains to the reader's grid by cell averaging when the file's grid
-/// is an integer multiple of it (finite-volume truth -> coarse model).
+/// is an integer multiple of it (1-D and 2-D grids) (finite-volume truth -> coarse model).
 #include <petscdm.h>
 
 #include <string>
@@ -70,6 +70,7 @@ class Dataset {
   const std::vector<PetscInt>& Grid() const { return grid_; }
 
  private:
+  PetscErrorCode ReadState2d(size_t traj, PetscInt k, pde::Physics& physics, Vec u) const;
   H5File file_;
   std::vector<TrajectoryInfo> trajs_;
   std::string physics_, fields_;

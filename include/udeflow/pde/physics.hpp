@@ -54,6 +54,9 @@ class Physics {
   virtual std::vector<PetscReal> DomainOrigin() const { return std::vector<PetscReal>(GridSize().size(), 0.0); }
   /// Units of the state components, for output attributes (default: none).
   virtual std::vector<std::string> FieldUnits() const { return std::vector<std::string>(FieldNames().size(), ""); }
+  /// One option key per dimension (x first) that sets the cell count along it; used to
+  /// build the model at other resolutions.  Default: GridOption() alone.
+  virtual std::vector<std::string> GridOptions() const { return {GridOption()}; }
 
   // ---- learnable parameters theta (replicated)
   virtual PetscInt NumParams() const = 0;
@@ -72,6 +75,13 @@ class Physics {
   virtual PetscErrorCode SetScenario(const Scenario& scenario) = 0;
   /// Initial state of the active scenario.
   virtual PetscErrorCode InitialCondition(Vec u) = 0;
+  /// The exact solution of the PDE (not of its discretization) at time t for the active
+  /// scenario, cell-averaged onto the grid, when the physics knows it (*available = true);
+  /// `udeflow generate` then writes it instead of integrating.  Collective.
+  virtual PetscErrorCode ExactSolution(PetscReal t, Vec u, bool* available) {
+    *available = false;
+    return 0;
+  }
 
   // ---- the semi-discrete system and its derivatives
   /// f = f(t, u; theta).  Collective.

@@ -31,7 +31,18 @@ struct EvaluationRow {
   int diverged = 0;     ///< test trajectories on which the model blew up (MAE is then inf)
 };
 
-/// Collective.  Prints the table and returns its rows.
+/// Collective.  Prints the table and returns its rows.  With -evaluate_variant_option
+/// calls EvaluateVariants() instead.
 PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows);
+
+/// The trained model against variants of the scheme that differ in one option (e.g.
+/// -evaluate_variant_option advection_limiter -evaluate_variants minmod,superbee,vanleer,mc),
+/// each at the grid resolutions -evaluate_grid_factors (default 0.5,1,2 times the case's
+/// grid, every dimension; -ts_dt scaled to keep the Courant number).  Prints a table of
+/// mean absolute errors (rows: learned and variants; columns: resolutions); writes the
+/// fields to <output_dir>/evaluate.h5 (+ evaluate.xmf for the case's resolution) and, for
+/// a learned advection limiter, its phi(r) next to the fixed limiters (/limiter/*).
+/// Rows: one per (scheme, resolution), model = the label.  Collective.
+PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::vector<EvaluationRow>* rows);
 
 }  // namespace udeflow::train

@@ -1,0 +1,702 @@
+#include "udeflow/pde/advection.hpp"
+
+#include <petscdmda.h>
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <sstream>
+
+#include "udeflow/core/log.hpp"
+#include "udeflow/core/options.hpp"
+#include "udeflow/core/rng.hpp"
+
+namespace udeflow::pde {
+
+namespace {
+
+constexpr double kRCap = 1e12;  // |r| above this: phi taken as constant (phi' = 0)
+
+inline double Sigmoid(double z) { return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z)); }
+
+// Scenario layout: [M, (kind, A, x0, y0, wx, wy, kx, ky) x M].
+constexpr int kPer = 8;
+enum ShapeKind { kSquare = 0, kGaussian = 1, kSine = 2 };
+
+// Length of [xa, xb] covered by the periodic images of [lo, hi].
+double PeriodicOverlap(double xa, double xb, double lo, double hi, double L) {
+  double ov = 0;
+  const long k0 = static_cast<long>(std::floor((xa - hi) / L)), k1 = static_cast<long>(std::ceil((xb - lo) / L));
+  for (long k = k0; k <= k1; ++k) ov += std::max(0.0, std::min(xb, hi + k * L) - std::max(xa, lo + k * L));
+  return ov;
+}
+
+// Mean over [xa, xb] of the periodic sum of exp(-(x - c)^2 / (2 s^2)).
+double GaussianAverage(double xa, double xb, double c, double s, double L) {
+  const double q = 1 / (s * std::sqrt(2.0));
+  double sum = 0;
+  const long k0 = static_cast<long>(std::floor((xa - c) / L)) - 2, k1 = static_cast<long>(std::floor((xb - c) / L)) + 2;
+  for (long k = k0; k <= k1; ++k) {
+    const double cc = c + k * L;
+    sum += std::erf((xb - cc) * q) - std::erf((xa - cc) * q);
+  }
+  return sum * s * std::sqrt(PETSC_PI / 2) / (xb - xa);
+}
+
+// Mean over [xa, xb] of exp(i alpha x).
+std::complex<double> ExpAverage(double xa, double xb, double alpha) {
+  if (alpha == 0) return 1.0;
+  const std::complex<double> I(0, 1);
+  return (std::exp(I * (alpha * xb)) - std::exp(I * (alpha * xa))) / (I * alpha * (xb - xa));
+}
+
+}  // namespace
+
+const char* LimiterName(Limiter l) {
+  switch (l) {
+    case Limiter::kUpwind: return "upwind";
+    case Limiter::kMinmod: return "minmod";
+    case Limiter::kSuperbee: return "superbee";
+    case Limiter::kVanLeer: return "vanleer";
+    case Limiter::kMC: return "mc";
+    case Limiter::kLearned: return "learned";
+    case Limiter::kDownwind: return "downwind";
+  }
+  return "?";
+}
+
+double LimiterPhi(Limiter l, double r, double* dphi) {
+  *dphi = 0;
+  if (r <= 0) return 0;
+  switch (l) {
+    case Limiter::kMinmod:
+      if (r < 1) {
+        *dphi = 1;
+        return r;
+      }
+      return 1;
+    case Limiter::kSuperbee:
+      if (r <= 0.5) {
+        *dphi = 2;
+        return 2 * r;
+      }
+      if (r <= 1) return 1;
+      if (r < 2) {
+        *dphi = 1;
+        return r;
+      }
+      return 2;
+    case Limiter::kVanLeer:
+      *dphi = 2 / ((1 + r) * (1 + r));
+      return 2 * r / (1 + r);
+    case Limiter::kMC:
+      if (r <= 1.0 / 3) {
+        *dphi = 2;
+        return 2 * r;
+      }
+      if (r < 3) {
+        *dphi = 0.5;
+        return 0.5 * (1 + r);
+      }
+      return 2;
+    default: return 0;
+  }
+}
+
+Advection::~Advection() {
+  VecDestroy(&uloc_);
+  VecDestroy(&wloc_);
+  VecDestroy(&bloc_);
+  VecDestroy(&linloc_);
+  DMDestroy(&da_);
+}
+
+PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
+  PetscFunctionBeginUser;
+  comm_ = comm;
+  prefix_ = prefix ? prefix : "";
+  const std::string p = prefix_ + "advection_";
+  std::string limiter = LimiterName(limiter_);
+  std::string kinds;
+  for (size_t i = 0; i < ic_kinds_.size(); ++i) kinds += (i ? "," : "") + ic_kinds_[i];
+  std::vector<PetscReal> vel = vel_;
+  PetscBool vel_set = PETSC_FALSE, ny_set = PETSC_FALSE, ly_set = PETSC_FALSE;
+  PetscOptionsBegin(comm, p.c_str(), "Linear advection physics", "physics");
+  PetscCall(UdeOptionsPositiveInt("-dim", "Space dimension (1 or 2)", &dim_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-n", "Cells along x", &nx_, nullptr));
+  ny_ = nx_;
+  PetscCall(UdeOptionsPositiveInt("-ny", "Cells along y (2-D; default: -n)", &ny_, &ny_set));
+  PetscCall(UdeOptionsPositiveReal("-length", "Length of the periodic domain along x", &lx_, nullptr));
+  ly_ = lx_;
+  PetscCall(UdeOptionsPositiveReal("-length_y", "Length along y (2-D; default: -length)", &ly_, &ly_set));
+  PetscCall(UdeOptionsRealList("-velocity", "Velocity components a (1-D) or a,b (2-D)", &vel, 2, &vel_set));
+  PetscCall(UdeOptionsChoice("-limiter", "Flux limiter phi(r) (downwind: the unstable scheme)",
+                             {"upwind", "minmod", "superbee", "vanleer", "mc", "learned", "downwind"}, &limiter,
+                             nullptr));
+  PetscCall(UdeOptionsPositiveReal("-cfl", "Courant number of the stable time step estimate (TVD limit 0.5)", &cfl_,
+                                   nullptr));
+  PetscCall(UdeOptionsString("-ic_kinds", "Shapes of the random initial conditions: square,gaussian,sine", &kinds,
+                             nullptr));
+  PetscCall(UdeOptionsPositiveInt("-ic_components", "Shapes summed in one initial condition", &ic_components_, nullptr));
+  PetscOptionsEnd();
+  PetscCheck(dim_ == 1 || dim_ == 2, comm, PETSC_ERR_USER_INPUT, "option -%sdim must be 1 or 2, got %" PetscInt_FMT,
+             p.c_str(), dim_);
+  if (!ny_set) ny_ = nx_;
+  if (!ly_set) ly_ = lx_;
+  if (dim_ == 1) {
+    ny_ = 1;
+    ly_ = 1;
+  }
+  if (!vel_set) vel = dim_ == 1 ? std::vector<PetscReal>{1.0} : std::vector<PetscReal>{1.0, 0.5};
+  PetscCheck((PetscInt)vel.size() == dim_, comm, PETSC_ERR_USER_INPUT,
+             "option -%svelocity: %" PetscInt_FMT "-D advection needs %" PetscInt_FMT " component(s), got %zu", p.c_str(),
+             dim_, dim_, vel.size());
+  bool moving = false;
+  for (PetscReal v : vel) {
+    PetscCheck(std::isfinite(v), comm, PETSC_ERR_USER_INPUT, "option -%svelocity: components must be finite",
+               p.c_str());
+    moving = moving || v != 0;
+  }
+  PetscCheck(moving, comm, PETSC_ERR_USER_INPUT, "option -%svelocity: all components are zero (nothing is advected)",
+             p.c_str());
+  vel_ = vel;
+  if (dim_ == 1) vel_.push_back(0.0);
+  limiter_ = limiter == "upwind"     ? Limiter::kUpwind
+             : limiter == "minmod"   ? Limiter::kMinmod
+             : limiter == "superbee" ? Limiter::kSuperbee
+             : limiter == "vanleer"  ? Limiter::kVanLeer
+             : limiter == "mc"       ? Limiter::kMC
+             : limiter == "learned"  ? Limiter::kLearned
+                                     : Limiter::kDownwind;
+  ic_kinds_.clear();
+  std::stringstream ss(kinds);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    PetscCheck(item == "square" || item == "gaussian" || item == "sine", comm, PETSC_ERR_USER_INPUT,
+               "option -%sic_kinds: unknown shape '%s' (choices: square, gaussian, sine)", p.c_str(), item.c_str());
+    ic_kinds_.push_back(item);
+  }
+  PetscCheck(!ic_kinds_.empty(), comm, PETSC_ERR_USER_INPUT, "option -%sic_kinds: no shape given", p.c_str());
+  closure_config_.type = "mlp";
+  closure_config_.hidden = {16, 16};
+  PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
+  PetscFunctionReturn(0);
+}
+
+std::vector<PetscInt> Advection::GridSize() const {
+  return dim_ == 1 ? std::vector<PetscInt>{nx_} : std::vector<PetscInt>{nx_, ny_};
+}
+
+std::vector<PetscReal> Advection::DomainLength() const {
+  return dim_ == 1 ? std::vector<PetscReal>{lx_} : std::vector<PetscReal>{lx_, ly_};
+}
+
+std::vector<std::string> Advection::GridOptions() const {
+  return dim_ == 1 ? std::vector<std::string>{"advection_n"} : std::vector<std::string>{"advection_n", "advection_ny"};
+}
+
+PetscErrorCode Advection::SetUp() {
+  PetscFunctionBeginUser;
+  PetscMPIInt size;
+  PetscCallMPI(MPI_Comm_size(comm_, &size));
+  const std::string p = prefix_ + "advection_";
+  hx_ = lx_ / nx_;
+  hy_ = ly_ / ny_;
+  if (dim_ == 1) {
+    PetscCheck(nx_ >= 2 * size && nx_ >= 5, comm_, PETSC_ERR_USER_INPUT,
+               "option -%sn: %" PetscInt_FMT " cells are too few for %d ranks (2 per rank, 5 at least)", p.c_str(), nx_,
+               size);
+    PetscCall(DMDACreate1d(comm_, DM_BOUNDARY_PERIODIC, nx_, 1, 2, nullptr, &da_));
+  } else {
+    PetscCheck(nx_ >= 5 && ny_ >= 5 && nx_ * ny_ >= 4 * size, comm_, PETSC_ERR_USER_INPUT,
+               "options -%sn/-%sny: a %" PetscInt_FMT " x %" PetscInt_FMT " grid is too small for %d ranks", p.c_str(),
+               p.c_str(), nx_, ny_, size);
+    PetscCall(DMDACreate2d(comm_, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_PERIODIC, DMDA_STENCIL_STAR, nx_, ny_,
+                           PETSC_DECIDE, PETSC_DECIDE, 1, 2, nullptr, nullptr, &da_));
+  }
+  PetscCall(DMSetUp(da_));
+  PetscCall(DMDASetUniformCoordinates(da_, 0.5 * hx_, lx_ - 0.5 * hx_, 0.5 * hy_, ly_ - 0.5 * hy_, 0, 0));
+  PetscCall(DMDASetFieldName(da_, 0, "u"));
+  PetscInt gym;
+  PetscCall(DMDAGetCorners(da_, &xs_, &ys_, nullptr, &xm_, &ym_, nullptr));
+  PetscCall(DMDAGetGhostCorners(da_, &gxs_, &gys_, nullptr, &gxm_, &gym, nullptr));
+  if (dim_ == 1) {
+    ys_ = gys_ = 0;
+    ym_ = 1;
+  }
+  PetscCheck(xm_ >= 2 && ym_ >= (dim_ == 2 ? 2 : 1), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "options -%sn/-%sny: a rank owns fewer than 2 cells along a direction; use fewer ranks", p.c_str(),
+             p.c_str());
+  PetscCall(DMCreateLocalVector(da_, &uloc_));
+  PetscCall(VecDuplicate(uloc_, &wloc_));
+  PetscCall(VecDuplicate(uloc_, &bloc_));
+  PetscCall(VecDuplicate(uloc_, &linloc_));
+
+  // Faces: x-faces (i+1/2, j) for i in [xs-1, xs+xm), then y-faces (i, j+1/2) for j in [ys-1, ys+ym).
+  auto L = [&](PetscInt i, PetscInt j) { return (j - gys_) * gxm_ + (i - gxs_); };
+  faces_.clear();
+  for (PetscInt j = ys_; j < ys_ + ym_; ++j)
+    for (PetscInt i = xs_ - 1; i < xs_ + xm_; ++i) {
+      Face f;
+      f.dir = 0;
+      f.minus = L(i, j);
+      f.plus = L(i + 1, j);
+      f.owned = i >= xs_;
+      if (vel_[0] >= 0) f.w[0] = L(i - 1, j), f.w[1] = L(i, j), f.w[2] = L(i + 1, j);
+      else f.w[0] = L(i + 2, j), f.w[1] = L(i + 1, j), f.w[2] = L(i, j);
+      faces_.push_back(f);
+    }
+  const PetscInt nfx = static_cast<PetscInt>(faces_.size());
+  if (dim_ == 2)
+    for (PetscInt j = ys_ - 1; j < ys_ + ym_; ++j)
+      for (PetscInt i = xs_; i < xs_ + xm_; ++i) {
+        Face f;
+        f.dir = 1;
+        f.minus = L(i, j);
+        f.plus = L(i, j + 1);
+        f.owned = j >= ys_;
+        if (vel_[1] >= 0) f.w[0] = L(i, j - 1), f.w[1] = L(i, j), f.w[2] = L(i, j + 1);
+        else f.w[0] = L(i, j + 2), f.w[1] = L(i, j + 1), f.w[2] = L(i, j);
+        faces_.push_back(f);
+      }
+  cell_faces_.assign(4 * xm_ * ym_, -1);
+  for (PetscInt j = 0; j < ym_; ++j)
+    for (PetscInt i = 0; i < xm_; ++i) {
+      PetscInt* c = &cell_faces_[4 * (j * xm_ + i)];
+      c[0] = j * (xm_ + 1) + i;
+      c[1] = c[0] + 1;
+      if (dim_ == 2) {
+        c[2] = nfx + j * xm_ + i;
+        c[3] = c[2] + xm_;
+      }
+    }
+  const size_t nf = faces_.size();
+  F_.assign(nf, 0.0);
+  Fd_.assign(nf, 0.0);
+  Fbar_.assign(nf, 0.0);
+  coef_.assign(3 * nf, 0.0);
+  pgain_.assign(nf, 0.0);
+  closure_.reset();
+  if (limiter_ == Limiter::kLearned) {
+    PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, 1, 1, &closure_));
+    X_.resize(1, nf);
+    Ones_.setOnes(1, nf);
+    Zbar_.resize(1, nf);
+  }
+  PetscFunctionReturn(0);
+}
+
+std::string Advection::Describe() const {
+  std::ostringstream s;
+  s << "advection " << dim_ << "-D: ";
+  if (dim_ == 1) s << nx_ << " cells, dx " << hx_ << ", velocity " << vel_[0];
+  else s << nx_ << " x " << ny_ << " cells, h " << hx_ << " x " << hy_ << ", velocity (" << vel_[0] << ", " << vel_[1] << ")";
+  s << ", limiter " << LimiterName(limiter_);
+  if (closure_) s << " = minmod + sigmoid(NN(r/(1+|r|))) (superbee - minmod), NN " << closure_->Describe();
+  return s.str();
+}
+
+PetscErrorCode Advection::GetParams(double* theta) const {
+  PetscFunctionBeginUser;
+  if (closure_) PetscCallCXX(closure_->GetParams(theta));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::SetParams(const double* theta) {
+  PetscFunctionBeginUser;
+  if (closure_) PetscCallCXX(closure_->SetParams(theta));
+  lin_ready_ = false;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::InitializeParams() {
+  PetscFunctionBeginUser;
+  if (closure_) PetscCallCXX(closure_->Initialize());
+  PetscFunctionReturn(0);
+}
+
+double Advection::ClosureFlopsPerRhs() const { return closure_ ? closure_->FlopsPerPoint() * faces_.size() : 0.0; }
+
+// ---------------------------------------------------------------- scenarios and exact solution
+
+PetscErrorCode Advection::MakeScenario(uint64_t seed, Scenario* sc) const {
+  PetscFunctionBeginUser;
+  const PetscInt M = ic_components_;
+  sc->assign(1 + kPer * M, 0.0);
+  (*sc)[0] = static_cast<double>(M);
+  for (PetscInt m = 0; m < M; ++m) {
+    double u[8];
+    for (int q = 0; q < 4; ++q) Philox::Uniform2(seed, static_cast<uint64_t>(m), 0x416476ULL + q, &u[2 * q], &u[2 * q + 1]);
+    double* c = sc->data() + 1 + kPer * m;
+    const std::string& kind = ic_kinds_[std::min<size_t>(ic_kinds_.size() - 1, static_cast<size_t>(u[0] * ic_kinds_.size()))];
+    const double Ly = dim_ == 2 ? ly_ : 1.0;
+    if (kind == "square") {
+      c[0] = kSquare;
+      c[1] = 0.5 + 0.5 * u[1];
+      c[2] = lx_ * u[2];
+      c[3] = Ly * u[3];
+      c[4] = lx_ * (0.05 + 0.1 * u[4]);
+      c[5] = Ly * (0.05 + 0.1 * u[5]);
+    } else if (kind == "gaussian") {
+      c[0] = kGaussian;
+      c[1] = 0.5 + 0.5 * u[1];
+      c[2] = lx_ * u[2];
+      c[3] = Ly * u[3];
+      c[4] = lx_ * (0.03 + 0.05 * u[4]);
+      c[5] = Ly * (0.03 + 0.05 * u[5]);
+    } else {
+      c[0] = kSine;
+      c[1] = (u[1] < 0.5 ? -1 : 1) * (0.2 + 0.3 * u[6]);
+      c[2] = 2 * PETSC_PI * u[2];  // phase
+      c[6] = 1 + std::min(2.0, std::floor(3 * u[4]));
+      c[7] = dim_ == 2 ? std::min(2.0, std::floor(3 * u[5])) : 0;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::SetScenario(const Scenario& sc) {
+  PetscFunctionBeginUser;
+  PetscCheck(!sc.empty() && std::isfinite(sc[0]) && sc[0] >= 0 && sc[0] == std::floor(sc[0]) &&
+                 sc.size() == 1 + kPer * static_cast<size_t>(sc[0]),
+             comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "advection scenario: expected [M, (kind, A, x0, y0, wx, wy, kx, ky) x M], got %zu numbers", sc.size());
+  for (size_t m = 0; m < static_cast<size_t>(sc[0]); ++m) {
+    const double* c = sc.data() + 1 + kPer * m;
+    for (int q = 0; q < kPer; ++q)
+      PetscCheck(std::isfinite(c[q]), comm_, PETSC_ERR_FILE_UNEXPECTED, "advection scenario: non-finite value");
+    PetscCheck(c[0] == kSquare || c[0] == kGaussian || c[0] == kSine, comm_, PETSC_ERR_FILE_UNEXPECTED,
+               "advection scenario: unknown shape kind %g", c[0]);
+    PetscCheck(c[0] == kSine || (c[4] > 0 && c[5] > 0), comm_, PETSC_ERR_FILE_UNEXPECTED,
+               "advection scenario: shape widths must be positive");
+  }
+  scenario_ = sc;
+  PetscFunctionReturn(0);
+}
+
+// Mean of u0 over [xa, xb] x [ya, yb] (1-D: the y interval is ignored).
+double Advection::CellAverage0(double xa, double xb, double ya, double yb) const {
+  double v = 0;
+  const size_t M = scenario_.empty() ? 0 : static_cast<size_t>(scenario_[0]);
+  for (size_t m = 0; m < M; ++m) {
+    const double* c = scenario_.data() + 1 + kPer * m;
+    const int kind = static_cast<int>(c[0]);
+    if (kind == kSquare) {
+      double f = PeriodicOverlap(xa, xb, c[2] - c[4], c[2] + c[4], lx_) / (xb - xa);
+      if (dim_ == 2) f *= PeriodicOverlap(ya, yb, c[3] - c[5], c[3] + c[5], ly_) / (yb - ya);
+      v += c[1] * f;
+    } else if (kind == kGaussian) {
+      double f = GaussianAverage(xa, xb, c[2], c[4], lx_);
+      if (dim_ == 2) f *= GaussianAverage(ya, yb, c[3], c[5], ly_);
+      v += c[1] * f;
+    } else {
+      std::complex<double> e = std::exp(std::complex<double>(0, c[2])) * ExpAverage(xa, xb, 2 * PETSC_PI * c[6] / lx_);
+      if (dim_ == 2) e *= ExpAverage(ya, yb, 2 * PETSC_PI * c[7] / ly_);
+      v += c[1] * e.imag();
+    }
+  }
+  return v;
+}
+
+PetscErrorCode Advection::ExactSolution(PetscReal t, Vec u, bool* available) {
+  PetscFunctionBeginUser;
+  *available = true;
+  PetscScalar* a;
+  PetscCall(VecGetArray(u, &a));
+  // u(x, t) = u0(x - a t): shift the cell back, wrapped into the first period.
+  double sx = -vel_[0] * t, sy = -vel_[1] * t;
+  sx -= std::floor(sx / lx_) * lx_;
+  if (dim_ == 2) sy -= std::floor(sy / ly_) * ly_;
+  for (PetscInt j = ys_; j < ys_ + ym_; ++j)
+    for (PetscInt i = xs_; i < xs_ + xm_; ++i) {
+      const double xa = i * hx_ + sx, ya = j * hy_ + sy;
+      a[(j - ys_) * xm_ + (i - xs_)] = CellAverage0(xa, xa + hx_, ya, ya + hy_);
+    }
+  PetscCall(VecRestoreArray(u, &a));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::InitialCondition(Vec u) {
+  bool available;
+  return ExactSolution(0.0, u, &available);
+}
+
+// ---------------------------------------------------------------- faces
+
+PetscErrorCode Advection::Ghosted(Vec g, Vec l) const {
+  PetscFunctionBeginUser;
+  PetscCall(DMGlobalToLocalBegin(da_, g, INSERT_VALUES, l));
+  PetscCall(DMGlobalToLocalEnd(da_, g, INSERT_VALUES, l));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* F) {
+  PetscFunctionBeginUser;
+  const size_t nf = faces_.size();
+  const bool learned = limiter_ == Limiter::kLearned;
+  Closure::Tape& tape = lin ? lin_tape_ : tape_;
+  if (learned) {
+    // The network sees rho = r / (1 + |r|) at every face.
+    for (size_t k = 0; k < nf; ++k) {
+      const Face& f = faces_[k];
+      const double p = u[f.w[1]] - u[f.w[0]], q = u[f.w[2]] - u[f.w[1]];
+      double r = q != 0 ? p / q : 0;
+      r = std::max(-kRCap, std::min(kRCap, r));
+      X_(0, k) = r / (1 + std::abs(r));
+    }
+    PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
+    PetscCallCXX(closure_->Forward(X_, tape));
+    PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nf));
+    PetscCall(PetscLogEventEnd(LogEvents::closure_forward, 0, 0, 0, 0));
+    if (lin) PetscCallCXX(closure_->Jvp(tape, Ones_, &Zdot_));  // dz/drho per face
+  }
+  for (size_t k = 0; k < nf; ++k) {
+    const Face& f = faces_[k];
+    const double a = vel_[f.dir];
+    const double w0 = u[f.w[0]], w1 = u[f.w[1]], w2 = u[f.w[2]];
+    double* c = &coef_[3 * k];
+    if (limiter_ == Limiter::kDownwind) {
+      (*F)[k] = a * w2;
+      if (lin) c[0] = 0, c[1] = 0, c[2] = a;
+      continue;
+    }
+    const double p = w1 - w0, q = w2 - w1;
+    double psi = 0, psi_p = 0, psi_q = 0, gain = 0;
+    if (limiter_ != Limiter::kUpwind && q != 0) {
+      double r = p / q, dphi = 0, phi;
+      const bool capped = std::abs(r) > kRCap;
+      if (capped) r = std::copysign(kRCap, r);
+      if (learned) {
+        double dmm, dsb;
+        const double mm = LimiterPhi(Limiter::kMinmod, r, &dmm), sb = LimiterPhi(Limiter::kSuperbee, r, &dsb);
+        const double s = Sigmoid(tape.Output()(0, k));
+        phi = mm + s * (sb - mm);
+        if (lin) {
+          const double drho = 1 / ((1 + std::abs(r)) * (1 + std::abs(r)));
+          dphi = dmm + s * (dsb - dmm) + s * (1 - s) * Zdot_(0, k) * drho * (sb - mm);
+          gain = 0.5 * a * q * (sb - mm) * s * (1 - s);
+        }
+      } else {
+        phi = LimiterPhi(limiter_, r, &dphi);
+      }
+      if (capped) dphi = 0;
+      psi = phi * q;
+      psi_p = dphi;
+      psi_q = phi - r * dphi;
+    }
+    (*F)[k] = a * (w1 + 0.5 * psi);
+    if (lin) {
+      c[0] = -0.5 * a * psi_p;
+      c[1] = a * (1 + 0.5 * (psi_p - psi_q));
+      c[2] = 0.5 * a * psi_q;
+      pgain_[k] = gain;
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
+// f_c = -sum_d (F_{c+1/2} - F_{c-1/2}) / h_d for every owned cell.
+void Advection::Divergence(const std::vector<double>& F, double* f) const {
+  const double ix = 1 / hx_, iy = 1 / hy_;
+  const PetscInt nc = xm_ * ym_;
+  for (PetscInt c = 0; c < nc; ++c) {
+    const PetscInt* cf = &cell_faces_[4 * c];
+    double v = -(F[cf[1]] - F[cf[0]]) * ix;
+    if (dim_ == 2) v -= (F[cf[3]] - F[cf[2]]) * iy;
+    f[c] = v;
+  }
+}
+
+// Cotangent of the owned faces from the cotangent w of the cells (ghosted).
+void Advection::FacesFromCells(const double* wl, std::vector<double>* Fbar) const {
+  const double ih[2] = {1 / hx_, 1 / hy_};
+  for (size_t k = 0; k < faces_.size(); ++k) {
+    const Face& f = faces_[k];
+    (*Fbar)[k] = f.owned ? (wl[f.plus] - wl[f.minus]) * ih[f.dir] : 0.0;
+  }
+}
+
+PetscErrorCode Advection::Rhs(PetscReal, Vec u, Vec f) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::rhs, 0, 0, 0, 0));
+  PetscCall(Ghosted(u, uloc_));
+  const PetscScalar* ul;
+  PetscCall(VecGetArrayRead(uloc_, &ul));
+  PetscCall(Faces(ul, false, &F_));
+  PetscCall(VecRestoreArrayRead(uloc_, &ul));
+  PetscScalar* fa;
+  PetscCall(VecGetArray(f, &fa));
+  Divergence(F_, fa);
+  PetscCall(VecRestoreArray(f, &fa));
+  PetscCall(PetscLogEventEnd(LogEvents::rhs, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+// ---------------------------------------------------------------- derivatives
+
+PetscErrorCode Advection::Linearize(PetscReal, Vec u, bool) {
+  PetscFunctionBeginUser;
+  PetscCall(Ghosted(u, linloc_));
+  const PetscScalar* ul;
+  PetscCall(VecGetArrayRead(linloc_, &ul));
+  PetscCall(Faces(ul, true, &Fd_));
+  PetscCall(VecRestoreArrayRead(linloc_, &ul));
+  lin_ready_ = true;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::JacobianMult(Vec v, Vec Jv) {
+  PetscFunctionBeginUser;
+  PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER, "advection: Linearize() before Jacobian products");
+  PetscCall(PetscLogEventBegin(LogEvents::rhs_jvp, 0, 0, 0, 0));
+  PetscCall(Ghosted(v, wloc_));
+  const PetscScalar* vl;
+  PetscCall(VecGetArrayRead(wloc_, &vl));
+  for (size_t k = 0; k < faces_.size(); ++k) {
+    const Face& f = faces_[k];
+    const double* c = &coef_[3 * k];
+    Fd_[k] = c[0] * vl[f.w[0]] + c[1] * vl[f.w[1]] + c[2] * vl[f.w[2]];
+  }
+  PetscCall(VecRestoreArrayRead(wloc_, &vl));
+  PetscScalar* o;
+  PetscCall(VecGetArray(Jv, &o));
+  Divergence(Fd_, o);
+  PetscCall(VecRestoreArray(Jv, &o));
+  PetscCall(PetscLogEventEnd(LogEvents::rhs_jvp, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
+  PetscFunctionBeginUser;
+  PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER, "advection: Linearize() before Jacobian products");
+  PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  PetscCall(Ghosted(w, wloc_));
+  const PetscScalar* wl;
+  PetscCall(VecGetArrayRead(wloc_, &wl));
+  FacesFromCells(wl, &Fbar_);
+  PetscCall(VecRestoreArrayRead(wloc_, &wl));
+  PetscCall(VecZeroEntries(bloc_));
+  PetscScalar* b;
+  PetscCall(VecGetArray(bloc_, &b));
+  for (size_t k = 0; k < faces_.size(); ++k) {
+    if (Fbar_[k] == 0) continue;
+    const Face& f = faces_[k];
+    const double* c = &coef_[3 * k];
+    b[f.w[0]] += c[0] * Fbar_[k];
+    b[f.w[1]] += c[1] * Fbar_[k];
+    b[f.w[2]] += c[2] * Fbar_[k];
+  }
+  PetscCall(VecRestoreArray(bloc_, &b));
+  PetscCall(VecZeroEntries(JTw));
+  PetscCall(DMLocalToGlobalBegin(da_, bloc_, ADD_VALUES, JTw));
+  PetscCall(DMLocalToGlobalEnd(da_, bloc_, ADD_VALUES, JTw));
+  if (gtheta && closure_ && NumParams() > 0) {
+    for (size_t k = 0; k < faces_.size(); ++k) Zbar_(0, k) = Fbar_[k] * pgain_[k];
+    PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
+    PetscCallCXX(closure_->Vjp(lin_tape_, Zbar_, nullptr, gtheta));
+    PetscCall(PetscLogFlops(2.0 * closure_->FlopsPerPoint() * faces_.size()));
+    PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
+  }
+  PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::ParamJacobianMultTranspose(Vec w, double* gtheta) {
+  PetscFunctionBeginUser;
+  if (!closure_ || NumParams() == 0) PetscFunctionReturn(0);
+  PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER, "advection: Linearize() before Jacobian products");
+  PetscCall(Ghosted(w, wloc_));
+  const PetscScalar* wl;
+  PetscCall(VecGetArrayRead(wloc_, &wl));
+  FacesFromCells(wl, &Fbar_);
+  PetscCall(VecRestoreArrayRead(wloc_, &wl));
+  for (size_t k = 0; k < faces_.size(); ++k) Zbar_(0, k) = Fbar_[k] * pgain_[k];
+  PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
+  PetscCallCXX(closure_->Vjp(lin_tape_, Zbar_, nullptr, gtheta));
+  PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::ParamJacobianMult(const double* thetadot, Vec out) {
+  PetscFunctionBeginUser;
+  PetscCall(VecZeroEntries(out));
+  if (!closure_ || NumParams() == 0) PetscFunctionReturn(0);
+  PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER, "advection: Linearize() before Jacobian products");
+  PetscCallCXX(closure_->ParamJvp(lin_tape_, thetadot, &Zdot_));
+  for (size_t k = 0; k < faces_.size(); ++k) Fd_[k] = pgain_[k] * Zdot_(0, k);
+  PetscScalar* o;
+  PetscCall(VecGetArray(out, &o));
+  Divergence(Fd_, o);
+  PetscCall(VecRestoreArray(out, &o));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::CreateJacobian(Mat* J) {
+  PetscFunctionBeginUser;
+  PetscCall(DMSetMatrixPreallocateOnly(da_, PETSC_TRUE));
+  PetscCall(DMCreateMatrix(da_, J));
+  PetscCall(MatSetOption(*J, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
+  PetscFunctionBeginUser;
+  PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER, "advection: Linearize() before assembling the Jacobian");
+  PetscCall(PetscLogEventBegin(LogEvents::jacobian_assembly, 0, 0, 0, 0));
+  PetscCall(MatZeroEntries(J));
+  const double ih[2] = {1 / hx_, 1 / hy_};
+  PetscInt cols[13];
+  PetscScalar vals[13];
+  for (PetscInt j = 0; j < ym_; ++j)
+    for (PetscInt i = 0; i < xm_; ++i) {
+      const PetscInt c = j * xm_ + i;
+      const PetscInt row = (ys_ + j - gys_) * gxm_ + (xs_ + i - gxs_);
+      int n = 0;
+      cols[n] = row;
+      vals[n++] = a;
+      for (int s = 0; s < (dim_ == 2 ? 4 : 2); ++s) {
+        const PetscInt k = cell_faces_[4 * c + s];
+        const Face& f = faces_[k];
+        const double sign = (s % 2 ? -1.0 : 1.0) * ih[f.dir] * b;  // right/top faces leave the cell
+        for (int m = 0; m < 3; ++m) {
+          cols[n] = f.w[m];
+          vals[n++] = sign * coef_[3 * k + m];
+        }
+      }
+      PetscCall(MatSetValuesLocal(J, 1, &row, n, cols, vals, ADD_VALUES));
+    }
+  PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscLogEventEnd(LogEvents::jacobian_assembly, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::StableTimeStep(Vec, PetscReal* dt) {
+  PetscFunctionBeginUser;
+  const double rate = std::abs(vel_[0]) / hx_ + (dim_ == 2 ? std::abs(vel_[1]) / hy_ : 0.0);
+  *dt = cfl_ / rate;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::LearnedPhi(const std::vector<double>& r, std::vector<double>* phi, std::vector<double>* dphi) {
+  PetscFunctionBeginUser;
+  PetscCheck(closure_, comm_, PETSC_ERR_ORDER, "advection: the limiter is not the learned one");
+  const Eigen::Index n = static_cast<Eigen::Index>(r.size());
+  nn::Matrix X(1, n), ones = nn::Matrix::Ones(1, n), zd;
+  for (Eigen::Index k = 0; k < n; ++k) X(0, k) = r[k] / (1 + std::abs(r[k]));
+  Closure::Tape tape;
+  PetscCallCXX(closure_->Forward(X, tape));
+  PetscCallCXX(closure_->Jvp(tape, ones, &zd));
+  phi->resize(n);
+  dphi->resize(n);
+  for (Eigen::Index k = 0; k < n; ++k) {
+    double dmm, dsb;
+    const double mm = LimiterPhi(Limiter::kMinmod, r[k], &dmm), sb = LimiterPhi(Limiter::kSuperbee, r[k], &dsb);
+    const double s = Sigmoid(tape.Output()(0, k));
+    (*phi)[k] = mm + s * (sb - mm);
+    (*dphi)[k] = dmm + s * (dsb - dmm) + s * (1 - s) * zd(0, k) * (sb - mm) / ((1 + std::abs(r[k])) * (1 + std::abs(r[k])));
+  }
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::pde

@@ -1,0 +1,505 @@
+#include "udeflow/train/diagnose.hpp"
+
+#include <petscts.h>
+
+#include <cmath>
+#include <complex>
+#include <functional>
+#include <memory>
+#include <sstream>
+
+#include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/core/options.hpp"
+#include "udeflow/core/rng.hpp"
+#include "udeflow/io/hdf5.hpp"
+#include "udeflow/pde/advection.hpp"
+#include "udeflow/train/case.hpp"
+#include "udeflow/train/observers.hpp"
+
+namespace udeflow::train {
+
+namespace {
+
+// Sets an option for the scope unless the user gave it.
+PetscErrorCode Default(ScopedOptionValues& o, const std::string& name, const std::string& value) {
+  PetscFunctionBeginUser;
+  PetscBool has;
+  PetscCall(PetscOptionsHasName(nullptr, nullptr, name.c_str(), &has));
+  if (!has) PetscCall(o.Set(name, value));
+  PetscFunctionReturn(0);
+}
+
+// Records ||u||_2 at each observation.
+class NormRecorder : public adjoint::Observer {
+ public:
+  PetscErrorCode Observe(PetscInt, PetscReal t, Vec u, PetscReal*, Vec) override {
+    PetscFunctionBeginUser;
+    PetscReal n;
+    PetscCall(VecNorm(u, NORM_2, &n));
+    times.push_back(t);
+    norms.push_back(n);
+    PetscFunctionReturn(0);
+  }
+  std::vector<double> times, norms;
+};
+
+// Stability function R(z) of the integrator's TS (explicit RK tableaus, theta methods).
+PetscErrorCode StabilityFunction(TS ts, std::function<std::complex<double>(std::complex<double>)>* R, bool* known) {
+  PetscFunctionBeginUser;
+  TSType type;
+  PetscCall(TSGetType(ts, &type));
+  PetscBool rk, theta, cn, be;
+  PetscCall(PetscStrcmp(type, TSRK, &rk));
+  PetscCall(PetscStrcmp(type, TSTHETA, &theta));
+  PetscCall(PetscStrcmp(type, TSCN, &cn));
+  PetscCall(PetscStrcmp(type, TSBEULER, &be));
+  *known = rk || theta || cn || be;
+  if (rk) {
+    PetscInt s;
+    const PetscReal *A, *b;
+    PetscCall(TSRKGetTableau(ts, &s, &A, &b, nullptr, nullptr, nullptr, nullptr, nullptr));
+    std::vector<double> Av(A, A + s * s), bv(b, b + s);
+    *R = [Av, bv, s](std::complex<double> z) {
+      // Stage k_i = 1 + z sum_{j<i} A_ij k_j (explicit), R = 1 + z sum_i b_i k_i.
+      std::vector<std::complex<double>> k(s);
+      std::complex<double> r = 1.0;
+      for (PetscInt i = 0; i < s; ++i) {
+        std::complex<double> v = 1.0;
+        for (PetscInt j = 0; j < i; ++j) v += z * Av[i * s + j] * k[j];
+        k[i] = v;
+        r += z * bv[i] * v;
+      }
+      return r;
+    };
+  } else if (*known) {
+    PetscReal th = be ? 1.0 : 0.5;
+    if (theta) PetscCall(TSThetaGetTheta(ts, &th));
+    *R = [th](std::complex<double> z) { return (1.0 + (1 - th) * z) / (1.0 - th * z); };
+  }
+  PetscFunctionReturn(0);
+}
+
+// Classic RK4 with right-hand side g(t, u, f), nsteps steps of dt from (t0, u); calls
+// snap(k) after every `every` steps (and at the start with k = 0).  Stops early (returns
+// false in *finite) when the state is no longer finite or exceeds `limit`.
+struct Rk4 {
+  Vec k1 = nullptr, k2 = nullptr, k3 = nullptr, k4 = nullptr, y = nullptr;
+  ~Rk4() {
+    for (Vec* v : {&k1, &k2, &k3, &k4, &y}) VecDestroy(v);
+  }
+  PetscErrorCode Run(const std::function<PetscErrorCode(PetscReal, Vec, Vec)>& g, Vec u, PetscReal t0, PetscReal dt,
+                     PetscInt nsteps, PetscInt every, const std::function<PetscErrorCode(PetscInt, Vec)>& snap,
+                     double limit, bool* finite) {
+    PetscFunctionBeginUser;
+    if (!k1)
+      for (Vec* v : {&k1, &k2, &k3, &k4, &y}) PetscCall(VecDuplicate(u, v));
+    *finite = true;
+    PetscCall(snap(0, u));
+    for (PetscInt n = 0; n < nsteps; ++n) {
+      const PetscReal t = t0 + n * dt;
+      PetscCall(g(t, u, k1));
+      PetscCall(VecWAXPY(y, 0.5 * dt, k1, u));
+      PetscCall(g(t + 0.5 * dt, y, k2));
+      PetscCall(VecWAXPY(y, 0.5 * dt, k2, u));
+      PetscCall(g(t + 0.5 * dt, y, k3));
+      PetscCall(VecWAXPY(y, dt, k3, u));
+      PetscCall(g(t + dt, y, k4));
+      PetscCall(VecAXPY(u, dt / 6, k1));
+      PetscCall(VecAXPY(u, dt / 3, k2));
+      PetscCall(VecAXPY(u, dt / 3, k3));
+      PetscCall(VecAXPY(u, dt / 6, k4));
+      if ((n + 1) % every == 0) {
+        PetscReal m;
+        PetscCall(VecNorm(u, NORM_INFINITY, &m));
+        PetscReal n2;
+        PetscCall(VecNorm(u, NORM_2, &n2));
+        if (!std::isfinite(n2) || m > limit) {
+          *finite = false;
+          PetscFunctionReturn(0);
+        }
+        PetscCall(snap((n + 1) / every, u));
+      }
+    }
+    PetscFunctionReturn(0);
+  }
+};
+
+// Forward to T with RK4, back to 0 with RK4 on dv/ds = -f(T - s, v); err[k] = relative
+// 2-norm error of the backward state at t_k = k T / K (NaN where it diverged).
+PetscErrorCode Reversal(pde::Physics& ph, Vec u0, PetscReal T, PetscReal dt, PetscInt K, std::vector<double>* t,
+                        std::vector<double>* err, bool* diverged) {
+  PetscFunctionBeginUser;
+  const PetscInt steps_per = std::max<PetscInt>(1, static_cast<PetscInt>(std::ceil(T / K / dt - 1e-9)));
+  const PetscReal h = T / (K * steps_per);
+  std::vector<Vec> fwd(K + 1, nullptr);
+  Vec u;
+  PetscCall(VecDuplicate(u0, &u));
+  PetscCall(VecCopy(u0, u));
+  Rk4 rk;
+  bool finite;
+  auto f = [&](PetscReal tt, Vec x, Vec out) { return ph.Rhs(tt, x, out); };
+  auto keep = [&](PetscInt k, Vec x) {
+    PetscFunctionBeginUser;
+    PetscCall(VecDuplicate(x, &fwd[k]));
+    PetscCall(VecCopy(x, fwd[k]));
+    PetscFunctionReturn(0);
+  };
+  PetscCall(rk.Run(f, u, 0.0, h, K * steps_per, steps_per, keep, 1e300, &finite));
+  PetscCheck(finite, PetscObjectComm((PetscObject)u0), PETSC_ERR_NOT_CONVERGED, "diagnose: the forward solve diverged");
+  t->assign(K + 1, 0.0);
+  err->assign(K + 1, NAN);
+  for (PetscInt k = 0; k <= K; ++k) (*t)[k] = T * k / K;
+  Vec d;
+  PetscCall(VecDuplicate(u0, &d));
+  auto g = [&](PetscReal s, Vec x, Vec out) {
+    PetscFunctionBeginUser;
+    PetscCall(ph.Rhs(T - s, x, out));
+    PetscCall(VecScale(out, -1.0));
+    PetscFunctionReturn(0);
+  };
+  auto compare = [&](PetscInt j, Vec x) {  // backward snapshot j is time T - j T/K
+    PetscFunctionBeginUser;
+    const PetscInt k = K - j;
+    PetscReal nd, nf;
+    PetscCall(VecWAXPY(d, -1.0, fwd[k], x));
+    PetscCall(VecNorm(d, NORM_2, &nd));
+    PetscCall(VecNorm(fwd[k], NORM_2, &nf));
+    (*err)[k] = nd / nf;
+    PetscFunctionReturn(0);
+  };
+  PetscCall(rk.Run(g, u, 0.0, h, K * steps_per, steps_per, compare, 1e10, &finite));
+  *diverged = !finite;
+  PetscCall(VecDestroy(&d));
+  PetscCall(VecDestroy(&u));
+  for (Vec& v : fwd) PetscCall(VecDestroy(&v));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode PrintReversal(MPI_Comm comm, const char* name, const std::vector<double>& t, const std::vector<double>& e,
+                             bool diverged) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscPrintf(comm, "diagnose: %s: ||u_back(t) - u_fwd(t)|| / ||u_fwd(t)|| integrating back from T = %g\n", name,
+                        t.back()));
+  for (size_t k = t.size(); k-- > 0;) {
+    if (std::isnan(e[k])) {
+      PetscCall(PetscPrintf(comm, "    t = %8.4f   diverged (state beyond 1e10 or not finite)\n", t[k]));
+      break;
+    }
+    PetscCall(PetscPrintf(comm, "    t = %8.4f   %.3e\n", t[k], e[k]));
+  }
+  double last = NAN;
+  for (double v : e)
+    if (!std::isnan(v)) {
+      last = v;
+      break;
+    }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.3e", last);
+  PetscCall(PetscPrintf(comm, "diagnose: %s: reversal %s; u(0) recovered with relative error %s\n", name,
+                        diverged ? "diverged" : "completed", diverged ? "inf (diverged)" : buf));
+  PetscFunctionReturn(0);
+}
+
+// Checkpointed exact adjoint vs central differences of the loss along a random direction.
+PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, adjoint::Integrator& integ, Vec u0,
+                             const std::vector<PetscReal>& times, adjoint::Observer* obs, double h_rel, double* rel) {
+  PetscFunctionBeginUser;
+  const PetscInt P = ph.NumParams();
+  PetscCheck(P > 0, comm, PETSC_ERR_USER_INPUT, "diagnose: the model has no parameters for the gradient check");
+  std::vector<double> th(P), g(P), d(P), tp(P), tm(P);
+  PetscCall(ph.GetParams(th.data()));
+  PetscReal L, Lp, Lm;
+  PetscCall(integ.Gradient(0.0, u0, times, obs, &L, g.data()));
+  const adjoint::IntegratorStats stats = integ.Stats();
+  double dd = 0;
+  for (PetscInt i = 0; i < P; ++i) {
+    d[i] = 2 * Philox::Uniform(99, i, 7) - 1;
+    dd += d[i] * d[i];
+  }
+  const double h = h_rel / std::sqrt(dd / P);
+  for (PetscInt i = 0; i < P; ++i) tp[i] = th[i] + h * d[i], tm[i] = th[i] - h * d[i];
+  PetscCall(ph.SetParams(tp.data()));
+  PetscCall(integ.Forward(0.0, u0, times, obs, &Lp));
+  PetscCall(ph.SetParams(tm.data()));
+  PetscCall(integ.Forward(0.0, u0, times, obs, &Lm));
+  PetscCall(ph.SetParams(th.data()));
+  double ad = 0;
+  for (PetscInt i = 0; i < P; ++i) ad += g[i] * d[i];
+  const double fd = (Lp - Lm) / (2 * h);
+  *rel = std::abs(fd - ad) / std::max(std::abs(fd), std::abs(ad));
+  PetscCall(PetscPrintf(comm,
+                        "    loss %.6e; dL/dtheta . d: adjoint %.12e, central FD %.12e, relative error %.2e (%s, %" PetscInt_FMT
+                        " checkpoints, %" PetscInt_FMT " replayed steps)\n",
+                        L, ad, fd, *rel, integ.Describe().c_str(), stats.checkpoints, stats.replayed_steps));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
+
+PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
+  PetscFunctionBeginUser;
+  CasePaths paths;
+  PetscCall(CasePathsFromOptions(comm, &paths));
+  std::string kind = "all";
+  PetscReal growth = 120, rev_time = 0.5, rev_dt = 0, fd_h = 1e-5, burgers_time = 2;
+  PetscInt seed = 101, K = 10;
+  PetscBool burgers = PETSC_TRUE;
+  PetscOptionsBegin(comm, "diagnose_", "Diagnostics: downwind blow-up, backward-in-time reversal", "diagnose");
+  PetscCall(UdeOptionsChoice("-kind", "Which diagnostic", {"all", "downwind", "reversal"}, &kind, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-growth", "Downwind run: duration such that the predicted growth is e^this", &growth,
+                                   nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-seed", "Scenario seed of the initial condition", &seed, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-reversal_time", "Reversal: final time T (advection)", &rev_time, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-reversal_dt", "Reversal: RK4 step (0: the case's -ts_dt)", &rev_dt, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-snapshots", "Reversal: times at which the error is printed", &K, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-fd_h", "Relative finite-difference step of the gradient check", &fd_h, nullptr));
+  PetscCall(PetscOptionsBool("-burgers", "Also the viscous Burgers reversal and gradient check", "", burgers, &burgers,
+                             nullptr));
+  PetscCall(UdeOptionsPositiveReal("-burgers_time", "Reversal: final time T (Burgers)", &burgers_time, nullptr));
+  PetscOptionsEnd();
+  PetscBool help;
+  PetscCall(PetscOptionsHasHelp(nullptr, &help));
+  const bool do_down = kind != "reversal", do_rev = kind != "downwind";
+
+  // ---- downwind blow-up
+  if (do_down) {
+    ScopedOptionValues over;
+    PetscCall(over.Set("-advection_limiter", "downwind"));
+    PetscCall(over.Set("-adjoint_diverge_limit", "1e300"));
+    std::unique_ptr<pde::Physics> ph;
+    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "advection", &ph));
+    auto* adv = dynamic_cast<pde::Advection*>(ph.get());
+    PetscCheck(adv, comm, PETSC_ERR_USER_INPUT, "udeflow diagnose: the case's -physics must be advection, got '%s'",
+               ph->Type());
+    PetscCall(ph->SetUp());
+    adjoint::Integrator integ(ph.get());
+    PetscCall(integ.SetFromOptions(nullptr));
+    PetscCall(integ.SetUp());
+    if (!help) {
+      pde::Scenario sc;
+      PetscCall(ph->MakeScenario(static_cast<uint64_t>(seed), &sc));
+      PetscCall(ph->SetScenario(sc));
+      Vec u0;
+      PetscCall(DMCreateGlobalVector(ph->Grid(), &u0));
+      PetscCall(ph->InitialCondition(u0));
+      PetscReal dt;
+      PetscCall(TSGetTimeStep(integ.Ts(), &dt));
+      if (dt <= 0) {
+        PetscCall(ph->StableTimeStep(u0, &dt));
+        dt *= 0.5;
+      }
+      // Von Neumann: the modes exp(i (theta_x i + theta_y j)) on the periodic grid.
+      const auto g = ph->GridSize();
+      const auto a = adv->Velocity();
+      const auto hsp = adv->Spacing();
+      std::function<std::complex<double>(std::complex<double>)> R;
+      bool known;
+      PetscCall(StabilityFunction(integ.Ts(), &R, &known));
+      const PetscInt nx = g[0], ny = g.size() > 1 ? g[1] : 1;
+      double semi = -1e300, full = -1e300;
+      for (PetscInt j = 0; j < ny; ++j)
+        for (PetscInt i = 0; i < nx; ++i) {
+          const double th[2] = {2 * PETSC_PI * i / nx, 2 * PETSC_PI * j / ny};
+          std::complex<double> lam = 0;
+          for (size_t d = 0; d < g.size(); ++d) {
+            // Downwind flux a u_down: lambda_d = -(|a|/h)(exp(i s theta) - 1), s = sign(a).
+            const double s = a[d] >= 0 ? 1 : -1;
+            lam += -(std::abs(a[d]) / hsp[d]) * (std::exp(std::complex<double>(0, s * th[d])) - 1.0);
+          }
+          semi = std::max(semi, lam.real());
+          if (known) full = std::max(full, std::log(std::abs(R(dt * lam))) / dt);
+        }
+      const PetscReal T = growth / semi;
+      std::vector<PetscReal> times;
+      const PetscInt nobs = 40;
+      for (PetscInt k = 1; k <= nobs; ++k) times.push_back(T * k / nobs);
+      NormRecorder rec;
+      PetscReal dummy;
+      PetscCall(integ.Forward(0.0, u0, times, &rec, &dummy));
+      PetscReal n0;
+      PetscCall(VecNorm(u0, NORM_2, &n0));
+      // Least-squares slope of ln||u|| over the second half.
+      double st = 0, sy = 0, stt = 0, sty = 0;
+      int m = 0;
+      for (size_t k = rec.times.size() / 2; k < rec.times.size(); ++k, ++m) {
+        const double x = rec.times[k], y = std::log(rec.norms[k]);
+        st += x, sy += y, stt += x * x, sty += x * y;
+      }
+      res->growth_measured = (m * sty - st * sy) / (m * stt - st * st);
+      res->growth_semidiscrete = semi;
+      res->growth_discrete = known ? full : NAN;
+      res->downwind_t.assign(1, 0.0);
+      res->downwind_norm.assign(1, n0);
+      for (size_t k = 0; k < rec.times.size(); ++k) {
+        res->downwind_t.push_back(rec.times[k]);
+        res->downwind_norm.push_back(rec.norms[k]);
+      }
+      PetscCall(PetscPrintf(comm, "diagnose: downwind differencing, %s; %s\n", ph->Describe().c_str(),
+                            integ.Describe().c_str()));
+      for (size_t k = 0; k < res->downwind_t.size(); k += 8)
+        PetscCall(PetscPrintf(comm, "    t = %8.4f   ||u|| / ||u0|| = %.3e\n", res->downwind_t[k], res->downwind_norm[k] / n0));
+      PetscCall(PetscPrintf(comm,
+                            "diagnose: downwind growth rate of ||u||: measured %.4f /time unit; von Neumann: semi-discrete "
+                            "max Re lambda = %.4f, with the time stepper (dt %g) %.4f; measured/theory %.4f\n",
+                            res->growth_measured, semi, (double)dt, res->growth_discrete,
+                            res->growth_measured / (known ? full : semi)));
+      PetscCall(VecDestroy(&u0));
+    }
+  }
+
+  // ---- reversal and gradient checks
+  if (do_rev) {
+    std::unique_ptr<pde::Physics> ph;
+    ScopedOptionValues over;
+    PetscCall(over.Set("-adjoint_memory", "checkpoint"));
+    PetscCall(Default(over, "-adjoint_checkpoint_every", "10"));
+    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "advection", &ph));
+    PetscCheck(dynamic_cast<pde::Advection*>(ph.get()), comm, PETSC_ERR_USER_INPUT,
+               "udeflow diagnose: the case's -physics must be advection, got '%s'", ph->Type());
+    PetscCall(ph->SetUp());
+    adjoint::Integrator integ(ph.get());
+    PetscCall(integ.SetFromOptions(nullptr));
+    PetscCall(integ.SetUp());
+
+    // Burgers (the existing physics), its own options under -diagnose_.
+    ScopedOptionValues bo;
+    std::unique_ptr<pde::Physics> bu;
+    std::unique_ptr<adjoint::Integrator> binteg;
+    if (burgers) {
+      for (auto& [k, v] : std::vector<std::pair<std::string, std::string>>{{"-diagnose_physics", "burgers"},
+                                                                          {"-diagnose_burgers_n", "64"},
+                                                                          {"-diagnose_burgers_ic", "sine"},
+                                                                          {"-diagnose_closure_type", "mlp"},
+                                                                          {"-diagnose_closure_hidden", "8"},
+                                                                          {"-diagnose_closure_init_scale", "0.5"},
+                                                                          {"-diagnose_ts_type", "rk"},
+                                                                          {"-diagnose_ts_rk_type", "4"},
+                                                                          {"-diagnose_ts_dt", "0.01"},
+                                                                          {"-diagnose_adjoint_memory", "checkpoint"},
+                                                                          {"-diagnose_adjoint_checkpoint_every", "10"}})
+        PetscCall(Default(bo, k, v));
+      PetscCall(pde::PhysicsCreateFromOptions(comm, "diagnose_", "burgers", &bu));
+      PetscCall(bu->SetUp());
+      binteg = std::make_unique<adjoint::Integrator>(bu.get());
+      PetscCall(binteg->SetFromOptions("diagnose_"));
+      PetscCall(binteg->SetUp());
+    }
+    if (!help) {
+      pde::Scenario sc;
+      PetscCall(ph->MakeScenario(static_cast<uint64_t>(seed), &sc));
+      PetscCall(ph->SetScenario(sc));
+      Vec u0;
+      PetscCall(DMCreateGlobalVector(ph->Grid(), &u0));
+      PetscCall(ph->InitialCondition(u0));
+      PetscReal dt = rev_dt;
+      if (dt <= 0) PetscCall(TSGetTimeStep(integ.Ts(), &dt));
+      if (dt <= 0) {
+        PetscCall(ph->StableTimeStep(u0, &dt));
+        dt *= 0.5;
+      }
+      bool div;
+      PetscCall(PetscPrintf(comm, "diagnose: reversal (classic RK4, dt %g forward and backward): advection, %s\n",
+                            (double)dt, ph->Describe().c_str()));
+      PetscCall(Reversal(*ph, u0, rev_time, dt, K, &res->reversal_t, &res->reversal_advection, &div));
+      PetscCall(PrintReversal(comm, "advection", res->reversal_t, res->reversal_advection, div));
+      // Checkpointed adjoint: misfit to the exact solution at the K times.
+      std::vector<PetscReal> times;
+      std::vector<Vec> data;
+      for (PetscInt k = 1; k <= K; ++k) {
+        times.push_back(rev_time * k / K);
+        Vec d;
+        bool ok;
+        PetscCall(VecDuplicate(u0, &d));
+        PetscCall(ph->ExactSolution(times.back(), d, &ok));
+        data.push_back(d);
+      }
+      if (ph->NumParams() > 0) {
+        PetscCall(PetscPrintf(comm, "diagnose: advection: gradient of the misfit to the exact solution over [0, %g]\n",
+                              (double)rev_time));
+        DataMisfit obs(&data, 1.0);
+        PetscCall(GradientCheck(comm, *ph, integ, u0, times, &obs, fd_h, &res->fd_error_advection));
+      } else {
+        PetscCall(PetscPrintf(comm, "diagnose: advection: limiter %s has no parameters; gradient check skipped\n",
+                              pde::LimiterName(dynamic_cast<pde::Advection*>(ph.get())->GetLimiter())));
+      }
+      for (Vec& d : data) PetscCall(VecDestroy(&d));
+      PetscCall(VecDestroy(&u0));
+
+      if (burgers) {
+        pde::Scenario bsc;
+        PetscCall(bu->MakeScenario(static_cast<uint64_t>(seed), &bsc));
+        PetscCall(bu->SetScenario(bsc));
+        Vec b0;
+        PetscCall(DMCreateGlobalVector(bu->Grid(), &b0));
+        PetscCall(bu->InitialCondition(b0));
+        PetscReal bdt;
+        PetscCall(TSGetTimeStep(binteg->Ts(), &bdt));
+        if (bdt <= 0) {
+          PetscCall(bu->StableTimeStep(b0, &bdt));
+          bdt *= 0.5;
+        }
+        PetscCall(PetscPrintf(comm, "diagnose: reversal (classic RK4, dt %g forward and backward): %s\n", (double)bdt,
+                              bu->Describe().c_str()));
+        PetscCall(Reversal(*bu, b0, burgers_time, bdt, K, &res->burgers_t, &res->reversal_burgers, &div));
+        PetscCall(PrintReversal(comm, "burgers", res->burgers_t, res->reversal_burgers, div));
+        // Misfit to a damped copy of the forward trajectory (data need not be reachable).
+        std::vector<PetscReal> bt;
+        std::vector<Vec> bd;
+        for (PetscInt k = 1; k <= K; ++k) bt.push_back(burgers_time * k / K);
+        class Keep : public adjoint::Observer {
+         public:
+          explicit Keep(std::vector<Vec>* v) : v_(v) {}
+          PetscErrorCode Observe(PetscInt, PetscReal, Vec u, PetscReal*, Vec) override {
+            PetscFunctionBeginUser;
+            Vec c;
+            PetscCall(VecDuplicate(u, &c));
+            PetscCall(VecCopy(u, c));
+            PetscCall(VecScale(c, 0.9));
+            v_->push_back(c);
+            PetscFunctionReturn(0);
+          }
+          std::vector<Vec>* v_;
+        } keep(&bd);
+        PetscReal l;
+        PetscCall(binteg->Forward(0.0, b0, bt, &keep, &l));
+        PetscCall(PetscPrintf(comm, "diagnose: burgers: gradient of the misfit to 0.9 x its trajectory over [0, %g]\n",
+                              (double)burgers_time));
+        DataMisfit obs(&bd, 1.0);
+        PetscCall(GradientCheck(comm, *bu, *binteg, b0, bt, &obs, fd_h, &res->fd_error_burgers));
+        for (Vec& d : bd) PetscCall(VecDestroy(&d));
+        PetscCall(VecDestroy(&b0));
+      }
+      PetscCall(PetscPrintf(comm,
+                            "diagnose: integrating back in time does not recover the forward states (errors above), "
+                            "while the checkpointed discrete adjoint matches finite differences (advection %.2e, "
+                            "burgers %.2e relative error)\n",
+                            res->fd_error_advection, res->fd_error_burgers));
+    }
+  }
+  if (help) PetscFunctionReturn(0);
+
+  // Plot-ready numbers.
+  io::H5File f;
+  const std::string path = paths.output_dir + "/diagnose.h5";
+  PetscCall(io::H5File::Create(comm, path, &f));
+  auto put = [&](const char* name, const std::vector<double>& v) -> PetscErrorCode {
+    if (v.empty()) return 0;
+    return f.WriteArray(name, {(hsize_t)v.size()}, v.data());
+  };
+  PetscCall(put("/downwind_t", res->downwind_t));
+  PetscCall(put("/downwind_norm", res->downwind_norm));
+  PetscCall(put("/reversal_t", res->reversal_t));
+  PetscCall(put("/reversal_advection", res->reversal_advection));
+  PetscCall(put("/burgers_t", res->burgers_t));
+  PetscCall(put("/reversal_burgers", res->reversal_burgers));
+  PetscCall(f.WriteAttr("/", "growth_measured", res->growth_measured));
+  PetscCall(f.WriteAttr("/", "growth_semidiscrete", res->growth_semidiscrete));
+  PetscCall(f.WriteAttr("/", "growth_discrete", res->growth_discrete));
+  PetscCall(f.WriteAttr("/", "fd_error_advection", res->fd_error_advection));
+  PetscCall(f.WriteAttr("/", "fd_error_burgers", res->fd_error_burgers));
+  PetscCall(f.Commit());
+  PetscCall(PetscPrintf(comm, "diagnose: numbers in %s\n", path.c_str()));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::train

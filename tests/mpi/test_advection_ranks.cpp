@@ -1,0 +1,64 @@
+// The 2-D learned-limiter loss and its gradient are the same on 1, 2 and 3 ranks: run
+// with 3 ranks, the test solves the same problem on sub-communicators of size 1, 2, 3.
+#include <gtest/gtest.h>
+
+#include "advection_fixture.hpp"
+
+using namespace udeflow;
+using namespace udeflow::test;
+
+namespace {
+
+void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, double* L) {
+  int rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MPI_Comm sub;
+  MPI_Comm_split(PETSC_COMM_WORLD, rank < n ? 0 : MPI_UNDEFINED, rank, &sub);
+  int P = 0;
+  if (sub != MPI_COMM_NULL) {
+    AdvectionProblem p;
+    ASSERT_EQ(p.Create(sub, opts), 0);
+    std::vector<double> theta(p.physics->NumParams());
+    ASSERT_EQ(p.physics->GetParams(theta.data()), 0);
+    ASSERT_EQ(p.Gradient(theta, L, g), 0);
+    P = static_cast<int>(g->size());
+  }
+  MPI_Bcast(&P, 1, MPI_INT, 0, PETSC_COMM_WORLD);
+  g->resize(P);
+  MPI_Bcast(g->data(), P, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
+  MPI_Bcast(L, 1, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
+  if (sub != MPI_COMM_NULL) MPI_Comm_free(&sub);
+}
+
+class AdvectionRanks : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(AdvectionRanks, LossGradientAgreesOn1To3Ranks) {
+  int size;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  const std::string opts = std::string(kAdvectionLearned) + GetParam();
+  std::vector<double> g1, gn;
+  double L1, Ln;
+  GradientOnRanks(1, opts, &g1, &L1);
+  ASSERT_FALSE(g1.empty());
+  for (int n = 2; n <= size; ++n) {
+    GradientOnRanks(n, opts, &gn, &Ln);
+    ASSERT_EQ(g1.size(), gn.size());
+    double num = 0, den = 0;
+    for (size_t i = 0; i < g1.size(); ++i) {
+      num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
+      den += g1[i] * g1[i];
+    }
+    PetscPrintf(PETSC_COMM_WORLD, "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n", n,
+                std::sqrt(num / den), RelDiff(L1, Ln));
+    EXPECT_LT(std::sqrt(num / den), 1e-10) << n << " ranks vs 1 (" << GetParam() << ")";
+    EXPECT_LT(RelDiff(L1, Ln), 1e-12) << n << " ranks: loss";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    TwoD, AdvectionRanks,
+    ::testing::Values("-advection_dim 2 -advection_n 18 -advection_ny 15 -advection_velocity 1,-0.5 -ts_type rk "
+                      "-ts_rk_type 4 -ts_dt 0.01 -advection_ic_kinds square,gaussian,sine -adjoint_memory checkpoint",
+                      "-advection_dim 2 -advection_n 16 -advection_velocity -0.7,0.9 -ts_type cn -ts_dt 0.01"));
+
+}  // namespace
