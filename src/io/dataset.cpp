@@ -162,12 +162,22 @@ PetscErrorCode Dataset::CheckCompatible(const pde::Physics& physics) const {
   const auto d = physics.DomainLength();
   PetscCheck(grid_.size() == g.size(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has a %zu-D grid, the case a %zu-D grid",
              f, grid_.size(), g.size());
-  PetscCheck(g.size() == 1, comm, PETSC_ERR_SUP, "coarse-graining is implemented for 1-D grids only");
+  // Coarse-graining averages along the first (fastest) dimension only; the others match.
   for (size_t i = 0; i < g.size(); ++i) {
-    PetscCheck(grid_[i] % g[i] == 0, comm, PETSC_ERR_USER_INPUT,
-               "dataset '%s' has %" PetscInt_FMT " cells, not a multiple of the case's %" PetscInt_FMT
-               " (grid option of -physics %s)",
-               f, grid_[i], g[i], physics.Type());
+    if (g.size() == 1)
+      PetscCheck(grid_[i] % g[i] == 0, comm, PETSC_ERR_USER_INPUT,
+                 "dataset '%s' has %" PetscInt_FMT " cells, not a multiple of the case's %" PetscInt_FMT
+                 " (grid option of -physics %s)",
+                 f, grid_[i], g[i], physics.Type());
+    else if (i == 0)
+      PetscCheck(grid_[i] % g[i] == 0, comm, PETSC_ERR_USER_INPUT,
+                 "dataset '%s' has %" PetscInt_FMT " cells in dimension 1, not a multiple of the case's %" PetscInt_FMT
+                 " (option -%s)",
+                 f, grid_[i], g[i], physics.GridOption().c_str());
+    else
+      PetscCheck(grid_[i] == g[i], comm, PETSC_ERR_USER_INPUT,
+                 "dataset '%s' has %" PetscInt_FMT " cells in dimension %zu, the case %" PetscInt_FMT, f, grid_[i],
+                 i + 1, g[i]);
     PetscCheck(std::abs(domain_[i] - d[i]) <= 1e-9 * std::abs(d[i]), comm, PETSC_ERR_USER_INPUT,
                "dataset '%s' has domain length %g, the case %g", f, (double)domain_[i], (double)d[i]);
   }
@@ -196,34 +206,49 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
   PetscFunctionBeginUser;
   MPI_Comm comm = file_.Comm();
   DM da = physics.Grid();
-  PetscInt xs, xm, dof;
-  PetscCall(DMDAGetCorners(da, &xs, nullptr, nullptr, &xm, nullptr, nullptr));
+  PetscInt dof;
   PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
                         nullptr, nullptr, nullptr));
+  // The file is in natural order with the first dimension fastest, so the fine cells of
+  // this rank's share [lo, hi) of the coarse natural vector are one contiguous range.
+  PetscInt fine_cells = 1;
+  for (PetscInt n : grid_) fine_cells *= n;
   const PetscInt r = grid_[0] / physics.GridSize()[0];
   const std::string path = trajs_[traj].group + "/state";
   std::vector<hsize_t> dims;
   PetscCall(file_.Dims(path, &dims));
-  PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)(grid_[0] * dof) && (hsize_t)k < dims[0], comm,
+  PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)(fine_cells * dof) && (hsize_t)k < dims[0], comm,
              PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': %s has shape that does not match its grid", file_.Path().c_str(),
              path.c_str());
+  const bool one_d = physics.GridSize().size() == 1;
+  Vec natural = u;
+  if (!one_d) PetscCall(DMDACreateNaturalVector(da, &natural));
+  PetscInt lo, hi;
+  PetscCall(VecGetOwnershipRange(natural, &lo, &hi));
+  const PetscInt xs = lo / dof, xm = (hi - lo) / dof;
   std::vector<double> fine(xm * r * dof);
   PetscCall(file_.ReadSlab(path, {(hsize_t)k, (hsize_t)(xs * r * dof)}, {1, (hsize_t)(xm * r * dof)}, fine.data()));
   int bad = 0;
   for (double v : fine) bad |= !std::isfinite(v);
   int any = 0;
   PetscCallMPI(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_LOR, comm));
+  if (any && !one_d) PetscCall(VecDestroy(&natural));
   PetscCheck(!any, comm, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': NaN or Inf in %s, snapshot %" PetscInt_FMT,
              file_.Path().c_str(), trajs_[traj].name.c_str(), k);
   PetscScalar* a;
-  PetscCall(VecGetArray(u, &a));
+  PetscCall(VecGetArray(natural, &a));
   for (PetscInt i = 0; i < xm; ++i)
     for (PetscInt c = 0; c < dof; ++c) {
       double s = 0;
       for (PetscInt q = 0; q < r; ++q) s += fine[(i * r + q) * dof + c];
       a[i * dof + c] = s / r;
     }
-  PetscCall(VecRestoreArray(u, &a));
+  PetscCall(VecRestoreArray(natural, &a));
+  if (!one_d) {
+    PetscCall(DMDANaturalToGlobalBegin(da, natural, INSERT_VALUES, u));
+    PetscCall(DMDANaturalToGlobalEnd(da, natural, INSERT_VALUES, u));
+    PetscCall(VecDestroy(&natural));
+  }
   PetscFunctionReturn(0);
 }
 

@@ -1,5 +1,6 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/pde/burgers.hpp"
+#include "udeflow/pde/ocean_column.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
@@ -10,6 +11,8 @@ Registry<Physics>& PhysicsRegistry() {
     Registry<Physics> r;
     r.Add("burgers", "1-D viscous Burgers, finite volumes, learned flux correction",
           [] { return std::make_unique<Burgers>(); });
+    r.Add("ocean_column", "ocean columns: convective adjustment + neural flux, or K-profile truth",
+          [] { return std::make_unique<OceanColumn>(); });
     return r;
   }();
   return registry;

@@ -11,7 +11,8 @@
 ///   /traj_NNNN/scenario    [m]  the physics' scenario (forcing coefficients...)
 ///   /traj_NNNN/state       [nt, cells*fields] in natural (x fastest, fields
 ///                          interleaved) order
-/// Reading coarse-grains to the reader's grid by cell averaging when the file's grid
+/// Reading coarse-grains to the reader's grid by cell averaging along the first (fastest)
+/// dimension, the other dimensions matching (e.g. fine truth levels of ocean columns), when the file's grid
 /// is an integer multiple of it (finite-volume truth -> coarse model).
 #include <petscdm.h>
 

@@ -50,6 +50,10 @@ class Physics {
   /// Option key (without prefix and dash) that sets the cell count of a 1-D grid,
   /// e.g. "burgers_n"; used to build baselines at other resolutions.
   virtual std::string GridOption() const = 0;
+  /// Physical coordinate of the grid's lower corner per dimension (default 0).
+  virtual std::vector<PetscReal> DomainOrigin() const { return std::vector<PetscReal>(GridSize().size(), 0.0); }
+  /// Units of the state components, for output attributes (default: none).
+  virtual std::vector<std::string> FieldUnits() const { return std::vector<std::string>(FieldNames().size(), ""); }
 
   // ---- learnable parameters theta (replicated)
   virtual PetscInt NumParams() const = 0;
