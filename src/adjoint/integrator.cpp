@@ -214,6 +214,31 @@ PetscErrorCode CheckReason(TS ts, MPI_Comm comm) {
 
 }  // namespace
 
+// An explicit method with a fixed step well above the physics' stable step estimate
+// (stiff problems such as convective adjustment): warn once per integrator with the
+// estimate, and let the run go on (the estimate is a heuristic; a run that does blow up
+// stops at -adjoint_diverge_limit with a message).
+static PetscErrorCode WarnUnstableExplicitStep(pde::Physics* phys, Vec u0, PetscReal dt, const std::string& prefix,
+                                               TS ts, bool* warned) {
+  PetscFunctionBeginUser;
+  if (*warned || dt <= 0) PetscFunctionReturn(0);
+  PetscReal stable;
+  PetscCall(phys->StableTimeStep(u0, &stable));
+  // RK4's stability interval on the negative real axis is ~2.8 times forward Euler's.
+  if (dt > 2.8 * stable) {
+    TSType type;
+    PetscCall(TSGetType(ts, &type));
+    PetscCall(PetscFPrintf(PetscObjectComm((PetscObject)ts), PETSC_STDERR,
+                           "udeflow: warning: option -%sts_dt %g is above the explicit stability limit ~%.3g of this "
+                           "stiff problem (-%sts_type %s will likely blow up); use -%sts_type beuler, cn or theta, or "
+                           "-%sts_dt <= %.3g\n",
+                           prefix.c_str(), (double)dt, (double)stable, prefix.c_str(), type, prefix.c_str(),
+                           prefix.c_str(), (double)stable));
+    *warned = true;
+  }
+  PetscFunctionReturn(0);
+}
+
 // Fixed-step schedule through the observation times, steps of at most dt.
 static void BuildSchedule(PetscReal t0, const std::vector<PetscReal>& times, PetscReal dt, Integrator::Impl& m) {
   m.steps_t.assign(1, t0);
@@ -315,6 +340,8 @@ PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<Petsc
       if (dt <= 0) {
         PetscCall(physics_->StableTimeStep(u0, &dt));
         dt *= 0.5;
+      } else if (!implicit_) {
+        PetscCall(WarnUnstableExplicitStep(physics_, u0, dt, prefix_, ts_, &warned_));
       }
       BuildSchedule(t0, times, dt, m);
     }
@@ -366,6 +393,8 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
     if (dt <= 0) {
       PetscCall(physics_->StableTimeStep(u0, &dt));
       dt *= 0.5;
+    } else if (!implicit_) {
+      PetscCall(WarnUnstableExplicitStep(physics_, u0, dt, prefix_, ts_, &warned_));
     }
     BuildSchedule(t0, times, dt, m);
   }

@@ -5,8 +5,21 @@
 namespace udeflow::app {
 
 PetscErrorCode CommandEvaluate() {
-  std::vector<train::EvaluationRow> rows;
-  return train::EvaluateCase(PETSC_COMM_WORLD, &rows);
+  PetscFunctionBeginUser;
+  // -evaluate_models: compare trained models of one physics (e.g. ocean columns:
+  // convective adjustment alone, offline and online networks); otherwise the closure
+  // against un-closed baselines at several resolutions.
+  char models[4096] = "";
+  PetscBool set = PETSC_FALSE;
+  PetscCall(PetscOptionsGetString(nullptr, nullptr, "-evaluate_models", models, sizeof(models), &set));
+  if (set) {
+    std::vector<train::ModelComparisonRow> rows;
+    PetscCall(train::EvaluateModels(PETSC_COMM_WORLD, models, &rows));
+  } else {
+    std::vector<train::EvaluationRow> rows;
+    PetscCall(train::EvaluateCase(PETSC_COMM_WORLD, &rows));
+  }
+  PetscFunctionReturn(0);
 }
 
 }  // namespace udeflow::app

@@ -2,8 +2,10 @@
 #include "commands.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/io/dataset.hpp"
+#include "udeflow/core/options.hpp"
 #include "udeflow/train/case.hpp"
 #include "udeflow/train/snapshots.hpp"
+#include "udeflow/train/offline.hpp"
 #include "udeflow/train/trainer.hpp"
 
 namespace udeflow::app {
@@ -26,11 +28,36 @@ PetscErrorCode CommandTrain() {
   PetscCall(trainer.SetFromOptions());
   train::TrainSnapshots snapshots;  // -train_snapshots_every K, Catalyst
   PetscCall(snapshots.Create(physics.get(), &integ, &data, paths.output_dir, groups.id == 0));
+  // -train_mode: online (through the solver), offline (fit diagnosed fluxes, no solver;
+  // ocean_column), or both (offline to -train_offline_model, then online from the same
+  // initial weights to -model).
+  std::string mode = "online", offline_model = paths.output_dir + "/model_offline.h5";
+  PetscOptionsBegin(comm, "train_", "Training mode", "train");
+  PetscCall(UdeOptionsChoice("-mode", "Train online through the solver, offline on diagnosed fluxes, or both",
+                             {"online", "offline", "both"}, &mode, nullptr));
+  PetscCall(UdeOptionsString("-offline_model", "Where -train_mode both writes the offline model", &offline_model,
+                             nullptr));
+  PetscOptionsEnd();
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);
   PetscCall(data.Open(groups.group, paths.dataset, "option -dataset"));
   PetscCall(data.CheckCompatible(*physics));
+  if (mode != "online") {
+    PetscCheck(groups.count == 1, comm, PETSC_ERR_USER_INPUT, "option -train_mode %s: use -train_groups 1",
+               mode.c_str());
+    train::TrainResult off;
+    PetscCall(train::TrainOffline(comm, physics.get(), data, &off));
+    const std::string& out = mode == "offline" ? paths.model : offline_model;
+    PetscCall(train::SaveModel(comm, out, *physics, off.theta, off.iterations, off.loss));
+    PetscCall(PetscPrintf(comm, "train: offline fit %lld iterations in %.1f s, flux mse %.4e; model written to %s\n",
+                          off.iterations, off.seconds, off.loss, out.c_str()));
+    if (mode == "offline") {
+      PetscCall(groups.Destroy());
+      PetscFunctionReturn(0);
+    }
+    PetscCall(physics->InitializeParams());
+  }
   PetscCall(trainer.SetUp());
   PetscCall(PetscPrintf(comm, "train: model %s\n       %s\n       data %s; %d group(s) of ranks share each batch\n",
                         physics->Describe().c_str(), integ.Describe().c_str(), paths.dataset.c_str(), groups.count));

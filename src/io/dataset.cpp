@@ -179,12 +179,12 @@ PetscErrorCode Dataset::CheckCompatible(const pde::Physics& physics) const {
   const auto d = physics.DomainLength();
   PetscCheck(grid_.size() == g.size(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has a %zu-D grid, the case a %zu-D grid",
              f, grid_.size(), g.size());
-  PetscCheck(g.size() <= 2, comm, PETSC_ERR_SUP, "coarse-graining is implemented for 1-D and 2-D grids only");
+  // Coarse-graining averages blocks of r_0 x r_1 x ... fine cells, r_i = file/case cells.
   for (size_t i = 0; i < g.size(); ++i) {
     PetscCheck(grid_[i] % g[i] == 0, comm, PETSC_ERR_USER_INPUT,
-               "dataset '%s' has %" PetscInt_FMT " cells, not a multiple of the case's %" PetscInt_FMT
-               " (grid option of -physics %s)",
-               f, grid_[i], g[i], physics.Type());
+               "dataset '%s' has %" PetscInt_FMT " cells in dimension %zu, not a multiple of the case's %" PetscInt_FMT
+               " (grid option -%s of -physics %s)",
+               f, grid_[i], i + 1, g[i], physics.GridOption().c_str(), physics.Type());
     PetscCheck(std::abs(domain_[i] - d[i]) <= 1e-9 * std::abs(d[i]), comm, PETSC_ERR_USER_INPUT,
                "dataset '%s' has domain length %g, the case %g", f, (double)domain_[i], (double)d[i]);
   }
@@ -209,79 +209,79 @@ PetscErrorCode Dataset::ReadScenario(size_t traj, pde::Scenario* sc) const {
   PetscFunctionReturn(0);
 }
 
+// Any dimension: the file is in natural order (first dimension fastest).  Each rank
+// owns a contiguous range [lo, hi) of the coarse natural vector; it reads the fine rows
+// of the slowest dimension that cover it (one contiguous slab, full extent in the faster
+// dimensions) and averages the r_0 x r_1 x ... fine cells of each of its coarse cells.
 PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics, Vec u) const {
   PetscFunctionBeginUser;
   MPI_Comm comm = file_.Comm();
   DM da = physics.Grid();
-  PetscInt xs, xm, dof;
-  PetscCall(DMDAGetCorners(da, &xs, nullptr, nullptr, &xm, nullptr, nullptr));
-  PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
-                        nullptr, nullptr, nullptr));
-  if (grid_.size() == 2) PetscFunctionReturn(ReadState2d(traj, k, physics, u));
-  const PetscInt r = grid_[0] / physics.GridSize()[0];
-  const std::string path = trajs_[traj].group + "/state";
-  std::vector<hsize_t> dims;
-  PetscCall(file_.Dims(path, &dims));
-  PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)(grid_[0] * dof) && (hsize_t)k < dims[0], comm,
-             PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': %s has shape that does not match its grid", file_.Path().c_str(),
-             path.c_str());
-  std::vector<double> fine(xm * r * dof);
-  PetscCall(file_.ReadSlab(path, {(hsize_t)k, (hsize_t)(xs * r * dof)}, {1, (hsize_t)(xm * r * dof)}, fine.data()));
-  int bad = 0;
-  for (double v : fine) bad |= !std::isfinite(v);
-  int any = 0;
-  PetscCallMPI(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_LOR, comm));
-  PetscCheck(!any, comm, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': NaN or Inf in %s, snapshot %" PetscInt_FMT,
-             file_.Path().c_str(), trajs_[traj].name.c_str(), k);
-  PetscScalar* a;
-  PetscCall(VecGetArray(u, &a));
-  for (PetscInt i = 0; i < xm; ++i)
-    for (PetscInt c = 0; c < dof; ++c) {
-      double s = 0;
-      for (PetscInt q = 0; q < r; ++q) s += fine[(i * r + q) * dof + c];
-      a[i * dof + c] = s / r;
-    }
-  PetscCall(VecRestoreArray(u, &a));
-  PetscFunctionReturn(0);
-}
-
-// 2-D: each rank reads the full-width rows of the fine grid over its cells (one
-// contiguous slab) and averages the r_x x r_y fine cells of each of its cells.
-PetscErrorCode Dataset::ReadState2d(size_t traj, PetscInt k, pde::Physics& physics, Vec u) const {
-  PetscFunctionBeginUser;
-  MPI_Comm comm = file_.Comm();
-  DM da = physics.Grid();
-  PetscInt xs, ys, xm, ym, dof;
-  PetscCall(DMDAGetCorners(da, &xs, &ys, nullptr, &xm, &ym, nullptr));
+  PetscInt dof;
   PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
                         nullptr, nullptr, nullptr));
   const auto g = physics.GridSize();
-  const PetscInt rx = grid_[0] / g[0], ry = grid_[1] / g[1], NX = grid_[0];
+  const size_t nd = g.size();
+  std::vector<PetscInt> r(nd), fstride(nd + 1, 1), cstride(nd + 1, 1);
+  for (size_t i = 0; i < nd; ++i) {
+    r[i] = grid_[i] / g[i];
+    fstride[i + 1] = fstride[i] * grid_[i];
+    cstride[i + 1] = cstride[i] * g[i];
+  }
   const std::string path = trajs_[traj].group + "/state";
   std::vector<hsize_t> dims;
   PetscCall(file_.Dims(path, &dims));
-  PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)(grid_[0] * grid_[1] * dof) && (hsize_t)k < dims[0], comm,
+  PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)(fstride[nd] * dof) && (hsize_t)k < dims[0], comm,
              PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': %s has shape that does not match its grid", file_.Path().c_str(),
              path.c_str());
-  std::vector<double> fine(ym * ry * NX * dof);
-  PetscCall(file_.ReadSlab(path, {(hsize_t)k, (hsize_t)(ys * ry * NX * dof)}, {1, (hsize_t)fine.size()}, fine.data()));
+  // A 1-D DMDA's global ordering is the natural one.
+  Vec natural = u;
+  if (nd > 1) PetscCall(DMDACreateNaturalVector(da, &natural));
+  PetscInt lo, hi;
+  PetscCall(VecGetOwnershipRange(natural, &lo, &hi));
+  lo /= dof;
+  hi /= dof;
+  const PetscInt plane = cstride[nd - 1], fplane = fstride[nd - 1], rs = r[nd - 1];
+  PetscInt row0 = 0, nrows = 0;
+  if (hi > lo) {
+    row0 = (lo / plane) * rs;
+    nrows = ((hi - 1) / plane + 1) * rs - row0;
+  }
+  std::vector<double> fine(nrows * fplane * dof);
+  PetscCall(file_.ReadSlab(path, {(hsize_t)k, (hsize_t)(row0 * fplane * dof)}, {1, (hsize_t)fine.size()},
+                           fine.data()));
   int bad = 0;
   for (double v : fine) bad |= !std::isfinite(v);
   int any = 0;
   PetscCallMPI(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_LOR, comm));
+  if (any && nd > 1) PetscCall(VecDestroy(&natural));
   PetscCheck(!any, comm, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': NaN or Inf in %s, snapshot %" PetscInt_FMT,
              file_.Path().c_str(), trajs_[traj].name.c_str(), k);
+  PetscInt block = 1;
+  for (PetscInt ri : r) block *= ri;
+  std::vector<PetscInt> ci(nd), q(nd);
   PetscScalar* a;
-  PetscCall(VecGetArray(u, &a));
-  for (PetscInt j = 0; j < ym; ++j)
-    for (PetscInt i = 0; i < xm; ++i)
-      for (PetscInt c = 0; c < dof; ++c) {
-        double s = 0;
-        for (PetscInt qy = 0; qy < ry; ++qy)
-          for (PetscInt qx = 0; qx < rx; ++qx) s += fine[((j * ry + qy) * NX + (xs + i) * rx + qx) * dof + c];
-        a[(j * xm + i) * dof + c] = s / (rx * ry);
+  PetscCall(VecGetArray(natural, &a));
+  for (PetscInt cell = lo; cell < hi; ++cell) {
+    for (size_t i = 0; i < nd; ++i) ci[i] = (cell / cstride[i]) % g[i];
+    for (PetscInt c = 0; c < dof; ++c) {
+      double s = 0;
+      std::fill(q.begin(), q.end(), 0);
+      for (PetscInt m = 0; m < block; ++m) {
+        PetscInt off = 0;
+        for (size_t i = 0; i < nd; ++i) off += (ci[i] * r[i] + q[i]) * fstride[i];
+        s += fine[(off - row0 * fplane) * dof + c];
+        for (size_t i = 0; i < nd && ++q[i] == r[i]; ++i) q[i] = 0;  // next fine cell of the block
       }
-  PetscCall(VecRestoreArray(u, &a));
+      a[(cell - lo) * dof + c] = s / block;
+    }
+  }
+  PetscCall(VecRestoreArray(natural, &a));
+  if (nd > 1) {
+    PetscCall(DMDANaturalToGlobalBegin(da, natural, INSERT_VALUES, u));
+    PetscCall(DMDANaturalToGlobalEnd(da, natural, INSERT_VALUES, u));
+    PetscCall(VecDestroy(&natural));
+  }
   PetscFunctionReturn(0);
 }
 

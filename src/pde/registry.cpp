@@ -1,6 +1,7 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/pde/advection.hpp"
 #include "udeflow/pde/burgers.hpp"
+#include "udeflow/pde/ocean_column.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
@@ -13,6 +14,8 @@ Registry<Physics>& PhysicsRegistry() {
           [] { return std::make_unique<Burgers>(); });
     r.Add("advection", "1-D/2-D linear advection, finite volumes, flux limiter (fixed or learned)",
           [] { return std::make_unique<Advection>(); });
+    r.Add("ocean_column", "ocean columns: convective adjustment + neural flux, or K-profile truth",
+          [] { return std::make_unique<OceanColumn>(); });
     return r;
   }();
   return registry;

@@ -31,6 +31,8 @@
 /// Options: every -ts_* option (type, dt, tolerances; prefix given to SetFromOptions),
 /// -adjoint_memory, -adjoint_checkpoint_every, -adjoint_checkpoint_dir, -adjoint_cache_mb, -adjoint_diverge_limit
 /// (a state with max|u| above it, or not finite, at an observation stops the solve).
+/// An explicit method with -ts_dt above 2.8x the physics' StableTimeStep() gets a warning
+/// on stderr naming the stable step (not a refusal: the estimate is a heuristic).
 #include <petscts.h>
 
 #include <functional>
@@ -119,6 +121,7 @@ class Integrator {
   PetscInt checkpoint_every_ = 0;  // 0: only at observation times
   std::string checkpoint_dir_ = ".";
   bool implicit_ = false, adaptive_ = false, setup_ = false, freeze_ = false;
+  bool warned_ = false;  // explicit step above the stable estimate reported
   PetscReal dt_ = 0;
   PetscReal diverge_limit_ = 1e8;
   PetscReal cache_mb_ = 512;

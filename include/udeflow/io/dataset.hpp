@@ -11,8 +11,9 @@
 ///   /traj_NNNN/scenario    [m]  the physics' scenario (forcing coefficients...)
 ///   /traj_NNNN/state       [nt, cells*fields] in natural (x fastest, fields
 ///                          interleaved) order
-/// Reading coarse-grains to the reader's grid by cell averaging when the file's grid
-/// is an integer multiple of it (1-D and 2-D grids) (finite-volume truth -> coarse model).
+/// Reading coarse-grains to the reader's grid by cell averaging over blocks of fine
+/// cells when the file's grid is an integer multiple of it in every dimension (1-D, 2-D,
+/// 3-D; e.g. a fine truth, or the fine levels of ocean columns -> coarse model).
 #include <petscdm.h>
 
 #include <string>
@@ -70,7 +71,6 @@ class Dataset {
   const std::vector<PetscInt>& Grid() const { return grid_; }
 
  private:
-  PetscErrorCode ReadState2d(size_t traj, PetscInt k, pde::Physics& physics, Vec u) const;
   H5File file_;
   std::vector<TrajectoryInfo> trajs_;
   std::string physics_, fields_;

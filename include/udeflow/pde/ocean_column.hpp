@@ -1,0 +1,150 @@
+#pragma once
+/// \file ocean_column.hpp
+/// Many ocean columns at once (Ramadhan et al. 2020, arXiv:2010.12559): temperature in
+/// nx x ny independent columns of Nz levels over a depth H, each column with its own
+/// surface cooling Q and initial stratification N^2, driven by vertical turbulent fluxes:
+///
+///   dT_k/dt = -(F_{k+1/2} - F_{k-1/2}) / dz,   F = 0 at the bottom, F = Q/(rho c_p) at the
+///   surface (prescribed, conservative: the column's heat content changes only by Q).
+///
+/// Schemes (-ocean_scheme):
+///   ca   convective adjustment plus a neural flux (the model being trained):
+///          F_f = flux_scale * NN((T_column - T_offset)/T_scale)_f + F_CA(g_f) - kappa0 g_f,
+///        g_f = dT/dz at face f; NN: Nz -> ... -> Nz-1 (one flux per interior face);
+///        F_CA(g) = -K (g - sqrt(g^2 + eps^2))/2, a smooth form of -K min(g, 0) = -K_CA(g) g
+///        (K_CA = K where dT/dz < 0, else 0).  The smoothing keeps the flux a monotone,
+///        differentiable function of g (effective diffusivity K (1 - g/sqrt(g^2+eps^2))/2
+///        in [0, K]), so Newton converges and the discrete adjoint is exact.
+///   kpp  the truth model, of another family: a K-profile scheme with nonlocal transport
+///        (Large et al. 1994, convective limit): boundary-layer depth h from a bulk
+///        Richardson number, K(sigma) = h w_s sigma (1-sigma)^2, nonlocal flux
+///        C_s sigma (1-sigma)^2 Q/(rho c_p); run at fine resolution (>= 256 levels) and
+///        coarse-grained.  Its Jacobian freezes K, h and the nonlocal flux at the
+///        linearization point: with -truth_snes_type ksponly and beuler this is the usual
+///        lagged-diffusivity implicit step of ocean models.  No closure.
+///
+/// Grid: a 3-D DMDA whose FIRST dimension is z (Nz levels, one process: a column is
+/// never split) and whose 2nd and 3rd dimensions are the nx x ny columns, decomposed
+/// over the ranks.  Columns are thus contiguous in memory and in the global ordering:
+/// the network reads each column in place, the Jacobian is block diagonal with one dense
+/// Nz x Nz block per column (AIJ, d_nz = Nz, no off-process entries), and coarse-graining
+/// fine truth levels is a 1-D average along the fastest index.  GridSize() is
+/// {Nz, nx, ny}, DomainOrigin() {-H, 0, 0} (z in metres, up), DomainLength()
+/// {H, nx*spacing, ny*spacing}.
+///
+/// Scenario (one per trajectory): [ncolumns, Q_1..Q_n (W/m^2, > 0 cools), N2_1..N2_n (1/s^2)]
+/// drawn per column from -ocean_cooling_range / -ocean_n2_range, or for seeds >=
+/// -ocean_extrapolation_seed from -ocean_cooling_extrapolation / -ocean_n2_extrapolation;
+/// -ocean_cooling and -ocean_n2 give the values explicitly (1 or nx*ny each).
+/// Initial state: T = T_surface + N^2/(alpha g) z.
+///
+/// Options (prefix + "ocean_"): nx, ny, nz, depth, spacing, scheme, ca_diffusivity,
+/// ca_eps, background_diffusivity, t_surface, alpha, gravity, rho_cp, t_offset, t_scale,
+/// flux_scale, cooling_range, n2_range, extrapolation_seed, cooling_extrapolation,
+/// n2_extrapolation, cooling, n2, kpp_ri_c; closure options with prefix + "closure_".
+#include <memory>
+
+#include "udeflow/pde/closure.hpp"
+#include "udeflow/pde/physics.hpp"
+
+namespace udeflow::pde {
+
+class OceanColumn final : public Physics {
+ public:
+  enum class Scheme { kCa, kKpp };
+  OceanColumn() = default;
+  ~OceanColumn() override;
+  const char* Type() const override { return "ocean_column"; }
+  PetscErrorCode SetFromOptions(MPI_Comm comm, const char* prefix) override;
+  PetscErrorCode SetUp() override;
+  DM Grid() const override { return da_; }
+  std::string Describe() const override;
+
+  std::vector<PetscInt> GridSize() const override { return {nz_, nx_, ny_}; }
+  std::vector<PetscReal> DomainLength() const override { return {depth_, nx_ * spacing_, ny_ * spacing_}; }
+  std::vector<PetscReal> DomainOrigin() const override { return {-depth_, 0.0, 0.0}; }
+  std::vector<std::string> FieldNames() const override { return {"T"}; }
+  std::vector<std::string> FieldUnits() const override { return {"degC"}; }
+  std::string GridOption() const override { return "ocean_nz"; }
+
+  PetscInt NumParams() const override { return closure_ ? closure_->NumParams() : 0; }
+  PetscErrorCode GetParams(double* theta) const override;
+  PetscErrorCode SetParams(const double* theta) override;
+  PetscErrorCode InitializeParams() override;
+  double ClosureFlopsPerRhs() const override;
+
+  PetscErrorCode MakeScenario(uint64_t seed, Scenario* scenario) const override;
+  PetscErrorCode SetScenario(const Scenario& scenario) override;
+  PetscErrorCode InitialCondition(Vec u) override;
+
+  PetscErrorCode Rhs(PetscReal t, Vec u, Vec f) override;
+  PetscErrorCode Linearize(PetscReal t, Vec u, bool repeated) override;
+  PetscErrorCode JacobianMult(Vec v, Vec Jv) override;
+  PetscErrorCode JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) override;
+  PetscErrorCode ParamJacobianMultTranspose(Vec w, double* gtheta) override;
+  PetscErrorCode ParamJacobianMult(const double* thetadot, Vec out) override;
+  PetscErrorCode CreateJacobian(Mat* J) override;
+  PetscErrorCode AssembleJacobian(PetscReal a, PetscReal b, Mat J) override;
+  PetscErrorCode StableTimeStep(Vec u, PetscReal* dt) override;
+
+  // ---- for offline flux fitting and diagnostics
+  Scheme GetScheme() const { return scheme_; }
+  Closure* GetClosure() { return closure_.get(); }
+  PetscInt Nz() const { return nz_; }
+  PetscReal Dz() const { return dz_; }
+  PetscInt LocalColumns() const { return ncol_; }
+  /// Network input of a column: (T - T_offset)/T_scale.
+  void ScaleInput(const double* T, double* x) const;
+  PetscReal FluxScale() const { return flux_scale_; }
+  PetscReal TemperatureScale() const { return t_scale_; }
+  /// Surface temperature flux Q/(rho c_p) of local column c (K m/s) in the active scenario.
+  double SurfaceFlux(PetscInt c) const { return qt_[c]; }
+  /// Flux of the physics without network at the Nz+1 faces of one column (bottom first).
+  void BaseFlux(const double* T, PetscInt c, double* F) const;
+
+ private:
+  PetscErrorCode CheckList(const std::vector<PetscReal>& v, const char* name) const;
+  void CaFlux(double g, double* F, double* dFdg) const;
+  void KppColumn(const double* T, double qt, double* K, double* NL) const;
+  PetscErrorCode ForwardBlocks(const double* T, std::vector<Closure::Tape>& tapes);
+  PetscInt BlockCols(PetscInt b) const { return std::min(kBlock, ncol_ - b * kBlock); }
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  std::string prefix_;
+  PetscInt nx_ = 4, ny_ = 4, nz_ = 32;
+  PetscReal depth_ = 256, spacing_ = 1000, dz_ = 8;
+  Scheme scheme_ = Scheme::kCa;
+  PetscReal ca_k_ = 10, ca_eps_ = 2e-5, kappa0_ = 1e-5;
+  PetscReal t_surface_ = 20, alpha_ = 2e-4, gravity_ = 9.81, rho_cp_ = 1025.0 * 3991.0;
+  PetscReal t_offset_ = 18, t_scale_ = 1, flux_scale_ = 1e-5;
+  std::vector<PetscReal> cooling_range_ = {25, 75}, n2_range_ = {1e-5, 2.5e-5};
+  std::vector<PetscReal> cooling_extrap_ = {75, 100}, n2_extrap_ = {5e-6, 1e-5};
+  std::vector<PetscReal> cooling_, n2_;
+  PetscInt extrap_seed_ = 200;
+  PetscReal ri_c_ = 0.3;
+  ClosureConfig closure_config_;
+  std::unique_ptr<Closure> closure_;
+
+  DM da_ = nullptr;
+  PetscInt xs_ = 0, ys_ = 0, xm_ = 0, ym_ = 0, ncol_ = 0, rstart_ = 0;
+  static constexpr PetscInt kBlock = 256;  // columns per network batch
+
+  // Active scenario, per local column.
+  std::vector<double> qt_, n2col_;
+  bool have_scenario_ = false;
+
+  // Work storage (sized in SetUp).
+  std::vector<double> face_, face2_;
+  mutable std::vector<double> K_, NL_;  // K-profile work of one column
+  nn::Matrix X_, Xdot_, Ybar_, Xbar_, Ydot_;
+  std::vector<Closure::Tape> tapes_;
+  // Linearization: the state, face derivatives dF/dg (ca) or frozen K (kpp), network tapes.
+  PetscReal lin_t_ = 0;
+  std::vector<double> lin_T_, lin_dF_;
+  std::vector<Closure::Tape> lin_tapes_;
+  std::vector<nn::Matrix> jac_;  // network Jacobian columns, one (Nz-1) x nb matrix per level
+  std::vector<double> block_;
+  std::vector<PetscInt> idx_;
+};
+
+}  // namespace udeflow::pde

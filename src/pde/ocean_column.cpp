@@ -1,0 +1,578 @@
+#include "udeflow/pde/ocean_column.hpp"
+
+#include <petscdmda.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "udeflow/core/log.hpp"
+#include "udeflow/core/options.hpp"
+#include "udeflow/core/rng.hpp"
+
+namespace udeflow::pde {
+
+OceanColumn::~OceanColumn() { DMDestroy(&da_); }
+
+PetscErrorCode OceanColumn::CheckList(const std::vector<PetscReal>& v, const char* name) const {
+  PetscFunctionBeginUser;
+  const PetscInt n = nx_ * ny_;
+  PetscCheck(v.empty() || (PetscInt)v.size() == 1 || (PetscInt)v.size() == n, comm_, PETSC_ERR_USER_INPUT,
+             "option -%socean_%s: surface forcing array has %zu values, expected 1 or %" PetscInt_FMT
+             " (one per column of the %" PetscInt_FMT " x %" PetscInt_FMT " grid)",
+             prefix_.c_str(), name, v.size(), n, nx_, ny_);
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
+  PetscFunctionBeginUser;
+  comm_ = comm;
+  prefix_ = prefix ? prefix : "";
+  const std::string p = prefix_ + "ocean_";
+  std::string scheme = scheme_ == Scheme::kCa ? "ca" : "kpp";
+  PetscOptionsBegin(comm, p.c_str(), "Ocean columns", "physics");
+  PetscCall(UdeOptionsPositiveInt("-nx", "Columns in x", &nx_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-ny", "Columns in y", &ny_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-nz", "Levels per column", &nz_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-depth", "Column depth H (m)", &depth_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-spacing", "Horizontal distance between columns (m, geometry only)", &spacing_,
+                                   nullptr));
+  PetscCall(UdeOptionsChoice("-scheme", "Column physics: convective adjustment + network (ca) or K-profile truth (kpp)",
+                             {"ca", "kpp"}, &scheme, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-ca_diffusivity", "Convective adjustment diffusivity K (m^2/s) where dT/dz < 0",
+                                      &ca_k_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-ca_eps", "Smoothing of the convective switch (K/m)", &ca_eps_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-background_diffusivity", "Background diffusivity kappa0 (m^2/s)", &kappa0_,
+                                      nullptr));
+  PetscCall(UdeOptionsReal("-t_surface", "Initial surface temperature (degC)", &t_surface_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-alpha", "Thermal expansion coefficient (1/K)", &alpha_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-gravity", "Gravity (m/s^2)", &gravity_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-rho_cp", "Volumetric heat capacity rho0 c_p (J/(m^3 K))", &rho_cp_, nullptr));
+  PetscCall(UdeOptionsReal("-t_offset", "Network input offset (degC)", &t_offset_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-t_scale", "Network input scale (K); also the scale of the scaled-temperature MSE",
+                                   &t_scale_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-flux_scale", "Network output scale (K m/s)", &flux_scale_, nullptr));
+  PetscCall(UdeOptionsRealList("-cooling_range", "Surface cooling range of training seeds (W/m^2)", &cooling_range_, 2,
+                               nullptr));
+  PetscCall(UdeOptionsRealList("-n2_range", "Initial N^2 range of training seeds (1/s^2)", &n2_range_, 2, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-extrapolation_seed", "Seeds >= this draw from the extrapolation ranges",
+                                     &extrap_seed_, nullptr));
+  PetscCall(UdeOptionsRealList("-cooling_extrapolation", "Surface cooling range of extrapolation seeds (W/m^2)",
+                               &cooling_extrap_, 2, nullptr));
+  PetscCall(UdeOptionsRealList("-n2_extrapolation", "Initial N^2 range of extrapolation seeds (1/s^2)", &n2_extrap_, 2,
+                               nullptr));
+  PetscCall(UdeOptionsRealList("-cooling", "Surface cooling per column (W/m^2): 1 or nx*ny values (overrides ranges)",
+                               &cooling_, 1 << 20, nullptr));
+  PetscCall(UdeOptionsRealList("-n2", "Initial N^2 per column (1/s^2): 1 or nx*ny values (overrides ranges)", &n2_,
+                               1 << 20, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-kpp_ri_c", "K-profile truth: critical bulk Richardson number", &ri_c_, nullptr));
+  PetscOptionsEnd();
+  scheme_ = scheme == "ca" ? Scheme::kCa : Scheme::kKpp;
+  PetscCheck(nz_ >= 4, comm, PETSC_ERR_USER_INPUT, "option -%snz must be at least 4", p.c_str());
+  for (auto* r : {&cooling_range_, &n2_range_, &cooling_extrap_, &n2_extrap_})
+    PetscCheck(r->size() == 2 && (*r)[0] <= (*r)[1], comm, PETSC_ERR_USER_INPUT,
+               "option -%s...range/-extrapolation: give two increasing values lo,hi", p.c_str());
+  PetscCall(CheckList(cooling_, "cooling"));
+  PetscCall(CheckList(n2_, "n2"));
+  for (PetscReal v : n2_)
+    PetscCheck(v >= 0, comm, PETSC_ERR_USER_INPUT, "option -%sn2: stratification must be non-negative", p.c_str());
+  closure_config_.type = "none";
+  PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
+  PetscCheck(scheme_ == Scheme::kCa || closure_config_.type == "none", comm, PETSC_ERR_USER_INPUT,
+             "option -%sscheme kpp is the truth model and takes no network: set -%sclosure_type none", p.c_str(),
+             prefix_.c_str());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::SetUp() {
+  PetscFunctionBeginUser;
+  dz_ = depth_ / nz_;
+  PetscMPIInt size;
+  PetscCallMPI(MPI_Comm_size(comm_, &size));
+  PetscCheck(nx_ * ny_ >= size, comm_, PETSC_ERR_USER_INPUT,
+             "options -%socean_nx/-ny: %" PetscInt_FMT " columns are too few for %d ranks", prefix_.c_str(),
+             nx_ * ny_, size);
+  // z first with one process: columns are whole and contiguous on their rank.
+  PetscCall(DMDACreate3d(comm_, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX, nz_, nx_, ny_,
+                         1, PETSC_DECIDE, PETSC_DECIDE, 1, 0, nullptr, nullptr, nullptr, &da_));
+  PetscCall(DMSetUp(da_));
+  PetscCall(DMDASetUniformCoordinates(da_, -depth_ + 0.5 * dz_, -0.5 * dz_, 0.5 * spacing_, (nx_ - 0.5) * spacing_,
+                                      0.5 * spacing_, (ny_ - 0.5) * spacing_));
+  PetscCall(DMDASetFieldName(da_, 0, "T"));
+  PetscCall(DMDAGetCorners(da_, nullptr, &xs_, &ys_, nullptr, &xm_, &ym_));
+  ncol_ = xm_ * ym_;
+  Vec g;
+  PetscCall(DMGetGlobalVector(da_, &g));
+  PetscCall(VecGetOwnershipRange(g, &rstart_, nullptr));
+  PetscCall(DMRestoreGlobalVector(da_, &g));
+  face_.assign((nz_ + 1) * std::max<PetscInt>(ncol_, 1), 0.0);
+  face2_ = face_;
+  K_.assign(nz_ + 1, 0.0);
+  NL_.assign(nz_ + 1, 0.0);
+  lin_T_.assign(nz_ * ncol_, 0.0);
+  lin_dF_.assign((nz_ + 1) * ncol_, 0.0);
+  qt_.assign(ncol_, 0.0);
+  n2col_.assign(ncol_, 0.0);
+  const PetscInt nblocks = (ncol_ + kBlock - 1) / kBlock;
+  tapes_.resize(nblocks);
+  lin_tapes_.resize(nblocks);
+  block_.assign(nz_ * nz_, 0.0);
+  idx_.assign(nz_, 0);
+  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(nz_), static_cast<int>(nz_ - 1),
+                          &closure_));
+  if (NumParams() > 0) jac_.assign(nz_, nn::Matrix());
+  PetscFunctionReturn(0);
+}
+
+std::string OceanColumn::Describe() const {
+  std::ostringstream s;
+  s << "ocean_column: " << nx_ << " x " << ny_ << " columns x " << nz_ << " levels, H " << depth_ << " m, dz " << dz_
+    << " m, ";
+  if (scheme_ == Scheme::kCa)
+    s << "convective adjustment K " << ca_k_ << " m^2/s (eps " << ca_eps_ << " K/m), network "
+      << (closure_ ? closure_->Describe() : std::string("none"));
+  else
+    s << "K-profile truth with nonlocal flux (Ri_c " << ri_c_ << ")";
+  s << ", kappa0 " << kappa0_ << " m^2/s";
+  return s.str();
+}
+
+PetscErrorCode OceanColumn::GetParams(double* theta) const {
+  PetscFunctionBeginUser;
+  if (closure_) PetscCallCXX(closure_->GetParams(theta));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::SetParams(const double* theta) {
+  PetscFunctionBeginUser;
+  if (closure_) PetscCallCXX(closure_->SetParams(theta));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::InitializeParams() {
+  PetscFunctionBeginUser;
+  if (closure_) PetscCallCXX(closure_->Initialize());
+  PetscFunctionReturn(0);
+}
+
+double OceanColumn::ClosureFlopsPerRhs() const {
+  return NumParams() > 0 ? closure_->FlopsPerPoint() * ncol_ : 0.0;
+}
+
+// ---------------------------------------------------------------- scenarios
+
+PetscErrorCode OceanColumn::MakeScenario(uint64_t seed, Scenario* sc) const {
+  PetscFunctionBeginUser;
+  const PetscInt n = nx_ * ny_;
+  const bool extrap = static_cast<PetscInt>(seed) >= extrap_seed_;
+  const auto& qr = extrap ? cooling_extrap_ : cooling_range_;
+  const auto& nr = extrap ? n2_extrap_ : n2_range_;
+  sc->assign(1 + 2 * n, 0.0);
+  (*sc)[0] = static_cast<double>(n);
+  for (PetscInt j = 0; j < n; ++j) {
+    double u0, u1;
+    Philox::Uniform2(seed, static_cast<uint64_t>(j), 0x4f6365616eULL, &u0, &u1);
+    (*sc)[1 + j] = cooling_.empty() ? qr[0] + (qr[1] - qr[0]) * u0 : cooling_[cooling_.size() == 1 ? 0 : j];
+    (*sc)[1 + n + j] = n2_.empty() ? nr[0] + (nr[1] - nr[0]) * u1 : n2_[n2_.size() == 1 ? 0 : j];
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::SetScenario(const Scenario& sc) {
+  PetscFunctionBeginUser;
+  const PetscInt n = nx_ * ny_;
+  PetscCheck((PetscInt)sc.size() == 1 + 2 * n && sc[0] == (double)n, comm_, PETSC_ERR_USER_INPUT,
+             "ocean_column: the surface forcing array of the scenario has %zu entries (for %g columns); the %" PetscInt_FMT
+             " x %" PetscInt_FMT " columns need 1 + 2 x %" PetscInt_FMT " (cooling and N^2 per column)",
+             sc.size(), sc.empty() ? 0.0 : sc[0], nx_, ny_, n);
+  for (size_t i = 1; i < sc.size(); ++i)
+    PetscCheck(std::isfinite(sc[i]), comm_, PETSC_ERR_USER_INPUT, "ocean_column: non-finite surface forcing");
+  for (PetscInt y = ys_; y < ys_ + ym_; ++y)
+    for (PetscInt x = xs_; x < xs_ + xm_; ++x) {
+      const PetscInt c = (x - xs_) + xm_ * (y - ys_), j = x + nx_ * y;
+      qt_[c] = sc[1 + j] / rho_cp_;
+      n2col_[c] = sc[1 + n + j];
+    }
+  have_scenario_ = true;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::InitialCondition(Vec u) {
+  PetscFunctionBeginUser;
+  PetscCheck(have_scenario_, comm_, PETSC_ERR_ORDER, "ocean_column: set a scenario first");
+  PetscScalar* a;
+  PetscCall(VecGetArray(u, &a));
+  for (PetscInt c = 0; c < ncol_; ++c) {
+    const double grad = n2col_[c] / (alpha_ * gravity_);
+    for (PetscInt k = 0; k < nz_; ++k) a[c * nz_ + k] = t_surface_ + grad * (-depth_ + (k + 0.5) * dz_);
+  }
+  PetscCall(VecRestoreArray(u, &a));
+  PetscFunctionReturn(0);
+}
+
+// ---------------------------------------------------------------- fluxes
+
+void OceanColumn::ScaleInput(const double* T, double* x) const {
+  const double s = 1.0 / t_scale_;
+  for (PetscInt k = 0; k < nz_; ++k) x[k] = (T[k] - t_offset_) * s;
+}
+
+// Smooth convective adjustment plus background diffusion: F(g) and dF/dg.
+inline void OceanColumn::CaFlux(double g, double* F, double* dFdg) const {
+  const double s = std::sqrt(g * g + ca_eps_ * ca_eps_);
+  *F = -0.5 * ca_k_ * (g - s) - kappa0_ * g;
+  *dFdg = -0.5 * ca_k_ * (1.0 - g / s) - kappa0_;
+}
+
+// K-profile scheme, convective limit (Large, McWilliams & Doney 1994): face diffusivity
+// K[f] and nonlocal flux NL[f] at faces f = 0..nz (bottom first) of one column.
+void OceanColumn::KppColumn(const double* T, double qt, double* K, double* NL) const {
+  const double kappa = 0.4, cs = 98.96, eps = 0.1, cv = 1.6, beta_t = 0.2, cstar = 10.0;
+  const double ag = alpha_ * gravity_;
+  const double b0 = ag * std::max(qt, 0.0);  // destabilizing surface buoyancy flux
+  const double cws = kappa * std::cbrt(cs * kappa * eps);  // w_s = cws w* (convective limit)
+  const double ct = cv * std::sqrt(beta_t) / (ri_c_ * kappa * kappa * std::sqrt(cs * eps));
+  const double csnl = cstar * kappa * std::cbrt(cs * kappa * eps);
+  // Boundary-layer depth: first depth where the bulk Richardson number reaches Ri_c
+  // (linear interpolation between cell centres).
+  const double br = ag * T[nz_ - 1];
+  double h = depth_ - dz_, ri_prev = 0, d_prev = 0.5 * dz_;
+  for (PetscInt k = nz_ - 2; k >= 1; --k) {
+    const double d = depth_ - (k + 0.5) * dz_;
+    const double n2 = std::max(ag * (T[k + 1] - T[k - 1]) / (2 * dz_), 0.0);
+    const double ws = cws * std::cbrt(b0 * d);
+    const double vt2 = ct * std::sqrt(n2) * ws * d + 1e-8;
+    const double ri = (br - ag * T[k]) * d / vt2;
+    if (ri >= ri_c_) {
+      h = d_prev + (ri_c_ - ri_prev) / (ri - ri_prev) * (d - d_prev);
+      break;
+    }
+    ri_prev = ri;
+    d_prev = d;
+  }
+  h = std::min(std::max(h, dz_), depth_ - dz_);
+  const double ws = cws * std::cbrt(b0 * h);
+  for (PetscInt f = 0; f <= nz_; ++f) {
+    K[f] = kappa0_;
+    NL[f] = 0;
+    if (f == 0 || f == nz_) continue;
+    const double sigma = (depth_ - f * dz_) / h;
+    if (sigma < 1 && b0 > 0) {
+      const double G = sigma * (1 - sigma) * (1 - sigma);
+      K[f] += h * ws * G;
+      NL[f] = csnl * G * qt;
+    } else if (T[f] < T[f - 1]) {
+      K[f] += 0.1;  // interior convective instability below the boundary layer
+    }
+  }
+}
+
+void OceanColumn::BaseFlux(const double* T, PetscInt c, double* F) const {
+  F[0] = 0;
+  F[nz_] = qt_[c];
+  if (scheme_ == Scheme::kCa) {
+    double d;
+    for (PetscInt f = 1; f < nz_; ++f) CaFlux((T[f] - T[f - 1]) / dz_, &F[f], &d);
+  } else {
+    KppColumn(T, qt_[c], K_.data(), NL_.data());
+    for (PetscInt f = 1; f < nz_; ++f) F[f] = -K_[f] * (T[f] - T[f - 1]) / dz_ + NL_[f];
+  }
+}
+
+// Network forward on every block of local columns (inputs scaled), tapes kept.
+PetscErrorCode OceanColumn::ForwardBlocks(const double* T, std::vector<Closure::Tape>& tapes) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
+  for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
+    const PetscInt nb = BlockCols(b);
+    X_.resize(nz_, nb);
+    for (PetscInt j = 0; j < nb; ++j) ScaleInput(T + (b * kBlock + j) * nz_, X_.col(j).data());
+    PetscCallCXX(closure_->Forward(X_, tapes[b]));
+    PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb));
+  }
+  PetscCall(PetscLogEventEnd(LogEvents::closure_forward, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::Rhs(PetscReal t, Vec u, Vec f) {
+  PetscFunctionBeginUser;
+  PetscCheck(have_scenario_, comm_, PETSC_ERR_ORDER, "ocean_column: set a scenario first");
+  PetscCall(PetscLogEventBegin(LogEvents::rhs, 0, 0, 0, 0));
+  const PetscScalar* T;
+  PetscCall(VecGetArrayRead(u, &T));
+  const PetscInt nf = nz_ + 1;
+  for (PetscInt c = 0; c < ncol_; ++c) BaseFlux(T + c * nz_, c, &face_[c * nf]);
+  if (NumParams() > 0) {
+    PetscCall(ForwardBlocks(T, tapes_));
+    for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
+      const nn::Matrix& Y = tapes_[b].Output();
+      for (PetscInt j = 0; j < BlockCols(b); ++j) {
+        double* F = &face_[(b * kBlock + j) * nf];
+        for (PetscInt q = 1; q < nz_; ++q) F[q] += flux_scale_ * Y(q - 1, j);
+      }
+    }
+  }
+  PetscCall(VecRestoreArrayRead(u, &T));
+  PetscScalar* fa;
+  PetscCall(VecGetArray(f, &fa));
+  const double idz = 1.0 / dz_;
+  for (PetscInt c = 0; c < ncol_; ++c) {
+    const double* F = &face_[c * nf];
+    for (PetscInt k = 0; k < nz_; ++k) fa[c * nz_ + k] = -(F[k + 1] - F[k]) * idz;
+  }
+  PetscCall(VecRestoreArray(f, &fa));
+  PetscCall(PetscLogEventEnd(LogEvents::rhs, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+// ---------------------------------------------------------------- derivatives
+
+PetscErrorCode OceanColumn::Linearize(PetscReal t, Vec u, bool) {
+  PetscFunctionBeginUser;
+  lin_t_ = t;
+  const PetscScalar* T;
+  PetscCall(VecGetArrayRead(u, &T));
+  std::copy(T, T + nz_ * ncol_, lin_T_.begin());
+  PetscCall(VecRestoreArrayRead(u, &T));
+  const PetscInt nf = nz_ + 1;
+  // lin_dF_[c*nf + f] = dF_f/dg_f (ca) or -K_f (kpp, frozen).
+  for (PetscInt c = 0; c < ncol_; ++c) {
+    const double* Tc = &lin_T_[c * nz_];
+    double* d = &lin_dF_[c * nf];
+    d[0] = d[nz_] = 0;
+    if (scheme_ == Scheme::kCa) {
+      double F;
+      for (PetscInt q = 1; q < nz_; ++q) CaFlux((Tc[q] - Tc[q - 1]) / dz_, &F, &d[q]);
+    } else {
+      KppColumn(Tc, qt_[c], K_.data(), NL_.data());
+      for (PetscInt q = 1; q < nz_; ++q) d[q] = -K_[q];
+    }
+  }
+  if (NumParams() > 0) PetscCall(ForwardBlocks(lin_T_.data(), lin_tapes_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::JacobianMult(Vec v, Vec Jv) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::rhs_jvp, 0, 0, 0, 0));
+  const PetscScalar* V;
+  PetscCall(VecGetArrayRead(v, &V));
+  const PetscInt nf = nz_ + 1;
+  const double idz = 1.0 / dz_;
+  for (PetscInt c = 0; c < ncol_; ++c) {
+    const double* vc = V + c * nz_;
+    const double* d = &lin_dF_[c * nf];
+    double* F = &face_[c * nf];
+    F[0] = F[nz_] = 0;
+    for (PetscInt q = 1; q < nz_; ++q) F[q] = d[q] * (vc[q] - vc[q - 1]) * idz;
+  }
+  if (NumParams() > 0) {
+    PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
+    const double s = 1.0 / t_scale_;
+    for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
+      const PetscInt nb = BlockCols(b);
+      Xdot_.resize(nz_, nb);
+      for (PetscInt j = 0; j < nb; ++j)
+        for (PetscInt k = 0; k < nz_; ++k) Xdot_(k, j) = V[(b * kBlock + j) * nz_ + k] * s;
+      PetscCallCXX(closure_->Jvp(lin_tapes_[b], Xdot_, &Ydot_));
+      for (PetscInt j = 0; j < nb; ++j) {
+        double* F = &face_[(b * kBlock + j) * nf];
+        for (PetscInt q = 1; q < nz_; ++q) F[q] += flux_scale_ * Ydot_(q - 1, j);
+      }
+    }
+    PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
+  }
+  PetscCall(VecRestoreArrayRead(v, &V));
+  PetscScalar* o;
+  PetscCall(VecGetArray(Jv, &o));
+  for (PetscInt c = 0; c < ncol_; ++c) {
+    const double* F = &face_[c * nf];
+    for (PetscInt k = 0; k < nz_; ++k) o[c * nz_ + k] = -(F[k + 1] - F[k]) * idz;
+  }
+  PetscCall(VecRestoreArray(Jv, &o));
+  PetscCall(PetscLogEventEnd(LogEvents::rhs_jvp, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+// Cotangent of the interior face fluxes from the cotangent w of the tendencies:
+// Fbar_f = (w_f - w_{f-1})/dz.
+PetscErrorCode OceanColumn::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  const PetscScalar* W;
+  PetscScalar* o;
+  PetscCall(VecGetArrayRead(w, &W));
+  PetscCall(VecGetArray(JTw, &o));
+  const PetscInt nf = nz_ + 1;
+  const double idz = 1.0 / dz_;
+  for (PetscInt c = 0; c < ncol_; ++c) {
+    const double* wc = W + c * nz_;
+    const double* d = &lin_dF_[c * nf];
+    double* Fb = &face2_[c * nf];
+    double* oc = o + c * nz_;
+    for (PetscInt k = 0; k < nz_; ++k) oc[k] = 0;
+    for (PetscInt q = 1; q < nz_; ++q) {
+      Fb[q] = (wc[q] - wc[q - 1]) * idz;
+      const double gb = d[q] * Fb[q] * idz;
+      oc[q] += gb;
+      oc[q - 1] -= gb;
+    }
+  }
+  if (NumParams() > 0) {
+    PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
+    const double s = 1.0 / t_scale_;
+    for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
+      const PetscInt nb = BlockCols(b);
+      Ybar_.resize(nz_ - 1, nb);
+      for (PetscInt j = 0; j < nb; ++j)
+        for (PetscInt q = 1; q < nz_; ++q) Ybar_(q - 1, j) = flux_scale_ * face2_[(b * kBlock + j) * nf + q];
+      PetscCallCXX(closure_->Vjp(lin_tapes_[b], Ybar_, &Xbar_, gtheta));
+      PetscCall(PetscLogFlops(2.0 * closure_->FlopsPerPoint() * nb));
+      for (PetscInt j = 0; j < nb; ++j)
+        for (PetscInt k = 0; k < nz_; ++k) o[(b * kBlock + j) * nz_ + k] += Xbar_(k, j) * s;
+    }
+    PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
+  }
+  PetscCall(VecRestoreArrayRead(w, &W));
+  PetscCall(VecRestoreArray(JTw, &o));
+  PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::ParamJacobianMultTranspose(Vec w, double* gtheta) {
+  PetscFunctionBeginUser;
+  if (NumParams() == 0) PetscFunctionReturn(0);
+  PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
+  const PetscScalar* W;
+  PetscCall(VecGetArrayRead(w, &W));
+  const double idz = 1.0 / dz_;
+  for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
+    const PetscInt nb = BlockCols(b);
+    Ybar_.resize(nz_ - 1, nb);
+    for (PetscInt j = 0; j < nb; ++j) {
+      const double* wc = W + (b * kBlock + j) * nz_;
+      for (PetscInt q = 1; q < nz_; ++q) Ybar_(q - 1, j) = flux_scale_ * (wc[q] - wc[q - 1]) * idz;
+    }
+    PetscCallCXX(closure_->Vjp(lin_tapes_[b], Ybar_, nullptr, gtheta));
+    PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb));
+  }
+  PetscCall(VecRestoreArrayRead(w, &W));
+  PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
+  PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::ParamJacobianMult(const double* thetadot, Vec out) {
+  PetscFunctionBeginUser;
+  PetscCall(VecZeroEntries(out));
+  if (NumParams() == 0) PetscFunctionReturn(0);
+  PetscScalar* o;
+  PetscCall(VecGetArray(out, &o));
+  const double idz = 1.0 / dz_;
+  for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
+    const PetscInt nb = BlockCols(b);
+    PetscCallCXX(closure_->ParamJvp(lin_tapes_[b], thetadot, &Ydot_));
+    for (PetscInt j = 0; j < nb; ++j) {
+      double* oc = o + (b * kBlock + j) * nz_;
+      for (PetscInt k = 0; k < nz_; ++k) {
+        const double up = k + 1 < nz_ ? flux_scale_ * Ydot_(k, j) : 0.0;
+        const double dn = k > 0 ? flux_scale_ * Ydot_(k - 1, j) : 0.0;
+        oc[k] = -(up - dn) * idz;
+      }
+    }
+  }
+  PetscCall(VecRestoreArray(out, &o));
+  PetscFunctionReturn(0);
+}
+
+// Block-diagonal matrix in the DMDA's global ordering: column c of this rank owns rows
+// rstart + c*Nz .. rstart + c*Nz + Nz-1, and every entry of its block is local.
+PetscErrorCode OceanColumn::CreateJacobian(Mat* J) {
+  PetscFunctionBeginUser;
+  const PetscInt n = nz_ * ncol_;
+  const PetscInt per_row = NumParams() > 0 ? nz_ : 3;
+  PetscCall(MatCreateAIJ(comm_, n, n, PETSC_DETERMINE, PETSC_DETERMINE, per_row, nullptr, 0, nullptr, J));
+  PetscCall(MatSetOption(*J, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
+  PetscCall(MatSetOption(*J, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::jacobian_assembly, 0, 0, 0, 0));
+  const PetscInt nf = nz_ + 1;
+  const double idz = 1.0 / dz_;
+  const bool nn = NumParams() > 0;
+  for (PetscInt bk = 0; bk * kBlock < ncol_; ++bk) {
+    const PetscInt nb = BlockCols(bk);
+    if (nn) {
+      // Network Jacobian of every column of the block, one input level at a time.
+      PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
+      Xdot_.setZero(nz_, nb);
+      for (PetscInt j = 0; j < nz_; ++j) {
+        Xdot_.row(j).setConstant(1.0 / t_scale_);
+        PetscCallCXX(closure_->Jvp(lin_tapes_[bk], Xdot_, &jac_[j]));
+        Xdot_.row(j).setZero();
+      }
+      PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb * nz_));
+      PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
+    }
+    for (PetscInt jj = 0; jj < nb; ++jj) {
+      const PetscInt c = bk * kBlock + jj;
+      const double* d = &lin_dF_[c * nf];
+      // block_[k*nz + j] = d rhs_k / d T_j, rhs_k = -(F_{k+1} - F_k)/dz.
+      std::fill(block_.begin(), block_.end(), 0.0);
+      for (PetscInt k = 0; k < nz_; ++k) {
+        double* row = &block_[k * nz_];
+        // Local (convective adjustment / K-profile) part of faces k+1 and k.
+        if (k + 1 < nz_) {
+          row[k + 1] -= d[k + 1] * idz * idz;
+          row[k] += d[k + 1] * idz * idz;
+        }
+        if (k > 0) {
+          row[k] += d[k] * idz * idz;
+          row[k - 1] -= d[k] * idz * idz;
+        }
+        if (nn)
+          for (PetscInt j = 0; j < nz_; ++j) {
+            const double up = k + 1 < nz_ ? jac_[j](k, jj) : 0.0;
+            const double dn = k > 0 ? jac_[j](k - 1, jj) : 0.0;
+            row[j] -= flux_scale_ * (up - dn) * idz;
+          }
+        for (PetscInt j = 0; j < nz_; ++j) row[j] *= b;
+        row[k] += a;
+      }
+      for (PetscInt k = 0; k < nz_; ++k) idx_[k] = rstart_ + c * nz_ + k;
+      if (nn) {
+        PetscCall(MatSetValues(J, nz_, idx_.data(), nz_, idx_.data(), block_.data(), INSERT_VALUES));
+      } else {
+        for (PetscInt k = 0; k < nz_; ++k) {
+          const PetscInt lo = std::max<PetscInt>(0, k - 1), hi = std::min<PetscInt>(nz_ - 1, k + 1);
+          PetscCall(MatSetValues(J, 1, &idx_[k], hi - lo + 1, &idx_[lo], &block_[k * nz_ + lo], INSERT_VALUES));
+        }
+      }
+    }
+  }
+  PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
+  PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
+  PetscCall(PetscLogEventEnd(LogEvents::jacobian_assembly, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::StableTimeStep(Vec u, PetscReal* dt) {
+  PetscFunctionBeginUser;
+  // Explicit diffusion limit dz^2/(2 K_max): convective adjustment (ca) or the largest
+  // K-profile diffusivity, h w_s max G <= H w_s 4/27 (kpp).
+  double kmax = kappa0_ + (scheme_ == Scheme::kCa ? ca_k_ : 0.0);
+  if (scheme_ == Scheme::kKpp) {
+    double qmax = 0, qloc = 0;
+    for (double q : qt_) qloc = std::max(qloc, q);
+    PetscCallMPI(MPI_Allreduce(&qloc, &qmax, 1, MPI_DOUBLE, MPI_MAX, comm_));
+    const double ws = 0.4 * std::cbrt(98.96 * 0.4 * 0.1) * std::cbrt(alpha_ * gravity_ * qmax * depth_);
+    kmax = std::max(kmax, depth_ * ws * 4.0 / 27.0 + 0.1);
+  }
+  *dt = dz_ * dz_ / (2 * kmax);
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::pde

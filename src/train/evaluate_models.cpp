@@ -1,0 +1,252 @@
+// `udeflow evaluate -evaluate_models ...`: trained models of one physics side by side on
+// the held-out trajectories (scaled-state MSE), with plot-ready profiles.
+#include <petscdmda.h>
+
+#include <cmath>
+#include <memory>
+#include <sstream>
+
+#include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/core/options.hpp"
+#include "udeflow/core/session.hpp"
+#include "udeflow/io/dataset.hpp"
+#include "udeflow/pde/ocean_column.hpp"
+#include "udeflow/train/case.hpp"
+#include "udeflow/train/evaluate.hpp"
+
+namespace udeflow::train {
+
+namespace {
+
+// Scaled squared error against the coarse-grained truth at every snapshot; writes the
+// model's and the truth's states to the profiles file.
+class ScaledError : public adjoint::Observer {
+ public:
+  ScaledError(const io::Dataset* data, size_t traj, std::vector<PetscInt> snaps, pde::Physics* physics, double scale,
+              io::H5File* out, const std::string& model_path, const std::string& truth_path)
+      : data_(data), traj_(traj), snaps_(std::move(snaps)), physics_(physics), scale_(scale), out_(out),
+        model_path_(model_path), truth_path_(truth_path) {
+    mse.assign(snaps_.size(), NAN);
+  }
+  ~ScaledError() override {
+    VecDestroy(&truth_);
+    VecDestroy(&natural_);
+  }
+  PetscErrorCode Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec) override {
+    PetscFunctionBeginUser;
+    if (!truth_) {
+      PetscCall(VecDuplicate(u, &truth_));
+      PetscCall(DMDACreateNaturalVector(physics_->Grid(), &natural_));
+    }
+    PetscCall(data_->ReadState(traj_, snaps_[k], *physics_, truth_));
+    if (!truth_path_.empty()) PetscCall(Write(truth_path_, k, truth_));
+    if (!model_path_.empty()) PetscCall(Write(model_path_, k, u));
+    PetscCall(VecAYPX(truth_, -1.0, u));
+    PetscInt n;
+    PetscReal nrm;
+    PetscCall(VecGetSize(u, &n));
+    PetscCall(VecNorm(truth_, NORM_2, &nrm));
+    mse[k] = nrm * nrm / (scale_ * scale_ * n);
+    *loss += mse[k];
+    observed = k + 1;
+    PetscFunctionReturn(0);
+  }
+  std::vector<double> mse;
+  PetscInt observed = 0;
+
+ private:
+  PetscErrorCode Write(const std::string& path, PetscInt k, Vec u) {
+    PetscFunctionBeginUser;
+    PetscCall(DMDAGlobalToNaturalBegin(physics_->Grid(), u, INSERT_VALUES, natural_));
+    PetscCall(DMDAGlobalToNaturalEnd(physics_->Grid(), u, INSERT_VALUES, natural_));
+    PetscInt lo, hi;
+    const PetscScalar* a;
+    PetscCall(VecGetOwnershipRange(natural_, &lo, &hi));
+    PetscCall(VecGetArrayRead(natural_, &a));
+    PetscCall(out_->WriteSlab(path, {(hsize_t)k, (hsize_t)lo}, {1, (hsize_t)(hi - lo)}, a));
+    PetscCall(VecRestoreArrayRead(natural_, &a));
+    PetscFunctionReturn(0);
+  }
+  const io::Dataset* data_;
+  size_t traj_;
+  std::vector<PetscInt> snaps_;
+  pde::Physics* physics_;
+  double scale_;
+  io::H5File* out_;
+  std::string model_path_, truth_path_;
+  Vec truth_ = nullptr, natural_ = nullptr;
+};
+
+struct Entry {
+  std::unique_ptr<pde::Physics> physics;
+  std::unique_ptr<adjoint::Integrator> integrator;
+};
+
+}  // namespace
+
+PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vector<ModelComparisonRow>* rows) {
+  PetscFunctionBeginUser;
+  CasePaths paths;
+  PetscCall(CasePathsFromOptions(comm, &paths));
+  PetscReal horizon = 0;
+  std::string models = spec;
+  PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
+  PetscCall(UdeOptionsString("-models", "Models to compare: label:path,... (path none: no network)", &models, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &horizon, nullptr));
+  PetscOptionsEnd();
+  rows->clear();
+  std::stringstream ss(models);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const size_t colon = item.find(':');
+    PetscCheck(colon != std::string::npos && colon > 0 && colon + 1 < item.size(), comm, PETSC_ERR_USER_INPUT,
+               "option -evaluate_models: '%s' is not label:path", item.c_str());
+    ModelComparisonRow r;
+    r.label = item.substr(0, colon);
+    r.path = item.substr(colon + 1);
+    if (r.path != "none" && r.path[0] != '/') r.path = paths.output_dir + "/" + r.path;
+    rows->push_back(r);
+  }
+  PetscCheck(!rows->empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_models: no models given");
+
+  std::vector<Entry> entries(rows->size());
+  for (size_t i = 0; i < rows->size(); ++i) {
+    ScopedOptionValues over;
+    if ((*rows)[i].path == "none") PetscCall(over.Set("-closure_type", "none"));
+    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "ocean_column", &entries[i].physics));
+    PetscCall(entries[i].physics->SetUp());
+    entries[i].integrator = std::make_unique<adjoint::Integrator>(entries[i].physics.get());
+    PetscCall(entries[i].integrator->SetFromOptions(nullptr));
+  }
+  PetscBool help;
+  PetscCall(PetscOptionsHasHelp(nullptr, &help));
+  if (help) PetscFunctionReturn(0);
+  for (size_t i = 0; i < rows->size(); ++i)
+    if ((*rows)[i].path != "none") PetscCall(LoadModel(comm, (*rows)[i].path, "option -evaluate_models", *entries[i].physics));
+  pde::Physics& ref = *entries[0].physics;
+  double scale = 1;
+  if (auto* oc = dynamic_cast<pde::OceanColumn*>(&ref)) scale = oc->TemperatureScale();
+
+  io::Dataset data;
+  PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
+  for (auto& e : entries) PetscCall(data.CheckCompatible(*e.physics));
+  std::vector<size_t> tests;
+  for (size_t i = 0; i < data.Trajectories().size(); ++i)
+    if (data.Trajectories()[i].split == "test") tests.push_back(i);
+  PetscCheck(!tests.empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no test trajectories", paths.dataset.c_str());
+
+  io::H5File out;
+  const std::string out_path = paths.output_dir + "/profiles.h5";
+  PetscCall(io::H5File::Create(comm, out_path, &out));
+  PetscCall(out.WriteAttr("/", "format", std::string("udeflow-profiles-1")));
+  PetscCall(out.WriteAttr("/", "physics", ref.Describe()));
+  {
+    std::ostringstream grid, labels;
+    for (size_t d = 0; d < ref.GridSize().size(); ++d) grid << (d ? "," : "") << ref.GridSize()[d];
+    for (size_t i = 0; i < rows->size(); ++i) labels << (i ? "," : "") << (*rows)[i].label;
+    PetscCall(out.WriteAttr("/", "grid", grid.str()));
+    PetscCall(out.WriteAttr("/", "models", labels.str()));
+    PetscCall(out.WriteAttr("/", "scale", scale));
+    PetscCall(out.WriteAttr("/", "units", ref.FieldUnits()[0]));
+    // Cell centres along the first dimension (z for ocean columns).
+    const PetscInt n0 = ref.GridSize()[0];
+    std::vector<double> z(n0);
+    for (PetscInt k = 0; k < n0; ++k) z[k] = ref.DomainOrigin()[0] + (k + 0.5) * ref.DomainLength()[0] / n0;
+    PetscCall(out.WriteArray("/z", {(hsize_t)n0}, z.data()));
+  }
+  PetscInt ncells;
+  {
+    Vec v;
+    PetscCall(DMCreateGlobalVector(ref.Grid(), &v));
+    PetscCall(VecGetSize(v, &ncells));
+    PetscCall(VecDestroy(&v));
+  }
+  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, %zu models; %s\n", tests.size(), rows->size(),
+                        ref.Describe().c_str()));
+  for (auto& r : *rows) r.mse_per_trajectory.assign(tests.size(), 0.0);
+  double horizon_used = 0;
+  for (size_t ti = 0; ti < tests.size(); ++ti) {
+    const size_t tr = tests[ti];
+    const auto& info = data.Trajectories()[tr];
+    std::vector<PetscReal> t;
+    pde::Scenario sc;
+    PetscCall(data.ReadTimes(tr, &t));
+    PetscCall(data.ReadScenario(tr, &sc));
+    std::vector<PetscInt> snaps;
+    std::vector<PetscReal> times;
+    for (size_t k = 1; k < t.size(); ++k)
+      if (horizon <= 0 || t[k] - t[0] <= horizon * (1 + 1e-12)) {
+        snaps.push_back(static_cast<PetscInt>(k));
+        times.push_back(t[k]);
+      }
+    PetscCheck(!times.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_horizon: no snapshot within the horizon");
+    horizon_used = times.back() - t[0];
+    const std::string g = "/" + info.name;
+    PetscCall(out.WriteArray(g + "/t", {(hsize_t)times.size()}, times.data()));
+    PetscCall(out.WriteArray(g + "/scenario", {(hsize_t)sc.size()}, sc.data()));
+    PetscCall(out.CreateDataset(g + "/truth", {(hsize_t)times.size(), (hsize_t)ncells}));
+    for (size_t mi = 0; mi < rows->size(); ++mi) {
+      auto& r = (*rows)[mi];
+      Entry& e = entries[mi];
+      PetscCall(e.physics->SetScenario(sc));
+      Vec u0;
+      PetscCall(DMCreateGlobalVector(e.physics->Grid(), &u0));
+      PetscCall(data.ReadState(tr, 0, *e.physics, u0));
+      PetscCall(out.CreateDataset(g + "/" + r.label, {(hsize_t)times.size(), (hsize_t)ncells}));
+      ScaledError obs(&data, tr, snaps, e.physics.get(), scale, &out, g + "/" + r.label, mi == 0 ? g + "/truth" : "");
+      PetscReal total;
+      PetscErrorCode ierr = e.integrator->Forward(t[0], u0, times, &obs, &total);
+      const bool diverged = ierr == PETSC_ERR_NOT_CONVERGED;
+      if (diverged) SessionClearError();
+      else PetscCall(ierr);
+      PetscCall(VecDestroy(&u0));
+      double m = 0;
+      for (double v : obs.mse) m += v / obs.mse.size();
+      if (diverged) {
+        r.diverged++;
+        m = INFINITY;
+        PetscCall(PetscPrintf(comm, "evaluate: %s diverged on %s after %" PetscInt_FMT " snapshots\n", r.label.c_str(),
+                              info.name.c_str(), obs.observed));
+      }
+      r.mse_per_trajectory[ti] = m;
+      r.mse += m / tests.size();
+      PetscCall(out.WriteArray(g + "/" + r.label + "_mse", {(hsize_t)obs.mse.size()}, obs.mse.data()));
+    }
+  }
+  PetscCall(out.Commit());
+
+  PetscCall(PetscPrintf(comm, "evaluate: scaled-state MSE, mean of ((u - truth)/%g)^2 over t0 + (0, %g] and all cells\n",
+                        scale, horizon_used));
+  std::ostringstream head;
+  head << "  " << std::left;
+  head.width(12);
+  head << "model";
+  for (size_t ti : tests) {
+    head.width(14);
+    head << data.Trajectories()[ti].name;
+  }
+  head << "mean";
+  PetscCall(PetscPrintf(comm, "%s\n", head.str().c_str()));
+  for (const auto& r : *rows) {
+    std::ostringstream line;
+    line << "  " << std::left;
+    line.width(12);
+    line << r.label;
+    char buf[64];
+    for (double v : r.mse_per_trajectory) {
+      std::snprintf(buf, sizeof(buf), "%-14.4e", v);
+      line << buf;
+    }
+    std::snprintf(buf, sizeof(buf), "%.4e", r.mse);
+    line << buf;
+    PetscCall(PetscPrintf(comm, "%s\n", line.str().c_str()));
+  }
+  const auto& last = rows->back();
+  for (size_t i = 0; i + 1 < rows->size(); ++i)
+    PetscCall(PetscPrintf(comm, "evaluate: %s / %s MSE ratio %.2f (mean over test trajectories)\n",
+                          (*rows)[i].label.c_str(), last.label.c_str(), (*rows)[i].mse / last.mse));
+  PetscCall(PetscPrintf(comm, "evaluate: profiles in %s\n", out_path.c_str()));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::train

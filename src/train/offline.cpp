@@ -1,0 +1,136 @@
+#include "udeflow/train/offline.hpp"
+
+#include <cmath>
+
+#include "udeflow/core/log.hpp"
+#include "udeflow/core/options.hpp"
+#include "udeflow/nn/adam.hpp"
+#include "udeflow/pde/ocean_column.hpp"
+#include "udeflow/train/case.hpp"
+
+namespace udeflow::train {
+
+PetscErrorCode TrainOffline(MPI_Comm comm, pde::Physics* physics, const io::Dataset& data, TrainResult* result) {
+  PetscFunctionBeginUser;
+  auto* ocean = dynamic_cast<pde::OceanColumn*>(physics);
+  PetscCheck(ocean && ocean->GetScheme() == pde::OceanColumn::Scheme::kCa && physics->NumParams() > 0, comm,
+             PETSC_ERR_USER_INPUT,
+             "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and -closure_type mlp");
+  PetscInt iterations = 3000, batch = 256, seed = 1, monitor_every = 200;
+  PetscReal lr = 1e-3, lr_final = 1e-5;
+  PetscOptionsBegin(comm, "train_offline_", "Offline flux fitting", "train");
+  PetscCall(UdeOptionsNonNegativeInt("-iterations", "Adam iterations of the flux fit", &iterations, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-batch", "Samples (column snapshots) per iteration, over all ranks", &batch, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-lr", "Initial learning rate", &lr, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-lr_final", "Learning rate at the last iteration (exponential decay)", &lr_final,
+                                   nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-seed", "Seed of the minibatch sampling", &seed, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-monitor_every", "Print a monitor line every N iterations", &monitor_every, nullptr));
+  PetscOptionsEnd();
+
+  // Samples of this rank's columns: inputs X (Nz x n) and targets Y (Nz-1 x n).
+  const PetscInt nz = ocean->Nz(), nf = nz + 1, ncol = ocean->LocalColumns();
+  const double dz = ocean->Dz(), fs = ocean->FluxScale();
+  std::vector<double> xs, ys;
+  Vec a, b;
+  PetscCall(DMCreateGlobalVector(physics->Grid(), &a));
+  PetscCall(VecDuplicate(a, &b));
+  std::vector<double> Tm(nz), F(nf), Fb(nf), x(nz);
+  double flux_err = 0, flux_ref = 0;
+  for (size_t ti = 0; ti < data.Trajectories().size(); ++ti) {
+    if (data.Trajectories()[ti].split != "train") continue;
+    std::vector<PetscReal> t;
+    pde::Scenario sc;
+    PetscCall(data.ReadTimes(ti, &t));
+    PetscCall(data.ReadScenario(ti, &sc));
+    PetscCall(physics->SetScenario(sc));
+    PetscCall(data.ReadState(ti, 0, *physics, a));
+    for (size_t k = 0; k + 1 < t.size(); ++k) {
+      PetscCall(data.ReadState(ti, static_cast<PetscInt>(k + 1), *physics, b));
+      const PetscScalar *A, *B;
+      PetscCall(VecGetArrayRead(a, &A));
+      PetscCall(VecGetArrayRead(b, &B));
+      const double dt = t[k + 1] - t[k];
+      for (PetscInt c = 0; c < ncol; ++c) {
+        F[0] = 0;
+        for (PetscInt q = 0; q < nz; ++q) {
+          Tm[q] = 0.5 * (A[c * nz + q] + B[c * nz + q]);
+          F[q + 1] = F[q] - dz * (B[c * nz + q] - A[c * nz + q]) / dt;
+        }
+        // The diagnosed surface flux should be the prescribed one (a conservative truth).
+        flux_err = std::max(flux_err, std::abs(F[nz] - ocean->SurfaceFlux(c)));
+        flux_ref = std::max(flux_ref, std::abs(ocean->SurfaceFlux(c)));
+        ocean->BaseFlux(Tm.data(), c, Fb.data());
+        ocean->ScaleInput(Tm.data(), x.data());
+        xs.insert(xs.end(), x.begin(), x.end());
+        for (PetscInt q = 1; q < nz; ++q) ys.push_back((F[q] - Fb[q]) / fs);
+      }
+      PetscCall(VecRestoreArrayRead(a, &A));
+      PetscCall(VecRestoreArrayRead(b, &B));
+      PetscCall(VecCopy(b, a));
+    }
+  }
+  PetscCall(VecDestroy(&a));
+  PetscCall(VecDestroy(&b));
+  const long long nloc = static_cast<long long>(xs.size() / nz);
+  long long ntot = 0;
+  PetscCallMPI(MPI_Allreduce(&nloc, &ntot, 1, MPI_LONG_LONG, MPI_SUM, comm));
+  double gerr = 0, gref = 0;
+  PetscCallMPI(MPI_Allreduce(&flux_err, &gerr, 1, MPI_DOUBLE, MPI_MAX, comm));
+  PetscCallMPI(MPI_Allreduce(&flux_ref, &gref, 1, MPI_DOUBLE, MPI_MAX, comm));
+  PetscCheck(ntot > 0, comm, PETSC_ERR_USER_INPUT, "option -train_mode offline: the dataset has no training snapshots");
+  PetscCall(PetscPrintf(comm,
+                        "train: offline flux fit on %lld column snapshots; diagnosed surface flux vs prescribed: max "
+                        "error %.2e of %.2e K m/s\n",
+                        ntot, gerr, gref));
+  Eigen::Map<const nn::Matrix> X(xs.data(), nz, nloc), Y(ys.data(), nz - 1, nloc);
+
+  int size, rank;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  pde::Closure* net = ocean->GetClosure();
+  const PetscInt P = physics->NumParams();
+  std::vector<double> theta(P), grad(P), gsum(P);
+  PetscCall(physics->GetParams(theta.data()));
+  nn::Adam adam(static_cast<int>(P));
+  const PetscInt bl = std::max<PetscInt>(1, batch / size);
+  nn::Matrix xb(nz, bl), yb(nz - 1, bl), ybar;
+  pde::Closure::Tape tape;
+  PetscLogDouble start, now;
+  PetscCall(PetscTime(&start));
+  double loss = 0;
+  const double decay = iterations > 1 ? std::log(lr_final / lr) / (iterations - 1) : 0.0;
+  for (PetscInt it = 0; it < iterations; ++it) {
+    for (PetscInt j = 0; j < bl; ++j) {
+      const uint64_t i = nloc ? KeyedIndex(seed, it, rank * bl + j, nloc) : 0;
+      xb.col(j) = X.col(i);
+      yb.col(j) = Y.col(i);
+    }
+    PetscCallCXX(net->SetParams(theta.data()));
+    PetscCallCXX(net->Forward(xb, tape));
+    ybar = tape.Output() - yb;
+    double l[2] = {ybar.squaredNorm(), static_cast<double>(ybar.size())}, lg[2];
+    PetscCallMPI(MPI_Allreduce(l, lg, 2, MPI_DOUBLE, MPI_SUM, comm));
+    loss = lg[0] / lg[1];
+    ybar *= 2.0 / lg[1];
+    std::fill(grad.begin(), grad.end(), 0.0);
+    PetscCallCXX(net->Vjp(tape, ybar, nullptr, grad.data()));
+    PetscCallMPI(MPI_Allreduce(grad.data(), gsum.data(), P, MPI_DOUBLE, MPI_SUM, comm));
+    const double rate = lr * std::exp(decay * it);
+    Eigen::Map<Eigen::VectorXd> th(theta.data(), P);
+    PetscCallCXX(adam.Step(th, Eigen::Map<const Eigen::VectorXd>(gsum.data(), P), rate));
+    PetscCall(PetscTime(&now));
+    if (it % monitor_every == 0 || it + 1 == iterations)
+      PetscCall(PetscPrintf(comm, "train offline %6" PetscInt_FMT "  flux mse %.6e (scaled)  lr %.2e  %8.2f s\n", it,
+                            loss, rate, now - start));
+  }
+  PetscCall(physics->SetParams(theta.data()));
+  PetscCall(PetscTime(&now));
+  result->iterations = iterations;
+  result->loss = loss;
+  result->seconds = now - start;
+  result->theta = theta;
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::train

@@ -1,0 +1,326 @@
+// Ocean columns with a neural flux (32 -> 128 -> 128 -> 31 ReLU) and convective
+// adjustment: dot-product and finite-difference tests of every Jacobian product, the
+// assembled Jacobian (convective adjustment + network Jacobian) against the JVP, the
+// exact discrete gradient through the implicit solver (beuler, theta, cn) against central
+// finite differences in every memory mode, and the same loss and gradient on 1, 2 and 3
+// ranks (run with 3 ranks: sub-communicators of size 1, 2, 3).
+#include <gtest/gtest.h>
+#include <petscdmda.h>
+
+#include <cmath>
+#include <memory>
+#include <numeric>
+
+#include "test_util.hpp"
+#include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/core/rng.hpp"
+#include "udeflow/pde/physics.hpp"
+
+using namespace udeflow;
+using namespace udeflow::test;
+
+namespace {
+
+const char* kOceanBase =
+    "-physics ocean_column -ocean_nx 3 -ocean_ny 3 -closure_type mlp -closure_hidden 128,128 "
+    "-closure_activation relu -closure_init_scale 0.3 -closure_seed 5 -ocean_cooling_range 40,90 "
+    "-snes_rtol 1e-15 -snes_atol 1e-20 -snes_stol 1e-15 -ksp_rtol 1e-15 -ksp_atol 1e-30 ";
+
+// Natural (rank-independent) index of each local entry of an ocean state vector.
+std::vector<PetscInt> NaturalIndex(DM da) {
+  PetscInt nz, nx, xs, ys, xm, ym;
+  DMDAGetInfo(da, nullptr, &nz, &nx, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+              nullptr);
+  DMDAGetCorners(da, nullptr, &xs, &ys, nullptr, &xm, &ym);
+  std::vector<PetscInt> idx;
+  for (PetscInt y = ys; y < ys + ym; ++y)
+    for (PetscInt x = xs; x < xs + xm; ++x)
+      for (PetscInt k = 0; k < nz; ++k) idx.push_back(k + nz * (x + nx * y));
+  return idx;
+}
+
+PetscErrorCode Pattern(Vec v, const std::vector<PetscInt>& idx, uint64_t seed, double amp) {
+  PetscFunctionBeginUser;
+  PetscScalar* a;
+  PetscCall(VecGetArray(v, &a));
+  for (size_t i = 0; i < idx.size(); ++i) a[i] = amp * (2 * Philox::Uniform(seed, idx[i], 11) - 1);
+  PetscCall(VecRestoreArray(v, &a));
+  PetscFunctionReturn(0);
+}
+
+// L = sum_k mean (u(t_k) - d_k)^2, d_k = u0 - 0.05 k + small rank-independent pattern.
+class Misfit : public adjoint::Observer {
+ public:
+  Misfit(Vec u0, const std::vector<PetscInt>& idx, int K) {
+    for (int k = 0; k < K; ++k) {
+      Vec d;
+      VecDuplicate(u0, &d);
+      Pattern(d, idx, 100 + k, 0.02);
+      VecAXPY(d, 1.0, u0);
+      VecShift(d, -0.05 * (k + 1));
+      data_.push_back(d);
+    }
+    VecDuplicate(u0, &work_);
+  }
+  ~Misfit() override {
+    for (Vec& d : data_) VecDestroy(&d);
+    VecDestroy(&work_);
+  }
+  PetscErrorCode Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec dldu) override {
+    PetscFunctionBeginUser;
+    PetscInt n;
+    PetscCall(VecGetSize(u, &n));
+    PetscCall(VecWAXPY(work_, -1.0, data_[k], u));
+    PetscReal nrm;
+    PetscCall(VecNorm(work_, NORM_2, &nrm));
+    *loss += nrm * nrm / n;
+    if (dldu) PetscCall(VecAXPBY(dldu, 2.0 / n, 0.0, work_));
+    PetscFunctionReturn(0);
+  }
+
+ private:
+  std::vector<Vec> data_;
+  Vec work_ = nullptr;
+};
+
+struct OceanProblem {
+  std::unique_ptr<pde::Physics> physics;
+  std::unique_ptr<adjoint::Integrator> integrator;
+  std::unique_ptr<Misfit> observer;
+  Vec u0 = nullptr;
+  std::vector<PetscInt> idx;
+  std::vector<PetscReal> times;
+
+  PetscErrorCode Create(MPI_Comm comm, const std::string& opts, int K = 3, PetscReal dt_obs = 7200) {
+    PetscFunctionBeginUser;
+    ScopedOptions scoped(opts);
+    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "ocean_column", &physics));
+    PetscCall(physics->SetUp());
+    pde::Scenario sc;
+    PetscCall(physics->MakeScenario(7, &sc));
+    PetscCall(physics->SetScenario(sc));
+    integrator = std::make_unique<adjoint::Integrator>(physics.get());
+    PetscCall(integrator->SetFromOptions(nullptr));
+    PetscCall(integrator->SetUp());
+    PetscCall(DMCreateGlobalVector(physics->Grid(), &u0));
+    PetscCall(physics->InitialCondition(u0));
+    idx = NaturalIndex(physics->Grid());
+    observer = std::make_unique<Misfit>(u0, idx, K);
+    for (int k = 1; k <= K; ++k) times.push_back(dt_obs * k);
+    PetscFunctionReturn(0);
+  }
+  ~OceanProblem() {
+    observer.reset();
+    VecDestroy(&u0);
+  }
+  PetscErrorCode Loss(const std::vector<double>& theta, PetscReal* loss) {
+    PetscFunctionBeginUser;
+    PetscCall(physics->SetParams(theta.data()));
+    PetscCall(integrator->Forward(0.0, u0, times, observer.get(), loss));
+    PetscFunctionReturn(0);
+  }
+  PetscErrorCode Gradient(const std::vector<double>& theta, PetscReal* loss, std::vector<double>* g) {
+    PetscFunctionBeginUser;
+    g->assign(physics->NumParams(), 0.0);
+    PetscCall(physics->SetParams(theta.data()));
+    PetscCall(integrator->Gradient(0.0, u0, times, observer.get(), loss, g->data()));
+    PetscFunctionReturn(0);
+  }
+};
+
+double Dot(const std::vector<double>& a, const std::vector<double>& b) {
+  return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
+}
+
+std::vector<double> Direction(size_t n, uint64_t seed) {
+  std::vector<double> d(n);
+  for (size_t i = 0; i < n; ++i) d[i] = 2 * Philox::Uniform(seed, i, 3) - 1;
+  return d;
+}
+
+TEST(OceanColumn, JacobianProductsAndAssembledJacobian) {
+  OceanProblem p;
+  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, kOceanBase));
+  pde::Physics& ph = *p.physics;
+  const PetscInt P = ph.NumParams();
+  ASSERT_EQ(P, 32 * 128 + 128 + 128 * 128 + 128 + 128 * 31 + 31);
+  Vec u, v, w, Jv, JTw, f1, f2, tmp;
+  VecDuplicate(p.u0, &u);
+  VecDuplicate(u, &v);
+  VecDuplicate(u, &w);
+  VecDuplicate(u, &Jv);
+  VecDuplicate(u, &JTw);
+  VecDuplicate(u, &f1);
+  VecDuplicate(u, &f2);
+  VecDuplicate(u, &tmp);
+  // A state with unstable and stable layers (random +-0.05 K on the stratified profile).
+  UDE_ASSERT_OK(Pattern(u, p.idx, 1, 0.05));
+  VecAXPY(u, 1.0, p.u0);
+  UDE_ASSERT_OK(Pattern(v, p.idx, 2, 1.0));
+  UDE_ASSERT_OK(Pattern(w, p.idx, 3, 1.0));
+  UDE_ASSERT_OK(ph.Linearize(0.0, u, true));
+  UDE_ASSERT_OK(ph.JacobianMult(v, Jv));
+  std::vector<double> g(P, 0.0), gsum(P);
+  UDE_ASSERT_OK(ph.JacobianMultTranspose(w, JTw, g.data()));
+  MPI_Allreduce(g.data(), gsum.data(), P, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD);
+  PetscScalar a, b;
+  VecDot(w, Jv, &a);
+  VecDot(JTw, v, &b);
+  EXPECT_NEAR(a, b, 1e-12 * std::abs(a)) << "state dot-product test";
+  // Parameter products: <w, (df/dtheta) d> = <(df/dtheta)^T w, d>, and the fused VJP.
+  const std::vector<double> d = Direction(P, 4);
+  std::vector<double> gp(P, 0.0), gpsum(P);
+  UDE_ASSERT_OK(ph.ParamJacobianMultTranspose(w, gp.data()));
+  MPI_Allreduce(gp.data(), gpsum.data(), P, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD);
+  UDE_ASSERT_OK(ph.ParamJacobianMult(d.data(), tmp));
+  VecDot(w, tmp, &a);
+  EXPECT_NEAR(a, Dot(gpsum, d), 1e-12 * std::abs(a)) << "parameter dot-product test";
+  for (PetscInt i = 0; i < P; ++i) EXPECT_NEAR(gsum[i], gpsum[i], 1e-14 * (1 + std::abs(gpsum[i])));
+  // JVP against central differences of the RHS.
+  const double h = 1e-6;
+  VecWAXPY(tmp, h, v, u);
+  UDE_ASSERT_OK(ph.Rhs(0.0, tmp, f1));
+  VecWAXPY(tmp, -h, v, u);
+  UDE_ASSERT_OK(ph.Rhs(0.0, tmp, f2));
+  VecAXPY(f1, -1.0, f2);
+  VecScale(f1, 0.5 / h);
+  PetscReal e, n;
+  VecAXPY(f1, -1.0, Jv);
+  VecNorm(f1, NORM_2, &e);
+  VecNorm(Jv, NORM_2, &n);
+  PetscPrintf(PETSC_COMM_WORLD, "  JVP vs central difference: rel. error %.2e\n", e / n);
+  EXPECT_LT(e / n, 1e-6);
+  // Parameter JVP against central differences.
+  std::vector<double> th(P), thp(P);
+  UDE_ASSERT_OK(ph.GetParams(th.data()));
+  const double hp = 1e-5;
+  for (PetscInt i = 0; i < P; ++i) thp[i] = th[i] + hp * d[i];
+  UDE_ASSERT_OK(ph.SetParams(thp.data()));
+  UDE_ASSERT_OK(ph.Rhs(0.0, u, f1));
+  for (PetscInt i = 0; i < P; ++i) thp[i] = th[i] - hp * d[i];
+  UDE_ASSERT_OK(ph.SetParams(thp.data()));
+  UDE_ASSERT_OK(ph.Rhs(0.0, u, f2));
+  UDE_ASSERT_OK(ph.SetParams(th.data()));
+  VecAXPY(f1, -1.0, f2);
+  VecScale(f1, 0.5 / hp);
+  UDE_ASSERT_OK(ph.Linearize(0.0, u, true));
+  UDE_ASSERT_OK(ph.ParamJacobianMult(d.data(), tmp));
+  VecAXPY(f1, -1.0, tmp);
+  VecNorm(f1, NORM_2, &e);
+  VecNorm(tmp, NORM_2, &n);
+  EXPECT_LT(e / n, 1e-6) << "parameter JVP vs central difference";
+  // Assembled J = a I + b df/du against the JVP.
+  Mat J;
+  UDE_ASSERT_OK(ph.CreateJacobian(&J));
+  UDE_ASSERT_OK(ph.AssembleJacobian(0.7, -1.3, J));
+  MatMult(J, v, f1);
+  VecAXPBY(Jv, 0.7, -1.3, v);  // 0.7 v - 1.3 J v
+  VecAXPY(f1, -1.0, Jv);
+  VecNorm(f1, NORM_2, &e);
+  VecNorm(Jv, NORM_2, &n);
+  PetscPrintf(PETSC_COMM_WORLD, "  assembled Jacobian vs JVP: rel. error %.2e\n", e / n);
+  EXPECT_LT(e / n, 1e-13);
+  MatInfo info;
+  MatGetInfo(J, MAT_GLOBAL_SUM, &info);
+  EXPECT_EQ((PetscInt)info.nz_used, 9 * 32 * 32) << "one dense 32 x 32 block per column";
+  MatDestroy(&J);
+  for (Vec* x : {&u, &v, &w, &Jv, &JTw, &f1, &f2, &tmp}) VecDestroy(x);
+}
+
+// Exact discrete gradient through the implicit solver vs central differences.
+class OceanGradient : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OceanGradient, MatchesFiniteDifferences) {
+  OceanProblem p;
+  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kOceanBase) + GetParam()));
+  const PetscInt P = p.physics->NumParams();
+  std::vector<double> th(P), g;
+  UDE_ASSERT_OK(p.physics->GetParams(th.data()));
+  PetscReal L;
+  UDE_ASSERT_OK(p.Gradient(th, &L, &g));
+  ASSERT_TRUE(p.integrator->Implicit());
+  const std::vector<double> d = Direction(P, 9);
+  // Central differences at h and h/2, Richardson-extrapolated (the smooth convective
+  // switch gives the loss a large third derivative).  The ReLU network's loss has kinks
+  // wherever a hidden unit of a column at some Newton iterate changes sign; a difference
+  // across one misses the one-sided derivative, so the ReLU network is checked at a
+  // smaller step and 1e-4, the smooth (softplus) network of the same shape at 1e-6.
+  PetscReal h = 2e-5;
+  if (GetParam().find("relu") != std::string::npos) h = 2e-6;
+  PetscOptionsGetReal(nullptr, nullptr, "-test_fd_h", &h, nullptr);
+  std::vector<double> tp(P), tm(P);
+  double fdh[2];
+  for (int r = 0; r < 2; ++r) {
+    const double hr = h / (1 + r);
+    for (PetscInt i = 0; i < P; ++i) {
+      tp[i] = th[i] + hr * d[i];
+      tm[i] = th[i] - hr * d[i];
+    }
+    PetscReal Lp, Lm;
+    UDE_ASSERT_OK(p.Loss(tp, &Lp));
+    UDE_ASSERT_OK(p.Loss(tm, &Lm));
+    fdh[r] = (Lp - Lm) / (2 * hr);
+  }
+  const double fd = (4 * fdh[1] - fdh[0]) / 3, ad = Dot(g, d);
+  PetscPrintf(PETSC_COMM_WORLD, "  %s: loss %.6e  adjoint %.10e  FD %.10e  rel. error %.2e\n", GetParam().c_str(), L,
+              ad, fd, RelDiff(ad, fd));
+  const bool relu = GetParam().find("relu") != std::string::npos;
+  EXPECT_LT(RelDiff(ad, fd), relu ? 1e-4 : 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ImplicitMemoryModes, OceanGradient,
+    ::testing::Values("-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory store",
+                      "-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint "
+                      "-adjoint_checkpoint_every 3",
+                      "-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory disk",
+                      "-closure_activation softplus -ts_type cn -ts_dt 1200 -adjoint_memory checkpoint",
+                      "-closure_activation softplus -ts_type theta -ts_theta_theta 0.6 -ts_dt 3600 "
+                      "-adjoint_memory disk -adjoint_checkpoint_every 2",
+                      "-closure_activation relu -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint"));
+
+// Same loss and gradient on 1, 2 and 3 ranks.
+void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, double* L) {
+  int rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MPI_Comm sub;
+  MPI_Comm_split(PETSC_COMM_WORLD, rank < n ? 0 : MPI_UNDEFINED, rank, &sub);
+  int P = 0;
+  if (sub != MPI_COMM_NULL) {
+    OceanProblem p;
+    ASSERT_EQ(p.Create(sub, opts), 0);
+    std::vector<double> theta(p.physics->NumParams());
+    ASSERT_EQ(p.physics->GetParams(theta.data()), 0);
+    ASSERT_EQ(p.Gradient(theta, L, g), 0);
+    P = static_cast<int>(g->size());
+  }
+  MPI_Bcast(&P, 1, MPI_INT, 0, PETSC_COMM_WORLD);
+  g->resize(P);
+  MPI_Bcast(g->data(), P, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
+  MPI_Bcast(L, 1, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
+  if (sub != MPI_COMM_NULL) MPI_Comm_free(&sub);
+}
+
+TEST(OceanColumn, SameLossAndGradientOn1To3Ranks) {
+  int size;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  const std::string opts = std::string(kOceanBase) + "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint";
+  std::vector<double> g1, gn;
+  double L1, Ln;
+  GradientOnRanks(1, opts, &g1, &L1);
+  for (int n = 2; n <= size; ++n) {
+    GradientOnRanks(n, opts, &gn, &Ln);
+    ASSERT_EQ(g1.size(), gn.size());
+    double num = 0, den = 0;
+    for (size_t i = 0; i < g1.size(); ++i) {
+      num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
+      den += g1[i] * g1[i];
+    }
+    PetscPrintf(PETSC_COMM_WORLD, "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n", n,
+                std::sqrt(num / den), RelDiff(L1, Ln));
+    EXPECT_LT(std::sqrt(num / den), 1e-10);
+    EXPECT_LT(RelDiff(L1, Ln), 1e-10);
+  }
+}
+
+}  // namespace
