@@ -49,18 +49,25 @@ PetscErrorCode ReadCatalystOptions(MPI_Comm comm, CatalystOptions* o) {
   PetscFunctionBeginUser;
   PetscBool s1 = PETSC_FALSE, s2 = PETSC_FALSE, s3 = PETSC_FALSE, s4 = PETSC_FALSE;
   PetscOptionsBegin(comm, nullptr, "In-situ visualization (ParaView Catalyst)", "catalyst");
-  PetscCall(UdeOptionsString("-catalyst_script", "ParaView Catalyst Python pipeline(s), comma-separated", &o->scripts,
+  PetscCall(UdeOptionsString("-catalyst_script",
+                             "ParaView Catalyst Python pipeline(s), comma-separated", &o->scripts,
                              &s1));
-  PetscCall(PetscOptionsBool("-catalyst_vti", "Built-in Catalyst pipeline: write the pieces as .pvti/.vti", "",
+  PetscCall(PetscOptionsBool("-catalyst_vti",
+                             "Built-in Catalyst pipeline: write the pieces as .pvti/.vti", "",
                              o->vti, &o->vti, &s2));
-  PetscCall(UdeOptionsPositiveInt("-catalyst_every", "Run the Catalyst pipelines every K time steps", &o->every, &s3));
+  PetscCall(UdeOptionsPositiveInt("-catalyst_every",
+                                  "Run the Catalyst pipelines every K time steps", &o->every, &s3));
   PetscCall(UdeOptionsString("-catalyst_output", "Directory for Catalyst output", &o->output, &s4));
   PetscOptionsEnd();
   o->any = s1 || (s2 && o->vti) || s3 || s4;
-  const char* given = s1 ? "-catalyst_script" : s2 ? "-catalyst_vti" : s3 ? "-catalyst_every" : "-catalyst_output";
+  const char* given = s1   ? "-catalyst_script"
+                      : s2 ? "-catalyst_vti"
+                      : s3 ? "-catalyst_every"
+                           : "-catalyst_output";
 #if !UDEFLOW_HAVE_CATALYST
   PetscCheck(!o->any, comm, PETSC_ERR_SUP,
-             "option %s: udeflow was built without ParaView Catalyst (install paraview-dev and rebuild with "
+             "option %s: udeflow was built without ParaView Catalyst (install paraview-dev and "
+             "rebuild with "
              "-DUDEFLOW_WITH_CATALYST=ON); write fields to HDF5/XDMF instead",
              given);
 #else
@@ -162,9 +169,11 @@ PetscErrorCode Catalyst::Create(MPI_Comm comm, std::unique_ptr<Catalyst>* out) {
       readable = 1;
       std::fclose(fp);
     }
-    PetscCheck(readable, comm, PETSC_ERR_FILE_OPEN, "option -catalyst_script: cannot read '%s'", s.c_str());
+    PetscCheck(readable, comm, PETSC_ERR_FILE_OPEN, "option -catalyst_script: cannot read '%s'",
+               s.c_str());
   }
-  if (scripts.empty()) o.vti = PETSC_TRUE;  // only -catalyst_every/-catalyst_output: the built-in pipeline
+  if (scripts.empty())
+    o.vti = PETSC_TRUE;  // only -catalyst_every/-catalyst_output: the built-in pipeline
   // Output directory (rank 0), before any pipeline writes.
   int rank, ok = 1;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -178,14 +187,16 @@ PetscErrorCode Catalyst::Create(MPI_Comm comm, std::unique_ptr<Catalyst>* out) {
     }
   }
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_OPEN, "option -catalyst_output: cannot create directory '%s'", o.output.c_str());
+  PetscCheck(ok, comm, PETSC_ERR_FILE_OPEN, "option -catalyst_output: cannot create directory '%s'",
+             o.output.c_str());
 
   c->impl_ = std::make_unique<Impl>();
   Impl& m = *c->impl_;
   PetscCallMPI(MPI_Comm_dup(comm, &m.vtk_comm));
   m.processor = vtkSmartPointer<vtkCPProcessor>::New();
   vtkMPICommunicatorOpaqueComm opaque(&m.vtk_comm);
-  PetscCheck(m.processor->Initialize(opaque) == 1, comm, PETSC_ERR_LIB, "ParaView Catalyst failed to initialize");
+  PetscCheck(m.processor->Initialize(opaque) == 1, comm, PETSC_ERR_LIB,
+             "ParaView Catalyst failed to initialize");
   if (o.vti) {
     vtkNew<VtiPipeline> p;
     p->every = o.every;
@@ -195,16 +206,18 @@ PetscErrorCode Catalyst::Create(MPI_Comm comm, std::unique_ptr<Catalyst>* out) {
     m.processor->AddPipeline(p);
   }
   for (const auto& s : scripts) {
-    vtkSmartPointer<vtkCPPythonPipeline> p = vtkCPPythonPipeline::CreateAndInitializePipeline(s.c_str());
-    PetscCheck(p, comm, PETSC_ERR_USER_INPUT, "option -catalyst_script: ParaView could not load the pipeline '%s'",
-               s.c_str());
+    vtkSmartPointer<vtkCPPythonPipeline> p =
+        vtkCPPythonPipeline::CreateAndInitializePipeline(s.c_str());
+    PetscCheck(p, comm, PETSC_ERR_USER_INPUT,
+               "option -catalyst_script: ParaView could not load the pipeline '%s'", s.c_str());
     m.processor->AddPipeline(p);
   }
   *out = std::move(c);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Catalyst::Execute(DM da, const GridGeometry& geo_in, PetscInt step, PetscReal t, Vec u, bool force) {
+PetscErrorCode Catalyst::Execute(DM da, const GridGeometry& geo_in, PetscInt step, PetscReal t,
+                                 Vec u, bool force) {
   PetscFunctionBeginUser;
   if (!impl_) PetscFunctionReturn(0);
   if (!force && step % every_ != 0) PetscFunctionReturn(0);
@@ -229,13 +242,17 @@ PetscErrorCode Catalyst::Execute(DM da, const GridGeometry& geo_in, PetscInt ste
   dd->SetUserData(user);
   if (m.processor->RequestDataDescription(dd) != 0) {
     PetscInt dim, M, N, P, dof, xs, ys, zs, xm, ym, zm;
-    PetscCall(DMDAGetInfo(da, &dim, &M, &N, &P, nullptr, nullptr, nullptr, &dof, nullptr, nullptr, nullptr, nullptr,
-                          nullptr));
+    PetscCall(DMDAGetInfo(da, &dim, &M, &N, &P, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
+                          nullptr, nullptr, nullptr));
     PetscCall(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));
     // Cells [xs, xs+xm) are points [xs, xs+xm] of the image; unused dimensions are flat.
     int whole[6] = {0, (int)M, 0, dim > 1 ? (int)N : 0, 0, dim > 2 ? (int)P : 0};
-    int ext[6] = {(int)xs, (int)(xs + xm), dim > 1 ? (int)ys : 0, dim > 1 ? (int)(ys + ym) : 0,
-                  dim > 2 ? (int)zs : 0, dim > 2 ? (int)(zs + zm) : 0};
+    int ext[6] = {(int)xs,
+                  (int)(xs + xm),
+                  dim > 1 ? (int)ys : 0,
+                  dim > 1 ? (int)(ys + ym) : 0,
+                  dim > 2 ? (int)zs : 0,
+                  dim > 2 ? (int)(zs + zm) : 0};
     if (!m.image) m.image = vtkSmartPointer<vtkImageData>::New();
     m.image->Initialize();
     m.image->SetExtent(ext);
@@ -256,7 +273,8 @@ PetscErrorCode Catalyst::Execute(DM da, const GridGeometry& geo_in, PetscInt ste
     for (PetscInt f = 0; f < dof; ++f) {
       if (!m.arrays[f]) m.arrays[f] = vtkSmartPointer<vtkDoubleArray>::New();
       vtkDoubleArray* arr = m.arrays[f];
-      arr->SetName(f < (PetscInt)geo.fields.size() ? geo.fields[f].c_str() : ("u" + std::to_string(f)).c_str());
+      arr->SetName(f < (PetscInt)geo.fields.size() ? geo.fields[f].c_str()
+                                                   : ("u" + std::to_string(f)).c_str());
       if (dof == 1) {
         // Zero-copy: the local piece of a global DMDA vector is in VTK's cell order.
         arr->SetArray(const_cast<double*>(a), ncells, 1);
@@ -274,7 +292,8 @@ PetscErrorCode Catalyst::Execute(DM da, const GridGeometry& geo_in, PetscInt ste
     const int ok = m.processor->CoProcess(dd);
     m.image->GetCellData()->Initialize();  // drop the references to the Vec's array
     PetscCall(VecRestoreArrayRead(u, &a));
-    PetscCheck(ok, comm_, PETSC_ERR_LIB, "ParaView Catalyst pipeline failed at step %" PetscInt_FMT, step);
+    PetscCheck(ok, comm_, PETSC_ERR_LIB, "ParaView Catalyst pipeline failed at step %" PetscInt_FMT,
+               step);
     ++executions_;
   }
   PetscCall(PetscLogEventEnd(LogEvents::catalyst, 0, 0, 0, 0));
@@ -296,7 +315,9 @@ PetscErrorCode Catalyst::Create(MPI_Comm comm, std::unique_ptr<Catalyst>* out) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Catalyst::Execute(DM, const GridGeometry&, PetscInt, PetscReal, Vec, bool) { return 0; }
+PetscErrorCode Catalyst::Execute(DM, const GridGeometry&, PetscInt, PetscReal, Vec, bool) {
+  return 0;
+}
 
 #endif
 
@@ -304,9 +325,11 @@ PetscErrorCode Catalyst::Report(double total_seconds) const {
   PetscFunctionBeginUser;
   double mine = seconds_, most = 0;
   PetscCallMPI(MPI_Allreduce(&mine, &most, 1, MPI_DOUBLE, MPI_MAX, comm_));
-  PetscCall(PetscPrintf(comm_, "catalyst: %ld steps processed in %.3f s = %.1f%% of the run's %.2f s (output in %s)\n",
-                        executions_, most, total_seconds > 0 ? 100.0 * most / total_seconds : 0.0, total_seconds,
-                        output_.c_str()));
+  PetscCall(PetscPrintf(
+      comm_,
+      "catalyst: %ld steps processed in %.3f s = %.1f%% of the run's %.2f s (output in %s)\n",
+      executions_, most, total_seconds > 0 ? 100.0 * most / total_seconds : 0.0, total_seconds,
+      output_.c_str()));
   PetscFunctionReturn(0);
 }
 

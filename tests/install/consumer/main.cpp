@@ -21,10 +21,13 @@ int main(int argc, char** argv) {
   udeflow::io::H5File g;
   PetscCall(udeflow::io::H5File::Open(PETSC_COMM_WORLD, "consumer.h5", "test", &g));
   PetscCall(g.ReadArray("/x", &dims, &y));
-  PetscCheck(y.size() == 3 && y[2] == 3.0, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "read back wrong values");
+  PetscCheck(y.size() == 3 && y[2] == 3.0, PETSC_COMM_WORLD, PETSC_ERR_PLIB,
+             "read back wrong values");
   udeflow::nn::Mlp net({2, 4, 1}, udeflow::nn::Activation::kTanh);
-  PetscCheck(net.NumParams() == 2 * 4 + 4 + 4 + 1, PETSC_COMM_WORLD, PETSC_ERR_PLIB, "wrong MLP size");
-  PetscCall(PetscPrintf(PETSC_COMM_WORLD, "consumer: udeflow %s, HDF5 round trip ok, MLP with %d parameters\n",
+  PetscCheck(net.NumParams() == 2 * 4 + 4 + 4 + 1, PETSC_COMM_WORLD, PETSC_ERR_PLIB,
+             "wrong MLP size");
+  PetscCall(PetscPrintf(PETSC_COMM_WORLD,
+                        "consumer: udeflow %s, HDF5 round trip ok, MLP with %d parameters\n",
                         UDEFLOW_VERSION, net.NumParams()));
   PetscCall(PetscFinalize());
   return 0;
