@@ -32,7 +32,16 @@ for cmd in ${commands//,/ }; do
   echo "== udeflow $cmd"
   udeflow_mpiexec "$np" "$BUILD_DIR/udeflow" "$cmd" -options_file "$case_file" -output_dir "$out" "$@"
 done
-if [ -f "$UDEFLOW_ROOT/scripts/plot/$case_name.py" ] && /usr/bin/python3 -c "import matplotlib, h5py" 2>/dev/null; then
-  /usr/bin/python3 "$UDEFLOW_ROOT/scripts/plot/$case_name.py" "$out" || echo "(plotting failed; the results are in $out)"
+# Figures: the case's own script (scripts/plot/<case>.py) if there is one, and the
+# generic training histories for any case.
+if /usr/bin/python3 -c "import matplotlib, h5py" 2>/dev/null; then
+  plot="$UDEFLOW_ROOT/scripts/plot"
+  if [ -f "$plot/$case_name.py" ]; then
+    /usr/bin/python3 "$plot/$case_name.py" "$out" || echo "(plotting failed; the results are in $out)"
+  fi
+  if [ -f "$out/train_history.csv" ]; then /usr/bin/python3 "$plot/loss_history.py" "$out" || true; fi
+  if [ -f "$out/bsde_history.csv" ]; then
+    /usr/bin/python3 "$plot/bsde_history.py" "$out/bsde_history.csv" -o "$out/bsde_history.png" || true
+  fi
 fi
 echo "== done: case $case_name in $(( $(date +%s) - start )) s; results in $out"

@@ -4,8 +4,9 @@
     /usr/bin/python3 scripts/plot/bsde_history.py results/hjb100/bsde_history.csv [more.csv ...] -o bsde.png
 
 Left: relative error of u(0,x0) against wall time, with the error of the trivial answer
-E[g(X_T)] as a dashed line (a run has learned the PDE only below it).  Right: the
-validation loss against the iteration.
+E[g(X_T)] as a dashed line (a run has learned the PDE only below it).  Middle: u(0,x0)
+against the iteration with the reference value (solid) and the trivial answer (dashed)
+when the history has them.  Right: the validation loss against the iteration.
 """
 import argparse
 import csv
@@ -28,7 +29,7 @@ def main():
     p.add_argument("histories", nargs="+")
     p.add_argument("-o", "--output", default="bsde_history.png")
     a = p.parse_args()
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax0, axu, ax1) = plt.subplots(1, 3, figsize=(16, 4))
     for path in a.histories:
         h = read(path)
         if h is None:
@@ -38,11 +39,18 @@ def main():
         if h["trivial_err"] and h["trivial_err"][0] == h["trivial_err"][0]:  # not NaN
             ax0.axhline(h["trivial_err"][0], color=line.get_color(), ls="--", lw=0.8)
         ax1.semilogy(h["iteration"], h["valid_loss"], label=label)
+        axu.plot(h["iteration"], h["u0"], marker=".", color=line.get_color(), label=label)
+        if "reference" in h and h["reference"][0] == h["reference"][0]:
+            axu.axhline(h["reference"][0], color="k", lw=1.0)
+        if "trivial" in h:
+            axu.axhline(h["trivial"][0], color=line.get_color(), ls="--", lw=0.8)
     ax0.set_xlabel("wall time [s]")
     ax0.set_ylabel("relative error of u(0,x0)  (dashed: trivial answer)")
     ax1.set_xlabel("iteration")
     ax1.set_ylabel("validation loss")
-    for ax in (ax0, ax1):
+    axu.set_xlabel("iteration")
+    axu.set_ylabel("u(0,x0)  (solid: reference, dashed: trivial answer)")
+    for ax in (ax0, axu, ax1):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()

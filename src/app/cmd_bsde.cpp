@@ -2,12 +2,14 @@
 // (Hamilton-Jacobi-Bellman, Allen-Cahn, Black-Scholes type), data-parallel over the
 // MPI ranks.  See include/udeflow/bsde/trainer.hpp and README.md ("Deep BSDE module").
 #include "commands.hpp"
+#include "udeflow/core/signals.hpp"
 #include "udeflow/bsde/trainer.hpp"
 
 namespace udeflow::app {
 
 PetscErrorCode CommandBsde() {
   PetscFunctionBeginUser;
+  StopSignalGuard stop_guard;  // a SIGTERM/SIGUSR1 during set-up stops after the first iteration
   bsde::Trainer trainer(PETSC_COMM_WORLD);
   PetscCall(trainer.SetFromOptions());
   PetscBool help = PETSC_FALSE;

@@ -1,5 +1,6 @@
 // `udeflow train`: fit the closure through the solver.
 #include "commands.hpp"
+#include "udeflow/core/signals.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/core/options.hpp"
@@ -13,6 +14,7 @@ namespace udeflow::app {
 PetscErrorCode CommandTrain() {
   PetscFunctionBeginUser;
   MPI_Comm comm = PETSC_COMM_WORLD;
+  StopSignalGuard stop_guard;  // a SIGTERM/SIGUSR1 during set-up stops after the first iteration
   train::CasePaths paths;
   PetscCall(train::CasePathsFromOptions(comm, &paths));
   train::TrainGroups groups;

@@ -3,11 +3,13 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "commands.hpp"
 #include "udeflow/config.hpp"
 #include "udeflow/core/session.hpp"
+#include "udeflow/core/signals.hpp"
 
 static const char kHelp[] =
     "udeflow " UDEFLOW_VERSION " - universal differential equations with exact, checkpointed adjoints\n\n"
@@ -72,6 +74,10 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc - 1; ++i) argv[i] = argv[i + 1];
     argv[--argc] = nullptr;
   }
+  // Training commands stop gracefully on SIGTERM/SIGUSR1 from the very start (a
+  // scheduler's signal may come while MPI starts up): armed before MPI/PETSc.
+  std::unique_ptr<udeflow::StopSignalGuard> stop_guard;
+  if (command == "train" || command == "bsde") stop_guard = std::make_unique<udeflow::StopSignalGuard>();
   PetscErrorCode ierr = udeflow::SessionInitialize(&argc, &argv, kHelp);
   if (!ierr) ierr = Run(command);
   return udeflow::SessionFinalize(ierr);

@@ -136,12 +136,12 @@ PetscErrorCode Trainer::WriteHistoryCsv(const std::string& path) const {
     ok = fp != nullptr;
     if (fp) {
       const bool ref = eq_->HasReference();
-      std::fprintf(fp, "iteration,train_loss,valid_loss,u0,rel_err,trivial_err,seconds\n");
+      std::fprintf(fp, "iteration,train_loss,valid_loss,u0,rel_err,trivial_err,seconds,reference,trivial\n");
       for (const ValidationRecord& r : valid_history_) {
         const double err = ref ? std::abs(r.u0 - eq_->Reference()) / std::abs(eq_->Reference()) : NAN;
         const double triv = ref ? std::abs(trivial_ - eq_->Reference()) / std::abs(eq_->Reference()) : NAN;
-        std::fprintf(fp, "%ld,%.10e,%.10e,%.15g,%.6e,%.6e,%.4f\n", r.iteration, r.train_loss, r.valid_loss, r.u0, err,
-                     triv, r.seconds);
+        std::fprintf(fp, "%ld,%.10e,%.10e,%.15g,%.6e,%.6e,%.4f,%.15g,%.15g\n", r.iteration, r.train_loss, r.valid_loss,
+                     r.u0, err, triv, r.seconds, ref ? eq_->Reference() : NAN, trivial_);
       }
       ok = std::fclose(fp) == 0;
     }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "udeflow/core/log.hpp"
+#include "udeflow/core/signals.hpp"
 
 namespace udeflow {
 namespace {
@@ -70,6 +71,7 @@ PetscErrorCode SessionInitialize(int* argc, char*** argv, const char* help) {
     return ierr;
   }
   g_petsc_up = true;
+  StopSignalReinstall();  // PETSc's signal handler must not take over an armed graceful stop
   PetscBool traceback = PETSC_FALSE;
   PetscCall(PetscOptionsGetBool(nullptr, nullptr, "-udeflow_traceback", &traceback, nullptr));
   if (!traceback) PetscCall(PetscPushErrorHandler(RecordingHandler, nullptr));

@@ -20,16 +20,24 @@ extern "C" void StopHandler(int sig) {
   g_pending = sig;
 }
 
-}  // namespace
-
-StopSignalGuard::StopSignalGuard() {
-  if (g_armed++ > 0) return;
+void Install(struct sigaction* old_term, struct sigaction* old_usr1) {
   struct sigaction sa = {};
   sa.sa_handler = StopHandler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  sigaction(SIGTERM, &sa, &g_old_term);
-  sigaction(SIGUSR1, &sa, &g_old_usr1);
+  sigaction(SIGTERM, &sa, old_term);
+  sigaction(SIGUSR1, &sa, old_usr1);
+}
+
+}  // namespace
+
+StopSignalGuard::StopSignalGuard() {
+  if (g_armed++ > 0) return;
+  Install(&g_old_term, &g_old_usr1);
+}
+
+void StopSignalReinstall() {
+  if (g_armed > 0) Install(nullptr, nullptr);
 }
 
 StopSignalGuard::~StopSignalGuard() {
@@ -38,9 +46,13 @@ StopSignalGuard::~StopSignalGuard() {
   sigaction(SIGUSR1, &g_old_usr1, nullptr);
 }
 
-int StopSignalPending() { return g_pending; }
+int StopSignalPending() {
+  return g_pending;
+}
 
-void StopSignalClear() { g_pending = 0; }
+void StopSignalClear() {
+  g_pending = 0;
+}
 
 PetscErrorCode StopRequested(MPI_Comm comm, bool* stop, int* signal) {
   PetscFunctionBeginUser;
@@ -55,9 +67,12 @@ PetscErrorCode StopRequested(MPI_Comm comm, bool* stop, int* signal) {
 
 const char* StopSignalName(int sig) {
   switch (sig) {
-    case SIGTERM: return "SIGTERM";
-    case SIGUSR1: return "SIGUSR1";
-    default: return "signal";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGUSR1:
+      return "SIGUSR1";
+    default:
+      return "signal";
   }
 }
 

@@ -7,11 +7,14 @@
 namespace udeflow::io {
 
 std::string XdmfPathFor(const std::string& h5) {
-  if (h5.size() > 3 && h5.compare(h5.size() - 3, 3, ".h5") == 0) return h5.substr(0, h5.size() - 3) + ".xmf";
+  if (h5.size() > 3 && h5.compare(h5.size() - 3, 3, ".h5") == 0)
+    return h5.substr(0, h5.size() - 3) + ".xmf";
   return h5 + ".xmf";
 }
 
-FieldWriter::~FieldWriter() { VecDestroy(&natural_); }
+FieldWriter::~FieldWriter() {
+  VecDestroy(&natural_);
+}
 
 PetscErrorCode FieldWriter::Create(const std::string& path, DM da, const GridGeometry& geometry) {
   PetscFunctionBeginUser;
@@ -19,16 +22,18 @@ PetscErrorCode FieldWriter::Create(const std::string& path, DM da, const GridGeo
   geometry_ = geometry;
   geometry_.Complete();
   PetscInt dim, M, N, P, dof;
-  PetscCall(DMDAGetInfo(da, &dim, &M, &N, &P, nullptr, nullptr, nullptr, &dof, nullptr, nullptr, nullptr, nullptr,
-                        nullptr));
+  PetscCall(DMDAGetInfo(da, &dim, &M, &N, &P, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
+                        nullptr, nullptr, nullptr));
   const PetscInt sizes[3] = {M, N, P};
-  PetscCheck(dim == geometry_.Dim() && dof == (PetscInt)geometry_.fields.size(), comm, PETSC_ERR_ARG_INCOMP,
+  PetscCheck(dim == geometry_.Dim() && dof == (PetscInt)geometry_.fields.size(), comm,
+             PETSC_ERR_ARG_INCOMP,
              "field output '%s': the grid is %" PetscInt_FMT "-D with %" PetscInt_FMT
              " components, the geometry %" PetscInt_FMT "-D with %zu fields",
              path.c_str(), dim, dof, geometry_.Dim(), geometry_.fields.size());
   for (PetscInt d = 0; d < dim; ++d)
     PetscCheck(sizes[d] == geometry_.cells[d], comm, PETSC_ERR_ARG_INCOMP,
-               "field output '%s': dimension %" PetscInt_FMT " has %" PetscInt_FMT " cells, the geometry %" PetscInt_FMT,
+               "field output '%s': dimension %" PetscInt_FMT " has %" PetscInt_FMT
+               " cells, the geometry %" PetscInt_FMT,
                path.c_str(), d, sizes[d], geometry_.cells[d]);
   da_ = da;
   path_ = path;

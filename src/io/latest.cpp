@@ -7,8 +7,8 @@
 
 namespace udeflow::io {
 
-PetscErrorCode ResolveResume(MPI_Comm comm, const std::string& value, const std::string& dir, const std::string& stem,
-                             std::string* path) {
+PetscErrorCode ResolveResume(MPI_Comm comm, const std::string& value, const std::string& dir,
+                             const std::string& stem, std::string* path) {
   PetscFunctionBeginUser;
   if (value != "latest") {
     *path = value;

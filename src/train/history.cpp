@@ -6,7 +6,8 @@ namespace udeflow::train {
 
 std::string TrainHistory::PathFor(const std::string& checkpoint) {
   const size_t slash = checkpoint.find_last_of('/');
-  return (slash == std::string::npos ? std::string(".") : checkpoint.substr(0, slash)) + "/train_history.csv";
+  return (slash == std::string::npos ? std::string(".") : checkpoint.substr(0, slash)) +
+         "/train_history.csv";
 }
 
 PetscErrorCode TrainHistory::Write(MPI_Comm comm, const std::string& path, long long end) const {
@@ -21,12 +22,14 @@ PetscErrorCode TrainHistory::Write(MPI_Comm comm, const std::string& path, long 
       std::fprintf(fp, "iteration,loss,grad_norm,lr,window,seconds\n");
       for (const Row& r : rows_)
         if (r.iteration < end)
-          std::fprintf(fp, "%lld,%.10e,%.6e,%.6e,%lld,%.4f\n", r.iteration, r.loss, r.gnorm, r.lr, r.window, r.seconds);
+          std::fprintf(fp, "%lld,%.10e,%.6e,%.6e,%lld,%.4f\n", r.iteration, r.loss, r.gnorm, r.lr,
+                       r.window, r.seconds);
       ok = std::fclose(fp) == 0 && std::rename(tmp.c_str(), path.c_str()) == 0;
     }
   }
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
-  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "cannot write the training history '%s'", path.c_str());
+  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "cannot write the training history '%s'",
+             path.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -40,8 +43,8 @@ PetscErrorCode TrainHistory::Read(MPI_Comm comm, const std::string& path, long l
       char header[256];
       if (std::fgets(header, sizeof(header), fp)) {
         Row r;
-        while (std::fscanf(fp, "%lld,%lf,%lf,%lf,%lld,%lf", &r.iteration, &r.loss, &r.gnorm, &r.lr, &r.window,
-                           &r.seconds) == 6)
+        while (std::fscanf(fp, "%lld,%lf,%lf,%lf,%lld,%lf", &r.iteration, &r.loss, &r.gnorm, &r.lr,
+                           &r.window, &r.seconds) == 6)
           if (r.iteration < end) rows.push_back(r);
       }
       std::fclose(fp);

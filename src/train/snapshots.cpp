@@ -21,8 +21,9 @@ class FieldObserver : public adjoint::Observer {
 
 }  // namespace
 
-PetscErrorCode TrainSnapshots::Create(pde::Physics* physics, adjoint::Integrator* integrator, const io::Dataset* data,
-                                      const std::string& output_dir, bool active) {
+PetscErrorCode TrainSnapshots::Create(pde::Physics* physics, adjoint::Integrator* integrator,
+                                      const io::Dataset* data, const std::string& output_dir,
+                                      bool active) {
   PetscFunctionBeginUser;
   physics_ = physics;
   integ_ = integrator;
@@ -30,14 +31,16 @@ PetscErrorCode TrainSnapshots::Create(pde::Physics* physics, adjoint::Integrator
   active_ = active;
   MPI_Comm comm = PetscObjectComm((PetscObject)physics->Grid());
   PetscOptionsBegin(comm, "train_", "Training snapshots", "train");
-  PetscCall(UdeOptionsNonNegativeInt("-snapshots_every",
-                                     "Every K iterations, write the model's prediction of the first training "
-                                     "trajectory to train_snapshots.h5/.xmf (and Catalyst) (0: never)",
-                                     &every_, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-snapshots_every",
+      "Every K iterations, write the model's prediction of the first training "
+      "trajectory to train_snapshots.h5/.xmf (and Catalyst) (0: never)",
+      &every_, nullptr));
   PetscOptionsEnd();
   if (active_) PetscCall(io::Catalyst::Create(comm, &catalyst_));
   PetscCheck(!catalyst_ || every_ > 0, comm, PETSC_ERR_USER_INPUT,
-             "option -catalyst_*: `udeflow train` shows the training snapshots in situ; set -train_snapshots_every K");
+             "option -catalyst_*: `udeflow train` shows the training snapshots in situ; set "
+             "-train_snapshots_every K");
   path_ = output_dir + "/train_snapshots.h5";
   PetscFunctionReturn(0);
 }
@@ -86,8 +89,8 @@ PetscErrorCode TrainSnapshots::Finish(double total_seconds) {
   PetscFunctionBeginUser;
   if (any_) {
     PetscCall(writer_.Commit());
-    PetscCall(PetscPrintf(PetscObjectComm((PetscObject)physics_->Grid()), "train: snapshots in %s (+ .xmf)\n",
-                          path_.c_str()));
+    PetscCall(PetscPrintf(PetscObjectComm((PetscObject)physics_->Grid()),
+                          "train: snapshots in %s (+ .xmf)\n", path_.c_str()));
   }
   if (catalyst_) PetscCall(catalyst_->Report(total_seconds));
   PetscFunctionReturn(0);

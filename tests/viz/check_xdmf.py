@@ -1,6 +1,7 @@
 """Opens udeflow's XDMF files with ParaView's own XDMF reader (run by pvbatch) and checks
 grid geometry and values against the formula of test_fields.cpp.
-Usage: pvbatch check_xdmf.py <dir> <suffix>   (exit 77: ParaView's Python not usable)"""
+Usage: pvbatch check_xdmf.py <dir> <suffix>   (exit 77: ParaView's Python not usable)
+       pvbatch check_xdmf.py dataset <dataset.xmf> <dataset.h5>   (a 1-D trajectory dataset)"""
 import os
 import sys
 
@@ -45,6 +46,33 @@ def check(xmf, cells, origin, length, fields):
     print("ok:", xmf, "cells", cells, "bounds", data.GetBounds())
 
 
+def check_dataset(xmf, h5):
+    """A trajectory dataset ([nt, cells*fields] rows): every time of the first series."""
+    import h5py
+    f = h5py.File(h5, "r")
+    state = f["traj_0000"]["state"][:]
+    times = f["traj_0000"]["t"][:]
+    cells = int(f.attrs["grid"].decode() if isinstance(f.attrs["grid"], bytes) else f.attrs["grid"])
+    length = float(f.attrs["domain"].decode() if isinstance(f.attrs["domain"], bytes) else f.attrs["domain"])
+    reader = XDMFReader(FileNames=[xmf])
+    got_times = list(reader.TimestepValues)
+    assert np.allclose(got_times, times, rtol=0, atol=1e-12), (got_times, times)
+    for k, t in enumerate(times):
+        reader.UpdatePipeline(t)
+        data = servermanager.Fetch(reader)
+        while data.IsA("vtkMultiBlockDataSet"):
+            data = data.GetBlock(0)
+        assert data.GetNumberOfCells() == cells, data.GetNumberOfCells()
+        b = data.GetBounds()
+        assert abs(b[0]) < 1e-12 and abs(b[1] - length) < 1e-9, b
+        got = numpy_support.vtk_to_numpy(data.GetCellData().GetArray("v"))
+        assert np.abs(got - state[k]).max() == 0.0, (k, np.abs(got - state[k]).max())
+    print("ok:", xmf, len(times), "times, 1-D grid of", cells, "cells, bounds", b)
+
+
+if len(sys.argv) > 3 and sys.argv[1] == "dataset":
+    check_dataset(sys.argv[2], sys.argv[3])
+    sys.exit(0)
 d, suffix = sys.argv[1], sys.argv[2]
 check(os.path.join(d, "fields_2d" + suffix + ".xmf"), (12, 7), (-3.0, 1.0), (6.0, 3.5), ["prey", "predator"])
 check(os.path.join(d, "fields_3d" + suffix + ".xmf"), (5, 4, 6), (0.0, 0.0, -600.0), (5000.0, 4000.0, 600.0), ["T"])

@@ -36,8 +36,8 @@ void FillAndWrite(DM da, const GridGeometry& geo, const std::string& path) {
   UDE_ASSERT_OK(DMCreateGlobalVector(da, &u));
   PetscInt xs, ys, zs, xm, ym, zm, dof;
   UDE_ASSERT_OK(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));
-  UDE_ASSERT_OK(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
-                            nullptr, nullptr, nullptr));
+  UDE_ASSERT_OK(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof,
+                            nullptr, nullptr, nullptr, nullptr, nullptr));
   for (int f = 0; f < 3; ++f) {
     PetscScalar* a;
     UDE_ASSERT_OK(VecGetArray(u, &a));
@@ -53,8 +53,8 @@ void FillAndWrite(DM da, const GridGeometry& geo, const std::string& path) {
   VecDestroy(&u);
 }
 
-void CheckFile(const std::string& path, PetscInt M, PetscInt N, PetscInt P, PetscInt dof, const std::string& units,
-               const std::string& origin) {
+void CheckFile(const std::string& path, PetscInt M, PetscInt N, PetscInt P, PetscInt dof,
+               const std::string& units, const std::string& origin) {
   H5File f;
   UDE_ASSERT_OK(H5File::Open(PETSC_COMM_WORLD, path, "test", &f));
   std::string s;
@@ -96,8 +96,9 @@ void CheckFile(const std::string& path, PetscInt M, PetscInt N, PetscInt P, Pets
 TEST(Fields, Distributed2DFieldRoundTrip) {
   DM da;
   const PetscInt M = 12, N = 7;
-  UDE_ASSERT_OK(DMDACreate2d(PETSC_COMM_WORLD, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR, M, N,
-                             PETSC_DECIDE, PETSC_DECIDE, 2, 1, nullptr, nullptr, &da));
+  UDE_ASSERT_OK(DMDACreate2d(PETSC_COMM_WORLD, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_NONE,
+                             DMDA_STENCIL_STAR, M, N, PETSC_DECIDE, PETSC_DECIDE, 2, 1, nullptr,
+                             nullptr, &da));
   UDE_ASSERT_OK(DMSetUp(da));
   GridGeometry geo;
   geo.cells = {M, N};
@@ -114,8 +115,9 @@ TEST(Fields, Distributed2DFieldRoundTrip) {
 TEST(Fields, Distributed3DFieldRoundTrip) {
   DM da;
   const PetscInt M = 5, N = 4, P = 6;
-  UDE_ASSERT_OK(DMDACreate3d(PETSC_COMM_WORLD, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_STAR,
-                             M, N, P, PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, 1, 1, nullptr, nullptr, nullptr, &da));
+  UDE_ASSERT_OK(DMDACreate3d(PETSC_COMM_WORLD, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE,
+                             DMDA_STENCIL_STAR, M, N, P, PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE,
+                             1, 1, nullptr, nullptr, nullptr, &da));
   UDE_ASSERT_OK(DMSetUp(da));
   GridGeometry geo;
   geo.cells = {M, N, P};

@@ -21,6 +21,9 @@ class StopSignalGuard {
   StopSignalGuard& operator=(const StopSignalGuard&) = delete;
 };
 
+/// Installs the stop handlers again if they are armed: libraries that set their own
+/// handlers (PetscInitialize) would otherwise take SIGTERM/SIGUSR1 over.
+void StopSignalReinstall();
 /// The signal received on this rank while armed (0: none).  No communication.
 int StopSignalPending();
 /// True on every rank of `comm` if any rank has received a stop signal; *signal is the

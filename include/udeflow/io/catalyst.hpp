@@ -42,7 +42,8 @@ class Catalyst {
   /// Offers the state `u` (a global vector of the DMDA `da`, with `geometry`) at time
   /// step `step` and time `t`; runs the pipelines when one of them asks for this step
   /// (`force`: always).  Collective on the DMDA's communicator.
-  PetscErrorCode Execute(DM da, const GridGeometry& geometry, PetscInt step, PetscReal t, Vec u, bool force = false);
+  PetscErrorCode Execute(DM da, const GridGeometry& geometry, PetscInt step, PetscReal t, Vec u,
+                         bool force = false);
   /// Seconds spent in Catalyst so far (this rank) and number of executed steps.
   double Seconds() const { return seconds_; }
   long Executions() const { return executions_; }

@@ -15,11 +15,11 @@ class Physics;
 namespace udeflow::io {
 
 struct GridGeometry {
-  std::vector<PetscInt> cells;          ///< global cells per dimension
-  std::vector<PetscReal> length;        ///< domain length per dimension
-  std::vector<PetscReal> origin;        ///< lower corner per dimension
-  std::vector<std::string> fields;      ///< component names (dof of the DMDA)
-  std::vector<std::string> units;       ///< component units ("" if none)
+  std::vector<PetscInt> cells;      ///< global cells per dimension
+  std::vector<PetscReal> length;    ///< domain length per dimension
+  std::vector<PetscReal> origin;    ///< lower corner per dimension
+  std::vector<std::string> fields;  ///< component names (dof of the DMDA)
+  std::vector<std::string> units;   ///< component units ("" if none)
 
   /// Geometry of `physics` (GridSize, DomainLength, DomainOrigin, FieldNames, FieldUnits).
   static GridGeometry FromPhysics(const pde::Physics& physics);

@@ -22,8 +22,8 @@ class TrainSnapshots {
  public:
   /// Reads -train_snapshots_every (and the Catalyst options).  `active` says whether
   /// this rank's group does the work.  Collective on the physics' communicator.
-  PetscErrorCode Create(pde::Physics* physics, adjoint::Integrator* integrator, const io::Dataset* data,
-                        const std::string& output_dir, bool active);
+  PetscErrorCode Create(pde::Physics* physics, adjoint::Integrator* integrator,
+                        const io::Dataset* data, const std::string& output_dir, bool active);
   /// Does a snapshot if `iteration` is a multiple of K (iteration 0: the initial model).
   /// `theta` is the current parameter vector.  Collective.
   PetscErrorCode Maybe(long long iteration, const std::vector<double>& theta);

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `cmake --install` into a temporary prefix, then configure, build and run a tiny consumer
+# project that uses find_package(udeflow).  Usage: run.sh <build dir> <source dir> <work dir> <mpiexec...>
+set -euo pipefail
+build="$1"; src="$2"; work="$3"; shift 3
+rm -rf "$work"
+mkdir -p "$work"
+cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+test -f "$work/prefix/lib/cmake/udeflow/udeflowConfig.cmake" || { echo "no udeflowConfig.cmake installed"; exit 1; }
+test -f "$work/prefix/lib/cmake/udeflow/udeflowConfigVersion.cmake" || { echo "no version file installed"; exit 1; }
+test -x "$work/prefix/bin/udeflow" || { echo "no udeflow program installed"; exit 1; }
+"$work/prefix/bin/udeflow" --version
+cmake -S "$src/tests/install/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" \
+      -DCMAKE_BUILD_TYPE=Release > "$work/configure.log" || { cat "$work/configure.log"; exit 1; }
+cmake --build "$work/consumer" -j 2 > "$work/build.log" || { cat "$work/build.log"; exit 1; }
+cd "$work/consumer"
+"$@" ./consumer
+# A version the install does not satisfy is refused.
+mkdir -p "$work/too_new"
+cat > "$work/too_new/CMakeLists.txt" <<'CMK'
+cmake_minimum_required(VERSION 3.18)
+project(too_new LANGUAGES C CXX)
+find_package(udeflow 99 QUIET)
+if(udeflow_FOUND)
+  message(FATAL_ERROR "udeflow 99 should not be found")
+endif()
+CMK
+cmake -S "$work/too_new" -B "$work/too_new/build" > /dev/null
+echo "ok: installed, found and used udeflow from $work/prefix"
