@@ -93,7 +93,11 @@ def main():
         ax[1].fill_between(rr, lim["minmod"][:], lim["superbee"][:], color="0.8", label="minmod..superbee")
         for k in ("minmod", "superbee", "vanleer", "mc"):
             ax[1].plot(rr, lim[k][:], lw=1, color=COLORS[k], label=k)
-        ax[1].plot(rr, lim["learned"][:], lw=2.2, color=COLORS["learned"], label="learned")
+        small = "learned_small_jump" in lim
+        ax[1].plot(rr, lim["learned"][:], lw=2.2, color=COLORS["learned"],
+                   label="learned (large jump)" if small else "learned")
+        if small:
+            ax[1].plot(rr, lim["learned_small_jump"][:], lw=2.2, ls="--", color="C5", label="learned (small jump)")
     ax[1].set_xlim(-1, 4)
     ax[1].set_ylim(-0.1, 2.3)
     ax[1].set_xlabel("r")

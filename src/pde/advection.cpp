@@ -121,6 +121,7 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
   for (size_t i = 0; i < ic_kinds_.size(); ++i) kinds += (i ? "," : "") + ic_kinds_[i];
   std::vector<PetscReal> vel = vel_;
   PetscBool vel_set = PETSC_FALSE, ny_set = PETSC_FALSE, ly_set = PETSC_FALSE;
+  std::string features = features_ == 1 ? "r" : "r_jump";
   PetscOptionsBegin(comm, p.c_str(), "Linear advection physics", "physics");
   PetscCall(UdeOptionsPositiveInt("-dim", "Space dimension (1 or 2)", &dim_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-n", "Cells along x", &nx_, nullptr));
@@ -135,10 +136,14 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
                              nullptr));
   PetscCall(UdeOptionsPositiveReal("-cfl", "Courant number of the stable time step estimate (TVD limit 0.5)", &cfl_,
                                    nullptr));
+  PetscCall(UdeOptionsChoice("-learned_features", "Inputs of the learned limiter's network: r, or r and the face jump",
+                             {"r", "r_jump"}, &features, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-jump_scale", "delta of the jump feature q^2/(q^2+delta^2)", &jump_scale_, nullptr));
   PetscCall(UdeOptionsString("-ic_kinds", "Shapes of the random initial conditions: square,gaussian,sine", &kinds,
                              nullptr));
   PetscCall(UdeOptionsPositiveInt("-ic_components", "Shapes summed in one initial condition", &ic_components_, nullptr));
   PetscOptionsEnd();
+  features_ = features == "r" ? 1 : 2;
   PetscCheck(dim_ == 1 || dim_ == 2, comm, PETSC_ERR_USER_INPUT, "option -%sdim must be 1 or 2, got %" PetscInt_FMT,
              p.c_str(), dim_);
   if (!ny_set) ny_ = nx_;
@@ -278,9 +283,14 @@ PetscErrorCode Advection::SetUp() {
   pgain_.assign(nf, 0.0);
   closure_.reset();
   if (limiter_ == Limiter::kLearned) {
-    PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, 1, 1, &closure_));
-    X_.resize(1, nf);
-    Ones_.setOnes(1, nf);
+    PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(features_), 1, &closure_));
+    X_.resize(features_, nf);
+    E0_.setZero(features_, nf);
+    E0_.row(0).setOnes();
+    if (features_ == 2) {
+      E1_.setZero(features_, nf);
+      E1_.row(1).setOnes();
+    }
     Zbar_.resize(1, nf);
   }
   PetscFunctionReturn(0);
@@ -292,7 +302,9 @@ std::string Advection::Describe() const {
   if (dim_ == 1) s << nx_ << " cells, dx " << hx_ << ", velocity " << vel_[0];
   else s << nx_ << " x " << ny_ << " cells, h " << hx_ << " x " << hy_ << ", velocity (" << vel_[0] << ", " << vel_[1] << ")";
   s << ", limiter " << LimiterName(limiter_);
-  if (closure_) s << " = minmod + sigmoid(NN(r/(1+|r|))) (superbee - minmod), NN " << closure_->Describe();
+  if (closure_)
+    s << " = minmod + sigmoid(NN(r/(1+|r|)" << (features_ == 2 ? ", q^2/(q^2+" + std::to_string(jump_scale_) + "^2)" : "")
+      << ")) (superbee - minmod), NN " << closure_->Describe();
   return s.str();
 }
 
@@ -443,12 +455,16 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
       double r = q != 0 ? p / q : 0;
       r = std::max(-kRCap, std::min(kRCap, r));
       X_(0, k) = r / (1 + std::abs(r));
+      if (features_ == 2) X_(1, k) = q * q / (q * q + jump_scale_ * jump_scale_);
     }
     PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
     PetscCallCXX(closure_->Forward(X_, tape));
     PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nf));
     PetscCall(PetscLogEventEnd(LogEvents::closure_forward, 0, 0, 0, 0));
-    if (lin) PetscCallCXX(closure_->Jvp(tape, Ones_, &Zdot_));  // dz/drho per face
+    if (lin) {
+      PetscCallCXX(closure_->Jvp(tape, E0_, &Zdot_));  // dz/drho per face
+      if (features_ == 2) PetscCallCXX(closure_->Jvp(tape, E1_, &Zj_));  // dz/dj per face
+    }
   }
   for (size_t k = 0; k < nf; ++k) {
     const Face& f = faces_[k];
@@ -461,7 +477,7 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
       continue;
     }
     const double p = w1 - w0, q = w2 - w1;
-    double psi = 0, psi_p = 0, psi_q = 0, gain = 0;
+    double psi = 0, psi_p = 0, psi_q = 0, gain = 0, phi_q = 0;
     if (limiter_ != Limiter::kUpwind && q != 0) {
       double r = p / q, dphi = 0, phi;
       const bool capped = std::abs(r) > kRCap;
@@ -475,6 +491,10 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
           const double drho = 1 / ((1 + std::abs(r)) * (1 + std::abs(r)));
           dphi = dmm + s * (dsb - dmm) + s * (1 - s) * Zdot_(0, k) * drho * (sb - mm);
           gain = 0.5 * a * q * (sb - mm) * s * (1 - s);
+          if (features_ == 2) {  // phi also depends on q through j(q)
+            const double d2 = jump_scale_ * jump_scale_, den = q * q + d2;
+            phi_q = s * (1 - s) * Zj_(0, k) * (sb - mm) * 2 * q * d2 / (den * den);
+          }
         }
       } else {
         phi = LimiterPhi(limiter_, r, &dphi);
@@ -482,7 +502,7 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
       if (capped) dphi = 0;
       psi = phi * q;
       psi_p = dphi;
-      psi_q = phi - r * dphi;
+      psi_q = phi - r * dphi + q * phi_q;
     }
     (*F)[k] = a * (w1 + 0.5 * psi);
     if (lin) {
@@ -678,12 +698,17 @@ PetscErrorCode Advection::StableTimeStep(Vec, PetscReal* dt) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Advection::LearnedPhi(const std::vector<double>& r, std::vector<double>* phi, std::vector<double>* dphi) {
+PetscErrorCode Advection::LearnedPhi(const std::vector<double>& r, std::vector<double>* phi, std::vector<double>* dphi,
+                                     double q) {
   PetscFunctionBeginUser;
   PetscCheck(closure_, comm_, PETSC_ERR_ORDER, "advection: the limiter is not the learned one");
   const Eigen::Index n = static_cast<Eigen::Index>(r.size());
-  nn::Matrix X(1, n), ones = nn::Matrix::Ones(1, n), zd;
-  for (Eigen::Index k = 0; k < n; ++k) X(0, k) = r[k] / (1 + std::abs(r[k]));
+  nn::Matrix X(features_, n), ones = nn::Matrix::Zero(features_, n), zd;
+  ones.row(0).setOnes();
+  for (Eigen::Index k = 0; k < n; ++k) {
+    X(0, k) = r[k] / (1 + std::abs(r[k]));
+    if (features_ == 2) X(1, k) = q * q / (q * q + jump_scale_ * jump_scale_);
+  }
   Closure::Tape tape;
   PetscCallCXX(closure_->Forward(X, tape));
   PetscCallCXX(closure_->Jvp(tape, ones, &zd));

@@ -90,11 +90,16 @@ PetscErrorCode WriteLimiterCurves(pde::Physics& physics, io::H5File& out) {
   if (!adv || adv->GetLimiter() != pde::Limiter::kLearned) PetscFunctionReturn(0);
   std::vector<double> r, phi, dphi;
   for (int i = 0; i <= 1000; ++i) r.push_back(-1 + 5.0 * i / 1000);
-  PetscCall(adv->LearnedPhi(r, &phi, &dphi));
+  // With the jump feature: phi(r) at a large jump (4 delta) and at a small one (delta / 4).
+  PetscCall(adv->LearnedPhi(r, &phi, &dphi, 4 * adv->JumpScale()));
   const hsize_t n = r.size();
   PetscCall(out.CreateGroup("/limiter"));
   PetscCall(out.WriteArray("/limiter/r", {n}, r.data()));
   PetscCall(out.WriteArray("/limiter/learned", {n}, phi.data()));
+  if (adv->LearnedFeatures() == 2) {
+    PetscCall(adv->LearnedPhi(r, &phi, &dphi, 0.25 * adv->JumpScale()));
+    PetscCall(out.WriteArray("/limiter/learned_small_jump", {n}, phi.data()));
+  }
   for (pde::Limiter l : {pde::Limiter::kMinmod, pde::Limiter::kSuperbee, pde::Limiter::kVanLeer, pde::Limiter::kMC}) {
     std::vector<double> v(n);
     double d;

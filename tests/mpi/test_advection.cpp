@@ -91,14 +91,18 @@ TEST(Limiters, StayInTheTvdRegionWithExactBranchDerivatives) {
   }
 }
 
-TEST(Limiters, LearnedLimiterLiesBetweenMinmodAndSuperbee) {
+class LearnedLimiter : public ::testing::TestWithParam<std::pair<const char*, double>> {};
+
+TEST_P(LearnedLimiter, LiesBetweenMinmodAndSuperbee) {
   AdvectionProblem p;
-  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kAdvectionLearned) + "-advection_n 16 -closure_init_scale 5"));
+  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kAdvectionLearned) + "-advection_n 16 -closure_init_scale 5 " +
+                                               GetParam().first));
   auto* adv = dynamic_cast<pde::Advection*>(p.physics.get());
   ASSERT_NE(adv, nullptr);
+  const double q = GetParam().second;
   std::vector<double> r, phi, dphi;
   for (int i = 0; i <= 2000; ++i) r.push_back(-2 + 12.0 * i / 2000 + 1.3e-7);
-  UDE_ASSERT_OK(adv->LearnedPhi(r, &phi, &dphi));
+  UDE_ASSERT_OK(adv->LearnedPhi(r, &phi, &dphi, q));
   double spread = 0;
   for (size_t i = 0; i < r.size(); ++i) {
     double d;
@@ -109,11 +113,16 @@ TEST(Limiters, LearnedLimiterLiesBetweenMinmodAndSuperbee) {
     if (sb > mm) spread = std::max(spread, std::min(phi[i] - mm, sb - phi[i]) / (sb - mm));
     // Branch derivative against central differences.
     std::vector<double> rr = {r[i] - 1e-7, r[i] + 1e-7}, pp, dd;
-    UDE_ASSERT_OK(adv->LearnedPhi(rr, &pp, &dd));
+    UDE_ASSERT_OK(adv->LearnedPhi(rr, &pp, &dd, q));
     EXPECT_NEAR((pp[1] - pp[0]) / 2e-7, dphi[i], 2e-5) << "r " << r[i];
   }
   EXPECT_GT(spread, 0.01) << "the network should move phi strictly inside the band";
 }
+
+INSTANTIATE_TEST_SUITE_P(Features, LearnedLimiter,
+                         ::testing::Values(std::make_pair("", 1.0),
+                                           std::make_pair("-advection_learned_features r_jump", 0.02),
+                                           std::make_pair("-advection_learned_features r_jump", 0.5)));
 
 TEST(Advection, ExactSolutionIsCellAveragedAndShifted) {
   // The exact solution on 2n cells averaged pairwise is the exact solution on n cells;
@@ -278,6 +287,9 @@ INSTANTIATE_TEST_SUITE_P(
     Limiters, AdvectionJacobians,
     ::testing::Values(JacCase{"learned_1d", "-advection_n 48"},
                       JacCase{"learned_1d_negative_velocity", "-advection_n 48 -advection_velocity -0.7"},
+                      JacCase{"learned_jump_1d", "-advection_n 48 -advection_learned_features r_jump -advection_jump_scale 0.3"},
+                      JacCase{"learned_jump_2d", "-advection_dim 2 -advection_n 12 -advection_velocity -1,0.5 "
+                                                 "-advection_learned_features r_jump -advection_jump_scale 0.2"},
                       JacCase{"learned_2d", "-advection_dim 2 -advection_n 12 -advection_ny 10 -advection_velocity 0.8,-0.6"},
                       JacCase{"minmod_2d", "-advection_dim 2 -advection_n 12 -advection_limiter minmod"},
                       JacCase{"superbee", "-advection_n 48 -advection_limiter superbee"},
@@ -321,6 +333,10 @@ INSTANTIATE_TEST_SUITE_P(
                                                    "-adjoint_memory checkpoint -adjoint_checkpoint_every 4"},
                       JacCase{"rk2a_1d_negative_velocity", "-advection_n 48 -advection_velocity -1 -ts_type rk -ts_rk_type 2a -ts_dt 0.005"},
                       JacCase{"cn_1d", "-advection_n 48 -ts_type cn -ts_dt 0.005"},
+                      JacCase{"rk4_jump_feature_1d", "-advection_n 48 -advection_learned_features r_jump -advection_jump_scale 0.3 "
+                                                     "-ts_type rk -ts_rk_type 4 -ts_dt 0.005 -adjoint_memory checkpoint"},
+                      JacCase{"cn_jump_feature_2d", "-advection_dim 2 -advection_n 12 -advection_learned_features r_jump "
+                                                    "-advection_jump_scale 0.2 -ts_type cn -ts_dt 0.01"},
                       JacCase{"beuler_1d_checkpoint", "-advection_n 48 -ts_type beuler -ts_dt 0.005 -adjoint_memory checkpoint"},
                       JacCase{"rk4_2d", "-advection_dim 2 -advection_n 16 -advection_ny 12 -advection_velocity 1,-0.5 "
                                         "-ts_type rk -ts_rk_type 4 -ts_dt 0.01"},
