@@ -94,8 +94,8 @@ class Advection final : public Physics {
   std::vector<PetscReal> Spacing() const { return {hx_, hy_}; }
   /// The learned phi(r) (and d phi/dr) at the given r values for a face jump q (used by
   /// the r_jump features only), with the current theta.
-  PetscErrorCode LearnedPhi(const std::vector<double>& r, std::vector<double>* phi, std::vector<double>* dphi,
-                            double q = 1.0);
+  PetscErrorCode LearnedPhi(const std::vector<double>& r, std::vector<double>* phi,
+                            std::vector<double>* dphi, double q = 1.0);
   PetscInt LearnedFeatures() const { return features_; }
   PetscReal JumpScale() const { return jump_scale_; }
 
@@ -137,8 +137,8 @@ class Advection final : public Physics {
 
   // Work storage, sized in SetUp.
   std::vector<double> F_, Fd_, Fbar_;
-  std::vector<double> coef_;     // 3 per face: dF/dw0, dF/dw1, dF/dw2 at the linearization
-  std::vector<double> pgain_;    // learned: dF/dz per face (z = NN output)
+  std::vector<double> coef_;   // 3 per face: dF/dw0, dF/dw1, dF/dw2 at the linearization
+  std::vector<double> pgain_;  // learned: dF/dz per face (z = NN output)
   nn::Matrix X_, E0_, E1_, Zbar_, Zdot_, Zj_;
   Closure::Tape tape_, lin_tape_;
   bool lin_ready_ = false;
