@@ -255,7 +255,7 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
   PetscReal growth = 120, rev_time = 0.5, rev_dt = 0, fd_h = 1e-5, burgers_time = 2;
   PetscInt seed = 101, K = 10;
   PetscBool burgers = PETSC_TRUE;
-  std::string smooth_kinds = "gaussian,sine";
+  std::string smooth_kinds = "gaussian,sine", model;
   PetscOptionsBegin(comm, "diagnose_", "Diagnostics: downwind blow-up, backward-in-time reversal",
                     "diagnose");
   PetscCall(UdeOptionsChoice("-kind", "Which diagnostic", {"all", "downwind", "reversal"}, &kind,
@@ -277,6 +277,10 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
                              burgers, &burgers, nullptr));
   PetscCall(UdeOptionsPositiveReal("-burgers_time", "Reversal: final time T (Burgers)",
                                    &burgers_time, nullptr));
+  PetscCall(UdeOptionsString("-model",
+                             "Reversal and gradient check: load the advection limiter from this model file "
+                             "(default: the case's initial network)",
+                             &model, nullptr));
   PetscCall(UdeOptionsString("-ic_kinds",
                              "Reversal and gradient check: advection initial shapes (smooth ones keep "
                              "faces off the limiter kinks, so central differences are meaningful; "
@@ -302,6 +306,7 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
     PetscCall(integ.SetFromOptions(nullptr));
     PetscCall(integ.SetUp());
     if (!help) {
+      if (!model.empty()) PetscCall(LoadModel(comm, model, "option -diagnose_model", *ph));
       pde::Scenario sc;
       PetscCall(ph->MakeScenario(static_cast<uint64_t>(seed), &sc));
       PetscCall(ph->SetScenario(sc));
@@ -417,6 +422,7 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
       PetscCall(binteg->SetUp());
     }
     if (!help) {
+      if (!model.empty()) PetscCall(LoadModel(comm, model, "option -diagnose_model", *ph));
       pde::Scenario sc;
       PetscCall(ph->MakeScenario(static_cast<uint64_t>(seed), &sc));
       PetscCall(ph->SetScenario(sc));

@@ -19,7 +19,8 @@
 /// Options: -diagnose_kind all|downwind|reversal, -diagnose_growth (target growth
 /// exponent of the downwind run, sets its duration), -diagnose_seed (scenario),
 /// -diagnose_reversal_time, -diagnose_reversal_dt, -diagnose_snapshots,
-/// -diagnose_fd_h, -diagnose_ic_kinds (advection shapes of the reversal and gradient check,
+/// -diagnose_fd_h, -diagnose_model (trained limiter for the reversal and gradient check),
+/// -diagnose_ic_kinds (advection shapes of the reversal and gradient check,
 /// default gaussian,sine: square waves leave faces exactly on the q = 0 kink of the
 /// limiter, where central differences measure a one-sided derivative), -diagnose_burgers
 /// (also Burgers), -diagnose_burgers_time; the
