@@ -17,7 +17,9 @@ namespace {
 
 constexpr double kRCap = 1e12;  // |r| above this: phi taken as constant (phi' = 0)
 
-inline double Sigmoid(double z) { return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z)); }
+inline double Sigmoid(double z) {
+  return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
+}
 
 // Scenario layout: [M, (kind, A, x0, y0, wx, wy, kx, ky) x M].
 constexpr int kPer = 8;
@@ -26,8 +28,10 @@ enum ShapeKind { kSquare = 0, kGaussian = 1, kSine = 2 };
 // Length of [xa, xb] covered by the periodic images of [lo, hi].
 double PeriodicOverlap(double xa, double xb, double lo, double hi, double L) {
   double ov = 0;
-  const long k0 = static_cast<long>(std::floor((xa - hi) / L)), k1 = static_cast<long>(std::ceil((xb - lo) / L));
-  for (long k = k0; k <= k1; ++k) ov += std::max(0.0, std::min(xb, hi + k * L) - std::max(xa, lo + k * L));
+  const long k0 = static_cast<long>(std::floor((xa - hi) / L)),
+             k1 = static_cast<long>(std::ceil((xb - lo) / L));
+  for (long k = k0; k <= k1; ++k)
+    ov += std::max(0.0, std::min(xb, hi + k * L) - std::max(xa, lo + k * L));
   return ov;
 }
 
@@ -35,7 +39,8 @@ double PeriodicOverlap(double xa, double xb, double lo, double hi, double L) {
 double GaussianAverage(double xa, double xb, double c, double s, double L) {
   const double q = 1 / (s * std::sqrt(2.0));
   double sum = 0;
-  const long k0 = static_cast<long>(std::floor((xa - c) / L)) - 2, k1 = static_cast<long>(std::floor((xb - c) / L)) + 2;
+  const long k0 = static_cast<long>(std::floor((xa - c) / L)) - 2,
+             k1 = static_cast<long>(std::floor((xb - c) / L)) + 2;
   for (long k = k0; k <= k1; ++k) {
     const double cc = c + k * L;
     sum += std::erf((xb - cc) * q) - std::erf((xa - cc) * q);
@@ -54,13 +59,20 @@ std::complex<double> ExpAverage(double xa, double xb, double alpha) {
 
 const char* LimiterName(Limiter l) {
   switch (l) {
-    case Limiter::kUpwind: return "upwind";
-    case Limiter::kMinmod: return "minmod";
-    case Limiter::kSuperbee: return "superbee";
-    case Limiter::kVanLeer: return "vanleer";
-    case Limiter::kMC: return "mc";
-    case Limiter::kLearned: return "learned";
-    case Limiter::kDownwind: return "downwind";
+    case Limiter::kUpwind:
+      return "upwind";
+    case Limiter::kMinmod:
+      return "minmod";
+    case Limiter::kSuperbee:
+      return "superbee";
+    case Limiter::kVanLeer:
+      return "vanleer";
+    case Limiter::kMC:
+      return "mc";
+    case Limiter::kLearned:
+      return "learned";
+    case Limiter::kDownwind:
+      return "downwind";
   }
   return "?";
 }
@@ -99,7 +111,8 @@ double LimiterPhi(Limiter l, double r, double* dphi) {
         return 0.5 * (1 + r);
       }
       return 2;
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -121,26 +134,38 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
   for (size_t i = 0; i < ic_kinds_.size(); ++i) kinds += (i ? "," : "") + ic_kinds_[i];
   std::vector<PetscReal> vel = vel_;
   PetscBool vel_set = PETSC_FALSE, ny_set = PETSC_FALSE, ly_set = PETSC_FALSE;
+  std::string features = features_ == 1 ? "r" : "r_jump";
   PetscOptionsBegin(comm, p.c_str(), "Linear advection physics", "physics");
   PetscCall(UdeOptionsPositiveInt("-dim", "Space dimension (1 or 2)", &dim_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-n", "Cells along x", &nx_, nullptr));
   ny_ = nx_;
   PetscCall(UdeOptionsPositiveInt("-ny", "Cells along y (2-D; default: -n)", &ny_, &ny_set));
-  PetscCall(UdeOptionsPositiveReal("-length", "Length of the periodic domain along x", &lx_, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-length", "Length of the periodic domain along x", &lx_, nullptr));
   ly_ = lx_;
-  PetscCall(UdeOptionsPositiveReal("-length_y", "Length along y (2-D; default: -length)", &ly_, &ly_set));
-  PetscCall(UdeOptionsRealList("-velocity", "Velocity components a (1-D) or a,b (2-D)", &vel, 2, &vel_set));
-  PetscCall(UdeOptionsChoice("-limiter", "Flux limiter phi(r) (downwind: the unstable scheme)",
-                             {"upwind", "minmod", "superbee", "vanleer", "mc", "learned", "downwind"}, &limiter,
-                             nullptr));
-  PetscCall(UdeOptionsPositiveReal("-cfl", "Courant number of the stable time step estimate (TVD limit 0.5)", &cfl_,
-                                   nullptr));
-  PetscCall(UdeOptionsString("-ic_kinds", "Shapes of the random initial conditions: square,gaussian,sine", &kinds,
-                             nullptr));
-  PetscCall(UdeOptionsPositiveInt("-ic_components", "Shapes summed in one initial condition", &ic_components_, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-length_y", "Length along y (2-D; default: -length)", &ly_, &ly_set));
+  PetscCall(UdeOptionsRealList("-velocity", "Velocity components a (1-D) or a,b (2-D)", &vel, 2,
+                               &vel_set));
+  PetscCall(UdeOptionsChoice(
+      "-limiter", "Flux limiter phi(r) (downwind: the unstable scheme)",
+      {"upwind", "minmod", "superbee", "vanleer", "mc", "learned", "downwind"}, &limiter, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-cfl", "Courant number of the stable time step estimate (TVD limit 0.5)", &cfl_, nullptr));
+  PetscCall(UdeOptionsChoice("-learned_features",
+                             "Inputs of the learned limiter's network: r, or r and the face jump",
+                             {"r", "r_jump"}, &features, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-jump_scale", "delta of the jump feature q^2/(q^2+delta^2)",
+                                   &jump_scale_, nullptr));
+  PetscCall(UdeOptionsString("-ic_kinds",
+                             "Shapes of the random initial conditions: square,gaussian,sine",
+                             &kinds, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-ic_components", "Shapes summed in one initial condition",
+                                  &ic_components_, nullptr));
   PetscOptionsEnd();
-  PetscCheck(dim_ == 1 || dim_ == 2, comm, PETSC_ERR_USER_INPUT, "option -%sdim must be 1 or 2, got %" PetscInt_FMT,
-             p.c_str(), dim_);
+  features_ = features == "r" ? 1 : 2;
+  PetscCheck(dim_ == 1 || dim_ == 2, comm, PETSC_ERR_USER_INPUT,
+             "option -%sdim must be 1 or 2, got %" PetscInt_FMT, p.c_str(), dim_);
   if (!ny_set) ny_ = nx_;
   if (!ly_set) ly_ = lx_;
   if (dim_ == 1) {
@@ -149,16 +174,17 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
   }
   if (!vel_set) vel = dim_ == 1 ? std::vector<PetscReal>{1.0} : std::vector<PetscReal>{1.0, 0.5};
   PetscCheck((PetscInt)vel.size() == dim_, comm, PETSC_ERR_USER_INPUT,
-             "option -%svelocity: %" PetscInt_FMT "-D advection needs %" PetscInt_FMT " component(s), got %zu", p.c_str(),
-             dim_, dim_, vel.size());
+             "option -%svelocity: %" PetscInt_FMT "-D advection needs %" PetscInt_FMT
+             " component(s), got %zu",
+             p.c_str(), dim_, dim_, vel.size());
   bool moving = false;
   for (PetscReal v : vel) {
-    PetscCheck(std::isfinite(v), comm, PETSC_ERR_USER_INPUT, "option -%svelocity: components must be finite",
-               p.c_str());
+    PetscCheck(std::isfinite(v), comm, PETSC_ERR_USER_INPUT,
+               "option -%svelocity: components must be finite", p.c_str());
     moving = moving || v != 0;
   }
-  PetscCheck(moving, comm, PETSC_ERR_USER_INPUT, "option -%svelocity: all components are zero (nothing is advected)",
-             p.c_str());
+  PetscCheck(moving, comm, PETSC_ERR_USER_INPUT,
+             "option -%svelocity: all components are zero (nothing is advected)", p.c_str());
   vel_ = vel;
   if (dim_ == 1) vel_.push_back(0.0);
   limiter_ = limiter == "upwind"     ? Limiter::kUpwind
@@ -173,10 +199,12 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
   std::string item;
   while (std::getline(ss, item, ',')) {
     PetscCheck(item == "square" || item == "gaussian" || item == "sine", comm, PETSC_ERR_USER_INPUT,
-               "option -%sic_kinds: unknown shape '%s' (choices: square, gaussian, sine)", p.c_str(), item.c_str());
+               "option -%sic_kinds: unknown shape '%s' (choices: square, gaussian, sine)",
+               p.c_str(), item.c_str());
     ic_kinds_.push_back(item);
   }
-  PetscCheck(!ic_kinds_.empty(), comm, PETSC_ERR_USER_INPUT, "option -%sic_kinds: no shape given", p.c_str());
+  PetscCheck(!ic_kinds_.empty(), comm, PETSC_ERR_USER_INPUT, "option -%sic_kinds: no shape given",
+             p.c_str());
   closure_config_.type = "mlp";
   closure_config_.hidden = {16, 16};
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
@@ -192,7 +220,8 @@ std::vector<PetscReal> Advection::DomainLength() const {
 }
 
 std::vector<std::string> Advection::GridOptions() const {
-  return dim_ == 1 ? std::vector<std::string>{"advection_n"} : std::vector<std::string>{"advection_n", "advection_ny"};
+  return dim_ == 1 ? std::vector<std::string>{"advection_n"}
+                   : std::vector<std::string>{"advection_n", "advection_ny"};
 }
 
 PetscErrorCode Advection::SetUp() {
@@ -204,18 +233,21 @@ PetscErrorCode Advection::SetUp() {
   hy_ = ly_ / ny_;
   if (dim_ == 1) {
     PetscCheck(nx_ >= 2 * size && nx_ >= 5, comm_, PETSC_ERR_USER_INPUT,
-               "option -%sn: %" PetscInt_FMT " cells are too few for %d ranks (2 per rank, 5 at least)", p.c_str(), nx_,
-               size);
+               "option -%sn: %" PetscInt_FMT
+               " cells are too few for %d ranks (2 per rank, 5 at least)",
+               p.c_str(), nx_, size);
     PetscCall(DMDACreate1d(comm_, DM_BOUNDARY_PERIODIC, nx_, 1, 2, nullptr, &da_));
   } else {
     PetscCheck(nx_ >= 5 && ny_ >= 5 && nx_ * ny_ >= 4 * size, comm_, PETSC_ERR_USER_INPUT,
-               "options -%sn/-%sny: a %" PetscInt_FMT " x %" PetscInt_FMT " grid is too small for %d ranks", p.c_str(),
-               p.c_str(), nx_, ny_, size);
-    PetscCall(DMDACreate2d(comm_, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_PERIODIC, DMDA_STENCIL_STAR, nx_, ny_,
-                           PETSC_DECIDE, PETSC_DECIDE, 1, 2, nullptr, nullptr, &da_));
+               "options -%sn/-%sny: a %" PetscInt_FMT " x %" PetscInt_FMT
+               " grid is too small for %d ranks",
+               p.c_str(), p.c_str(), nx_, ny_, size);
+    PetscCall(DMDACreate2d(comm_, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_PERIODIC, DMDA_STENCIL_STAR,
+                           nx_, ny_, PETSC_DECIDE, PETSC_DECIDE, 1, 2, nullptr, nullptr, &da_));
   }
   PetscCall(DMSetUp(da_));
-  PetscCall(DMDASetUniformCoordinates(da_, 0.5 * hx_, lx_ - 0.5 * hx_, 0.5 * hy_, ly_ - 0.5 * hy_, 0, 0));
+  PetscCall(
+      DMDASetUniformCoordinates(da_, 0.5 * hx_, lx_ - 0.5 * hx_, 0.5 * hy_, ly_ - 0.5 * hy_, 0, 0));
   PetscCall(DMDASetFieldName(da_, 0, "u"));
   PetscInt gym;
   PetscCall(DMDAGetCorners(da_, &xs_, &ys_, nullptr, &xm_, &ym_, nullptr));
@@ -224,15 +256,17 @@ PetscErrorCode Advection::SetUp() {
     ys_ = gys_ = 0;
     ym_ = 1;
   }
-  PetscCheck(xm_ >= 2 && ym_ >= (dim_ == 2 ? 2 : 1), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-             "options -%sn/-%sny: a rank owns fewer than 2 cells along a direction; use fewer ranks", p.c_str(),
-             p.c_str());
+  PetscCheck(
+      xm_ >= 2 && ym_ >= (dim_ == 2 ? 2 : 1), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+      "options -%sn/-%sny: a rank owns fewer than 2 cells along a direction; use fewer ranks",
+      p.c_str(), p.c_str());
   PetscCall(DMCreateLocalVector(da_, &uloc_));
   PetscCall(VecDuplicate(uloc_, &wloc_));
   PetscCall(VecDuplicate(uloc_, &bloc_));
   PetscCall(VecDuplicate(uloc_, &linloc_));
 
-  // Faces: x-faces (i+1/2, j) for i in [xs-1, xs+xm), then y-faces (i, j+1/2) for j in [ys-1, ys+ym).
+  // Faces: x-faces (i+1/2, j) for i in [xs-1, xs+xm), then y-faces (i, j+1/2) for j in [ys-1,
+  // ys+ym).
   auto L = [&](PetscInt i, PetscInt j) { return (j - gys_) * gxm_ + (i - gxs_); };
   faces_.clear();
   for (PetscInt j = ys_; j < ys_ + ym_; ++j)
@@ -242,8 +276,10 @@ PetscErrorCode Advection::SetUp() {
       f.minus = L(i, j);
       f.plus = L(i + 1, j);
       f.owned = i >= xs_;
-      if (vel_[0] >= 0) f.w[0] = L(i - 1, j), f.w[1] = L(i, j), f.w[2] = L(i + 1, j);
-      else f.w[0] = L(i + 2, j), f.w[1] = L(i + 1, j), f.w[2] = L(i, j);
+      if (vel_[0] >= 0)
+        f.w[0] = L(i - 1, j), f.w[1] = L(i, j), f.w[2] = L(i + 1, j);
+      else
+        f.w[0] = L(i + 2, j), f.w[1] = L(i + 1, j), f.w[2] = L(i, j);
       faces_.push_back(f);
     }
   const PetscInt nfx = static_cast<PetscInt>(faces_.size());
@@ -255,8 +291,10 @@ PetscErrorCode Advection::SetUp() {
         f.minus = L(i, j);
         f.plus = L(i, j + 1);
         f.owned = j >= ys_;
-        if (vel_[1] >= 0) f.w[0] = L(i, j - 1), f.w[1] = L(i, j), f.w[2] = L(i, j + 1);
-        else f.w[0] = L(i, j + 2), f.w[1] = L(i, j + 1), f.w[2] = L(i, j);
+        if (vel_[1] >= 0)
+          f.w[0] = L(i, j - 1), f.w[1] = L(i, j), f.w[2] = L(i, j + 1);
+        else
+          f.w[0] = L(i, j + 2), f.w[1] = L(i, j + 1), f.w[2] = L(i, j);
         faces_.push_back(f);
       }
   cell_faces_.assign(4 * xm_ * ym_, -1);
@@ -278,9 +316,15 @@ PetscErrorCode Advection::SetUp() {
   pgain_.assign(nf, 0.0);
   closure_.reset();
   if (limiter_ == Limiter::kLearned) {
-    PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, 1, 1, &closure_));
-    X_.resize(1, nf);
-    Ones_.setOnes(1, nf);
+    PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(features_), 1,
+                            &closure_));
+    X_.resize(features_, nf);
+    E0_.setZero(features_, nf);
+    E0_.row(0).setOnes();
+    if (features_ == 2) {
+      E1_.setZero(features_, nf);
+      E1_.row(1).setOnes();
+    }
     Zbar_.resize(1, nf);
   }
   PetscFunctionReturn(0);
@@ -289,10 +333,16 @@ PetscErrorCode Advection::SetUp() {
 std::string Advection::Describe() const {
   std::ostringstream s;
   s << "advection " << dim_ << "-D: ";
-  if (dim_ == 1) s << nx_ << " cells, dx " << hx_ << ", velocity " << vel_[0];
-  else s << nx_ << " x " << ny_ << " cells, h " << hx_ << " x " << hy_ << ", velocity (" << vel_[0] << ", " << vel_[1] << ")";
+  if (dim_ == 1)
+    s << nx_ << " cells, dx " << hx_ << ", velocity " << vel_[0];
+  else
+    s << nx_ << " x " << ny_ << " cells, h " << hx_ << " x " << hy_ << ", velocity (" << vel_[0]
+      << ", " << vel_[1] << ")";
   s << ", limiter " << LimiterName(limiter_);
-  if (closure_) s << " = minmod + sigmoid(NN(r/(1+|r|))) (superbee - minmod), NN " << closure_->Describe();
+  if (closure_)
+    s << " = minmod + sigmoid(NN(r/(1+|r|)"
+      << (features_ == 2 ? ", q^2/(q^2+" + std::to_string(jump_scale_) + "^2)" : "")
+      << ")) (superbee - minmod), NN " << closure_->Describe();
   return s.str();
 }
 
@@ -315,7 +365,9 @@ PetscErrorCode Advection::InitializeParams() {
   PetscFunctionReturn(0);
 }
 
-double Advection::ClosureFlopsPerRhs() const { return closure_ ? closure_->FlopsPerPoint() * faces_.size() : 0.0; }
+double Advection::ClosureFlopsPerRhs() const {
+  return closure_ ? closure_->FlopsPerPoint() * faces_.size() : 0.0;
+}
 
 // ---------------------------------------------------------------- scenarios and exact solution
 
@@ -326,9 +378,11 @@ PetscErrorCode Advection::MakeScenario(uint64_t seed, Scenario* sc) const {
   (*sc)[0] = static_cast<double>(M);
   for (PetscInt m = 0; m < M; ++m) {
     double u[8];
-    for (int q = 0; q < 4; ++q) Philox::Uniform2(seed, static_cast<uint64_t>(m), 0x416476ULL + q, &u[2 * q], &u[2 * q + 1]);
+    for (int q = 0; q < 4; ++q)
+      Philox::Uniform2(seed, static_cast<uint64_t>(m), 0x416476ULL + q, &u[2 * q], &u[2 * q + 1]);
     double* c = sc->data() + 1 + kPer * m;
-    const std::string& kind = ic_kinds_[std::min<size_t>(ic_kinds_.size() - 1, static_cast<size_t>(u[0] * ic_kinds_.size()))];
+    const std::string& kind = ic_kinds_[std::min<size_t>(
+        ic_kinds_.size() - 1, static_cast<size_t>(u[0] * ic_kinds_.size()))];
     const double Ly = dim_ == 2 ? ly_ : 1.0;
     if (kind == "square") {
       c[0] = kSquare;
@@ -357,16 +411,19 @@ PetscErrorCode Advection::MakeScenario(uint64_t seed, Scenario* sc) const {
 
 PetscErrorCode Advection::SetScenario(const Scenario& sc) {
   PetscFunctionBeginUser;
-  PetscCheck(!sc.empty() && std::isfinite(sc[0]) && sc[0] >= 0 && sc[0] == std::floor(sc[0]) &&
-                 sc.size() == 1 + kPer * static_cast<size_t>(sc[0]),
-             comm_, PETSC_ERR_FILE_UNEXPECTED,
-             "advection scenario: expected [M, (kind, A, x0, y0, wx, wy, kx, ky) x M], got %zu numbers", sc.size());
+  PetscCheck(
+      !sc.empty() && std::isfinite(sc[0]) && sc[0] >= 0 && sc[0] == std::floor(sc[0]) &&
+          sc.size() == 1 + kPer * static_cast<size_t>(sc[0]),
+      comm_, PETSC_ERR_FILE_UNEXPECTED,
+      "advection scenario: expected [M, (kind, A, x0, y0, wx, wy, kx, ky) x M], got %zu numbers",
+      sc.size());
   for (size_t m = 0; m < static_cast<size_t>(sc[0]); ++m) {
     const double* c = sc.data() + 1 + kPer * m;
     for (int q = 0; q < kPer; ++q)
-      PetscCheck(std::isfinite(c[q]), comm_, PETSC_ERR_FILE_UNEXPECTED, "advection scenario: non-finite value");
-    PetscCheck(c[0] == kSquare || c[0] == kGaussian || c[0] == kSine, comm_, PETSC_ERR_FILE_UNEXPECTED,
-               "advection scenario: unknown shape kind %g", c[0]);
+      PetscCheck(std::isfinite(c[q]), comm_, PETSC_ERR_FILE_UNEXPECTED,
+                 "advection scenario: non-finite value");
+    PetscCheck(c[0] == kSquare || c[0] == kGaussian || c[0] == kSine, comm_,
+               PETSC_ERR_FILE_UNEXPECTED, "advection scenario: unknown shape kind %g", c[0]);
     PetscCheck(c[0] == kSine || (c[4] > 0 && c[5] > 0), comm_, PETSC_ERR_FILE_UNEXPECTED,
                "advection scenario: shape widths must be positive");
   }
@@ -390,7 +447,8 @@ double Advection::CellAverage0(double xa, double xb, double ya, double yb) const
       if (dim_ == 2) f *= GaussianAverage(ya, yb, c[3], c[5], ly_);
       v += c[1] * f;
     } else {
-      std::complex<double> e = std::exp(std::complex<double>(0, c[2])) * ExpAverage(xa, xb, 2 * PETSC_PI * c[6] / lx_);
+      std::complex<double> e =
+          std::exp(std::complex<double>(0, c[2])) * ExpAverage(xa, xb, 2 * PETSC_PI * c[6] / lx_);
       if (dim_ == 2) e *= ExpAverage(ya, yb, 2 * PETSC_PI * c[7] / ly_);
       v += c[1] * e.imag();
     }
@@ -443,12 +501,16 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
       double r = q != 0 ? p / q : 0;
       r = std::max(-kRCap, std::min(kRCap, r));
       X_(0, k) = r / (1 + std::abs(r));
+      if (features_ == 2) X_(1, k) = q * q / (q * q + jump_scale_ * jump_scale_);
     }
     PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
     PetscCallCXX(closure_->Forward(X_, tape));
     PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nf));
     PetscCall(PetscLogEventEnd(LogEvents::closure_forward, 0, 0, 0, 0));
-    if (lin) PetscCallCXX(closure_->Jvp(tape, Ones_, &Zdot_));  // dz/drho per face
+    if (lin) {
+      PetscCallCXX(closure_->Jvp(tape, E0_, &Zdot_));                    // dz/drho per face
+      if (features_ == 2) PetscCallCXX(closure_->Jvp(tape, E1_, &Zj_));  // dz/dj per face
+    }
   }
   for (size_t k = 0; k < nf; ++k) {
     const Face& f = faces_[k];
@@ -461,20 +523,25 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
       continue;
     }
     const double p = w1 - w0, q = w2 - w1;
-    double psi = 0, psi_p = 0, psi_q = 0, gain = 0;
+    double psi = 0, psi_p = 0, psi_q = 0, gain = 0, phi_q = 0;
     if (limiter_ != Limiter::kUpwind && q != 0) {
       double r = p / q, dphi = 0, phi;
       const bool capped = std::abs(r) > kRCap;
       if (capped) r = std::copysign(kRCap, r);
       if (learned) {
         double dmm, dsb;
-        const double mm = LimiterPhi(Limiter::kMinmod, r, &dmm), sb = LimiterPhi(Limiter::kSuperbee, r, &dsb);
+        const double mm = LimiterPhi(Limiter::kMinmod, r, &dmm),
+                     sb = LimiterPhi(Limiter::kSuperbee, r, &dsb);
         const double s = Sigmoid(tape.Output()(0, k));
         phi = mm + s * (sb - mm);
         if (lin) {
           const double drho = 1 / ((1 + std::abs(r)) * (1 + std::abs(r)));
           dphi = dmm + s * (dsb - dmm) + s * (1 - s) * Zdot_(0, k) * drho * (sb - mm);
           gain = 0.5 * a * q * (sb - mm) * s * (1 - s);
+          if (features_ == 2) {  // phi also depends on q through j(q)
+            const double d2 = jump_scale_ * jump_scale_, den = q * q + d2;
+            phi_q = s * (1 - s) * Zj_(0, k) * (sb - mm) * 2 * q * d2 / (den * den);
+          }
         }
       } else {
         phi = LimiterPhi(limiter_, r, &dphi);
@@ -482,7 +549,7 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
       if (capped) dphi = 0;
       psi = phi * q;
       psi_p = dphi;
-      psi_q = phi - r * dphi;
+      psi_q = phi - r * dphi + q * phi_q;
     }
     (*F)[k] = a * (w1 + 0.5 * psi);
     if (lin) {
@@ -641,7 +708,8 @@ PetscErrorCode Advection::CreateJacobian(Mat* J) {
 
 PetscErrorCode Advection::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscFunctionBeginUser;
-  PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER, "advection: Linearize() before assembling the Jacobian");
+  PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER,
+             "advection: Linearize() before assembling the Jacobian");
   PetscCall(PetscLogEventBegin(LogEvents::jacobian_assembly, 0, 0, 0, 0));
   PetscCall(MatZeroEntries(J));
   const double ih[2] = {1 / hx_, 1 / hy_};
@@ -678,12 +746,17 @@ PetscErrorCode Advection::StableTimeStep(Vec, PetscReal* dt) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Advection::LearnedPhi(const std::vector<double>& r, std::vector<double>* phi, std::vector<double>* dphi) {
+PetscErrorCode Advection::LearnedPhi(const std::vector<double>& r, std::vector<double>* phi,
+                                     std::vector<double>* dphi, double q) {
   PetscFunctionBeginUser;
   PetscCheck(closure_, comm_, PETSC_ERR_ORDER, "advection: the limiter is not the learned one");
   const Eigen::Index n = static_cast<Eigen::Index>(r.size());
-  nn::Matrix X(1, n), ones = nn::Matrix::Ones(1, n), zd;
-  for (Eigen::Index k = 0; k < n; ++k) X(0, k) = r[k] / (1 + std::abs(r[k]));
+  nn::Matrix X(features_, n), ones = nn::Matrix::Zero(features_, n), zd;
+  ones.row(0).setOnes();
+  for (Eigen::Index k = 0; k < n; ++k) {
+    X(0, k) = r[k] / (1 + std::abs(r[k]));
+    if (features_ == 2) X(1, k) = q * q / (q * q + jump_scale_ * jump_scale_);
+  }
   Closure::Tape tape;
   PetscCallCXX(closure_->Forward(X, tape));
   PetscCallCXX(closure_->Jvp(tape, ones, &zd));
@@ -691,10 +764,12 @@ PetscErrorCode Advection::LearnedPhi(const std::vector<double>& r, std::vector<d
   dphi->resize(n);
   for (Eigen::Index k = 0; k < n; ++k) {
     double dmm, dsb;
-    const double mm = LimiterPhi(Limiter::kMinmod, r[k], &dmm), sb = LimiterPhi(Limiter::kSuperbee, r[k], &dsb);
+    const double mm = LimiterPhi(Limiter::kMinmod, r[k], &dmm),
+                 sb = LimiterPhi(Limiter::kSuperbee, r[k], &dsb);
     const double s = Sigmoid(tape.Output()(0, k));
     (*phi)[k] = mm + s * (sb - mm);
-    (*dphi)[k] = dmm + s * (dsb - dmm) + s * (1 - s) * zd(0, k) * (sb - mm) / ((1 + std::abs(r[k])) * (1 + std::abs(r[k])));
+    (*dphi)[k] = dmm + s * (dsb - dmm) +
+                 s * (1 - s) * zd(0, k) * (sb - mm) / ((1 + std::abs(r[k])) * (1 + std::abs(r[k])));
   }
   PetscFunctionReturn(0);
 }

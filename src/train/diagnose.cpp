@@ -44,7 +44,9 @@ class NormRecorder : public adjoint::Observer {
 };
 
 // Stability function R(z) of the integrator's TS (explicit RK tableaus, theta methods).
-PetscErrorCode StabilityFunction(TS ts, std::function<std::complex<double>(std::complex<double>)>* R, bool* known) {
+PetscErrorCode StabilityFunction(TS ts,
+                                 std::function<std::complex<double>(std::complex<double>)>* R,
+                                 bool* known) {
   PetscFunctionBeginUser;
   TSType type;
   PetscCall(TSGetType(ts, &type));
@@ -87,9 +89,10 @@ struct Rk4 {
   ~Rk4() {
     for (Vec* v : {&k1, &k2, &k3, &k4, &y}) VecDestroy(v);
   }
-  PetscErrorCode Run(const std::function<PetscErrorCode(PetscReal, Vec, Vec)>& g, Vec u, PetscReal t0, PetscReal dt,
-                     PetscInt nsteps, PetscInt every, const std::function<PetscErrorCode(PetscInt, Vec)>& snap,
-                     double limit, bool* finite) {
+  PetscErrorCode Run(const std::function<PetscErrorCode(PetscReal, Vec, Vec)>& g, Vec u,
+                     PetscReal t0, PetscReal dt, PetscInt nsteps, PetscInt every,
+                     const std::function<PetscErrorCode(PetscInt, Vec)>& snap, double limit,
+                     bool* finite) {
     PetscFunctionBeginUser;
     if (!k1)
       for (Vec* v : {&k1, &k2, &k3, &k4, &y}) PetscCall(VecDuplicate(u, v));
@@ -126,10 +129,11 @@ struct Rk4 {
 
 // Forward to T with RK4, back to 0 with RK4 on dv/ds = -f(T - s, v); err[k] = relative
 // 2-norm error of the backward state at t_k = k T / K (NaN where it diverged).
-PetscErrorCode Reversal(pde::Physics& ph, Vec u0, PetscReal T, PetscReal dt, PetscInt K, std::vector<double>* t,
-                        std::vector<double>* err, bool* diverged) {
+PetscErrorCode Reversal(pde::Physics& ph, Vec u0, PetscReal T, PetscReal dt, PetscInt K,
+                        std::vector<double>* t, std::vector<double>* err, bool* diverged) {
   PetscFunctionBeginUser;
-  const PetscInt steps_per = std::max<PetscInt>(1, static_cast<PetscInt>(std::ceil(T / K / dt - 1e-9)));
+  const PetscInt steps_per =
+      std::max<PetscInt>(1, static_cast<PetscInt>(std::ceil(T / K / dt - 1e-9)));
   const PetscReal h = T / (K * steps_per);
   std::vector<Vec> fwd(K + 1, nullptr);
   Vec u;
@@ -145,7 +149,8 @@ PetscErrorCode Reversal(pde::Physics& ph, Vec u0, PetscReal T, PetscReal dt, Pet
     PetscFunctionReturn(0);
   };
   PetscCall(rk.Run(f, u, 0.0, h, K * steps_per, steps_per, keep, 1e300, &finite));
-  PetscCheck(finite, PetscObjectComm((PetscObject)u0), PETSC_ERR_NOT_CONVERGED, "diagnose: the forward solve diverged");
+  PetscCheck(finite, PetscObjectComm((PetscObject)u0), PETSC_ERR_NOT_CONVERGED,
+             "diagnose: the forward solve diverged");
   t->assign(K + 1, 0.0);
   err->assign(K + 1, NAN);
   for (PetscInt k = 0; k <= K; ++k) (*t)[k] = T * k / K;
@@ -175,14 +180,16 @@ PetscErrorCode Reversal(pde::Physics& ph, Vec u0, PetscReal T, PetscReal dt, Pet
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode PrintReversal(MPI_Comm comm, const char* name, const std::vector<double>& t, const std::vector<double>& e,
-                             bool diverged) {
+PetscErrorCode PrintReversal(MPI_Comm comm, const char* name, const std::vector<double>& t,
+                             const std::vector<double>& e, bool diverged) {
   PetscFunctionBeginUser;
-  PetscCall(PetscPrintf(comm, "diagnose: %s: ||u_back(t) - u_fwd(t)|| / ||u_fwd(t)|| integrating back from T = %g\n", name,
-                        t.back()));
+  PetscCall(PetscPrintf(
+      comm, "diagnose: %s: ||u_back(t) - u_fwd(t)|| / ||u_fwd(t)|| integrating back from T = %g\n",
+      name, t.back()));
   for (size_t k = t.size(); k-- > 0;) {
     if (std::isnan(e[k])) {
-      PetscCall(PetscPrintf(comm, "    t = %8.4f   diverged (state beyond 1e10 or not finite)\n", t[k]));
+      PetscCall(
+          PetscPrintf(comm, "    t = %8.4f   diverged (state beyond 1e10 or not finite)\n", t[k]));
       break;
     }
     PetscCall(PetscPrintf(comm, "    t = %8.4f   %.3e\n", t[k], e[k]));
@@ -195,17 +202,20 @@ PetscErrorCode PrintReversal(MPI_Comm comm, const char* name, const std::vector<
     }
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.3e", last);
-  PetscCall(PetscPrintf(comm, "diagnose: %s: reversal %s; u(0) recovered with relative error %s\n", name,
-                        diverged ? "diverged" : "completed", diverged ? "inf (diverged)" : buf));
+  PetscCall(PetscPrintf(comm, "diagnose: %s: reversal %s; u(0) recovered with relative error %s\n",
+                        name, diverged ? "diverged" : "completed",
+                        diverged ? "inf (diverged)" : buf));
   PetscFunctionReturn(0);
 }
 
 // Checkpointed exact adjoint vs central differences of the loss along a random direction.
 PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, adjoint::Integrator& integ, Vec u0,
-                             const std::vector<PetscReal>& times, adjoint::Observer* obs, double h_rel, double* rel) {
+                             const std::vector<PetscReal>& times, adjoint::Observer* obs,
+                             double h_rel, double* rel) {
   PetscFunctionBeginUser;
   const PetscInt P = ph.NumParams();
-  PetscCheck(P > 0, comm, PETSC_ERR_USER_INPUT, "diagnose: the model has no parameters for the gradient check");
+  PetscCheck(P > 0, comm, PETSC_ERR_USER_INPUT,
+             "diagnose: the model has no parameters for the gradient check");
   std::vector<double> th(P), g(P), d(P), tp(P), tm(P);
   PetscCall(ph.GetParams(th.data()));
   PetscReal L, Lp, Lm;
@@ -227,10 +237,11 @@ PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, adjoint::Integrato
   for (PetscInt i = 0; i < P; ++i) ad += g[i] * d[i];
   const double fd = (Lp - Lm) / (2 * h);
   *rel = std::abs(fd - ad) / std::max(std::abs(fd), std::abs(ad));
-  PetscCall(PetscPrintf(comm,
-                        "    loss %.6e; dL/dtheta . d: adjoint %.12e, central FD %.12e, relative error %.2e (%s, %" PetscInt_FMT
-                        " checkpoints, %" PetscInt_FMT " replayed steps)\n",
-                        L, ad, fd, *rel, integ.Describe().c_str(), stats.checkpoints, stats.replayed_steps));
+  PetscCall(PetscPrintf(
+      comm,
+      "    loss %.6e; dL/dtheta . d: adjoint %.12e, central FD %.12e, relative error %.2e (%s, "
+      "%" PetscInt_FMT " checkpoints, %" PetscInt_FMT " replayed steps)\n",
+      L, ad, fd, *rel, integ.Describe().c_str(), stats.checkpoints, stats.replayed_steps));
   PetscFunctionReturn(0);
 }
 
@@ -244,18 +255,37 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
   PetscReal growth = 120, rev_time = 0.5, rev_dt = 0, fd_h = 1e-5, burgers_time = 2;
   PetscInt seed = 101, K = 10;
   PetscBool burgers = PETSC_TRUE;
-  PetscOptionsBegin(comm, "diagnose_", "Diagnostics: downwind blow-up, backward-in-time reversal", "diagnose");
-  PetscCall(UdeOptionsChoice("-kind", "Which diagnostic", {"all", "downwind", "reversal"}, &kind, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-growth", "Downwind run: duration such that the predicted growth is e^this", &growth,
-                                   nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-seed", "Scenario seed of the initial condition", &seed, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-reversal_time", "Reversal: final time T (advection)", &rev_time, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-reversal_dt", "Reversal: RK4 step (0: the case's -ts_dt)", &rev_dt, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-snapshots", "Reversal: times at which the error is printed", &K, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-fd_h", "Relative finite-difference step of the gradient check", &fd_h, nullptr));
-  PetscCall(PetscOptionsBool("-burgers", "Also the viscous Burgers reversal and gradient check", "", burgers, &burgers,
+  std::string smooth_kinds = "gaussian,sine", model;
+  PetscOptionsBegin(comm, "diagnose_", "Diagnostics: downwind blow-up, backward-in-time reversal",
+                    "diagnose");
+  PetscCall(UdeOptionsChoice("-kind", "Which diagnostic", {"all", "downwind", "reversal"}, &kind,
                              nullptr));
-  PetscCall(UdeOptionsPositiveReal("-burgers_time", "Reversal: final time T (Burgers)", &burgers_time, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-growth", "Downwind run: duration such that the predicted growth is e^this", &growth,
+      nullptr));
+  PetscCall(
+      UdeOptionsNonNegativeInt("-seed", "Scenario seed of the initial condition", &seed, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-reversal_time", "Reversal: final time T (advection)",
+                                   &rev_time, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-reversal_dt", "Reversal: RK4 step (0: the case's -ts_dt)",
+                                      &rev_dt, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-snapshots", "Reversal: times at which the error is printed", &K,
+                                  nullptr));
+  PetscCall(UdeOptionsPositiveReal("-fd_h", "Relative finite-difference step of the gradient check",
+                                   &fd_h, nullptr));
+  PetscCall(PetscOptionsBool("-burgers", "Also the viscous Burgers reversal and gradient check", "",
+                             burgers, &burgers, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-burgers_time", "Reversal: final time T (Burgers)",
+                                   &burgers_time, nullptr));
+  PetscCall(UdeOptionsString("-model",
+                             "Reversal and gradient check: load the advection limiter from this model file "
+                             "(default: the case's initial network)",
+                             &model, nullptr));
+  PetscCall(UdeOptionsString("-ic_kinds",
+                             "Reversal and gradient check: advection initial shapes (smooth ones keep "
+                             "faces off the limiter kinks, so central differences are meaningful; "
+                             "empty: the case's)",
+                             &smooth_kinds, nullptr));
   PetscOptionsEnd();
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
@@ -269,13 +299,14 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
     std::unique_ptr<pde::Physics> ph;
     PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "advection", &ph));
     auto* adv = dynamic_cast<pde::Advection*>(ph.get());
-    PetscCheck(adv, comm, PETSC_ERR_USER_INPUT, "udeflow diagnose: the case's -physics must be advection, got '%s'",
-               ph->Type());
+    PetscCheck(adv, comm, PETSC_ERR_USER_INPUT,
+               "udeflow diagnose: the case's -physics must be advection, got '%s'", ph->Type());
     PetscCall(ph->SetUp());
     adjoint::Integrator integ(ph.get());
     PetscCall(integ.SetFromOptions(nullptr));
     PetscCall(integ.SetUp());
     if (!help) {
+      if (!model.empty()) PetscCall(LoadModel(comm, model, "option -diagnose_model", *ph));
       pde::Scenario sc;
       PetscCall(ph->MakeScenario(static_cast<uint64_t>(seed), &sc));
       PetscCall(ph->SetScenario(sc));
@@ -304,7 +335,8 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
           for (size_t d = 0; d < g.size(); ++d) {
             // Downwind flux a u_down: lambda_d = -(|a|/h)(exp(i s theta) - 1), s = sign(a).
             const double s = a[d] >= 0 ? 1 : -1;
-            lam += -(std::abs(a[d]) / hsp[d]) * (std::exp(std::complex<double>(0, s * th[d])) - 1.0);
+            lam +=
+                -(std::abs(a[d]) / hsp[d]) * (std::exp(std::complex<double>(0, s * th[d])) - 1.0);
           }
           semi = std::max(semi, lam.real());
           if (known) full = std::max(full, std::log(std::abs(R(dt * lam))) / dt);
@@ -334,15 +366,18 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
         res->downwind_t.push_back(rec.times[k]);
         res->downwind_norm.push_back(rec.norms[k]);
       }
-      PetscCall(PetscPrintf(comm, "diagnose: downwind differencing, %s; %s\n", ph->Describe().c_str(),
-                            integ.Describe().c_str()));
+      PetscCall(PetscPrintf(comm, "diagnose: downwind differencing, %s; %s\n",
+                            ph->Describe().c_str(), integ.Describe().c_str()));
       for (size_t k = 0; k < res->downwind_t.size(); k += 8)
-        PetscCall(PetscPrintf(comm, "    t = %8.4f   ||u|| / ||u0|| = %.3e\n", res->downwind_t[k], res->downwind_norm[k] / n0));
-      PetscCall(PetscPrintf(comm,
-                            "diagnose: downwind growth rate of ||u||: measured %.4f /time unit; von Neumann: semi-discrete "
-                            "max Re lambda = %.4f, with the time stepper (dt %g) %.4f; measured/theory %.4f\n",
-                            res->growth_measured, semi, (double)dt, res->growth_discrete,
-                            res->growth_measured / (known ? full : semi)));
+        PetscCall(PetscPrintf(comm, "    t = %8.4f   ||u|| / ||u0|| = %.3e\n", res->downwind_t[k],
+                              res->downwind_norm[k] / n0));
+      PetscCall(PetscPrintf(
+          comm,
+          "diagnose: downwind growth rate of ||u||: measured %.4f /time unit; von Neumann: "
+          "semi-discrete "
+          "max Re lambda = %.4f, with the time stepper (dt %g) %.4f; measured/theory %.4f\n",
+          res->growth_measured, semi, (double)dt, res->growth_discrete,
+          res->growth_measured / (known ? full : semi)));
       PetscCall(VecDestroy(&u0));
     }
   }
@@ -352,6 +387,7 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
     std::unique_ptr<pde::Physics> ph;
     ScopedOptionValues over;
     PetscCall(over.Set("-adjoint_memory", "checkpoint"));
+    if (!smooth_kinds.empty()) PetscCall(over.Set("-advection_ic_kinds", smooth_kinds));
     PetscCall(Default(over, "-adjoint_checkpoint_every", "10"));
     PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "advection", &ph));
     PetscCheck(dynamic_cast<pde::Advection*>(ph.get()), comm, PETSC_ERR_USER_INPUT,
@@ -366,17 +402,18 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
     std::unique_ptr<pde::Physics> bu;
     std::unique_ptr<adjoint::Integrator> binteg;
     if (burgers) {
-      for (auto& [k, v] : std::vector<std::pair<std::string, std::string>>{{"-diagnose_physics", "burgers"},
-                                                                          {"-diagnose_burgers_n", "64"},
-                                                                          {"-diagnose_burgers_ic", "sine"},
-                                                                          {"-diagnose_closure_type", "mlp"},
-                                                                          {"-diagnose_closure_hidden", "8"},
-                                                                          {"-diagnose_closure_init_scale", "0.5"},
-                                                                          {"-diagnose_ts_type", "rk"},
-                                                                          {"-diagnose_ts_rk_type", "4"},
-                                                                          {"-diagnose_ts_dt", "0.01"},
-                                                                          {"-diagnose_adjoint_memory", "checkpoint"},
-                                                                          {"-diagnose_adjoint_checkpoint_every", "10"}})
+      for (auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+               {"-diagnose_physics", "burgers"},
+               {"-diagnose_burgers_n", "64"},
+               {"-diagnose_burgers_ic", "sine"},
+               {"-diagnose_closure_type", "mlp"},
+               {"-diagnose_closure_hidden", "8"},
+               {"-diagnose_closure_init_scale", "0.5"},
+               {"-diagnose_ts_type", "rk"},
+               {"-diagnose_ts_rk_type", "4"},
+               {"-diagnose_ts_dt", "0.01"},
+               {"-diagnose_adjoint_memory", "checkpoint"},
+               {"-diagnose_adjoint_checkpoint_every", "10"}})
         PetscCall(Default(bo, k, v));
       PetscCall(pde::PhysicsCreateFromOptions(comm, "diagnose_", "burgers", &bu));
       PetscCall(bu->SetUp());
@@ -385,6 +422,7 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
       PetscCall(binteg->SetUp());
     }
     if (!help) {
+      if (!model.empty()) PetscCall(LoadModel(comm, model, "option -diagnose_model", *ph));
       pde::Scenario sc;
       PetscCall(ph->MakeScenario(static_cast<uint64_t>(seed), &sc));
       PetscCall(ph->SetScenario(sc));
@@ -398,9 +436,11 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
         dt *= 0.5;
       }
       bool div;
-      PetscCall(PetscPrintf(comm, "diagnose: reversal (classic RK4, dt %g forward and backward): advection, %s\n",
-                            (double)dt, ph->Describe().c_str()));
-      PetscCall(Reversal(*ph, u0, rev_time, dt, K, &res->reversal_t, &res->reversal_advection, &div));
+      PetscCall(PetscPrintf(
+          comm, "diagnose: reversal (classic RK4, dt %g forward and backward): advection, %s\n",
+          (double)dt, ph->Describe().c_str()));
+      PetscCall(
+          Reversal(*ph, u0, rev_time, dt, K, &res->reversal_t, &res->reversal_advection, &div));
       PetscCall(PrintReversal(comm, "advection", res->reversal_t, res->reversal_advection, div));
       // Checkpointed adjoint: misfit to the exact solution at the K times.
       std::vector<PetscReal> times;
@@ -414,13 +454,16 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
         data.push_back(d);
       }
       if (ph->NumParams() > 0) {
-        PetscCall(PetscPrintf(comm, "diagnose: advection: gradient of the misfit to the exact solution over [0, %g]\n",
-                              (double)rev_time));
+        PetscCall(PetscPrintf(
+            comm,
+            "diagnose: advection: gradient of the misfit to the exact solution over [0, %g]\n",
+            (double)rev_time));
         DataMisfit obs(&data, 1.0);
         PetscCall(GradientCheck(comm, *ph, integ, u0, times, &obs, fd_h, &res->fd_error_advection));
       } else {
-        PetscCall(PetscPrintf(comm, "diagnose: advection: limiter %s has no parameters; gradient check skipped\n",
-                              pde::LimiterName(dynamic_cast<pde::Advection*>(ph.get())->GetLimiter())));
+        PetscCall(PetscPrintf(
+            comm, "diagnose: advection: limiter %s has no parameters; gradient check skipped\n",
+            pde::LimiterName(dynamic_cast<pde::Advection*>(ph.get())->GetLimiter())));
       }
       for (Vec& d : data) PetscCall(VecDestroy(&d));
       PetscCall(VecDestroy(&u0));
@@ -438,9 +481,11 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
           PetscCall(bu->StableTimeStep(b0, &bdt));
           bdt *= 0.5;
         }
-        PetscCall(PetscPrintf(comm, "diagnose: reversal (classic RK4, dt %g forward and backward): %s\n", (double)bdt,
-                              bu->Describe().c_str()));
-        PetscCall(Reversal(*bu, b0, burgers_time, bdt, K, &res->burgers_t, &res->reversal_burgers, &div));
+        PetscCall(PetscPrintf(comm,
+                              "diagnose: reversal (classic RK4, dt %g forward and backward): %s\n",
+                              (double)bdt, bu->Describe().c_str()));
+        PetscCall(
+            Reversal(*bu, b0, burgers_time, bdt, K, &res->burgers_t, &res->reversal_burgers, &div));
         PetscCall(PrintReversal(comm, "burgers", res->burgers_t, res->reversal_burgers, div));
         // Misfit to a damped copy of the forward trajectory (data need not be reachable).
         std::vector<PetscReal> bt;
@@ -462,18 +507,21 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
         } keep(&bd);
         PetscReal l;
         PetscCall(binteg->Forward(0.0, b0, bt, &keep, &l));
-        PetscCall(PetscPrintf(comm, "diagnose: burgers: gradient of the misfit to 0.9 x its trajectory over [0, %g]\n",
-                              (double)burgers_time));
+        PetscCall(PetscPrintf(
+            comm,
+            "diagnose: burgers: gradient of the misfit to 0.9 x its trajectory over [0, %g]\n",
+            (double)burgers_time));
         DataMisfit obs(&bd, 1.0);
         PetscCall(GradientCheck(comm, *bu, *binteg, b0, bt, &obs, fd_h, &res->fd_error_burgers));
         for (Vec& d : bd) PetscCall(VecDestroy(&d));
         PetscCall(VecDestroy(&b0));
       }
-      PetscCall(PetscPrintf(comm,
-                            "diagnose: integrating back in time does not recover the forward states (errors above), "
-                            "while the checkpointed discrete adjoint matches finite differences (advection %.2e, "
-                            "burgers %.2e relative error)\n",
-                            res->fd_error_advection, res->fd_error_burgers));
+      PetscCall(PetscPrintf(
+          comm,
+          "diagnose: integrating back in time does not recover the forward states (errors above), "
+          "while the checkpointed discrete adjoint matches finite differences (advection %.2e, "
+          "burgers %.2e relative error; < 0: not run)\n",
+          res->fd_error_advection, res->fd_error_burgers));
     }
   }
   if (help) PetscFunctionReturn(0);

@@ -90,12 +90,18 @@ PetscErrorCode WriteLimiterCurves(pde::Physics& physics, io::H5File& out) {
   if (!adv || adv->GetLimiter() != pde::Limiter::kLearned) PetscFunctionReturn(0);
   std::vector<double> r, phi, dphi;
   for (int i = 0; i <= 1000; ++i) r.push_back(-1 + 5.0 * i / 1000);
-  PetscCall(adv->LearnedPhi(r, &phi, &dphi));
+  // With the jump feature: phi(r) at a large jump (4 delta) and at a small one (delta / 4).
+  PetscCall(adv->LearnedPhi(r, &phi, &dphi, 4 * adv->JumpScale()));
   const hsize_t n = r.size();
   PetscCall(out.CreateGroup("/limiter"));
   PetscCall(out.WriteArray("/limiter/r", {n}, r.data()));
   PetscCall(out.WriteArray("/limiter/learned", {n}, phi.data()));
-  for (pde::Limiter l : {pde::Limiter::kMinmod, pde::Limiter::kSuperbee, pde::Limiter::kVanLeer, pde::Limiter::kMC}) {
+  if (adv->LearnedFeatures() == 2) {
+    PetscCall(adv->LearnedPhi(r, &phi, &dphi, 0.25 * adv->JumpScale()));
+    PetscCall(out.WriteArray("/limiter/learned_small_jump", {n}, phi.data()));
+  }
+  for (pde::Limiter l : {pde::Limiter::kMinmod, pde::Limiter::kSuperbee, pde::Limiter::kVanLeer,
+                         pde::Limiter::kMC}) {
     std::vector<double> v(n);
     double d;
     for (hsize_t i = 0; i < n; ++i) v[i] = pde::LimiterPhi(l, r[i], &d);
@@ -106,7 +112,8 @@ PetscErrorCode WriteLimiterCurves(pde::Physics& physics, io::H5File& out) {
 
 }  // namespace
 
-PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::vector<EvaluationRow>* rows) {
+PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
+                                std::vector<EvaluationRow>* rows) {
   PetscFunctionBeginUser;
   CasePaths paths;
   PetscCall(CasePathsFromOptions(comm, &paths));
@@ -115,12 +122,16 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
   PetscReal horizon = 0;
   PetscBool fields = PETSC_TRUE;
   PetscOptionsBegin(comm, "evaluate_", "Evaluation against scheme variants", "evaluate");
-  PetscCall(UdeOptionsString("-variants", "Values of -evaluate_variant_option to compare with (comma list)",
+  PetscCall(UdeOptionsString("-variants",
+                             "Values of -evaluate_variant_option to compare with (comma list)",
                              &values_text, nullptr));
-  PetscCall(UdeOptionsRealList("-grid_factors", "Grid resolutions relative to the case's (e.g. 0.5,1,2)", &factors, 8,
-                               nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &horizon, nullptr));
-  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", fields, &fields, nullptr));
+  PetscCall(UdeOptionsRealList("-grid_factors",
+                               "Grid resolutions relative to the case's (e.g. 0.5,1,2)", &factors,
+                               8, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)",
+                                      &horizon, nullptr));
+  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", fields, &fields,
+                             nullptr));
   PetscOptionsEnd();
   for (PetscReal f : factors)
     PetscCheck(f > 0 && std::isfinite(f), comm, PETSC_ERR_USER_INPUT,
@@ -154,9 +165,11 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
       for (size_t d = 0; d < grid_keys.size() && d < grid0.size(); ++d) {
         const double n = grid0[d] * factors[fi];
         PetscCheck(std::abs(n - std::round(n)) < 1e-9 && n >= 1, comm, PETSC_ERR_USER_INPUT,
-                   "option -evaluate_grid_factors: %g x %" PetscInt_FMT " cells is not a whole number",
+                   "option -evaluate_grid_factors: %g x %" PetscInt_FMT
+                   " cells is not a whole number",
                    (double)factors[fi], grid0[d]);
-        PetscCall(over.Set("-" + grid_keys[d], std::to_string(static_cast<long long>(std::round(n)))));
+        PetscCall(
+            over.Set("-" + grid_keys[d], std::to_string(static_cast<long long>(std::round(n)))));
       }
       if (dt > 0) {
         std::ostringstream s;
@@ -180,8 +193,8 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);
-  PetscCheck(!values.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_variants: no variant of -%s given",
-             option.c_str());
+  PetscCheck(!values.empty(), comm, PETSC_ERR_USER_INPUT,
+             "option -evaluate_variants: no variant of -%s given", option.c_str());
 
   for (auto& m : models)
     if (m.label == "learned") PetscCall(LoadModel(comm, paths.model, "option -model", *m.physics));
@@ -191,14 +204,16 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
   std::vector<size_t> tests;
   for (size_t i = 0; i < data.Trajectories().size(); ++i)
     if (data.Trajectories()[i].split == "test") tests.push_back(i);
-  PetscCheck(!tests.empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no test trajectories", paths.dataset.c_str());
+  PetscCheck(!tests.empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no test trajectories",
+             paths.dataset.c_str());
 
   io::H5File out;
   const std::string out_path = paths.output_dir + "/evaluate.h5";
   std::vector<io::XdmfSeries> series;
   if (fields) PetscCall(io::H5File::Create(comm, out_path, &out));
-  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, model %s; variants of -%s: %s\n", tests.size(),
-                        models[0].physics->Describe().c_str(), option.c_str(), values_text.c_str()));
+  PetscCall(PetscPrintf(
+      comm, "evaluate: %zu held-out trajectories, model %s; variants of -%s: %s\n", tests.size(),
+      models[0].physics->Describe().c_str(), option.c_str(), values_text.c_str()));
   double horizon_used = 0;
   for (size_t ti : tests) {
     const auto& info = data.Trajectories()[ti];
@@ -213,7 +228,8 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
         snaps.push_back(static_cast<PetscInt>(k));
         times.push_back(t[k]);
       }
-    PetscCheck(!times.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_horizon: no snapshot within the horizon");
+    PetscCheck(!times.empty(), comm, PETSC_ERR_USER_INPUT,
+               "option -evaluate_horizon: no snapshot within the horizon");
     horizon_used = times.back() - t[0];
     for (auto& m : models) {
       PetscCall(m.physics->SetScenario(sc));
@@ -235,8 +251,10 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
       PetscReal total;
       PetscErrorCode ierr = m.integrator->Forward(t[0], u0, times, &cmp, &total);
       const bool diverged = ierr == PETSC_ERR_NOT_CONVERGED;
-      if (diverged) SessionClearError();
-      else PetscCall(ierr);
+      if (diverged)
+        SessionClearError();
+      else
+        PetscCall(ierr);
       PetscCall(PetscTime(&s1));
       double mae = 0;
       for (double e : cmp.mae) mae += e / cmp.mae.size();
@@ -246,7 +264,8 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
       if (fields) {
         PetscCall(out.WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
         PetscCall(out.WriteArray(group + "/t", {(hsize_t)times.size()}, times.data()));
-        if (factors[m.factor] == 1) series.push_back({info.name + " " + m.label, group + "/state", times});
+        if (factors[m.factor] == 1)
+          series.push_back({info.name + " " + m.label, group + "/state", times});
       }
       PetscCall(VecDestroy(&natural));
       PetscCall(VecDestroy(&u0));
@@ -255,17 +274,20 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
   if (fields) {
     PetscCall(WriteLimiterCurves(*models[0].physics, out));
     PetscCall(out.Commit());
-    PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5", grid0, base->DomainLength(),
-                            base->FieldNames(), series));
+    PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5", grid0,
+                            base->DomainLength(), base->FieldNames(), series));
   }
 
   // The table: one row per scheme, one column per resolution.
-  PetscCall(PetscPrintf(comm, "evaluate: mean absolute error vs the truth over t0 + [0, %.3g], %zu test trajectories\n",
-                        horizon_used, tests.size()));
+  PetscCall(PetscPrintf(
+      comm,
+      "evaluate: mean absolute error vs the truth over t0 + [0, %.3g], %zu test trajectories\n",
+      horizon_used, tests.size()));
   std::string head = "  " + std::string(10, ' ');
   char buf[64];
   for (size_t fi = 0; fi < factors.size(); ++fi) {
-    std::snprintf(buf, sizeof(buf), " %14s", (CellsLabel(models[fi].physics->GridSize()) + " cells").c_str());
+    std::snprintf(buf, sizeof(buf), " %14s",
+                  (CellsLabel(models[fi].physics->GridSize()) + " cells").c_str());
     head += buf;
   }
   PetscCall(PetscPrintf(comm, "%s\n", head.c_str()));
@@ -276,8 +298,11 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
     line += buf;
     for (size_t fi = 0; fi < factors.size(); ++fi) {
       const Variant& m = models[li * factors.size() + fi];
-      if (m.diverged) std::snprintf(buf, sizeof(buf), " %14s", ("diverged(" + std::to_string(m.diverged) + ")").c_str());
-      else std::snprintf(buf, sizeof(buf), " %14.4e", m.mae);
+      if (m.diverged)
+        std::snprintf(buf, sizeof(buf), " %14s",
+                      ("diverged(" + std::to_string(m.diverged) + ")").c_str());
+      else
+        std::snprintf(buf, sizeof(buf), " %14.4e", m.mae);
       line += buf;
       EvaluationRow r;
       r.model = m.label;
@@ -297,10 +322,15 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
       if (!best || m.mae < best->mae) best = &m;
     }
     const Variant& learned = models[fi];
-    PetscCall(PetscPrintf(comm, "evaluate: at %s cells the learned model has %.3fx the error of the best variant (%s)\n",
-                          CellsLabel(learned.physics->GridSize()).c_str(), learned.mae / best->mae, best->label.c_str()));
+    PetscCall(PetscPrintf(
+        comm,
+        "evaluate: at %s cells the learned model has %.3fx the error of the best variant (%s)\n",
+        CellsLabel(learned.physics->GridSize()).c_str(), learned.mae / best->mae,
+        best->label.c_str()));
   }
-  if (fields) PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n", out_path.c_str()));
+  if (fields)
+    PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n",
+                          out_path.c_str()));
   PetscFunctionReturn(0);
 }
 

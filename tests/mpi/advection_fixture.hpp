@@ -60,7 +60,8 @@ struct AdvectionProblem {
     PetscCall(integrator->Forward(0.0, u0, times, observer.get(), loss));
     PetscFunctionReturn(0);
   }
-  PetscErrorCode Gradient(const std::vector<double>& theta, PetscReal* loss, std::vector<double>* g) {
+  PetscErrorCode Gradient(const std::vector<double>& theta, PetscReal* loss,
+                          std::vector<double>* g) {
     PetscFunctionBeginUser;
     g->assign(physics->NumParams(), 0.0);
     PetscCall(physics->SetParams(theta.data()));
@@ -72,7 +73,8 @@ struct AdvectionProblem {
 // A learned limiter on smooth initial data (Gaussians and sines: no exactly flat regions,
 // so no face sits on the q = 0 kink) with a network far from the trivial one.
 inline const char* kAdvectionLearned =
-    "-advection_limiter learned -advection_ic_kinds gaussian,sine -closure_type mlp -closure_hidden 8,8 "
+    "-advection_limiter learned -advection_ic_kinds gaussian,sine -closure_type mlp "
+    "-closure_hidden 8,8 "
     "-closure_activation tanh -closure_init_scale 2 -closure_seed 3 ";
 
 }  // namespace udeflow::test

@@ -66,15 +66,16 @@ class TvObserver : public adjoint::Observer {
   std::vector<double> tv;
 };
 
-const pde::Limiter kFixed[] = {pde::Limiter::kMinmod, pde::Limiter::kSuperbee, pde::Limiter::kVanLeer,
-                               pde::Limiter::kMC};
+const pde::Limiter kFixed[] = {pde::Limiter::kMinmod, pde::Limiter::kSuperbee,
+                               pde::Limiter::kVanLeer, pde::Limiter::kMC};
 
 }  // namespace
 
 TEST(Limiters, StayInTheTvdRegionWithExactBranchDerivatives) {
   for (pde::Limiter l : kFixed) {
     double d;
-    EXPECT_DOUBLE_EQ(pde::LimiterPhi(l, 1.0, &d), 1.0) << pde::LimiterName(l) << ": second order needs phi(1) = 1";
+    EXPECT_DOUBLE_EQ(pde::LimiterPhi(l, 1.0, &d), 1.0)
+        << pde::LimiterName(l) << ": second order needs phi(1) = 1";
     for (int i = 0; i <= 4000; ++i) {
       const double r = -3 + 13.0 * i / 4000 + 1e-7;  // never exactly on a kink
       const double phi = pde::LimiterPhi(l, r, &d);
@@ -83,49 +84,66 @@ TEST(Limiters, StayInTheTvdRegionWithExactBranchDerivatives) {
         continue;
       }
       EXPECT_GE(phi, 0.0) << pde::LimiterName(l) << " r " << r;
-      EXPECT_LE(phi, std::min(2 * r, 2.0) + 1e-15) << pde::LimiterName(l) << " leaves Sweby's region at r " << r;
+      EXPECT_LE(phi, std::min(2 * r, 2.0) + 1e-15)
+          << pde::LimiterName(l) << " leaves Sweby's region at r " << r;
       double dm, dp;
-      const double h = 1e-8, fd = (pde::LimiterPhi(l, r + h, &dm) - pde::LimiterPhi(l, r - h, &dp)) / (2 * h);
+      const double h = 1e-8,
+                   fd = (pde::LimiterPhi(l, r + h, &dm) - pde::LimiterPhi(l, r - h, &dp)) / (2 * h);
       EXPECT_NEAR(fd, d, 1e-6) << pde::LimiterName(l) << " derivative at r " << r;
     }
   }
 }
 
-TEST(Limiters, LearnedLimiterLiesBetweenMinmodAndSuperbee) {
+class LearnedLimiter : public ::testing::TestWithParam<std::pair<const char*, double>> {};
+
+TEST_P(LearnedLimiter, LiesBetweenMinmodAndSuperbee) {
   AdvectionProblem p;
-  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kAdvectionLearned) + "-advection_n 16 -closure_init_scale 5"));
+  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kAdvectionLearned) +
+                                               "-advection_n 16 -closure_init_scale 5 " +
+                                               GetParam().first));
   auto* adv = dynamic_cast<pde::Advection*>(p.physics.get());
   ASSERT_NE(adv, nullptr);
+  const double q = GetParam().second;
   std::vector<double> r, phi, dphi;
   for (int i = 0; i <= 2000; ++i) r.push_back(-2 + 12.0 * i / 2000 + 1.3e-7);
-  UDE_ASSERT_OK(adv->LearnedPhi(r, &phi, &dphi));
+  UDE_ASSERT_OK(adv->LearnedPhi(r, &phi, &dphi, q));
   double spread = 0;
   for (size_t i = 0; i < r.size(); ++i) {
     double d;
-    const double mm = pde::LimiterPhi(pde::Limiter::kMinmod, r[i], &d), sb = pde::LimiterPhi(pde::Limiter::kSuperbee, r[i], &d);
+    const double mm = pde::LimiterPhi(pde::Limiter::kMinmod, r[i], &d),
+                 sb = pde::LimiterPhi(pde::Limiter::kSuperbee, r[i], &d);
     EXPECT_GE(phi[i], mm - 1e-15) << "r " << r[i];
     EXPECT_LE(phi[i], sb + 1e-15) << "r " << r[i];
     EXPECT_LE(phi[i], std::min(std::max(2 * r[i], 0.0), 2.0) + 1e-15);
     if (sb > mm) spread = std::max(spread, std::min(phi[i] - mm, sb - phi[i]) / (sb - mm));
     // Branch derivative against central differences.
     std::vector<double> rr = {r[i] - 1e-7, r[i] + 1e-7}, pp, dd;
-    UDE_ASSERT_OK(adv->LearnedPhi(rr, &pp, &dd));
+    UDE_ASSERT_OK(adv->LearnedPhi(rr, &pp, &dd, q));
     EXPECT_NEAR((pp[1] - pp[0]) / 2e-7, dphi[i], 2e-5) << "r " << r[i];
   }
   EXPECT_GT(spread, 0.01) << "the network should move phi strictly inside the band";
 }
 
+INSTANTIATE_TEST_SUITE_P(
+    Features, LearnedLimiter,
+    ::testing::Values(std::make_pair("", 1.0),
+                      std::make_pair("-advection_learned_features r_jump", 0.02),
+                      std::make_pair("-advection_learned_features r_jump", 0.5)));
+
 TEST(Advection, ExactSolutionIsCellAveragedAndShifted) {
   // The exact solution on 2n cells averaged pairwise is the exact solution on n cells;
   // after one period the solution returns.
-  for (const char* opts : {"-advection_n 40", "-advection_dim 2 -advection_n 20 -advection_ny 12 -advection_velocity 1,-0.5"}) {
+  for (const char* opts :
+       {"-advection_n 40",
+        "-advection_dim 2 -advection_n 20 -advection_ny 12 -advection_velocity 1,-0.5"}) {
     AdvectionProblem c, f;
     const std::string base = std::string("-advection_limiter minmod ") + opts;
     UDE_ASSERT_OK(c.Create(PETSC_COMM_SELF, base));
     auto* adv = dynamic_cast<pde::Advection*>(c.physics.get());
     const int dim = adv->Dim();
     std::string fine = dim == 1 ? "-advection_limiter minmod -advection_n 80"
-                                : "-advection_limiter minmod -advection_dim 2 -advection_n 40 -advection_ny 24 -advection_velocity 1,-0.5";
+                                : "-advection_limiter minmod -advection_dim 2 -advection_n 40 "
+                                  "-advection_ny 24 -advection_velocity 1,-0.5";
     UDE_ASSERT_OK(f.Create(PETSC_COMM_SELF, fine));
     Vec uc, uf;
     VecDuplicate(c.u0, &uc);
@@ -143,13 +161,15 @@ TEST(Advection, ExactSolutionIsCellAveragedAndShifted) {
       for (PetscInt i = 0; i < nx; ++i) {
         double s = 0;
         for (int qy = 0; qy < (dim == 2 ? 2 : 1); ++qy)
-          for (int qx = 0; qx < 2; ++qx) s += b[(dim == 2 ? (2 * j + qy) * 2 * nx : 0) + 2 * i + qx];
+          for (int qx = 0; qx < 2; ++qx)
+            s += b[(dim == 2 ? (2 * j + qy) * 2 * nx : 0) + 2 * i + qx];
         worst = std::max(worst, std::abs(s / (dim == 2 ? 4 : 2) - a[j * nx + i]));
       }
     EXPECT_LT(worst, 1e-13) << opts;
     VecRestoreArrayRead(uc, &a);
     VecRestoreArrayRead(uf, &b);
-    UDE_ASSERT_OK(c.physics->ExactSolution(dim == 1 ? 1.0 : 2.0, uc, &ok));  // one period (L = 1, |a| = 1, |b| = 0.5)
+    UDE_ASSERT_OK(c.physics->ExactSolution(dim == 1 ? 1.0 : 2.0, uc,
+                                           &ok));  // one period (L = 1, |a| = 1, |b| = 0.5)
     VecAXPY(uc, -1.0, c.u0);
     PetscReal e, n0;
     VecNorm(uc, NORM_INFINITY, &e);
@@ -164,13 +184,15 @@ TEST(Advection, FixedLimitersAreTvdOnASquareWaveAndDownwindIsNot) {
   // Heun (SSP RK2) at Courant number 0.4 <= 0.5: total variation never increases.
   for (const char* lim : {"upwind", "minmod", "superbee", "vanleer", "mc", "learned", "downwind"}) {
     AdvectionProblem p;
-    UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD,
-                           std::string("-advection_n 64 -advection_ic_kinds square -advection_ic_components 2 "
-                                       "-closure_init_scale 3 -ts_type rk -ts_rk_type 2a -ts_dt 0.00625 -advection_limiter ") +
-                               lim));
+    UDE_ASSERT_OK(p.Create(
+        PETSC_COMM_WORLD,
+        std::string(
+            "-advection_n 64 -advection_ic_kinds square -advection_ic_components 2 "
+            "-closure_init_scale 3 -ts_type rk -ts_rk_type 2a -ts_dt 0.00625 -advection_limiter ") +
+            lim));
     TvObserver obs;
     std::vector<PetscReal> times;
-    const int steps = std::string(lim) == "downwind" ? 12 : 48;  // downwind: before it overflows
+    const int steps = std::string(lim) == "downwind" ? 12 : 48;     // downwind: before it overflows
     for (int k = 1; k <= steps; ++k) times.push_back(0.00625 * k);  // every step
     PetscReal L;
     UDE_ASSERT_OK(p.integrator->Forward(0.0, p.u0, times, &obs, &L));
@@ -226,7 +248,8 @@ TEST_P(AdvectionJacobians, DotProductAndFiniteDifferenceTests) {
     std::vector<double> g2(P, 0.0), g2sum(P);
     UDE_ASSERT_OK(ph.ParamJacobianMultTranspose(w, g2.data()));
     MPI_Allreduce(g2.data(), g2sum.data(), P, MPI_DOUBLE, MPI_SUM, PETSC_COMM_WORLD);
-    for (PetscInt i = 0; i < P; ++i) EXPECT_NEAR(g2sum[i], gsum[i], 1e-13 * (std::abs(gsum[i]) + 1e-300));
+    for (PetscInt i = 0; i < P; ++i)
+      EXPECT_NEAR(g2sum[i], gsum[i], 1e-13 * (std::abs(gsum[i]) + 1e-300));
     // Parameter JVP against central differences of the RHS in theta.
     std::vector<double> th(P), tp(P), tm(P);
     UDE_ASSERT_OK(ph.GetParams(th.data()));
@@ -276,15 +299,22 @@ TEST_P(AdvectionJacobians, DotProductAndFiniteDifferenceTests) {
 
 INSTANTIATE_TEST_SUITE_P(
     Limiters, AdvectionJacobians,
-    ::testing::Values(JacCase{"learned_1d", "-advection_n 48"},
-                      JacCase{"learned_1d_negative_velocity", "-advection_n 48 -advection_velocity -0.7"},
-                      JacCase{"learned_2d", "-advection_dim 2 -advection_n 12 -advection_ny 10 -advection_velocity 0.8,-0.6"},
-                      JacCase{"minmod_2d", "-advection_dim 2 -advection_n 12 -advection_limiter minmod"},
-                      JacCase{"superbee", "-advection_n 48 -advection_limiter superbee"},
-                      JacCase{"vanleer", "-advection_n 48 -advection_limiter vanleer -advection_velocity -1"},
-                      JacCase{"mc", "-advection_n 48 -advection_limiter mc"},
-                      JacCase{"upwind", "-advection_n 48 -advection_limiter upwind"},
-                      JacCase{"downwind", "-advection_n 48 -advection_limiter downwind"}),
+    ::testing::Values(
+        JacCase{"learned_1d", "-advection_n 48"},
+        JacCase{"learned_1d_negative_velocity", "-advection_n 48 -advection_velocity -0.7"},
+        JacCase{"learned_jump_1d",
+                "-advection_n 48 -advection_learned_features r_jump -advection_jump_scale 0.3"},
+        JacCase{"learned_jump_2d",
+                "-advection_dim 2 -advection_n 12 -advection_velocity -1,0.5 "
+                "-advection_learned_features r_jump -advection_jump_scale 0.2"},
+        JacCase{"learned_2d",
+                "-advection_dim 2 -advection_n 12 -advection_ny 10 -advection_velocity 0.8,-0.6"},
+        JacCase{"minmod_2d", "-advection_dim 2 -advection_n 12 -advection_limiter minmod"},
+        JacCase{"superbee", "-advection_n 48 -advection_limiter superbee"},
+        JacCase{"vanleer", "-advection_n 48 -advection_limiter vanleer -advection_velocity -1"},
+        JacCase{"mc", "-advection_n 48 -advection_limiter mc"},
+        JacCase{"upwind", "-advection_n 48 -advection_limiter upwind"},
+        JacCase{"downwind", "-advection_n 48 -advection_limiter downwind"}),
     [](const ::testing::TestParamInfo<JacCase>& i) { return std::string(i.param.name); });
 
 class AdvectionGradient : public ::testing::TestWithParam<JacCase> {};
@@ -310,19 +340,32 @@ TEST_P(AdvectionGradient, LearnedLimiterMatchesCentralFiniteDifferences) {
     UDE_ASSERT_OK(p.Loss(tp, &Lp));
     UDE_ASSERT_OK(p.Loss(tm, &Lm));
     const double fd = (Lp - Lm) / (2 * h), ad = Dot(g, d);
-    EXPECT_LT(RelDiff(fd, ad), 1e-6) << GetParam().name << " direction " << seed << ": fd " << fd << " adjoint " << ad;
+    EXPECT_LT(RelDiff(fd, ad), 1e-6)
+        << GetParam().name << " direction " << seed << ": fd " << fd << " adjoint " << ad;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Steppers, AdvectionGradient,
-    ::testing::Values(JacCase{"rk4_store_1d", "-advection_n 48 -ts_type rk -ts_rk_type 4 -ts_dt 0.005"},
-                      JacCase{"rk4_checkpoint_1d", "-advection_n 48 -ts_type rk -ts_rk_type 4 -ts_dt 0.005 "
-                                                   "-adjoint_memory checkpoint -adjoint_checkpoint_every 4"},
-                      JacCase{"rk2a_1d_negative_velocity", "-advection_n 48 -advection_velocity -1 -ts_type rk -ts_rk_type 2a -ts_dt 0.005"},
-                      JacCase{"cn_1d", "-advection_n 48 -ts_type cn -ts_dt 0.005"},
-                      JacCase{"beuler_1d_checkpoint", "-advection_n 48 -ts_type beuler -ts_dt 0.005 -adjoint_memory checkpoint"},
-                      JacCase{"rk4_2d", "-advection_dim 2 -advection_n 16 -advection_ny 12 -advection_velocity 1,-0.5 "
-                                        "-ts_type rk -ts_rk_type 4 -ts_dt 0.01"},
-                      JacCase{"cn_2d_disk", "-advection_dim 2 -advection_n 12 -ts_type cn -ts_dt 0.01 -adjoint_memory disk"}),
+    ::testing::Values(
+        JacCase{"rk4_store_1d", "-advection_n 48 -ts_type rk -ts_rk_type 4 -ts_dt 0.005"},
+        JacCase{"rk4_checkpoint_1d",
+                "-advection_n 48 -ts_type rk -ts_rk_type 4 -ts_dt 0.005 "
+                "-adjoint_memory checkpoint -adjoint_checkpoint_every 4"},
+        JacCase{"rk2a_1d_negative_velocity",
+                "-advection_n 48 -advection_velocity -1 -ts_type rk -ts_rk_type 2a -ts_dt 0.005"},
+        JacCase{"cn_1d", "-advection_n 48 -ts_type cn -ts_dt 0.005"},
+        JacCase{"rk4_jump_feature_1d",
+                "-advection_n 48 -advection_learned_features r_jump -advection_jump_scale 0.3 "
+                "-ts_type rk -ts_rk_type 4 -ts_dt 0.005 -adjoint_memory checkpoint"},
+        JacCase{"cn_jump_feature_2d",
+                "-advection_dim 2 -advection_n 12 -advection_learned_features r_jump "
+                "-advection_jump_scale 0.2 -ts_type cn -ts_dt 0.01"},
+        JacCase{"beuler_1d_checkpoint",
+                "-advection_n 48 -ts_type beuler -ts_dt 0.005 -adjoint_memory checkpoint"},
+        JacCase{"rk4_2d",
+                "-advection_dim 2 -advection_n 16 -advection_ny 12 -advection_velocity 1,-0.5 "
+                "-ts_type rk -ts_rk_type 4 -ts_dt 0.01"},
+        JacCase{"cn_2d_disk",
+                "-advection_dim 2 -advection_n 12 -ts_type cn -ts_dt 0.01 -adjoint_memory disk"}),
     [](const ::testing::TestParamInfo<JacCase>& i) { return std::string(i.param.name); });

@@ -48,8 +48,8 @@ TEST_P(AdvectionRanks, LossGradientAgreesOn1To3Ranks) {
       num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
       den += g1[i] * g1[i];
     }
-    PetscPrintf(PETSC_COMM_WORLD, "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n", n,
-                std::sqrt(num / den), RelDiff(L1, Ln));
+    PetscPrintf(PETSC_COMM_WORLD, "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n",
+                n, std::sqrt(num / den), RelDiff(L1, Ln));
     EXPECT_LT(std::sqrt(num / den), 1e-10) << n << " ranks vs 1 (" << GetParam() << ")";
     EXPECT_LT(RelDiff(L1, Ln), 1e-12) << n << " ranks: loss";
   }
@@ -57,8 +57,10 @@ TEST_P(AdvectionRanks, LossGradientAgreesOn1To3Ranks) {
 
 INSTANTIATE_TEST_SUITE_P(
     TwoD, AdvectionRanks,
-    ::testing::Values("-advection_dim 2 -advection_n 18 -advection_ny 15 -advection_velocity 1,-0.5 -ts_type rk "
-                      "-ts_rk_type 4 -ts_dt 0.01 -advection_ic_kinds square,gaussian,sine -adjoint_memory checkpoint",
-                      "-advection_dim 2 -advection_n 16 -advection_velocity -0.7,0.9 -ts_type cn -ts_dt 0.01"));
+    ::testing::Values(
+        "-advection_dim 2 -advection_n 18 -advection_ny 15 -advection_velocity 1,-0.5 -ts_type rk "
+        "-ts_rk_type 4 -ts_dt 0.01 -advection_ic_kinds square,gaussian,sine -adjoint_memory "
+        "checkpoint",
+        "-advection_dim 2 -advection_n 16 -advection_velocity -0.7,0.9 -ts_type cn -ts_dt 0.01"));
 
 }  // namespace

@@ -29,11 +29,15 @@ std::string Dir() {
 // cases/advection.yaml at half the resolution, shorter training.
 const std::string kCase =
     "-physics advection -advection_n 32 -advection_velocity 1 -advection_limiter learned "
-    "-advection_ic_kinds square,gaussian,sine -closure_type mlp -closure_hidden 16,16 -closure_init_scale 0.1 "
+    "-advection_ic_kinds square,gaussian,sine -closure_type mlp -closure_hidden 16,16 "
+    "-closure_init_scale 0.1 "
     "-ts_type rk -ts_rk_type 2a -ts_dt 0.0125 "
-    "-truth_physics advection -truth_advection_n 64 -truth_advection_velocity 1 -truth_advection_limiter minmod "
-    "-generate_train_seeds 1,2,3,4,5,6 -generate_test_seeds 101,102 -generate_duration 1 -generate_dt_save 0.05 "
-    "-train_iterations 30 -train_batch 6 -train_lr 3e-2 -train_window 2 -train_window_max 4 -train_window_grow_every 10 "
+    "-truth_physics advection -truth_advection_n 64 -truth_advection_velocity 1 "
+    "-truth_advection_limiter minmod "
+    "-generate_train_seeds 1,2,3,4,5,6 -generate_test_seeds 101,102 -generate_duration 1 "
+    "-generate_dt_save 0.05 "
+    "-train_iterations 30 -train_batch 6 -train_lr 3e-2 -train_window 2 -train_window_max 4 "
+    "-train_window_grow_every 10 "
     "-train_window_step 2 -train_monitor_every 10 -train_checkpoint_every 0 "
     "-evaluate_variant_option advection_limiter -evaluate_variants minmod,superbee,vanleer,mc "
     "-evaluate_grid_factors 0.5,1,2 -evaluate_fields 0 ";
@@ -72,10 +76,12 @@ TEST(AdvectionCase, ShortTrainingBeatsMinmodAtTheTrainingResolution) {
   };
   // Measured (2026-11-28, 1 and 2 ranks): learned 7.30e-2, minmod 1.355e-1 at 32 cells
   // (superbee 7.30e-2: the short training drives sigmoid(NN) to 1 on these data).
-  EXPECT_LT(mae("learned", 32), 0.75 * mae("minmod", 32)) << "the learned limiter should beat minmod";
+  EXPECT_LT(mae("learned", 32), 0.75 * mae("minmod", 32))
+      << "the learned limiter should beat minmod";
   EXPECT_LT(mae("learned", 32), 0.08);
   // Finer grids: every scheme converges; the learned limiter stays below minmod.
-  for (const char* l : {"learned", "minmod", "superbee", "vanleer", "mc"}) EXPECT_LT(mae(l, 64), mae(l, 32)) << l;
+  for (const char* l : {"learned", "minmod", "superbee", "vanleer", "mc"})
+    EXPECT_LT(mae(l, 64), mae(l, 32)) << l;
   EXPECT_LT(mae("learned", 64), mae("minmod", 64));
   EXPECT_LT(mae("learned", 16), mae("minmod", 16));
 }
@@ -83,7 +89,8 @@ TEST(AdvectionCase, ShortTrainingBeatsMinmodAtTheTrainingResolution) {
 TEST(AdvectionCase, DiagnoseDownwindGrowthAndReversal) {
   test::ScopedOptions o(
       "-physics advection -advection_n 64 -advection_velocity 1 -advection_limiter learned "
-      "-advection_ic_kinds square,gaussian,sine -closure_type mlp -closure_hidden 16,16 -closure_init_scale 0.1 "
+      "-advection_ic_kinds square,gaussian,sine -closure_type mlp -closure_hidden 16,16 "
+      "-closure_init_scale 0.1 "
       "-ts_type rk -ts_rk_type 2a -ts_dt 0.00625 -output_dir " +
       Dir());
   train::DiagnoseResult r;
@@ -108,7 +115,8 @@ TEST(AdvectionCase, DiagnoseDownwindGrowthAndReversal) {
   };
   ASSERT_EQ(r.reversal_advection.size(), 11u);
   EXPECT_TRUE(grows(r.reversal_advection, 1e6));
-  EXPECT_GT(r.reversal_advection[5], 1.0) << "half way back the advection reversal is already off by O(1)";
+  EXPECT_GT(r.reversal_advection[5], 1.0)
+      << "half way back the advection reversal is already off by O(1)";
   ASSERT_EQ(r.reversal_burgers.size(), 11u);
   EXPECT_TRUE(grows(r.reversal_burgers, 1e3));
   // ... while the checkpointed adjoint matches central differences.

@@ -14,8 +14,11 @@
 ///   phi(r) = minmod(r) + sigmoid(NN(rho)) (superbee(r) - minmod(r)),  rho = r / (1 + |r|),
 ///
 /// between minmod and superbee for every parameter value, hence inside Sweby's TVD
-/// region (0 <= phi <= min(2r, 2)); NN is the closure (-closure_type mlp, 1 input, 1
-/// output), rho a bounded smooth feature of r.
+/// region (0 <= phi <= min(2r, 2)); NN is the closure (-closure_type mlp, 1 output), rho a
+/// bounded smooth feature of r.  With -advection_learned_features r_jump the network also
+/// sees the face jump j = q^2 / (q^2 + delta^2) (delta = -advection_jump_scale): still the
+/// 3-cell stencil, still TVD (Harten's argument needs only 0 <= phi <= min(2r, 2) face by
+/// face), but it can tell resolved slopes from discontinuities.
 ///
 /// Derivatives.  Limiters are piecewise smooth in r; the code uses the exact derivative
 /// of the branch its comparisons select (at a kink r* the branch valid on the closed side
@@ -28,7 +31,8 @@
 /// Gaussians and sine mixtures, exact formulas with periodic images), used as truth.
 ///
 /// Options (prefix + "advection_"): dim, n, ny, length, length_y, velocity, limiter, cfl,
-/// ic_kinds, ic_components; closure options with prefix + "closure_".
+/// learned_features, jump_scale, ic_kinds, ic_components; closure options with prefix +
+/// "closure_".
 #include <memory>
 #include <string>
 #include <vector>
@@ -88,8 +92,12 @@ class Advection final : public Physics {
   int Dim() const { return dim_; }
   const std::vector<PetscReal>& Velocity() const { return vel_; }
   std::vector<PetscReal> Spacing() const { return {hx_, hy_}; }
-  /// The learned phi(r) (and phi'(r)) at the given r values, with the current theta.
-  PetscErrorCode LearnedPhi(const std::vector<double>& r, std::vector<double>* phi, std::vector<double>* dphi);
+  /// The learned phi(r) (and d phi/dr) at the given r values for a face jump q (used by
+  /// the r_jump features only), with the current theta.
+  PetscErrorCode LearnedPhi(const std::vector<double>& r, std::vector<double>* phi,
+                            std::vector<double>* dphi, double q = 1.0);
+  PetscInt LearnedFeatures() const { return features_; }
+  PetscReal JumpScale() const { return jump_scale_; }
 
  private:
   struct Face {
@@ -113,6 +121,8 @@ class Advection final : public Physics {
   std::vector<PetscReal> vel_;
   Limiter limiter_ = Limiter::kMinmod;
   PetscReal cfl_ = 0.5;
+  PetscInt features_ = 1;  // network inputs: rho (1) or rho and the jump feature (2)
+  PetscReal jump_scale_ = 0.1;
   std::vector<std::string> ic_kinds_ = {"square", "gaussian", "sine"};
   PetscInt ic_components_ = 3;
   ClosureConfig closure_config_;
@@ -127,9 +137,9 @@ class Advection final : public Physics {
 
   // Work storage, sized in SetUp.
   std::vector<double> F_, Fd_, Fbar_;
-  std::vector<double> coef_;     // 3 per face: dF/dw0, dF/dw1, dF/dw2 at the linearization
-  std::vector<double> pgain_;    // learned: dF/dz per face (z = NN output)
-  nn::Matrix X_, Ones_, Zbar_, Zdot_, Rho_;
+  std::vector<double> coef_;   // 3 per face: dF/dw0, dF/dw1, dF/dw2 at the linearization
+  std::vector<double> pgain_;  // learned: dF/dz per face (z = NN output)
+  nn::Matrix X_, E0_, E1_, Zbar_, Zdot_, Zj_;
   Closure::Tape tape_, lin_tape_;
   bool lin_ready_ = false;
 };

@@ -19,7 +19,11 @@
 /// Options: -diagnose_kind all|downwind|reversal, -diagnose_growth (target growth
 /// exponent of the downwind run, sets its duration), -diagnose_seed (scenario),
 /// -diagnose_reversal_time, -diagnose_reversal_dt, -diagnose_snapshots,
-/// -diagnose_fd_h, -diagnose_burgers (also Burgers), -diagnose_burgers_time; the
+/// -diagnose_fd_h, -diagnose_model (trained limiter for the reversal and gradient check),
+/// -diagnose_ic_kinds (advection shapes of the reversal and gradient check,
+/// default gaussian,sine: square waves leave faces exactly on the q = 0 kink of the
+/// limiter, where central differences measure a one-sided derivative), -diagnose_burgers
+/// (also Burgers), -diagnose_burgers_time; the
 /// Burgers model reads -diagnose_burgers_* / -diagnose_closure_* / -diagnose_ts_* /
 /// -diagnose_adjoint_* (defaults: 64 cells, eta 0.01, sine initial condition, MLP
 /// closure 8, RK4, dt 0.01, checkpointed adjoint).  Writes <output_dir>/diagnose.h5.
