@@ -11,6 +11,12 @@
 
 namespace udeflow::pde {
 
+namespace {
+PetscLogEvent net_jacobian_event = -1;
+}
+
+PetscLogEvent OceanColumn::NetworkJacobianEvent() { return net_jacobian_event; }
+
 OceanColumn::~OceanColumn() { DMDestroy(&da_); }
 
 PetscErrorCode OceanColumn::CheckList(const std::vector<PetscReal>& v, const char* name) const {
@@ -65,6 +71,10 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsRealList("-n2", "Initial N^2 per column (1/s^2): 1 or nx*ny values (overrides ranges)", &n2_,
                                1 << 20, nullptr));
   PetscCall(UdeOptionsPositiveReal("-kpp_ri_c", "K-profile truth: critical bulk Richardson number", &ri_c_, nullptr));
+  PetscCall(PetscOptionsBool("-jacobian_network",
+                             "Assemble the network's column Jacobians (false: tridiagonal part only, a cheaper "
+                             "preconditioner of the exact matrix-free Jacobian)",
+                             "", jacobian_network_, &jacobian_network_, nullptr));
   PetscOptionsEnd();
   scheme_ = scheme == "ca" ? Scheme::kCa : Scheme::kKpp;
   PetscCheck(nz_ >= 4, comm, PETSC_ERR_USER_INPUT, "option -%snz must be at least 4", p.c_str());
@@ -86,6 +96,7 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
 PetscErrorCode OceanColumn::SetUp() {
   PetscFunctionBeginUser;
   dz_ = depth_ / nz_;
+  if (net_jacobian_event < 0) PetscCall(PetscLogEventRegister("OceanNetJac", DM_CLASSID, &net_jacobian_event));
   PetscMPIInt size;
   PetscCallMPI(MPI_Comm_size(comm_, &size));
   PetscCheck(nx_ * ny_ >= size, comm_, PETSC_ERR_USER_INPUT,
@@ -490,7 +501,7 @@ PetscErrorCode OceanColumn::ParamJacobianMult(const double* thetadot, Vec out) {
 PetscErrorCode OceanColumn::CreateJacobian(Mat* J) {
   PetscFunctionBeginUser;
   const PetscInt n = nz_ * ncol_;
-  const PetscInt per_row = NumParams() > 0 ? nz_ : 3;
+  const PetscInt per_row = NumParams() > 0 && jacobian_network_ ? nz_ : 3;
   PetscCall(MatCreateAIJ(comm_, n, n, PETSC_DETERMINE, PETSC_DETERMINE, per_row, nullptr, 0, nullptr, J));
   PetscCall(MatSetOption(*J, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
   PetscCall(MatSetOption(*J, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
@@ -502,11 +513,12 @@ PetscErrorCode OceanColumn::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscCall(PetscLogEventBegin(LogEvents::jacobian_assembly, 0, 0, 0, 0));
   const PetscInt nf = nz_ + 1;
   const double idz = 1.0 / dz_;
-  const bool nn = NumParams() > 0;
+  const bool nn = NumParams() > 0 && jacobian_network_;
   for (PetscInt bk = 0; bk * kBlock < ncol_; ++bk) {
     const PetscInt nb = BlockCols(bk);
     if (nn) {
       // Network Jacobian of every column of the block, one input level at a time.
+      PetscCall(PetscLogEventBegin(net_jacobian_event, 0, 0, 0, 0));
       PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
       Xdot_.setZero(nz_, nb);
       for (PetscInt j = 0; j < nz_; ++j) {
@@ -516,6 +528,7 @@ PetscErrorCode OceanColumn::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
       }
       PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb * nz_));
       PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
+      PetscCall(PetscLogEventEnd(net_jacobian_event, 0, 0, 0, 0));
     }
     for (PetscInt jj = 0; jj < nb; ++jj) {
       const PetscInt c = bk * kBlock + jj;
