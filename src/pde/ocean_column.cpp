@@ -35,6 +35,27 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   prefix_ = prefix ? prefix : "";
   const std::string p = prefix_ + "ocean_";
   std::string scheme = scheme_ == Scheme::kCa ? "ca" : "kpp";
+  if (!prefix_.empty()) {
+    // A prefixed instance (the truth) shares the model's columns, forcing and water
+    // properties unless its own options override them: the unprefixed values are the
+    // defaults.
+    PetscCall(PetscOptionsGetInt(nullptr, nullptr, "-ocean_nx", &nx_, nullptr));
+    PetscCall(PetscOptionsGetInt(nullptr, nullptr, "-ocean_ny", &ny_, nullptr));
+    PetscCall(PetscOptionsGetInt(nullptr, nullptr, "-ocean_extrapolation_seed", &extrap_seed_, nullptr));
+    for (auto [name, v] : {std::pair<const char*, PetscReal*>{"-ocean_depth", &depth_}, {"-ocean_spacing", &spacing_},
+                           {"-ocean_t_surface", &t_surface_}, {"-ocean_alpha", &alpha_}, {"-ocean_gravity", &gravity_},
+                           {"-ocean_rho_cp", &rho_cp_}, {"-ocean_background_diffusivity", &kappa0_}})
+      PetscCall(PetscOptionsGetReal(nullptr, nullptr, name, v, nullptr));
+    for (auto [name, v] : {std::pair<const char*, std::vector<PetscReal>*>{"-ocean_cooling_range", &cooling_range_},
+                           {"-ocean_n2_range", &n2_range_}, {"-ocean_cooling_extrapolation", &cooling_extrap_},
+                           {"-ocean_n2_extrapolation", &n2_extrap_}, {"-ocean_cooling", &cooling_}, {"-ocean_n2", &n2_}}) {
+      PetscInt n = 1 << 18;
+      std::vector<PetscReal> buf(n);
+      PetscBool set = PETSC_FALSE;
+      PetscCall(PetscOptionsGetRealArray(nullptr, nullptr, name, buf.data(), &n, &set));
+      if (set) v->assign(buf.begin(), buf.begin() + n);
+    }
+  }
   PetscOptionsBegin(comm, p.c_str(), "Ocean columns", "physics");
   PetscCall(UdeOptionsPositiveInt("-nx", "Columns in x", &nx_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-ny", "Columns in y", &ny_, nullptr));
@@ -67,9 +88,9 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsRealList("-n2_extrapolation", "Initial N^2 range of extrapolation seeds (1/s^2)", &n2_extrap_, 2,
                                nullptr));
   PetscCall(UdeOptionsRealList("-cooling", "Surface cooling per column (W/m^2): 1 or nx*ny values (overrides ranges)",
-                               &cooling_, 1 << 20, nullptr));
+                               &cooling_, 1 << 18, nullptr));
   PetscCall(UdeOptionsRealList("-n2", "Initial N^2 per column (1/s^2): 1 or nx*ny values (overrides ranges)", &n2_,
-                               1 << 20, nullptr));
+                               1 << 18, nullptr));
   PetscCall(UdeOptionsPositiveReal("-kpp_ri_c", "K-profile truth: critical bulk Richardson number", &ri_c_, nullptr));
   PetscCall(PetscOptionsBool("-jacobian_network",
                              "Assemble the network's column Jacobians (false: tridiagonal part only, a cheaper "

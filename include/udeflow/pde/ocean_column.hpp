@@ -44,6 +44,10 @@
 /// n2_extrapolation, cooling, n2, kpp_ri_c, jacobian_network; closure options with prefix +
 /// "closure_".
 ///
+/// A prefixed instance (the truth, -truth_ocean_*) takes the unprefixed values of nx, ny,
+/// depth, spacing, t_surface, alpha, gravity, rho_cp, background_diffusivity and of the
+/// forcing options as defaults, so model and truth share columns and forcing.
+///
 /// -ocean_jacobian_network (default true): the assembled Jacobian holds the network's
 /// dense column Jacobians; false keeps only the tridiagonal convective-adjustment part
 /// (a cheaper preconditioner: Newton's operator stays the exact matrix-free Jacobian,
