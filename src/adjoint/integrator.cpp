@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "integrator_impl.hpp"
@@ -228,12 +229,14 @@ static PetscErrorCode WarnUnstableExplicitStep(pde::Physics* phys, Vec u0, Petsc
   if (dt > 2.8 * stable) {
     TSType type;
     PetscCall(TSGetType(ts, &type));
-    PetscCall(PetscFPrintf(PetscObjectComm((PetscObject)ts), PETSC_STDERR,
-                           "udeflow: warning: option -%sts_dt %g is above the explicit stability limit ~%.3g of this "
-                           "stiff problem (-%sts_type %s will likely blow up); use -%sts_type beuler, cn or theta, or "
-                           "-%sts_dt <= %.3g\n",
-                           prefix.c_str(), (double)dt, (double)stable, prefix.c_str(), type, prefix.c_str(),
-                           prefix.c_str(), (double)stable));
+    char line[512];
+    std::snprintf(line, sizeof(line),
+                  "udeflow: warning: option -%sts_dt %g is above the explicit stability limit ~%.3g of this stiff "
+                  "problem (-%sts_type %s will blow up or, where a switch limits it, give wrong answers); use "
+                  "-%sts_type beuler, cn or theta, or -%sts_dt <= %.3g\n",
+                  prefix.c_str(), (double)dt, (double)stable, prefix.c_str(), type, prefix.c_str(), prefix.c_str(),
+                  (double)stable);
+    PetscCall(PetscFPrintf(PetscObjectComm((PetscObject)ts), PETSC_STDERR, "%s", line));
     *warned = true;
   }
   PetscFunctionReturn(0);

@@ -11,6 +11,12 @@
 
 namespace udeflow::pde {
 
+namespace {
+PetscLogEvent net_jacobian_event = -1;
+}
+
+PetscLogEvent OceanColumn::NetworkJacobianEvent() { return net_jacobian_event; }
+
 OceanColumn::~OceanColumn() { DMDestroy(&da_); }
 
 PetscErrorCode OceanColumn::CheckList(const std::vector<PetscReal>& v, const char* name) const {
@@ -29,6 +35,27 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   prefix_ = prefix ? prefix : "";
   const std::string p = prefix_ + "ocean_";
   std::string scheme = scheme_ == Scheme::kCa ? "ca" : "kpp";
+  if (!prefix_.empty()) {
+    // A prefixed instance (the truth) shares the model's columns, forcing and water
+    // properties unless its own options override them: the unprefixed values are the
+    // defaults.
+    PetscCall(PetscOptionsGetInt(nullptr, nullptr, "-ocean_nx", &nx_, nullptr));
+    PetscCall(PetscOptionsGetInt(nullptr, nullptr, "-ocean_ny", &ny_, nullptr));
+    PetscCall(PetscOptionsGetInt(nullptr, nullptr, "-ocean_extrapolation_seed", &extrap_seed_, nullptr));
+    for (auto [name, v] : {std::pair<const char*, PetscReal*>{"-ocean_depth", &depth_}, {"-ocean_spacing", &spacing_},
+                           {"-ocean_t_surface", &t_surface_}, {"-ocean_alpha", &alpha_}, {"-ocean_gravity", &gravity_},
+                           {"-ocean_rho_cp", &rho_cp_}, {"-ocean_background_diffusivity", &kappa0_}})
+      PetscCall(PetscOptionsGetReal(nullptr, nullptr, name, v, nullptr));
+    for (auto [name, v] : {std::pair<const char*, std::vector<PetscReal>*>{"-ocean_cooling_range", &cooling_range_},
+                           {"-ocean_n2_range", &n2_range_}, {"-ocean_cooling_extrapolation", &cooling_extrap_},
+                           {"-ocean_n2_extrapolation", &n2_extrap_}, {"-ocean_cooling", &cooling_}, {"-ocean_n2", &n2_}}) {
+      PetscInt n = 1 << 18;
+      std::vector<PetscReal> buf(n);
+      PetscBool set = PETSC_FALSE;
+      PetscCall(PetscOptionsGetRealArray(nullptr, nullptr, name, buf.data(), &n, &set));
+      if (set) v->assign(buf.begin(), buf.begin() + n);
+    }
+  }
   PetscOptionsBegin(comm, p.c_str(), "Ocean columns", "physics");
   PetscCall(UdeOptionsPositiveInt("-nx", "Columns in x", &nx_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-ny", "Columns in y", &ny_, nullptr));
@@ -61,10 +88,14 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsRealList("-n2_extrapolation", "Initial N^2 range of extrapolation seeds (1/s^2)", &n2_extrap_, 2,
                                nullptr));
   PetscCall(UdeOptionsRealList("-cooling", "Surface cooling per column (W/m^2): 1 or nx*ny values (overrides ranges)",
-                               &cooling_, 1 << 20, nullptr));
+                               &cooling_, 1 << 18, nullptr));
   PetscCall(UdeOptionsRealList("-n2", "Initial N^2 per column (1/s^2): 1 or nx*ny values (overrides ranges)", &n2_,
-                               1 << 20, nullptr));
+                               1 << 18, nullptr));
   PetscCall(UdeOptionsPositiveReal("-kpp_ri_c", "K-profile truth: critical bulk Richardson number", &ri_c_, nullptr));
+  PetscCall(PetscOptionsBool("-jacobian_network",
+                             "Assemble the network's column Jacobians (false: tridiagonal part only, a cheaper "
+                             "preconditioner of the exact matrix-free Jacobian)",
+                             "", jacobian_network_, &jacobian_network_, nullptr));
   PetscOptionsEnd();
   scheme_ = scheme == "ca" ? Scheme::kCa : Scheme::kKpp;
   PetscCheck(nz_ >= 4, comm, PETSC_ERR_USER_INPUT, "option -%snz must be at least 4", p.c_str());
@@ -86,6 +117,7 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
 PetscErrorCode OceanColumn::SetUp() {
   PetscFunctionBeginUser;
   dz_ = depth_ / nz_;
+  if (net_jacobian_event < 0) PetscCall(PetscLogEventRegister("OceanNetJac", DM_CLASSID, &net_jacobian_event));
   PetscMPIInt size;
   PetscCallMPI(MPI_Comm_size(comm_, &size));
   PetscCheck(nx_ * ny_ >= size, comm_, PETSC_ERR_USER_INPUT,
@@ -490,7 +522,7 @@ PetscErrorCode OceanColumn::ParamJacobianMult(const double* thetadot, Vec out) {
 PetscErrorCode OceanColumn::CreateJacobian(Mat* J) {
   PetscFunctionBeginUser;
   const PetscInt n = nz_ * ncol_;
-  const PetscInt per_row = NumParams() > 0 ? nz_ : 3;
+  const PetscInt per_row = NumParams() > 0 && jacobian_network_ ? nz_ : 3;
   PetscCall(MatCreateAIJ(comm_, n, n, PETSC_DETERMINE, PETSC_DETERMINE, per_row, nullptr, 0, nullptr, J));
   PetscCall(MatSetOption(*J, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
   PetscCall(MatSetOption(*J, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
@@ -502,11 +534,12 @@ PetscErrorCode OceanColumn::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscCall(PetscLogEventBegin(LogEvents::jacobian_assembly, 0, 0, 0, 0));
   const PetscInt nf = nz_ + 1;
   const double idz = 1.0 / dz_;
-  const bool nn = NumParams() > 0;
+  const bool nn = NumParams() > 0 && jacobian_network_;
   for (PetscInt bk = 0; bk * kBlock < ncol_; ++bk) {
     const PetscInt nb = BlockCols(bk);
     if (nn) {
       // Network Jacobian of every column of the block, one input level at a time.
+      PetscCall(PetscLogEventBegin(net_jacobian_event, 0, 0, 0, 0));
       PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
       Xdot_.setZero(nz_, nb);
       for (PetscInt j = 0; j < nz_; ++j) {
@@ -516,6 +549,7 @@ PetscErrorCode OceanColumn::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
       }
       PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb * nz_));
       PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
+      PetscCall(PetscLogEventEnd(net_jacobian_event, 0, 0, 0, 0));
     }
     for (PetscInt jj = 0; jj < nb; ++jj) {
       const PetscInt c = bk * kBlock + jj;

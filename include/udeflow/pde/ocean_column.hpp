@@ -41,7 +41,17 @@
 /// Options (prefix + "ocean_"): nx, ny, nz, depth, spacing, scheme, ca_diffusivity,
 /// ca_eps, background_diffusivity, t_surface, alpha, gravity, rho_cp, t_offset, t_scale,
 /// flux_scale, cooling_range, n2_range, extrapolation_seed, cooling_extrapolation,
-/// n2_extrapolation, cooling, n2, kpp_ri_c; closure options with prefix + "closure_".
+/// n2_extrapolation, cooling, n2, kpp_ri_c, jacobian_network; closure options with prefix +
+/// "closure_".
+///
+/// A prefixed instance (the truth, -truth_ocean_*) takes the unprefixed values of nx, ny,
+/// depth, spacing, t_surface, alpha, gravity, rho_cp, background_diffusivity and of the
+/// forcing options as defaults, so model and truth share columns and forcing.
+///
+/// -ocean_jacobian_network (default true): the assembled Jacobian holds the network's
+/// dense column Jacobians; false keeps only the tridiagonal convective-adjustment part
+/// (a cheaper preconditioner: Newton's operator stays the exact matrix-free Jacobian,
+/// so the solution and the discrete adjoint are unchanged, only the Krylov iterations).
 #include <memory>
 
 #include "udeflow/pde/closure.hpp"
@@ -101,6 +111,9 @@ class OceanColumn final : public Physics {
   double SurfaceFlux(PetscInt c) const { return qt_[c]; }
   /// Flux of the physics without network at the Nz+1 faces of one column (bottom first).
   void BaseFlux(const double* T, PetscInt c, double* F) const;
+  /// Log event "OceanNetJac": the network's column Jacobians inside Jacobian assembly
+  /// (registered by SetUp()).
+  static PetscLogEvent NetworkJacobianEvent();
 
  private:
   PetscErrorCode CheckList(const std::vector<PetscReal>& v, const char* name) const;
@@ -122,6 +135,7 @@ class OceanColumn final : public Physics {
   std::vector<PetscReal> cooling_, n2_;
   PetscInt extrap_seed_ = 200;
   PetscReal ri_c_ = 0.3;
+  PetscBool jacobian_network_ = PETSC_TRUE;  // network column Jacobians in the assembled matrix
   ClosureConfig closure_config_;
   std::unique_ptr<Closure> closure_;
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Profiles over time for the ocean-column case: truth (coarse-grained K-profile model),
+convective adjustment alone, the offline and the online network.
+
+Usage: /usr/bin/python3 scripts/plot/ocean_column.py <output_dir> [column]
+Reads <output_dir>/profiles.h5 (written by `udeflow evaluate -evaluate_models ...`);
+writes <output_dir>/ocean_column_<trajectory>.png per held-out trajectory: temperature
+profiles of one column at four times, and the scaled-temperature MSE over time.
+"""
+import os
+import sys
+
+import h5py
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    out = sys.argv[1]
+    column = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    path = os.path.join(out, "profiles.h5")
+    with h5py.File(path, "r") as f:
+        models = f.attrs["models"]
+        models = (models.decode() if isinstance(models, bytes) else str(models)).split(",")
+        z = f["z"][:]
+        nz = len(z)
+        styles = {"truth": dict(color="k", lw=2.5, alpha=0.5)}
+        colors = ["tab:red", "tab:orange", "tab:blue", "tab:green", "tab:purple"]
+        written = []
+        for traj in sorted(k for k in f.keys() if isinstance(f[k], h5py.Group)):
+            g = f[traj]
+            t = g["t"][:] / 3600.0
+            nt = len(t)
+            picks = sorted(set([0, nt // 3, (2 * nt) // 3, nt - 1]))
+            fig, axes = plt.subplots(1, len(picks) + 1, figsize=(3.2 * (len(picks) + 1), 4.2))
+            for ax, k in zip(axes, picks):
+                truth = g["truth"][k].reshape(-1, nz)[column]
+                ax.plot(truth, z, label="truth (KPP, 256 levels, coarse-grained)", **styles["truth"])
+                for i, m in enumerate(models):
+                    if m in g:
+                        prof = g[m][k].reshape(-1, nz)[column]
+                        if np.all(np.isfinite(prof)):
+                            ax.plot(prof, z, color=colors[i % len(colors)], lw=1.2, label=m)
+                ax.set_title("t = %.0f h" % t[k])
+                ax.set_xlabel("T (degC)")
+                ax.set_ylim(z[0], 0)
+            axes[0].set_ylabel("z (m)")
+            axes[0].legend(fontsize=7, loc="lower right")
+            ax = axes[-1]
+            for i, m in enumerate(models):
+                if m + "_mse" in g:
+                    e = g[m + "_mse"][:]
+                    ax.semilogy(t[: len(e)], np.maximum(e, 1e-16), color=colors[i % len(colors)], label=m)
+            ax.set_xlabel("t (h)")
+            ax.set_title("scaled-T MSE (all columns)")
+            ax.legend(fontsize=7)
+            fig.suptitle("%s, column %d" % (traj, column))
+            fig.tight_layout()
+            png = os.path.join(out, "ocean_column_%s.png" % traj)
+            fig.savefig(png, dpi=110)
+            plt.close(fig)
+            written.append(png)
+    for p in written:
+        print("wrote", p)
+
+
+if __name__ == "__main__":
+    main()
