@@ -1,4 +1,6 @@
 // `udeflow train`: fit the closure through the solver.
+#include <cstdio>
+
 #include "commands.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/io/dataset.hpp"
@@ -34,6 +36,24 @@ PetscErrorCode CommandTrain() {
   train::TrainResult result;
   PetscCall(trainer.Run(paths.checkpoint, &result));
   PetscCall(train::SaveModel(comm, paths.model, *physics, result.theta, result.iterations, result.loss));
+  // Loss history (one row per Adam iteration and per L-BFGS iteration).
+  int rank, ok = 1;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  const std::string hist = paths.output_dir + "/train_history.csv";
+  if (rank == 0) {
+    const std::string tmp = hist + ".partial";
+    FILE* f = std::fopen(tmp.c_str(), "w");
+    ok = f != nullptr;
+    if (f) {
+      std::fprintf(f, "iteration,phase,loss,grad_norm,window,seconds\n");
+      for (const auto& r : result.history)
+        std::fprintf(f, "%lld,%s,%.10e,%.6e,%lld,%.3f\n", r.iteration, r.phase, r.loss, r.gnorm, (long long)r.window,
+                     r.seconds);
+      ok = std::fclose(f) == 0 && std::rename(tmp.c_str(), hist.c_str()) == 0;
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  PetscCheck(ok, comm, PETSC_ERR_FILE_WRITE, "cannot write '%s'", hist.c_str());
   PetscCall(PetscPrintf(comm, "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
                         result.iterations, result.seconds, result.loss, paths.model.c_str()));
   PetscCall(groups.Destroy());

@@ -8,5 +8,6 @@ PetscErrorCode CommandGenerate();
 PetscErrorCode CommandTrain();
 PetscErrorCode CommandEvaluate();
 PetscErrorCode CommandBsde();
+PetscErrorCode CommandDiscover();
 
 }  // namespace udeflow::app

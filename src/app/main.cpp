@@ -15,7 +15,8 @@ static const char kHelp[] =
     "  generate   integrate the truth model and write the training/test dataset (HDF5 + XDMF)\n"
     "  train      fit the closure parameters through the solver (Adam or TAO)\n"
     "  evaluate   run the trained model on held-out data, print error figures\n"
-    "  bsde       train a deep BSDE solver for a high-dimensional semilinear PDE\n\n"
+    "  bsde       train a deep BSDE solver for a high-dimensional semilinear PDE\n"
+    "  discover   ODE cases: recover the learned terms as equations (sparse regression)\n\n"
     "Add -help after a command and case file to list every option it reads.\n";
 
 namespace {
@@ -30,6 +31,7 @@ const Command kCommands[] = {
     {"train", udeflow::app::CommandTrain},
     {"evaluate", udeflow::app::CommandEvaluate},
     {"bsde", udeflow::app::CommandBsde},
+    {"discover", udeflow::app::CommandDiscover},
 };
 
 PetscErrorCode Run(const std::string& command) {
@@ -39,7 +41,7 @@ PetscErrorCode Run(const std::string& command) {
   if (command.empty() || command[0] == '-') {
     if (!help) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s", kHelp));
     PetscCheck(help, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT,
-               "no command given (choices: generate, train, evaluate, bsde)");
+               "no command given (choices: generate, train, evaluate, bsde, discover)");
     PetscFunctionReturn(0);
   }
   for (const Command& c : kCommands) {
@@ -48,7 +50,7 @@ PetscErrorCode Run(const std::string& command) {
       PetscFunctionReturn(0);
     }
   }
-  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s' (choices: generate, train, evaluate, bsde)",
+  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s' (choices: generate, train, evaluate, bsde, discover)",
           command.c_str());
 }
 

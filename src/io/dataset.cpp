@@ -53,6 +53,28 @@ std::string XmfPath(const std::string& h5) {
 
 DatasetWriter::~DatasetWriter() { VecDestroy(&natural_); }
 
+PetscErrorCode CreateNaturalVector(DM dm, Vec* natural) {
+  PetscFunctionBeginUser;
+  PetscBool is_da;
+  PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &is_da));
+  if (is_da) PetscCall(DMDACreateNaturalVector(dm, natural));
+  else PetscCall(DMCreateGlobalVector(dm, natural));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GlobalToNatural(DM dm, Vec global, Vec natural) {
+  PetscFunctionBeginUser;
+  PetscBool is_da;
+  PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &is_da));
+  if (is_da) {
+    PetscCall(DMDAGlobalToNaturalBegin(dm, global, INSERT_VALUES, natural));
+    PetscCall(DMDAGlobalToNaturalEnd(dm, global, INSERT_VALUES, natural));
+  } else {
+    PetscCall(VecCopy(global, natural));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode DatasetWriter::Create(MPI_Comm comm, const std::string& path, pde::Physics& physics,
                                      const std::string& description) {
   PetscFunctionBeginUser;
@@ -64,7 +86,7 @@ PetscErrorCode DatasetWriter::Create(MPI_Comm comm, const std::string& path, pde
   PetscCall(file_.WriteAttr("/", "grid", JoinList(physics.GridSize())));
   PetscCall(file_.WriteAttr("/", "domain", JoinList(physics.DomainLength())));
   PetscCall(file_.WriteAttr("/", "description", description));
-  PetscCall(DMDACreateNaturalVector(physics.Grid(), &natural_));
+  PetscCall(CreateNaturalVector(physics.Grid(), &natural_));
   PetscFunctionReturn(0);
 }
 
@@ -91,8 +113,7 @@ PetscErrorCode DatasetWriter::BeginTrajectory(const std::string& name, const std
 PetscErrorCode DatasetWriter::WriteState(PetscInt k, Vec u) {
   PetscFunctionBeginUser;
   DM da = physics_->Grid();
-  PetscCall(DMDAGlobalToNaturalBegin(da, u, INSERT_VALUES, natural_));
-  PetscCall(DMDAGlobalToNaturalEnd(da, u, INSERT_VALUES, natural_));
+  PetscCall(GlobalToNatural(da, u, natural_));
   PetscInt lo, hi;
   PetscCall(VecGetOwnershipRange(natural_, &lo, &hi));
   const PetscScalar* a;
@@ -197,9 +218,19 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
   MPI_Comm comm = file_.Comm();
   DM da = physics.Grid();
   PetscInt xs, xm, dof;
-  PetscCall(DMDAGetCorners(da, &xs, nullptr, nullptr, &xm, nullptr, nullptr));
-  PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
-                        nullptr, nullptr, nullptr));
+  PetscBool is_da;
+  PetscCall(PetscObjectTypeCompare((PetscObject)da, DMDA, &is_da));
+  if (is_da) {
+    PetscCall(DMDAGetCorners(da, &xs, nullptr, nullptr, &xm, nullptr, nullptr));
+    PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
+                          nullptr, nullptr, nullptr));
+  } else {  // one point with all fields, held by the ranks that own entries
+    PetscInt lo, hi;
+    PetscCall(VecGetOwnershipRange(u, &lo, &hi));
+    dof = static_cast<PetscInt>(physics.FieldNames().size());
+    xs = lo / dof;
+    xm = (hi - lo) / dof;
+  }
   const PetscInt r = grid_[0] / physics.GridSize()[0];
   const std::string path = trajs_[traj].group + "/state";
   std::vector<hsize_t> dims;

@@ -1,5 +1,6 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/pde/burgers.hpp"
+#include "udeflow/pde/lotka_volterra.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
@@ -10,6 +11,8 @@ Registry<Physics>& PhysicsRegistry() {
     Registry<Physics> r;
     r.Add("burgers", "1-D viscous Burgers, finite volumes, learned flux correction",
           [] { return std::make_unique<Burgers>(); });
+    r.Add("lotka_volterra", "Lotka-Volterra ODE, learned interaction terms (state on one rank)",
+          [] { return std::make_unique<LotkaVolterra>(); });
     return r;
   }();
   return registry;
