@@ -105,19 +105,30 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
   train::CasePaths paths;
   PetscCall(train::CasePathsFromOptions(comm, &paths));
   PetscInt degree = 3, samples = 0, traj_index = 0;
-  PetscReal horizon = 50, dt = 1e-3, out_dt = 0.05;
-  std::string criterion = "bic";
+  PetscReal horizon = 50, dt = 1e-3, out_dt = 0.05, ridge = 0.05, trim = 0.1;
+  std::string criterion = "holdout";
+  PetscBool show_sweep = PETSC_FALSE;
   PetscOptionsBegin(comm, "discover_", "Equation discovery (sparse regression)", "discover");
   PetscCall(PetscOptionsInt("-degree", "Degree of the polynomial library (>= 1)", "", degree, &degree, nullptr));
-  PetscCall(UdeOptionsChoice("-criterion", "Threshold choice: Bayesian or Akaike information criterion", {"bic", "aic"},
-                             &criterion, nullptr));
+  PetscCall(UdeOptionsChoice("-criterion",
+                             "Threshold choice: held-out error (Pareto), widest plateau of the sweep, Bayesian/Akaike information criterion",
+                             {"holdout", "plateau", "bic", "aic"}, &criterion, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-samples", "Uniform sample times for U along the trajectory (0: the data times)",
                                      &samples, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-trim",
+                                      "Leave out this fraction of the interval at each end when sampling U (the "
+                                      "derivative is least determined at the ends of a fitted trajectory)",
+                                      &trim, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-trajectory", "Which training trajectory (index)", &traj_index, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-ridge", "Ridge alpha of the thresholding iterations (normalized columns)",
+                                      &ridge, nullptr));
+  PetscCall(PetscOptionsBool("-show_sweep", "Print every support found in the threshold sweep", "", show_sweep,
+                             &show_sweep, nullptr));
   PetscCall(UdeOptionsPositiveReal("-extrapolate_to", "Extrapolation horizon", &horizon, nullptr));
   PetscCall(UdeOptionsPositiveReal("-dt", "RK4 step of the discovery integrations", &dt, nullptr));
   PetscCall(UdeOptionsPositiveReal("-output_dt", "Time between stored extrapolation samples", &out_dt, nullptr));
   PetscOptionsEnd();
+  PetscCheck(trim < 0.5, comm, PETSC_ERR_USER_INPUT, "option -discover_trim: must be below 0.5 (got %g)", (double)trim);
   PetscCheck(degree >= 1, comm, PETSC_ERR_USER_INPUT,
              "option -discover_degree: the library degree must be at least 1 (got %" PetscInt_FMT ")", degree);
   const int every = std::max(1, static_cast<int>(std::lround(out_dt / dt)));
@@ -209,11 +220,18 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
     Matrix path = Integrate(ude, Xd.row(0).transpose(), T, dt, fine_every, &tfine);
     PetscCheck(path.allFinite(), comm, PETSC_ERR_NOT_CONVERGED,
                "discover: the trained model diverges on the training interval (model '%s')", paths.model.c_str());
+    std::vector<double> tk;
     const Eigen::Index ns = samples > 0 ? samples : m;
-    ts.resize(ns);
-    Xs.resize(ns, n);
     for (Eigen::Index k = 0; k < ns; ++k) {
-      ts[k] = samples > 0 ? T * k / std::max<Eigen::Index>(1, ns - 1) : td[k] - t0;
+      const double tt = samples > 0 ? T * k / std::max<Eigen::Index>(1, ns - 1) : td[k] - t0;
+      if (tt >= trim * T * (1 - 1e-9) && tt <= (1 - trim) * T * (1 + 1e-12) + 1e-12) tk.push_back(tt);
+    }
+    PetscCheck(tk.size() >= 3, comm, PETSC_ERR_USER_INPUT,
+               "option -discover_trim/-discover_samples: only %zu samples of U left (need at least 3)", tk.size());
+    ts.resize(static_cast<Eigen::Index>(tk.size()));
+    Xs.resize(ts.size(), n);
+    for (Eigen::Index k = 0; k < ts.size(); ++k) {
+      ts[k] = tk[k];
       const Eigen::Index r = std::min<Eigen::Index>(path.rows() - 1, std::llround(ts[k] / dt));
       Xs.row(k) = path.row(r);
     }
@@ -240,6 +258,7 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
   const auto& names = summary->names;
   StlsqOptions opt;
   opt.criterion = criterion;
+  opt.ridge = ridge;
   const Matrix theta_s = lib.Evaluate(Xs), theta_d = lib.Evaluate(Xd);
   Matrix Yfd = FiniteDifferenceDerivative(td, Xd);
   for (Eigen::Index k = 0; k < m; ++k) {
@@ -251,10 +270,19 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
   summary->fd.setZero(lib.NumTerms(), n);
   summary->truth.setZero(lib.NumTerms(), n);
   std::vector<double> thresholds(2 * n);
+  std::vector<StlsqFit> cand_l, cand_f;
   for (int i = 0; i < n; ++i) {
     StlsqFit fl, ff;
-    PetscCallCXX(fl = StlsqAuto(theta_s, U.col(i), opt));
-    PetscCallCXX(ff = StlsqAuto(theta_d, Yfd.col(i), opt));
+    PetscCallCXX(fl = StlsqAuto(theta_s, U.col(i), opt, &cand_l));
+    PetscCallCXX(ff = StlsqAuto(theta_d, Yfd.col(i), opt, &cand_f));
+    if (show_sweep) {
+      for (int which = 0; which < 2; ++which)
+        for (const auto& c : which ? cand_f : cand_l)
+          PetscCall(PetscPrintf(comm, "  sweep %s U%d: threshold >= %.2e (%2d of %d thresholds), %2d terms, rel. residual %.3e, score %.3e: %s\n",
+                                which ? "FD     " : "learned", i + 1, c.threshold, c.sweep_hits, opt.sweep_points, c.terms,
+                                std::sqrt(c.rss) / (which ? Yfd.col(i) : U.col(i)).norm(), c.score,
+                                FormatEquation(c.coef, lib.Names(model->FieldNames())).c_str()));
+    }
     summary->learned.col(i) = fl.coef;
     summary->fd.col(i) = ff.coef;
     thresholds[2 * i] = fl.threshold;
@@ -288,9 +316,9 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
   PetscCall(PetscPrintf(comm, "discover: model %s\n          library: %d monomials of degree <= %" PetscInt_FMT
                         " in %s; threshold by %s over a log sweep (normalized columns)\n",
                         model->Describe().c_str(), lib.NumTerms(), degree, fields.size() == 2 ? "x, y" : "the state",
-                        criterion == "bic" ? "BIC" : "AIC"));
+                        criterion == "holdout" ? "the Pareto knee of held-out error (last 30%% of samples) vs terms, max ln(1/e)/k" : criterion == "plateau" ? "the widest plateau of the sweep (1e-4..1)" : criterion == "bic" ? "BIC" : "AIC"));
   PetscCall(PetscPrintf(comm, "          learned U along the trained trajectory (%d samples on [%.3g, %.3g]): max |U - U_true| = %.3e of max |U_true|\n",
-                        (int)Xs.rows(), (double)t0, (double)(t0 + T), summary->u_error));
+                        (int)Xs.rows(), (double)(t0 + ts[0]), (double)(t0 + ts[ts.size() - 1]), summary->u_error));
   for (int i = 0; i < n; ++i) {
     const std::string lhs = "U" + std::to_string(i + 1) + " (d" + fields[i] + "/dt)";
     PetscCall(PetscPrintf(comm, "  true      %s = %s\n", lhs.c_str(),

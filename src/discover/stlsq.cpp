@@ -92,7 +92,31 @@ Eigen::VectorXd FitSupport(const Matrix& theta, const Eigen::VectorXd& y, const 
   return c;
 }
 
-StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold, int max_iterations) {
+namespace {
+
+// Ridge regression on a support of the normalized library: min |y - A c|^2 + alpha |c|^2.
+Eigen::VectorXd RidgeSupport(const Matrix& theta, const Eigen::VectorXd& y, const std::vector<bool>& support,
+                             double alpha) {
+  if (alpha <= 0) return FitSupport(theta, y, support);
+  const Eigen::Index p = theta.cols();
+  std::vector<Eigen::Index> cols;
+  for (Eigen::Index j = 0; j < p; ++j)
+    if (support[j]) cols.push_back(j);
+  Eigen::VectorXd c = Eigen::VectorXd::Zero(p);
+  if (cols.empty()) return c;
+  const Eigen::Index k = static_cast<Eigen::Index>(cols.size());
+  Matrix A(theta.rows(), k);
+  for (Eigen::Index q = 0; q < k; ++q) A.col(q) = theta.col(cols[q]);
+  Matrix G = A.transpose() * A;
+  G.diagonal().array() += alpha;
+  Eigen::VectorXd s = G.ldlt().solve(A.transpose() * y);
+  for (Eigen::Index q = 0; q < k; ++q) c[cols[q]] = s[q];
+  return c;
+}
+
+}  // namespace
+
+StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold, int max_iterations, double ridge) {
   Require(theta.rows() > 0, "sparse regression: no samples");
   Require(theta.rows() == y.size(), "sparse regression: library and target have different sample counts");
   const Eigen::Index p = theta.cols();
@@ -104,8 +128,21 @@ StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold, 
   const Matrix tn = theta * scale.cwiseInverse().asDiagonal();
   const double ynorm = y.norm();
   std::vector<bool> support(p, true);
-  Eigen::VectorXd c = FitSupport(tn, y, support);
+  Eigen::VectorXd c = RidgeSupport(tn, y, support, ridge);
   for (int it = 0; it < max_iterations; ++it) {
+    bool changed = false;
+    for (Eigen::Index j = 0; j < p; ++j)
+      if (support[j] && std::abs(c[j]) < threshold * ynorm) {
+        support[j] = false;
+        changed = true;
+      }
+    if (!changed) break;
+    c = RidgeSupport(tn, y, support, ridge);
+  }
+  // Unbiased least squares on the selected terms, thresholded again until stable (ridge
+  // may have kept a term that least squares gives a negligible coefficient).
+  c = FitSupport(tn, y, support);
+  for (int it = 0; ridge > 0 && it < max_iterations; ++it) {
     bool changed = false;
     for (Eigen::Index j = 0; j < p; ++j)
       if (support[j] && std::abs(c[j]) < threshold * ynorm) {
@@ -125,40 +162,72 @@ StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold, 
 
 StlsqFit StlsqAuto(const Matrix& theta, const Eigen::VectorXd& y, const StlsqOptions& opt,
                    std::vector<StlsqFit>* candidates) {
-  Require(opt.criterion == "bic" || opt.criterion == "aic", "sparse regression: criterion must be bic or aic");
+  Require(opt.criterion == "bic" || opt.criterion == "aic" || opt.criterion == "plateau" || opt.criterion == "holdout",
+          "sparse regression: criterion must be holdout, plateau, bic or aic");
+  Require(opt.holdout > 0 && opt.holdout < 1, "sparse regression: the held-out fraction must be in (0, 1)");
+  const Eigen::Index m_fit = static_cast<Eigen::Index>(std::floor((1 - opt.holdout) * theta.rows()));
+  Require(opt.criterion != "holdout" || (m_fit >= 2 && m_fit < theta.rows()),
+          "sparse regression: too few samples for a held-out part");
   Require(opt.sweep_points >= 2 && opt.threshold_min > 0 && opt.threshold_max > opt.threshold_min,
           "sparse regression: bad threshold sweep");
   const double m = static_cast<double>(theta.rows());
   // Noise floor so that an exact fit (RSS = 0) does not score -infinity.
   const double floor = 1e-14 * std::max(1e-300, y.squaredNorm());
+  std::vector<std::vector<bool>> order;
   std::map<std::vector<bool>, StlsqFit> seen;
   for (int i = 0; i < opt.sweep_points; ++i) {
     const double lam = opt.threshold_min * std::pow(opt.threshold_max / opt.threshold_min,
                                                     static_cast<double>(i) / (opt.sweep_points - 1));
-    StlsqFit f = Stlsq(theta, y, lam, opt.max_iterations);
+    StlsqFit f = Stlsq(theta, y, lam, opt.max_iterations, opt.ridge);
     std::vector<bool> support(f.coef.size());
     for (Eigen::Index j = 0; j < f.coef.size(); ++j) support[j] = f.coef[j] != 0;
-    if (seen.count(support)) continue;  // keep the lowest threshold of each support
-    const double pen = opt.criterion == "bic" ? std::log(m) : 2.0;
-    f.score = m * std::log((f.rss + floor) / m) + pen * f.terms;
+    auto it = seen.find(support);
+    if (it != seen.end()) {  // keep the lowest threshold of each support, count the hits
+      it->second.sweep_hits++;
+      continue;
+    }
+    if (opt.criterion == "holdout") {
+      // Fit on the first samples, score on the rest (held out, later in time).
+      const Eigen::Index mh = theta.rows() - m_fit;
+      const Eigen::VectorXd c = FitSupport(theta.topRows(m_fit), y.head(m_fit), support);
+      f.score = std::sqrt((y.tail(mh) - theta.bottomRows(mh) * c).squaredNorm() / std::max(1e-300, y.tail(mh).squaredNorm()));
+    } else {
+      const double pen = opt.criterion == "bic" ? std::log(m) : 2.0;
+      f.score = m * std::log((f.rss + floor) / m) + pen * f.terms;
+    }
+    f.sweep_hits = 1;
     seen[support] = f;
+    order.push_back(support);
   }
   StlsqFit best;
   bool have = false;
-  for (const auto& kv : seen) {
-    const StlsqFit& f = kv.second;
-    if (!have || f.score < best.score - 1e-12 || (std::abs(f.score - best.score) <= 1e-12 && f.terms < best.terms)) {
+  for (const auto& s : order) {
+    StlsqFit& f = seen[s];
+    if (opt.criterion == "holdout") {
+      // Knee of the Pareto front (terms, held-out error): the most error reduction per term.
+      if (f.terms == 0) continue;
+      const double gain = -std::log(std::max(f.score, 1e-300)) / f.terms;
+      const double best_gain = have ? -std::log(std::max(best.score, 1e-300)) / best.terms : -INFINITY;
+      if (!have || gain > best_gain + 1e-12 || (std::abs(gain - best_gain) <= 1e-12 && f.terms < best.terms)) {
+        best = f;
+        have = true;
+      }
+    } else if (opt.criterion == "plateau") {
+      if (f.terms == 0) continue;
+      if (!have || f.sweep_hits > best.sweep_hits || (f.sweep_hits == best.sweep_hits && f.terms < best.terms)) {
+        best = f;
+        have = true;
+      }
+    } else if (!have || f.score < best.score - 1e-12 ||
+               (std::abs(f.score - best.score) <= 1e-12 && f.terms < best.terms)) {
       best = f;
       have = true;
     }
   }
+  if (!have) best = seen[order.back()];  // every threshold removed every term
   if (candidates) {
-    std::map<int, StlsqFit> by_size;
-    for (const auto& kv : seen)
-      if (!by_size.count(kv.second.terms) || kv.second.score < by_size[kv.second.terms].score)
-        by_size[kv.second.terms] = kv.second;
     candidates->clear();
-    for (const auto& kv : by_size) candidates->push_back(kv.second);
+    for (const auto& s : order) candidates->push_back(seen[s]);
   }
   return best;
 }

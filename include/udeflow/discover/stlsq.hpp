@@ -9,11 +9,27 @@
 /// when that contribution is below threshold * |y| (a dimensionless threshold in
 /// (0, 1)).  Coefficients are returned in the original (unscaled) basis.
 ///
-/// Threshold choice (criterion "bic", default): thresholds are swept on a log grid from
-/// 1e-5 to 1; each gives a support; each distinct support is refitted by least squares
-/// and scored by BIC = m ln(RSS/m) + k ln(m) (m samples, k terms); the support with the
-/// lowest score wins (ties: fewer terms).  "aic" uses 2k instead of k ln(m).  Done for
-/// each target column separately.
+/// Threshold choice: thresholds are swept on a log grid from 1e-4 to 1 (61 points); each
+/// gives a support, refitted by least squares.  Criteria (per target column):
+///  - "holdout" (default): the knee of the Pareto front of held-out error against the
+///    number of terms.  The samples are taken in their order (time along a trajectory):
+///    each support is fitted on the first 1 - holdout of them (default 0.3 held out) and
+///    scored by the relative RMS error e on the rest (e = 1 for the empty model); the
+///    support with the largest error reduction per term, ln(1/e) / k, wins.  Spurious
+///    terms fitted to the error of a learned U along a trajectory (columns nearly
+///    collinear there) extrapolate badly along the curve and buy little per term; the
+///    true terms do not.  Terms contributing less than about e_1^2 (e of the best
+///    one-term model) of the target are not resolved.  The chosen support is refitted on
+///    all samples.
+///  - "plateau": the non-empty support that survives the widest range of
+///    thresholds (in log scale) -- the stable "knee" of the sweep.  A true term's
+///    normalized contribution is O(1) and the spurious ones sit at the error level of
+///    the target, so the true support persists from that level up to its smallest term.
+///    This does not assume independent errors, which matters for a learned U whose error
+///    is smooth and systematic (information criteria then keep adding terms).
+///  - "bic": lowest m ln(RSS/m) + k ln(m) (m samples, k terms); "aic": 2k instead of
+///    k ln(m).  Right for independent noise (e.g. a known polynomial system with noise).
+/// Ties go to fewer terms.
 #include <Eigen/Dense>
 
 #include <string>
@@ -46,26 +62,34 @@ class PolynomialLibrary {
 };
 
 struct StlsqOptions {
-  std::string criterion = "bic";  ///< "bic" or "aic"
-  int sweep_points = 61;          ///< thresholds on the log grid
-  double threshold_min = 1e-5, threshold_max = 1.0;
+  std::string criterion = "holdout";  ///< "holdout", "plateau", "bic" or "aic"
+  double holdout = 0.3;               ///< held-out fraction (last samples)
+  int sweep_points = 61;              ///< thresholds on the log grid
+  double threshold_min = 1e-4, threshold_max = 1.0;
   int max_iterations = 25;
+  double ridge = 0.05;  ///< ridge alpha of the thresholding iterations (normalized columns)
 };
 
 struct StlsqFit {
   Eigen::VectorXd coef;  ///< NumTerms() coefficients, unscaled basis
   double threshold = 0;  ///< the chosen threshold (lowest of its support's range)
   double rss = 0;        ///< residual sum of squares of the refit
-  double score = 0;      ///< criterion value
+  double score = 0;      ///< criterion value (holdout: relative held-out RMS error)
   int terms = 0;         ///< non-zero coefficients
+  int sweep_hits = 0;    ///< sweep thresholds that gave this support
 };
 
-/// STLSQ at a fixed threshold (normalized columns).  Theta m x p, y m.
-StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold, int max_iterations = 25);
+/// STLSQ at a fixed threshold (normalized columns).  Theta m x p, y m.  With ridge > 0
+/// the thresholding iterations use ridge regression (alpha = ridge on the normalized
+/// columns, as sequentially thresholded ridge regression), which keeps the coefficients
+/// bounded when the library columns are nearly collinear (samples along one trajectory
+/// curve); the selected terms are then refitted by plain least squares (unbiased).
+StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold, int max_iterations = 25,
+               double ridge = 0);
 /// Least squares refit on a support (true entries), zero elsewhere.
 Eigen::VectorXd FitSupport(const Matrix& theta, const Eigen::VectorXd& y, const std::vector<bool>& support);
 /// Threshold chosen by the criterion (see the file comment); `candidates` (optional)
-/// receives the best fit of every support size found in the sweep.
+/// receives every distinct support found in the sweep (ordered by threshold).
 StlsqFit StlsqAuto(const Matrix& theta, const Eigen::VectorXd& y, const StlsqOptions& opt,
                    std::vector<StlsqFit>* candidates = nullptr);
 
