@@ -316,7 +316,7 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
   PetscCall(PetscPrintf(comm, "discover: model %s\n          library: %d monomials of degree <= %" PetscInt_FMT
                         " in %s; threshold by %s over a log sweep (normalized columns)\n",
                         model->Describe().c_str(), lib.NumTerms(), degree, fields.size() == 2 ? "x, y" : "the state",
-                        criterion == "holdout" ? "the Pareto knee of held-out error (last 30%% of samples) vs terms, max ln(1/e)/k" : criterion == "plateau" ? "the widest plateau of the sweep (1e-4..1)" : criterion == "bic" ? "BIC" : "AIC"));
+                        criterion == "holdout" ? "the Pareto knee of held-out error (last 30% of samples) vs terms, max ln(1/e)/k" : criterion == "plateau" ? "the widest plateau of the sweep (1e-4..1)" : criterion == "bic" ? "BIC" : "AIC"));
   PetscCall(PetscPrintf(comm, "          learned U along the trained trajectory (%d samples on [%.3g, %.3g]): max |U - U_true| = %.3e of max |U_true|\n",
                         (int)Xs.rows(), (double)(t0 + ts[0]), (double)(t0 + ts[ts.size() - 1]), summary->u_error));
   for (int i = 0; i < n; ++i) {

@@ -382,6 +382,7 @@ struct TaoCtx {
   PetscLogDouble start;
   std::vector<TrainHistoryRow>* history;
   long long offset;
+  PetscInt monitor_every;
 };
 
 // theta lives on rank 0 of the TAO vector; every rank gets a replicated copy.
@@ -415,7 +416,8 @@ PetscErrorCode TaoMonitorLine(Tao tao, void* ctx) {
   PetscCall(TaoGetSolutionStatus(tao, &its, &f, &gnorm, &cnorm, &xdiff, &reason));
   PetscLogDouble now;
   PetscCall(PetscTime(&now));
-  PetscCall(PetscPrintf(c->comm, "train %6" PetscInt_FMT "  loss %.6e  |grad| %.3e  step %.2e  %s %3" PetscInt_FMT
+  if (its % c->monitor_every == 0)
+    PetscCall(PetscPrintf(c->comm, "train %6" PetscInt_FMT "  loss %.6e  |grad| %.3e  step %.2e  %s %3" PetscInt_FMT
                         "  %8.2f s\n",
                         (PetscInt)(its + c->offset), f, gnorm, xdiff, c->trainer->Shooting() ? "horizon" : "window", c->W,
                         now - c->start));
@@ -432,7 +434,7 @@ PetscErrorCode Trainer::RunTao(std::vector<double>* x0, PetscInt iterations, Tra
   PetscCallMPI(MPI_Comm_rank(comm_, &rank));
   std::vector<double>& theta = *x0;
   const PetscInt W = Shooting() ? HorizonAt(-1) : (adam_done_ > 0 ? WindowAt(adam_done_ - 1) : window_);
-  TaoCtx ctx{this, W, P, comm_, start_, &history_, adam_done_};
+  TaoCtx ctx{this, W, P, comm_, start_, &history_, adam_done_, monitor_every_};
   Vec x;
   PetscCall(VecCreateMPI(comm_, rank == 0 ? P : 0, P, &x));
   PetscScalar* xa;
