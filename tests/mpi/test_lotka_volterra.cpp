@@ -407,3 +407,39 @@ TEST_F(Shooting, TrajectoryBatchesAndEnsembleGroups) {
   PetscPrintf(PETSC_COMM_WORLD, "  full shooting objective %.10e (groups 1) %.10e (one per rank, %d ranks)\n", l1, l0,
               size);
 }
+
+TEST_F(Shooting, WindowScheduleStagesAndLbfgsAfterAdam) {
+  {
+    // Window mode: the schedule replaces -train_window.
+    test::ScopedOptions o(kModel + "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -output_dir " + Dir() +
+                          " -train_window_schedule 5,10,20 -train_window_schedule_iterations 2,3,4");
+    ShootSetup s;
+    UDE_ASSERT_OK(s.Create());
+    const long long its[] = {0, 1, 2, 4, 5, 8, 9, 100};
+    const PetscInt want[] = {5, 5, 10, 10, 20, 20, 20, 20};
+    for (int i = 0; i < 8; ++i) EXPECT_EQ(s.trainer->WindowAt(its[i]), want[i]) << "iteration " << its[i];
+  }
+  {
+    // Shooting mode: the schedule is the horizon; one value of iterations for every stage.
+    test::ScopedOptions o(kShootCase + "-output_dir " + Dir() +
+                          " -train_window_schedule 6,12,20 -train_window_schedule_iterations 3 -train_iterations 6"
+                          " -train_lbfgs_iterations 4 -train_lr 0.01");
+    ShootSetup s;
+    UDE_ASSERT_OK(s.Create());
+    EXPECT_EQ(s.trainer->HorizonAt(0), 6);
+    EXPECT_EQ(s.trainer->HorizonAt(3), 12);
+    EXPECT_EQ(s.trainer->HorizonAt(7), 20);
+    EXPECT_EQ(s.trainer->HorizonAt(-1), 20);
+    train::TrainResult r;
+    UDE_ASSERT_OK(s.trainer->Run("", &r));
+    ASSERT_GE(r.history.size(), 8u);
+    EXPECT_STREQ(r.history[5].phase, "adam");
+    EXPECT_EQ(r.history[5].window, 12);
+    EXPECT_STREQ(r.history.back().phase, "lbfgs");
+    EXPECT_EQ(r.history.back().window, 20);
+    // L-BFGS lowers the full objective from where Adam left it.
+    EXPECT_LT(r.history.back().loss, r.history[6].loss);
+    EXPECT_EQ(r.shooting_states.size(), 3u * 3u * 2u);
+    EXPECT_EQ((PetscInt)r.theta.size(), s.physics->NumParams());
+  }
+}
