@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "udeflow/core/log.hpp"
+#include "udeflow/core/session.hpp"
 #include "udeflow/train/case.hpp"
 #include "udeflow/train/trainer.hpp"
 
@@ -166,8 +167,15 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
       SegmentObserver obs(&data, wd, last ? nullptr : target, wc, mismatch);
       PetscCall(physics_->SetScenario(scenarios_[j]));
       PetscReal l = 0;
+      PetscErrorCode ierr = grad ? integrator_->Gradient(times_[j][a], z, times, &obs, &l, g.data(), gz)
+                                 : integrator_->Forward(times_[j][a], z, times, &obs, &l);
+      if (ierr == PETSC_ERR_NOT_CONVERGED) {  // diverged: infinite loss (see LossAndGradient)
+        SessionClearError();
+        *loss = INFINITY;
+        continue;
+      }
+      PetscCall(ierr);
       if (grad) {
-        PetscCall(integrator_->Gradient(times_[j][a], z, times, &obs, &l, g.data(), gz));
         for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
         const PetscScalar* ga;
         PetscCall(VecGetArrayRead(gz, &ga));
@@ -179,8 +187,6 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
           for (PetscInt i = 0; i < hi - lo; ++i) (*grad)[Offset(j, s + 1) + lo + i] -= 2.0 * wc * ma[i] / N;
           PetscCall(VecRestoreArrayRead(mismatch, &ma));
         }
-      } else {
-        PetscCall(integrator_->Forward(times_[j][a], z, times, &obs, &l));
       }
       *loss += l;
     }

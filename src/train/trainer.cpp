@@ -7,6 +7,7 @@
 
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/core/session.hpp"
 #include "udeflow/io/hdf5.hpp"
 #include "udeflow/train/case.hpp"
 #include "udeflow/train/observers.hpp"
@@ -252,11 +253,17 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
     PetscReal l;
     const PetscReal t0 = times_[w.traj][w.start];
     Vec u0 = states_[w.traj][w.start];
-    if (grad) {
-      PetscCall(integrator_->Gradient(t0, u0, times, &obs, &l, g.data()));
-      for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
+    // A diverging solve makes the loss infinite (collective after the reductions):
+    // Adam then stops with a message, TAO's line search backs off.
+    PetscErrorCode ierr = grad ? integrator_->Gradient(t0, u0, times, &obs, &l, g.data())
+                               : integrator_->Forward(t0, u0, times, &obs, &l);
+    if (ierr == PETSC_ERR_NOT_CONVERGED) {
+      SessionClearError();
+      l = INFINITY;
     } else {
-      PetscCall(integrator_->Forward(t0, u0, times, &obs, &l));
+      PetscCall(ierr);
+      if (grad)
+        for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
     }
     *loss += l;
   }

@@ -74,8 +74,8 @@ TEST(LotkaVolterraCase, ShortRunRecoversTheInteractions) {
       EXPECT_EQ(s.learned(j, i) != 0, j == xy) << "U" << i + 1 << " term " << s.names[j];
   EXPECT_NEAR(s.learned(xy, 0), -0.9, 0.05 * 0.9);
   EXPECT_NEAR(s.learned(xy, 1), 0.8, 0.05 * 0.8);
-  EXPECT_NEAR(s.truth(xy, 0), -0.9, 1e-12);  // the true terms fitted on the library: exact
-  EXPECT_NEAR(s.truth(xy, 1), 0.8, 1e-12);
+  EXPECT_NEAR(s.truth(xy, 0), -0.9, 1e-9);  // the true terms fitted on the library (ill-conditioned on a curve)
+  EXPECT_NEAR(s.truth(xy, 1), 0.8, 1e-9);
   // The recovered model extrapolates; the FD regression does worse.
   EXPECT_LT(s.extrap_learned, 0.2);
   EXPECT_GT(s.extrap_fd, 2 * s.extrap_learned);
