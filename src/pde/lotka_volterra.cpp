@@ -42,9 +42,11 @@ PetscErrorCode LotkaVolterra::SetUp() {
 
 std::string LotkaVolterra::Describe() const {
   std::ostringstream s;
-  s << "lotka_volterra: x' = " << alpha_ << " x" << (interactions_ ? " - " + std::to_string(beta_) + " xy" : "")
-    << " + U1, y' = -" << delta_ << " y" << (interactions_ ? " + " + std::to_string(gamma_) + " xy" : "")
-    << " + U2; closure " << (GetClosure() ? GetClosure()->Describe() : std::string("none"));
+  s << "lotka_volterra: x' = " << alpha_ << " x";
+  if (interactions_) s << " - " << beta_ << " xy";
+  s << " + U1, y' = -" << delta_ << " y";
+  if (interactions_) s << " + " << gamma_ << " xy";
+  s << " + U2; closure " << (GetClosure() ? GetClosure()->Describe() : std::string("none"));
   return s.str();
 }
 
