@@ -59,9 +59,6 @@ PetscErrorCode TrainGroups::Destroy() {
 Trainer::~Trainer() {
   for (auto& traj : states_)
     for (Vec& v : traj) VecDestroy(&v);
-  VecDestroy(&zwork_);
-  VecDestroy(&gz_);
-  VecDestroy(&mismatch_);
   VecDestroy(&all_);
   VecScatterDestroy(&to_all_);
 }

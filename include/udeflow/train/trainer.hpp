@@ -162,7 +162,7 @@ class Trainer {
   long long adam_done_ = 0;  // Adam iterations run (the L-BFGS stage uses the last window)
   PetscLogDouble start_ = 0;
   std::vector<TrainHistoryRow> history_;
-  Vec zwork_ = nullptr, gz_ = nullptr, mismatch_ = nullptr, all_ = nullptr;
+  Vec all_ = nullptr;  // ReplicateVec: scatter of a state to every rank
   VecScatter to_all_ = nullptr;
   nn::LearningRateSchedule lr_;
   nn::AdamConfig adam_config_;
