@@ -201,11 +201,12 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
   // Right-hand sides (pure).
   const double t0 = td[0];
   std::vector<double> g(n);
-  nn::Matrix xcol(n, 1), ucol;
+  nn::Matrix xcol(n, 1), ucol(n, 1);
+  pde::Closure::Tape tape;
   Rhs ude = [&](const double* u, double* f) {
     model->KnownRhs(t0, u, f);
     for (int i = 0; i < n; ++i) xcol(i, 0) = u[i];
-    model->ClosureOnStates(xcol, &ucol);
+    model->ClosureOnStates(xcol, tape, &ucol);
     for (int i = 0; i < n; ++i) f[i] += ucol(i, 0);
   };
   Rhs exact = [&](const double* u, double* f) { truth->KnownRhs(t0, u, f); };
@@ -243,7 +244,6 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
     U = Ut.transpose();
     std::vector<double> gm(n), gt(n);
     for (Eigen::Index k = 0; k < Xs.rows(); ++k) {
-      model->KnownRhs(t0, Xs.row(k).data(), gm.data());
       Eigen::VectorXd row = Xs.row(k).transpose();
       model->KnownRhs(t0, row.data(), gm.data());
       truth->KnownRhs(t0, row.data(), gt.data());

@@ -67,6 +67,10 @@ double OdePhysics::ClosureFlopsPerRhs() const {
 
 void OdePhysics::ClosureOnStates(const nn::ConstMatrixRef& X, nn::Matrix* U) const {
   Closure::Tape tape;
+  ClosureOnStates(X, tape, U);
+}
+
+void OdePhysics::ClosureOnStates(const nn::ConstMatrixRef& X, Closure::Tape& tape, nn::Matrix* U) const {
   closure_->Forward(X, tape);
   *U = tape.Output();
 }

@@ -58,6 +58,8 @@ class OdePhysics : public Physics {
 
   /// The learned term U at the columns of X (n x m): U is n x m.  Pure, any rank.
   void ClosureOnStates(const nn::ConstMatrixRef& X, nn::Matrix* U) const;
+  /// As above with a caller-owned tape (no allocation once the tape is sized).
+  void ClosureOnStates(const nn::ConstMatrixRef& X, Closure::Tape& tape, nn::Matrix* U) const;
   const Closure* GetClosure() const { return closure_.get(); }
   /// True on the rank that holds the state.
   bool Owner() const { return owner_; }
