@@ -25,7 +25,13 @@ def read(path):
         rows = list(csv.DictReader(f))
     if not rows:
         raise SystemExit(f"{path}: empty history")
-    return path, {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+    cols = {}
+    for k in rows[0]:
+        try:
+            cols[k] = np.array([float(r[k]) for r in rows])
+        except ValueError:  # text columns (phase: adam | lbfgs)
+            cols[k] = np.array([r[k] for r in rows])
+    return path, cols
 
 
 def running_median(y, n):

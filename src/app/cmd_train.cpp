@@ -1,4 +1,6 @@
 // `udeflow train`: fit the closure through the solver.
+#include <cstdio>
+
 #include "commands.hpp"
 #include "udeflow/core/signals.hpp"
 #include "udeflow/adjoint/integrator.hpp"
@@ -73,6 +75,7 @@ PetscErrorCode CommandTrain() {
     PetscFunctionReturn(0);
   }
   PetscCall(train::SaveModel(comm, paths.model, *physics, result.theta, result.iterations, result.loss));
+  // The trainer wrote train_history.csv (Adam and L-BFGS rows) next to the checkpoint.
   PetscCall(PetscPrintf(comm, "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
                         result.iterations, result.seconds, result.loss, paths.model.c_str()));
   PetscCall(groups.Destroy());

@@ -9,5 +9,6 @@ PetscErrorCode CommandTrain();
 PetscErrorCode CommandEvaluate();
 PetscErrorCode CommandBsde();
 PetscErrorCode CommandDiagnose();
+PetscErrorCode CommandDiscover();
 
 }  // namespace udeflow::app

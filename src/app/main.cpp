@@ -20,7 +20,8 @@ static const char kHelp[] =
     "  evaluate   run the trained model on held-out data, print error figures\n"
     "  bsde       train a deep BSDE solver for a high-dimensional semilinear PDE\n"
     "  diagnose   advection case: downwind blow-up rate vs von Neumann, backward-in-time reversal\n"
-    "             errors (advection, Burgers) vs the checkpointed adjoint (-diagnose_kind all|downwind|reversal)\n\n"
+    "             errors (advection, Burgers) vs the checkpointed adjoint (-diagnose_kind all|downwind|reversal)\n"
+    "  discover   ODE cases: recover the learned terms as equations (sparse regression)\n\n"
     "Add -help after a command and case file to list every option it reads; --version prints the version.\n";
 
 namespace {
@@ -36,6 +37,7 @@ const Command kCommands[] = {
     {"evaluate", udeflow::app::CommandEvaluate},
     {"bsde", udeflow::app::CommandBsde},
     {"diagnose", udeflow::app::CommandDiagnose},
+    {"discover", udeflow::app::CommandDiscover},
 };
 
 PetscErrorCode Run(const std::string& command) {
@@ -45,7 +47,7 @@ PetscErrorCode Run(const std::string& command) {
   if (command.empty() || command[0] == '-') {
     if (!help) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s", kHelp));
     PetscCheck(help, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT,
-               "no command given (choices: generate, train, evaluate, bsde, diagnose)");
+               "no command given (choices: generate, train, evaluate, bsde, diagnose, discover)");
     PetscFunctionReturn(0);
   }
   for (const Command& c : kCommands) {
@@ -54,7 +56,7 @@ PetscErrorCode Run(const std::string& command) {
       PetscFunctionReturn(0);
     }
   }
-  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s' (choices: generate, train, evaluate, bsde, diagnose)",
+  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s' (choices: generate, train, evaluate, bsde, diagnose, discover)",
           command.c_str());
 }
 

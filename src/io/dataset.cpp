@@ -69,6 +69,28 @@ PetscErrorCode WriteGeometryAttrs(H5File& file, const std::string& object, const
 
 DatasetWriter::~DatasetWriter() { VecDestroy(&natural_); }
 
+PetscErrorCode CreateNaturalVector(DM dm, Vec* natural) {
+  PetscFunctionBeginUser;
+  PetscBool is_da;
+  PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &is_da));
+  if (is_da) PetscCall(DMDACreateNaturalVector(dm, natural));
+  else PetscCall(DMCreateGlobalVector(dm, natural));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode GlobalToNatural(DM dm, Vec global, Vec natural) {
+  PetscFunctionBeginUser;
+  PetscBool is_da;
+  PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &is_da));
+  if (is_da) {
+    PetscCall(DMDAGlobalToNaturalBegin(dm, global, INSERT_VALUES, natural));
+    PetscCall(DMDAGlobalToNaturalEnd(dm, global, INSERT_VALUES, natural));
+  } else {
+    PetscCall(VecCopy(global, natural));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode DatasetWriter::Create(MPI_Comm comm, const std::string& path, pde::Physics& physics,
                                      const std::string& description) {
   PetscFunctionBeginUser;
@@ -81,7 +103,7 @@ PetscErrorCode DatasetWriter::Create(MPI_Comm comm, const std::string& path, pde
   PetscCall(file_.WriteAttr("/", "domain", JoinList(physics.DomainLength())));
   PetscCall(file_.WriteAttr("/", "description", description));
   PetscCall(WriteGeometryAttrs(file_, "/", GridGeometry::FromPhysics(physics)));
-  PetscCall(DMDACreateNaturalVector(physics.Grid(), &natural_));
+  PetscCall(CreateNaturalVector(physics.Grid(), &natural_));
   PetscFunctionReturn(0);
 }
 
@@ -109,8 +131,7 @@ PetscErrorCode DatasetWriter::BeginTrajectory(const std::string& name, const std
 PetscErrorCode DatasetWriter::WriteState(PetscInt k, Vec u) {
   PetscFunctionBeginUser;
   DM da = physics_->Grid();
-  PetscCall(DMDAGlobalToNaturalBegin(da, u, INSERT_VALUES, natural_));
-  PetscCall(DMDAGlobalToNaturalEnd(da, u, INSERT_VALUES, natural_));
+  PetscCall(GlobalToNatural(da, u, natural_));
   PetscInt lo, hi;
   PetscCall(VecGetOwnershipRange(natural_, &lo, &hi));
   const PetscScalar* a;
@@ -218,8 +239,13 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
   MPI_Comm comm = file_.Comm();
   DM da = physics.Grid();
   PetscInt dof;
-  PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
-                        nullptr, nullptr, nullptr));
+  PetscBool is_da;
+  PetscCall(PetscObjectTypeCompare((PetscObject)da, DMDA, &is_da));
+  if (is_da)
+    PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
+                          nullptr, nullptr, nullptr));
+  else  // one point with all fields (the DMREDUNDANT of ODE states)
+    dof = static_cast<PetscInt>(physics.FieldNames().size());
   const auto g = physics.GridSize();
   const size_t nd = g.size();
   std::vector<PetscInt> r(nd), fstride(nd + 1, 1), cstride(nd + 1, 1);
@@ -234,9 +260,10 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
   PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)(fstride[nd] * dof) && (hsize_t)k < dims[0], comm,
              PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': %s has shape that does not match its grid", file_.Path().c_str(),
              path.c_str());
-  // A 1-D DMDA's global ordering is the natural one.
+  // A 1-D DMDA's global ordering is the natural one, and so is that of other DMs.
+  const bool scatter = is_da && nd > 1;
   Vec natural = u;
-  if (nd > 1) PetscCall(DMDACreateNaturalVector(da, &natural));
+  if (scatter) PetscCall(DMDACreateNaturalVector(da, &natural));
   PetscInt lo, hi;
   PetscCall(VecGetOwnershipRange(natural, &lo, &hi));
   lo /= dof;
@@ -254,7 +281,7 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
   for (double v : fine) bad |= !std::isfinite(v);
   int any = 0;
   PetscCallMPI(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_LOR, comm));
-  if (any && nd > 1) PetscCall(VecDestroy(&natural));
+  if (any && scatter) PetscCall(VecDestroy(&natural));
   PetscCheck(!any, comm, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': NaN or Inf in %s, snapshot %" PetscInt_FMT,
              file_.Path().c_str(), trajs_[traj].name.c_str(), k);
   PetscInt block = 1;
@@ -277,7 +304,7 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
     }
   }
   PetscCall(VecRestoreArray(natural, &a));
-  if (nd > 1) {
+  if (scatter) {
     PetscCall(DMDANaturalToGlobalBegin(da, natural, INSERT_VALUES, u));
     PetscCall(DMDANaturalToGlobalEnd(da, natural, INSERT_VALUES, u));
     PetscCall(VecDestroy(&natural));

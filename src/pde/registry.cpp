@@ -2,6 +2,7 @@
 #include "udeflow/pde/advection.hpp"
 #include "udeflow/pde/burgers.hpp"
 #include "udeflow/pde/ocean_column.hpp"
+#include "udeflow/pde/lotka_volterra.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
@@ -16,6 +17,8 @@ Registry<Physics>& PhysicsRegistry() {
           [] { return std::make_unique<Advection>(); });
     r.Add("ocean_column", "ocean columns: convective adjustment + neural flux, or K-profile truth",
           [] { return std::make_unique<OceanColumn>(); });
+    r.Add("lotka_volterra", "Lotka-Volterra ODE, learned interaction terms (state on one rank)",
+          [] { return std::make_unique<LotkaVolterra>(); });
     return r;
   }();
   return registry;

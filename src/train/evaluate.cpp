@@ -71,8 +71,7 @@ class TruthComparison : public adjoint::Observer {
     within[k] = tot / n;
     if (coarse_) PetscCall(CoarseError(k, u));
     if (file_) {
-      PetscCall(DMDAGlobalToNaturalBegin(physics_->Grid(), u, INSERT_VALUES, natural_));
-      PetscCall(DMDAGlobalToNaturalEnd(physics_->Grid(), u, INSERT_VALUES, natural_));
+      PetscCall(io::GlobalToNatural(physics_->Grid(), u, natural_));
       PetscInt lo, hi;
       PetscCall(VecGetOwnershipRange(natural_, &lo, &hi));
       PetscCall(VecGetArrayRead(natural_, &a));
@@ -255,7 +254,7 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
       if (finer) cmp.SetCoarse(models[0].physics.get());
       const std::string group = "/" + info.name + "/" + m.label + "_" + std::to_string(m.cells);
       if (fields) {
-        PetscCall(DMDACreateNaturalVector(m.physics->Grid(), &natural));
+        PetscCall(io::CreateNaturalVector(m.physics->Grid(), &natural));
         PetscInt nstate;
         PetscCall(VecGetSize(natural, &nstate));
         PetscCall(out.CreateDataset(group + "/state", {(hsize_t)times.size(), (hsize_t)nstate}));

@@ -4,6 +4,7 @@
 
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/core/rng.hpp"
 #include "udeflow/io/catalyst.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/train/case.hpp"
@@ -12,10 +13,43 @@ namespace udeflow::train {
 
 namespace {
 
-// Writes every observed state to the dataset.
+// Writes every observed state to the dataset; with measurement noise, keeps the states
+// and writes them in Finish() (the noise scale needs the trajectory's mean).
 class SnapshotWriter : public adjoint::Observer {
  public:
-  explicit SnapshotWriter(io::DatasetWriter* w) : writer_(w) {}
+  explicit SnapshotWriter(io::DatasetWriter* w, double noise = 0, uint64_t key = 0, uint64_t traj = 0)
+      : writer_(w), noise_(noise), key_(key), traj_(traj) {}
+  ~SnapshotWriter() override {
+    for (Vec& v : kept_) VecDestroy(&v);
+  }
+  // u_k[i] += noise * mean_k(u_k[i]) * N(0,1), N keyed by (seed, trajectory seed,
+  // k * size + i): the same numbers at any rank count (1-D grids and ODE states).
+  PetscErrorCode Finish() {
+    PetscFunctionBeginUser;
+    if (noise_ <= 0 || kept_.empty()) PetscFunctionReturn(0);
+    PetscInt lo, hi, N;
+    PetscCall(VecGetOwnershipRange(kept_[0], &lo, &hi));
+    PetscCall(VecGetSize(kept_[0], &N));
+    std::vector<double> mean(hi - lo, 0.0);
+    for (Vec v : kept_) {
+      const PetscScalar* a;
+      PetscCall(VecGetArrayRead(v, &a));
+      for (PetscInt i = 0; i < hi - lo; ++i) mean[i] += a[i] / kept_.size();
+      PetscCall(VecRestoreArrayRead(v, &a));
+    }
+    for (size_t k = 0; k < kept_.size(); ++k) {
+      PetscScalar* a;
+      PetscCall(VecGetArray(kept_[k], &a));
+      for (PetscInt i = 0; i < hi - lo; ++i) {
+        double z0, z1;
+        Philox::Normal2(key_, traj_, static_cast<uint64_t>(k) * N + lo + i, &z0, &z1);
+        a[i] += noise_ * mean[i] * z0;
+      }
+      PetscCall(VecRestoreArray(kept_[k], &a));
+      PetscCall(writer_->WriteState(static_cast<PetscInt>(k), kept_[k]));
+    }
+    PetscFunctionReturn(0);
+  }
   PetscErrorCode Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec) override {
     PetscFunctionBeginUser;
     PetscReal m, n2;
@@ -25,13 +59,22 @@ class SnapshotWriter : public adjoint::Observer {
     PetscCall(VecNorm(u, NORM_2, &n2));
     if (!std::isfinite(n2)) *loss += n2;
     max_abs = std::max(max_abs, static_cast<double>(m));
-    PetscCall(writer_->WriteState(k, u));
+    if (noise_ > 0) {
+      if ((PetscInt)kept_.size() <= k) kept_.resize(k + 1, nullptr);
+      PetscCall(VecDuplicate(u, &kept_[k]));
+      PetscCall(VecCopy(u, kept_[k]));
+    } else {
+      PetscCall(writer_->WriteState(k, u));
+    }
     PetscFunctionReturn(0);
   }
   double max_abs = 0;
 
  private:
   io::DatasetWriter* writer_;
+  double noise_;
+  uint64_t key_, traj_;
+  std::vector<Vec> kept_;
 };
 
 }  // namespace
@@ -41,7 +84,8 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
   CasePaths paths;
   PetscCall(CasePathsFromOptions(comm, &paths));
   std::vector<PetscInt> train_seeds = {1, 2, 3, 4}, test_seeds = {101, 102};
-  PetscReal spinup = 0, duration = 10, dt_save = 0.1;
+  PetscReal spinup = 0, duration = 10, dt_save = 0.1, noise = 0;
+  PetscInt noise_seed = 1;
   PetscBool use_exact = PETSC_TRUE;
   PetscOptionsBegin(comm, nullptr, "Dataset generation", "generate");
   PetscCall(UdeOptionsIntList("-generate_train_seeds", "Scenario seeds of the training trajectories", &train_seeds, 256,
@@ -53,6 +97,10 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
   PetscCall(UdeOptionsPositiveReal("-generate_dt_save", "Time between snapshots", &dt_save, nullptr));
   PetscCall(PetscOptionsBool("-generate_exact", "Write the truth physics' exact solution when it has one (no integration)",
                              "", use_exact, &use_exact, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-generate_noise",
+                                      "Measurement noise: add noise * (time mean of each entry) * N(0,1) to the data",
+                                      &noise, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-generate_noise_seed", "Seed of the measurement noise", &noise_seed, nullptr));
   PetscOptionsEnd();
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
@@ -88,7 +136,9 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
                         (double)times.back(), paths.dataset.c_str()));
 
   io::DatasetWriter writer;
-  PetscCall(writer.Create(comm, paths.dataset, *truth, "truth: " + truth->Describe() + "; " + integ.Describe()));
+  std::string description = "truth: " + truth->Describe() + "; " + integ.Describe();
+  if (noise > 0) description += "; noise " + std::to_string(noise) + " x mean x N(0,1), seed " + std::to_string(noise_seed);
+  PetscCall(writer.Create(comm, paths.dataset, *truth, description));
   Vec u;
   PetscCall(DMCreateGlobalVector(truth->Grid(), &u));
   const size_t total = train_seeds.size() + test_seeds.size();
@@ -104,7 +154,7 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
     PetscCall(truth->InitialCondition(u));
     PetscCall(writer.BeginTrajectory(name, train ? "train" : "test", seed, sc, times));
     if (catalyst) catalyst->SetRun(name);
-    SnapshotWriter obs(&writer);
+    SnapshotWriter obs(&writer, noise, static_cast<uint64_t>(noise_seed), static_cast<uint64_t>(seed));
     bool exact = false;
     if (use_exact) PetscCall(truth->ExactSolution(times[0], u, &exact));
     if (exact) {
@@ -118,6 +168,7 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
       PetscReal dummy;
       PetscCall(integ.Forward(0.0, u, times, &obs, &dummy));
     }
+    PetscCall(obs.Finish());
     PetscCall(PetscTime(&t1));
     if (exact)
       PetscCall(PetscPrintf(comm, "generate: trajectory %zu/%zu %-10s exact solution, max|u| %.3f, %.1f s\n", i + 1,

@@ -19,11 +19,11 @@ PetscErrorCode TrainHistory::Write(MPI_Comm comm, const std::string& path, long 
     std::FILE* fp = std::fopen(tmp.c_str(), "w");
     ok = fp != nullptr;
     if (fp) {
-      std::fprintf(fp, "iteration,loss,grad_norm,lr,window,seconds\n");
+      std::fprintf(fp, "iteration,phase,loss,grad_norm,lr,window,seconds\n");
       for (const Row& r : rows_)
         if (r.iteration < end)
-          std::fprintf(fp, "%lld,%.10e,%.6e,%.6e,%lld,%.4f\n", r.iteration, r.loss, r.gnorm, r.lr,
-                       r.window, r.seconds);
+          std::fprintf(fp, "%lld,%s,%.10e,%.6e,%.6e,%lld,%.4f\n", r.iteration, PhaseName(r.phase), r.loss,
+                       r.gnorm, r.lr, r.window, r.seconds);
       ok = std::fclose(fp) == 0 && std::rename(tmp.c_str(), path.c_str()) == 0;
     }
   }
@@ -43,9 +43,12 @@ PetscErrorCode TrainHistory::Read(MPI_Comm comm, const std::string& path, long l
       char header[256];
       if (std::fgets(header, sizeof(header), fp)) {
         Row r;
-        while (std::fscanf(fp, "%lld,%lf,%lf,%lf,%lld,%lf", &r.iteration, &r.loss, &r.gnorm, &r.lr,
-                           &r.window, &r.seconds) == 6)
+        char phase[16];
+        while (std::fscanf(fp, "%lld,%15[a-z],%lf,%lf,%lf,%lld,%lf", &r.iteration, phase, &r.loss, &r.gnorm,
+                           &r.lr, &r.window, &r.seconds) == 7) {
+          r.phase = std::string(phase) == "lbfgs" ? kLbfgs : kAdam;
           if (r.iteration < end) rows.push_back(r);
+        }
       }
       std::fclose(fp);
     }

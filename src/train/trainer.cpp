@@ -2,11 +2,13 @@
 
 #include <petsctao.h>
 
+#include <climits>
 #include <cmath>
 #include <numeric>
 
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/core/session.hpp"
 #include "udeflow/core/signals.hpp"
 #include "udeflow/io/latest.hpp"
 #include "udeflow/io/hdf5.hpp"
@@ -60,6 +62,8 @@ PetscErrorCode TrainGroups::Destroy() {
 Trainer::~Trainer() {
   for (auto& traj : states_)
     for (Vec& v : traj) VecDestroy(&v);
+  VecDestroy(&all_);
+  VecScatterDestroy(&to_all_);
 }
 
 PetscErrorCode Trainer::SetFromOptions() {
@@ -72,6 +76,7 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscBool tao_given = PETSC_FALSE;
   PetscCall(PetscOptionsHasName(nullptr, nullptr, "-tao_type", &tao_given));
   if (tao_given) optimizer_ = "tao";
+  PetscBool sched_set = PETSC_FALSE, sched_it_set = PETSC_FALSE;
   PetscOptionsBegin(comm_, "train_", "Training options", "train");
   PetscCall(UdeOptionsChoice("-optimizer", "Optimizer: Adam on random batches, or TAO (-tao_type) on all windows",
                              {"adam", "tao"}, &optimizer_, nullptr));
@@ -96,6 +101,22 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscCall(UdeOptionsNonNegativeInt("-window_grow_every", "Grow the window every N iterations", &window_grow_every_,
                                      nullptr));
   PetscCall(UdeOptionsPositiveInt("-window_step", "Observations added per growth", &window_step_, nullptr));
+  PetscCall(UdeOptionsIntList("-window_schedule",
+                              "Window lengths (shooting: horizons in snapshots) of successive stages, increasing",
+                              &schedule_, 256, &sched_set));
+  PetscCall(UdeOptionsIntList("-window_schedule_iterations", "Iterations of each stage (one value: every stage)",
+                              &schedule_iterations_, 256, &sched_it_set));
+  PetscCall(UdeOptionsNonNegativeInt("-shooting_segments",
+                                     "Multiple shooting with S segments per trajectory (1: single shooting; 0: windows)",
+                                     &segments_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-shooting_continuity", "Weight of the continuity penalty at segment nodes",
+                                      &continuity_, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-batch_trajectories", "Shooting: trajectories per Adam iteration (0: all)",
+                                     &batch_trajectories_, nullptr));
+  PetscCall(UdeOptionsChoice("-batch_reduce", "Combine the losses of a batch by their mean or their sum",
+                             {"mean", "sum"}, &batch_reduce_, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-lbfgs_iterations", "TAO L-BFGS (lmvm) iterations after Adam", &lbfgs_iterations_,
+                                     nullptr));
   PetscCall(UdeOptionsPositiveInt("-obs_stride", "Snapshots between observations", &obs_stride_, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-seed", "Seed of the batch sampling", &seed_, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every", "Write the training state every N iterations (0: end only)",
@@ -113,6 +134,26 @@ PetscErrorCode Trainer::SetFromOptions() {
   adam_config_.grad_clip = clip;
   adam_config_.weight_decay = decay;
   if (window_max_ < window_) window_max_ = window_;
+  PetscCheck(!sched_set || !schedule_.empty(), comm_, PETSC_ERR_USER_INPUT, "option -train_window_schedule: empty list");
+  for (size_t i = 0; i < schedule_.size(); ++i) {
+    PetscCheck(schedule_[i] > 0, comm_, PETSC_ERR_USER_INPUT,
+               "option -train_window_schedule: values must be positive (got %" PetscInt_FMT ")", schedule_[i]);
+    PetscCheck(i == 0 || schedule_[i] > schedule_[i - 1], comm_, PETSC_ERR_USER_INPUT,
+               "option -train_window_schedule: values must be increasing (%" PetscInt_FMT " follows %" PetscInt_FMT ")",
+               schedule_[i], schedule_[i - 1]);
+  }
+  if (!schedule_.empty()) {
+    PetscCheck(sched_it_set && (schedule_iterations_.size() == 1 || schedule_iterations_.size() == schedule_.size()),
+               comm_, PETSC_ERR_USER_INPUT,
+               "option -train_window_schedule_iterations: give one value or one per stage (%zu stages)", schedule_.size());
+    for (PetscInt n : schedule_iterations_)
+      PetscCheck(n > 0, comm_, PETSC_ERR_USER_INPUT, "option -train_window_schedule_iterations: values must be positive");
+    if (schedule_iterations_.size() == 1) schedule_iterations_.assign(schedule_.size(), schedule_iterations_[0]);
+    if (!Shooting()) {
+      window_ = schedule_.front();
+      window_max_ = schedule_.back();
+    }
+  }
   PetscFunctionReturn(0);
 }
 
@@ -131,7 +172,7 @@ PetscErrorCode Trainer::SetUp() {
     PetscCall(dataset_->ReadTimes(id, &t));
     PetscCall(dataset_->ReadScenario(id, &sc));
     PetscCall(physics_->SetScenario(sc));
-    PetscCheck((PetscInt)t.size() > window_max_ * obs_stride_, comm_, PETSC_ERR_USER_INPUT,
+    PetscCheck(Shooting() || (PetscInt)t.size() > window_max_ * obs_stride_, comm_, PETSC_ERR_USER_INPUT,
                "option -train_window_max/-train_window: %" PetscInt_FMT " observations every %" PetscInt_FMT
                " snapshots need more than the %zu snapshots of '%s'",
                window_max_, obs_stride_, t.size(), trajs[id].name.c_str());
@@ -140,6 +181,15 @@ PetscErrorCode Trainer::SetUp() {
       PetscCall(DMCreateGlobalVector(physics_->Grid(), &states[k]));
       PetscCall(dataset_->ReadState(id, static_cast<PetscInt>(k), *physics_, states[k]));
     }
+    if (Shooting()) {
+      PetscCheck((PetscInt)t.size() > segments_, comm_, PETSC_ERR_USER_INPUT,
+                 "option -train_shooting_segments: %" PetscInt_FMT " segments need more than %zu snapshots in '%s'",
+                 segments_, t.size(), trajs[id].name.c_str());
+      if (!schedule_.empty())
+        PetscCheck(schedule_.back() < (PetscInt)t.size(), comm_, PETSC_ERR_USER_INPUT,
+                   "option -train_window_schedule: horizon %" PetscInt_FMT " exceeds the last snapshot (%zu) of '%s'",
+                   schedule_.back(), t.size() - 1, trajs[id].name.c_str());
+    }
     states_.push_back(std::move(states));
     times_.push_back(std::move(t));
     scenarios_.push_back(std::move(sc));
@@ -147,7 +197,17 @@ PetscErrorCode Trainer::SetUp() {
   PetscFunctionReturn(0);
 }
 
+PetscInt Trainer::ScheduleStage(long long it) const {
+  long long end = 0;
+  for (size_t i = 0; i < schedule_.size(); ++i) {
+    end += schedule_iterations_[i];
+    if (it < end) return static_cast<PetscInt>(i);
+  }
+  return static_cast<PetscInt>(schedule_.size()) - 1;
+}
+
 PetscInt Trainer::WindowAt(long long it) const {
+  if (!schedule_.empty()) return schedule_[ScheduleStage(it)];
   if (window_grow_every_ <= 0) return window_;
   return std::min<PetscInt>(window_max_, window_ + window_step_ * static_cast<PetscInt>(it / window_grow_every_));
 }
@@ -186,17 +246,24 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
       data[k] = states_[w.traj][w.start + (k + 1) * obs_stride_];
       times[k] = times_[w.traj][w.start + (k + 1) * obs_stride_];
     }
-    DataMisfit obs(&data, 1.0 / (static_cast<double>(windows.size()) * W),
+    const double per_batch = batch_reduce_ == "sum" ? 1.0 : 1.0 / static_cast<double>(windows.size());
+    DataMisfit obs(&data, per_batch / W,
                    loss_ == "huber" ? DataMisfit::Kind::kHuber : DataMisfit::Kind::kMse, huber_delta_);
     PetscCall(physics_->SetScenario(scenarios_[w.traj]));
     PetscReal l;
     const PetscReal t0 = times_[w.traj][w.start];
     Vec u0 = states_[w.traj][w.start];
-    if (grad) {
-      PetscCall(integrator_->Gradient(t0, u0, times, &obs, &l, g.data()));
-      for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
+    // A diverging solve makes the loss infinite (collective after the reductions):
+    // Adam then stops with a message, TAO's line search backs off.
+    PetscErrorCode ierr = grad ? integrator_->Gradient(t0, u0, times, &obs, &l, g.data())
+                               : integrator_->Forward(t0, u0, times, &obs, &l);
+    if (ierr == PETSC_ERR_NOT_CONVERGED) {
+      SessionClearError();
+      l = INFINITY;
     } else {
-      PetscCall(integrator_->Forward(t0, u0, times, &obs, &l));
+      PetscCall(ierr);
+      if (grad)
+        for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
     }
     *loss += l;
   }
@@ -211,42 +278,92 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
 
 PetscErrorCode Trainer::Monitor(long long it, double loss, double gnorm, double lr, PetscInt W, double seconds) const {
   PetscFunctionBeginUser;
-  PetscCall(PetscPrintf(comm_, "train %6lld  loss %.6e  |grad| %.3e  lr %.2e  window %3" PetscInt_FMT "  %8.2f s\n", it,
-                        loss, gnorm, lr, W, seconds));
+  PetscCall(PetscPrintf(comm_, "train %6lld  loss %.6e  |grad| %.3e  lr %.2e  %s %3" PetscInt_FMT "  %8.2f s\n", it,
+                        loss, gnorm, lr, Shooting() ? "horizon" : "window", W, seconds));
+  PetscFunctionReturn(0);
+}
+
+PetscInt Trainer::NumTrainable() const {
+  PetscInt n = physics_->NumParams();
+  if (Shooting() && !states_.empty()) {
+    PetscInt N;
+    VecGetSize(states_[0][0], &N);
+    n += static_cast<PetscInt>(states_.size()) * segments_ * N;
+  }
+  return n;
+}
+
+PetscErrorCode Trainer::Objective(long long it, const std::vector<double>& x, double* loss, std::vector<double>* grad) {
+  PetscFunctionBeginUser;
+  if (Shooting()) {
+    std::vector<size_t> trajs;
+    if (it >= 0) trajs = TrajectoryBatch(it);
+    else
+      for (size_t j = 0; j < states_.size(); ++j) trajs.push_back(j);
+    PetscCall(ShootingLossAndGradient(trajs, HorizonAt(it), x, loss, grad));
+  } else if (it >= 0) {
+    const PetscInt W = WindowAt(it);
+    PetscCall(LossAndGradient(BatchAt(it, W), W, x, loss, grad));
+  } else {
+    const PetscInt W = adam_done_ > 0 ? WindowAt(adam_done_ - 1) : window_;
+    PetscCall(LossAndGradient(Tiling(W), W, x, loss, grad));
+  }
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* result) {
   PetscFunctionBeginUser;
-  if (optimizer_ == "tao") PetscCall(RunTao(result));
-  else PetscCall(RunAdam(checkpoint_path, result));
+  PetscCall(PetscTime(&start_));
+  history_ = TrainHistory();
+  const PetscInt P = physics_->NumParams();
+  std::vector<double> x(NumTrainable());
+  if (!init_.empty()) PetscCall(LoadModel(comm_, init_, "option -train_init", *physics_));
+  PetscCall(physics_->GetParams(x.data()));
+  if (Shooting()) PetscCall(InitialShootingStates(&x));
+  adam_done_ = 0;
+  if (optimizer_ == "tao") {
+    PetscCall(RunTao(&x, iterations_, result));
+  } else {
+    PetscCall(RunAdam(checkpoint_path, &x, result));
+    if (lbfgs_iterations_ > 0 && !result->interrupted) {
+      PetscCall(PetscPrintf(comm_, "train: L-BFGS (TAO lmvm) after Adam, %" PetscInt_FMT " iterations\n",
+                            lbfgs_iterations_));
+      PetscCall(RunTao(&x, lbfgs_iterations_, result));
+      result->iterations += adam_done_;
+    }
+  }
+  PetscCall(physics_->SetParams(x.data()));
+  PetscLogDouble now;
+  PetscCall(PetscTime(&now));
+  result->seconds = now - start_;
+  result->theta.assign(x.begin(), x.begin() + P);
+  result->shooting_states.assign(x.begin() + P, x.end());
+  result->history = history_.Rows();
+  // The whole history (Adam and L-BFGS rows); checkpoints wrote it up to their iteration.
+  if (!checkpoint_path.empty() && !result->interrupted)
+    PetscCall(history_.Write(comm_, TrainHistory::PathFor(checkpoint_path), LLONG_MAX));
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, TrainResult* result) {
+PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, std::vector<double>* x, TrainResult* result) {
   PetscFunctionBeginUser;
-  const PetscInt P = physics_->NumParams();
-  std::vector<double> theta(P), grad;
-  PetscCall(physics_->GetParams(theta.data()));
+  const PetscInt P = NumTrainable();
+  std::vector<double>& theta = *x;
+  std::vector<double> grad;
   adam_ = nn::Adam(P, adam_config_);
   long long it0 = 0;
-  if (!init_.empty()) {
-    PetscCall(LoadModel(comm_, init_, "option -train_init", *physics_));
-    PetscCall(physics_->GetParams(theta.data()));
-  }
   StopSignalGuard stop_guard;  // SIGTERM/SIGUSR1: checkpoint at the end of the iteration, then stop
   if (resume_ == "latest") PetscCall(ResolveLatest(checkpoint_path));
   if (!resume_.empty()) {
     PetscCall(LoadState(resume_, "option -train_resume", &it0, &theta));
     PetscCall(PetscPrintf(comm_, "train: resuming from %s at iteration %lld\n", resume_.c_str(), it0));
   }
-  PetscLogDouble start, now;
-  PetscCall(PetscTime(&start));
+  PetscLogDouble start = start_, now;
   double loss = 0;
   long long it = it0;
   for (; it < iterations_; ++it) {
-    const PetscInt W = WindowAt(it);
-    PetscCall(LossAndGradient(BatchAt(it, W), W, theta, &loss, &grad));
+    const PetscInt W = Shooting() ? HorizonAt(it) : WindowAt(it);
+    PetscCall(Objective(it, theta, &loss, &grad));
     const double gnorm = std::sqrt(std::inner_product(grad.begin(), grad.end(), grad.begin(), 0.0));
     PetscCheck(std::isfinite(loss) && std::isfinite(gnorm), comm_, PETSC_ERR_NOT_CONVERGED,
                "training diverged at iteration %lld (loss %g); lower -train_lr", it, loss);
@@ -255,7 +372,7 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, TrainResult*
     PetscCallCXX(adam_.Step(th, Eigen::Map<const Eigen::VectorXd>(grad.data(), P), lr));
     PetscCall(PetscTime(&now));
     if (it % monitor_every_ == 0 || it + 1 == iterations_) PetscCall(Monitor(it, loss, gnorm, lr, W, now - start));
-    history_.Add({it, loss, gnorm, lr, (long long)W, now - start});
+    history_.Add({it, loss, gnorm, lr, (long long)W, now - start, TrainHistory::kAdam});
     if (iteration_hook_) PetscCall(iteration_hook_(it + 1, theta));
     if (!checkpoint_path.empty() && checkpoint_every_ > 0 && (it + 1) % checkpoint_every_ == 0)
       PetscCall(SaveState(checkpoint_path, it + 1, theta));
@@ -272,11 +389,9 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, TrainResult*
   }
   if (!checkpoint_path.empty()) PetscCall(SaveState(checkpoint_path, it, theta));
   PetscCall(physics_->SetParams(theta.data()));
-  PetscCall(PetscTime(&now));
+  adam_done_ = it;
   result->iterations = it;
   result->loss = loss;
-  result->seconds = now - start;
-  result->theta = theta;
   PetscFunctionReturn(0);
 }
 
@@ -284,11 +399,13 @@ namespace {
 
 struct TaoCtx {
   Trainer* trainer;
-  std::vector<Window> windows;
   PetscInt W;
   PetscInt P;
   MPI_Comm comm;
   PetscLogDouble start;
+  TrainHistory* history;
+  long long offset;
+  PetscInt monitor_every;
 };
 
 // theta lives on rank 0 of the TAO vector; every rank gets a replicated copy.
@@ -304,7 +421,7 @@ PetscErrorCode TaoFG(Tao, Vec x, PetscReal* f, Vec g, void* ctx) {
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscCallMPI(MPI_Bcast(theta.data(), c->P, MPI_DOUBLE, 0, c->comm));
   double loss;
-  PetscCall(c->trainer->LossAndGradient(c->windows, c->W, theta, &loss, &grad));
+  PetscCall(c->trainer->Objective(-1, theta, &loss, &grad));
   *f = loss;
   PetscScalar* ga;
   PetscCall(VecGetArray(g, &ga));
@@ -322,24 +439,25 @@ PetscErrorCode TaoMonitorLine(Tao tao, void* ctx) {
   PetscCall(TaoGetSolutionStatus(tao, &its, &f, &gnorm, &cnorm, &xdiff, &reason));
   PetscLogDouble now;
   PetscCall(PetscTime(&now));
-  PetscCall(PetscPrintf(c->comm, "train %6" PetscInt_FMT "  loss %.6e  |grad| %.3e  step %.2e  window %3" PetscInt_FMT
+  if (its % c->monitor_every == 0)
+    PetscCall(PetscPrintf(c->comm, "train %6" PetscInt_FMT "  loss %.6e  |grad| %.3e  step %.2e  %s %3" PetscInt_FMT
                         "  %8.2f s\n",
-                        its, f, gnorm, xdiff, c->W, now - c->start));
+                        (PetscInt)(its + c->offset), f, gnorm, xdiff, c->trainer->Shooting() ? "horizon" : "window", c->W,
+                        now - c->start));
+  c->history->Add({its + c->offset, f, gnorm, 0.0, (long long)c->W, now - c->start, TrainHistory::kLbfgs});
   PetscFunctionReturn(0);
 }
 
 }  // namespace
 
-PetscErrorCode Trainer::RunTao(TrainResult* result) {
+PetscErrorCode Trainer::RunTao(std::vector<double>* x0, PetscInt iterations, TrainResult* result) {
   PetscFunctionBeginUser;
-  const PetscInt P = physics_->NumParams();
+  const PetscInt P = NumTrainable();
   int rank;
   PetscCallMPI(MPI_Comm_rank(comm_, &rank));
-  if (!init_.empty()) PetscCall(LoadModel(comm_, init_, "option -train_init", *physics_));
-  std::vector<double> theta(P);
-  PetscCall(physics_->GetParams(theta.data()));
-  TaoCtx ctx{this, Tiling(window_), window_, P, comm_, 0};
-  PetscCall(PetscTime(&ctx.start));
+  std::vector<double>& theta = *x0;
+  const PetscInt W = Shooting() ? HorizonAt(-1) : (adam_done_ > 0 ? WindowAt(adam_done_ - 1) : window_);
+  TaoCtx ctx{this, W, P, comm_, start_, &history_, adam_done_, monitor_every_};
   Vec x;
   PetscCall(VecCreateMPI(comm_, rank == 0 ? P : 0, P, &x));
   PetscScalar* xa;
@@ -351,7 +469,7 @@ PetscErrorCode Trainer::RunTao(TrainResult* result) {
   PetscCall(TaoSetType(tao, TAOLMVM));
   PetscCall(TaoSetSolution(tao, x));
   PetscCall(TaoSetObjectiveAndGradient(tao, nullptr, TaoFG, &ctx));
-  PetscCall(TaoSetMaximumIterations(tao, iterations_));
+  PetscCall(TaoSetMaximumIterations(tao, iterations));
   PetscCall(TaoSetMonitor(tao, TaoMonitorLine, &ctx, nullptr));
   PetscCall(TaoSetFromOptions(tao));
   PetscCall(TaoSolve(tao));
@@ -366,12 +484,8 @@ PetscErrorCode Trainer::RunTao(TrainResult* result) {
   PetscCall(VecRestoreArray(x, &xa));
   PetscCallMPI(MPI_Bcast(theta.data(), P, MPI_DOUBLE, 0, comm_));
   PetscCall(physics_->SetParams(theta.data()));
-  PetscLogDouble now;
-  PetscCall(PetscTime(&now));
   result->iterations = its;
   result->loss = f;
-  result->seconds = now - ctx.start;
-  result->theta = theta;
   PetscCall(TaoDestroy(&tao));
   PetscCall(VecDestroy(&x));
   PetscFunctionReturn(0);
@@ -431,9 +545,9 @@ PetscErrorCode Trainer::LoadState(const std::string& path, const char* what, lon
   std::vector<hsize_t> dims;
   std::vector<double> m, v;
   PetscCall(f.ReadArray("/theta", &dims, theta));
-  PetscCheck((PetscInt)theta->size() == physics_->NumParams(), comm_, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: '%s' has %zu parameters, the case's closure %" PetscInt_FMT, what, path.c_str(), theta->size(),
-             physics_->NumParams());
+  PetscCheck((PetscInt)theta->size() == NumTrainable(), comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: '%s' has %zu parameters, the case's closure (and shooting states) %" PetscInt_FMT, what, path.c_str(),
+             theta->size(), NumTrainable());
   PetscCall(f.ReadArray("/adam_m", &dims, &m));
   PetscCall(f.ReadArray("/adam_v", &dims, &v));
   PetscCallCXX(adam_.SetState(Eigen::Map<Eigen::VectorXd>(m.data(), m.size()),

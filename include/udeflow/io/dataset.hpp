@@ -30,6 +30,13 @@ struct TrajectoryInfo {
   long long seed = 0;
 };
 
+/// A vector in natural order (x fastest, fields interleaved) for `dm`: the DMDA's
+/// natural vector, or for other DMs (the DMREDUNDANT of ODE states, whose global order
+/// is natural) a vector of the global layout.  Collective.
+PetscErrorCode CreateNaturalVector(DM dm, Vec* natural);
+/// natural = global in natural order.  Collective.
+PetscErrorCode GlobalToNatural(DM dm, Vec global, Vec natural);
+
 class DatasetWriter {
  public:
   /// Starts `path` (as path.partial until Commit()).  Collective.

@@ -1,7 +1,7 @@
 #pragma once
 /// \file history.hpp
-/// The training history of `udeflow train`: one row per iteration (iteration, loss,
-/// gradient norm, learning rate, window, seconds), written as CSV next to the training
+/// The training history of `udeflow train`: one row per iteration (iteration, phase
+/// adam|lbfgs, loss, gradient norm, learning rate, window or shooting horizon, seconds), written as CSV next to the training
 /// checkpoint (train_history.csv) whenever the checkpoint is written, and read back
 /// on resume so that the file always covers the whole run.  For scripts/plot/loss_history.py.
 #include <petscsys.h>
@@ -18,7 +18,10 @@ class TrainHistory {
     double loss, gnorm, lr;
     long long window;
     double seconds;
+    long long phase;  ///< kAdam or kLbfgs
   };
+  static constexpr long long kAdam = 0, kLbfgs = 1;
+  static const char* PhaseName(long long phase) { return phase == kLbfgs ? "lbfgs" : "adam"; }
   void Add(const Row& r) { rows_.push_back(r); }
   /// Rows with iteration < `end` to `path` (rank 0 writes; atomic rename).  Collective.
   PetscErrorCode Write(MPI_Comm comm, const std::string& path, long long end) const;

@@ -20,10 +20,31 @@
 /// directory, or a fresh start if there is none).  SIGTERM/SIGUSR1 stop the run after
 /// the current iteration with a checkpoint.
 ///
+/// Strategies (all cases):
+///  - Windows (default): as above; the window length grows every window_grow_every
+///    iterations, or follows -train_window_schedule W1,W2,... (increasing) with
+///    -train_window_schedule_iterations N1[,N2,...] iterations per stage.
+///  - Shooting (-train_shooting_segments S >= 1): every training trajectory's horizon
+///    (snapshots 0..h) is split into S segments of equal length whose initial states are
+///    extra trainable parameters (appended to theta, initialised from the data); the
+///    loss is the misfit at every snapshot (a node's snapshot is predicted by the node
+///    state) plus -train_shooting_continuity lambda times the mean squared jump between
+///    the end of a segment and the next node.  S = 1 is single shooting (trainable u0).
+///    Gradients with respect to the node states are the adjoint dL/du0 of each segment.
+///    The horizon h grows on -train_window_schedule (in snapshots; default: all).
+///  - Mini-batches: windows are drawn from all trajectories (-train_batch windows per
+///    iteration); in shooting mode -train_batch_trajectories B trajectories per
+///    iteration (0: all).  -train_batch_reduce mean|sum averages or sums the per-window
+///    (per-trajectory) losses and gradients over the batch.
+///  - -train_lbfgs_iterations N: after Adam, N iterations of TAO L-BFGS (lmvm) on the
+///    full objective (all windows of the last window length / all trajectories).
+/// Each iteration's loss is kept in TrainResult::history (written as a CSV by `train`).
+///
 /// Options (prefix -train_): optimizer, loss (mse | huber), huber_delta, iterations, batch, lr, lr_schedule, lr_factor,
 /// lr_period, lr_milestones, grad_clip, weight_decay, window, window_max,
-/// window_grow_every, window_step, obs_stride, seed, checkpoint_every, resume, init,
-/// monitor_every.
+/// window_grow_every, window_step, window_schedule, window_schedule_iterations,
+/// shooting_segments, shooting_continuity, batch_trajectories, batch_reduce,
+/// lbfgs_iterations, obs_stride, seed, checkpoint_every, resume, init, monitor_every.
 #include <functional>
 #include <string>
 #include <vector>
@@ -57,8 +78,10 @@ struct TrainGroups {
 struct TrainResult {
   long long iterations = 0;
   double loss = 0, seconds = 0;
-  std::vector<double> theta;
-  bool interrupted = false;  ///< stopped early by SIGTERM/SIGUSR1 (checkpoint written)
+  std::vector<double> theta;           ///< the physics' parameters
+  bool interrupted = false;            ///< stopped early by SIGTERM/SIGUSR1 (checkpoint written)
+  std::vector<double> shooting_states; ///< multiple shooting: the node states
+  std::vector<TrainHistory::Row> history;  ///< one row per Adam / L-BFGS iteration
 };
 
 class Trainer {
@@ -88,16 +111,39 @@ class Trainer {
   /// (training snapshots, in-situ visualization).  Collective.
   using IterationHook = std::function<PetscErrorCode(long long iterations_done, const std::vector<double>& theta)>;
   void SetIterationHook(IterationHook hook) { iteration_hook_ = std::move(hook); }
+  // ---- strategies
+  /// Length of the optimized vector x = [theta, shooting node states].
+  PetscInt NumTrainable() const;
+  bool Shooting() const { return segments_ > 0; }
+  /// Loss and gradient of Adam iteration `it` (its batch, window or horizon); it < 0:
+  /// the full objective (all windows of the last window / all trajectories over the
+  /// last horizon).  x has NumTrainable() entries.  Collective.
+  PetscErrorCode Objective(long long it, const std::vector<double>& x, double* loss, std::vector<double>* grad);
+  /// Multiple shooting loss of training trajectories `trajs` over snapshots 0..horizon
+  /// and its gradient with respect to x = [theta, node states].  Collective.
+  PetscErrorCode ShootingLossAndGradient(const std::vector<size_t>& trajs, PetscInt horizon,
+                                         const std::vector<double>& x, double* loss, std::vector<double>* grad);
+  /// Node states taken from the data (the tail of x).  Collective.
+  PetscErrorCode InitialShootingStates(std::vector<double>* x);
+  /// Trajectories of shooting iteration `it` (sorted).
+  std::vector<size_t> TrajectoryBatch(long long it) const;
+  /// Shooting horizon (last snapshot used) at iteration it (< 0: the last stage).
+  PetscInt HorizonAt(long long it) const;
+  /// Snapshot index of node s of trajectory j.
+  PetscInt NodeSnapshot(size_t j, PetscInt s) const;
+  size_t NumTrainingTrajectories() const { return states_.size(); }
 
   PetscErrorCode SaveState(const std::string& path, long long iteration, const std::vector<double>& theta) const;
   /// Restores theta, the optimizer state and the iteration count.
   PetscErrorCode LoadState(const std::string& path, const char* what, long long* iteration, std::vector<double>* theta);
 
  private:
-  PetscErrorCode RunAdam(const std::string& checkpoint_path, TrainResult* result);
-  PetscErrorCode RunTao(TrainResult* result);
   /// -train_resume latest: the newest checkpoint next to `checkpoint_path`, or none.
   PetscErrorCode ResolveLatest(const std::string& checkpoint_path);
+  PetscErrorCode RunAdam(const std::string& checkpoint_path, std::vector<double>* x, TrainResult* result);
+  PetscErrorCode RunTao(std::vector<double>* x, PetscInt iterations, TrainResult* result);
+  PetscInt ScheduleStage(long long it) const;
+  PetscErrorCode ReplicateVec(Vec v, double* out);
   PetscErrorCode Monitor(long long it, double loss, double gnorm, double lr, PetscInt W, double seconds) const;
 
   pde::Physics* physics_;
@@ -112,6 +158,14 @@ class Trainer {
   PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0, window_step_ = 5;
   PetscInt obs_stride_ = 1, checkpoint_every_ = 50, monitor_every_ = 1;
   PetscInt seed_ = 1;
+  std::vector<PetscInt> schedule_, schedule_iterations_;
+  PetscInt segments_ = 0, batch_trajectories_ = 0, lbfgs_iterations_ = 0;
+  PetscReal continuity_ = 1.0;
+  std::string batch_reduce_ = "mean";
+  long long adam_done_ = 0;  // Adam iterations run (the L-BFGS stage uses the last window)
+  PetscLogDouble start_ = 0;
+  Vec all_ = nullptr;  // ReplicateVec: scatter of a state to every rank
+  VecScatter to_all_ = nullptr;
   nn::LearningRateSchedule lr_;
   nn::AdamConfig adam_config_;
   nn::Adam adam_;

@@ -1,0 +1,211 @@
+// Multiple shooting for the Trainer: node states of every training trajectory are
+// trainable; the loss is the misfit at every snapshot of the horizon plus a continuity
+// penalty at the nodes.  See trainer.hpp.
+#include <algorithm>
+#include <cmath>
+
+#include "udeflow/core/log.hpp"
+#include "udeflow/core/session.hpp"
+#include "udeflow/train/case.hpp"
+#include "udeflow/train/trainer.hpp"
+
+namespace udeflow::train {
+
+namespace {
+
+// Observations of one segment: the data at its snapshots (weight wd), and at its end,
+// when it is not the last segment of the horizon, the continuity term
+// wc mean((u - z_next)^2) instead; u - z_next is kept in `mismatch` for dL/dz_next.
+class SegmentObserver : public adjoint::Observer {
+ public:
+  SegmentObserver(const std::vector<Vec>* data, double wd, Vec target, double wc, Vec mismatch)
+      : data_(data), wd_(wd), target_(target), wc_(wc), mismatch_(mismatch) {}
+  ~SegmentObserver() override { VecDestroy(&work_); }
+  PetscErrorCode Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec dldu) override {
+    PetscFunctionBeginUser;
+    if (!work_) PetscCall(VecDuplicate(u, &work_));
+    PetscInt n;
+    PetscCall(VecGetSize(u, &n));
+    const bool continuity = target_ && k == static_cast<PetscInt>(data_->size());
+    const double w = continuity ? wc_ : wd_;
+    PetscCall(VecWAXPY(work_, -1.0, continuity ? target_ : (*data_)[k], u));
+    PetscReal nrm;
+    PetscCall(VecNorm(work_, NORM_2, &nrm));
+    *loss += w * nrm * nrm / n;
+    if (dldu) PetscCall(VecAXPBY(dldu, 2.0 * w / n, 0.0, work_));
+    if (continuity) PetscCall(VecCopy(work_, mismatch_));
+    PetscFunctionReturn(0);
+  }
+
+ private:
+  const std::vector<Vec>* data_;
+  double wd_;
+  Vec target_;
+  double wc_;
+  Vec mismatch_;
+  Vec work_ = nullptr;
+};
+
+}  // namespace
+
+PetscInt Trainer::NodeSnapshot(size_t j, PetscInt s) const {
+  const PetscInt K = static_cast<PetscInt>(times_[j].size()) - 1;
+  return s >= segments_ ? K : (s * K) / segments_;
+}
+
+PetscInt Trainer::HorizonAt(long long it) const {
+  if (!schedule_.empty()) return it < 0 ? schedule_.back() : schedule_[ScheduleStage(it)];
+  PetscInt h = PETSC_MAX_INT;
+  for (const auto& t : times_) h = std::min<PetscInt>(h, static_cast<PetscInt>(t.size()) - 1);
+  return h;
+}
+
+std::vector<size_t> Trainer::TrajectoryBatch(long long it) const {
+  const size_t n = states_.size();
+  std::vector<size_t> all(n);
+  for (size_t j = 0; j < n; ++j) all[j] = j;
+  if (batch_trajectories_ <= 0 || static_cast<size_t>(batch_trajectories_) >= n) return all;
+  // A keyed shuffle: trajectories ordered by a counter-based random key, first B taken.
+  std::vector<uint64_t> key(n);
+  for (size_t j = 0; j < n; ++j) key[j] = KeyedIndex(seed_, static_cast<uint64_t>(it), 0x5452414aULL + j, 1ULL << 62);
+  std::sort(all.begin(), all.end(), [&](size_t a, size_t b) { return key[a] < key[b] || (key[a] == key[b] && a < b); });
+  all.resize(batch_trajectories_);
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+PetscErrorCode Trainer::ReplicateVec(Vec v, double* out) {
+  PetscFunctionBeginUser;
+  if (!to_all_) PetscCall(VecScatterCreateToAll(v, &to_all_, &all_));
+  PetscCall(VecScatterBegin(to_all_, v, all_, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(to_all_, v, all_, INSERT_VALUES, SCATTER_FORWARD));
+  PetscInt N;
+  PetscCall(VecGetSize(all_, &N));
+  const PetscScalar* a;
+  PetscCall(VecGetArrayRead(all_, &a));
+  std::copy(a, a + N, out);
+  PetscCall(VecRestoreArrayRead(all_, &a));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Trainer::InitialShootingStates(std::vector<double>* x) {
+  PetscFunctionBeginUser;
+  const PetscInt P = physics_->NumParams();
+  PetscInt N;
+  PetscCall(VecGetSize(states_[0][0], &N));
+  for (size_t j = 0; j < states_.size(); ++j)
+    for (PetscInt s = 0; s < segments_; ++s)
+      PetscCall(ReplicateVec(states_[j][NodeSnapshot(j, s)], x->data() + P + (j * segments_ + s) * N));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs, PetscInt horizon,
+                                                const std::vector<double>& x, double* loss,
+                                                std::vector<double>* grad) {
+  PetscFunctionBeginUser;
+  PetscCheck(Shooting(), comm_, PETSC_ERR_ARG_WRONGSTATE, "ShootingLossAndGradient needs -train_shooting_segments");
+  const PetscInt P = physics_->NumParams();
+  const PetscInt X = NumTrainable();
+  PetscCheck((PetscInt)x.size() == X, comm_, PETSC_ERR_ARG_SIZ, "shooting: x has %zu entries, expected %" PetscInt_FMT,
+             x.size(), X);
+  PetscCall(physics_->SetParams(x.data()));
+  MPI_Comm gcomm = PetscObjectComm((PetscObject)physics_->Grid());
+  Vec z, target, gz, mismatch;
+  PetscCall(VecDuplicate(states_[0][0], &z));
+  PetscCall(VecDuplicate(z, &target));
+  PetscCall(VecDuplicate(z, &gz));
+  PetscCall(VecDuplicate(z, &mismatch));
+  PetscInt N, lo, hi;
+  PetscCall(VecGetSize(z, &N));
+  PetscCall(VecGetOwnershipRange(z, &lo, &hi));
+  auto Offset = [&](size_t j, PetscInt s) { return P + (static_cast<PetscInt>(j) * segments_ + s) * N; };
+  auto SetFromX = [&](Vec v, PetscInt off) -> PetscErrorCode {
+    PetscScalar* a;
+    PetscCall(VecGetArray(v, &a));
+    for (PetscInt i = lo; i < hi; ++i) a[i - lo] = x[off + i];
+    PetscCall(VecRestoreArray(v, &a));
+    return 0;
+  };
+
+  *loss = 0;
+  if (grad) grad->assign(X, 0.0);
+  std::vector<double> g(P);
+  double direct = 0;  // node data terms: this rank's entries
+  const double rb = batch_reduce_ == "sum" ? 1.0 : 1.0 / static_cast<double>(trajs.size());
+  size_t item = 0;
+  std::vector<Vec> data;
+  std::vector<PetscReal> times;
+  for (size_t j : trajs) {
+    const PetscInt K = static_cast<PetscInt>(times_[j].size()) - 1;
+    const PetscInt h = std::min(horizon, K);
+    const double wd = rb / static_cast<double>(h + 1), wc = rb * continuity_;
+    for (PetscInt s = 0; s < segments_ && NodeSnapshot(j, s) < h; ++s, ++item) {
+      if (static_cast<int>(item % ngroups_) != group_) continue;  // another group's segment
+      const PetscInt a = NodeSnapshot(j, s), e = std::min(NodeSnapshot(j, s + 1), h);
+      const bool last = e == h;
+      // The node's own snapshot is predicted by the node state.
+      PetscCall(SetFromX(z, Offset(j, s)));
+      {
+        const PetscScalar *za, *da;
+        PetscCall(VecGetArrayRead(z, &za));
+        PetscCall(VecGetArrayRead(states_[j][a], &da));
+        for (PetscInt i = 0; i < hi - lo; ++i) {
+          const double r = za[i] - da[i];
+          direct += wd * r * r / N;
+          if (grad) (*grad)[Offset(j, s) + lo + i] += 2.0 * wd * r / N;
+        }
+        PetscCall(VecRestoreArrayRead(z, &za));
+        PetscCall(VecRestoreArrayRead(states_[j][a], &da));
+      }
+      data.clear();
+      times.clear();
+      for (PetscInt k = a + 1; k <= e; ++k) {
+        times.push_back(times_[j][k]);
+        if (k < e || last) data.push_back(states_[j][k]);
+      }
+      if (!last) PetscCall(SetFromX(target, Offset(j, s + 1)));
+      SegmentObserver obs(&data, wd, last ? nullptr : target, wc, mismatch);
+      PetscCall(physics_->SetScenario(scenarios_[j]));
+      PetscReal l = 0;
+      PetscErrorCode ierr = grad ? integrator_->Gradient(times_[j][a], z, times, &obs, &l, g.data(), gz)
+                                 : integrator_->Forward(times_[j][a], z, times, &obs, &l);
+      if (ierr == PETSC_ERR_NOT_CONVERGED) {  // diverged: infinite loss (see LossAndGradient)
+        SessionClearError();
+        *loss = INFINITY;
+        continue;
+      }
+      PetscCall(ierr);
+      if (grad) {
+        for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
+        const PetscScalar* ga;
+        PetscCall(VecGetArrayRead(gz, &ga));
+        for (PetscInt i = 0; i < hi - lo; ++i) (*grad)[Offset(j, s) + lo + i] += ga[i];
+        PetscCall(VecRestoreArrayRead(gz, &ga));
+        if (!last) {
+          const PetscScalar* ma;
+          PetscCall(VecGetArrayRead(mismatch, &ma));
+          for (PetscInt i = 0; i < hi - lo; ++i) (*grad)[Offset(j, s + 1) + lo + i] -= 2.0 * wc * ma[i] / N;
+          PetscCall(VecRestoreArrayRead(mismatch, &ma));
+        }
+      }
+      *loss += l;
+    }
+  }
+  PetscCall(VecDestroy(&z));
+  PetscCall(VecDestroy(&target));
+  PetscCall(VecDestroy(&gz));
+  PetscCall(VecDestroy(&mismatch));
+  // Node terms and node gradients are per-rank pieces within the group.
+  PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &direct, 1, MPI_DOUBLE, MPI_SUM, gcomm));
+  if (grad && X > P) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad->data() + P, X - P, MPI_DOUBLE, MPI_SUM, gcomm));
+  *loss += direct;
+  if (ngroups_ > 1) {
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loss, 1, MPI_DOUBLE, MPI_SUM, across_));
+    if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad->data(), X, MPI_DOUBLE, MPI_SUM, across_));
+  }
+  PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::train

@@ -1,0 +1,10 @@
+# Fails unless ${PNG} exists and is a non-empty PNG file.
+if(NOT EXISTS "${PNG}")
+  message(FATAL_ERROR "missing ${PNG}")
+endif()
+file(SIZE "${PNG}" size)
+file(READ "${PNG}" magic LIMIT 8 HEX)
+if(size LESS 1000 OR NOT magic STREQUAL "89504e470d0a1a0a")
+  message(FATAL_ERROR "${PNG} is not a non-empty PNG (${size} bytes, magic ${magic})")
+endif()
+message(STATUS "${PNG}: ${size} bytes")
