@@ -60,7 +60,7 @@ TEST(LotkaVolterraCase, ShortRunRecoversTheInteractions) {
     UDE_ASSERT_OK(groups.Destroy());
   }
   EXPECT_EQ(r.history.size(), 801u);  // 200 Adam + L-BFGS iterations 0..600
-  EXPECT_STREQ(r.history.back().phase, "lbfgs");
+  EXPECT_EQ(r.history.back().phase, train::TrainHistory::kLbfgs);
   // Noise alone costs 2.0e-5 against the truth: the fit is at the noise level (the
   // untrained model starts at ~30).
   EXPECT_LT(r.loss, 4e-5);
