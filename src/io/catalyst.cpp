@@ -166,6 +166,9 @@ PetscErrorCode Catalyst::Create(MPI_Comm comm, std::unique_ptr<Catalyst>* out) {
   PetscCheck(ok, comm, PETSC_ERR_FILE_OPEN, "option -catalyst_output: cannot create directory '%s'",
              o.output.c_str());
 
+  static int sessions = 0;  // ParaView's vtkCPProcessor cannot be initialized twice in a process
+  PetscCheck(sessions++ == 0, comm, PETSC_ERR_SUP,
+             "ParaView Catalyst: only one Catalyst session per process");
   c->impl_ = std::make_unique<Impl>();
   Impl& m = *c->impl_;
   std::string tried, dl_error;

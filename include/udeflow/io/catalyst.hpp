@@ -18,6 +18,7 @@
 ///                                 scripts (passed as user data "output"; default catalyst)
 /// Built without Catalyst (cmake -DUDEFLOW_WITH_CATALYST=OFF, or AUTO without
 /// paraview-dev), any of these options is a user error "built without ParaView Catalyst".
+/// One Catalyst session per process (ParaView's processor cannot be re-initialized).
 /// Time spent in Catalyst is logged as event UdeCatalyst and reported by Report().
 #include <petscdm.h>
 #include <petscsys.h>
