@@ -47,7 +47,7 @@ PetscErrorCode ReadCatalystOptions(MPI_Comm comm, CatalystOptions* o) {
                                   "Run the Catalyst pipelines every K time steps", &o->every, &s3));
   PetscCall(UdeOptionsString("-catalyst_output", "Directory for Catalyst output", &o->output, &s4));
   PetscOptionsEnd();
-  o->any = s1 || (s2 && o->vti) || s3 || s4;
+  o->any = s1 || (s2 && o->vti) || s3;  // -catalyst_output alone only names a directory
   const char* given = s1   ? "-catalyst_script"
                       : s2 ? "-catalyst_vti"
                       : s3 ? "-catalyst_every"
@@ -149,7 +149,7 @@ PetscErrorCode Catalyst::Create(MPI_Comm comm, std::unique_ptr<Catalyst>* out) {
                  item.c_str());
     }
   }
-  if (!scripts) o.vti = PETSC_TRUE;  // only -catalyst_every/-catalyst_output: the built-in pipeline
+  if (!scripts) o.vti = PETSC_TRUE;  // only -catalyst_every: the built-in pipeline
   // Output directory (rank 0), before any pipeline writes.
   int rank, ok = 1;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -166,6 +166,9 @@ PetscErrorCode Catalyst::Create(MPI_Comm comm, std::unique_ptr<Catalyst>* out) {
   PetscCheck(ok, comm, PETSC_ERR_FILE_OPEN, "option -catalyst_output: cannot create directory '%s'",
              o.output.c_str());
 
+  static int sessions = 0;  // ParaView's vtkCPProcessor cannot be initialized twice in a process
+  PetscCheck(sessions++ == 0, comm, PETSC_ERR_SUP,
+             "ParaView Catalyst: only one Catalyst session per process");
   c->impl_ = std::make_unique<Impl>();
   Impl& m = *c->impl_;
   std::string tried, dl_error;

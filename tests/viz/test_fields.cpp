@@ -148,3 +148,74 @@ TEST(Fields, GeometryMismatchIsAnError) {
 }
 
 }  // namespace
+
+// The Catalyst adaptor's pieces of 2-D (two fields) and 3-D grids: written with the
+// built-in .pvti pipeline, checked by check_catalyst_nd.py (values, extents, geometry).
+#include "udeflow/config.hpp"
+#include "udeflow/io/catalyst.hpp"
+
+namespace {
+
+void CatalystWrite(udeflow::io::Catalyst* catalyst, DM da, const GridGeometry& geo,
+                   const std::string& run) {
+  catalyst->SetRun(run);
+  Vec u;
+  UDE_ASSERT_OK(DMCreateGlobalVector(da, &u));
+  PetscInt xs, ys, zs, xm, ym, zm, dof;
+  UDE_ASSERT_OK(DMDAGetCorners(da, &xs, &ys, &zs, &xm, &ym, &zm));
+  UDE_ASSERT_OK(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof,
+                            nullptr, nullptr, nullptr, nullptr, nullptr));
+  for (int step = 0; step < 3; ++step) {
+    PetscScalar* a;
+    UDE_ASSERT_OK(VecGetArray(u, &a));
+    PetscInt p = 0;
+    for (PetscInt k = zs; k < zs + zm; ++k)
+      for (PetscInt j = ys; j < ys + ym; ++j)
+        for (PetscInt i = xs; i < xs + xm; ++i)
+          for (PetscInt c = 0; c < dof; ++c) a[p++] = Value(i, j, k, c, step);
+    UDE_ASSERT_OK(VecRestoreArray(u, &a));
+    UDE_ASSERT_OK(catalyst->Execute(da, geo, step, 0.5 * step, u));
+  }
+  VecDestroy(&u);
+}
+
+TEST(Fields, CatalystPieces2DAnd3D) {
+  if (!UDEFLOW_HAVE_CATALYST) GTEST_SKIP() << "built without ParaView Catalyst";
+  int size;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  if (size != 3) GTEST_SKIP() << "run at 3 ranks only (uneven pieces; ParaView's start-up is slow)";
+  // One Catalyst session per process (ParaView's processor cannot be initialized twice).
+  std::unique_ptr<udeflow::io::Catalyst> catalyst;
+  {
+    udeflow::test::ScopedOptions opts(
+        "-catalyst_vti -catalyst_every 2 -catalyst_output catalyst_nd" + Suffix());
+    UDE_ASSERT_OK(udeflow::io::Catalyst::Create(PETSC_COMM_WORLD, &catalyst));
+  }
+  ASSERT_TRUE(catalyst);
+  DM da2, da3;
+  UDE_ASSERT_OK(DMDACreate2d(PETSC_COMM_WORLD, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_NONE,
+                             DMDA_STENCIL_STAR, 12, 7, PETSC_DECIDE, PETSC_DECIDE, 2, 1, nullptr,
+                             nullptr, &da2));
+  UDE_ASSERT_OK(DMSetUp(da2));
+  GridGeometry g2;
+  g2.cells = {12, 7};
+  g2.length = {6.0, 3.5};
+  g2.origin = {-3.0, 1.0};
+  g2.fields = {"prey", "predator"};
+  CatalystWrite(catalyst.get(), da2, g2, "grid2d");
+  UDE_ASSERT_OK(DMDACreate3d(PETSC_COMM_WORLD, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE,
+                             DMDA_STENCIL_STAR, 5, 4, 6, PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE,
+                             1, 1, nullptr, nullptr, nullptr, &da3));
+  UDE_ASSERT_OK(DMSetUp(da3));
+  GridGeometry g3;
+  g3.cells = {5, 4, 6};
+  g3.length = {5000.0, 4000.0, 600.0};
+  g3.origin = {0.0, 0.0, -600.0};
+  g3.fields = {"T"};
+  CatalystWrite(catalyst.get(), da3, g3, "grid3d");
+  EXPECT_EQ(catalyst->Executions(), 4);  // steps 0 and 2 of each grid
+  DMDestroy(&da2);
+  DMDestroy(&da3);
+}
+
+}  // namespace
