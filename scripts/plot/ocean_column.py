@@ -48,7 +48,11 @@ def main():
                             ax.plot(prof, z, color=colors[i % len(colors)], lw=1.2, label=m)
                 ax.set_title("t = %.0f h" % t[k])
                 ax.set_xlabel("T (degC)")
-                ax.set_ylim(z[0], 0)
+                # The boundary layer lives in the upper part of the column.
+                top = z > -0.45 * (z[-1] - z[0] + (z[1] - z[0]))
+                lo = min(np.min(g["truth"][k].reshape(-1, nz)[column][top]), np.min(truth[top]))
+                ax.set_ylim(z[top][0], 0)
+                ax.set_xlim(lo - 0.02, np.max(truth) + 0.02)
             axes[0].set_ylabel("z (m)")
             axes[0].legend(fontsize=7, loc="lower right")
             ax = axes[-1]

@@ -42,16 +42,17 @@ PetscErrorCode CommandTrain() {
   PetscCall(UdeOptionsString("-offline_model", "Where -train_mode both writes the offline model", &offline_model,
                              nullptr));
   PetscOptionsEnd();
+  train::OfflineConfig offline_config;
+  if (mode != "online") PetscCall(train::OfflineConfigFromOptions(comm, &offline_config));
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);
   PetscCall(data.Open(groups.group, paths.dataset, "option -dataset"));
   PetscCall(data.CheckCompatible(*physics));
   if (mode != "online") {
-    PetscCheck(groups.count == 1, comm, PETSC_ERR_USER_INPUT, "option -train_mode %s: use -train_groups 1",
-               mode.c_str());
+    // Every group fits the same data with the same seeds (columns of one group's ranks).
     train::TrainResult off;
-    PetscCall(train::TrainOffline(comm, physics.get(), data, &off));
+    PetscCall(train::TrainOffline(groups.group, offline_config, physics.get(), data, &off));
     const std::string& out = mode == "offline" ? paths.model : offline_model;
     PetscCall(train::SaveModel(comm, out, *physics, off.theta, off.iterations, off.loss));
     PetscCall(PetscPrintf(comm, "train: offline fit %lld iterations in %.1f s, flux mse %.4e; model written to %s\n",

@@ -10,23 +10,31 @@
 
 namespace udeflow::train {
 
-PetscErrorCode TrainOffline(MPI_Comm comm, pde::Physics* physics, const io::Dataset& data, TrainResult* result) {
+PetscErrorCode OfflineConfigFromOptions(MPI_Comm comm, OfflineConfig* c) {
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(comm, "train_offline_", "Offline flux fitting (-train_mode offline|both)", "train");
+  PetscCall(UdeOptionsNonNegativeInt("-iterations", "Adam iterations of the flux fit", &c->iterations, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-batch", "Samples (column snapshots) per iteration, over all ranks", &c->batch,
+                                  nullptr));
+  PetscCall(UdeOptionsPositiveReal("-lr", "Initial learning rate", &c->lr, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-lr_final", "Learning rate at the last iteration (exponential decay)", &c->lr_final,
+                                   nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-seed", "Seed of the minibatch sampling", &c->seed, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-monitor_every", "Print a monitor line every N iterations", &c->monitor_every,
+                                  nullptr));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode TrainOffline(MPI_Comm comm, const OfflineConfig& cfg, pde::Physics* physics, const io::Dataset& data,
+                            TrainResult* result) {
   PetscFunctionBeginUser;
   auto* ocean = dynamic_cast<pde::OceanColumn*>(physics);
   PetscCheck(ocean && ocean->GetScheme() == pde::OceanColumn::Scheme::kCa && physics->NumParams() > 0, comm,
              PETSC_ERR_USER_INPUT,
              "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and -closure_type mlp");
-  PetscInt iterations = 3000, batch = 256, seed = 1, monitor_every = 200;
-  PetscReal lr = 1e-3, lr_final = 1e-5;
-  PetscOptionsBegin(comm, "train_offline_", "Offline flux fitting", "train");
-  PetscCall(UdeOptionsNonNegativeInt("-iterations", "Adam iterations of the flux fit", &iterations, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-batch", "Samples (column snapshots) per iteration, over all ranks", &batch, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-lr", "Initial learning rate", &lr, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-lr_final", "Learning rate at the last iteration (exponential decay)", &lr_final,
-                                   nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-seed", "Seed of the minibatch sampling", &seed, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-monitor_every", "Print a monitor line every N iterations", &monitor_every, nullptr));
-  PetscOptionsEnd();
+  const PetscInt iterations = cfg.iterations, batch = cfg.batch, seed = cfg.seed, monitor_every = cfg.monitor_every;
+  const PetscReal lr = cfg.lr, lr_final = cfg.lr_final;
 
   // Samples of this rank's columns: inputs X (Nz x n) and targets Y (Nz-1 x n).
   const PetscInt nz = ocean->Nz(), nf = nz + 1, ncol = ocean->LocalColumns();

@@ -19,9 +19,17 @@
 
 namespace udeflow::train {
 
+struct OfflineConfig {
+  PetscInt iterations = 3000, batch = 256, seed = 1, monitor_every = 200;
+  PetscReal lr = 1e-3, lr_final = 1e-5;
+};
+/// Reads the -train_offline_* options (listed by -help).  Collective.
+PetscErrorCode OfflineConfigFromOptions(MPI_Comm comm, OfflineConfig* config);
+
 /// Fits the network of `physics` (an ocean_column with a closure) to the diagnosed flux
 /// residuals of the training trajectories of `data`; result->theta holds the fit, which
 /// is also set in the physics.  Collective.
-PetscErrorCode TrainOffline(MPI_Comm comm, pde::Physics* physics, const io::Dataset& data, TrainResult* result);
+PetscErrorCode TrainOffline(MPI_Comm comm, const OfflineConfig& config, pde::Physics* physics, const io::Dataset& data,
+                            TrainResult* result);
 
 }  // namespace udeflow::train
