@@ -78,6 +78,10 @@ PetscErrorCode LotkaVolterra::InitialCondition(Vec u) {
     a[0] = scenario_[0];
     a[1] = scenario_[1];
     PetscCall(VecRestoreArray(u, &a));
+  } else {  // the object state changes on every rank (see TouchWritten in ode.cpp)
+    PetscScalar* a;
+    PetscCall(VecGetArray(u, &a));
+    PetscCall(VecRestoreArray(u, &a));
   }
   PetscFunctionReturn(0);
 }

@@ -9,6 +9,21 @@
 
 namespace udeflow::pde {
 
+namespace {
+// Non-owner ranks hold no entries of the state, but every vector an operation writes
+// must change its PETSc object state on every rank: VecNorm and friends cache their
+// result per state, and a cached norm on one rank and an MPI_Allreduce on another is a
+// deadlock (or a wrong answer).
+PetscErrorCode TouchWritten(Vec v) {
+  PetscFunctionBeginUser;
+  PetscScalar* a;
+  PetscCall(VecGetArray(v, &a));
+  PetscCall(VecRestoreArray(v, &a));
+  PetscFunctionReturn(0);
+}
+}  // namespace
+
+
 OdePhysics::~OdePhysics() { DMDestroy(&dm_); }
 
 PetscErrorCode OdePhysics::OdeSetFromOptions(MPI_Comm comm, const char* prefix) {
@@ -94,6 +109,8 @@ PetscErrorCode OdePhysics::Rhs(PetscReal t, Vec u, Vec f) {
     }
     PetscCall(VecRestoreArrayRead(u, &ua));
     PetscCall(VecRestoreArray(f, &fa));
+  } else {
+    PetscCall(TouchWritten(f));
   }
   PetscCall(PetscLogEventEnd(LogEvents::rhs, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -139,6 +156,8 @@ PetscErrorCode OdePhysics::JacobianMult(Vec v, Vec Jv) {
     for (int i = 0; i < n; ++i) ja[i] = work_[i];
     PetscCall(VecRestoreArrayRead(v, &va));
     PetscCall(VecRestoreArray(Jv, &ja));
+  } else {
+    PetscCall(TouchWritten(Jv));
   }
   PetscCall(PetscLogEventEnd(LogEvents::rhs_jvp, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -169,6 +188,8 @@ PetscErrorCode OdePhysics::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta)
     for (int j = 0; j < n; ++j) ja[j] = work_[j];
     PetscCall(VecRestoreArrayRead(w, &wa));
     PetscCall(VecRestoreArray(JTw, &ja));
+  } else {
+    PetscCall(TouchWritten(JTw));
   }
   PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -199,6 +220,8 @@ PetscErrorCode OdePhysics::ParamJacobianMult(const double* thetadot, Vec out) {
     PetscCall(VecGetArray(out, &oa));
     for (int i = 0; i < n; ++i) oa[i] = ydot_(i, 0);
     PetscCall(VecRestoreArray(out, &oa));
+  } else {
+    PetscCall(TouchWritten(out));
   }
   PetscFunctionReturn(0);
 }
