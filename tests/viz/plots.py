@@ -57,7 +57,7 @@ for cmd, pngs in checks:
         print("ok:", os.path.relpath(p, work), os.path.getsize(p), "bytes")
 # The history covers every iteration, and the BSDE history has the reference and trivial answer.
 rows = open(f"{b}/train_history.csv").read().splitlines()
-assert rows[0].startswith("iteration,loss") and len(rows) == 7, rows
+assert rows[0].startswith("iteration,phase,loss") and len(rows) == 7, rows
 hdr = open(f"{bsde}/bsde_history.csv").readline().strip().split(",")
 assert "reference" in hdr and "trivial" in hdr, hdr
 print("ok")

@@ -76,6 +76,7 @@ class OceanColumn final : public Physics {
   std::vector<std::string> FieldNames() const override { return {"T"}; }
   std::vector<std::string> FieldUnits() const override { return {"degC"}; }
   std::string GridOption() const override { return "ocean_nz"; }
+  std::vector<std::string> GridOptions() const override { return {"ocean_nz", "ocean_nx", "ocean_ny"}; }
 
   PetscInt NumParams() const override { return closure_ ? closure_->NumParams() : 0; }
   PetscErrorCode GetParams(double* theta) const override;
