@@ -162,7 +162,12 @@ PetscErrorCode Dataset::CheckCompatible(const pde::Physics& physics) const {
   const auto d = physics.DomainLength();
   PetscCheck(grid_.size() == g.size(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has a %zu-D grid, the case a %zu-D grid",
              f, grid_.size(), g.size());
-  PetscCheck(g.size() == 1, comm, PETSC_ERR_SUP, "coarse-graining is implemented for 1-D grids only");
+  if (g.size() > 1)
+    for (size_t i = 0; i < g.size(); ++i)
+      PetscCheck(grid_[i] == g[i], comm, PETSC_ERR_USER_INPUT,
+                 "dataset '%s' has %" PetscInt_FMT " points along axis %zu, the case %" PetscInt_FMT
+                 " (coarse-graining is implemented for 1-D grids only)",
+                 f, grid_[i], i, g[i]);
   for (size_t i = 0; i < g.size(); ++i) {
     PetscCheck(grid_[i] % g[i] == 0, comm, PETSC_ERR_USER_INPUT,
                "dataset '%s' has %" PetscInt_FMT " cells, not a multiple of the case's %" PetscInt_FMT
@@ -202,6 +207,8 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
                         nullptr, nullptr, nullptr));
   const PetscInt r = grid_[0] / physics.GridSize()[0];
   const std::string path = trajs_[traj].group + "/state";
+  if (grid_.size() > 1) PetscCall(ReadStateNatural(traj, k, physics, u));
+  if (grid_.size() > 1) PetscFunctionReturn(0);
   std::vector<hsize_t> dims;
   PetscCall(file_.Dims(path, &dims));
   PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)(grid_[0] * dof) && (hsize_t)k < dims[0], comm,
@@ -224,6 +231,38 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
       a[i * dof + c] = s / r;
     }
   PetscCall(VecRestoreArray(u, &a));
+  PetscFunctionReturn(0);
+}
+
+// Multi-dimensional grids (same grid as the physics): the file holds the natural
+// ordering, which differs from the DMDA's global ordering.
+PetscErrorCode Dataset::ReadStateNatural(size_t traj, PetscInt k, pde::Physics& physics, Vec u) const {
+  PetscFunctionBeginUser;
+  MPI_Comm comm = file_.Comm();
+  DM da = physics.Grid();
+  const std::string path = trajs_[traj].group + "/state";
+  Vec natural;
+  PetscCall(DMDACreateNaturalVector(da, &natural));
+  PetscInt lo, hi, n;
+  PetscCall(VecGetOwnershipRange(natural, &lo, &hi));
+  PetscCall(VecGetSize(natural, &n));
+  std::vector<hsize_t> dims;
+  PetscCall(file_.Dims(path, &dims));
+  PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)n && (hsize_t)k < dims[0], comm, PETSC_ERR_FILE_UNEXPECTED,
+             "dataset '%s': %s has shape that does not match its grid", file_.Path().c_str(), path.c_str());
+  PetscScalar* a;
+  PetscCall(VecGetArray(natural, &a));
+  PetscCall(file_.ReadSlab(path, {(hsize_t)k, (hsize_t)lo}, {1, (hsize_t)(hi - lo)}, a));
+  int bad = 0;
+  for (PetscInt i = 0; i < hi - lo; ++i) bad |= !std::isfinite(a[i]);
+  PetscCall(VecRestoreArray(natural, &a));
+  int any = 0;
+  PetscCallMPI(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_LOR, comm));
+  PetscCheck(!any, comm, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': NaN or Inf in %s, snapshot %" PetscInt_FMT,
+             file_.Path().c_str(), trajs_[traj].name.c_str(), k);
+  PetscCall(DMDANaturalToGlobalBegin(da, natural, INSERT_VALUES, u));
+  PetscCall(DMDANaturalToGlobalEnd(da, natural, INSERT_VALUES, u));
+  PetscCall(VecDestroy(&natural));
   PetscFunctionReturn(0);
 }
 

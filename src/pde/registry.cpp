@@ -1,5 +1,6 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/pde/burgers.hpp"
+#include "udeflow/pde/fisher_kpp.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
@@ -10,6 +11,8 @@ Registry<Physics>& PhysicsRegistry() {
     Registry<Physics> r;
     r.Add("burgers", "1-D viscous Burgers, finite volumes, learned flux correction",
           [] { return std::make_unique<Burgers>(); });
+    r.Add("fisher_kpp", "Fisher-KPP reaction-diffusion (1-D/2-D), learned reaction and stencil",
+          [] { return std::make_unique<FisherKpp>(); });
     return r;
   }();
   return registry;

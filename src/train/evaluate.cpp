@@ -231,7 +231,9 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
       const std::string group = "/" + info.name + "/" + m.label + "_" + std::to_string(m.cells);
       if (fields) {
         PetscCall(DMDACreateNaturalVector(m.physics->Grid(), &natural));
-        PetscCall(out.CreateDataset(group + "/state", {(hsize_t)times.size(), (hsize_t)m.cells}));
+        hsize_t npts = 1;
+        for (PetscInt c : m.physics->GridSize()) npts *= (hsize_t)c;
+        PetscCall(out.CreateDataset(group + "/state", {(hsize_t)times.size(), npts}));
         PetscCall(cmp.SetOutput(&out, group + "/state", natural));
       }
       PetscLogDouble s0, s1;
@@ -309,6 +311,8 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
                           c.mae <= finest->mae ? "matches or beats it" : "does not reach it"));
   }
   if (fields) PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n", out_path.c_str()));
+  // What the learned closure says about the physics (recovered coefficients etc.).
+  PetscCall(models[0].physics->ReportLearned(fields ? paths.output_dir + "/learned.h5" : std::string()));
   PetscFunctionReturn(0);
 }
 

@@ -204,6 +204,8 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
     if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad->data(), P, MPI_DOUBLE, MPI_SUM, across_));
     PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
   }
+  // The physics' penalty on theta (replicated: added once, after the reductions).
+  *loss += physics_->ParamPenalty(theta.data(), grad ? grad->data() : nullptr);
   PetscFunctionReturn(0);
 }
 

@@ -12,7 +12,8 @@
 ///   /traj_NNNN/state       [nt, cells*fields] in natural (x fastest, fields
 ///                          interleaved) order
 /// Reading coarse-grains to the reader's grid by cell averaging when the file's grid
-/// is an integer multiple of it (finite-volume truth -> coarse model).
+/// is an integer multiple of it (finite-volume truth -> coarse model); 2-D and 3-D
+/// grids are read as they are (the file's grid must equal the reader's).
 #include <petscdm.h>
 
 #include <string>
@@ -69,6 +70,7 @@ class Dataset {
   const std::vector<PetscInt>& Grid() const { return grid_; }
 
  private:
+  PetscErrorCode ReadStateNatural(size_t traj, PetscInt k, pde::Physics& physics, Vec u) const;
   H5File file_;
   std::vector<TrajectoryInfo> trajs_;
   std::string physics_, fields_;
