@@ -37,6 +37,10 @@ def loss_histories(d):
     return runs
 
 
+def attr_str(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
 def main(d):
     rep = h5py.File(os.path.join(d, "learned.h5"), "r")
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
@@ -86,11 +90,11 @@ def main(d):
     drawn = False
     if os.path.exists(ev_path) and os.path.exists(ds_path):
         ev, ds = h5py.File(ev_path, "r"), h5py.File(ds_path, "r")
-        grid = [int(v) for v in str(ds.attrs["grid"]).split(",")]
+        grid = [int(v) for v in attr_str(ds.attrs["grid"]).split(",")]
         if len(grid) == 1:
-            truth = {ds[g].attrs["name"]: ds[g] for g in ds.keys()}
+            truth = {attr_str(ds[g].attrs["name"]): ds[g] for g in ds.keys()}
             n = grid[0]
-            dx = float(str(ds.attrs["domain"]).split(",")[0]) / n
+            dx = float(attr_str(ds.attrs["domain"]).split(",")[0]) / n
             xs = np.arange(n) * dx
             for c, name in enumerate(sorted(ev.keys())):
                 models = [m for m in ev[name].keys() if m.startswith("closure")]
