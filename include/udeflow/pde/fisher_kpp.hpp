@@ -23,6 +23,10 @@
 /// of two in 2-D); scenario = [cx, cy, h, w].  Seed 0 gives the configured patch, other
 /// seeds shift its centre by up to -fisher_ic_shift per axis (held-out trajectories).
 ///
+/// Datasets should be generated on the model's grid: the state holds node values, so the
+/// cell averaging that Dataset applies to a finer 1-D file would shift them by a quarter
+/// of a cell.
+///
 /// Options (prefix + "fisher_"): dim, n, dx, diffusion, rate, ic_center, ic_halfwidth,
 /// ic_width, ic_shift, stencil_init, stencil_scale_init, penalty, penalty_delta;
 /// reaction closure options with prefix + "closure_", stencil closure options with
