@@ -36,7 +36,7 @@ PetscErrorCode CommandTrain() {
   PetscCall(train::SaveModel(comm, paths.model, *physics, result.theta, result.iterations, result.loss));
   PetscCall(PetscPrintf(comm, "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
                         result.iterations, result.seconds, result.loss, paths.model.c_str()));
-  PetscCall(physics->ReportLearned(""));
+  if (groups.id == 0) PetscCall(physics->ReportLearned(""));  // collective on the group
   PetscCall(groups.Destroy());
   PetscFunctionReturn(0);
 }

@@ -499,25 +499,30 @@ PetscErrorCode FisherKpp::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscFunctionReturn(0);
 }
 
-// Gershgorin bound of the Jacobian at u; the forward-Euler limit 2 / bound.
+// Gershgorin bound of the Jacobian at u; the forward-Euler limit 2 / bound.  Uses the
+// Rhs() work storage, so the linearization point is left alone.
 PetscErrorCode FisherKpp::StableTimeStep(Vec u, PetscReal* dt) {
   PetscFunctionBeginUser;
-  PetscCall(Linearize(0, u, false));
+  PetscCall(Ghosted(u, uloc_));
+  const PetscScalar* v;
+  PetscCall(VecGetArrayRead(uloc_, &v));
   double local = 0;
-  for (PetscInt bk = 0, q0 = 0; q0 < npts_; q0 += kBlock, ++bk) {
+  for (PetscInt q0 = 0; q0 < npts_; q0 += kBlock) {
     const PetscInt nb = std::min(kBlock, npts_ - q0);
-    if (ReactionOn()) PetscCallCXX(reaction_->Jvp(lin_tapes_[bk].reaction, ones_r_.leftCols(nb), &Yr_));
+    PetscCall(ClosuresForward(v, q0, nb, rhs_tapes_));
+    if (ReactionOn()) PetscCallCXX(reaction_->Jvp(rhs_tapes_.reaction, ones_r_.leftCols(nb), &Yr_));
     if (StencilOn()) {
       Ys_.setOnes(1, dim_ * nb);
-      PetscCallCXX(stencil_->Vjp(lin_tapes_[bk].stencil, Ys_, &Xbar_s_, nullptr));
+      PetscCallCXX(stencil_->Vjp(rhs_tapes_.stencil, Ys_, &Xbar_s_, nullptr));
     }
     for (PetscInt jj = 0; jj < nb; ++jj) {
-      double s = std::abs(lin_diag_[q0 + jj] + (ReactionOn() ? Yr_(0, jj) : 0.0));
+      double s = std::abs(r_ * (1 - 2 * v[ghost_[q0 + jj]]) + (ReactionOn() ? Yr_(0, jj) : 0.0));
       if (StencilOn())
         for (PetscInt a = 0; a < dim_; ++a) s += Xbar_s_.col(a * nb + jj).cwiseAbs().sum();
       local = std::max(local, s);
     }
   }
+  PetscCall(VecRestoreArrayRead(uloc_, &v));
   double bound;
   PetscCallMPI(MPI_Allreduce(&local, &bound, 1, MPI_DOUBLE, MPI_MAX, comm_));
   bound += 4.0 * dim_ * D_ / (dx_ * dx_);

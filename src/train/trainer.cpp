@@ -7,6 +7,7 @@
 
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/core/session.hpp"
 #include "udeflow/io/hdf5.hpp"
 #include "udeflow/train/case.hpp"
 #include "udeflow/train/observers.hpp"
@@ -275,6 +276,8 @@ struct TaoCtx {
   PetscInt P;
   MPI_Comm comm;
   PetscLogDouble start;
+  bool tolerate_divergence = false;  // one group of ranks: all see a diverged solve together
+  double last_loss = -1;             // last finite objective (< 0: none yet)
 };
 
 // theta lives on rank 0 of the TAO vector; every rank gets a replicated copy.
@@ -290,7 +293,19 @@ PetscErrorCode TaoFG(Tao, Vec x, PetscReal* f, Vec g, void* ctx) {
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscCallMPI(MPI_Bcast(theta.data(), c->P, MPI_DOUBLE, 0, c->comm));
   double loss;
-  PetscCall(c->trainer->LossAndGradient(c->windows, c->W, theta, &loss, &grad));
+  PetscErrorCode ierr = c->trainer->LossAndGradient(c->windows, c->W, theta, &loss, &grad);
+  if (ierr == PETSC_ERR_NOT_CONVERGED && c->tolerate_divergence && c->last_loss >= 0) {
+    // A line-search trial whose solve blew up: report a much higher (finite: the
+    // More-Thuente search cannot interpolate infinities) objective with zero slope, so the
+    // search steps back instead of the run stopping.
+    SessionClearError();
+    PetscCall(PetscPrintf(c->comm, "train: trial step diverged; the line search steps back\n"));
+    loss = 10 * c->last_loss + 1;
+    grad.assign(c->P, 0.0);
+  } else {
+    PetscCall(ierr);
+    c->last_loss = loss;
+  }
   *f = loss;
   PetscScalar* ga;
   PetscCall(VecGetArray(g, &ga));
@@ -325,6 +340,7 @@ PetscErrorCode Trainer::RunTao(TrainResult* result) {
   std::vector<double> theta(P);
   PetscCall(physics_->GetParams(theta.data()));
   TaoCtx ctx{this, Tiling(window_), window_, P, comm_, 0};
+  ctx.tolerate_divergence = ngroups_ == 1;
   PetscCall(PetscTime(&ctx.start));
   Vec x;
   PetscCall(VecCreateMPI(comm_, rank == 0 ? P : 0, P, &x));

@@ -179,6 +179,10 @@ TEST_P(FisherJacobians, DotProductAndFiniteDifferenceTests) {
   UDE_ASSERT_OK(RandomVec(da, v, 2, 1.0));
   UDE_ASSERT_OK(RandomVec(da, w, 3, 1.0));
   UDE_ASSERT_OK(ph.Linearize(0.3, u, false));
+  // The time-step estimate at another state must leave the linearization point alone.
+  PetscReal dt;
+  UDE_ASSERT_OK(ph.StableTimeStep(p.u0, &dt));
+  EXPECT_GT(dt, 0.0);
   UDE_ASSERT_OK(ph.JacobianMult(v, Jv));
   std::vector<double> g(P, 0.0), gsum(P);
   UDE_ASSERT_OK(ph.JacobianMultTranspose(w, JTw, g.data()));
@@ -239,9 +243,6 @@ TEST_P(FisherJacobians, DotProductAndFiniteDifferenceTests) {
   VecNorm(tmp, NORM_2, &nd);
   EXPECT_LT(nd, 1e-12 * nJ) << "assembled Jacobian vs JVP";
   MatDestroy(&A);
-  PetscReal dt;
-  UDE_ASSERT_OK(ph.StableTimeStep(u, &dt));
-  EXPECT_GT(dt, 0.0);
   for (Vec* x : {&u, &v, &w, &Jv, &JTw, &f1, &f2, &tmp}) VecDestroy(x);
 }
 
@@ -272,6 +273,10 @@ TEST(FisherTruth, RhsIsDiffusionPlusLogisticReaction) {
     EXPECT_NEAR(fa[i], expect, 1e-12) << "node " << i;
   }
   VecRestoreArrayRead(all, &fa);
+  // Gershgorin: 4 D/dx^2 + max |r (1 - 2 rho)| = 25 + 1 (rho reaches 0), dt = 2 / 26.
+  PetscReal dt;
+  UDE_ASSERT_OK(p.physics->StableTimeStep(p.u0, &dt));
+  EXPECT_NEAR(dt, 2.0 / 26.0, 1e-6);
   VecScatterDestroy(&sc);
   VecDestroy(&all);
   VecDestroy(&f);

@@ -26,7 +26,7 @@ std::string Dir() {
   return "fisher_training_np" + std::to_string(size);
 }
 
-// The case, with coarser model steps (RK4 dt 0.05) and fewer iterations.
+// The case, with coarser model steps (RK4 dt 0.05) and fewer iterations (Adam 250, L-BFGS 600).
 const std::string kCase =
     "-physics fisher_kpp -fisher_n 26 -fisher_dx 0.04 -fisher_diffusion 0 -fisher_rate 0 "
     "-fisher_stencil_init 1.1,-2.5,1.0 -fisher_stencil_scale_init 6.5 -fisher_penalty 0.385 "
@@ -107,16 +107,27 @@ TEST_F(FisherTraining, LossAndGradientIncludeThePenalty) {
   EXPECT_NEAR(grad[1][P - 1], grad[0][P - 1], 1e-13 * gmax) << "the scale D0 is not penalised";
 }
 
+TEST_F(FisherTraining, LbfgsStepsBackFromDivergingTrialSteps) {
+  // From the paper's initialisation the first L-BFGS line-search trials blow the explicit
+  // solve up; the trainer reports them as a high objective so the search steps back (it
+  // used to stop the run with "forward solve diverged").
+  test::ScopedOptions o(kCase + "-output_dir " + Dir() + " -train_optimizer tao -tao_type lmvm -train_iterations 8");
+  Trained t;
+  UDE_ASSERT_OK(Train(&t));
+  PetscPrintf(PETSC_COMM_WORLD, "  8 L-BFGS iterations from the initialisation: loss %.3e (initially 6.1e-1)\n", t.loss);
+  EXPECT_LT(t.loss, 0.2);
+}
+
 TEST_F(FisherTraining, RecoversDiffusionAndReaction) {
   test::ScopedOptions o(kCase + "-output_dir " + Dir());
   Trained t;
   {
     ScopedOptionValues v;
-    UDE_ASSERT_OK(v.Set("-train_iterations", "600"));
+    UDE_ASSERT_OK(v.Set("-train_iterations", "250"));
     UDE_ASSERT_OK(v.Set("-train_lr", "1e-2"));
     UDE_ASSERT_OK(v.Set("-train_lr_schedule", "exponential"));
     UDE_ASSERT_OK(v.Set("-train_lr_factor", "0.1"));
-    UDE_ASSERT_OK(v.Set("-train_lr_period", "600"));
+    UDE_ASSERT_OK(v.Set("-train_lr_period", "250"));
     UDE_ASSERT_OK(Train(&t));
   }
   const double adam_loss = t.loss;
@@ -124,7 +135,7 @@ TEST_F(FisherTraining, RecoversDiffusionAndReaction) {
     ScopedOptionValues v;
     UDE_ASSERT_OK(v.Set("-train_optimizer", "tao"));
     UDE_ASSERT_OK(v.Set("-tao_type", "lmvm"));
-    UDE_ASSERT_OK(v.Set("-train_iterations", "700"));
+    UDE_ASSERT_OK(v.Set("-train_iterations", "600"));
     UDE_ASSERT_OK(v.Set("-tao_gatol", "1e-12"));
     UDE_ASSERT_OK(v.Set("-tao_grtol", "0"));
     UDE_ASSERT_OK(v.Set("-tao_gttol", "0"));
@@ -145,8 +156,11 @@ TEST_F(FisherTraining, RecoversDiffusionAndReaction) {
               "  Adam loss %.3e, after L-BFGS %.3e (%.1f s): w1/w3 %.6f, sum w %.2e, D_eff %.6f, max |NN - rho(1-rho)| %.3e\n",
               adam_loss, t.loss, t.seconds, w1 / w3, w1 + w2 + w3, D_eff, err);
   UDE_ASSERT_OK(ph.ReportLearned(Dir() + "/learned.h5"));
-  // Measured 2026-11-28 (1 rank): loss 3.3e-8, w1/w3 0.99993, sum w -1.4e-7, D_eff 0.010006,
-  // max reaction error 6.3e-3; the bounds leave room for another rank count's round-off.
+  // Measured 2026-11-28: 1 rank: loss 1.2e-7 .. 1.5e-7, w1/w3 1.00002 .. 1.00003, sum w
+  // -1.6e-7 .. -6.0e-7, D_eff 0.010030 .. 0.010040, max reaction error 1.04e-2; 2 ranks: loss
+  // 3.0e-8, w1/w3 1.000002, sum w 2.5e-7, D_eff 0.010006, reaction error 6.4e-3.  The L-BFGS
+  // path depends on the last bits of reductions (BLAS kernels, rank count), hence the ranges
+  // and the room left in the bounds.
   EXPECT_LT(t.loss, 1e-6);
   EXPECT_NEAR(w1 / w3, 1.0, 1e-3);
   EXPECT_LT(std::abs(w1 + w2 + w3), 1e-5);
