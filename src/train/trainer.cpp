@@ -3,6 +3,7 @@
 #include <petsctao.h>
 
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "udeflow/core/log.hpp"
@@ -191,12 +192,18 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
     PetscReal l;
     const PetscReal t0 = times_[w.traj][w.start];
     Vec u0 = states_[w.traj][w.start];
-    if (grad) {
-      PetscCall(integrator_->Gradient(t0, u0, times, &obs, &l, g.data()));
-      for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
+    PetscErrorCode ierr = grad ? integrator_->Gradient(t0, u0, times, &obs, &l, g.data())
+                               : integrator_->Forward(t0, u0, times, &obs, &l);
+    if (ierr == PETSC_ERR_NOT_CONVERGED && tolerate_divergence_) {
+      // A blown-up solve (a TAO line-search trial) is an infinite loss, seen by every group.
+      SessionClearError();
+      l = std::numeric_limits<double>::infinity();  // (PETSC_INFINITY is finite)
+      std::fill(g.begin(), g.end(), 0.0);
     } else {
-      PetscCall(integrator_->Forward(t0, u0, times, &obs, &l));
+      PetscCall(ierr);
     }
+    if (grad)
+      for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
     *loss += l;
   }
   if (ngroups_ > 1) {
@@ -276,8 +283,7 @@ struct TaoCtx {
   PetscInt P;
   MPI_Comm comm;
   PetscLogDouble start;
-  bool tolerate_divergence = false;  // one group of ranks: all see a diverged solve together
-  double last_loss = -1;             // last finite objective (< 0: none yet)
+  double last_loss = -1;  // last finite objective (< 0: none yet)
 };
 
 // theta lives on rank 0 of the TAO vector; every rank gets a replicated copy.
@@ -293,17 +299,17 @@ PetscErrorCode TaoFG(Tao, Vec x, PetscReal* f, Vec g, void* ctx) {
   PetscCall(VecRestoreArrayRead(x, &xa));
   PetscCallMPI(MPI_Bcast(theta.data(), c->P, MPI_DOUBLE, 0, c->comm));
   double loss;
-  PetscErrorCode ierr = c->trainer->LossAndGradient(c->windows, c->W, theta, &loss, &grad);
-  if (ierr == PETSC_ERR_NOT_CONVERGED && c->tolerate_divergence && c->last_loss >= 0) {
+  PetscCall(c->trainer->LossAndGradient(c->windows, c->W, theta, &loss, &grad));
+  if (!std::isfinite(loss)) {
     // A line-search trial whose solve blew up: report a much higher (finite: the
     // More-Thuente search cannot interpolate infinities) objective with zero slope, so the
     // search steps back instead of the run stopping.
-    SessionClearError();
+    PetscCheck(c->last_loss >= 0, c->comm, PETSC_ERR_NOT_CONVERGED,
+               "training diverged: the solve blows up at the initial parameters; lower -ts_dt or check the closure");
     PetscCall(PetscPrintf(c->comm, "train: trial step diverged; the line search steps back\n"));
     loss = 10 * c->last_loss + 1;
     grad.assign(c->P, 0.0);
   } else {
-    PetscCall(ierr);
     c->last_loss = loss;
   }
   *f = loss;
@@ -340,7 +346,6 @@ PetscErrorCode Trainer::RunTao(TrainResult* result) {
   std::vector<double> theta(P);
   PetscCall(physics_->GetParams(theta.data()));
   TaoCtx ctx{this, Tiling(window_), window_, P, comm_, 0};
-  ctx.tolerate_divergence = ngroups_ == 1;
   PetscCall(PetscTime(&ctx.start));
   Vec x;
   PetscCall(VecCreateMPI(comm_, rank == 0 ? P : 0, P, &x));
@@ -356,7 +361,10 @@ PetscErrorCode Trainer::RunTao(TrainResult* result) {
   PetscCall(TaoSetMaximumIterations(tao, iterations_));
   PetscCall(TaoSetMonitor(tao, TaoMonitorLine, &ctx, nullptr));
   PetscCall(TaoSetFromOptions(tao));
-  PetscCall(TaoSolve(tao));
+  tolerate_divergence_ = true;
+  PetscErrorCode ierr = TaoSolve(tao);
+  tolerate_divergence_ = false;
+  PetscCall(ierr);
   TaoConvergedReason reason;
   PetscInt its;
   PetscReal f;

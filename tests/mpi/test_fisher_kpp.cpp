@@ -3,7 +3,7 @@
 // JVP vs central differences, assembled Jacobian vs JVP) in 1-D and 2-D, the exact
 // discrete gradient through explicit (RK4) and implicit (Crank-Nicolson) integrators vs
 // central finite differences, the consistency penalty's gradient, and the 2-D loss
-// gradient on 1, 2 and 3 ranks (<= 1e-10 relative).
+// gradient (and the 1-D one) on 1, 2 and 3 ranks (<= 1e-10 relative).
 #include <gtest/gtest.h>
 #include <petscdmda.h>
 
@@ -379,7 +379,7 @@ TEST(FisherPenalty, GradientMatchesFiniteDifferences) {
 
 // ---------------------------------------------------------------- ranks
 
-// 2-D loss gradient on the first `n` ranks of PETSC_COMM_WORLD, broadcast to all.
+// Loss gradient on the first `n` ranks of PETSC_COMM_WORLD, broadcast to all.
 void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, double* L) {
   int rank;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
@@ -401,10 +401,11 @@ void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, dou
   if (sub != MPI_COMM_NULL) MPI_Comm_free(&sub);
 }
 
-TEST(FisherRanks, TwoDimensionalGradientAgreesOn1To3Ranks) {
+TEST(FisherRanks, GradientAgreesOn1To3Ranks) {
   int size;
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  for (const std::string& opts : {std::string(k2D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025", std::string(k2D) + kCn}) {
+  for (const std::string& opts : {std::string(k2D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025", std::string(k2D) + kCn,
+                                  std::string(k1D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025"}) {
     std::vector<double> g1, gn;
     double L1, Ln;
     GradientOnRanks(1, opts, &g1, &L1);
@@ -416,7 +417,8 @@ TEST(FisherRanks, TwoDimensionalGradientAgreesOn1To3Ranks) {
         num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
         den += g1[i] * g1[i];
       }
-      PetscPrintf(PETSC_COMM_WORLD, "  2-D, %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n", n,
+      PetscPrintf(PETSC_COMM_WORLD, "  %s, %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n",
+                  opts.find("fisher_dim 2") != std::string::npos ? "2-D" : "1-D", n,
                   std::sqrt(num / den), RelDiff(L1, Ln));
       EXPECT_LT(std::sqrt(num / den), 1e-10) << n << " ranks vs 1";
       EXPECT_LT(RelDiff(L1, Ln), 1e-12) << n << " ranks: loss";

@@ -111,6 +111,7 @@ class Trainer {
   std::vector<std::vector<PetscReal>> times_;
   std::vector<pde::Scenario> scenarios_;
   std::vector<size_t> train_ids_;
+  bool tolerate_divergence_ = false;  // during TAO: a blown-up solve is an infinite loss
 };
 
 }  // namespace udeflow::train
