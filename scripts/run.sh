@@ -2,7 +2,10 @@
 # Runs a udeflow case end to end on all cores:  scripts/run.sh [case] [extra options]
 #   case: a name under cases/ (default: burgers) or a path to a .yaml file.
 #   The case file's `udeflow_commands` entry says what to run (default:
-#   generate,train,evaluate); results go to results/<case>/.
+#   generate,train,evaluate): commands separated by commas, each optionally followed by
+#   options for that step only ({out} stands for the output directory), e.g.
+#   "generate,train -model {out}/adam.h5,train -train_optimizer tao -train_init {out}/adam.h5,evaluate".
+#   Results go to results/<case>/, with each step's output also in <step>[_<k>].log.
 #   UDEFLOW_NP  number of MPI ranks (default: number of cores)
 set -euo pipefail
 UDEFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,17 +23,26 @@ if [ ! -f "$case_file" ]; then
   exit 2
 fi
 case_name="$(basename "${case_file%.yaml}")"
-commands="$(sed -n 's/^udeflow_commands:[[:space:]]*//p' "$case_file" | tr -d "\"' " | head -1)"
+commands="$(sed -n 's/^udeflow_commands:[[:space:]]*//p' "$case_file" | tr -d "\"'" | head -1)"
 commands="${commands:-generate,train,evaluate}"
 np="${UDEFLOW_NP:-$(nproc)}"
 out="results/$case_name"
 mkdir -p "$out"
 
-echo "== udeflow case $case_name ($case_file) on $np MPI ranks: ${commands//,/ } -> $out"
+echo "== udeflow case $case_name ($case_file) on $np MPI ranks: $commands -> $out"
 start=$(date +%s)
-for cmd in ${commands//,/ }; do
-  echo "== udeflow $cmd"
-  udeflow_mpiexec "$np" "$BUILD_DIR/udeflow" "$cmd" -options_file "$case_file" -output_dir "$out" "$@"
+IFS=',' read -r -a steps <<< "$commands"
+declare -A seen=()
+for step in "${steps[@]}"; do
+  read -r -a words <<< "${step//\{out\}/$out}"
+  [ ${#words[@]} -gt 0 ] || continue
+  cmd="${words[0]}"
+  seen[$cmd]=$(( ${seen[$cmd]:-0} + 1 ))
+  log="$out/$cmd.log"
+  if [ "${seen[$cmd]}" -gt 1 ]; then log="$out/${cmd}_${seen[$cmd]}.log"; fi
+  echo "== udeflow ${words[*]}"
+  udeflow_mpiexec "$np" "$BUILD_DIR/udeflow" "$cmd" -options_file "$case_file" -output_dir "$out" "$@" \
+    "${words[@]:1}" 2>&1 | tee "$log"
 done
 # Figures: the case's own script (scripts/plot/<case>.py) if there is one, and the
 # generic training histories for any case.

@@ -79,6 +79,7 @@ PetscErrorCode CommandTrain() {
   // The trainer wrote train_history.csv (Adam and L-BFGS rows) next to the checkpoint.
   PetscCall(PetscPrintf(comm, "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
                         result.iterations, result.seconds, result.loss, paths.model.c_str()));
+  if (groups.id == 0) PetscCall(physics->ReportLearned(""));  // collective on the group
   PetscCall(groups.Destroy());
   PetscFunctionReturn(0);
 }

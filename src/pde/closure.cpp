@@ -2,6 +2,7 @@
 
 #include "udeflow/core/error.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/pde/stencil_closure.hpp"
 
 namespace udeflow::pde {
 namespace {
@@ -86,6 +87,7 @@ Registry<Closure>& ClosureRegistry() {
     Registry<Closure> r;
     r.Add("mlp", "multilayer perceptron", [] { return std::make_unique<MlpClosure>(); });
     r.Add("none", "no closure (baseline physics)", [] { return std::make_unique<NoClosure>(); });
+    r.Add("stencil", "learnable 3-point stencil with a learnable scale", [] { return std::make_unique<StencilClosure>(); });
     return r;
   }();
   return registry;

@@ -3,6 +3,7 @@
 #include "udeflow/pde/burgers.hpp"
 #include "udeflow/pde/ocean_column.hpp"
 #include "udeflow/pde/lotka_volterra.hpp"
+#include "udeflow/pde/fisher_kpp.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
@@ -19,6 +20,8 @@ Registry<Physics>& PhysicsRegistry() {
           [] { return std::make_unique<OceanColumn>(); });
     r.Add("lotka_volterra", "Lotka-Volterra ODE, learned interaction terms (state on one rank)",
           [] { return std::make_unique<LotkaVolterra>(); });
+    r.Add("fisher_kpp", "Fisher-KPP reaction-diffusion (1-D/2-D), learned reaction and stencil",
+          [] { return std::make_unique<FisherKpp>(); });
     return r;
   }();
   return registry;

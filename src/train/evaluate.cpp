@@ -336,6 +336,8 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
                           c.mae <= finest->mae ? "matches or beats it" : "does not reach it"));
   }
   if (fields) PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n", out_path.c_str()));
+  // What the learned closure says about the physics (recovered coefficients etc.).
+  PetscCall(models[0].physics->ReportLearned(fields ? paths.output_dir + "/learned.h5" : std::string()));
   if (catalyst) {
     PetscLogDouble run_end;
     PetscCall(PetscTime(&run_end));

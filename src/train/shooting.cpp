@@ -205,6 +205,8 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
     if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad->data(), X, MPI_DOUBLE, MPI_SUM, across_));
   }
   PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
+  // The physics' penalty on theta (the first P entries of x; replicated, added once).
+  *loss += physics_->ParamPenalty(x.data(), grad ? grad->data() : nullptr);
   PetscFunctionReturn(0);
 }
 

@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "udeflow/core/log.hpp"
@@ -254,17 +255,18 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
     const PetscReal t0 = times_[w.traj][w.start];
     Vec u0 = states_[w.traj][w.start];
     // A diverging solve makes the loss infinite (collective after the reductions):
-    // Adam then stops with a message, TAO's line search backs off.
+    // Adam then stops with a message, TAO's line search backs off (TaoFG).
     PetscErrorCode ierr = grad ? integrator_->Gradient(t0, u0, times, &obs, &l, g.data())
                                : integrator_->Forward(t0, u0, times, &obs, &l);
     if (ierr == PETSC_ERR_NOT_CONVERGED) {
       SessionClearError();
-      l = INFINITY;
+      l = std::numeric_limits<double>::infinity();  // (PETSC_INFINITY is finite)
+      std::fill(g.begin(), g.end(), 0.0);
     } else {
       PetscCall(ierr);
-      if (grad)
-        for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
     }
+    if (grad)
+      for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
     *loss += l;
   }
   if (ngroups_ > 1) {
@@ -273,6 +275,8 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
     if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad->data(), P, MPI_DOUBLE, MPI_SUM, across_));
     PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
   }
+  // The physics' penalty on theta (replicated: added once, after the reductions).
+  *loss += physics_->ParamPenalty(theta.data(), grad ? grad->data() : nullptr);
   PetscFunctionReturn(0);
 }
 
@@ -406,6 +410,7 @@ struct TaoCtx {
   TrainHistory* history;
   long long offset;
   PetscInt monitor_every;
+  double last_loss = -1;  // last finite objective (< 0: none yet)
 };
 
 // theta lives on rank 0 of the TAO vector; every rank gets a replicated copy.
@@ -422,6 +427,18 @@ PetscErrorCode TaoFG(Tao, Vec x, PetscReal* f, Vec g, void* ctx) {
   PetscCallMPI(MPI_Bcast(theta.data(), c->P, MPI_DOUBLE, 0, c->comm));
   double loss;
   PetscCall(c->trainer->Objective(-1, theta, &loss, &grad));
+  if (!std::isfinite(loss)) {
+    // A line-search trial whose solve blew up: report a much higher (finite: the
+    // More-Thuente search cannot interpolate infinities) objective with zero slope, so the
+    // search steps back instead of the run stopping.
+    PetscCheck(c->last_loss >= 0, c->comm, PETSC_ERR_NOT_CONVERGED,
+               "training diverged: the solve blows up at the initial parameters; lower -ts_dt or check the closure");
+    PetscCall(PetscPrintf(c->comm, "train: trial step diverged; the line search steps back\n"));
+    loss = 10 * c->last_loss + 1;
+    grad.assign(c->P, 0.0);
+  } else {
+    c->last_loss = loss;
+  }
   *f = loss;
   PetscScalar* ga;
   PetscCall(VecGetArray(g, &ga));

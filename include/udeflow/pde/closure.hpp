@@ -6,8 +6,9 @@
 /// the closure on all its points at once.  Every closure provides the value, the
 /// input VJP/JVP and the parameter VJP/JVP (DESIGN.md: adjoints from day one).
 ///
-/// Types (option -closure_type): "mlp" (multilayer perceptron) and "none" (zero, no
-/// parameters: the physics without closure).  Options are read by
+/// Types (option -closure_type): "mlp" (multilayer perceptron), "none" (zero, no
+/// parameters: the physics without closure) and "stencil" (a learnable 3-point stencil
+/// with a learnable scale, stencil_closure.hpp).  Options are read by
 /// ClosureConfigFromOptions() with the prefix given by the physics.
 #include <petscsys.h>
 

@@ -66,6 +66,9 @@ class Physics {
   virtual PetscErrorCode InitializeParams() = 0;
   /// Floating point work of the closure per right-hand-side evaluation (this rank).
   virtual double ClosureFlopsPerRhs() const { return 0; }
+  /// Penalty on theta added to the training loss (e.g. a consistency constraint):
+  /// returns its value and adds its gradient to gtheta (replicated, not a partial sum).
+  virtual double ParamPenalty(const double* theta, double* gtheta) const { return 0; }
 
   // ---- trajectories
   /// A random scenario (forcing etc.) drawn deterministically from `seed`.
@@ -119,6 +122,10 @@ class Physics {
     *hit = false;
     return 0;
   }
+
+  /// Prints what the learned closure says about the physics (recovered coefficients,
+  /// learned terms vs the truth) and writes it to `h5path` if not empty.  Collective.
+  virtual PetscErrorCode ReportLearned(const std::string& h5path) { return 0; }
 };
 
 Registry<Physics>& PhysicsRegistry();

@@ -14,6 +14,8 @@
 /// time step is -ts_dt scaled by the grid ratio), -evaluate_horizon T (default: the
 /// whole trajectory), -evaluate_threshold (default 0.1), -evaluate_fields (write the
 /// predicted fields to <output_dir>/evaluate.h5 + .xmf; default true).
+/// Finally the physics reports what its closure learned (Physics::ReportLearned), written
+/// to <output_dir>/learned.h5 when fields are written.
 #include <petscsys.h>
 
 #include <string>

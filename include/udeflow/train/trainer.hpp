@@ -9,7 +9,9 @@
 /// (curriculum), both of which keep single long rollouts from derailing training.
 /// Loss: mean over windows, observations and cells of the squared error (mse) or of a
 /// pseudo-Huber error (~ absolute error, the metric of evaluate); its gradient is the
-/// exact discrete adjoint from the Integrator.
+/// exact discrete adjoint from the Integrator.  The physics' penalty on theta
+/// (Physics::ParamPenalty, e.g. a consistency constraint on a learned stencil) is added
+/// to the loss and its gradient once per evaluation.
 ///
 /// Optimizers: Adam (with a learning-rate schedule, clipping, decoupled weight
 /// decay) on random batches of windows keyed by (seed, iteration); or TAO
