@@ -9,7 +9,9 @@
 #   UDEFLOW       program (default: $UDEFLOW_ROOT/build/udeflow)
 #   OUT           output directory (default: $UDEFLOW_ROOT/results/<case>; keep it fixed
 #                 across requeues: that is where `latest` finds the checkpoint)
-#   COMMANDS      e.g. "generate train evaluate" (default: the case's udeflow_commands)
+#   COMMANDS      e.g. "generate,train,evaluate" (default: the case's udeflow_commands):
+#                 steps separated by commas, each a command optionally followed by options
+#                 for that step only ({out} stands for OUT); without commas, words are steps
 #   LAUNCHER      MPI launcher (default: srun under Slurm, mpiexec otherwise)
 #   MODULES       environment modules to load (default: none)
 #   CKPT_EVERY    training checkpoint every N iterations (default 50)
@@ -36,8 +38,8 @@ STOP_MARGIN="${STOP_MARGIN:-300}"
 REQUEUE="${REQUEUE:-1}"
 EXTRA="${EXTRA:-}"
 if [ -z "${COMMANDS:-}" ]; then
-  COMMANDS="$(sed -n 's/^udeflow_commands:[[:space:]]*//p' "$case_file" | tr -d "\"' " | tr ',' ' ')"
-  COMMANDS="${COMMANDS:-generate train evaluate}"
+  COMMANDS="$(sed -n 's/^udeflow_commands:[[:space:]]*//p' "$case_file" | tr -d "\"'" | head -1)"
+  COMMANDS="${COMMANDS:-generate,train,evaluate}"
 fi
 if [ -z "${LAUNCHER:-}" ]; then
   if [ -n "${SLURM_JOB_ID:-}" ]; then LAUNCHER="srun"; else LAUNCHER="mpiexec"; fi
@@ -54,8 +56,14 @@ seconds() { local IFS=:; set -- $1; echo $(( 10#${1:-0} * 3600 + 10#${2:-0} * 60
 job_start=$(date +%s)
 
 interrupted=0
-for cmd in $COMMANDS; do
-  args=(-options_file "$case_file" -output_dir "$OUT")
+if [[ "$COMMANDS" == *,* ]]; then IFS=',' read -r -a steps <<< "$COMMANDS"; else read -r -a steps <<< "$COMMANDS"; fi
+nstep=0
+for step in "${steps[@]}"; do
+  read -r -a words <<< "${step//\{out\}/$OUT}"
+  [ ${#words[@]} -gt 0 ] || continue
+  cmd="${words[0]}"
+  nstep=$((nstep + 1))
+  args=(-options_file "$case_file" -output_dir "$OUT" "${words[@]:1}")
   case "$cmd" in
     generate)
       if [ -f "$OUT/dataset.h5" ]; then echo "== $cmd: $OUT/dataset.h5 exists (requeued job), skipped"; continue; fi ;;
@@ -63,7 +71,7 @@ for cmd in $COMMANDS; do
     bsde) args+=(-bsde_resume latest -bsde_checkpoint_every "$CKPT_EVERY") ;;
   esac
   echo "== udeflow $cmd ($case_name) with $LAUNCHER -> $OUT"
-  log="$OUT/log_$cmd.txt"
+  log="$OUT/log_${nstep}_$cmd.txt"
   $LAUNCHER "$UDEFLOW" "$cmd" "${args[@]}" $EXTRA > >(tee "$log") 2>&1 &
   launcher_pid=$!
   timer_pid=""
