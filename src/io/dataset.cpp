@@ -201,11 +201,14 @@ PetscErrorCode Dataset::CheckCompatible(const pde::Physics& physics) const {
   PetscCheck(grid_.size() == g.size(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has a %zu-D grid, the case a %zu-D grid",
              f, grid_.size(), g.size());
   // Coarse-graining averages blocks of r_0 x r_1 x ... fine cells, r_i = file/case cells.
+  const auto keys = physics.GridOptions();
   for (size_t i = 0; i < g.size(); ++i) {
+    // Name the option only where the physics says which one sets this dimension.
+    const std::string opt = i < keys.size() ? " (grid option -" + keys[i] + " of -physics " + physics.Type() + ")" : "";
     PetscCheck(grid_[i] % g[i] == 0, comm, PETSC_ERR_USER_INPUT,
                "dataset '%s' has %" PetscInt_FMT " cells in dimension %zu, not a multiple of the case's %" PetscInt_FMT
-               " (grid option -%s of -physics %s)",
-               f, grid_[i], i + 1, g[i], physics.GridOption().c_str(), physics.Type());
+               "%s",
+               f, grid_[i], i + 1, g[i], opt.c_str());
     PetscCheck(std::abs(domain_[i] - d[i]) <= 1e-9 * std::abs(d[i]), comm, PETSC_ERR_USER_INPUT,
                "dataset '%s' has domain length %g, the case %g", f, (double)domain_[i], (double)d[i]);
   }
