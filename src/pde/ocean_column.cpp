@@ -92,6 +92,13 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsRealList("-n2", "Initial N^2 per column (1/s^2): 1 or nx*ny values (overrides ranges)", &n2_,
                                1 << 18, nullptr));
   PetscCall(UdeOptionsPositiveReal("-kpp_ri_c", "K-profile truth: critical bulk Richardson number", &ri_c_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-kpp_entrainment",
+                                      "K-profile truth: entrainment heat flux at the boundary-layer base as a fraction "
+                                      "of the surface cooling (0: none; 0.2 the classic convective value)",
+                                      &entrain_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-kpp_entrainment_width",
+                                   "K-profile truth: entrainment flux tapers to zero over this fraction of h below h",
+                                   &entrain_width_, nullptr));
   PetscCall(PetscOptionsBool("-jacobian_network",
                              "Assemble the network's column Jacobians (false: tridiagonal part only, a cheaper "
                              "preconditioner of the exact matrix-free Jacobian)",
@@ -163,7 +170,7 @@ std::string OceanColumn::Describe() const {
     s << "convective adjustment K " << ca_k_ << " m^2/s (eps " << ca_eps_ << " K/m), network "
       << (closure_ ? closure_->Describe() : std::string("none"));
   else
-    s << "K-profile truth with nonlocal flux (Ri_c " << ri_c_ << ")";
+    s << "K-profile truth with nonlocal flux (Ri_c " << ri_c_ << ", entrainment ratio " << entrain_ << ")";
   s << ", kappa0 " << kappa0_ << " m^2/s";
   return s.str();
 }
@@ -294,6 +301,15 @@ void OceanColumn::KppColumn(const double* T, double qt, double* K, double* NL) c
       NL[f] = csnl * G * qt;
     } else if (T[f] < T[f - 1]) {
       K[f] += 0.1;  // interior convective instability below the boundary layer
+    }
+    // Entrainment: a downward heat flux -E Q at the boundary-layer base (the classic
+    // convective ratio E = 0.2 of the surface buoyancy flux), growing linearly through
+    // the layer (total flux Q (1 - (1 + E) sigma) in a well-mixed layer) and tapering to
+    // zero over entrain_width_ h below it, where it warms the entrained water.
+    if (entrain_ > 0 && b0 > 0) {
+      const double w = entrain_width_;
+      const double e = sigma < 1 ? sigma : std::max(0.0, (1 + w - sigma) / w);
+      NL[f] -= entrain_ * e * qt;
     }
   }
 }

@@ -3,7 +3,8 @@
 // assembled Jacobian (convective adjustment + network Jacobian) against the JVP, the
 // exact discrete gradient through the implicit solver (beuler, theta, cn) against central
 // finite differences in every memory mode, and the same loss and gradient on 1, 2 and 3
-// ranks (run with 3 ranks: sub-communicators of size 1, 2, 3).
+// ranks (run with 3 ranks: sub-communicators of size 1, 2, 3); the K-profile truth with
+// entrainment: heat conservation and mixed-layer depths against slab theory.
 #include <gtest/gtest.h>
 #include <petscdmda.h>
 
@@ -335,6 +336,83 @@ TEST(OceanColumn, SameLossAndGradientOn1To3Ranks) {
     EXPECT_LT(std::sqrt(num / den), 1e-10);
     EXPECT_LT(RelDiff(L1, Ln), 1e-10);
   }
+}
+
+// Keeps a copy of the state at the last observation.
+class FinalState : public adjoint::Observer {
+ public:
+  explicit FinalState(Vec u0) { VecDuplicate(u0, &u_); }
+  ~FinalState() override { VecDestroy(&u_); }
+  PetscErrorCode Observe(PetscInt, PetscReal, Vec u, PetscReal*, Vec) override { return VecCopy(u, u_); }
+  Vec u_ = nullptr;
+};
+
+// K-profile truth with the entrainment flux: heat is conserved (the column loses exactly
+// Q t / (rho c_p)); without entrainment the mixed layer reaches the convective-adjustment
+// depth h_ca = sqrt(2 Q t / (rho c_p Gamma)); with the entrainment ratio E = 0.2 the
+// classic slab energetics (Deardorff; Large et al. 1994) give h = sqrt(1 + 2 E) h_0: the
+// cooled layer ends above that depth (the mixed layer is warmer than the water just below
+// its base) and the warmed, entrained water reaches below it.
+TEST(OceanColumn, KppEntrainmentConservesHeatAndDeepensMixedLayer) {
+  const double Q = 50, n2 = 1e-5, t = 4 * 86400.0, rho_cp = 1025.0 * 3991.0, alpha_g = 2e-4 * 9.81;
+  const double gamma = n2 / alpha_g, heat = Q / rho_cp * t, h_ca = std::sqrt(2 * heat / gamma);
+  double hc[2], hw[2];
+  const double E[2] = {0.0, 0.2};
+  for (int e = 0; e < 2; ++e) {
+    ScopedOptions scoped("-physics ocean_column -ocean_scheme kpp -closure_type none -ocean_nz 256 -ocean_nx 3 "
+                         "-ocean_ny 1 -ocean_cooling 50 -ocean_n2 1e-5 -ts_type beuler -ts_dt 600 -snes_type ksponly "
+                         "-ocean_kpp_entrainment " + std::to_string(E[e]));
+    std::unique_ptr<pde::Physics> physics;
+    ASSERT_EQ(pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "ocean_column", &physics), 0);
+    ASSERT_EQ(physics->SetUp(), 0);
+    pde::Scenario sc;
+    ASSERT_EQ(physics->MakeScenario(1, &sc), 0);
+    ASSERT_EQ(physics->SetScenario(sc), 0);
+    adjoint::Integrator integ(physics.get());
+    ASSERT_EQ(integ.SetFromOptions(nullptr), 0);
+    ASSERT_EQ(integ.SetUp(), 0);
+    Vec u0;
+    ASSERT_EQ(DMCreateGlobalVector(physics->Grid(), &u0), 0);
+    ASSERT_EQ(physics->InitialCondition(u0), 0);
+    FinalState obs(u0);
+    PetscReal loss = 0;
+    ASSERT_EQ(integ.Forward(0.0, u0, {t}, &obs, &loss), 0);
+    const PetscScalar *a0, *a;
+    VecGetArrayRead(u0, &a0);
+    VecGetArrayRead(obs.u_, &a);
+    PetscInt n;
+    VecGetLocalSize(u0, &n);
+    double loc[3] = {0, 0, 0}, glob[3];  // heat error, cooled depth, warmed depth (max over columns)
+    for (PetscInt c = 0; c < n / 256; ++c) {
+      const PetscScalar *T0 = a0 + 256 * c, *T = a + 256 * c;
+      double dh = 0;
+      for (int k = 0; k < 256; ++k) dh += (T[k] - T0[k]) * 1.0;
+      loc[0] = std::max(loc[0], std::abs(dh + heat) / heat);
+      // From the top: the levels cooled by more than 1 mK, then those warmed by more than 1 mK.
+      int k = 255;
+      while (k > 0 && T[k] - T0[k] < -1e-3) --k;
+      loc[1] = std::max(loc[1], 255.5 - k);
+      while (k > 0 && T[k] - T0[k] > 1e-3) --k;
+      loc[2] = std::max(loc[2], 255.5 - k);
+    }
+    VecRestoreArrayRead(u0, &a0);
+    VecRestoreArrayRead(obs.u_, &a);
+    VecDestroy(&u0);
+    MPI_Allreduce(loc, glob, 3, MPI_DOUBLE, MPI_MAX, PETSC_COMM_WORLD);
+    hc[e] = glob[1];
+    hw[e] = glob[2];
+    PetscPrintf(PETSC_COMM_WORLD,
+                "  entrainment %.1f: heat loss rel. error %.2e, cooled to %.1f m, warmed to %.1f m (CA theory %.1f m)\n",
+                E[e], glob[0], hc[e], hw[e], h_ca);
+    EXPECT_LT(glob[0], 1e-9);
+  }
+  const double h_e = std::sqrt(1.4) * hc[0];
+  PetscPrintf(PETSC_COMM_WORLD, "  slab theory with entrainment: %.1f m\n", h_e);
+  EXPECT_NEAR(hc[0] / h_ca, 1.0, 0.1);  // measured 41.5 / 40.7
+  EXPECT_LT(hw[0] - hc[0], 2.5);        // no entrainment zone without entrainment
+  EXPECT_LT(hc[1], h_e);                // measured 43.5 < 49.1 < 64.5
+  EXPECT_GT(hw[1], h_e);
+  EXPECT_GT(hc[1], hc[0]);
 }
 
 }  // namespace

@@ -136,6 +136,7 @@ class OceanColumn final : public Physics {
   std::vector<PetscReal> cooling_, n2_;
   PetscInt extrap_seed_ = 200;
   PetscReal ri_c_ = 0.3;
+  PetscReal entrain_ = 0, entrain_width_ = 0.2;  // kpp: entrainment flux ratio and zone width (fraction of h)
   PetscBool jacobian_network_ = PETSC_TRUE;  // network column Jacobians in the assembled matrix
   ClosureConfig closure_config_;
   std::unique_ptr<Closure> closure_;
