@@ -9,27 +9,6 @@ using namespace udeflow::test;
 
 namespace {
 
-void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, double* L) {
-  int rank;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  MPI_Comm sub;
-  MPI_Comm_split(PETSC_COMM_WORLD, rank < n ? 0 : MPI_UNDEFINED, rank, &sub);
-  int P = 0;
-  if (sub != MPI_COMM_NULL) {
-    AdvectionProblem p;
-    ASSERT_EQ(p.Create(sub, opts), 0);
-    std::vector<double> theta(p.physics->NumParams());
-    ASSERT_EQ(p.physics->GetParams(theta.data()), 0);
-    ASSERT_EQ(p.Gradient(theta, L, g), 0);
-    P = static_cast<int>(g->size());
-  }
-  MPI_Bcast(&P, 1, MPI_INT, 0, PETSC_COMM_WORLD);
-  g->resize(P);
-  MPI_Bcast(g->data(), P, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
-  MPI_Bcast(L, 1, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
-  if (sub != MPI_COMM_NULL) MPI_Comm_free(&sub);
-}
-
 class AdvectionRanks : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(AdvectionRanks, LossGradientAgreesOn1To3Ranks) {
@@ -38,10 +17,10 @@ TEST_P(AdvectionRanks, LossGradientAgreesOn1To3Ranks) {
   const std::string opts = std::string(kAdvectionLearned) + GetParam();
   std::vector<double> g1, gn;
   double L1, Ln;
-  GradientOnRanks(1, opts, &g1, &L1);
+  GradientOnRanks<AdvectionProblem>(1, opts, &g1, &L1);
   ASSERT_FALSE(g1.empty());
   for (int n = 2; n <= size; ++n) {
-    GradientOnRanks(n, opts, &gn, &Ln);
+    GradientOnRanks<AdvectionProblem>(n, opts, &gn, &Ln);
     ASSERT_EQ(g1.size(), gn.size());
     double num = 0, den = 0;
     for (size_t i = 0; i < g1.size(); ++i) {

@@ -294,37 +294,15 @@ INSTANTIATE_TEST_SUITE_P(
                       "-closure_activation relu -test_last_layer -ts_type beuler -ts_dt 1800 -adjoint_memory disk",
                       "-closure_activation relu -test_last_layer -ts_type cn -ts_dt 1200 -adjoint_memory checkpoint"));
 
-// Same loss and gradient on 1, 2 and 3 ranks.
-void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, double* L) {
-  int rank;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  MPI_Comm sub;
-  MPI_Comm_split(PETSC_COMM_WORLD, rank < n ? 0 : MPI_UNDEFINED, rank, &sub);
-  int P = 0;
-  if (sub != MPI_COMM_NULL) {
-    OceanProblem p;
-    ASSERT_EQ(p.Create(sub, opts), 0);
-    std::vector<double> theta(p.physics->NumParams());
-    ASSERT_EQ(p.physics->GetParams(theta.data()), 0);
-    ASSERT_EQ(p.Gradient(theta, L, g), 0);
-    P = static_cast<int>(g->size());
-  }
-  MPI_Bcast(&P, 1, MPI_INT, 0, PETSC_COMM_WORLD);
-  g->resize(P);
-  MPI_Bcast(g->data(), P, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
-  MPI_Bcast(L, 1, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
-  if (sub != MPI_COMM_NULL) MPI_Comm_free(&sub);
-}
-
 TEST(OceanColumn, SameLossAndGradientOn1To3Ranks) {
   int size;
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
   const std::string opts = std::string(kOceanBase) + "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint";
   std::vector<double> g1, gn;
   double L1, Ln;
-  GradientOnRanks(1, opts, &g1, &L1);
+  GradientOnRanks<OceanProblem>(1, opts, &g1, &L1);
   for (int n = 2; n <= size; ++n) {
-    GradientOnRanks(n, opts, &gn, &Ln);
+    GradientOnRanks<OceanProblem>(n, opts, &gn, &Ln);
     ASSERT_EQ(g1.size(), gn.size());
     double num = 0, den = 0;
     for (size_t i = 0; i < g1.size(); ++i) {

@@ -9,29 +9,6 @@ using namespace udeflow::test;
 
 namespace {
 
-// Gradient on the first `n` ranks of PETSC_COMM_WORLD (others idle), broadcast to all.
-void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, double* L) {
-  int rank, size;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  MPI_Comm sub;
-  MPI_Comm_split(PETSC_COMM_WORLD, rank < n ? 0 : MPI_UNDEFINED, rank, &sub);
-  int P = 0;
-  if (sub != MPI_COMM_NULL) {
-    BurgersProblem p;
-    ASSERT_EQ(p.Create(sub, opts), 0);
-    std::vector<double> theta(p.physics->NumParams());
-    ASSERT_EQ(p.physics->GetParams(theta.data()), 0);
-    ASSERT_EQ(p.Gradient(theta, L, g), 0);
-    P = static_cast<int>(g->size());
-  }
-  MPI_Bcast(&P, 1, MPI_INT, 0, PETSC_COMM_WORLD);
-  g->resize(P);
-  MPI_Bcast(g->data(), P, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
-  MPI_Bcast(L, 1, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
-  if (sub != MPI_COMM_NULL) MPI_Comm_free(&sub);
-}
-
 class RankIndependence : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(RankIndependence, GradientAgreesOn1To3Ranks) {
@@ -40,9 +17,9 @@ TEST_P(RankIndependence, GradientAgreesOn1To3Ranks) {
   const std::string opts = std::string(kBurgersBase) + GetParam();
   std::vector<double> g1, gn;
   double L1, Ln;
-  GradientOnRanks(1, opts, &g1, &L1);
+  GradientOnRanks<BurgersProblem>(1, opts, &g1, &L1);
   for (int n = 2; n <= size; ++n) {
-    GradientOnRanks(n, opts, &gn, &Ln);
+    GradientOnRanks<BurgersProblem>(n, opts, &gn, &Ln);
     ASSERT_EQ(g1.size(), gn.size());
     double num = 0, den = 0, worst = 0, gmax = 0;
     for (size_t i = 0; i < g1.size(); ++i) gmax = std::max(gmax, std::abs(g1[i]));

@@ -4,6 +4,7 @@
 #include <petscsys.h>
 
 #include <string>
+#include <vector>
 
 #include "udeflow/core/session.hpp"
 
@@ -38,5 +39,30 @@ class ScopedOptions {
  private:
   PetscOptions saved_ = nullptr;
 };
+
+/// Loss and gradient of a test problem solved on the first `n` ranks of PETSC_COMM_WORLD
+/// (the others idle), broadcast to all ranks: the 1-vs-2-vs-3-rank comparisons.  Problem
+/// has Create(comm, options), a `physics` member and Gradient(theta, &loss, &grad).
+template <class Problem>
+void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, double* L) {
+  int rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MPI_Comm sub;
+  MPI_Comm_split(PETSC_COMM_WORLD, rank < n ? 0 : MPI_UNDEFINED, rank, &sub);
+  int P = 0;
+  if (sub != MPI_COMM_NULL) {
+    Problem p;
+    ASSERT_EQ(p.Create(sub, opts), 0);
+    std::vector<double> theta(p.physics->NumParams());
+    ASSERT_EQ(p.physics->GetParams(theta.data()), 0);
+    ASSERT_EQ(p.Gradient(theta, L, g), 0);
+    P = static_cast<int>(g->size());
+  }
+  MPI_Bcast(&P, 1, MPI_INT, 0, PETSC_COMM_WORLD);
+  g->resize(P);
+  MPI_Bcast(g->data(), P, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
+  MPI_Bcast(L, 1, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
+  if (sub != MPI_COMM_NULL) MPI_Comm_free(&sub);
+}
 
 }  // namespace udeflow::test
