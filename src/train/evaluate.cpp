@@ -138,6 +138,22 @@ struct Model {
 
 }  // namespace
 
+PetscErrorCode ReadHeldOut(MPI_Comm comm, const io::Dataset& data, size_t traj, PetscReal horizon,
+                           HeldOutTrajectory* h) {
+  PetscFunctionBeginUser;
+  PetscCall(data.ReadTimes(traj, &h->t));
+  PetscCall(data.ReadScenario(traj, &h->scenario));
+  h->snaps.clear();
+  h->times.clear();
+  for (size_t k = 1; k < h->t.size(); ++k)
+    if (horizon <= 0 || h->t[k] - h->t[0] <= horizon * (1 + 1e-12)) {
+      h->snaps.push_back(static_cast<PetscInt>(k));
+      h->times.push_back(h->t[k]);
+    }
+  PetscCheck(!h->times.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_horizon: no snapshot within the horizon");
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   PetscFunctionBeginUser;
   {
@@ -229,18 +245,12 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   double horizon_used = 0;
   for (size_t ti : tests) {
     const auto& info = data.Trajectories()[ti];
-    std::vector<PetscReal> t;
-    pde::Scenario sc;
-    PetscCall(data.ReadTimes(ti, &t));
-    PetscCall(data.ReadScenario(ti, &sc));
-    std::vector<PetscInt> snaps;
-    std::vector<PetscReal> times;
-    for (size_t k = 1; k < t.size(); ++k)
-      if (horizon <= 0 || t[k] - t[0] <= horizon * (1 + 1e-12)) {
-        snaps.push_back(static_cast<PetscInt>(k));
-        times.push_back(t[k]);
-      }
-    PetscCheck(!times.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_horizon: no snapshot within the horizon");
+    HeldOutTrajectory held;
+    PetscCall(ReadHeldOut(comm, data, ti, horizon, &held));
+    const std::vector<PetscReal>& t = held.t;
+    const std::vector<PetscReal>& times = held.times;
+    const std::vector<PetscInt>& snaps = held.snaps;
+    const pde::Scenario& sc = held.scenario;
     horizon_used = times.back() - t[0];
     for (size_t mi = 0; mi < models.size(); ++mi) {
       Model& m = models[mi];

@@ -168,18 +168,12 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vecto
   for (size_t ti = 0; ti < tests.size(); ++ti) {
     const size_t tr = tests[ti];
     const auto& info = data.Trajectories()[tr];
-    std::vector<PetscReal> t;
-    pde::Scenario sc;
-    PetscCall(data.ReadTimes(tr, &t));
-    PetscCall(data.ReadScenario(tr, &sc));
-    std::vector<PetscInt> snaps;
-    std::vector<PetscReal> times;
-    for (size_t k = 1; k < t.size(); ++k)
-      if (horizon <= 0 || t[k] - t[0] <= horizon * (1 + 1e-12)) {
-        snaps.push_back(static_cast<PetscInt>(k));
-        times.push_back(t[k]);
-      }
-    PetscCheck(!times.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_horizon: no snapshot within the horizon");
+    HeldOutTrajectory held;
+    PetscCall(ReadHeldOut(comm, data, tr, horizon, &held));
+    const std::vector<PetscReal>& t = held.t;
+    const std::vector<PetscReal>& times = held.times;
+    const std::vector<PetscInt>& snaps = held.snaps;
+    const pde::Scenario& sc = held.scenario;
     horizon_used = times.back() - t[0];
     const std::string g = "/" + info.name;
     PetscCall(out.WriteArray(g + "/t", {(hsize_t)times.size()}, times.data()));

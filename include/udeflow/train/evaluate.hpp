@@ -21,6 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "udeflow/io/dataset.hpp"
+#include "udeflow/pde/physics.hpp"
+
 namespace udeflow::train {
 
 struct EvaluationRow {
@@ -32,6 +35,17 @@ struct EvaluationRow {
   double seconds = 0;
   int diverged = 0;     ///< test trajectories on which the model blew up (MAE is then inf)
 };
+
+/// One held-out trajectory as the evaluations use it: its snapshot times `t`, scenario,
+/// and the snapshots k >= 1 (and their times) within `horizon` of the first snapshot
+/// (horizon <= 0: all; none is the user error of -evaluate_horizon).  Collective.
+struct HeldOutTrajectory {
+  std::vector<PetscReal> t, times;
+  pde::Scenario scenario;
+  std::vector<PetscInt> snaps;
+};
+PetscErrorCode ReadHeldOut(MPI_Comm comm, const io::Dataset& data, size_t traj, PetscReal horizon,
+                           HeldOutTrajectory* h);
 
 /// Collective.  Prints the table and returns its rows.  With -evaluate_variant_option
 /// calls EvaluateVariants() instead.
