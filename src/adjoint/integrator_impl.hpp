@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/core/aligned.hpp"
 #include "udeflow/io/hdf5.hpp"
 
 namespace udeflow::adjoint {
@@ -43,7 +44,7 @@ struct Integrator::Impl {
   // b_i = 0, e.g. in 5dp, so its mu would be wrong there; see Gradient()).
   bool own_mu = false;
   std::vector<double> rk_b;  // tableau weights
-  std::vector<double> gbuf, gacc;
+  AlignedVector<double> gbuf, gacc;  // aligned: Eigen kernels accumulate into them
 
   // Step schedule: times s_0..s_M; obs_step[k] = index of observation k.
   std::vector<PetscReal> steps_t;

@@ -8,6 +8,7 @@
 
 #include "commands.hpp"
 #include "udeflow/config.hpp"
+#include "udeflow/core/provenance.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/core/signals.hpp"
 
@@ -52,6 +53,7 @@ PetscErrorCode Run(const std::string& command) {
   }
   for (const Command& c : kCommands) {
     if (command == c.name) {
+      if (!help) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s: %s\n", c.name, udeflow::ProvenanceSummary().c_str()));
       PetscCall(c.run());
       PetscFunctionReturn(0);
     }
@@ -64,11 +66,11 @@ PetscErrorCode Run(const std::string& command) {
 
 int main(int argc, char** argv) {
   if (argc > 1 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-version") == 0)) {
-    std::printf("udeflow %s%s%s%s\n", UDEFLOW_VERSION, UDEFLOW_GIT_VERSION[0] ? " (git " : "", UDEFLOW_GIT_VERSION,
-                UDEFLOW_GIT_VERSION[0] ? ")" : "");
+    std::printf("%s", udeflow::VersionText().c_str());
     std::printf("ParaView Catalyst: %s\n", UDEFLOW_HAVE_CATALYST ? "yes" : "no (built without ParaView Catalyst)");
     return 0;
   }
+  udeflow::ProvenanceRecordCommandLine(argc, argv);
   // The command is the first argument; take it out so PETSc sees only options.
   std::string command;
   if (argc > 1 && argv[1][0] != '-') {

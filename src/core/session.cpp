@@ -1,5 +1,6 @@
 #include "udeflow/core/session.hpp"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "udeflow/core/aligned.hpp"
 #include "udeflow/core/log.hpp"
+#include "udeflow/core/provenance.hpp"
 #include "udeflow/core/signals.hpp"
 
 namespace udeflow {
@@ -35,6 +38,44 @@ PetscErrorCode RecordingHandler(MPI_Comm comm, int line, const char* fun, const 
   return n;
 }
 
+// PETSc's own allocator aligns to 16 bytes (PETSC_MEMALIGN); these give every Vec array
+// a 64-byte boundary, so vectorized code reading PETSc memory peels the same way in every
+// run (see core/aligned.hpp).  Same contract as PETSc's PetscMallocAlign & co.
+PetscErrorCode AlignedMalloc(size_t bytes, PetscBool clear, int, const char[], const char[], void** result) {
+  if (!bytes) {
+    *result = nullptr;
+    return 0;
+  }
+  const size_t rounded = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+  *result = std::aligned_alloc(kBufferAlignment, rounded);
+  if (!*result) return PETSC_ERR_MEM;
+  if (clear) std::memset(*result, 0, bytes);
+  return 0;
+}
+
+PetscErrorCode AlignedFree(void* ptr, int, const char[], const char[]) {
+  std::free(ptr);
+  return 0;
+}
+
+PetscErrorCode AlignedRealloc(size_t bytes, int line, const char func[], const char file[], void** result) {
+  void* old = *result;
+  if (!bytes) {
+    std::free(old);
+    *result = nullptr;
+    return 0;
+  }
+  void* fresh = nullptr;
+  if (AlignedMalloc(bytes, PETSC_FALSE, line, func, file, &fresh)) return PETSC_ERR_MEM;
+  if (old) {
+    const size_t have = malloc_usable_size(old);
+    std::memcpy(fresh, old, have < bytes ? have : bytes);
+    std::free(old);
+  }
+  *result = fresh;
+  return 0;
+}
+
 bool EndsWith(const std::string& s, const char* suffix) {
   size_t n = std::strlen(suffix);
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
@@ -49,7 +90,16 @@ void SessionClearError() {
   g_first_message[0] = '\0';
 }
 
+void SessionPrepare() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  PinLibraryThreads();
+  PetscMallocSet(AlignedMalloc, AlignedFree, AlignedRealloc);
+}
+
 PetscErrorCode SessionInitialize(int* argc, char*** argv, const char* help) {
+  SessionPrepare();
   // Take -options_file out of argv; it is read below with a clear error report.
   std::vector<std::string> files;
   {
@@ -95,6 +145,7 @@ PetscErrorCode SessionInitialize(int* argc, char*** argv, const char* help) {
     // Command-line options override the case file.
     PetscCall(PetscOptionsInsert(nullptr, argc, argv, nullptr));
   }
+  PetscCall(ProvenanceCapture());
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "udeflow/io/dataset.hpp"
 
+#include "udeflow/core/provenance.hpp"
+
 #include <petscdmda.h>
 
 #include <algorithm>
@@ -383,7 +385,10 @@ PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::
     const size_t nf = geo.fields.size();
     std::ostringstream x;
     x.precision(17);
-    x << "<?xml version=\"1.0\" ?>\n<Xdmf Version=\"2.0\">\n<Domain>\n";
+    x << "<?xml version=\"1.0\" ?>\n";
+    std::string facts = ProvenanceComment("  ");  // what made the data (core/provenance.hpp)
+    for (size_t p = facts.find("--"); p != std::string::npos; p = facts.find("--", p)) facts.replace(p, 2, "- -");
+    x << "<!-- written by\n" << facts << "-->\n<Xdmf Version=\"2.0\">\n<Domain>\n";
     for (const auto& s : series) {
       x << "<Grid Name=\"" << XmlEscape(s.name) << "\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
       for (size_t k = 0; k < s.times.size(); ++k) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "udeflow/core/log.hpp"
+#include "udeflow/core/provenance.hpp"
 
 namespace udeflow::io {
 
@@ -91,6 +92,9 @@ PetscErrorCode H5File::Open(MPI_Comm comm, const std::string& path, const char* 
 PetscErrorCode H5File::Commit() {
   PetscFunctionBeginUser;
   PetscCheck(fid_ >= 0 && writing_, comm_, PETSC_ERR_ORDER, "Commit() on a file not open for writing");
+  // What determines the contents (core/provenance.hpp), unless the writer set it.
+  for (const auto& [name, value] : ProvenanceAttributes())
+    if (!HasAttr("/", name.c_str())) PetscCall(WriteAttr("/", name.c_str(), value));
   herr_t e = H5Fclose(fid_);
   fid_ = -1;
   PetscCheck(e >= 0, comm_, PETSC_ERR_FILE_WRITE, "error closing HDF5 file '%s'", write_path_.c_str());

@@ -12,7 +12,10 @@ void Adam::Step(Eigen::Ref<Eigen::VectorXd> params, const Eigen::Ref<const Eigen
   Require(params.size() == m_.size() && grad.size() == m_.size(), "Adam: vector length mismatch");
   double scale = 1.0;
   if (config_.grad_clip > 0) {
-    const double g = grad.norm();
+    // Sequential sum: Eigen's norm() would peel by the address of grad (not ours).
+    double g2 = 0;
+    for (Eigen::Index i = 0; i < grad.size(); ++i) g2 += grad[i] * grad[i];
+    const double g = std::sqrt(g2);
     if (g > config_.grad_clip) scale = config_.grad_clip / g;
   }
   ++t_;

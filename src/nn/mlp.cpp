@@ -123,14 +123,15 @@ void Mlp::Vjp(Tape& tape, const ConstMatrixRef& ybar, Matrix* xbar, double* gpar
   Matrix& top = tape.work[L];
   top = ybar;
   MultiplyDerivative(output_, tape.act[L], top);
+  if (gparams) tape.grad.resize(num_params_);
   for (int l = L - 1; l >= 0; --l) {
     Eigen::Map<const Matrix> W(params_.data() + w_offset_[l], widths_[l + 1], widths_[l]);
     const Matrix& d = tape.work[l + 1];
     if (gparams) {
-      Eigen::Map<Matrix> gW(gparams + w_offset_[l], widths_[l + 1], widths_[l]);
-      Eigen::Map<Vector> gb(gparams + b_offset_[l], widths_[l + 1]);
-      gW.noalias() += d * tape.act[l].transpose();
-      gb.noalias() += d.rowwise().sum();
+      Eigen::Map<Matrix> gW(tape.grad.data() + w_offset_[l], widths_[l + 1], widths_[l]);
+      Eigen::Map<Vector> gb(tape.grad.data() + b_offset_[l], widths_[l + 1]);
+      gW.noalias() = d * tape.act[l].transpose();
+      gb.noalias() = d.rowwise().sum();
     }
     if (l > 0) {
       Matrix& dn = tape.work[l];
@@ -142,6 +143,8 @@ void Mlp::Vjp(Tape& tape, const ConstMatrixRef& ybar, Matrix* xbar, double* gpar
       xbar->noalias() = W.transpose() * d;
     }
   }
+  if (gparams)
+    for (int i = 0; i < num_params_; ++i) gparams[i] += tape.grad[i];
 }
 
 void Mlp::Jvp(Tape& tape, const ConstMatrixRef& xdot, Matrix* ydot) const {

@@ -4,9 +4,11 @@
 #include <petscsys.h>
 
 #include "udeflow/core/log.hpp"
+#include "udeflow/core/session.hpp"
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  udeflow::SessionPrepare();  // aligned PETSc allocations, one library thread (as udeflow runs)
   if (PetscInitialize(&argc, &argv, nullptr, nullptr)) return 1;
   udeflow::LogEventsRegister();
   int rank;

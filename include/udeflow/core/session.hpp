@@ -5,13 +5,20 @@
 
 namespace udeflow {
 
+/// What every udeflow process does before PetscInitialize for bit-reproducible results:
+/// pins numerical libraries to one thread (PinLibraryThreads) and gives PETSc an
+/// allocator with 64-byte alignment (core/aligned.hpp).  Called by SessionInitialize;
+/// test drivers that call PetscInitialize themselves call it first.  Not collective.
+void SessionPrepare();
+
 /// Initializes MPI and PETSc for a udeflow program.  Collective on MPI_COMM_WORLD.
 ///
 /// `-options_file <file>` (PETSc format, or YAML when the name ends in .yaml/.yml)
 /// is taken out of argv and read after PETSc is up, so that a missing or malformed
 /// file is reported as one clear line; options given on the command line still
 /// override the file.  Installs the udeflow error handler (see error.hpp) and
-/// registers the log events (core/log.hpp).
+/// registers the log events (core/log.hpp).  Calls SessionPrepare() first and records
+/// the run's provenance (core/provenance.hpp) once the options are in.
 ///
 /// Always call SessionFinalize() afterwards, even when this returns an error.
 PetscErrorCode SessionInitialize(int* argc, char*** argv, const char* help);

@@ -39,6 +39,7 @@ class Mlp {
   struct Tape {
     std::vector<Matrix> act;   ///< act[0] = input, act[l+1] = output of layer l
     std::vector<Matrix> work;  ///< work[l]: cotangent/tangent of act[l] (sized once per batch)
+    Vector grad;               ///< Vjp: this batch's parameter gradient (aligned scratch)
     const Matrix& Output() const { return act.back(); }
   };
 
@@ -67,7 +68,9 @@ class Mlp {
 
   /// Vector-Jacobian product at the point recorded in `tape`:
   /// xbar = (dy/dx)^T ybar (if xbar != nullptr) and gparams += (dy/dtheta)^T ybar summed
-  /// over the batch (if gparams != nullptr, length NumParams()).
+  /// over the batch (if gparams != nullptr, length NumParams()).  The products are
+  /// formed in the tape's aligned scratch and then added to gparams element by element,
+  /// so the bits do not depend on where gparams sits in memory.
   void Vjp(Tape& tape, const ConstMatrixRef& ybar, Matrix* xbar, double* gparams) const;
 
   /// Jacobian-vector product ydot = (dy/dx) xdot at the recorded point.
