@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def read(path):
     with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))  # "#": provenance
     return {k: [float(r[k]) for r in rows] for k in rows[0]} if rows else None
 
 

@@ -22,7 +22,7 @@ def read(path):
     if os.path.isdir(path):
         path = os.path.join(path, "train_history.csv")
     with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
+        rows = list(csv.DictReader(line for line in f if not line.startswith("#")))  # "#": provenance
     if not rows:
         raise SystemExit(f"{path}: empty history")
     cols = {}

@@ -27,7 +27,7 @@ except ImportError as e:  # pragma: no cover
 def read_history(path):
     it, loss = [], []
     with open(path) as f:
-        for row in csv.DictReader(f):
+        for row in csv.DictReader(line for line in f if not line.startswith("#")):  # "#": provenance
             it.append(int(row["iteration"]))
             loss.append(float(row["loss"]))
     return np.array(it), np.array(loss)

@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "udeflow/core/signals.hpp"
 #include "udeflow/bsde/trainer.hpp"
+#include "udeflow/io/latest.hpp"
 
 namespace udeflow::app {
 
@@ -16,6 +17,8 @@ PetscErrorCode CommandBsde() {
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);  // -help: the options have been listed; do not train
   PetscCall(trainer.SetUp());
+  io::RunLock lock;  // one run at a time on a training state
+  PetscCall(lock.Acquire(PETSC_COMM_WORLD, trainer.OutputPath("bsde_checkpoint.h5"), "option -output_dir"));
   PetscCall(trainer.Train());
   PetscFunctionReturn(0);
 }

@@ -5,6 +5,7 @@
 #include "udeflow/core/signals.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/io/dataset.hpp"
+#include "udeflow/io/latest.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/train/case.hpp"
 #include "udeflow/train/snapshots.hpp"
@@ -47,6 +48,8 @@ PetscErrorCode CommandTrain() {
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);
+  io::RunLock lock;  // one run at a time on a training state
+  PetscCall(lock.Acquire(comm, paths.checkpoint, "option -output_dir"));
   PetscCall(data.Open(groups.group, paths.dataset, "option -dataset"));
   PetscCall(data.CheckCompatible(*physics));
   if (mode != "online") {

@@ -7,19 +7,21 @@
 //   /params          flat parameters (Y_0 first)
 //   /adam/m, /adam/v Adam moments of the network parameters (Y_0 takes Newton steps)
 //   /history/loss        training loss of every iteration so far
-//   /history/validation  one row per validation: iteration, train loss, valid loss, u0, seconds
+//   /history/validation  one row per validation: iteration, train loss, valid loss, u0
+//   /history/validation_seconds  wall-clock time of each validation (version 1: a 5th column)
 #include <cmath>
 #include <cstdio>
 
 #include "udeflow/bsde/trainer.hpp"
+#include "udeflow/core/provenance.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/io/hdf5.hpp"
 
 namespace udeflow::bsde {
 namespace {
 constexpr const char* kFormat = "udeflow-bsde-checkpoint";
-constexpr long long kVersion = 1;
-constexpr int kValidationColumns = 5;
+constexpr long long kVersion = 2;  // 2: validation seconds apart (results compare bit for bit)
+constexpr int kValidationColumns = 4;
 }  // namespace
 
 PetscErrorCode Trainer::WriteCheckpoint(const std::string& path) {
@@ -50,10 +52,13 @@ PetscErrorCode Trainer::WriteCheckpoint(const std::string& path) {
   if (!loss_history_.empty())
     PetscCall(f.WriteArray("/history/loss", {loss_history_.size()}, loss_history_.data()));
   if (!valid_history_.empty()) {
-    std::vector<double> rows;
-    for (const ValidationRecord& r : valid_history_)
-      rows.insert(rows.end(), {static_cast<double>(r.iteration), r.train_loss, r.valid_loss, r.u0, r.seconds});
+    std::vector<double> rows, seconds;
+    for (const ValidationRecord& r : valid_history_) {
+      rows.insert(rows.end(), {static_cast<double>(r.iteration), r.train_loss, r.valid_loss, r.u0});
+      seconds.push_back(r.seconds);
+    }
     PetscCall(f.WriteArray("/history/validation", {valid_history_.size(), kValidationColumns}, rows.data()));
+    PetscCall(f.WriteArray("/history/validation_seconds", {valid_history_.size()}, seconds.data()));
   }
   PetscCall(f.Commit());
   last_checkpoint_ = path;
@@ -103,12 +108,27 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
   PetscCheck(params.size() == static_cast<size_t>(P) && m.size() + 1 == params.size() && v.size() == m.size(), comm_,
              PETSC_ERR_FILE_UNEXPECTED, "%s: checkpoint '%s' has parameter arrays of the wrong length", what,
              path.c_str());
-  std::vector<double> loss, rows;
+  long long version = 1;
+  PetscCall(f.ReadAttr("/", "version", &version));
+  std::vector<double> loss, rows, row_seconds;
   if (f.Exists("/history/loss")) PetscCall(f.ReadArray("/history/loss", &dims, &loss));
   if (f.Exists("/history/validation")) {
     PetscCall(f.ReadArray("/history/validation", &dims, &rows));
-    PetscCheck(dims.size() == 2 && dims[1] == kValidationColumns, comm_, PETSC_ERR_FILE_UNEXPECTED,
+    const hsize_t columns = version == 1 ? kValidationColumns + 1 : kValidationColumns;
+    PetscCheck(dims.size() == 2 && dims[1] == columns, comm_, PETSC_ERR_FILE_UNEXPECTED,
                "%s: checkpoint '%s': /history/validation has the wrong shape", what, path.c_str());
+    if (version == 1) {  // seconds were the last column
+      std::vector<double> kept;
+      for (size_t i = 0; i + columns <= rows.size(); i += columns) {
+        kept.insert(kept.end(), rows.begin() + i, rows.begin() + i + kValidationColumns);
+        row_seconds.push_back(rows[i + kValidationColumns]);
+      }
+      rows = kept;
+    } else {
+      PetscCall(f.ReadArray("/history/validation_seconds", &dims, &row_seconds));
+    }
+    PetscCheck(row_seconds.size() * kValidationColumns == rows.size(), comm_, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: checkpoint '%s': /history/validation_seconds has the wrong length", what, path.c_str());
   }
   PetscCall(f.Close());
 
@@ -118,8 +138,17 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
   seconds_offset_ = seconds;
   loss_history_ = loss;
   valid_history_.clear();
-  for (size_t i = 0; i + kValidationColumns <= rows.size(); i += kValidationColumns)
-    valid_history_.push_back({static_cast<long>(rows[i]), rows[i + 1], rows[i + 2], rows[i + 3], rows[i + 4]});
+  for (size_t i = 0, k = 0; i + kValidationColumns <= rows.size(); i += kValidationColumns, ++k)
+    valid_history_.push_back({static_cast<long>(rows[i]), rows[i + 1], rows[i + 2], rows[i + 3], row_seconds[k]});
+  // The running mean of the training loss since the last validation, summed in the same
+  // order as the uninterrupted run did (its next record must not depend on the resume).
+  const long since = valid_history_.empty() ? 0 : valid_history_.back().iteration;
+  loss_since_record_ = 0;
+  iterations_since_record_ = 0;
+  for (long i = since; i < iteration_ && i < static_cast<long>(loss_history_.size()); ++i) {
+    loss_since_record_ += loss_history_[static_cast<size_t>(i)];
+    ++iterations_since_record_;
+  }
   if (seed != opt_.seed && opt_.monitor)
     PetscCall(PetscPrintf(comm_, "bsde: note: checkpoint written with seed %lld, continuing with seed %" PetscInt_FMT
                                  " (the noise of later iterations differs from the original run)\n",
@@ -132,18 +161,20 @@ PetscErrorCode Trainer::WriteHistoryCsv(const std::string& path) const {
   PetscFunctionBeginUser;
   int ok = 1;
   if (rank_ == 0) {
-    std::FILE* fp = std::fopen(path.c_str(), "w");
+    const std::string tmp = path + ".partial";
+    std::FILE* fp = std::fopen(tmp.c_str(), "w");
     ok = fp != nullptr;
     if (fp) {
       const bool ref = eq_->HasReference();
+      std::fputs(ProvenanceComment("# ").c_str(), fp);
       std::fprintf(fp, "iteration,train_loss,valid_loss,u0,rel_err,trivial_err,seconds,reference,trivial\n");
       for (const ValidationRecord& r : valid_history_) {
         const double err = ref ? std::abs(r.u0 - eq_->Reference()) / std::abs(eq_->Reference()) : NAN;
         const double triv = ref ? std::abs(trivial_ - eq_->Reference()) / std::abs(eq_->Reference()) : NAN;
-        std::fprintf(fp, "%ld,%.10e,%.10e,%.15g,%.6e,%.6e,%.4f,%.15g,%.15g\n", r.iteration, r.train_loss, r.valid_loss,
+        std::fprintf(fp, "%ld,%.17g,%.17g,%.17g,%.6e,%.6e,%.4f,%.17g,%.17g\n", r.iteration, r.train_loss, r.valid_loss,
                      r.u0, err, triv, r.seconds, ref ? eq_->Reference() : NAN, trivial_);
       }
-      ok = std::fclose(fp) == 0;
+      ok = std::fclose(fp) == 0 && std::rename(tmp.c_str(), path.c_str()) == 0;
     }
   }
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm_));

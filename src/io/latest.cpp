@@ -1,7 +1,13 @@
 #include "udeflow/io/latest.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
 
 #include <vector>
 
@@ -44,6 +50,40 @@ PetscErrorCode ResolveResume(MPI_Comm comm, const std::string& value, const std:
   best.resize(n);
   if (n) PetscCallMPI(MPI_Bcast(&best[0], n, MPI_CHAR, 0, comm));
   *path = best;
+  PetscFunctionReturn(0);
+}
+
+RunLock::~RunLock() {
+  if (fd_ >= 0) close(fd_);  // releases the lock; the file stays (harmless, reused)
+}
+
+PetscErrorCode RunLock::Acquire(MPI_Comm comm, const std::string& path, const char* what) {
+  PetscFunctionBeginUser;
+  int rank;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  long holder = 0;  // 0: locked by us; -1: cannot create the lock file; > 0: the holder's pid
+  if (rank == 0 && fd_ < 0) {
+    const std::string lock = path + ".lock";
+    fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      holder = -1;
+    } else if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      char text[32] = "";
+      const ssize_t n = pread(fd_, text, sizeof(text) - 1, 0);
+      holder = n > 0 ? std::atol(text) : 1;
+      close(fd_);
+      fd_ = -1;
+    } else {
+      char text[32];
+      const int n = std::snprintf(text, sizeof(text), "%ld\n", static_cast<long>(getpid()));
+      if (ftruncate(fd_, 0) != 0 || pwrite(fd_, text, static_cast<size_t>(n), 0) != n) holder = -1;
+    }
+  }
+  PetscCallMPI(MPI_Bcast(&holder, 1, MPI_LONG, 0, comm));
+  PetscCheck(holder != -1, comm, PETSC_ERR_FILE_OPEN, "%s: cannot create the lock file '%s.lock'", what, path.c_str());
+  PetscCheck(holder == 0, comm, PETSC_ERR_USER_INPUT,
+             "%s: another udeflow run (pid %ld) is writing '%s'; wait for it to end or use another output directory",
+             what, holder, path.c_str());
   PetscFunctionReturn(0);
 }
 

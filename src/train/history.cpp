@@ -1,6 +1,9 @@
 #include "udeflow/train/history.hpp"
 
 #include <cstdio>
+#include <cstring>
+
+#include "udeflow/core/provenance.hpp"
 
 namespace udeflow::train {
 
@@ -19,10 +22,12 @@ PetscErrorCode TrainHistory::Write(MPI_Comm comm, const std::string& path, long 
     std::FILE* fp = std::fopen(tmp.c_str(), "w");
     ok = fp != nullptr;
     if (fp) {
+      std::fputs(ProvenanceComment("# ").c_str(), fp);
       std::fprintf(fp, "iteration,phase,loss,grad_norm,lr,window,seconds\n");
+      // %.17g: the values round-trip exactly (two runs' files compare bit for bit).
       for (const Row& r : rows_)
         if (r.iteration < end)
-          std::fprintf(fp, "%lld,%s,%.10e,%.6e,%.6e,%lld,%.4f\n", r.iteration, PhaseName(r.phase), r.loss,
+          std::fprintf(fp, "%lld,%s,%.17g,%.17g,%.17g,%lld,%.4f\n", r.iteration, PhaseName(r.phase), r.loss,
                        r.gnorm, r.lr, r.window, r.seconds);
       ok = std::fclose(fp) == 0 && std::rename(tmp.c_str(), path.c_str()) == 0;
     }
@@ -40,8 +45,11 @@ PetscErrorCode TrainHistory::Read(MPI_Comm comm, const std::string& path, long l
   std::vector<Row> rows;
   if (rank == 0) {
     if (std::FILE* fp = std::fopen(path.c_str(), "r")) {
-      char header[256];
-      if (std::fgets(header, sizeof(header), fp)) {
+      char header[4096];
+      bool found = false;  // the column header, after the '#' provenance lines
+      while (!found && std::fgets(header, sizeof(header), fp))
+        found = std::strncmp(header, "iteration,", 10) == 0;
+      if (found) {
         Row r;
         char phase[16];
         while (std::fscanf(fp, "%lld,%15[a-z],%lf,%lf,%lf,%lld,%lf", &r.iteration, phase, &r.loss, &r.gnorm,

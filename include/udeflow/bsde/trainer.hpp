@@ -136,12 +136,13 @@ class Trainer {
   bool Interrupted() const { return stop_; }
   /// Wall time of training so far, including that of the run a checkpoint came from.
   double Elapsed() const;
+  /// <-output_dir>/<name>.
+  std::string OutputPath(const char* name) const;
 
  private:
   PetscErrorCode Step();
   PetscErrorCode Validate();
   PetscErrorCode WriteHistoryCsv(const std::string& path) const;
-  std::string OutputPath(const char* name) const;
 
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;

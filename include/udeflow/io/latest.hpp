@@ -15,4 +15,23 @@ namespace udeflow::io {
 PetscErrorCode ResolveResume(MPI_Comm comm, const std::string& value, const std::string& dir,
                              const std::string& stem, std::string* path);
 
+/// An exclusive lock on "<path>.lock" held while a run writes the training state at
+/// `path`: a second run on the same state (a requeued job whose predecessor still runs,
+/// a command typed twice) is refused instead of both overwriting each other's
+/// checkpoints.  The kernel drops the lock when the holder ends, however it ends (a
+/// SIGKILL included), so a stale lock file never blocks a resume.
+class RunLock {
+ public:
+  RunLock() = default;
+  ~RunLock();
+  RunLock(const RunLock&) = delete;
+  RunLock& operator=(const RunLock&) = delete;
+  /// Takes the lock (rank 0).  Held by another process: a user error naming `what`, the
+  /// path and that process.  Collective.
+  PetscErrorCode Acquire(MPI_Comm comm, const std::string& path, const char* what);
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace udeflow::io

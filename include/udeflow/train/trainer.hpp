@@ -17,10 +17,12 @@
 /// decay) on random batches of windows keyed by (seed, iteration); or TAO
 /// (-train_optimizer tao, -tao_type lmvm|blmvm|...) on a fixed tiling of all windows.
 /// One monitor line per iteration; a training-state checkpoint (theta, Adam moments,
-/// iteration, RNG seed) every -train_checkpoint_every iterations that
-/// -train_resume continues exactly (`latest`: the newest checkpoint of the output
-/// directory, or a fresh start if there is none).  SIGTERM/SIGUSR1 stop the run after
-/// the current iteration with a checkpoint.
+/// iteration, RNG seed, the exact loss history; in a TAO phase the count of its logged
+/// objective evaluations, see evaluation_log.hpp) every -train_checkpoint_every
+/// iterations of either phase, that -train_resume continues bit for bit (`latest`: the
+/// newest checkpoint of the output directory, or a fresh start if there is none): a run
+/// killed at any moment and resumed ends with the theta and history of an uninterrupted
+/// one.  SIGTERM/SIGUSR1 stop the run after the current iteration with a checkpoint.
 ///
 /// Strategies (all cases):
 ///  - Windows (default): as above; the window length grows every window_grow_every
@@ -135,15 +137,32 @@ class Trainer {
   PetscInt NodeSnapshot(size_t j, PetscInt s) const;
   size_t NumTrainingTrajectories() const { return states_.size(); }
 
-  PetscErrorCode SaveState(const std::string& path, long long iteration, const std::vector<double>& theta) const;
-  /// Restores theta, the optimizer state and the iteration count.
-  PetscErrorCode LoadState(const std::string& path, const char* what, long long* iteration, std::vector<double>* theta);
+  /// Where a run stands: what a training-state file holds besides the Adam moments and
+  /// the history (format udeflow-train-state-2).
+  struct State {
+    std::string phase = "adam";     ///< "adam" or "tao" (the phase the run is in)
+    long long adam_iterations = 0;  ///< Adam iterations done
+    long long tao_iterations = 0;   ///< phase tao: TAO iterations done
+    long long tao_evaluations = 0;  ///< phase tao: objective evaluations in the TAO log
+    std::string tao_log;            ///< phase tao: file name of the log, next to the state file
+    double last_loss = 0;           ///< loss of the last iteration done
+    std::vector<double> x;          ///< parameters now (theta and shooting states)
+    std::vector<double> tao_x0;     ///< phase tao: where the TAO solve started
+  };
+  /// Writes the training state (with the Adam moments and the exact history).  Collective.
+  PetscErrorCode SaveState(const std::string& path, const State& state) const;
+  /// Restores the state, the Adam moments and the history.  Collective.
+  PetscErrorCode LoadState(const std::string& path, const char* what, State* state);
 
  private:
   /// -train_resume latest: the newest checkpoint next to `checkpoint_path`, or none.
   PetscErrorCode ResolveLatest(const std::string& checkpoint_path);
-  PetscErrorCode RunAdam(const std::string& checkpoint_path, std::vector<double>* x, TrainResult* result);
-  PetscErrorCode RunTao(std::vector<double>* x, PetscInt iterations, TrainResult* result);
+  PetscErrorCode RunAdam(const std::string& checkpoint_path, const State* resumed, std::vector<double>* x,
+                         TrainResult* result);
+  PetscErrorCode RunTao(const std::string& checkpoint_path, const State* resumed, PetscInt iterations,
+                        std::vector<double>* x, TrainResult* result);
+  /// History row time: seconds since the start of the run, including resumed runs.
+  double Elapsed() const;
   PetscInt ScheduleStage(long long it) const;
   PetscErrorCode ReplicateVec(Vec v, double* out);
   PetscErrorCode Monitor(long long it, double loss, double gnorm, double lr, PetscInt W, double seconds) const;
@@ -166,6 +185,7 @@ class Trainer {
   std::string batch_reduce_ = "mean";
   long long adam_done_ = 0;  // Adam iterations run (the L-BFGS stage uses the last window)
   PetscLogDouble start_ = 0;
+  double seconds_before_ = 0;  // run time of the resumed run up to its checkpoint
   Vec all_ = nullptr;  // ReplicateVec: scatter of a state to every rank
   VecScatter to_all_ = nullptr;
   nn::LearningRateSchedule lr_;
