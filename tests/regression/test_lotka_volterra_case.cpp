@@ -1,9 +1,10 @@
-// The Lotka-Volterra case, short version (cases/lotka_volterra.yaml with 200 Adam + 600
-// L-BFGS iterations): generate -> train -> discover reaches the stated loss and recovers
-// exactly the xy terms within 5%, at 1 and 2 ranks.  The loss is not compared to the
-// last digit: 600 L-BFGS iterations amplify round-off differences between processes
-// (buffer placement changes the last bit of vectorized sums), so two runs can end in
-// nearby minima (measured: 2.20e-5 and 3.19e-5, both with the xy terms within 1%).
+// The Lotka-Volterra case as shipped (cases/lotka_volterra.yaml: 200 Adam + 1000 L-BFGS
+// iterations): generate -> train -> discover reaches the stated loss and recovers exactly
+// the xy terms within 5%, at 1 and 2 ranks.  The run is bit-reproducible (tests/repro), so
+// the figures below are those of every run on this build; the L-BFGS path is sensitive to
+// the last bits of the arithmetic, though: a change of compiler flags or kernels moves
+// it (the 600-iteration truncation this test used before the arithmetic was made
+// deterministic ends at 6.3e-5 on the current build, the full 1000 at 3.17e-5).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -29,7 +30,7 @@ std::string Dir() {
   return "lv_case_np" + std::to_string(size);
 }
 
-const std::string kShort = " -train_iterations 200 -train_lbfgs_iterations 600 -train_monitor_every 100000 ";
+const std::string kShort = " -train_monitor_every 100000 ";
 
 }  // namespace
 
@@ -59,7 +60,7 @@ TEST(LotkaVolterraCase, ShortRunRecoversTheInteractions) {
     UDE_ASSERT_OK(train::SaveModel(comm, paths.model, *physics, r.theta, r.iterations, r.loss));
     UDE_ASSERT_OK(groups.Destroy());
   }
-  EXPECT_EQ(r.history.size(), 801u);  // 200 Adam + L-BFGS iterations 0..600
+  EXPECT_EQ(r.history.size(), 1201u);  // 200 Adam + L-BFGS iterations 0..1000
   EXPECT_EQ(r.history.back().phase, train::TrainHistory::kLbfgs);
   // Noise alone costs 2.0e-5 against the truth: the fit is at the noise level (the
   // untrained model starts at ~30).

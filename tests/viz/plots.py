@@ -56,8 +56,8 @@ for cmd, pngs in checks:
         assert os.path.isfile(p) and os.path.getsize(p) > 1000, "missing or empty: " + p
         print("ok:", os.path.relpath(p, work), os.path.getsize(p), "bytes")
 # The history covers every iteration, and the BSDE history has the reference and trivial answer.
-rows = open(f"{b}/train_history.csv").read().splitlines()
+rows = [r for r in open(f"{b}/train_history.csv").read().splitlines() if not r.startswith("#")]
 assert rows[0].startswith("iteration,phase,loss") and len(rows) == 7, rows
-hdr = open(f"{bsde}/bsde_history.csv").readline().strip().split(",")
+hdr = [r for r in open(f"{bsde}/bsde_history.csv") if not r.startswith("#")][0].strip().split(",")
 assert "reference" in hdr and "trivial" in hdr, hdr
 print("ok")

@@ -1,6 +1,6 @@
 """Requeue-safe training: a run stopped by a signal writes a checkpoint and exits 0, and
-`-train_resume latest` / `-bsde_resume latest` ends with exactly the parameters of an
-uninterrupted run.  Usage (run by ctest, tests/viz/CMakeLists.txt):
+`-train_resume latest` / `-bsde_resume latest` ends with the parameters and history of an
+uninterrupted run, bit for bit.  Usage (run by ctest, tests/viz/CMakeLists.txt):
     /usr/bin/python3 signal_resume.py pde  <udeflow> <tiny.yaml> <workdir> <mpiexec...>
     /usr/bin/python3 signal_resume.py bsde <udeflow> <case.yaml> <workdir> <mpiexec...>
 PDE: SIGTERM to rank 1 only (the ranks must agree to stop at the same iteration).
@@ -70,6 +70,13 @@ def interrupted_run(args, marker, sig, to_rank1):
     return text
 
 
+def compare_results(a, b, files):
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "compare_results.py")
+    p = subprocess.run([sys.executable, script, a, b, "--files", files], stdout=subprocess.PIPE, text=True)
+    print(p.stdout, end="")
+    assert p.returncode == 0, "results of the resumed run differ from the uninterrupted run's"
+
+
 def fresh(d):
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
@@ -101,10 +108,10 @@ if kind == "pde":
     moved = np.abs(theta_stop - ta).max() / np.abs(ta).max()
     print("pde: stopped at iteration %d of 300; max |theta_resumed - theta| / max|theta| = %.3e "
           "(theta moved by %.3e after the stop)" % (stopped, diff, moved))
-    # Same tolerance as the trainer's resume test (Adam's restored bias correction
-    # differs from the running one in the last bits).
-    assert diff <= 1e-10, diff
+    # Bit for bit: the resumed run is the uninterrupted one.
+    assert ta.tobytes() == tb.tobytes(), "resumed theta differs from the uninterrupted run's (%.3e)" % diff
     assert moved > 1e-6, moved
+    compare_results(a, b, "model.h5,train_history.csv")
 else:
     common = ["bsde", "-options_file", case, "-bsde_iterations", "200", "-bsde_valid_every", "20",
               "-bsde_resume", "latest", "-bsde_final_samples", "0"]
@@ -123,5 +130,6 @@ else:
     pb = h5py.File(os.path.join(b, "bsde_checkpoint.h5"), "r")["params"][:]
     diff = np.abs(pa - pb).max() / np.abs(pa).max()
     print("bsde: stopped at iteration %d of 200; max |params_resumed - params| / max|params| = %.3e" % (stopped, diff))
-    assert diff <= 1e-10, diff
+    assert pa.tobytes() == pb.tobytes(), "resumed parameters differ from the uninterrupted run's (%.3e)" % diff
+    compare_results(a, b, "bsde_checkpoint.h5,bsde_history.csv")
 print("ok")
