@@ -72,8 +72,9 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
       PetscCall(PetscPrintf(comm_, "train: resuming from %s at iteration %lld\n", resume_.c_str(),
                             resumed.adam_iterations));
   }
-  if (optimizer_ == "tao") {
-    PetscCall(RunTao(checkpoint_path, resuming ? &resumed : nullptr, iterations_, &x, result));
+  if (optimizer_ == "tao") {  // (a state saved in an Adam phase starts TAO from its theta)
+    PetscCall(RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr, iterations_, &x,
+                     result));
   } else {
     PetscCall(RunAdam(checkpoint_path, resuming ? &resumed : nullptr, &x, result));
     if (lbfgs_iterations_ > 0 && !result->interrupted) {

@@ -59,7 +59,8 @@ def main():
     p.add_argument("--command", default="train", choices=["train", "bsde"])
     p.add_argument("--case", required=True)
     p.add_argument("--work", required=True)
-    p.add_argument("--runs", type=int, default=len(CONDITIONS))
+    p.add_argument("--runs", type=int, default=len(CONDITIONS), help="runs (conditions cycle)")
+    p.add_argument("--generate-once", action="store_true", help="train: generate the dataset once only")
     p.add_argument("--files", help="result files to compare (default: every .h5 and .csv)")
     p.add_argument("--then", action="append", default=[], metavar="COMMAND",
                    help="another udeflow command run after it in the same output directory (evaluate, discover)")
@@ -67,14 +68,21 @@ def main():
     a = p.parse_args()
     shutil.rmtree(a.work, ignore_errors=True)
     os.makedirs(a.work)
-    conds = CONDITIONS[: a.runs]
+    # More runs than conditions: cycle through them with another environment size each time.
+    conds = []
+    for i in range(a.runs):
+        name, no_aslr, extra = CONDITIONS[i % len(CONDITIONS)]
+        if i >= len(CONDITIONS):
+            extra = dict(extra, UDEFLOW_TEST_PAD="z" * (977 * i))
+            name += ", %d bytes of padding" % (977 * i)
+        conds.append((name, no_aslr, extra))
     base = [a.udeflow, a.command, "-options_file", a.case] + a.extra
     dirs = []
     for i, cond in enumerate(conds):
         d = os.path.join(a.work, "run%d" % (i + 1))
         os.makedirs(d)
         dirs.append(d)
-        if a.command == "train":
+        if a.command == "train" and (i == 0 or not a.generate_once):
             g = os.path.join(a.work, "generate%d" % (i + 1))
             os.makedirs(g)
             gen = [x for x in base if x != "train"]
@@ -82,6 +90,7 @@ def main():
             if run(launcher(a.np) + gen + ["-output_dir", g], cond, g + ".log"):
                 print("generate under '%s' failed; see %s.log" % (cond[0], g))
                 return 1
+        if a.command == "train":
             shutil.copy(os.path.join(a.work, "generate1", "dataset.h5"), os.path.join(d, "dataset.h5"))
         if run(launcher(a.np) + base + ["-output_dir", d], cond, d + ".log"):
             print("run under '%s' failed; see %s.log" % (cond[0], d))
@@ -96,11 +105,11 @@ def main():
         print("run %d (%s) vs run 1 (%s):" % (i + 1, conds[i][0], conds[0][0]))
         args = [sys.executable, COMPARE, dirs[0], dirs[i]] + (["--files", a.files] if a.files else [])
         bad |= subprocess.run(args).returncode
-        if a.command == "train":
+        if a.command == "train" and not a.generate_once:
             print("datasets generated under the two conditions:")
             bad |= subprocess.run([sys.executable, COMPARE, os.path.join(a.work, "generate1"),
                                    os.path.join(a.work, "generate%d" % (i + 1)), "--files", "dataset.h5"]).returncode
-    print("all identical" if not bad else "RESULTS DIFFER")
+    print("%d runs: %s" % (len(dirs), "all identical" if not bad else "RESULTS DIFFER"))
     return 1 if bad else 0
 
 
