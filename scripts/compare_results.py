@@ -70,6 +70,19 @@ def compare_h5(pa, pb):
     return None
 
 
+def provenance_diff(pa, pb):
+    """The udeflow_* attributes (what made the file) that differ, for a difference report."""
+    out = []
+    with h5py.File(pa, "r") as fa, h5py.File(pb, "r") as fb:
+        for k in sorted(set(fa.attrs) | set(fb.attrs)):
+            if not k.startswith("udeflow_") or k == "udeflow_started":
+                continue
+            va, vb = fa.attrs.get(k), fb.attrs.get(k)
+            if va is None or vb is None or not _attr_equal(va, vb):
+                out.append("%s: %r vs %r" % (k[8:], va, vb))
+    return out
+
+
 def read_csv(path):
     with open(path, newline="") as f:
         rows = list(csv.reader(line for line in f if not line.startswith("#")))
@@ -118,6 +131,9 @@ def main():
         diff = compare_h5(pa, pb) if name.endswith(".h5") else compare_csv(pa, pb)
         if diff:
             print("%-28s DIFFERENT: %s" % (name, diff))
+            if name.endswith(".h5"):
+                for line in provenance_diff(pa, pb):
+                    print("%-28s   made differently: %s" % ("", line))
             bad += 1
         elif not args.quiet:
             print("%-28s identical" % name)

@@ -110,6 +110,15 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
              path.c_str());
   long long version = 1;
   PetscCall(f.ReadAttr("/", "version", &version));
+  const std::string changed = ProvenanceDifferences([&](const char* name) {
+    std::string value;
+    if (f.HasAttr("/", name)) f.ReadAttr("/", name, &value);
+    return value;
+  });
+  if (!changed.empty() && opt_.monitor)
+    PetscCall(PetscPrintf(comm_, "bsde: note: '%s' was written by another set-up (%s): the resumed run continues "
+                                 "correctly but is bit-identical to an uninterrupted run only on the same build, CPU "
+                                 "and rank count\n", path.c_str(), changed.c_str()));
   std::vector<double> loss, rows, row_seconds;
   if (f.Exists("/history/loss")) PetscCall(f.ReadArray("/history/loss", &dims, &loss));
   if (f.Exists("/history/validation")) {

@@ -192,4 +192,24 @@ std::string ProvenanceComment(const char* prefix) {
   return out;
 }
 
+std::string ProvenanceDifferences(const std::function<std::string(const char*)>& get) {
+  const std::string commit = get("udeflow_git_commit");
+  if (commit.empty() && get("udeflow_version").empty()) return "";  // written before provenance
+  std::string out;
+  auto note = [&](const char* name, const std::string& theirs, const std::string& ours) {
+    if (theirs != ours) out += std::string(out.empty() ? "" : "; ") + name + " " + theirs + " vs " + ours + " now";
+  };
+  const auto attrs = ProvenanceAttributes();
+  auto ours = [&](const char* name) {
+    for (const auto& [n, v] : attrs)
+      if (n == name) return v;
+    return std::string();
+  };
+  note("commit", commit.substr(0, 12), ours("udeflow_git_commit").substr(0, 12));
+  note("build", get("udeflow_build"), ours("udeflow_build"));
+  note("CPU", get("udeflow_cpu"), ours("udeflow_cpu"));
+  note("ranks", get("udeflow_ranks"), ours("udeflow_ranks"));
+  return out;
+}
+
 }  // namespace udeflow

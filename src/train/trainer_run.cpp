@@ -6,6 +6,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "udeflow/core/provenance.hpp"
 #include "udeflow/core/signals.hpp"
 #include "udeflow/io/hdf5.hpp"
 #include "udeflow/io/latest.hpp"
@@ -417,6 +418,15 @@ PetscErrorCode Trainer::LoadState(const std::string& path, const char* what, Sta
   PetscCall(f.ReadArray("/adam_v", &dims, &v));
   PetscCallCXX(adam_.SetState(Eigen::Map<Eigen::VectorXd>(m.data(), m.size()),
                               Eigen::Map<Eigen::VectorXd>(v.data(), v.size()), steps));
+  const std::string changed = ProvenanceDifferences([&](const char* name) {
+    std::string v;
+    if (f.HasAttr("/", name)) f.ReadAttr("/", name, &v);
+    return v;
+  });
+  if (!changed.empty())
+    PetscCall(PetscPrintf(comm_, "train: note: '%s' was written by another set-up (%s): the resumed run continues "
+                                 "correctly but is bit-identical to an uninterrupted run only on the same build, CPU "
+                                 "and rank count\n", path.c_str(), changed.c_str()));
   s->phase = "adam";
   if (v1) {
     PetscCall(history_.Read(comm_, TrainHistory::PathFor(path), s->adam_iterations));

@@ -15,6 +15,7 @@
 /// products by are part of what determines the last bits; both are recorded.
 #include <petscsys.h>
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,5 +72,11 @@ std::vector<std::pair<std::string, std::string>> ProvenanceAttributes();
 
 /// The same facts as comment lines, each starting with `prefix` (e.g. "# " for CSV).
 std::string ProvenanceComment(const char* prefix);
+
+/// What differs between the run that wrote a file (its udeflow_* attributes, as read by
+/// `get`: name -> value, "" when absent) and this one, among the facts that decide the
+/// last bits: commit, build, CPU, rank count.  Empty when nothing differs or the file has
+/// no provenance.  Used to warn when a resume or evaluation cannot be bit-identical.
+std::string ProvenanceDifferences(const std::function<std::string(const char*)>& get);
 
 }  // namespace udeflow
