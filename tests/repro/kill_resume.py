@@ -7,9 +7,13 @@ bit-identical to an uninterrupted run.
     kill_resume.py --udeflow build/udeflow --np 2 --command train --case cases/x.yaml \
         [--generate | --dataset dir/dataset.h5] --work dir --kills 6 -- [udeflow options]
 
-Each run is killed a random (seeded) number of progress lines ("train <it>", "bsde it
-<it>") after it starts, plus a random delay of up to --jitter seconds, so kills land in
-every part of an iteration: the solve, a checkpoint write, the replay of a TAO phase.
+The kill points are iteration numbers drawn (seeded) from [--min-iter, --max-iter] plus
+any --kill-at, sorted: run k is killed at its first progress line ("train <it>", "bsde it
+<it>") whose iteration reaches the k-th point, plus a random delay of up to --jitter
+seconds, so kills land in every part of an iteration: the solve, a checkpoint write, the
+replay of a TAO phase.  Counting iterations, not lines seen, makes the phases a kill
+lands in independent of how fast the machine is (a delay covers more iterations on an
+idle machine than on a loaded one, which must not decide whether the TAO phase is hit).
 Exit 0 when every compared file is identical and at least --min-kills kills landed before
 the run finished; 1 otherwise.
 """
@@ -72,8 +76,10 @@ def main():
     p.add_argument("--work", required=True)
     p.add_argument("--kills", type=int, default=5, help="kills to attempt")
     p.add_argument("--min-kills", type=int, default=2, help="kills that must land before the run finished")
-    p.add_argument("--min-lines", type=int, default=2, help="fewest progress lines before a kill")
-    p.add_argument("--max-lines", type=int, default=30, help="most progress lines before a kill")
+    p.add_argument("--min-iter", type=int, default=2, help="smallest iteration to kill at")
+    p.add_argument("--max-iter", type=int, default=30, help="largest iteration to kill at (below the run's end)")
+    p.add_argument("--kill-at", type=int, action="append", default=[], metavar="IT",
+                   help="also kill at this iteration (e.g. one inside the TAO phase)")
     p.add_argument("--jitter", type=float, default=0.05, help="largest extra delay after that line (s)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--files", default="model.h5,train_history.csv")
@@ -107,25 +113,30 @@ def main():
     rng = random.Random(a.seed)
     cmd = launcher(a.np) + base + ["-output_dir", kr, "-%sresume" % prefix, "latest"]
     log = os.path.join(a.work, "killed.log")
-    progress = re.compile(r"^(train|bsde it) +[0-9]+ ")
+    progress = re.compile(r"^(?:train|bsde it) +([0-9]+) ")
+    span = range(a.min_iter, a.max_iter + 1)
+    if len(span) < a.kills:
+        print("--min-iter/--max-iter leave fewer than --kills iterations")
+        return 1
+    targets = sorted(set(rng.sample(span, a.kills)) | set(a.kill_at))
     landed = 0
     with open(log, "w") as f:
-        for k in range(a.kills):
-            # Kill after a random number of progress lines plus a random delay: anywhere in
-            # an iteration, in a checkpoint write, in a replay, in start-up or shut-down.
-            target = rng.randint(a.min_lines, a.max_lines)
+        for k, target in enumerate(targets):
+            # Kill at an iteration plus a random delay: anywhere in an iteration, in a
+            # checkpoint write, in a replay, in start-up or shut-down.
             delay = rng.uniform(0, a.jitter)
-            f.write("=== start %d: kill %.3f s after progress line %d\n" % (k + 1, delay, target))
+            f.write("=== start %d: kill %.3f s after iteration %d\n" % (k + 1, delay, target))
             f.flush()
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                     start_new_session=True)
-            seen, killed = 0, False
+            seen, killed = -1, False
             timer = None
             for line in proc.stdout:
                 f.write(line)
-                if progress.match(line):
-                    seen += 1
-                    if seen == target and timer is None:
+                m = progress.match(line)
+                if m:
+                    seen = int(m.group(1))
+                    if seen >= target and timer is None:
                         timer = threading.Timer(delay, kill_session, (proc.pid,))
                         timer.start()
             rc = proc.wait()
@@ -137,12 +148,12 @@ def main():
             f.flush()
             if killed:
                 landed += 1
-                print("run %d killed %.3f s after progress line %d" % (k + 1, delay, target))
+                print("run %d killed %.3f s after iteration %d" % (k + 1, delay, target))
                 continue
             if rc:
                 print("resumed run %d failed (exit %d); see %s" % (k + 1, rc, log))
                 return 1
-            print("run %d finished before its kill (progress line %d of %d)" % (k + 1, seen, target))
+            print("run %d finished before its kill (last iteration %d, kill at %d)" % (k + 1, seen, target))
             break
         else:
             f.write("=== final run\n")
@@ -160,7 +171,7 @@ def main():
         print("seen: '%s' (%d times)" % (req, text.count(req)))
     rc = subprocess.run([sys.executable, COMPARE, ref, kr, "--files", a.files]).returncode
     if landed < a.min_kills:
-        print("FAIL: only %d kill(s) landed (need %d): lower --min-lines/--max-lines or lengthen the run"
+        print("FAIL: only %d kill(s) landed (need %d): lower --max-iter or lengthen the run"
               % (landed, a.min_kills))
         return 1
     return rc
