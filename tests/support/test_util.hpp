@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <petscsys.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "udeflow/core/session.hpp"
@@ -40,6 +42,20 @@ class ScopedOptions {
   PetscOptions saved_ = nullptr;
 };
 
+/// A barrier on `comm` that sleeps while it waits instead of spinning in MPI's progress
+/// engine: ranks idling while a subset computes must not take the cores from it (the
+/// tests run oversubscribed, 3 ranks on 2 cores, often beside other tests; spinning idle
+/// ranks made a 1-rank solve on a loaded machine take minutes).
+inline void SleepingBarrier(MPI_Comm comm) {
+  MPI_Request req;
+  MPI_Ibarrier(comm, &req);
+  for (int done = 0;;) {
+    MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+}
+
 /// Loss and gradient of a test problem solved on the first `n` ranks of PETSC_COMM_WORLD
 /// (the others idle), broadcast to all ranks: the 1-vs-2-vs-3-rank comparisons.  Problem
 /// has Create(comm, options), a `physics` member and Gradient(theta, &loss, &grad).
@@ -58,6 +74,7 @@ void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, dou
     ASSERT_EQ(p.Gradient(theta, L, g), 0);
     P = static_cast<int>(g->size());
   }
+  SleepingBarrier(PETSC_COMM_WORLD);
   MPI_Bcast(&P, 1, MPI_INT, 0, PETSC_COMM_WORLD);
   g->resize(P);
   MPI_Bcast(g->data(), P, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
