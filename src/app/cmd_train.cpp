@@ -48,10 +48,12 @@ PetscErrorCode CommandTrain() {
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);
-  io::RunLock lock;  // one run at a time on a training state
-  PetscCall(lock.Acquire(comm, paths.checkpoint, "option -output_dir"));
   PetscCall(data.Open(groups.group, paths.dataset, "option -dataset"));
   PetscCall(data.CheckCompatible(*physics));
+  // One run at a time on a training state; taken after the inputs are checked, so a bad
+  // option or file is reported as such even while another run holds the directory.
+  io::RunLock lock;
+  PetscCall(lock.Acquire(comm, paths.checkpoint, "option -output_dir"));
   if (mode != "online") {
     // Every group fits the same data with the same seeds (columns of one group's ranks).
     train::TrainResult off;
