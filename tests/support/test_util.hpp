@@ -45,7 +45,7 @@ class ScopedOptions {
 /// A barrier on `comm` that sleeps while it waits instead of spinning in MPI's progress
 /// engine: ranks idling while a subset computes must not take the cores from it (the
 /// tests run oversubscribed, 3 ranks on 2 cores, often beside other tests; spinning idle
-/// ranks made a 1-rank solve on a loaded machine take minutes).
+/// ranks slowed the 1-vs-3-rank checks several-fold on a loaded machine).
 inline void SleepingBarrier(MPI_Comm comm) {
   MPI_Request req;
   MPI_Ibarrier(comm, &req);
