@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Time-discretization bias of the deep BSDE schemes with the *exact* Z (no training).
 
-For the HJB equation of REFERENCE.md A (sigma = sqrt(2) I, f = -lambda/2 |z|^2,
+For the HJB equation of Han, Jentzen & E (PNAS 2018) (sigma = sqrt(2) I, f = -lambda/2 |z|^2,
 g = ln((1+|x|^2)/2), x0 = 0), Z(t,x) = x h(t,|x|^2) with h from Cole-Hopf,
 h = 2 sqrt(2) d/dr u(t,r), u(t,r) = -(1/lambda) ln E[((1+|x+sqrt(2)W_{T-t}|^2)/2)^(-lambda)],
 computed here by a 2-D quadrature (the component of W along x, and a chi^2_{d-1} for the
@@ -27,7 +27,7 @@ p.add_argument("--steps", type=int, nargs="+", default=[10, 20, 40])
 p.add_argument("--paths", type=int, default=20000)
 p.add_argument("--control", action="store_true", help="controlled forward process (theta = -lambda Z)")
 p.add_argument("--zscale", type=float, default=1.0, help="multiply the interior Z by this (error sensitivity)")
-p.add_argument("--reference", type=float, default=None, help="exact u(0,0) (default: lambda=1/10 values of REFERENCE.md)")
+p.add_argument("--reference", type=float, default=None, help="exact u(0,0) (default: lambda=1/10 values computed by the project)")
 p.add_argument("-o", "--output", default=None, help="optional plot of |bias| against N")
 a = p.parse_args()
 d, lam, T = a.dim, a.lam, 1.0

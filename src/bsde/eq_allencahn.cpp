@@ -1,4 +1,4 @@
-// Allen-Cahn equation (Han, Jentzen & E, PNAS 2018; REFERENCE.md A):
+// Allen-Cahn equation (Han, Jentzen & E, PNAS 2018):
 //   d_t u + Lap u + u - u^3 = 0,  u(T,x) = 1/(2 + 0.4 |x|^2),  x0 = 0,  T = 0.3,
 // i.e. sigma = sqrt(2) I, mu = 0, f(t,x,y,z) = y - y^3.  No exact solution: the
 // reference 0.052802 (branching diffusion, quoted by Han et al.) holds for d = 100,

@@ -1,4 +1,4 @@
-// Black-Scholes-Barenblatt equation (Raissi 2018; REFERENCE.md A):
+// Black-Scholes-Barenblatt equation (Raissi 2018):
 //   d_t u + 1/2 s^2 sum_i x_i^2 u_{x_i x_i} = r (u - x . grad u),  u(T,x) = |x|^2,
 // x0 = (1, 0.5, 1, 0.5, ...), s = 0.4, r = 0.05.  Forward SDE dX = s diag(X) dW (geometric
 // Brownian motion, sampled exactly by the "exact" scheme), z = s diag(x) grad u, so

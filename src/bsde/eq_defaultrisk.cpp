@@ -1,4 +1,4 @@
-// Black-Scholes equation with default risk (Han, Jentzen & E, PNAS 2018; REFERENCE.md A):
+// Black-Scholes equation with default risk (Han, Jentzen & E, PNAS 2018):
 // dX = mu X dt + s diag(X) dW with mu = 0.02, s = 0.2, x0 = 100 (geometric Brownian
 // motion, sampled exactly by the "exact" scheme), g(x) = min_i x_i, and
 //   f(t,x,y,z) = -(1 - delta) Q(y) y - R y,

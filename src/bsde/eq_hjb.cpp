@@ -1,5 +1,5 @@
 // Hamilton-Jacobi-Bellman equation of a linear-quadratic-Gaussian control problem
-// (Han, Jentzen & E, PNAS 2018; REFERENCE.md A):
+// (Han, Jentzen & E, PNAS 2018):
 //   d_t u + Lap u - lambda |grad u|^2 = 0,  u(T,x) = ln((1+|x|^2)/2),  x0 = 0,
 // i.e. sigma = sqrt(2) I, mu = 0, f(t,x,y,z) = -lambda/2 |z|^2 with z = sqrt(2) grad u.
 // Note the 1/2: the original code once used -lambda |z|^2, which solves lambda = 2.

@@ -1,4 +1,4 @@
-// Reference values computed by the project (REFERENCE.md A): HJB by 1-D quadrature
+// Reference values computed by the project: HJB by 1-D quadrature
 // (two independent formulas), BSB in closed form, the trivial answers, and the choice of
 // lambda for the d = 1000 HJB case.
 #include <gtest/gtest.h>
@@ -69,7 +69,7 @@ TEST(BsdeReference, Hjb1000LambdaMakesTheTestReal) {
   auto gap = [&](double lambda) { return (triv - HjbExactValue(1000, 1.0, lambda)) / HjbExactValue(1000, 1.0, lambda); };
   EXPECT_GE(gap(70.0), 0.01);
   EXPECT_LT(gap(60.0), 0.01);
-  EXPECT_NEAR(gap(1.0), 1.45e-4, 1e-6);  // REFERENCE.md: only 0.0145% at lambda = 1
+  EXPECT_NEAR(gap(1.0), 1.45e-4, 1e-6);  // the LQG gap is only 0.0145% at lambda = 1
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ double ChiSquareLogExpectation(int d, const std::function<double(double)>& log_h
 /// E[h(S)] for S ~ chi^2_d (h of any sign, at most polynomial/logarithmic growth).
 double ChiSquareExpectation(int d, const std::function<double(double)>& h);
 
-/// Exact u(0, 0) of the HJB (LQG control) equation of REFERENCE.md A:
+/// Exact u(0, 0) of the HJB (LQG control) equation of Han, Jentzen & E (PNAS 2018):
 /// u = -(1/lambda) ln E[exp(-lambda g(sqrt(2) W_T))], g(x) = ln((1 + |x|^2)/2).
 double HjbExactValue(int d, double T, double lambda);
 

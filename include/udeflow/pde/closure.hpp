@@ -4,7 +4,7 @@
 /// evaluated on batches of points (columns).  A physics decides what the inputs and
 /// outputs mean (e.g. a stencil of cell values -> a face flux correction) and calls
 /// the closure on all its points at once.  Every closure provides the value, the
-/// input VJP/JVP and the parameter VJP/JVP (DESIGN.md: adjoints from day one).
+/// input VJP/JVP and the parameter VJP/JVP (every closure is differentiable both ways).
 ///
 /// Types (option -closure_type): "mlp" (multilayer perceptron), "none" (zero, no
 /// parameters: the physics without closure) and "stencil" (a learnable 3-point stencil
