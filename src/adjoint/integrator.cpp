@@ -60,7 +60,7 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
   PetscCall(TSSetDM(ts_, physics_->Grid()));
   PetscCall(TSSetType(ts_, TSRK));
   PetscCall(TSRKSetType(ts_, TSRK4));
-  PetscCall(TSSetTimeStep(ts_, 0.0));
+  PetscCall(TSSetTimeStep(ts_, default_dt_));
   PetscCall(TSSetExactFinalTime(ts_, TS_EXACTFINALTIME_MATCHSTEP));
   TSAdapt adapt;
   PetscCall(TSGetAdapt(ts_, &adapt));
@@ -95,6 +95,16 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
   PetscOptionsEnd();
   mode_ = mode == "store" ? MemoryMode::kStore : mode == "checkpoint" ? MemoryMode::kCheckpoint : MemoryMode::kDisk;
   checkpoint_every_ = every;
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::SetTimeStep(PetscReal dt) {
+  PetscFunctionBeginUser;
+  PetscCheck(ts_, PETSC_COMM_SELF, PETSC_ERR_ORDER, "Integrator::SetTimeStep() after SetFromOptions()");
+  PetscCheck(std::isfinite(dt) && dt >= 0, impl_->comm, PETSC_ERR_USER_INPUT,
+             "option -%sts_dt must be positive, got %g", prefix_.c_str(), (double)dt);
+  dt_ = dt;
+  PetscCall(TSSetTimeStep(ts_, dt));
   PetscFunctionReturn(0);
 }
 

@@ -1,12 +1,12 @@
 // `udeflow diagnose`: downwind blow-up and backward-in-time reversal, with numbers.
 #include "commands.hpp"
-#include "udeflow/train/diagnose.hpp"
+#include "udeflow/workflow/diagnose.hpp"
 
 namespace udeflow::app {
 
 PetscErrorCode CommandDiagnose() {
-  train::DiagnoseResult result;
-  return train::Diagnose(PETSC_COMM_WORLD, &result);
+  workflow::DiagnoseResult result;
+  return workflow::Diagnose(PETSC_COMM_WORLD, &result);
 }
 
 }  // namespace udeflow::app

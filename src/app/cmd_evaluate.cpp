@@ -1,6 +1,6 @@
 // `udeflow evaluate`: held-out error of the trained closure vs un-closed baselines.
 #include "commands.hpp"
-#include "udeflow/train/evaluate.hpp"
+#include "udeflow/workflow/evaluate.hpp"
 
 namespace udeflow::app {
 
@@ -13,11 +13,11 @@ PetscErrorCode CommandEvaluate() {
   PetscBool set = PETSC_FALSE;
   PetscCall(PetscOptionsGetString(nullptr, nullptr, "-evaluate_models", models, sizeof(models), &set));
   if (set) {
-    std::vector<train::ModelComparisonRow> rows;
-    PetscCall(train::EvaluateModels(PETSC_COMM_WORLD, models, &rows));
+    std::vector<workflow::ModelComparisonRow> rows;
+    PetscCall(workflow::EvaluateModels(PETSC_COMM_WORLD, models, &rows));
   } else {
-    std::vector<train::EvaluationRow> rows;
-    PetscCall(train::EvaluateCase(PETSC_COMM_WORLD, &rows));
+    std::vector<workflow::EvaluationRow> rows;
+    PetscCall(workflow::EvaluateCase(PETSC_COMM_WORLD, &rows));
   }
   PetscFunctionReturn(0);
 }

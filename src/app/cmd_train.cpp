@@ -1,91 +1,15 @@
-// `udeflow train`: fit the closure through the solver.
-#include <cstdio>
-
+// `udeflow train`: fit the closure through the solver (workflow/train.hpp).
 #include "commands.hpp"
 #include "udeflow/core/signals.hpp"
-#include "udeflow/adjoint/integrator.hpp"
-#include "udeflow/io/dataset.hpp"
-#include "udeflow/io/latest.hpp"
-#include "udeflow/core/options.hpp"
-#include "udeflow/train/case.hpp"
-#include "udeflow/train/snapshots.hpp"
-#include "udeflow/train/offline.hpp"
-#include "udeflow/train/trainer.hpp"
+#include "udeflow/workflow/train.hpp"
 
 namespace udeflow::app {
 
 PetscErrorCode CommandTrain() {
   PetscFunctionBeginUser;
-  MPI_Comm comm = PETSC_COMM_WORLD;
   StopSignalGuard stop_guard;  // a SIGTERM/SIGUSR1 during set-up stops after the first iteration
-  train::CasePaths paths;
-  PetscCall(train::CasePathsFromOptions(comm, &paths));
-  train::TrainGroups groups;
-  PetscCall(groups.Create(comm));
-  std::unique_ptr<pde::Physics> physics;
-  PetscCall(pde::PhysicsCreateFromOptions(groups.group, nullptr, "burgers", &physics));
-  PetscCall(physics->SetUp());
-  adjoint::Integrator integ(physics.get());
-  PetscCall(integ.SetFromOptions(nullptr));
-  PetscCall(integ.SetUp());
-  io::Dataset data;
-  train::Trainer trainer(physics.get(), &integ, &data, &groups);
-  PetscCall(trainer.SetFromOptions());
-  train::TrainSnapshots snapshots;  // -train_snapshots_every K, Catalyst
-  PetscCall(snapshots.Create(physics.get(), &integ, &data, paths.output_dir, groups.id == 0));
-  // -train_mode: online (through the solver), offline (fit diagnosed fluxes, no solver;
-  // ocean_column), or both (offline to -train_offline_model, then online from the same
-  // initial weights to -model).
-  std::string mode = "online", offline_model = paths.output_dir + "/model_offline.h5";
-  PetscOptionsBegin(comm, "train_", "Training mode", "train");
-  PetscCall(UdeOptionsChoice("-mode", "Train online through the solver, offline on diagnosed fluxes, or both",
-                             {"online", "offline", "both"}, &mode, nullptr));
-  PetscCall(UdeOptionsString("-offline_model", "Where -train_mode both writes the offline model", &offline_model,
-                             nullptr));
-  PetscOptionsEnd();
-  train::OfflineConfig offline_config;
-  if (mode != "online") PetscCall(train::OfflineConfigFromOptions(comm, &offline_config));
-  PetscBool help;
-  PetscCall(PetscOptionsHasHelp(nullptr, &help));
-  if (help) PetscFunctionReturn(0);
-  PetscCall(data.Open(groups.group, paths.dataset, "option -dataset"));
-  PetscCall(data.CheckCompatible(*physics));
-  // One run at a time on a training state; taken after the inputs are checked, so a bad
-  // option or file is reported as such even while another run holds the directory.
-  io::RunLock lock;
-  PetscCall(lock.Acquire(comm, paths.checkpoint, "option -output_dir"));
-  if (mode != "online") {
-    // Every group fits the same data with the same seeds (columns of one group's ranks).
-    train::TrainResult off;
-    PetscCall(train::TrainOffline(groups.group, offline_config, physics.get(), data, &off));
-    const std::string& out = mode == "offline" ? paths.model : offline_model;
-    PetscCall(train::SaveModel(comm, out, *physics, off.theta, off.iterations, off.loss));
-    PetscCall(PetscPrintf(comm, "train: offline fit %lld iterations in %.1f s, flux mse %.4e; model written to %s\n",
-                          off.iterations, off.seconds, off.loss, out.c_str()));
-    if (mode == "offline") {
-      PetscCall(groups.Destroy());
-      PetscFunctionReturn(0);
-    }
-    PetscCall(physics->InitializeParams());
-  }
-  PetscCall(trainer.SetUp());
-  PetscCall(PetscPrintf(comm, "train: model %s\n       %s\n       data %s; %d group(s) of ranks share each batch\n",
-                        physics->Describe().c_str(), integ.Describe().c_str(), paths.dataset.c_str(), groups.count));
   train::TrainResult result;
-  if (snapshots.Enabled())
-    trainer.SetIterationHook([&](long long it, const std::vector<double>& theta) { return snapshots.Maybe(it, theta); });
-  PetscCall(trainer.Run(paths.checkpoint, &result));
-  PetscCall(snapshots.Finish(result.seconds));
-  if (result.interrupted) {  // stopped by a signal: the checkpoint is the result
-    PetscCall(groups.Destroy());
-    PetscFunctionReturn(0);
-  }
-  PetscCall(train::SaveModel(comm, paths.model, *physics, result.theta, result.iterations, result.loss));
-  // The trainer wrote train_history.csv (Adam and L-BFGS rows) next to the checkpoint.
-  PetscCall(PetscPrintf(comm, "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
-                        result.iterations, result.seconds, result.loss, paths.model.c_str()));
-  if (groups.id == 0) PetscCall(physics->ReportLearned(""));  // collective on the group
-  PetscCall(groups.Destroy());
+  PetscCall(workflow::TrainCase(PETSC_COMM_WORLD, &result));
   PetscFunctionReturn(0);
 }
 

@@ -122,21 +122,4 @@ PetscErrorCode OptionsRealList_Private(PetscOptionItems* items, const char* opt,
   PetscFunctionReturn(0);
 }
 
-ScopedOptionValues::~ScopedOptionValues() {
-  for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-    if (it->had) PetscOptionsSetValue(nullptr, it->name.c_str(), it->value.empty() ? nullptr : it->value.c_str());
-    else PetscOptionsClearValue(nullptr, it->name.c_str());
-  }
-}
-
-PetscErrorCode ScopedOptionValues::Set(const std::string& name, const std::string& value) {
-  PetscFunctionBeginUser;
-  char buf[PETSC_MAX_PATH_LEN] = "";
-  PetscBool had = PETSC_FALSE;
-  PetscCall(PetscOptionsGetString(nullptr, nullptr, name.c_str(), buf, sizeof(buf), &had));
-  saved_.push_back({name, buf, static_cast<bool>(had)});
-  PetscCall(PetscOptionsSetValue(nullptr, name.c_str(), value.c_str()));
-  PetscFunctionReturn(0);
-}
-
 }  // namespace udeflow

@@ -203,12 +203,13 @@ PetscErrorCode Dataset::CheckCompatible(const pde::Physics& physics) const {
   PetscCheck(grid_.size() == g.size(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has a %zu-D grid, the case a %zu-D grid",
              f, grid_.size(), g.size());
   // Coarse-graining averages blocks of r_0 x r_1 x ... fine cells, r_i = file/case cells.
-  const std::vector<std::string> options = physics.GridOptions();
+  std::vector<std::string> options = physics.ResolutionOptions();
+  if (options.empty()) options = {"cells"};
   for (size_t i = 0; i < g.size(); ++i) {
     PetscCheck(grid_[i] % g[i] == 0, comm, PETSC_ERR_USER_INPUT,
                "dataset '%s' has %" PetscInt_FMT " cells in dimension %zu, not a multiple of the case's %" PetscInt_FMT
                " (option -%s)",
-               f, grid_[i], i + 1, g[i], i < options.size() ? options[i].c_str() : physics.GridOption().c_str());
+               f, grid_[i], i + 1, g[i], i < options.size() ? options[i].c_str() : options[0].c_str());
     PetscCheck(std::abs(domain_[i] - d[i]) <= 1e-9 * std::abs(d[i]), comm, PETSC_ERR_USER_INPUT,
                "dataset '%s' has domain length %g, the case %g", f, (double)domain_[i], (double)d[i]);
   }

@@ -187,26 +187,8 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
              "option -%svelocity: all components are zero (nothing is advected)", p.c_str());
   vel_ = vel;
   if (dim_ == 1) vel_.push_back(0.0);
-  limiter_ = limiter == "upwind"     ? Limiter::kUpwind
-             : limiter == "minmod"   ? Limiter::kMinmod
-             : limiter == "superbee" ? Limiter::kSuperbee
-             : limiter == "vanleer"  ? Limiter::kVanLeer
-             : limiter == "mc"       ? Limiter::kMC
-             : limiter == "learned"  ? Limiter::kLearned
-                                     : Limiter::kDownwind;
-  ic_kinds_.clear();
-  std::stringstream ss(kinds);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    PetscCheck(item == "square" || item == "gaussian" || item == "sine", comm, PETSC_ERR_USER_INPUT,
-               "option -%sic_kinds: unknown shape '%s' (choices: square, gaussian, sine)",
-               p.c_str(), item.c_str());
-    ic_kinds_.push_back(item);
-  }
-  PetscCheck(!ic_kinds_.empty(), comm, PETSC_ERR_USER_INPUT, "option -%sic_kinds: no shape given",
-             p.c_str());
-  closure_config_.type = "mlp";
-  closure_config_.hidden = {16, 16};
+  PetscCall(SetSchemeOption("advection_limiter", limiter));
+  PetscCall(SetSchemeOption("advection_ic_kinds", kinds));
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
   PetscFunctionReturn(0);
 }
@@ -219,9 +201,87 @@ std::vector<PetscReal> Advection::DomainLength() const {
   return dim_ == 1 ? std::vector<PetscReal>{lx_} : std::vector<PetscReal>{lx_, ly_};
 }
 
-std::vector<std::string> Advection::GridOptions() const {
+std::vector<std::string> Advection::ResolutionOptions() const {
   return dim_ == 1 ? std::vector<std::string>{"advection_n"}
                    : std::vector<std::string>{"advection_n", "advection_ny"};
+}
+
+PetscErrorCode Advection::SetResolution(const std::vector<PetscInt>& cells) {
+  PetscFunctionBeginUser;
+  PetscCheck((PetscInt)cells.size() == dim_ && cells[0] > 0 && cells.back() > 0, comm_, PETSC_ERR_USER_INPUT,
+             "option -%sadvection_n: %" PetscInt_FMT "-D advection needs %" PetscInt_FMT " positive cell counts",
+             prefix_.c_str(), dim_, dim_);
+  nx_ = cells[0];
+  if (dim_ == 2) ny_ = cells[1];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Advection::SetSchemeOption(const std::string& key, const std::string& value) {
+  PetscFunctionBeginUser;
+  const std::string p = prefix_ + "advection_";
+  if (key == "advection_limiter") {
+    bool found = false;
+    for (Limiter l : {Limiter::kUpwind, Limiter::kMinmod, Limiter::kSuperbee, Limiter::kVanLeer, Limiter::kMC,
+                      Limiter::kLearned, Limiter::kDownwind})
+      if (value == LimiterName(l)) limiter_ = l, found = true;
+    PetscCheck(found, comm_, PETSC_ERR_USER_INPUT,
+               "option -%slimiter: unknown value '%s' (choices: upwind, minmod, superbee, vanleer, mc, learned, "
+               "downwind)",
+               p.c_str(), value.c_str());
+  } else if (key == "advection_ic_kinds") {
+    ic_kinds_.clear();
+    std::stringstream ss(value);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+      PetscCheck(item == "square" || item == "gaussian" || item == "sine", comm_, PETSC_ERR_USER_INPUT,
+                 "option -%sic_kinds: unknown shape '%s' (choices: square, gaussian, sine)", p.c_str(),
+                 item.c_str());
+      ic_kinds_.push_back(item);
+    }
+    PetscCheck(!ic_kinds_.empty(), comm_, PETSC_ERR_USER_INPUT, "option -%sic_kinds: no shape given", p.c_str());
+  } else {
+    PetscCall(Physics::SetSchemeOption(key, value));
+  }
+  PetscFunctionReturn(0);
+}
+
+std::string Advection::GetSchemeOption(const std::string& key) const {
+  if (key == "advection_limiter") return LimiterName(limiter_);
+  if (key == "advection_ic_kinds") {
+    std::string kinds;
+    for (size_t i = 0; i < ic_kinds_.size(); ++i) kinds += (i ? "," : "") + ic_kinds_[i];
+    return kinds;
+  }
+  return "";
+}
+
+std::vector<PetscReal> Advection::AdvectionVelocity() const {
+  return std::vector<PetscReal>(vel_.begin(), vel_.begin() + dim_);
+}
+
+// The learned limiter and the fixed ones on r in [-1, 4] (Sweby diagram data).
+PetscErrorCode Advection::GetLearnedCurves(LearnedCurves* curves) {
+  PetscFunctionBeginUser;
+  curves->arrays.clear();
+  curves->group = "/limiter";
+  if (limiter_ != Limiter::kLearned) PetscFunctionReturn(0);
+  std::vector<double> r, phi, dphi;
+  for (int i = 0; i <= 1000; ++i) r.push_back(-1 + 5.0 * i / 1000);
+  // With the jump feature: phi(r) at a large jump (4 delta) and at a small one (delta / 4).
+  PetscCall(LearnedPhi(r, &phi, &dphi, 4 * jump_scale_));
+  curves->arrays.push_back({"r", r});
+  curves->arrays.push_back({"learned", phi});
+  if (features_ == 2) {
+    PetscCall(LearnedPhi(r, &phi, &dphi, 0.25 * jump_scale_));
+    curves->arrays.push_back({"learned_small_jump", phi});
+  }
+  for (Limiter l : {Limiter::kMinmod, Limiter::kSuperbee, Limiter::kVanLeer, Limiter::kMC}) {
+    std::vector<double> v(r.size());
+    double d;
+    for (size_t i = 0; i < r.size(); ++i) v[i] = LimiterPhi(l, r[i], &d);
+    curves->arrays.push_back({LimiterName(l), v});
+  }
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode Advection::SetUp() {

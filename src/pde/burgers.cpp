@@ -86,8 +86,24 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
              p.c_str(), p.c_str(), p.c_str());
   PetscCheck(fc_config_.features == FaceClosure::Features::kRaw || stencil_ >= 2, comm, PETSC_ERR_USER_INPUT,
              "option -%sclosure_features normalized needs -%sclosure_stencil 2 or more", p.c_str(), p.c_str());
-  closure_config_.type = "none";
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::SetResolution(const std::vector<PetscInt>& cells) {
+  PetscFunctionBeginUser;
+  PetscCheck(cells.size() == 1 && cells[0] > 0, comm_, PETSC_ERR_USER_INPUT,
+             "option -%sburgers_n must be a positive integer", prefix_.c_str());
+  n_ = cells[0];
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Burgers::SetSchemeOption(const std::string& key, const std::string& value) {
+  PetscFunctionBeginUser;
+  if (key != "burgers_ic") PetscCall(Physics::SetSchemeOption(key, value));
+  PetscCheck(value == "zero" || value == "sine", PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT,
+             "option -%sburgers_ic: unknown value '%s' (choices: zero, sine)", prefix_.c_str(), value.c_str());
+  ic_ = value;
   PetscFunctionReturn(0);
 }
 

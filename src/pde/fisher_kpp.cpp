@@ -52,13 +52,17 @@ PetscErrorCode FisherKpp::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCheck(stencil_init_.size() == 3, comm, PETSC_ERR_USER_INPUT,
              "option -%sstencil_init needs 3 weights w1,w2,w3, got %zu", p.c_str(), stencil_init_.size());
   PetscCheck(n_ >= 3, comm, PETSC_ERR_USER_INPUT, "option -%sn must be at least 3, got %" PetscInt_FMT, p.c_str(), n_);
-  reaction_config_.type = "none";
-  reaction_config_.hidden = {10, 20, 10};
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &reaction_config_));
-  stencil_config_.type = "none";
-  stencil_config_.hidden = {8};
   PetscCall(ClosureConfigFromOptions(comm, (prefix_ + "stencil_").c_str(), &stencil_config_));
   scenario_ = {ic_center_, ic_center_, ic_halfwidth_, ic_width_};
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode FisherKpp::SetResolution(const std::vector<PetscInt>& cells) {
+  PetscFunctionBeginUser;
+  PetscCheck(!cells.empty() && cells[0] >= 3, comm_, PETSC_ERR_USER_INPUT,
+             "option -%sfisher_n must be at least 3", prefix_.c_str());
+  n_ = cells[0];
   PetscFunctionReturn(0);
 }
 

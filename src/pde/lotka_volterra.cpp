@@ -11,7 +11,6 @@ namespace udeflow::pde {
 PetscErrorCode LotkaVolterra::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
   const std::string p = std::string(prefix ? prefix : "") + "lv_";
-  PetscInt points = 1;
   PetscBool u0_set = PETSC_FALSE;
   PetscOptionsBegin(comm, p.c_str(), "Lotka-Volterra physics", "physics");
   PetscCall(UdeOptionsReal("-alpha", "Prey growth rate alpha", &alpha_, nullptr));
@@ -23,12 +22,9 @@ PetscErrorCode LotkaVolterra::SetFromOptions(MPI_Comm comm, const char* prefix) 
   PetscCall(UdeOptionsRealList("-u0", "Initial state x0,y0 (scenario seed 0)", &u0_, 16, &u0_set));
   PetscCall(UdeOptionsNonNegativeReal("-ic_spread", "Relative spread of the initial states of seeds > 0", &ic_spread_,
                                       nullptr));
-  PetscCall(UdeOptionsPositiveInt("-points", "Grid points (always 1: an ODE has no grid)", &points, nullptr));
   PetscOptionsEnd();
   PetscCheck(u0_.size() == 2, comm, PETSC_ERR_USER_INPUT,
              "option -%su0: the state has 2 entries (x, y), got %zu values", p.c_str(), u0_.size());
-  PetscCheck(points == 1, comm, PETSC_ERR_USER_INPUT, "option -%spoints: an ODE has one point, got %" PetscInt_FMT,
-             p.c_str(), points);
   PetscCall(OdeSetFromOptions(comm, prefix));
   PetscFunctionReturn(0);
 }

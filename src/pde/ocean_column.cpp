@@ -29,6 +29,24 @@ PetscErrorCode OceanColumn::CheckList(const std::vector<PetscReal>& v, const cha
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode OceanColumn::SharedDefaultsFromOptions(MPI_Comm comm) {
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(comm, "ocean_", "Ocean columns: values a prefixed instance (the truth) shares", "physics");
+  PetscCall(PetscOptionsInt("-nx", "Columns in x", "", nx_, &nx_, nullptr));
+  PetscCall(PetscOptionsInt("-ny", "Columns in y", "", ny_, &ny_, nullptr));
+  PetscCall(PetscOptionsInt("-extrapolation_seed", "Seed of the extrapolation scenarios", "", extrap_seed_, &extrap_seed_, nullptr));
+  for (auto [name, v] : {std::pair<const char*, PetscReal*>{"-depth", &depth_}, {"-spacing", &spacing_},
+                         {"-t_surface", &t_surface_}, {"-alpha", &alpha_}, {"-gravity", &gravity_},
+                         {"-rho_cp", &rho_cp_}, {"-background_diffusivity", &kappa0_}})
+    PetscCall(UdeOptionsReal(name, "Shared with the prefixed instance", v, nullptr));
+  for (auto [name, v] : {std::pair<const char*, std::vector<PetscReal>*>{"-cooling_range", &cooling_range_},
+                         {"-n2_range", &n2_range_}, {"-cooling_extrapolation", &cooling_extrap_},
+                         {"-n2_extrapolation", &n2_extrap_}, {"-cooling", &cooling_}, {"-n2", &n2_}})
+    PetscCall(UdeOptionsRealList(name, "Shared with the prefixed instance", v, 1 << 18, nullptr));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
   comm_ = comm;
@@ -39,22 +57,8 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
     // A prefixed instance (the truth) shares the model's columns, forcing and water
     // properties unless its own options override them: the unprefixed values are the
     // defaults.
-    PetscCall(PetscOptionsGetInt(nullptr, nullptr, "-ocean_nx", &nx_, nullptr));
-    PetscCall(PetscOptionsGetInt(nullptr, nullptr, "-ocean_ny", &ny_, nullptr));
-    PetscCall(PetscOptionsGetInt(nullptr, nullptr, "-ocean_extrapolation_seed", &extrap_seed_, nullptr));
-    for (auto [name, v] : {std::pair<const char*, PetscReal*>{"-ocean_depth", &depth_}, {"-ocean_spacing", &spacing_},
-                           {"-ocean_t_surface", &t_surface_}, {"-ocean_alpha", &alpha_}, {"-ocean_gravity", &gravity_},
-                           {"-ocean_rho_cp", &rho_cp_}, {"-ocean_background_diffusivity", &kappa0_}})
-      PetscCall(PetscOptionsGetReal(nullptr, nullptr, name, v, nullptr));
-    for (auto [name, v] : {std::pair<const char*, std::vector<PetscReal>*>{"-ocean_cooling_range", &cooling_range_},
-                           {"-ocean_n2_range", &n2_range_}, {"-ocean_cooling_extrapolation", &cooling_extrap_},
-                           {"-ocean_n2_extrapolation", &n2_extrap_}, {"-ocean_cooling", &cooling_}, {"-ocean_n2", &n2_}}) {
-      PetscInt n = 1 << 18;
-      std::vector<PetscReal> buf(n);
-      PetscBool set = PETSC_FALSE;
-      PetscCall(PetscOptionsGetRealArray(nullptr, nullptr, name, buf.data(), &n, &set));
-      if (set) v->assign(buf.begin(), buf.begin() + n);
-    }
+    // Read (and listed by -help) as options of their own, without the prefix.
+    PetscCall(SharedDefaultsFromOptions(comm));
   }
   PetscOptionsBegin(comm, p.c_str(), "Ocean columns", "physics");
   PetscCall(UdeOptionsPositiveInt("-nx", "Columns in x", &nx_, nullptr));
@@ -113,11 +117,21 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(CheckList(n2_, "n2"));
   for (PetscReal v : n2_)
     PetscCheck(v >= 0, comm, PETSC_ERR_USER_INPUT, "option -%sn2: stratification must be non-negative", p.c_str());
-  closure_config_.type = "none";
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
   PetscCheck(scheme_ == Scheme::kCa || closure_config_.type == "none", comm, PETSC_ERR_USER_INPUT,
              "option -%sscheme kpp is the truth model and takes no network: set -%sclosure_type none", p.c_str(),
              prefix_.c_str());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OceanColumn::SetResolution(const std::vector<PetscInt>& cells) {
+  PetscFunctionBeginUser;
+  PetscCheck(cells.size() == 3 && cells[0] > 0 && cells[1] > 0 && cells[2] > 0, comm_, PETSC_ERR_USER_INPUT,
+             "options -%socean_nz/-%socean_nx/-%socean_ny must be positive integers", prefix_.c_str(),
+             prefix_.c_str(), prefix_.c_str());
+  nz_ = cells[0];
+  nx_ = cells[1];
+  ny_ = cells[2];
   PetscFunctionReturn(0);
 }
 
@@ -622,6 +636,38 @@ PetscErrorCode OceanColumn::StableTimeStep(Vec u, PetscReal* dt) {
     kmax = std::max(kmax, depth_ * ws * 4.0 / 27.0 + 0.1);
   }
   *dt = dz_ * dz_ / (2 * kmax);
+  PetscFunctionReturn(0);
+}
+
+Closure* OceanColumn::OfflineClosure() {
+  return scheme_ == Scheme::kCa && closure_ && closure_->NumParams() > 0 ? closure_.get() : nullptr;
+}
+
+PetscErrorCode OceanColumn::AppendOfflineSamples(PetscReal dt, Vec a, Vec b, std::vector<double>* inputs,
+                                                 std::vector<double>* targets, OfflineCheck* check) {
+  PetscFunctionBeginUser;
+  PetscCheck(OfflineClosure(), comm_, PETSC_ERR_USER_INPUT,
+             "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and -closure_type mlp");
+  const PetscInt nz = nz_, nf = nz + 1;
+  std::vector<double> Tm(nz), F(nf), Fb(nf), x(nz);
+  const PetscScalar *A, *B;
+  PetscCall(VecGetArrayRead(a, &A));
+  PetscCall(VecGetArrayRead(b, &B));
+  for (PetscInt c = 0; c < ncol_; ++c) {
+    F[0] = 0;
+    for (PetscInt q = 0; q < nz; ++q) {
+      Tm[q] = 0.5 * (A[c * nz + q] + B[c * nz + q]);
+      F[q + 1] = F[q] - dz_ * (B[c * nz + q] - A[c * nz + q]) / dt;
+    }
+    check->error = std::max(check->error, std::abs(F[nz] - SurfaceFlux(c)));
+    check->reference = std::max(check->reference, std::abs(SurfaceFlux(c)));
+    BaseFlux(Tm.data(), c, Fb.data());
+    ScaleInput(Tm.data(), x.data());
+    inputs->insert(inputs->end(), x.begin(), x.end());
+    for (PetscInt q = 1; q < nz; ++q) targets->push_back((F[q] - Fb[q]) / flux_scale_);
+  }
+  PetscCall(VecRestoreArrayRead(a, &A));
+  PetscCall(VecRestoreArrayRead(b, &B));
   PetscFunctionReturn(0);
 }
 

@@ -35,8 +35,14 @@ PetscErrorCode OdePhysics::OdeSetFromOptions(MPI_Comm comm, const char* prefix) 
   PetscCall(UdeOptionsPositiveReal("-dt_factor", "Default time step = factor |u|/|f(u)| (when -ts_dt is not given)",
                                    &dt_factor_, nullptr));
   PetscOptionsEnd();
-  closure_config_.type = "none";
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode OdePhysics::SetResolution(const std::vector<PetscInt>& cells) {
+  PetscFunctionBeginUser;
+  PetscCheck(cells.size() == 1 && cells[0] == 1, comm_, PETSC_ERR_USER_INPUT,
+             "an ODE (%s) has no grid to refine", Type());
   PetscFunctionReturn(0);
 }
 

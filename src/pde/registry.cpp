@@ -28,15 +28,26 @@ Registry<Physics>& PhysicsRegistry() {
 }
 
 PetscErrorCode PhysicsCreateFromOptions(MPI_Comm comm, const char* prefix, const char* default_type,
-                                        std::unique_ptr<Physics>* physics) {
+                                        std::unique_ptr<Physics>* physics, const PhysicsDefaults& defaults) {
   PetscFunctionBeginUser;
   std::string type = default_type;
   PetscOptionsBegin(comm, prefix, "Physics", "physics");
   PetscCall(UdeOptionsChoice("-physics", "Physics (PDE discretization)", PhysicsRegistry().NameList(), &type, nullptr));
   PetscOptionsEnd();
   *physics = PhysicsRegistry().Create(type);
+  if (defaults) PetscCall(defaults(**physics));
   PetscCall((*physics)->SetFromOptions(comm, prefix));
   PetscFunctionReturn(0);
+}
+
+PetscErrorCode Physics::SetSchemeOption(const std::string& key, const std::string& value) {
+  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "option -%s: not a scheme option of physics %s", key.c_str(), Type());
+}
+
+PetscErrorCode Physics::AppendOfflineSamples(PetscReal, Vec, Vec, std::vector<double>*, std::vector<double>*,
+                                             OfflineCheck*) {
+  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT,
+          "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and -closure_type mlp");
 }
 
 }  // namespace udeflow::pde

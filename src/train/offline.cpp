@@ -5,8 +5,7 @@
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/nn/adam.hpp"
-#include "udeflow/pde/ocean_column.hpp"
-#include "udeflow/train/case.hpp"
+#include "udeflow/core/rng.hpp"
 
 namespace udeflow::train {
 
@@ -26,25 +25,17 @@ PetscErrorCode OfflineConfigFromOptions(MPI_Comm comm, OfflineConfig* c) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode TrainOffline(MPI_Comm comm, const OfflineConfig& cfg, pde::Physics* physics, const io::Dataset& data,
-                            TrainResult* result) {
-  PetscFunctionBeginUser;
-  auto* ocean = dynamic_cast<pde::OceanColumn*>(physics);
-  PetscCheck(ocean && ocean->GetScheme() == pde::OceanColumn::Scheme::kCa && physics->NumParams() > 0, comm,
-             PETSC_ERR_USER_INPUT,
-             "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and -closure_type mlp");
-  const PetscInt iterations = cfg.iterations, batch = cfg.batch, seed = cfg.seed, monitor_every = cfg.monitor_every;
-  const PetscReal lr = cfg.lr, lr_final = cfg.lr_final;
+namespace {
 
-  // Samples of this rank's columns: inputs X (Nz x n) and targets Y (Nz-1 x n).
-  const PetscInt nz = ocean->Nz(), nf = nz + 1, ncol = ocean->LocalColumns();
-  const double dz = ocean->Dz(), fs = ocean->FluxScale();
-  std::vector<double> xs, ys;
+// Closure inputs X and targets Y of this rank's columns from every pair of consecutive
+// snapshots of the training trajectories (Physics::AppendOfflineSamples).
+PetscErrorCode CollectSamples(MPI_Comm comm, pde::Physics* physics, const io::Dataset& data, std::vector<double>* xs,
+                              std::vector<double>* ys, long long* total) {
+  PetscFunctionBeginUser;
   Vec a, b;
   PetscCall(DMCreateGlobalVector(physics->Grid(), &a));
   PetscCall(VecDuplicate(a, &b));
-  std::vector<double> Tm(nz), F(nf), Fb(nf), x(nz);
-  double flux_err = 0, flux_ref = 0;
+  pde::Physics::OfflineCheck check;
   for (size_t ti = 0; ti < data.Trajectories().size(); ++ti) {
     if (data.Trajectories()[ti].split != "train") continue;
     std::vector<PetscReal> t;
@@ -55,54 +46,52 @@ PetscErrorCode TrainOffline(MPI_Comm comm, const OfflineConfig& cfg, pde::Physic
     PetscCall(data.ReadState(ti, 0, *physics, a));
     for (size_t k = 0; k + 1 < t.size(); ++k) {
       PetscCall(data.ReadState(ti, static_cast<PetscInt>(k + 1), *physics, b));
-      const PetscScalar *A, *B;
-      PetscCall(VecGetArrayRead(a, &A));
-      PetscCall(VecGetArrayRead(b, &B));
-      const double dt = t[k + 1] - t[k];
-      for (PetscInt c = 0; c < ncol; ++c) {
-        F[0] = 0;
-        for (PetscInt q = 0; q < nz; ++q) {
-          Tm[q] = 0.5 * (A[c * nz + q] + B[c * nz + q]);
-          F[q + 1] = F[q] - dz * (B[c * nz + q] - A[c * nz + q]) / dt;
-        }
-        // The diagnosed surface flux should be the prescribed one (a conservative truth).
-        flux_err = std::max(flux_err, std::abs(F[nz] - ocean->SurfaceFlux(c)));
-        flux_ref = std::max(flux_ref, std::abs(ocean->SurfaceFlux(c)));
-        ocean->BaseFlux(Tm.data(), c, Fb.data());
-        ocean->ScaleInput(Tm.data(), x.data());
-        xs.insert(xs.end(), x.begin(), x.end());
-        for (PetscInt q = 1; q < nz; ++q) ys.push_back((F[q] - Fb[q]) / fs);
-      }
-      PetscCall(VecRestoreArrayRead(a, &A));
-      PetscCall(VecRestoreArrayRead(b, &B));
+      PetscCall(physics->AppendOfflineSamples(t[k + 1] - t[k], a, b, xs, ys, &check));
       PetscCall(VecCopy(b, a));
     }
   }
   PetscCall(VecDestroy(&a));
   PetscCall(VecDestroy(&b));
-  const long long nloc = static_cast<long long>(xs.size() / nz);
-  long long ntot = 0;
-  PetscCallMPI(MPI_Allreduce(&nloc, &ntot, 1, MPI_LONG_LONG, MPI_SUM, comm));
+  const long long nloc = static_cast<long long>(xs->size() / physics->OfflineClosure()->NumInputs());
+  PetscCallMPI(MPI_Allreduce(&nloc, total, 1, MPI_LONG_LONG, MPI_SUM, comm));
   double gerr = 0, gref = 0;
-  PetscCallMPI(MPI_Allreduce(&flux_err, &gerr, 1, MPI_DOUBLE, MPI_MAX, comm));
-  PetscCallMPI(MPI_Allreduce(&flux_ref, &gref, 1, MPI_DOUBLE, MPI_MAX, comm));
-  PetscCheck(ntot > 0, comm, PETSC_ERR_USER_INPUT, "option -train_mode offline: the dataset has no training snapshots");
+  PetscCallMPI(MPI_Allreduce(&check.error, &gerr, 1, MPI_DOUBLE, MPI_MAX, comm));
+  PetscCallMPI(MPI_Allreduce(&check.reference, &gref, 1, MPI_DOUBLE, MPI_MAX, comm));
+  PetscCheck(*total > 0, comm, PETSC_ERR_USER_INPUT,
+             "option -train_mode offline: the dataset has no training snapshots");
   PetscCall(PetscPrintf(comm,
                         "train: offline flux fit on %lld column snapshots; diagnosed surface flux vs prescribed: max "
                         "error %.2e of %.2e K m/s\n",
-                        ntot, gerr, gref));
-  Eigen::Map<const nn::Matrix> X(xs.data(), nz, nloc), Y(ys.data(), nz - 1, nloc);
+                        *total, gerr, gref));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
+
+PetscErrorCode TrainOffline(MPI_Comm comm, const OfflineConfig& cfg, pde::Physics* physics, const io::Dataset& data,
+                            TrainResult* result) {
+  PetscFunctionBeginUser;
+  pde::Closure* net = physics->OfflineClosure();
+  PetscCheck(net, comm, PETSC_ERR_USER_INPUT,
+             "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and -closure_type mlp");
+  const PetscInt iterations = cfg.iterations, batch = cfg.batch, seed = cfg.seed, monitor_every = cfg.monitor_every;
+  const PetscReal lr = cfg.lr, lr_final = cfg.lr_final;
+  std::vector<double> xs, ys;
+  long long ntot = 0;
+  PetscCall(CollectSamples(comm, physics, data, &xs, &ys, &ntot));
+  const int nin = net->NumInputs(), nout = net->NumOutputs();
+  const long long nloc = static_cast<long long>(xs.size() / nin);
+  Eigen::Map<const nn::Matrix> X(xs.data(), nin, nloc), Y(ys.data(), nout, nloc);
 
   int size, rank;
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  pde::Closure* net = ocean->GetClosure();
   const PetscInt P = physics->NumParams();
   std::vector<double> theta(P), grad(P), gsum(P);
   PetscCall(physics->GetParams(theta.data()));
   nn::Adam adam(static_cast<int>(P));
   const PetscInt bl = std::max<PetscInt>(1, batch / size);
-  nn::Matrix xb(nz, bl), yb(nz - 1, bl), ybar;
+  nn::Matrix xb(nin, bl), yb(nout, bl), ybar;
   pde::Closure::Tape tape;
   PetscLogDouble start, now;
   PetscCall(PetscTime(&start));

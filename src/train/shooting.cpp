@@ -6,7 +6,7 @@
 
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/session.hpp"
-#include "udeflow/train/case.hpp"
+#include "udeflow/core/rng.hpp"
 #include "udeflow/train/trainer.hpp"
 
 namespace udeflow::train {

@@ -13,7 +13,7 @@
 #include "udeflow/core/signals.hpp"
 #include "udeflow/io/latest.hpp"
 #include "udeflow/io/hdf5.hpp"
-#include "udeflow/train/case.hpp"
+#include "udeflow/core/rng.hpp"
 #include "udeflow/train/observers.hpp"
 
 namespace udeflow::train {

@@ -10,7 +10,7 @@
 #include "udeflow/core/signals.hpp"
 #include "udeflow/io/hdf5.hpp"
 #include "udeflow/io/latest.hpp"
-#include "udeflow/train/case.hpp"
+#include "udeflow/train/model_file.hpp"
 #include "udeflow/train/evaluation_log.hpp"
 #include "udeflow/train/trainer.hpp"
 

@@ -1,4 +1,4 @@
-#include "udeflow/train/diagnose.hpp"
+#include "udeflow/workflow/diagnose.hpp"
 
 #include <petscts.h>
 
@@ -12,22 +12,13 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
 #include "udeflow/io/hdf5.hpp"
-#include "udeflow/pde/advection.hpp"
-#include "udeflow/train/case.hpp"
+#include "udeflow/train/model_file.hpp"
 #include "udeflow/train/observers.hpp"
+#include "udeflow/workflow/case.hpp"
 
-namespace udeflow::train {
+namespace udeflow::workflow {
 
 namespace {
-
-// Sets an option for the scope unless the user gave it.
-PetscErrorCode Default(ScopedOptionValues& o, const std::string& name, const std::string& value) {
-  PetscFunctionBeginUser;
-  PetscBool has;
-  PetscCall(PetscOptionsHasName(nullptr, nullptr, name.c_str(), &has));
-  if (!has) PetscCall(o.Set(name, value));
-  PetscFunctionReturn(0);
-}
 
 // Records ||u||_2 at each observation.
 class NormRecorder : public adjoint::Observer {
@@ -245,309 +236,327 @@ PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, adjoint::Integrato
   PetscFunctionReturn(0);
 }
 
+struct DiagnoseOptions {
+  std::string kind = "all";
+  PetscReal growth = 120, rev_time = 0.5, rev_dt = 0, fd_h = 1e-5, burgers_time = 2;
+  PetscInt seed = 101, K = 10;
+  PetscBool burgers = PETSC_TRUE;
+  std::string smooth_kinds = "gaussian,sine", model;
+};
+
+PetscErrorCode ReadDiagnoseOptions(MPI_Comm comm, DiagnoseOptions* o) {
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(comm, "diagnose_", "Diagnostics: downwind blow-up, backward-in-time reversal", "diagnose");
+  PetscCall(UdeOptionsChoice("-kind", "Which diagnostic", {"all", "downwind", "reversal"}, &o->kind, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-growth", "Downwind run: duration such that the predicted growth is e^this",
+                                   &o->growth, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-seed", "Scenario seed of the initial condition", &o->seed, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-reversal_time", "Reversal: final time T (advection)", &o->rev_time, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-reversal_dt", "Reversal: RK4 step (0: the case's -ts_dt)", &o->rev_dt, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-snapshots", "Reversal: times at which the error is printed", &o->K, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-fd_h", "Relative finite-difference step of the gradient check", &o->fd_h, nullptr));
+  PetscCall(PetscOptionsBool("-burgers", "Also the viscous Burgers reversal and gradient check", "", o->burgers,
+                             &o->burgers, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-burgers_time", "Reversal: final time T (Burgers)", &o->burgers_time, nullptr));
+  PetscCall(UdeOptionsString("-model",
+                             "Reversal and gradient check: load the advection limiter from this model file "
+                             "(default: the case's initial network)",
+                             &o->model, nullptr));
+  PetscCall(UdeOptionsString("-ic_kinds",
+                             "Reversal and gradient check: advection initial shapes (smooth ones keep "
+                             "faces off the limiter kinks, so central differences are meaningful; "
+                             "empty: the case's)",
+                             &o->smooth_kinds, nullptr));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+// The case's physics, which must be linear advection (its velocity is the von Neumann input).
+PetscErrorCode CreateAdvection(MPI_Comm comm, std::unique_ptr<pde::Physics>* ph) {
+  PetscFunctionBeginUser;
+  PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "advection", ph));
+  PetscCheck(!(*ph)->AdvectionVelocity().empty(), comm, PETSC_ERR_USER_INPUT,
+             "udeflow diagnose: the case's -physics must be advection, got '%s'", (*ph)->Type());
+  PetscFunctionReturn(0);
+}
+
+// Scenario `seed`'s initial state and the step to use (dt, else half the stable step).
+PetscErrorCode InitialState(pde::Physics& ph, PetscInt seed, PetscReal dt, Vec* u0, PetscReal* step) {
+  PetscFunctionBeginUser;
+  pde::Scenario sc;
+  PetscCall(ph.MakeScenario(static_cast<uint64_t>(seed), &sc));
+  PetscCall(ph.SetScenario(sc));
+  PetscCall(DMCreateGlobalVector(ph.Grid(), u0));
+  PetscCall(ph.InitialCondition(*u0));
+  *step = dt;
+  if (*step <= 0) {
+    PetscCall(ph.StableTimeStep(*u0, step));
+    *step *= 0.5;
+  }
+  PetscFunctionReturn(0);
+}
+
+// Von Neumann: max Re lambda over the modes exp(i (theta_x i + theta_y j)) of the periodic
+// grid for downwind differencing, and the rate with the time stepper's R(z).
+PetscErrorCode VonNeumann(const pde::Physics& ph, TS ts, PetscReal dt, double* semi, double* full, bool* known) {
+  PetscFunctionBeginUser;
+  const auto g = ph.GridSize();
+  const auto a = ph.AdvectionVelocity();
+  const auto L = ph.DomainLength();
+  std::function<std::complex<double>(std::complex<double>)> R;
+  PetscCall(StabilityFunction(ts, &R, known));
+  const PetscInt nx = g[0], ny = g.size() > 1 ? g[1] : 1;
+  *semi = -1e300, *full = -1e300;
+  for (PetscInt j = 0; j < ny; ++j)
+    for (PetscInt i = 0; i < nx; ++i) {
+      const double th[2] = {2 * PETSC_PI * i / nx, 2 * PETSC_PI * j / ny};
+      std::complex<double> lam = 0;
+      for (size_t d = 0; d < g.size(); ++d) {
+        // Downwind flux a u_down: lambda_d = -(|a|/h)(exp(i s theta) - 1), s = sign(a).
+        const double s = a[d] >= 0 ? 1 : -1, h = L[d] / g[d];
+        lam += -(std::abs(a[d]) / h) * (std::exp(std::complex<double>(0, s * th[d])) - 1.0);
+      }
+      *semi = std::max(*semi, lam.real());
+      if (*known) *full = std::max(*full, std::log(std::abs(R(dt * lam))) / dt);
+    }
+  PetscFunctionReturn(0);
+}
+
+// The downwind run: measured growth rate of ||u|| against the von Neumann prediction.
+PetscErrorCode Downwind(MPI_Comm comm, const DiagnoseOptions& o, bool help, DiagnoseResult* res) {
+  PetscFunctionBeginUser;
+  std::unique_ptr<pde::Physics> ph;
+  PetscCall(CreateAdvection(comm, &ph));
+  PetscCall(ph->SetSchemeOption("advection_limiter", "downwind"));
+  PetscCall(ph->SetUp());
+  adjoint::Integrator integ(ph.get());
+  PetscCall(integ.SetFromOptions(nullptr));
+  integ.SetDivergeLimit(1e300);
+  PetscCall(integ.SetUp());
+  if (help) PetscFunctionReturn(0);
+  if (!o.model.empty()) PetscCall(train::LoadModel(comm, o.model, "option -diagnose_model", *ph));
+  Vec u0;
+  PetscReal dt;
+  PetscCall(TSGetTimeStep(integ.Ts(), &dt));
+  PetscCall(InitialState(*ph, o.seed, dt, &u0, &dt));
+  double semi, full;
+  bool known;
+  PetscCall(VonNeumann(*ph, integ.Ts(), dt, &semi, &full, &known));
+  const PetscReal T = o.growth / semi;
+  std::vector<PetscReal> times;
+  const PetscInt nobs = 40;
+  for (PetscInt k = 1; k <= nobs; ++k) times.push_back(T * k / nobs);
+  NormRecorder rec;
+  PetscReal dummy, n0;
+  PetscCall(integ.Forward(0.0, u0, times, &rec, &dummy));
+  PetscCall(VecNorm(u0, NORM_2, &n0));
+  // Least-squares slope of ln||u|| over the second half.
+  double st = 0, sy = 0, stt = 0, sty = 0;
+  int m = 0;
+  for (size_t k = rec.times.size() / 2; k < rec.times.size(); ++k, ++m) {
+    const double x = rec.times[k], y = std::log(rec.norms[k]);
+    st += x, sy += y, stt += x * x, sty += x * y;
+  }
+  res->growth_measured = (m * sty - st * sy) / (m * stt - st * st);
+  res->growth_semidiscrete = semi;
+  res->growth_discrete = known ? full : NAN;
+  res->downwind_t.assign(1, 0.0);
+  res->downwind_norm.assign(1, n0);
+  res->downwind_t.insert(res->downwind_t.end(), rec.times.begin(), rec.times.end());
+  res->downwind_norm.insert(res->downwind_norm.end(), rec.norms.begin(), rec.norms.end());
+  PetscCall(PetscPrintf(comm, "diagnose: downwind differencing, %s; %s\n", ph->Describe().c_str(),
+                        integ.Describe().c_str()));
+  for (size_t k = 0; k < res->downwind_t.size(); k += 8)
+    PetscCall(PetscPrintf(comm, "    t = %8.4f   ||u|| / ||u0|| = %.3e\n", res->downwind_t[k],
+                          res->downwind_norm[k] / n0));
+  PetscCall(PetscPrintf(comm,
+                        "diagnose: downwind growth rate of ||u||: measured %.4f /time unit; von Neumann: "
+                        "semi-discrete "
+                        "max Re lambda = %.4f, with the time stepper (dt %g) %.4f; measured/theory %.4f\n",
+                        res->growth_measured, semi, (double)dt, res->growth_discrete,
+                        res->growth_measured / (known ? full : semi)));
+  PetscCall(VecDestroy(&u0));
+  PetscFunctionReturn(0);
+}
+
+// Advection: reversal errors, then the checkpointed adjoint's gradient of the misfit to
+// the exact solution at the K times against central differences.
+PetscErrorCode AdvectionReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Physics& ph, adjoint::Integrator& integ,
+                                 DiagnoseResult* res) {
+  PetscFunctionBeginUser;
+  if (!o.model.empty()) PetscCall(train::LoadModel(comm, o.model, "option -diagnose_model", ph));
+  Vec u0;
+  PetscReal dt = o.rev_dt;
+  if (dt <= 0) PetscCall(TSGetTimeStep(integ.Ts(), &dt));
+  PetscCall(InitialState(ph, o.seed, dt, &u0, &dt));
+  bool div;
+  PetscCall(PetscPrintf(comm, "diagnose: reversal (classic RK4, dt %g forward and backward): advection, %s\n",
+                        (double)dt, ph.Describe().c_str()));
+  PetscCall(Reversal(ph, u0, o.rev_time, dt, o.K, &res->reversal_t, &res->reversal_advection, &div));
+  PetscCall(PrintReversal(comm, "advection", res->reversal_t, res->reversal_advection, div));
+  std::vector<PetscReal> times;
+  std::vector<Vec> data;
+  for (PetscInt k = 1; k <= o.K; ++k) {
+    times.push_back(o.rev_time * k / o.K);
+    Vec d;
+    bool ok;
+    PetscCall(VecDuplicate(u0, &d));
+    PetscCall(ph.ExactSolution(times.back(), d, &ok));
+    data.push_back(d);
+  }
+  if (ph.NumParams() > 0) {
+    PetscCall(PetscPrintf(comm, "diagnose: advection: gradient of the misfit to the exact solution over [0, %g]\n",
+                          (double)o.rev_time));
+    train::DataMisfit obs(&data, 1.0);
+    PetscCall(GradientCheck(comm, ph, integ, u0, times, &obs, o.fd_h, &res->fd_error_advection));
+  } else {
+    PetscCall(PetscPrintf(comm, "diagnose: advection: limiter %s has no parameters; gradient check skipped\n",
+                          ph.GetSchemeOption("advection_limiter").c_str()));
+  }
+  for (Vec& d : data) PetscCall(VecDestroy(&d));
+  PetscCall(VecDestroy(&u0));
+  PetscFunctionReturn(0);
+}
+
+// Keeps 0.9 x the observed states (data of a misfit that need not be reachable).
+class DampedCopies : public adjoint::Observer {
+ public:
+  explicit DampedCopies(std::vector<Vec>* v) : v_(v) {}
+  PetscErrorCode Observe(PetscInt, PetscReal, Vec u, PetscReal*, Vec) override {
+    PetscFunctionBeginUser;
+    Vec c;
+    PetscCall(VecDuplicate(u, &c));
+    PetscCall(VecCopy(u, c));
+    PetscCall(VecScale(c, 0.9));
+    v_->push_back(c);
+    PetscFunctionReturn(0);
+  }
+
+ private:
+  std::vector<Vec>* v_;
+};
+
+// The Burgers model of the reversal check (its own options under -diagnose_; defaults: 64
+// cells, sine initial condition, MLP closure 8 at init scale 0.5, RK4 with dt 0.01,
+// checkpointed adjoint every 10 steps).
+PetscErrorCode CreateDiagnoseBurgers(MPI_Comm comm, std::unique_ptr<pde::Physics>* bu,
+                                     std::unique_ptr<adjoint::Integrator>* integ) {
+  PetscFunctionBeginUser;
+  auto defaults = [](pde::Physics& p) -> PetscErrorCode {
+    PetscFunctionBeginUser;
+    PetscCall(p.SetResolution({64}));
+    PetscCall(p.SetSchemeOption("burgers_ic", "sine"));
+    pde::ClosureConfig c = p.GetClosureConfig();
+    c.type = "mlp";
+    c.hidden = {8};
+    c.init_scale = 0.5;
+    p.SetClosureConfig(c);
+    PetscFunctionReturn(0);
+  };
+  PetscCall(pde::PhysicsCreateFromOptions(comm, "diagnose_", "burgers", bu, defaults));
+  PetscCall((*bu)->SetUp());
+  *integ = std::make_unique<adjoint::Integrator>(bu->get());
+  (*integ)->SetDefaultTimeStep(0.01);
+  (*integ)->SetMode(adjoint::MemoryMode::kCheckpoint);
+  (*integ)->SetCheckpointEvery(10);
+  PetscCall((*integ)->SetFromOptions("diagnose_"));
+  PetscCall((*integ)->SetUp());
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode BurgersReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Physics& bu, adjoint::Integrator& integ,
+                               DiagnoseResult* res) {
+  PetscFunctionBeginUser;
+  Vec b0;
+  PetscReal bdt;
+  PetscCall(TSGetTimeStep(integ.Ts(), &bdt));
+  PetscCall(InitialState(bu, o.seed, bdt, &b0, &bdt));
+  PetscCall(PetscPrintf(comm, "diagnose: reversal (classic RK4, dt %g forward and backward): %s\n", (double)bdt,
+                        bu.Describe().c_str()));
+  bool div;
+  PetscCall(Reversal(bu, b0, o.burgers_time, bdt, o.K, &res->burgers_t, &res->reversal_burgers, &div));
+  PetscCall(PrintReversal(comm, "burgers", res->burgers_t, res->reversal_burgers, div));
+  std::vector<PetscReal> bt;
+  std::vector<Vec> bd;
+  for (PetscInt k = 1; k <= o.K; ++k) bt.push_back(o.burgers_time * k / o.K);
+  DampedCopies keep(&bd);
+  PetscReal l;
+  PetscCall(integ.Forward(0.0, b0, bt, &keep, &l));
+  PetscCall(PetscPrintf(comm, "diagnose: burgers: gradient of the misfit to 0.9 x its trajectory over [0, %g]\n",
+                        (double)o.burgers_time));
+  train::DataMisfit obs(&bd, 1.0);
+  PetscCall(GradientCheck(comm, bu, integ, b0, bt, &obs, o.fd_h, &res->fd_error_burgers));
+  for (Vec& d : bd) PetscCall(VecDestroy(&d));
+  PetscCall(VecDestroy(&b0));
+  PetscFunctionReturn(0);
+}
+
+// Reversal and gradient checks for advection (the case) and, with -diagnose_burgers, Burgers.
+PetscErrorCode ReversalChecks(MPI_Comm comm, const DiagnoseOptions& o, bool help, DiagnoseResult* res) {
+  PetscFunctionBeginUser;
+  std::unique_ptr<pde::Physics> ph;
+  PetscCall(CreateAdvection(comm, &ph));
+  if (!o.smooth_kinds.empty()) PetscCall(ph->SetSchemeOption("advection_ic_kinds", o.smooth_kinds));
+  PetscCall(ph->SetUp());
+  adjoint::Integrator integ(ph.get());
+  integ.SetCheckpointEvery(10);
+  PetscCall(integ.SetFromOptions(nullptr));
+  integ.SetMode(adjoint::MemoryMode::kCheckpoint);
+  PetscCall(integ.SetUp());
+  std::unique_ptr<pde::Physics> bu;
+  std::unique_ptr<adjoint::Integrator> binteg;
+  if (o.burgers) PetscCall(CreateDiagnoseBurgers(comm, &bu, &binteg));
+  if (help) PetscFunctionReturn(0);
+  PetscCall(AdvectionReversal(comm, o, *ph, integ, res));
+  if (o.burgers) PetscCall(BurgersReversal(comm, o, *bu, *binteg, res));
+  PetscCall(PetscPrintf(comm,
+                        "diagnose: integrating back in time does not recover the forward states (errors above), "
+                        "while the checkpointed discrete adjoint matches finite differences (advection %.2e, "
+                        "burgers %.2e relative error; < 0: not run)\n",
+                        res->fd_error_advection, res->fd_error_burgers));
+  PetscFunctionReturn(0);
+}
+
+// Plot-ready numbers in <output_dir>/diagnose.h5.
+PetscErrorCode WriteDiagnoseFile(MPI_Comm comm, const std::string& path, const DiagnoseResult& res) {
+  PetscFunctionBeginUser;
+  io::H5File f;
+  PetscCall(io::H5File::Create(comm, path, &f));
+  auto put = [&](const char* name, const std::vector<double>& v) -> PetscErrorCode {
+    if (v.empty()) return 0;
+    return f.WriteArray(name, {(hsize_t)v.size()}, v.data());
+  };
+  PetscCall(put("/downwind_t", res.downwind_t));
+  PetscCall(put("/downwind_norm", res.downwind_norm));
+  PetscCall(put("/reversal_t", res.reversal_t));
+  PetscCall(put("/reversal_advection", res.reversal_advection));
+  PetscCall(put("/burgers_t", res.burgers_t));
+  PetscCall(put("/reversal_burgers", res.reversal_burgers));
+  PetscCall(f.WriteAttr("/", "growth_measured", res.growth_measured));
+  PetscCall(f.WriteAttr("/", "growth_semidiscrete", res.growth_semidiscrete));
+  PetscCall(f.WriteAttr("/", "growth_discrete", res.growth_discrete));
+  PetscCall(f.WriteAttr("/", "fd_error_advection", res.fd_error_advection));
+  PetscCall(f.WriteAttr("/", "fd_error_burgers", res.fd_error_burgers));
+  PetscCall(f.Commit());
+  PetscCall(PetscPrintf(comm, "diagnose: numbers in %s\n", path.c_str()));
+  PetscFunctionReturn(0);
+}
+
 }  // namespace
 
 PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
   PetscFunctionBeginUser;
   CasePaths paths;
   PetscCall(CasePathsFromOptions(comm, &paths));
-  std::string kind = "all";
-  PetscReal growth = 120, rev_time = 0.5, rev_dt = 0, fd_h = 1e-5, burgers_time = 2;
-  PetscInt seed = 101, K = 10;
-  PetscBool burgers = PETSC_TRUE;
-  std::string smooth_kinds = "gaussian,sine", model;
-  PetscOptionsBegin(comm, "diagnose_", "Diagnostics: downwind blow-up, backward-in-time reversal",
-                    "diagnose");
-  PetscCall(UdeOptionsChoice("-kind", "Which diagnostic", {"all", "downwind", "reversal"}, &kind,
-                             nullptr));
-  PetscCall(UdeOptionsPositiveReal(
-      "-growth", "Downwind run: duration such that the predicted growth is e^this", &growth,
-      nullptr));
-  PetscCall(
-      UdeOptionsNonNegativeInt("-seed", "Scenario seed of the initial condition", &seed, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-reversal_time", "Reversal: final time T (advection)",
-                                   &rev_time, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-reversal_dt", "Reversal: RK4 step (0: the case's -ts_dt)",
-                                      &rev_dt, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-snapshots", "Reversal: times at which the error is printed", &K,
-                                  nullptr));
-  PetscCall(UdeOptionsPositiveReal("-fd_h", "Relative finite-difference step of the gradient check",
-                                   &fd_h, nullptr));
-  PetscCall(PetscOptionsBool("-burgers", "Also the viscous Burgers reversal and gradient check", "",
-                             burgers, &burgers, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-burgers_time", "Reversal: final time T (Burgers)",
-                                   &burgers_time, nullptr));
-  PetscCall(UdeOptionsString("-model",
-                             "Reversal and gradient check: load the advection limiter from this model file "
-                             "(default: the case's initial network)",
-                             &model, nullptr));
-  PetscCall(UdeOptionsString("-ic_kinds",
-                             "Reversal and gradient check: advection initial shapes (smooth ones keep "
-                             "faces off the limiter kinks, so central differences are meaningful; "
-                             "empty: the case's)",
-                             &smooth_kinds, nullptr));
-  PetscOptionsEnd();
+  DiagnoseOptions o;
+  PetscCall(ReadDiagnoseOptions(comm, &o));
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
-  const bool do_down = kind != "reversal", do_rev = kind != "downwind";
-
-  // ---- downwind blow-up
-  if (do_down) {
-    ScopedOptionValues over;
-    PetscCall(over.Set("-advection_limiter", "downwind"));
-    PetscCall(over.Set("-adjoint_diverge_limit", "1e300"));
-    std::unique_ptr<pde::Physics> ph;
-    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "advection", &ph));
-    auto* adv = dynamic_cast<pde::Advection*>(ph.get());
-    PetscCheck(adv, comm, PETSC_ERR_USER_INPUT,
-               "udeflow diagnose: the case's -physics must be advection, got '%s'", ph->Type());
-    PetscCall(ph->SetUp());
-    adjoint::Integrator integ(ph.get());
-    PetscCall(integ.SetFromOptions(nullptr));
-    PetscCall(integ.SetUp());
-    if (!help) {
-      if (!model.empty()) PetscCall(LoadModel(comm, model, "option -diagnose_model", *ph));
-      pde::Scenario sc;
-      PetscCall(ph->MakeScenario(static_cast<uint64_t>(seed), &sc));
-      PetscCall(ph->SetScenario(sc));
-      Vec u0;
-      PetscCall(DMCreateGlobalVector(ph->Grid(), &u0));
-      PetscCall(ph->InitialCondition(u0));
-      PetscReal dt;
-      PetscCall(TSGetTimeStep(integ.Ts(), &dt));
-      if (dt <= 0) {
-        PetscCall(ph->StableTimeStep(u0, &dt));
-        dt *= 0.5;
-      }
-      // Von Neumann: the modes exp(i (theta_x i + theta_y j)) on the periodic grid.
-      const auto g = ph->GridSize();
-      const auto a = adv->Velocity();
-      const auto hsp = adv->Spacing();
-      std::function<std::complex<double>(std::complex<double>)> R;
-      bool known;
-      PetscCall(StabilityFunction(integ.Ts(), &R, &known));
-      const PetscInt nx = g[0], ny = g.size() > 1 ? g[1] : 1;
-      double semi = -1e300, full = -1e300;
-      for (PetscInt j = 0; j < ny; ++j)
-        for (PetscInt i = 0; i < nx; ++i) {
-          const double th[2] = {2 * PETSC_PI * i / nx, 2 * PETSC_PI * j / ny};
-          std::complex<double> lam = 0;
-          for (size_t d = 0; d < g.size(); ++d) {
-            // Downwind flux a u_down: lambda_d = -(|a|/h)(exp(i s theta) - 1), s = sign(a).
-            const double s = a[d] >= 0 ? 1 : -1;
-            lam +=
-                -(std::abs(a[d]) / hsp[d]) * (std::exp(std::complex<double>(0, s * th[d])) - 1.0);
-          }
-          semi = std::max(semi, lam.real());
-          if (known) full = std::max(full, std::log(std::abs(R(dt * lam))) / dt);
-        }
-      const PetscReal T = growth / semi;
-      std::vector<PetscReal> times;
-      const PetscInt nobs = 40;
-      for (PetscInt k = 1; k <= nobs; ++k) times.push_back(T * k / nobs);
-      NormRecorder rec;
-      PetscReal dummy;
-      PetscCall(integ.Forward(0.0, u0, times, &rec, &dummy));
-      PetscReal n0;
-      PetscCall(VecNorm(u0, NORM_2, &n0));
-      // Least-squares slope of ln||u|| over the second half.
-      double st = 0, sy = 0, stt = 0, sty = 0;
-      int m = 0;
-      for (size_t k = rec.times.size() / 2; k < rec.times.size(); ++k, ++m) {
-        const double x = rec.times[k], y = std::log(rec.norms[k]);
-        st += x, sy += y, stt += x * x, sty += x * y;
-      }
-      res->growth_measured = (m * sty - st * sy) / (m * stt - st * st);
-      res->growth_semidiscrete = semi;
-      res->growth_discrete = known ? full : NAN;
-      res->downwind_t.assign(1, 0.0);
-      res->downwind_norm.assign(1, n0);
-      for (size_t k = 0; k < rec.times.size(); ++k) {
-        res->downwind_t.push_back(rec.times[k]);
-        res->downwind_norm.push_back(rec.norms[k]);
-      }
-      PetscCall(PetscPrintf(comm, "diagnose: downwind differencing, %s; %s\n",
-                            ph->Describe().c_str(), integ.Describe().c_str()));
-      for (size_t k = 0; k < res->downwind_t.size(); k += 8)
-        PetscCall(PetscPrintf(comm, "    t = %8.4f   ||u|| / ||u0|| = %.3e\n", res->downwind_t[k],
-                              res->downwind_norm[k] / n0));
-      PetscCall(PetscPrintf(
-          comm,
-          "diagnose: downwind growth rate of ||u||: measured %.4f /time unit; von Neumann: "
-          "semi-discrete "
-          "max Re lambda = %.4f, with the time stepper (dt %g) %.4f; measured/theory %.4f\n",
-          res->growth_measured, semi, (double)dt, res->growth_discrete,
-          res->growth_measured / (known ? full : semi)));
-      PetscCall(VecDestroy(&u0));
-    }
-  }
-
-  // ---- reversal and gradient checks
-  if (do_rev) {
-    std::unique_ptr<pde::Physics> ph;
-    ScopedOptionValues over;
-    PetscCall(over.Set("-adjoint_memory", "checkpoint"));
-    if (!smooth_kinds.empty()) PetscCall(over.Set("-advection_ic_kinds", smooth_kinds));
-    PetscCall(Default(over, "-adjoint_checkpoint_every", "10"));
-    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "advection", &ph));
-    PetscCheck(dynamic_cast<pde::Advection*>(ph.get()), comm, PETSC_ERR_USER_INPUT,
-               "udeflow diagnose: the case's -physics must be advection, got '%s'", ph->Type());
-    PetscCall(ph->SetUp());
-    adjoint::Integrator integ(ph.get());
-    PetscCall(integ.SetFromOptions(nullptr));
-    PetscCall(integ.SetUp());
-
-    // Burgers (the existing physics), its own options under -diagnose_.
-    ScopedOptionValues bo;
-    std::unique_ptr<pde::Physics> bu;
-    std::unique_ptr<adjoint::Integrator> binteg;
-    if (burgers) {
-      for (auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-               {"-diagnose_physics", "burgers"},
-               {"-diagnose_burgers_n", "64"},
-               {"-diagnose_burgers_ic", "sine"},
-               {"-diagnose_closure_type", "mlp"},
-               {"-diagnose_closure_hidden", "8"},
-               {"-diagnose_closure_init_scale", "0.5"},
-               {"-diagnose_ts_type", "rk"},
-               {"-diagnose_ts_rk_type", "4"},
-               {"-diagnose_ts_dt", "0.01"},
-               {"-diagnose_adjoint_memory", "checkpoint"},
-               {"-diagnose_adjoint_checkpoint_every", "10"}})
-        PetscCall(Default(bo, k, v));
-      PetscCall(pde::PhysicsCreateFromOptions(comm, "diagnose_", "burgers", &bu));
-      PetscCall(bu->SetUp());
-      binteg = std::make_unique<adjoint::Integrator>(bu.get());
-      PetscCall(binteg->SetFromOptions("diagnose_"));
-      PetscCall(binteg->SetUp());
-    }
-    if (!help) {
-      if (!model.empty()) PetscCall(LoadModel(comm, model, "option -diagnose_model", *ph));
-      pde::Scenario sc;
-      PetscCall(ph->MakeScenario(static_cast<uint64_t>(seed), &sc));
-      PetscCall(ph->SetScenario(sc));
-      Vec u0;
-      PetscCall(DMCreateGlobalVector(ph->Grid(), &u0));
-      PetscCall(ph->InitialCondition(u0));
-      PetscReal dt = rev_dt;
-      if (dt <= 0) PetscCall(TSGetTimeStep(integ.Ts(), &dt));
-      if (dt <= 0) {
-        PetscCall(ph->StableTimeStep(u0, &dt));
-        dt *= 0.5;
-      }
-      bool div;
-      PetscCall(PetscPrintf(
-          comm, "diagnose: reversal (classic RK4, dt %g forward and backward): advection, %s\n",
-          (double)dt, ph->Describe().c_str()));
-      PetscCall(
-          Reversal(*ph, u0, rev_time, dt, K, &res->reversal_t, &res->reversal_advection, &div));
-      PetscCall(PrintReversal(comm, "advection", res->reversal_t, res->reversal_advection, div));
-      // Checkpointed adjoint: misfit to the exact solution at the K times.
-      std::vector<PetscReal> times;
-      std::vector<Vec> data;
-      for (PetscInt k = 1; k <= K; ++k) {
-        times.push_back(rev_time * k / K);
-        Vec d;
-        bool ok;
-        PetscCall(VecDuplicate(u0, &d));
-        PetscCall(ph->ExactSolution(times.back(), d, &ok));
-        data.push_back(d);
-      }
-      if (ph->NumParams() > 0) {
-        PetscCall(PetscPrintf(
-            comm,
-            "diagnose: advection: gradient of the misfit to the exact solution over [0, %g]\n",
-            (double)rev_time));
-        DataMisfit obs(&data, 1.0);
-        PetscCall(GradientCheck(comm, *ph, integ, u0, times, &obs, fd_h, &res->fd_error_advection));
-      } else {
-        PetscCall(PetscPrintf(
-            comm, "diagnose: advection: limiter %s has no parameters; gradient check skipped\n",
-            pde::LimiterName(dynamic_cast<pde::Advection*>(ph.get())->GetLimiter())));
-      }
-      for (Vec& d : data) PetscCall(VecDestroy(&d));
-      PetscCall(VecDestroy(&u0));
-
-      if (burgers) {
-        pde::Scenario bsc;
-        PetscCall(bu->MakeScenario(static_cast<uint64_t>(seed), &bsc));
-        PetscCall(bu->SetScenario(bsc));
-        Vec b0;
-        PetscCall(DMCreateGlobalVector(bu->Grid(), &b0));
-        PetscCall(bu->InitialCondition(b0));
-        PetscReal bdt;
-        PetscCall(TSGetTimeStep(binteg->Ts(), &bdt));
-        if (bdt <= 0) {
-          PetscCall(bu->StableTimeStep(b0, &bdt));
-          bdt *= 0.5;
-        }
-        PetscCall(PetscPrintf(comm,
-                              "diagnose: reversal (classic RK4, dt %g forward and backward): %s\n",
-                              (double)bdt, bu->Describe().c_str()));
-        PetscCall(
-            Reversal(*bu, b0, burgers_time, bdt, K, &res->burgers_t, &res->reversal_burgers, &div));
-        PetscCall(PrintReversal(comm, "burgers", res->burgers_t, res->reversal_burgers, div));
-        // Misfit to a damped copy of the forward trajectory (data need not be reachable).
-        std::vector<PetscReal> bt;
-        std::vector<Vec> bd;
-        for (PetscInt k = 1; k <= K; ++k) bt.push_back(burgers_time * k / K);
-        class Keep : public adjoint::Observer {
-         public:
-          explicit Keep(std::vector<Vec>* v) : v_(v) {}
-          PetscErrorCode Observe(PetscInt, PetscReal, Vec u, PetscReal*, Vec) override {
-            PetscFunctionBeginUser;
-            Vec c;
-            PetscCall(VecDuplicate(u, &c));
-            PetscCall(VecCopy(u, c));
-            PetscCall(VecScale(c, 0.9));
-            v_->push_back(c);
-            PetscFunctionReturn(0);
-          }
-          std::vector<Vec>* v_;
-        } keep(&bd);
-        PetscReal l;
-        PetscCall(binteg->Forward(0.0, b0, bt, &keep, &l));
-        PetscCall(PetscPrintf(
-            comm,
-            "diagnose: burgers: gradient of the misfit to 0.9 x its trajectory over [0, %g]\n",
-            (double)burgers_time));
-        DataMisfit obs(&bd, 1.0);
-        PetscCall(GradientCheck(comm, *bu, *binteg, b0, bt, &obs, fd_h, &res->fd_error_burgers));
-        for (Vec& d : bd) PetscCall(VecDestroy(&d));
-        PetscCall(VecDestroy(&b0));
-      }
-      PetscCall(PetscPrintf(
-          comm,
-          "diagnose: integrating back in time does not recover the forward states (errors above), "
-          "while the checkpointed discrete adjoint matches finite differences (advection %.2e, "
-          "burgers %.2e relative error; < 0: not run)\n",
-          res->fd_error_advection, res->fd_error_burgers));
-    }
-  }
+  if (o.kind != "reversal") PetscCall(Downwind(comm, o, help, res));
+  if (o.kind != "downwind") PetscCall(ReversalChecks(comm, o, help, res));
   if (help) PetscFunctionReturn(0);
-
-  // Plot-ready numbers.
-  io::H5File f;
-  const std::string path = paths.output_dir + "/diagnose.h5";
-  PetscCall(io::H5File::Create(comm, path, &f));
-  auto put = [&](const char* name, const std::vector<double>& v) -> PetscErrorCode {
-    if (v.empty()) return 0;
-    return f.WriteArray(name, {(hsize_t)v.size()}, v.data());
-  };
-  PetscCall(put("/downwind_t", res->downwind_t));
-  PetscCall(put("/downwind_norm", res->downwind_norm));
-  PetscCall(put("/reversal_t", res->reversal_t));
-  PetscCall(put("/reversal_advection", res->reversal_advection));
-  PetscCall(put("/burgers_t", res->burgers_t));
-  PetscCall(put("/reversal_burgers", res->reversal_burgers));
-  PetscCall(f.WriteAttr("/", "growth_measured", res->growth_measured));
-  PetscCall(f.WriteAttr("/", "growth_semidiscrete", res->growth_semidiscrete));
-  PetscCall(f.WriteAttr("/", "growth_discrete", res->growth_discrete));
-  PetscCall(f.WriteAttr("/", "fd_error_advection", res->fd_error_advection));
-  PetscCall(f.WriteAttr("/", "fd_error_burgers", res->fd_error_burgers));
-  PetscCall(f.Commit());
-  PetscCall(PetscPrintf(comm, "diagnose: numbers in %s\n", path.c_str()));
+  PetscCall(WriteDiagnoseFile(comm, paths.output_dir + "/diagnose.h5", *res));
   PetscFunctionReturn(0);
 }
 
-}  // namespace udeflow::train
+}  // namespace udeflow::workflow

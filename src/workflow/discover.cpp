@@ -1,4 +1,4 @@
-#include "udeflow/discover/discover.hpp"
+#include "udeflow/workflow/discover.hpp"
 
 #include <cmath>
 #include <functional>
@@ -8,10 +8,13 @@
 #include "udeflow/discover/stlsq.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/io/hdf5.hpp"
-#include "udeflow/pde/ode.hpp"
-#include "udeflow/train/case.hpp"
+#include "udeflow/pde/ode_system.hpp"
+#include "udeflow/train/model_file.hpp"
+#include "udeflow/workflow/case.hpp"
 
-namespace udeflow::discover {
+namespace udeflow::workflow {
+
+using namespace udeflow::discover;
 
 namespace {
 
@@ -98,296 +101,356 @@ std::string CoefficientErrors(const Eigen::VectorXd& c, const Eigen::VectorXd& t
   return s;
 }
 
-}  // namespace
-
-PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
-  PetscFunctionBeginUser;
-  train::CasePaths paths;
-  PetscCall(train::CasePathsFromOptions(comm, &paths));
+struct DiscoverOptions {
   PetscInt degree = 3, samples = 0, traj_index = 0;
   PetscReal horizon = 50, dt = 1e-3, out_dt = 0.05, ridge = 0.05, trim = 0.1;
   std::string criterion = "holdout";
   PetscBool show_sweep = PETSC_FALSE;
+  int every = 1;
+};
+
+PetscErrorCode ReadDiscoverOptions(MPI_Comm comm, DiscoverOptions* o) {
+  PetscFunctionBeginUser;
   PetscOptionsBegin(comm, "discover_", "Equation discovery (sparse regression)", "discover");
-  PetscCall(PetscOptionsInt("-degree", "Degree of the polynomial library (>= 1)", "", degree, &degree, nullptr));
+  PetscCall(PetscOptionsInt("-degree", "Degree of the polynomial library (>= 1)", "", o->degree, &o->degree, nullptr));
   PetscCall(UdeOptionsChoice("-criterion",
-                             "Threshold choice: held-out error (Pareto), widest plateau of the sweep, Bayesian/Akaike information criterion",
-                             {"holdout", "plateau", "bic", "aic"}, &criterion, nullptr));
+                             "Threshold choice: held-out error (Pareto), widest plateau of the sweep, Bayesian/Akaike "
+                             "information criterion",
+                             {"holdout", "plateau", "bic", "aic"}, &o->criterion, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-samples", "Uniform sample times for U along the trajectory (0: the data times)",
-                                     &samples, nullptr));
+                                     &o->samples, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-trim",
                                       "Leave out this fraction of the interval at each end when sampling U (the "
                                       "derivative is least determined at the ends of a fitted trajectory)",
-                                      &trim, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-trajectory", "Which training trajectory (index)", &traj_index, nullptr));
+                                      &o->trim, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-trajectory", "Which training trajectory (index)", &o->traj_index, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-ridge", "Ridge alpha of the thresholding iterations (normalized columns)",
-                                      &ridge, nullptr));
-  PetscCall(PetscOptionsBool("-show_sweep", "Print every support found in the threshold sweep", "", show_sweep,
-                             &show_sweep, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-extrapolate_to", "Extrapolation horizon", &horizon, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-dt", "RK4 step of the discovery integrations", &dt, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-output_dt", "Time between stored extrapolation samples", &out_dt, nullptr));
+                                      &o->ridge, nullptr));
+  PetscCall(PetscOptionsBool("-show_sweep", "Print every support found in the threshold sweep", "", o->show_sweep,
+                             &o->show_sweep, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-extrapolate_to", "Extrapolation horizon", &o->horizon, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-dt", "RK4 step of the discovery integrations", &o->dt, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-output_dt", "Time between stored extrapolation samples", &o->out_dt, nullptr));
   PetscOptionsEnd();
-  PetscCheck(trim < 0.5, comm, PETSC_ERR_USER_INPUT, "option -discover_trim: must be below 0.5 (got %g)", (double)trim);
-  PetscCheck(degree >= 1, comm, PETSC_ERR_USER_INPUT,
-             "option -discover_degree: the library degree must be at least 1 (got %" PetscInt_FMT ")", degree);
-  const int every = std::max(1, static_cast<int>(std::lround(out_dt / dt)));
+  PetscCheck(o->trim < 0.5, comm, PETSC_ERR_USER_INPUT, "option -discover_trim: must be below 0.5 (got %g)",
+             (double)o->trim);
+  PetscCheck(o->degree >= 1, comm, PETSC_ERR_USER_INPUT,
+             "option -discover_degree: the library degree must be at least 1 (got %" PetscInt_FMT ")", o->degree);
+  o->every = std::max(1, static_cast<int>(std::lround(o->out_dt / o->dt)));
+  PetscFunctionReturn(0);
+}
 
+// Everything the steps compute, in the order they compute it.
+struct Discovery {
+  MPI_Comm comm;
+  CasePaths paths;
+  DiscoverOptions opt;
   std::unique_ptr<pde::Physics> model_p, truth_p;
-  PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "lotka_volterra", &model_p));
-  auto* model = dynamic_cast<pde::OdePhysics*>(model_p.get());
-  PetscCheck(model, comm, PETSC_ERR_USER_INPUT,
-             "option -physics: discover needs an ODE physics (lotka_volterra), not '%s'", model_p->Type());
-  PetscCall(model->SetUp());
-  PetscCall(pde::PhysicsCreateFromOptions(comm, "truth_", model->Type(), &truth_p));
-  auto* truth = dynamic_cast<pde::OdePhysics*>(truth_p.get());
-  PetscCheck(truth && truth->StateSize() == model->StateSize(), comm, PETSC_ERR_USER_INPUT,
-             "option -truth_physics: the truth must be the same kind of ODE as the model");
-  PetscCall(truth->SetUp());
-  PetscBool help;
-  PetscCall(PetscOptionsHasHelp(nullptr, &help));
-  if (help) PetscFunctionReturn(0);
-  PetscCheck(model->NumParams() > 0, comm, PETSC_ERR_USER_INPUT,
-             "discover: the model has no learned term: set -closure_type mlp");
-  PetscCall(train::LoadModel(comm, paths.model, "option -model", *model));
+  const pde::OdeSystem *model = nullptr, *truth = nullptr;
+  int n = 0;
+  Eigen::Index m = 0;
+  Matrix Xd;                  // data states (m x n)
+  Eigen::VectorXd td;         // data times
+  Eigen::VectorXd u_exact;    // the truth's initial state
+  double t0 = 0;
+  Eigen::VectorXd ts;         // sample times (from t0)
+  Matrix Xs, U, Utrue, Yfd;   // states at the samples, learned and true U, FD targets
+  std::vector<double> thresholds;
+  Eigen::VectorXd te;         // extrapolation times
+  Matrix xe_true, xe_learned, xe_fd, xe_ude;
 
+  Rhs Ude() const {
+    return [this](const double* u, double* f) {
+      model->KnownRhs(t0, u, f);
+      nn::Matrix xcol(n, 1), ucol;
+      for (int i = 0; i < n; ++i) xcol(i, 0) = u[i];
+      model->ClosureOnStates(xcol, &ucol);
+      for (int i = 0; i < n; ++i) f[i] += ucol(i, 0);
+    };
+  }
+};
+
+// The model and truth physics (ODEs of the same size) and the trained model.
+PetscErrorCode CreateOdeModels(Discovery& d) {
+  PetscFunctionBeginUser;
+  MPI_Comm comm = d.comm;
+  PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "lotka_volterra", &d.model_p));
+  d.model = d.model_p->AsOdeSystem();
+  PetscCheck(d.model, comm, PETSC_ERR_USER_INPUT,
+             "option -physics: discover needs an ODE physics (lotka_volterra), not '%s'", d.model_p->Type());
+  PetscCall(d.model_p->SetUp());
+  PetscCall(pde::PhysicsCreateFromOptions(comm, "truth_", d.model_p->Type(), &d.truth_p));
+  d.truth = d.truth_p->AsOdeSystem();
+  PetscCheck(d.truth && d.truth->StateSize() == d.model->StateSize(), comm, PETSC_ERR_USER_INPUT,
+             "option -truth_physics: the truth must be the same kind of ODE as the model");
+  PetscCall(d.truth_p->SetUp());
+  d.n = d.model->StateSize();
+  PetscFunctionReturn(0);
+}
+
+// The chosen training trajectory (states Xd at times td) and its exact initial state.
+PetscErrorCode ReadTrajectory(Discovery& d) {
+  PetscFunctionBeginUser;
+  MPI_Comm comm = d.comm;
   io::Dataset data;
-  PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
-  PetscCall(data.CheckCompatible(*model));
+  PetscCall(data.Open(comm, d.paths.dataset, "option -dataset"));
+  PetscCall(data.CheckCompatible(*d.model_p));
   std::vector<size_t> train_ids;
   for (size_t i = 0; i < data.Trajectories().size(); ++i)
     if (data.Trajectories()[i].split == "train") train_ids.push_back(i);
   PetscCheck(!train_ids.empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no training trajectories (empty data)",
-             paths.dataset.c_str());
-  PetscCheck(traj_index < (PetscInt)train_ids.size(), comm, PETSC_ERR_USER_INPUT,
-             "option -discover_trajectory: %" PetscInt_FMT " but the dataset has %zu training trajectories", traj_index,
-             train_ids.size());
-  const size_t tid = train_ids[traj_index];
-  const int n = model->StateSize();
+             d.paths.dataset.c_str());
+  PetscCheck(d.opt.traj_index < (PetscInt)train_ids.size(), comm, PETSC_ERR_USER_INPUT,
+             "option -discover_trajectory: %" PetscInt_FMT " but the dataset has %zu training trajectories",
+             d.opt.traj_index, train_ids.size());
+  const size_t tid = train_ids[d.opt.traj_index];
   std::vector<PetscReal> tdata;
   pde::Scenario scenario;
   PetscCall(data.ReadTimes(tid, &tdata));
   PetscCall(data.ReadScenario(tid, &scenario));
   PetscCheck(tdata.size() >= 3, comm, PETSC_ERR_USER_INPUT,
-             "dataset '%s': trajectory '%s' has %zu snapshots; discover needs at least 3", paths.dataset.c_str(),
+             "dataset '%s': trajectory '%s' has %zu snapshots; discover needs at least 3", d.paths.dataset.c_str(),
              data.Trajectories()[tid].name.c_str(), tdata.size());
-  const Eigen::Index m = static_cast<Eigen::Index>(tdata.size());
-  Matrix Xd(m, n);
-  {
-    Vec u;
-    PetscCall(DMCreateGlobalVector(model->Grid(), &u));
-    std::vector<double> row;
-    for (Eigen::Index k = 0; k < m; ++k) {
-      PetscCall(data.ReadState(tid, k, *model, u));
-      PetscCall(Replicate(u, &row));
-      for (int i = 0; i < n; ++i) Xd(k, i) = row[i];
-    }
-    PetscCall(VecDestroy(&u));
-  }
-  Eigen::VectorXd td = Eigen::Map<const Eigen::VectorXd>(tdata.data(), m);
-  // Exact initial state of the trajectory (the truth's initial condition).
-  Eigen::VectorXd u_exact(n);
-  {
-    PetscCall(truth->SetScenario(scenario));
-    Vec u;
-    PetscCall(DMCreateGlobalVector(truth->Grid(), &u));
-    PetscCall(truth->InitialCondition(u));
-    std::vector<double> row;
+  d.m = static_cast<Eigen::Index>(tdata.size());
+  d.Xd.resize(d.m, d.n);
+  Vec u;
+  std::vector<double> row;
+  PetscCall(DMCreateGlobalVector(d.model_p->Grid(), &u));
+  for (Eigen::Index k = 0; k < d.m; ++k) {
+    PetscCall(data.ReadState(tid, k, *d.model_p, u));
     PetscCall(Replicate(u, &row));
-    for (int i = 0; i < n; ++i) u_exact[i] = row[i];
-    PetscCall(VecDestroy(&u));
+    for (int i = 0; i < d.n; ++i) d.Xd(k, i) = row[i];
   }
+  PetscCall(VecDestroy(&u));
+  d.td = Eigen::Map<const Eigen::VectorXd>(tdata.data(), d.m);
+  d.t0 = d.td[0];
+  d.u_exact.resize(d.n);
+  PetscCall(d.truth_p->SetScenario(scenario));
+  PetscCall(DMCreateGlobalVector(d.truth_p->Grid(), &u));
+  PetscCall(d.truth_p->InitialCondition(u));
+  PetscCall(Replicate(u, &row));
+  for (int i = 0; i < d.n; ++i) d.u_exact[i] = row[i];
+  PetscCall(VecDestroy(&u));
+  PetscFunctionReturn(0);
+}
 
-  // Right-hand sides (pure).
-  const double t0 = td[0];
-  std::vector<double> g(n);
-  nn::Matrix xcol(n, 1), ucol(n, 1);
-  pde::Closure::Tape tape;
-  Rhs ude = [&](const double* u, double* f) {
-    model->KnownRhs(t0, u, f);
-    for (int i = 0; i < n; ++i) xcol(i, 0) = u[i];
-    model->ClosureOnStates(xcol, tape, &ucol);
-    for (int i = 0; i < n; ++i) f[i] += ucol(i, 0);
-  };
-  Rhs exact = [&](const double* u, double* f) { truth->KnownRhs(t0, u, f); };
-
-  // 1. The trained UDE from the first observed state; states at the sample times.
-  const double T = td[m - 1] - t0;
-  Eigen::VectorXd ts;
-  Matrix Xs;
-  {
-    Eigen::VectorXd tfine;
-    const int fine_every = 1;
-    Matrix path = Integrate(ude, Xd.row(0).transpose(), T, dt, fine_every, &tfine);
-    PetscCheck(path.allFinite(), comm, PETSC_ERR_NOT_CONVERGED,
-               "discover: the trained model diverges on the training interval (model '%s')", paths.model.c_str());
-    std::vector<double> tk;
-    const Eigen::Index ns = samples > 0 ? samples : m;
-    for (Eigen::Index k = 0; k < ns; ++k) {
-      const double tt = samples > 0 ? T * k / std::max<Eigen::Index>(1, ns - 1) : td[k] - t0;
-      if (tt >= trim * T * (1 - 1e-9) && tt <= (1 - trim) * T * (1 + 1e-12) + 1e-12) tk.push_back(tt);
-    }
-    PetscCheck(tk.size() >= 3, comm, PETSC_ERR_USER_INPUT,
-               "option -discover_trim/-discover_samples: only %zu samples of U left (need at least 3)", tk.size());
-    ts.resize(static_cast<Eigen::Index>(tk.size()));
-    Xs.resize(ts.size(), n);
-    for (Eigen::Index k = 0; k < ts.size(); ++k) {
-      ts[k] = tk[k];
-      const Eigen::Index r = std::min<Eigen::Index>(path.rows() - 1, std::llround(ts[k] / dt));
-      Xs.row(k) = path.row(r);
-    }
+// Step 1: the trained UDE from the first observed state; U learned and true at the states
+// it passes at the sample times.
+PetscErrorCode SampleLearnedTerm(Discovery& d, DiscoverSummary* summary) {
+  PetscFunctionBeginUser;
+  const DiscoverOptions& o = d.opt;
+  const double T = d.td[d.m - 1] - d.t0;
+  Eigen::VectorXd tfine;
+  const int fine_every = 1;
+  Matrix path = Integrate(d.Ude(), d.Xd.row(0).transpose(), T, o.dt, fine_every, &tfine);
+  PetscCheck(path.allFinite(), d.comm, PETSC_ERR_NOT_CONVERGED,
+             "discover: the trained model diverges on the training interval (model '%s')", d.paths.model.c_str());
+  std::vector<double> tk;
+  const Eigen::Index ns = o.samples > 0 ? o.samples : d.m;
+  for (Eigen::Index k = 0; k < ns; ++k) {
+    const double tt = o.samples > 0 ? T * k / std::max<Eigen::Index>(1, ns - 1) : d.td[k] - d.t0;
+    if (tt >= o.trim * T * (1 - 1e-9) && tt <= (1 - o.trim) * T * (1 + 1e-12) + 1e-12) tk.push_back(tt);
   }
-  Matrix U(Xs.rows(), n), Utrue(Xs.rows(), n);
-  {
-    nn::Matrix Xt = Xs.transpose(), Ut;
-    model->ClosureOnStates(Xt, &Ut);
-    U = Ut.transpose();
-    std::vector<double> gm(n), gt(n);
-    for (Eigen::Index k = 0; k < Xs.rows(); ++k) {
-      Eigen::VectorXd row = Xs.row(k).transpose();
-      model->KnownRhs(t0, row.data(), gm.data());
-      truth->KnownRhs(t0, row.data(), gt.data());
-      for (int i = 0; i < n; ++i) Utrue(k, i) = gt[i] - gm[i];
-    }
+  PetscCheck(tk.size() >= 3, d.comm, PETSC_ERR_USER_INPUT,
+             "option -discover_trim/-discover_samples: only %zu samples of U left (need at least 3)", tk.size());
+  d.ts.resize(static_cast<Eigen::Index>(tk.size()));
+  d.Xs.resize(d.ts.size(), d.n);
+  for (Eigen::Index k = 0; k < d.ts.size(); ++k) {
+    d.ts[k] = tk[k];
+    const Eigen::Index r = std::min<Eigen::Index>(path.rows() - 1, std::llround(d.ts[k] / o.dt));
+    d.Xs.row(k) = path.row(r);
   }
-  summary->u_error = (U - Utrue).cwiseAbs().maxCoeff() / std::max(1e-300, Utrue.cwiseAbs().maxCoeff());
+  d.Utrue.resize(d.Xs.rows(), d.n);
+  nn::Matrix Xt = d.Xs.transpose(), Ut;
+  d.model->ClosureOnStates(Xt, &Ut);
+  d.U = Ut.transpose();
+  std::vector<double> gm(d.n), gt(d.n);
+  for (Eigen::Index k = 0; k < d.Xs.rows(); ++k) {
+    Eigen::VectorXd row = d.Xs.row(k).transpose();
+    d.model->KnownRhs(d.t0, row.data(), gm.data());
+    d.truth->KnownRhs(d.t0, row.data(), gt.data());
+    for (int i = 0; i < d.n; ++i) d.Utrue(k, i) = gt[i] - gm[i];
+  }
+  summary->u_error = (d.U - d.Utrue).cwiseAbs().maxCoeff() / std::max(1e-300, d.Utrue.cwiseAbs().maxCoeff());
+  PetscFunctionReturn(0);
+}
 
-  // 2-4. Regressions.
-  PolynomialLibrary lib(n, static_cast<int>(degree));
-  summary->names = lib.Names(model->FieldNames());
-  const auto& names = summary->names;
+// Steps 2-4: STLSQ on the learned U, on finite differences of the data minus the known
+// part, and the exact coefficients of the true missing terms.
+PetscErrorCode Regress(Discovery& d, const PolynomialLibrary& lib, DiscoverSummary* summary) {
+  PetscFunctionBeginUser;
+  const int n = d.n;
   StlsqOptions opt;
-  opt.criterion = criterion;
-  opt.ridge = ridge;
-  const Matrix theta_s = lib.Evaluate(Xs), theta_d = lib.Evaluate(Xd);
-  Matrix Yfd = FiniteDifferenceDerivative(td, Xd);
-  for (Eigen::Index k = 0; k < m; ++k) {
-    Eigen::VectorXd row = Xd.row(k).transpose();
-    model->KnownRhs(t0, row.data(), g.data());
-    for (int i = 0; i < n; ++i) Yfd(k, i) -= g[i];
+  opt.criterion = d.opt.criterion;
+  opt.ridge = d.opt.ridge;
+  const Matrix theta_s = lib.Evaluate(d.Xs), theta_d = lib.Evaluate(d.Xd);
+  d.Yfd = FiniteDifferenceDerivative(d.td, d.Xd);
+  std::vector<double> g(n);
+  for (Eigen::Index k = 0; k < d.m; ++k) {
+    Eigen::VectorXd row = d.Xd.row(k).transpose();
+    d.model->KnownRhs(d.t0, row.data(), g.data());
+    for (int i = 0; i < n; ++i) d.Yfd(k, i) -= g[i];
   }
   summary->learned.setZero(lib.NumTerms(), n);
   summary->fd.setZero(lib.NumTerms(), n);
   summary->truth.setZero(lib.NumTerms(), n);
-  std::vector<double> thresholds(2 * n);
+  d.thresholds.assign(2 * n, 0.0);
   std::vector<StlsqFit> cand_l, cand_f;
   for (int i = 0; i < n; ++i) {
     StlsqFit fl, ff;
-    PetscCallCXX(fl = StlsqAuto(theta_s, U.col(i), opt, &cand_l));
-    PetscCallCXX(ff = StlsqAuto(theta_d, Yfd.col(i), opt, &cand_f));
-    if (show_sweep) {
+    PetscCallCXX(fl = StlsqAuto(theta_s, d.U.col(i), opt, &cand_l));
+    PetscCallCXX(ff = StlsqAuto(theta_d, d.Yfd.col(i), opt, &cand_f));
+    if (d.opt.show_sweep)
       for (int which = 0; which < 2; ++which)
         for (const auto& c : which ? cand_f : cand_l)
-          PetscCall(PetscPrintf(comm, "  sweep %s U%d: threshold >= %.2e (%2d of %d thresholds), %2d terms, rel. residual %.3e, score %.3e: %s\n",
-                                which ? "FD     " : "learned", i + 1, c.threshold, c.sweep_hits, opt.sweep_points, c.terms,
-                                std::sqrt(c.rss) / (which ? Yfd.col(i) : U.col(i)).norm(), c.score,
-                                FormatEquation(c.coef, lib.Names(model->FieldNames())).c_str()));
-    }
+          PetscCall(PetscPrintf(d.comm,
+                                "  sweep %s U%d: threshold >= %.2e (%2d of %d thresholds), %2d terms, rel. residual "
+                                "%.3e, score %.3e: %s\n",
+                                which ? "FD     " : "learned", i + 1, c.threshold, c.sweep_hits, opt.sweep_points,
+                                c.terms, std::sqrt(c.rss) / (which ? d.Yfd.col(i) : d.U.col(i)).norm(), c.score,
+                                FormatEquation(c.coef, summary->names).c_str()));
     summary->learned.col(i) = fl.coef;
     summary->fd.col(i) = ff.coef;
-    thresholds[2 * i] = fl.threshold;
-    thresholds[2 * i + 1] = ff.threshold;
-    Eigen::VectorXd ct = FitSupport(theta_s, Utrue.col(i), std::vector<bool>(lib.NumTerms(), true));
+    d.thresholds[2 * i] = fl.threshold;
+    d.thresholds[2 * i + 1] = ff.threshold;
+    Eigen::VectorXd ct = FitSupport(theta_s, d.Utrue.col(i), std::vector<bool>(lib.NumTerms(), true));
     const double cmax = ct.cwiseAbs().maxCoeff();
     for (Eigen::Index j = 0; j < ct.size(); ++j)
       if (std::abs(ct[j]) <= 1e-8 * std::max(cmax, 1.0)) ct[j] = 0;
     summary->truth.col(i) = ct;
   }
+  PetscFunctionReturn(0);
+}
 
-  // 5. Extrapolation from the exact initial state.
-  auto Recovered = [&](const Matrix& coef) -> Rhs {
+// Step 5: the recovered models, the UDE and the truth from the exact initial state.
+void Extrapolate(Discovery& d, const PolynomialLibrary& lib, DiscoverSummary* summary) {
+  const DiscoverOptions& o = d.opt;
+  auto recovered = [&](const Matrix& coef) -> Rhs {
     return [&, coef](const double* u, double* f) {
-      model->KnownRhs(t0, u, f);
-      for (int i = 0; i < n; ++i) f[i] += lib.EvaluatePoint(u, coef.col(i).data());
+      d.model->KnownRhs(d.t0, u, f);
+      for (int i = 0; i < d.n; ++i) f[i] += lib.EvaluatePoint(u, coef.col(i).data());
     };
   };
-  Eigen::VectorXd te;
-  const Matrix xe_true = Integrate(exact, u_exact, horizon, dt, every, &te);
-  const Matrix xe_learned = Integrate(Recovered(summary->learned), u_exact, horizon, dt, every, &te);
-  const Matrix xe_fd = Integrate(Recovered(summary->fd), u_exact, horizon, dt, every, &te);
-  const Matrix xe_ude = Integrate(ude, u_exact, horizon, dt, every, &te);
-  summary->extrap_learned = RelativeMaxError(xe_learned, xe_true);
-  summary->extrap_fd = RelativeMaxError(xe_fd, xe_true);
-  summary->extrap_ude = RelativeMaxError(xe_ude, xe_true);
-  summary->horizon = horizon;
+  Rhs exact = [&](const double* u, double* f) { d.truth->KnownRhs(d.t0, u, f); };
+  d.xe_true = Integrate(exact, d.u_exact, o.horizon, o.dt, o.every, &d.te);
+  d.xe_learned = Integrate(recovered(summary->learned), d.u_exact, o.horizon, o.dt, o.every, &d.te);
+  d.xe_fd = Integrate(recovered(summary->fd), d.u_exact, o.horizon, o.dt, o.every, &d.te);
+  d.xe_ude = Integrate(d.Ude(), d.u_exact, o.horizon, o.dt, o.every, &d.te);
+  summary->extrap_learned = RelativeMaxError(d.xe_learned, d.xe_true);
+  summary->extrap_fd = RelativeMaxError(d.xe_fd, d.xe_true);
+  summary->extrap_ude = RelativeMaxError(d.xe_ude, d.xe_true);
+  summary->horizon = o.horizon;
+}
 
-  // Report.
-  const auto& fields = model->FieldNames();
+std::string ErrorText(double e) {
+  char b[32];
+  if (std::isfinite(e)) std::snprintf(b, sizeof(b), "%.3e", e);
+  else std::snprintf(b, sizeof(b), "diverged");
+  return std::string(b);
+}
+
+PetscErrorCode PrintDiscovery(const Discovery& d, const PolynomialLibrary& lib, const DiscoverSummary& s) {
+  PetscFunctionBeginUser;
+  MPI_Comm comm = d.comm;
+  const std::string& criterion = d.opt.criterion;
+  const auto& fields = d.model_p->FieldNames();
+  const auto& names = s.names;
   PetscCall(PetscPrintf(comm, "discover: model %s\n          library: %d monomials of degree <= %" PetscInt_FMT
                         " in %s; threshold by %s over a log sweep (normalized columns)\n",
-                        model->Describe().c_str(), lib.NumTerms(), degree, fields.size() == 2 ? "x, y" : "the state",
+                        d.model_p->Describe().c_str(), lib.NumTerms(), d.opt.degree, fields.size() == 2 ? "x, y" : "the state",
                         criterion == "holdout" ? "the Pareto knee of held-out error (last 30% of samples) vs terms, max ln(1/e)/k" : criterion == "plateau" ? "the widest plateau of the sweep (1e-4..1)" : criterion == "bic" ? "BIC" : "AIC"));
   PetscCall(PetscPrintf(comm, "          learned U along the trained trajectory (%d samples on [%.3g, %.3g]): max |U - U_true| = %.3e of max |U_true|\n",
-                        (int)Xs.rows(), (double)(t0 + ts[0]), (double)(t0 + ts[ts.size() - 1]), summary->u_error));
-  for (int i = 0; i < n; ++i) {
+                        (int)d.Xs.rows(), (double)(d.t0 + d.ts[0]), (double)(d.t0 + d.ts[d.ts.size() - 1]), s.u_error));
+  for (int i = 0; i < d.n; ++i) {
     const std::string lhs = "U" + std::to_string(i + 1) + " (d" + fields[i] + "/dt)";
-    PetscCall(PetscPrintf(comm, "  true      %s = %s\n", lhs.c_str(),
-                          FormatEquation(summary->truth.col(i), names).c_str()));
+    PetscCall(PetscPrintf(comm, "  true      %s = %s\n", lhs.c_str(), FormatEquation(s.truth.col(i), names).c_str()));
     PetscCall(PetscPrintf(comm, "  learned U %s = %s   [threshold %.2e; %s; %s]\n", lhs.c_str(),
-                          FormatEquation(summary->learned.col(i), names).c_str(), thresholds[2 * i],
-                          SupportReport(summary->learned.col(i), summary->truth.col(i), names).c_str(),
-                          CoefficientErrors(summary->learned.col(i), summary->truth.col(i), names).c_str()));
+                          FormatEquation(s.learned.col(i), names).c_str(), d.thresholds[2 * i],
+                          SupportReport(s.learned.col(i), s.truth.col(i), names).c_str(),
+                          CoefficientErrors(s.learned.col(i), s.truth.col(i), names).c_str()));
     PetscCall(PetscPrintf(comm, "  FD data   %s = %s   [threshold %.2e; %s; %s]\n", lhs.c_str(),
-                          FormatEquation(summary->fd.col(i), names).c_str(), thresholds[2 * i + 1],
-                          SupportReport(summary->fd.col(i), summary->truth.col(i), names).c_str(),
-                          CoefficientErrors(summary->fd.col(i), summary->truth.col(i), names).c_str()));
+                          FormatEquation(s.fd.col(i), names).c_str(), d.thresholds[2 * i + 1],
+                          SupportReport(s.fd.col(i), s.truth.col(i), names).c_str(),
+                          CoefficientErrors(s.fd.col(i), s.truth.col(i), names).c_str()));
   }
-  auto Err = [](double e) {
-    char b[32];
-    if (std::isfinite(e)) std::snprintf(b, sizeof(b), "%.3e", e);
-    else std::snprintf(b, sizeof(b), "diverged");
-    return std::string(b);
-  };
   PetscCall(PetscPrintf(comm,
                         "discover: extrapolation to t = %g from the exact initial state, max_t |u - u_true| / max_t |u_true|:\n"
                         "          recovered model (learned U) %s, recovered model (FD data) %s, trained UDE (network) %s\n",
-                        (double)horizon, Err(summary->extrap_learned).c_str(), Err(summary->extrap_fd).c_str(),
-                        Err(summary->extrap_ude).c_str()));
+                        (double)d.opt.horizon, ErrorText(s.extrap_learned).c_str(), ErrorText(s.extrap_fd).c_str(),
+                        ErrorText(s.extrap_ude).c_str()));
+  PetscFunctionReturn(0);
+}
 
-  // HDF5.
-  const std::string out_path = paths.output_dir + "/discover.h5";
+PetscErrorCode WriteDiscovery(const Discovery& d, const DiscoverSummary& s) {
+  PetscFunctionBeginUser;
+  const std::string out_path = d.paths.output_dir + "/discover.h5";
   io::H5File f;
-  PetscCall(io::H5File::Create(comm, out_path, &f));
+  PetscCall(io::H5File::Create(d.comm, out_path, &f));
   PetscCall(f.WriteAttr("/", "format", std::string("udeflow-discover-1")));
-  PetscCall(f.WriteAttr("/", "model", model->Describe()));
-  PetscCall(f.WriteAttr("/", "criterion", criterion));
-  PetscCall(f.WriteAttr("/", "degree", (long long)degree));
-  std::string joined;
-  for (const auto& s : names) joined += (joined.empty() ? "" : ",") + s;
+  PetscCall(f.WriteAttr("/", "model", d.model_p->Describe()));
+  PetscCall(f.WriteAttr("/", "criterion", d.opt.criterion));
+  PetscCall(f.WriteAttr("/", "degree", (long long)d.opt.degree));
+  std::string joined, fj;
+  for (const auto& n : s.names) joined += (joined.empty() ? "" : ",") + n;
   PetscCall(f.WriteAttr("/", "terms", joined));
-  std::string fj;
-  for (const auto& s : fields) fj += (fj.empty() ? "" : ",") + s;
+  for (const auto& n : d.model_p->FieldNames()) fj += (fj.empty() ? "" : ",") + n;
   PetscCall(f.WriteAttr("/", "fields", fj));
   auto W = [&](const std::string& path, const Matrix& M) -> PetscErrorCode {
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> R = M;
     return f.WriteArray(path, {(hsize_t)R.rows(), (hsize_t)R.cols()}, R.data());
   };
   PetscCall(f.CreateGroup("/data"));
-  PetscCall(f.WriteArray("/data/t", {(hsize_t)m}, td.data()));
-  PetscCall(W("/data/state", Xd));
-  PetscCall(W("/data/fd_target", Yfd));
+  PetscCall(f.WriteArray("/data/t", {(hsize_t)d.m}, d.td.data()));
+  PetscCall(W("/data/state", d.Xd));
+  PetscCall(W("/data/fd_target", d.Yfd));
   PetscCall(f.CreateGroup("/trajectory"));
-  Eigen::VectorXd tsa = ts.array() + t0;
+  Eigen::VectorXd tsa = d.ts.array() + d.t0;
   PetscCall(f.WriteArray("/trajectory/t", {(hsize_t)tsa.size()}, tsa.data()));
-  PetscCall(W("/trajectory/state", Xs));
-  PetscCall(W("/trajectory/U_learned", U));
-  PetscCall(W("/trajectory/U_true", Utrue));
+  PetscCall(W("/trajectory/state", d.Xs));
+  PetscCall(W("/trajectory/U_learned", d.U));
+  PetscCall(W("/trajectory/U_true", d.Utrue));
   PetscCall(f.CreateGroup("/coefficients"));
-  PetscCall(W("/coefficients/learned", summary->learned));
-  PetscCall(W("/coefficients/fd", summary->fd));
-  PetscCall(W("/coefficients/true", summary->truth));
+  PetscCall(W("/coefficients/learned", s.learned));
+  PetscCall(W("/coefficients/fd", s.fd));
+  PetscCall(W("/coefficients/true", s.truth));
   PetscCall(f.CreateGroup("/extrapolation"));
-  PetscCall(f.WriteArray("/extrapolation/t", {(hsize_t)te.size()}, te.data()));
-  PetscCall(W("/extrapolation/truth", xe_true));
-  PetscCall(W("/extrapolation/recovered_learned", xe_learned));
-  PetscCall(W("/extrapolation/recovered_fd", xe_fd));
-  PetscCall(W("/extrapolation/ude", xe_ude));
-  PetscCall(f.WriteAttr("/extrapolation", "error_learned", summary->extrap_learned));
-  PetscCall(f.WriteAttr("/extrapolation", "error_fd", summary->extrap_fd));
-  PetscCall(f.WriteAttr("/extrapolation", "error_ude", summary->extrap_ude));
+  PetscCall(f.WriteArray("/extrapolation/t", {(hsize_t)d.te.size()}, d.te.data()));
+  PetscCall(W("/extrapolation/truth", d.xe_true));
+  PetscCall(W("/extrapolation/recovered_learned", d.xe_learned));
+  PetscCall(W("/extrapolation/recovered_fd", d.xe_fd));
+  PetscCall(W("/extrapolation/ude", d.xe_ude));
+  PetscCall(f.WriteAttr("/extrapolation", "error_learned", s.extrap_learned));
+  PetscCall(f.WriteAttr("/extrapolation", "error_fd", s.extrap_fd));
+  PetscCall(f.WriteAttr("/extrapolation", "error_ude", s.extrap_ude));
   PetscCall(f.Commit());
-  PetscCall(PetscPrintf(comm, "discover: wrote %s\n", out_path.c_str()));
+  PetscCall(PetscPrintf(d.comm, "discover: wrote %s\n", out_path.c_str()));
   PetscFunctionReturn(0);
 }
 
-}  // namespace udeflow::discover
+}  // namespace
+
+PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
+  PetscFunctionBeginUser;
+  Discovery d;
+  d.comm = comm;
+  PetscCall(CasePathsFromOptions(comm, &d.paths));
+  PetscCall(ReadDiscoverOptions(comm, &d.opt));
+  PetscCall(CreateOdeModels(d));
+  PetscBool help;
+  PetscCall(PetscOptionsHasHelp(nullptr, &help));
+  if (help) PetscFunctionReturn(0);
+  PetscCheck(d.model_p->NumParams() > 0, comm, PETSC_ERR_USER_INPUT,
+             "discover: the model has no learned term: set -closure_type mlp");
+  PetscCall(train::LoadModel(comm, d.paths.model, "option -model", *d.model_p));
+  PetscCall(ReadTrajectory(d));
+  PetscCall(SampleLearnedTerm(d, summary));
+  PolynomialLibrary lib(d.n, static_cast<int>(d.opt.degree));
+  summary->names = lib.Names(d.model_p->FieldNames());
+  PetscCall(Regress(d, lib, summary));
+  Extrapolate(d, lib, summary);
+  PetscCall(PrintDiscovery(d, lib, *summary));
+  PetscCall(WriteDiscovery(d, *summary));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::workflow

@@ -1,4 +1,4 @@
-#include "udeflow/train/evaluate.hpp"
+#include "udeflow/workflow/evaluate.hpp"
 
 #include <petscdmda.h>
 
@@ -11,9 +11,11 @@
 #include "udeflow/core/session.hpp"
 #include "udeflow/io/catalyst.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "udeflow/train/case.hpp"
+#include "evaluate_common.hpp"
+#include "udeflow/train/model_file.hpp"
+#include "udeflow/workflow/case.hpp"
 
-namespace udeflow::train {
+namespace udeflow::workflow {
 
 namespace {
 
@@ -130,11 +132,154 @@ class TruthComparison : public adjoint::Observer {
 
 struct Model {
   std::string label;
-  bool closure;
-  PetscInt cells;
-  std::unique_ptr<pde::Physics> physics;
-  std::unique_ptr<adjoint::Integrator> integrator;
+  PetscInt cells = 0;
+  CaseModel model;
+  pde::Physics* Physics() const { return model.physics.get(); }
 };
+
+struct EvaluateOptions {
+  std::vector<PetscInt> baselines = {64, 128, 256};
+  PetscReal horizon = 0, threshold = 0.1;
+  PetscBool fields = PETSC_TRUE;
+};
+
+PetscErrorCode ReadEvaluateOptions(MPI_Comm comm, EvaluateOptions* o) {
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
+  PetscCall(UdeOptionsIntList("-baselines", "Cell counts of the un-closed baselines", &o->baselines, 16, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &o->horizon, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-threshold", "Survival: |error| below this counts as correct", &o->threshold, nullptr));
+  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", o->fields, &o->fields, nullptr));
+  PetscOptionsEnd();
+  for (PetscInt n : o->baselines)
+    PetscCheck(n > 0, comm, PETSC_ERR_USER_INPUT, "option -evaluate_baselines: cell counts must be positive");
+  PetscFunctionReturn(0);
+}
+
+// The trained model, then the baselines: the case's scheme on other grids without closure,
+// the time step scaled down with the cell size.
+PetscErrorCode BuildModels(MPI_Comm comm, const std::vector<PetscInt>& baselines, std::vector<Model>* models) {
+  PetscFunctionBeginUser;
+  models->clear();
+  models->push_back(Model{"closure"});
+  PetscCall(CreateCaseModel(comm, ModelSettings{}, &models->back().model));
+  models->back().cells = models->back().Physics()->GridSize()[0];
+  PetscReal dt = 0;
+  PetscCall(CaseTimeStep(models->front().model, &dt));
+  const PetscInt cells0 = models->front().cells;
+  for (PetscInt n : baselines) {
+    ModelSettings s;
+    s.cells = {n};
+    s.no_closure = true;
+    s.dt = dt * std::min<double>(1.0, (double)cells0 / n);
+    models->push_back(Model{"baseline", n});
+    PetscCall(CreateCaseModel(comm, s, &models->back().model));
+  }
+  PetscFunctionReturn(0);
+}
+
+// Runs model `mi` on one held-out trajectory and adds its figures to its row.
+struct TrajectoryRun {
+  const io::Dataset* data;
+  size_t traj;
+  const HeldOutTrajectory* held;
+  size_t ntests;
+  double threshold;
+  io::H5File* out;  // nullptr: no fields
+};
+PetscErrorCode RunOnTrajectory(MPI_Comm comm, const TrajectoryRun& run, std::vector<Model>& models, size_t mi,
+                               EvaluationRow* row, std::vector<io::XdmfSeries>* series) {
+  PetscFunctionBeginUser;
+  Model& m = models[mi];
+  const auto& info = run.data->Trajectories()[run.traj];
+  const std::vector<PetscReal>&t = run.held->t, &times = run.held->times;
+  PetscCall(m.Physics()->SetScenario(run.held->scenario));
+  Vec u0, natural = nullptr;
+  PetscCall(DMCreateGlobalVector(m.Physics()->Grid(), &u0));
+  PetscCall(run.data->ReadState(run.traj, 0, *m.Physics(), u0));
+  TruthComparison cmp(run.data, run.traj, run.held->snaps, m.Physics(), run.threshold);
+  const bool finer = m.cells > models[0].cells && m.cells % models[0].cells == 0;
+  if (finer) cmp.SetCoarse(models[0].Physics());
+  const std::string group = "/" + info.name + "/" + m.label + "_" + std::to_string(m.cells);
+  if (run.out) {
+    PetscCall(io::CreateNaturalVector(m.Physics()->Grid(), &natural));
+    PetscInt nstate;
+    PetscCall(VecGetSize(natural, &nstate));
+    PetscCall(run.out->CreateDataset(group + "/state", {(hsize_t)times.size(), (hsize_t)nstate}));
+    PetscCall(io::WriteGeometryAttrs(*run.out, group + "/state", io::GridGeometry::FromPhysics(*m.Physics())));
+    PetscCall(cmp.SetOutput(run.out, group + "/state", natural));
+  }
+  PetscLogDouble s0, s1;
+  PetscCall(PetscTime(&s0));
+  bool diverged;
+  PetscCall(ForwardAllowingDivergence(*m.model.integrator, t[0], u0, times, &cmp, &diverged));
+  PetscCall(PetscTime(&s1));
+  const size_t valid = diverged ? cmp.observed - 1 : times.size();
+  double survival = diverged ? times[valid] - t[0] : times.back() - t[0];
+  for (size_t k = 0; k < valid; ++k)
+    if (cmp.within[k] < 0.8) {
+      survival = times[k] - t[0];
+      break;
+    }
+  double mae = 0;
+  for (double e : cmp.mae) mae += e;
+  mae = diverged ? INFINITY : mae / cmp.mae.size();
+  double mae_coarse = mae;
+  if (finer && !diverged) {
+    mae_coarse = 0;
+    for (double e : cmp.mae_coarse) mae_coarse += e / cmp.mae_coarse.size();
+  }
+  if (diverged) {
+    row->diverged++;
+    PetscCall(PetscPrintf(comm, "evaluate: %s at %" PetscInt_FMT " cells diverged on %s at t = %.2f\n",
+                          m.label.c_str(), m.cells, info.name.c_str(), (double)times[valid]));
+  }
+  row->model = m.label;
+  row->cells = m.cells;
+  row->mae += mae / run.ntests;
+  row->mae_model_grid += mae_coarse / run.ntests;
+  row->survival += survival / run.ntests;
+  row->seconds += s1 - s0;
+  if (run.out) {
+    PetscCall(run.out->WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
+    PetscCall(run.out->WriteArray(group + "/t", {(hsize_t)times.size()}, times.data()));
+    if (mi == 0) series->push_back({info.name + " closure", group + "/state", times, {}});
+  }
+  PetscCall(VecDestroy(&natural));
+  PetscCall(VecDestroy(&u0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode PrintTable(MPI_Comm comm, double horizon_used, size_t ntests, const std::vector<EvaluationRow>& rows) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscPrintf(comm, "evaluate: mean absolute error vs coarse-grained truth over t0 + [0, %.2f], %zu test trajectories\n",
+                        horizon_used, ntests));
+  PetscCall(PetscPrintf(comm, "  %-24s %6s %12s %16s %14s %9s\n", "model", "cells", "MAE", "MAE on closure grid",
+                        "survival time", "seconds"));
+  for (const auto& r : rows) {
+    char mae[64], mae2[64];
+    if (r.diverged) std::snprintf(mae, sizeof(mae), "diverged(%d)", r.diverged);
+    else std::snprintf(mae, sizeof(mae), "%.4e", r.mae);
+    if (r.diverged) std::snprintf(mae2, sizeof(mae2), "-");
+    else std::snprintf(mae2, sizeof(mae2), "%.4e", r.mae_model_grid);
+    PetscCall(PetscPrintf(comm, "  %-24s %6" PetscInt_FMT " %12s %16s %14.2f %9.2f\n",
+                          r.model == "closure" ? "learned closure" : "no closure (baseline)", r.cells, mae, mae2,
+                          r.survival, r.seconds));
+  }
+  // The headline: the closure against the finest baseline.
+  const EvaluationRow* finest = nullptr;
+  for (const auto& r : rows)
+    if (r.model == "baseline" && (!finest || r.cells > finest->cells)) finest = &r;
+  if (finest) {
+    const auto& c = rows[0];
+    PetscCall(PetscPrintf(comm, "evaluate: closure at %" PetscInt_FMT " cells has %.2fx the error of the un-closed scheme at %" PetscInt_FMT
+                          " cells (%s)\n",
+                          c.cells, c.mae / finest->mae, finest->cells,
+                          c.mae <= finest->mae ? "matches or beats it" : "does not reach it"));
+  }
+  PetscFunctionReturn(0);
+}
 
 }  // namespace
 
@@ -156,63 +301,24 @@ PetscErrorCode ReadHeldOut(MPI_Comm comm, const io::Dataset& data, size_t traj, 
 
 PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   PetscFunctionBeginUser;
-  {
-    std::string variant_option;
-    PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
-    PetscCall(UdeOptionsString("-variant_option",
-                               "Compare with variants of the scheme that differ in this option (e.g. advection_limiter) "
-                               "instead of un-closed baselines",
-                               &variant_option, nullptr));
-    PetscOptionsEnd();
-    if (!variant_option.empty()) {
-      if (variant_option[0] == '-') variant_option.erase(0, 1);
-      PetscCall(EvaluateVariants(comm, variant_option, rows));
-      PetscFunctionReturn(0);
-    }
+  std::string variant_option;
+  PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
+  PetscCall(UdeOptionsString("-variant_option",
+                             "Compare with variants of the scheme that differ in this option (e.g. advection_limiter) "
+                             "instead of un-closed baselines",
+                             &variant_option, nullptr));
+  PetscOptionsEnd();
+  if (!variant_option.empty()) {
+    if (variant_option[0] == '-') variant_option.erase(0, 1);
+    PetscCall(EvaluateVariants(comm, variant_option, rows));
+    PetscFunctionReturn(0);
   }
   CasePaths paths;
   PetscCall(CasePathsFromOptions(comm, &paths));
-  std::vector<PetscInt> baselines = {64, 128, 256};
-  PetscReal horizon = 0, threshold = 0.1;
-  PetscBool fields = PETSC_TRUE;
-  PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
-  PetscCall(UdeOptionsIntList("-baselines", "Cell counts of the un-closed baselines", &baselines, 16, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &horizon, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-threshold", "Survival: |error| below this counts as correct", &threshold, nullptr));
-  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", fields, &fields, nullptr));
-  PetscOptionsEnd();
-  for (PetscInt n : baselines)
-    PetscCheck(n > 0, comm, PETSC_ERR_USER_INPUT, "option -evaluate_baselines: cell counts must be positive");
-
-  // The trained model, then the baselines: same options with another grid and no closure.
+  EvaluateOptions opt;
+  PetscCall(ReadEvaluateOptions(comm, &opt));
   std::vector<Model> models;
-  {
-    Model m{"closure", true, 0, nullptr, nullptr};
-    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &m.physics));
-    PetscCall(m.physics->SetUp());
-    m.cells = m.physics->GridSize()[0];
-    m.integrator = std::make_unique<adjoint::Integrator>(m.physics.get());
-    PetscCall(m.integrator->SetFromOptions(nullptr));
-    models.push_back(std::move(m));
-  }
-  PetscReal dt = 0;
-  PetscCall(TSGetTimeStep(models[0].integrator->Ts(), &dt));
-  const std::string grid_option = "-" + models[0].physics->GridOption();
-  for (PetscInt n : baselines) {
-    ScopedOptionValues over;
-    PetscCall(over.Set(grid_option, std::to_string(n)));
-    PetscCall(over.Set("-closure_type", "none"));
-    std::ostringstream dts;
-    dts.precision(17);
-    dts << dt * std::min<double>(1.0, (double)models[0].cells / n);
-    if (dt > 0) PetscCall(over.Set("-ts_dt", dts.str()));
-    Model m{"baseline", false, n, nullptr, nullptr};
-    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &m.physics));
-    PetscCall(m.physics->SetUp());
-    m.integrator = std::make_unique<adjoint::Integrator>(m.physics.get());
-    PetscCall(m.integrator->SetFromOptions(nullptr));
-    models.push_back(std::move(m));
-  }
+  PetscCall(BuildModels(comm, opt.baselines, &models));
   std::unique_ptr<io::Catalyst> catalyst;  // in-situ visualization of the trained model's steps (-catalyst_*)
   PetscCall(io::Catalyst::Create(comm, &catalyst));
   PetscBool help;
@@ -220,134 +326,45 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   if (help) PetscFunctionReturn(0);
   PetscLogDouble run_start;
   PetscCall(PetscTime(&run_start));
-  const io::GridGeometry geometry = io::GridGeometry::FromPhysics(*models[0].physics);
+  pde::Physics& model = *models[0].Physics();
+  const io::GridGeometry geometry = io::GridGeometry::FromPhysics(model);
   if (catalyst)
-    models[0].integrator->SetStepHook([&](PetscInt step, PetscReal t, Vec v) {
-      return catalyst->Execute(models[0].physics->Grid(), geometry, step, t, v);
+    models[0].model.integrator->SetStepHook([&](PetscInt step, PetscReal t, Vec v) {
+      return catalyst->Execute(model.Grid(), geometry, step, t, v);
     });
-
-  PetscCall(LoadModel(comm, paths.model, "option -model", *models[0].physics));
+  PetscCall(train::LoadModel(comm, paths.model, "option -model", model));
   io::Dataset data;
-  PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
-  for (auto& m : models) PetscCall(data.CheckCompatible(*m.physics));
   std::vector<size_t> tests;
-  for (size_t i = 0; i < data.Trajectories().size(); ++i)
-    if (data.Trajectories()[i].split == "test") tests.push_back(i);
-  PetscCheck(!tests.empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no test trajectories", paths.dataset.c_str());
+  std::vector<pde::Physics*> all;
+  for (auto& m : models) all.push_back(m.Physics());
+  PetscCall(OpenHeldOutData(comm, paths.dataset, all, &data, &tests));
 
   io::H5File out;
   const std::string out_path = paths.output_dir + "/evaluate.h5";
   std::vector<io::XdmfSeries> series;
-  if (fields) PetscCall(io::H5File::Create(comm, out_path, &out));
+  if (opt.fields) PetscCall(io::H5File::Create(comm, out_path, &out));
   rows->assign(models.size(), EvaluationRow{});
-  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, model %s\n", tests.size(),
-                        models[0].physics->Describe().c_str()));
+  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, model %s\n", tests.size(), model.Describe().c_str()));
   double horizon_used = 0;
   for (size_t ti : tests) {
-    const auto& info = data.Trajectories()[ti];
     HeldOutTrajectory held;
-    PetscCall(ReadHeldOut(comm, data, ti, horizon, &held));
-    const std::vector<PetscReal>& t = held.t;
-    const std::vector<PetscReal>& times = held.times;
-    const std::vector<PetscInt>& snaps = held.snaps;
-    const pde::Scenario& sc = held.scenario;
-    horizon_used = times.back() - t[0];
+    PetscCall(ReadHeldOut(comm, data, ti, opt.horizon, &held));
+    horizon_used = held.times.back() - held.t[0];
+    const TrajectoryRun run{&data, ti, &held, tests.size(), opt.threshold, opt.fields ? &out : nullptr};
     for (size_t mi = 0; mi < models.size(); ++mi) {
-      Model& m = models[mi];
-      PetscCall(m.physics->SetScenario(sc));
-      if (catalyst && mi == 0) catalyst->SetRun(info.name);
-      Vec u0, natural = nullptr;
-      PetscCall(DMCreateGlobalVector(m.physics->Grid(), &u0));
-      PetscCall(data.ReadState(ti, 0, *m.physics, u0));
-      TruthComparison cmp(&data, ti, snaps, m.physics.get(), threshold);
-      const bool finer = m.cells > models[0].cells && m.cells % models[0].cells == 0;
-      if (finer) cmp.SetCoarse(models[0].physics.get());
-      const std::string group = "/" + info.name + "/" + m.label + "_" + std::to_string(m.cells);
-      if (fields) {
-        PetscCall(io::CreateNaturalVector(m.physics->Grid(), &natural));
-        PetscInt nstate;
-        PetscCall(VecGetSize(natural, &nstate));
-        PetscCall(out.CreateDataset(group + "/state", {(hsize_t)times.size(), (hsize_t)nstate}));
-        PetscCall(io::WriteGeometryAttrs(out, group + "/state", io::GridGeometry::FromPhysics(*m.physics)));
-        PetscCall(cmp.SetOutput(&out, group + "/state", natural));
-      }
-      PetscLogDouble s0, s1;
-      PetscCall(PetscTime(&s0));
-      PetscReal total;
-      // A model that blows up is a result here, not a failure of the run.
-      PetscErrorCode ierr = m.integrator->Forward(t[0], u0, times, &cmp, &total);
-      const bool diverged = ierr == PETSC_ERR_NOT_CONVERGED;
-      if (diverged) SessionClearError();
-      else PetscCall(ierr);
-      PetscCall(PetscTime(&s1));
-      const size_t valid = diverged ? cmp.observed - 1 : times.size();
-      double survival = diverged ? times[valid] - t[0] : times.back() - t[0];
-      for (size_t k = 0; k < valid; ++k)
-        if (cmp.within[k] < 0.8) {
-          survival = times[k] - t[0];
-          break;
-        }
-      double mae = 0;
-      for (double e : cmp.mae) mae += e;
-      mae = diverged ? INFINITY : mae / cmp.mae.size();
-      double mae_coarse = mae;
-      if (finer && !diverged) {
-        mae_coarse = 0;
-        for (double e : cmp.mae_coarse) mae_coarse += e / cmp.mae_coarse.size();
-      }
-      if (diverged) {
-        (*rows)[mi].diverged++;
-        PetscCall(PetscPrintf(comm, "evaluate: %s at %" PetscInt_FMT " cells diverged on %s at t = %.2f\n",
-                              m.label.c_str(), m.cells, info.name.c_str(), (double)times[valid]));
-      }
-      (*rows)[mi].model = m.label;
-      (*rows)[mi].cells = m.cells;
-      (*rows)[mi].mae += mae / tests.size();
-      (*rows)[mi].mae_model_grid += mae_coarse / tests.size();
-      (*rows)[mi].survival += survival / tests.size();
-      (*rows)[mi].seconds += s1 - s0;
-      if (fields) {
-        PetscCall(out.WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
-        PetscCall(out.WriteArray(group + "/t", {(hsize_t)times.size()}, times.data()));
-        if (mi == 0) series.push_back({info.name + " closure", group + "/state", times, {}});
-      }
-      PetscCall(VecDestroy(&natural));
-      PetscCall(VecDestroy(&u0));
+      if (catalyst && mi == 0) catalyst->SetRun(data.Trajectories()[ti].name);
+      PetscCall(RunOnTrajectory(comm, run, models, mi, &(*rows)[mi], &series));
     }
   }
-  if (fields) {
+  if (opt.fields) {
     PetscCall(out.Commit());
-    PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5",
-                            io::GridGeometry::FromPhysics(*models[0].physics), series));
+    PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5", geometry, series));
   }
-  PetscCall(PetscPrintf(comm, "evaluate: mean absolute error vs coarse-grained truth over t0 + [0, %.2f], %zu test trajectories\n",
-                        horizon_used, tests.size()));
-  PetscCall(PetscPrintf(comm, "  %-24s %6s %12s %16s %14s %9s\n", "model", "cells", "MAE", "MAE on closure grid",
-                        "survival time", "seconds"));
-  for (const auto& r : *rows) {
-    char mae[64], mae2[64];
-    if (r.diverged) std::snprintf(mae, sizeof(mae), "diverged(%d)", r.diverged);
-    else std::snprintf(mae, sizeof(mae), "%.4e", r.mae);
-    if (r.diverged) std::snprintf(mae2, sizeof(mae2), "-");
-    else std::snprintf(mae2, sizeof(mae2), "%.4e", r.mae_model_grid);
-    PetscCall(PetscPrintf(comm, "  %-24s %6" PetscInt_FMT " %12s %16s %14.2f %9.2f\n",
-                          r.model == "closure" ? "learned closure" : "no closure (baseline)", r.cells, mae, mae2,
-                          r.survival, r.seconds));
-  }
-  // The headline: the closure against the finest baseline.
-  const EvaluationRow* finest = nullptr;
-  for (const auto& r : *rows)
-    if (r.model == "baseline" && (!finest || r.cells > finest->cells)) finest = &r;
-  if (finest) {
-    const auto& c = (*rows)[0];
-    PetscCall(PetscPrintf(comm, "evaluate: closure at %" PetscInt_FMT " cells has %.2fx the error of the un-closed scheme at %" PetscInt_FMT
-                          " cells (%s)\n",
-                          c.cells, c.mae / finest->mae, finest->cells,
-                          c.mae <= finest->mae ? "matches or beats it" : "does not reach it"));
-  }
-  if (fields) PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n", out_path.c_str()));
+  PetscCall(PrintTable(comm, horizon_used, tests.size(), *rows));
+  if (opt.fields)
+    PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n", out_path.c_str()));
   // What the learned closure says about the physics (recovered coefficients etc.).
-  PetscCall(models[0].physics->ReportLearned(fields ? paths.output_dir + "/learned.h5" : std::string()));
+  PetscCall(model.ReportLearned(opt.fields ? paths.output_dir + "/learned.h5" : std::string()));
   if (catalyst) {
     PetscLogDouble run_end;
     PetscCall(PetscTime(&run_end));
@@ -356,4 +373,4 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   PetscFunctionReturn(0);
 }
 
-}  // namespace udeflow::train
+}  // namespace udeflow::workflow

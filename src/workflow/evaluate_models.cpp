@@ -10,11 +10,12 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "udeflow/pde/ocean_column.hpp"
-#include "udeflow/train/case.hpp"
-#include "udeflow/train/evaluate.hpp"
+#include "evaluate_common.hpp"
+#include "udeflow/train/model_file.hpp"
+#include "udeflow/workflow/case.hpp"
+#include "udeflow/workflow/evaluate.hpp"
 
-namespace udeflow::train {
+namespace udeflow::workflow {
 
 namespace {
 
@@ -77,23 +78,10 @@ class ScaledError : public adjoint::Observer {
   Vec truth_ = nullptr, natural_ = nullptr;
 };
 
-struct Entry {
-  std::unique_ptr<pde::Physics> physics;
-  std::unique_ptr<adjoint::Integrator> integrator;
-};
-
-}  // namespace
-
-PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vector<ModelComparisonRow>* rows) {
+// label:path,... -> rows (paths relative to the output directory unless absolute).
+PetscErrorCode ParseModelList(MPI_Comm comm, const std::string& models, const std::string& dir,
+                              std::vector<ModelComparisonRow>* rows) {
   PetscFunctionBeginUser;
-  CasePaths paths;
-  PetscCall(CasePathsFromOptions(comm, &paths));
-  PetscReal horizon = 0;
-  std::string models = spec;
-  PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
-  PetscCall(UdeOptionsString("-models", "Models to compare: label:path,... (path none: no network)", &models, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &horizon, nullptr));
-  PetscOptionsEnd();
   rows->clear();
   std::stringstream ss(models);
   std::string item;
@@ -104,111 +92,87 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vecto
     ModelComparisonRow r;
     r.label = item.substr(0, colon);
     r.path = item.substr(colon + 1);
-    if (r.path != "none" && r.path[0] != '/') r.path = paths.output_dir + "/" + r.path;
+    if (r.path != "none" && r.path[0] != '/') r.path = dir + "/" + r.path;
     rows->push_back(r);
   }
   PetscCheck(!rows->empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_models: no models given");
+  PetscFunctionReturn(0);
+}
 
-  std::vector<Entry> entries(rows->size());
-  for (size_t i = 0; i < rows->size(); ++i) {
-    ScopedOptionValues over;
-    if ((*rows)[i].path == "none") PetscCall(over.Set("-closure_type", "none"));
-    PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "ocean_column", &entries[i].physics));
-    PetscCall(entries[i].physics->SetUp());
-    entries[i].integrator = std::make_unique<adjoint::Integrator>(entries[i].physics.get());
-    PetscCall(entries[i].integrator->SetFromOptions(nullptr));
-  }
-  PetscBool help;
-  PetscCall(PetscOptionsHasHelp(nullptr, &help));
-  if (help) PetscFunctionReturn(0);
-  for (size_t i = 0; i < rows->size(); ++i)
-    if ((*rows)[i].path != "none") PetscCall(LoadModel(comm, (*rows)[i].path, "option -evaluate_models", *entries[i].physics));
-  pde::Physics& ref = *entries[0].physics;
-  double scale = 1;
-  if (auto* oc = dynamic_cast<pde::OceanColumn*>(&ref)) scale = oc->TemperatureScale();
-
-  io::Dataset data;
-  PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
-  for (auto& e : entries) PetscCall(data.CheckCompatible(*e.physics));
-  std::vector<size_t> tests;
-  for (size_t i = 0; i < data.Trajectories().size(); ++i)
-    if (data.Trajectories()[i].split == "test") tests.push_back(i);
-  PetscCheck(!tests.empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no test trajectories", paths.dataset.c_str());
-
-  io::H5File out;
-  const std::string out_path = paths.output_dir + "/profiles.h5";
-  PetscCall(io::H5File::Create(comm, out_path, &out));
+// The file's header: physics, grid, labels, scale, units and the cell centres along the
+// first dimension (z for ocean columns).
+PetscErrorCode WriteProfilesHeader(io::H5File& out, const pde::Physics& ref, const std::vector<ModelComparisonRow>& rows,
+                                   double scale) {
+  PetscFunctionBeginUser;
   PetscCall(out.WriteAttr("/", "format", std::string("udeflow-profiles-1")));
   PetscCall(out.WriteAttr("/", "physics", ref.Describe()));
-  {
-    std::ostringstream grid, labels;
-    for (size_t d = 0; d < ref.GridSize().size(); ++d) grid << (d ? "," : "") << ref.GridSize()[d];
-    for (size_t i = 0; i < rows->size(); ++i) labels << (i ? "," : "") << (*rows)[i].label;
-    PetscCall(out.WriteAttr("/", "grid", grid.str()));
-    PetscCall(out.WriteAttr("/", "models", labels.str()));
-    PetscCall(out.WriteAttr("/", "scale", scale));
-    PetscCall(out.WriteAttr("/", "units", ref.FieldUnits()[0]));
-    // Cell centres along the first dimension (z for ocean columns).
-    const PetscInt n0 = ref.GridSize()[0];
-    std::vector<double> z(n0);
-    for (PetscInt k = 0; k < n0; ++k) z[k] = ref.DomainOrigin()[0] + (k + 0.5) * ref.DomainLength()[0] / n0;
-    PetscCall(out.WriteArray("/z", {(hsize_t)n0}, z.data()));
-  }
-  PetscInt ncells;
-  {
-    Vec v;
-    PetscCall(DMCreateGlobalVector(ref.Grid(), &v));
-    PetscCall(VecGetSize(v, &ncells));
-    PetscCall(VecDestroy(&v));
-  }
-  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, %zu models; %s\n", tests.size(), rows->size(),
-                        ref.Describe().c_str()));
-  for (auto& r : *rows) r.mse_per_trajectory.assign(tests.size(), 0.0);
-  double horizon_used = 0;
-  for (size_t ti = 0; ti < tests.size(); ++ti) {
-    const size_t tr = tests[ti];
-    const auto& info = data.Trajectories()[tr];
-    HeldOutTrajectory held;
-    PetscCall(ReadHeldOut(comm, data, tr, horizon, &held));
-    const std::vector<PetscReal>& t = held.t;
-    const std::vector<PetscReal>& times = held.times;
-    const std::vector<PetscInt>& snaps = held.snaps;
-    const pde::Scenario& sc = held.scenario;
-    horizon_used = times.back() - t[0];
-    const std::string g = "/" + info.name;
-    PetscCall(out.WriteArray(g + "/t", {(hsize_t)times.size()}, times.data()));
-    PetscCall(out.WriteArray(g + "/scenario", {(hsize_t)sc.size()}, sc.data()));
-    PetscCall(out.CreateDataset(g + "/truth", {(hsize_t)times.size(), (hsize_t)ncells}));
-    for (size_t mi = 0; mi < rows->size(); ++mi) {
-      auto& r = (*rows)[mi];
-      Entry& e = entries[mi];
-      PetscCall(e.physics->SetScenario(sc));
-      Vec u0;
-      PetscCall(DMCreateGlobalVector(e.physics->Grid(), &u0));
-      PetscCall(data.ReadState(tr, 0, *e.physics, u0));
-      PetscCall(out.CreateDataset(g + "/" + r.label, {(hsize_t)times.size(), (hsize_t)ncells}));
-      ScaledError obs(&data, tr, snaps, e.physics.get(), scale, &out, g + "/" + r.label, mi == 0 ? g + "/truth" : "");
-      PetscReal total;
-      PetscErrorCode ierr = e.integrator->Forward(t[0], u0, times, &obs, &total);
-      const bool diverged = ierr == PETSC_ERR_NOT_CONVERGED;
-      if (diverged) SessionClearError();
-      else PetscCall(ierr);
-      PetscCall(VecDestroy(&u0));
-      double m = 0;
-      for (double v : obs.mse) m += v / obs.mse.size();
-      if (diverged) {
-        r.diverged++;
-        m = INFINITY;
-        PetscCall(PetscPrintf(comm, "evaluate: %s diverged on %s after %" PetscInt_FMT " snapshots\n", r.label.c_str(),
-                              info.name.c_str(), obs.observed));
-      }
-      r.mse_per_trajectory[ti] = m;
-      r.mse += m / tests.size();
-      PetscCall(out.WriteArray(g + "/" + r.label + "_mse", {(hsize_t)obs.mse.size()}, obs.mse.data()));
-    }
-  }
-  PetscCall(out.Commit());
+  std::ostringstream grid, labels;
+  for (size_t d = 0; d < ref.GridSize().size(); ++d) grid << (d ? "," : "") << ref.GridSize()[d];
+  for (size_t i = 0; i < rows.size(); ++i) labels << (i ? "," : "") << rows[i].label;
+  PetscCall(out.WriteAttr("/", "grid", grid.str()));
+  PetscCall(out.WriteAttr("/", "models", labels.str()));
+  PetscCall(out.WriteAttr("/", "scale", scale));
+  PetscCall(out.WriteAttr("/", "units", ref.FieldUnits()[0]));
+  const PetscInt n0 = ref.GridSize()[0];
+  std::vector<double> z(n0);
+  for (PetscInt k = 0; k < n0; ++k) z[k] = ref.DomainOrigin()[0] + (k + 0.5) * ref.DomainLength()[0] / n0;
+  PetscCall(out.WriteArray("/z", {(hsize_t)n0}, z.data()));
+  PetscFunctionReturn(0);
+}
 
+// Every model on held-out trajectory number ti (dataset index tr).
+struct ProfileRun {
+  const io::Dataset* data;
+  size_t ti, tr, ntests;
+  PetscReal horizon;
+  double scale;
+  PetscInt ncells;
+  io::H5File* out;
+};
+PetscErrorCode CompareOnTrajectory(MPI_Comm comm, const ProfileRun& run, std::vector<CaseModel>& entries,
+                                   std::vector<ModelComparisonRow>* rows, double* horizon_used) {
+  PetscFunctionBeginUser;
+  const auto& info = run.data->Trajectories()[run.tr];
+  HeldOutTrajectory held;
+  PetscCall(ReadHeldOut(comm, *run.data, run.tr, run.horizon, &held));
+  const std::vector<PetscReal>&t = held.t, &times = held.times;
+  const pde::Scenario& sc = held.scenario;
+  *horizon_used = times.back() - t[0];
+  const std::string g = "/" + info.name;
+  PetscCall(run.out->WriteArray(g + "/t", {(hsize_t)times.size()}, times.data()));
+  PetscCall(run.out->WriteArray(g + "/scenario", {(hsize_t)sc.size()}, sc.data()));
+  PetscCall(run.out->CreateDataset(g + "/truth", {(hsize_t)times.size(), (hsize_t)run.ncells}));
+  for (size_t mi = 0; mi < rows->size(); ++mi) {
+    auto& r = (*rows)[mi];
+    CaseModel& e = entries[mi];
+    PetscCall(e.physics->SetScenario(sc));
+    Vec u0;
+    PetscCall(DMCreateGlobalVector(e.physics->Grid(), &u0));
+    PetscCall(run.data->ReadState(run.tr, 0, *e.physics, u0));
+    PetscCall(run.out->CreateDataset(g + "/" + r.label, {(hsize_t)times.size(), (hsize_t)run.ncells}));
+    ScaledError obs(run.data, run.tr, held.snaps, e.physics.get(), run.scale, run.out, g + "/" + r.label,
+                    mi == 0 ? g + "/truth" : "");
+    bool diverged;
+    PetscCall(ForwardAllowingDivergence(*e.integrator, t[0], u0, times, &obs, &diverged));
+    PetscCall(VecDestroy(&u0));
+    double m = 0;
+    for (double v : obs.mse) m += v / obs.mse.size();
+    if (diverged) {
+      r.diverged++;
+      m = INFINITY;
+      PetscCall(PetscPrintf(comm, "evaluate: %s diverged on %s after %" PetscInt_FMT " snapshots\n", r.label.c_str(),
+                            info.name.c_str(), obs.observed));
+    }
+    r.mse_per_trajectory[run.ti] = m;
+    r.mse += m / run.ntests;
+    PetscCall(run.out->WriteArray(g + "/" + r.label + "_mse", {(hsize_t)obs.mse.size()}, obs.mse.data()));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode PrintComparison(MPI_Comm comm, const io::Dataset& data, const std::vector<size_t>& tests,
+                               const std::vector<ModelComparisonRow>& rows, double scale, double horizon_used) {
+  PetscFunctionBeginUser;
   PetscCall(PetscPrintf(comm, "evaluate: scaled-state MSE, mean of ((u - truth)/%g)^2 over t0 + (0, %g] and all cells\n",
                         scale, horizon_used));
   std::ostringstream head;
@@ -221,7 +185,7 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vecto
   }
   head << "mean";
   PetscCall(PetscPrintf(comm, "%s\n", head.str().c_str()));
-  for (const auto& r : *rows) {
+  for (const auto& r : rows) {
     std::ostringstream line;
     line << "  " << std::left;
     line.width(12);
@@ -235,12 +199,69 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vecto
     line << buf;
     PetscCall(PetscPrintf(comm, "%s\n", line.str().c_str()));
   }
-  const auto& last = rows->back();
-  for (size_t i = 0; i + 1 < rows->size(); ++i)
+  const auto& last = rows.back();
+  for (size_t i = 0; i + 1 < rows.size(); ++i)
     PetscCall(PetscPrintf(comm, "evaluate: %s / %s MSE ratio %.2f (mean over test trajectories)\n",
-                          (*rows)[i].label.c_str(), last.label.c_str(), (*rows)[i].mse / last.mse));
+                          rows[i].label.c_str(), last.label.c_str(), rows[i].mse / last.mse));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
+
+PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vector<ModelComparisonRow>* rows) {
+  PetscFunctionBeginUser;
+  CasePaths paths;
+  PetscCall(CasePathsFromOptions(comm, &paths));
+  PetscReal horizon = 0;
+  std::string models = spec;
+  PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
+  PetscCall(UdeOptionsString("-models", "Models to compare: label:path,... (path none: no network)", &models, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &horizon, nullptr));
+  PetscOptionsEnd();
+  PetscCall(ParseModelList(comm, models, paths.output_dir, rows));
+  std::vector<CaseModel> entries(rows->size());
+  for (size_t i = 0; i < rows->size(); ++i) {
+    ModelSettings s;
+    s.no_closure = (*rows)[i].path == "none";
+    s.default_type = "ocean_column";
+    PetscCall(CreateCaseModel(comm, s, &entries[i]));
+  }
+  PetscBool help;
+  PetscCall(PetscOptionsHasHelp(nullptr, &help));
+  if (help) PetscFunctionReturn(0);
+  for (size_t i = 0; i < rows->size(); ++i)
+    if ((*rows)[i].path != "none")
+      PetscCall(train::LoadModel(comm, (*rows)[i].path, "option -evaluate_models", *entries[i].physics));
+  pde::Physics& ref = *entries[0].physics;
+  const double scale = ref.EvaluationScale();
+  io::Dataset data;
+  std::vector<size_t> tests;
+  std::vector<pde::Physics*> all;
+  for (auto& e : entries) all.push_back(e.physics.get());
+  PetscCall(OpenHeldOutData(comm, paths.dataset, all, &data, &tests));
+  io::H5File out;
+  const std::string out_path = paths.output_dir + "/profiles.h5";
+  PetscCall(io::H5File::Create(comm, out_path, &out));
+  PetscCall(WriteProfilesHeader(out, ref, *rows, scale));
+  PetscInt ncells;
+  {
+    Vec v;
+    PetscCall(DMCreateGlobalVector(ref.Grid(), &v));
+    PetscCall(VecGetSize(v, &ncells));
+    PetscCall(VecDestroy(&v));
+  }
+  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, %zu models; %s\n", tests.size(), rows->size(),
+                        ref.Describe().c_str()));
+  for (auto& r : *rows) r.mse_per_trajectory.assign(tests.size(), 0.0);
+  double horizon_used = 0;
+  for (size_t ti = 0; ti < tests.size(); ++ti) {
+    const ProfileRun run{&data, ti, tests[ti], tests.size(), horizon, scale, ncells, &out};
+    PetscCall(CompareOnTrajectory(comm, run, entries, rows, &horizon_used));
+  }
+  PetscCall(out.Commit());
+  PetscCall(PrintComparison(comm, data, tests, *rows, scale, horizon_used));
   PetscCall(PetscPrintf(comm, "evaluate: profiles in %s\n", out_path.c_str()));
   PetscFunctionReturn(0);
 }
 
-}  // namespace udeflow::train
+}  // namespace udeflow::workflow

@@ -10,11 +10,12 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "udeflow/pde/advection.hpp"
-#include "udeflow/train/case.hpp"
-#include "udeflow/train/evaluate.hpp"
+#include "evaluate_common.hpp"
+#include "udeflow/train/model_file.hpp"
+#include "udeflow/workflow/case.hpp"
+#include "udeflow/workflow/evaluate.hpp"
 
-namespace udeflow::train {
+namespace udeflow::workflow {
 
 namespace {
 
@@ -71,10 +72,10 @@ class Misfit : public adjoint::Observer {
 struct Variant {
   std::string label;  // "learned" (the trained model) or the variant's option value
   size_t factor = 0;  // index into the grid factors
-  std::unique_ptr<pde::Physics> physics;
-  std::unique_ptr<adjoint::Integrator> integrator;
+  CaseModel model;
   double mae = 0, seconds = 0;
   int diverged = 0;
+  pde::Physics* Physics() const { return model.physics.get(); }
 };
 
 std::string CellsLabel(const std::vector<PetscInt>& g) {
@@ -83,204 +84,121 @@ std::string CellsLabel(const std::vector<PetscInt>& g) {
   return s;
 }
 
-// The learned limiter and the fixed ones on r in [-1, 4] (Sweby diagram data).
-PetscErrorCode WriteLimiterCurves(pde::Physics& physics, io::H5File& out) {
+struct VariantOptions {
+  std::string values_text;
+  std::vector<std::string> values;
+  std::vector<PetscReal> factors = {0.5, 1, 2};
+  PetscReal horizon = 0;
+  PetscBool fields = PETSC_TRUE;
+};
+
+PetscErrorCode ReadVariantOptions(MPI_Comm comm, VariantOptions* o) {
   PetscFunctionBeginUser;
-  auto* adv = dynamic_cast<pde::Advection*>(&physics);
-  if (!adv || adv->GetLimiter() != pde::Limiter::kLearned) PetscFunctionReturn(0);
-  std::vector<double> r, phi, dphi;
-  for (int i = 0; i <= 1000; ++i) r.push_back(-1 + 5.0 * i / 1000);
-  // With the jump feature: phi(r) at a large jump (4 delta) and at a small one (delta / 4).
-  PetscCall(adv->LearnedPhi(r, &phi, &dphi, 4 * adv->JumpScale()));
-  const hsize_t n = r.size();
-  PetscCall(out.CreateGroup("/limiter"));
-  PetscCall(out.WriteArray("/limiter/r", {n}, r.data()));
-  PetscCall(out.WriteArray("/limiter/learned", {n}, phi.data()));
-  if (adv->LearnedFeatures() == 2) {
-    PetscCall(adv->LearnedPhi(r, &phi, &dphi, 0.25 * adv->JumpScale()));
-    PetscCall(out.WriteArray("/limiter/learned_small_jump", {n}, phi.data()));
-  }
-  for (pde::Limiter l : {pde::Limiter::kMinmod, pde::Limiter::kSuperbee, pde::Limiter::kVanLeer,
-                         pde::Limiter::kMC}) {
-    std::vector<double> v(n);
-    double d;
-    for (hsize_t i = 0; i < n; ++i) v[i] = pde::LimiterPhi(l, r[i], &d);
-    PetscCall(out.WriteArray(std::string("/limiter/") + pde::LimiterName(l), {n}, v.data()));
+  PetscOptionsBegin(comm, "evaluate_", "Evaluation against scheme variants", "evaluate");
+  PetscCall(UdeOptionsString("-variants", "Values of -evaluate_variant_option to compare with (comma list)",
+                             &o->values_text, nullptr));
+  PetscCall(UdeOptionsRealList("-grid_factors", "Grid resolutions relative to the case's (e.g. 0.5,1,2)", &o->factors,
+                               8, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &o->horizon, nullptr));
+  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", o->fields, &o->fields, nullptr));
+  PetscOptionsEnd();
+  for (PetscReal f : o->factors)
+    PetscCheck(f > 0 && std::isfinite(f), comm, PETSC_ERR_USER_INPUT,
+               "option -evaluate_grid_factors: factors must be positive");
+  o->values = SplitList(o->values_text);
+  PetscFunctionReturn(0);
+}
+
+// The trained model at every resolution, then every variant (no closure) at every resolution.
+PetscErrorCode BuildVariants(MPI_Comm comm, const std::string& option, const VariantOptions& o,
+                             const std::vector<std::string>& labels, const std::vector<PetscInt>& grid0, PetscReal dt,
+                             std::vector<Variant>* models) {
+  PetscFunctionBeginUser;
+  for (size_t li = 0; li < labels.size(); ++li)
+    for (size_t fi = 0; fi < o.factors.size(); ++fi) {
+      ModelSettings s;
+      for (size_t d = 0; d < grid0.size(); ++d) {
+        const double n = grid0[d] * o.factors[fi];
+        PetscCheck(std::abs(n - std::round(n)) < 1e-9 && n >= 1, comm, PETSC_ERR_USER_INPUT,
+                   "option -evaluate_grid_factors: %g x %" PetscInt_FMT " cells is not a whole number",
+                   (double)o.factors[fi], grid0[d]);
+        s.cells.push_back(static_cast<PetscInt>(std::round(n)));
+      }
+      if (dt > 0) s.dt = dt / o.factors[fi];
+      if (li > 0) {
+        s.scheme_key = option;
+        s.scheme_value = labels[li];
+        s.no_closure = true;
+      }
+      models->push_back(Variant{labels[li], fi});
+      PetscCall(CreateCaseModel(comm, s, &models->back().model));
+    }
+  PetscFunctionReturn(0);
+}
+
+// Runs every variant on one held-out trajectory.
+PetscErrorCode RunVariants(const io::Dataset& data, size_t ti, const HeldOutTrajectory& held, size_t ntests,
+                           const std::vector<PetscReal>& factors, io::H5File* out, std::vector<Variant>* models,
+                           std::vector<io::XdmfSeries>* series) {
+  PetscFunctionBeginUser;
+  const auto& info = data.Trajectories()[ti];
+  const std::vector<PetscReal>&t = held.t, &times = held.times;
+  for (auto& m : *models) {
+    PetscCall(m.Physics()->SetScenario(held.scenario));
+    Vec u0, natural = nullptr;
+    PetscCall(DMCreateGlobalVector(m.Physics()->Grid(), &u0));
+    PetscCall(data.ReadState(ti, 0, *m.Physics(), u0));
+    Misfit cmp(&data, ti, held.snaps, m.Physics());
+    const auto g = m.Physics()->GridSize();
+    hsize_t cells = 1;
+    for (PetscInt n : g) cells *= n;
+    const std::string group = "/" + info.name + "/" + m.label + "_" + CellsLabel(g);
+    if (out) {
+      PetscCall(DMDACreateNaturalVector(m.Physics()->Grid(), &natural));
+      PetscCall(out->CreateDataset(group + "/state", {(hsize_t)times.size(), cells}));
+      cmp.SetOutput(out, group + "/state", natural);
+    }
+    PetscLogDouble s0, s1;
+    PetscCall(PetscTime(&s0));
+    bool diverged;
+    PetscCall(ForwardAllowingDivergence(*m.model.integrator, t[0], u0, times, &cmp, &diverged));
+    PetscCall(PetscTime(&s1));
+    double mae = 0;
+    for (double e : cmp.mae) mae += e / cmp.mae.size();
+    if (diverged) m.diverged++;
+    m.mae += diverged ? INFINITY : mae / ntests;
+    m.seconds += s1 - s0;
+    if (out) {
+      PetscCall(out->WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
+      PetscCall(out->WriteArray(group + "/t", {(hsize_t)times.size()}, times.data()));
+      if (factors[m.factor] == 1) series->push_back({info.name + " " + m.label, group + "/state", times});
+    }
+    PetscCall(VecDestroy(&natural));
+    PetscCall(VecDestroy(&u0));
   }
   PetscFunctionReturn(0);
 }
 
-}  // namespace
-
-PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
-                                std::vector<EvaluationRow>* rows) {
+// What the closure learned next to the fixed alternatives (Physics::GetLearnedCurves).
+PetscErrorCode WriteLearnedCurves(pde::Physics& physics, io::H5File& out) {
   PetscFunctionBeginUser;
-  CasePaths paths;
-  PetscCall(CasePathsFromOptions(comm, &paths));
-  std::string values_text;
-  std::vector<PetscReal> factors = {0.5, 1, 2};
-  PetscReal horizon = 0;
-  PetscBool fields = PETSC_TRUE;
-  PetscOptionsBegin(comm, "evaluate_", "Evaluation against scheme variants", "evaluate");
-  PetscCall(UdeOptionsString("-variants",
-                             "Values of -evaluate_variant_option to compare with (comma list)",
-                             &values_text, nullptr));
-  PetscCall(UdeOptionsRealList("-grid_factors",
-                               "Grid resolutions relative to the case's (e.g. 0.5,1,2)", &factors,
-                               8, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)",
-                                      &horizon, nullptr));
-  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", fields, &fields,
-                             nullptr));
-  PetscOptionsEnd();
-  for (PetscReal f : factors)
-    PetscCheck(f > 0 && std::isfinite(f), comm, PETSC_ERR_USER_INPUT,
-               "option -evaluate_grid_factors: factors must be positive");
-  std::vector<std::string> values;
-  {
-    std::stringstream ss(values_text);
-    std::string item;
-    while (std::getline(ss, item, ','))
-      if (!item.empty()) values.push_back(item);
-  }
+  pde::Physics::LearnedCurves curves;
+  PetscCall(physics.GetLearnedCurves(&curves));
+  if (curves.arrays.empty()) PetscFunctionReturn(0);
+  PetscCall(out.CreateGroup(curves.group));
+  for (const auto& [name, v] : curves.arrays)
+    PetscCall(out.WriteArray(curves.group + "/" + name, {(hsize_t)v.size()}, v.data()));
+  PetscFunctionReturn(0);
+}
 
-  // The trained model at every resolution, then every variant (no closure) at every resolution.
-  std::unique_ptr<pde::Physics> base;
-  PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &base));
-  PetscCall(base->SetUp());
-  const auto grid_keys = base->GridOptions();
-  const auto grid0 = base->GridSize();
-  PetscReal dt = 0;
-  {
-    adjoint::Integrator integ(base.get());
-    PetscCall(integ.SetFromOptions(nullptr));
-    PetscCall(TSGetTimeStep(integ.Ts(), &dt));
-  }
-  std::vector<Variant> models;
-  std::vector<std::string> labels = {"learned"};
-  for (const auto& v : values) labels.push_back(v);
-  for (size_t li = 0; li < labels.size(); ++li)
-    for (size_t fi = 0; fi < factors.size(); ++fi) {
-      ScopedOptionValues over;
-      for (size_t d = 0; d < grid_keys.size() && d < grid0.size(); ++d) {
-        const double n = grid0[d] * factors[fi];
-        PetscCheck(std::abs(n - std::round(n)) < 1e-9 && n >= 1, comm, PETSC_ERR_USER_INPUT,
-                   "option -evaluate_grid_factors: %g x %" PetscInt_FMT
-                   " cells is not a whole number",
-                   (double)factors[fi], grid0[d]);
-        PetscCall(
-            over.Set("-" + grid_keys[d], std::to_string(static_cast<long long>(std::round(n)))));
-      }
-      if (dt > 0) {
-        std::ostringstream s;
-        s.precision(17);
-        s << dt / factors[fi];
-        PetscCall(over.Set("-ts_dt", s.str()));
-      }
-      if (li > 0) {
-        PetscCall(over.Set("-" + option, labels[li]));
-        PetscCall(over.Set("-closure_type", "none"));
-      }
-      Variant m;
-      m.label = labels[li];
-      m.factor = fi;
-      PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &m.physics));
-      PetscCall(m.physics->SetUp());
-      m.integrator = std::make_unique<adjoint::Integrator>(m.physics.get());
-      PetscCall(m.integrator->SetFromOptions(nullptr));
-      models.push_back(std::move(m));
-    }
-  PetscBool help;
-  PetscCall(PetscOptionsHasHelp(nullptr, &help));
-  if (help) PetscFunctionReturn(0);
-  PetscCheck(!values.empty(), comm, PETSC_ERR_USER_INPUT,
-             "option -evaluate_variants: no variant of -%s given", option.c_str());
-
-  for (auto& m : models)
-    if (m.label == "learned") PetscCall(LoadModel(comm, paths.model, "option -model", *m.physics));
-  io::Dataset data;
-  PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
-  for (auto& m : models) PetscCall(data.CheckCompatible(*m.physics));
-  std::vector<size_t> tests;
-  for (size_t i = 0; i < data.Trajectories().size(); ++i)
-    if (data.Trajectories()[i].split == "test") tests.push_back(i);
-  PetscCheck(!tests.empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no test trajectories",
-             paths.dataset.c_str());
-
-  io::H5File out;
-  const std::string out_path = paths.output_dir + "/evaluate.h5";
-  std::vector<io::XdmfSeries> series;
-  if (fields) PetscCall(io::H5File::Create(comm, out_path, &out));
-  PetscCall(PetscPrintf(
-      comm, "evaluate: %zu held-out trajectories, model %s; variants of -%s: %s\n", tests.size(),
-      models[0].physics->Describe().c_str(), option.c_str(), values_text.c_str()));
-  double horizon_used = 0;
-  for (size_t ti : tests) {
-    const auto& info = data.Trajectories()[ti];
-    HeldOutTrajectory held;
-    PetscCall(ReadHeldOut(comm, data, ti, horizon, &held));
-    const std::vector<PetscReal>& t = held.t;
-    const std::vector<PetscReal>& times = held.times;
-    const std::vector<PetscInt>& snaps = held.snaps;
-    const pde::Scenario& sc = held.scenario;
-    horizon_used = times.back() - t[0];
-    for (auto& m : models) {
-      PetscCall(m.physics->SetScenario(sc));
-      Vec u0, natural = nullptr;
-      PetscCall(DMCreateGlobalVector(m.physics->Grid(), &u0));
-      PetscCall(data.ReadState(ti, 0, *m.physics, u0));
-      Misfit cmp(&data, ti, snaps, m.physics.get());
-      const auto g = m.physics->GridSize();
-      hsize_t cells = 1;
-      for (PetscInt n : g) cells *= n;
-      const std::string group = "/" + info.name + "/" + m.label + "_" + CellsLabel(g);
-      if (fields) {
-        PetscCall(DMDACreateNaturalVector(m.physics->Grid(), &natural));
-        PetscCall(out.CreateDataset(group + "/state", {(hsize_t)times.size(), cells}));
-        cmp.SetOutput(&out, group + "/state", natural);
-      }
-      PetscLogDouble s0, s1;
-      PetscCall(PetscTime(&s0));
-      PetscReal total;
-      PetscErrorCode ierr = m.integrator->Forward(t[0], u0, times, &cmp, &total);
-      const bool diverged = ierr == PETSC_ERR_NOT_CONVERGED;
-      if (diverged)
-        SessionClearError();
-      else
-        PetscCall(ierr);
-      PetscCall(PetscTime(&s1));
-      double mae = 0;
-      for (double e : cmp.mae) mae += e / cmp.mae.size();
-      if (diverged) m.diverged++;
-      m.mae += diverged ? INFINITY : mae / tests.size();
-      m.seconds += s1 - s0;
-      if (fields) {
-        PetscCall(out.WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
-        PetscCall(out.WriteArray(group + "/t", {(hsize_t)times.size()}, times.data()));
-        if (factors[m.factor] == 1)
-          series.push_back({info.name + " " + m.label, group + "/state", times});
-      }
-      PetscCall(VecDestroy(&natural));
-      PetscCall(VecDestroy(&u0));
-    }
-  }
-  if (fields) {
-    PetscCall(WriteLimiterCurves(*models[0].physics, out));
-    PetscCall(out.Commit());
-    PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5", grid0,
-                            base->DomainLength(), base->FieldNames(), series));
-  }
-
-  // The table: one row per scheme, one column per resolution.
-  PetscCall(PetscPrintf(
-      comm,
-      "evaluate: mean absolute error vs the truth over t0 + [0, %.3g], %zu test trajectories\n",
-      horizon_used, tests.size()));
+// The table (one row per scheme, one column per resolution) and the headline.
+PetscErrorCode PrintVariantTable(MPI_Comm comm, const std::vector<std::string>& labels, size_t nf,
+                                 const std::vector<Variant>& models, std::vector<EvaluationRow>* rows) {
+  PetscFunctionBeginUser;
   std::string head = "  " + std::string(10, ' ');
   char buf[64];
-  for (size_t fi = 0; fi < factors.size(); ++fi) {
-    std::snprintf(buf, sizeof(buf), " %14s",
-                  (CellsLabel(models[fi].physics->GridSize()) + " cells").c_str());
+  for (size_t fi = 0; fi < nf; ++fi) {
+    std::snprintf(buf, sizeof(buf), " %14s", (CellsLabel(models[fi].Physics()->GridSize()) + " cells").c_str());
     head += buf;
   }
   PetscCall(PetscPrintf(comm, "%s\n", head.c_str()));
@@ -289,17 +207,16 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
     std::string line = "  ";
     std::snprintf(buf, sizeof(buf), "%-10s", labels[li].c_str());
     line += buf;
-    for (size_t fi = 0; fi < factors.size(); ++fi) {
-      const Variant& m = models[li * factors.size() + fi];
+    for (size_t fi = 0; fi < nf; ++fi) {
+      const Variant& m = models[li * nf + fi];
       if (m.diverged)
-        std::snprintf(buf, sizeof(buf), " %14s",
-                      ("diverged(" + std::to_string(m.diverged) + ")").c_str());
+        std::snprintf(buf, sizeof(buf), " %14s", ("diverged(" + std::to_string(m.diverged) + ")").c_str());
       else
         std::snprintf(buf, sizeof(buf), " %14.4e", m.mae);
       line += buf;
       EvaluationRow r;
       r.model = m.label;
-      r.cells = m.physics->GridSize()[0];
+      r.cells = m.Physics()->GridSize()[0];
       r.mae = r.mae_model_grid = m.mae;
       r.seconds = m.seconds;
       r.diverged = m.diverged;
@@ -308,23 +225,74 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
     PetscCall(PetscPrintf(comm, "%s\n", line.c_str()));
   }
   // Headline: the trained model against the best variant at each resolution.
-  for (size_t fi = 0; fi < factors.size(); ++fi) {
+  for (size_t fi = 0; fi < nf; ++fi) {
     const Variant* best = nullptr;
     for (size_t li = 1; li < labels.size(); ++li) {
-      const Variant& m = models[li * factors.size() + fi];
+      const Variant& m = models[li * nf + fi];
       if (!best || m.mae < best->mae) best = &m;
     }
     const Variant& learned = models[fi];
-    PetscCall(PetscPrintf(
-        comm,
-        "evaluate: at %s cells the learned model has %.3fx the error of the best variant (%s)\n",
-        CellsLabel(learned.physics->GridSize()).c_str(), learned.mae / best->mae,
-        best->label.c_str()));
+    PetscCall(PetscPrintf(comm, "evaluate: at %s cells the learned model has %.3fx the error of the best variant (%s)\n",
+                          CellsLabel(learned.Physics()->GridSize()).c_str(), learned.mae / best->mae,
+                          best->label.c_str()));
   }
-  if (fields)
-    PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n",
-                          out_path.c_str()));
   PetscFunctionReturn(0);
 }
 
-}  // namespace udeflow::train
+}  // namespace
+
+PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::vector<EvaluationRow>* rows) {
+  PetscFunctionBeginUser;
+  CasePaths paths;
+  PetscCall(CasePathsFromOptions(comm, &paths));
+  VariantOptions o;
+  PetscCall(ReadVariantOptions(comm, &o));
+  CaseModel base;
+  PetscCall(CreateCaseModel(comm, ModelSettings{}, &base));
+  const auto grid0 = base.physics->GridSize();
+  PetscReal dt = 0;
+  PetscCall(CaseTimeStep(base, &dt));
+  std::vector<Variant> models;
+  std::vector<std::string> labels = {"learned"};
+  for (const auto& v : o.values) labels.push_back(v);
+  PetscCall(BuildVariants(comm, option, o, labels, grid0, dt, &models));
+  PetscBool help;
+  PetscCall(PetscOptionsHasHelp(nullptr, &help));
+  if (help) PetscFunctionReturn(0);
+  PetscCheck(!o.values.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_variants: no variant of -%s given",
+             option.c_str());
+  for (auto& m : models)
+    if (m.label == "learned") PetscCall(train::LoadModel(comm, paths.model, "option -model", *m.Physics()));
+  io::Dataset data;
+  std::vector<size_t> tests;
+  std::vector<pde::Physics*> all;
+  for (auto& m : models) all.push_back(m.Physics());
+  PetscCall(OpenHeldOutData(comm, paths.dataset, all, &data, &tests));
+  io::H5File out;
+  const std::string out_path = paths.output_dir + "/evaluate.h5";
+  std::vector<io::XdmfSeries> series;
+  if (o.fields) PetscCall(io::H5File::Create(comm, out_path, &out));
+  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, model %s; variants of -%s: %s\n", tests.size(),
+                        models[0].Physics()->Describe().c_str(), option.c_str(), o.values_text.c_str()));
+  double horizon_used = 0;
+  for (size_t ti : tests) {
+    HeldOutTrajectory held;
+    PetscCall(ReadHeldOut(comm, data, ti, o.horizon, &held));
+    horizon_used = held.times.back() - held.t[0];
+    PetscCall(RunVariants(data, ti, held, tests.size(), o.factors, o.fields ? &out : nullptr, &models, &series));
+  }
+  if (o.fields) {
+    PetscCall(WriteLearnedCurves(*models[0].Physics(), out));
+    PetscCall(out.Commit());
+    PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5", grid0,
+                            base.physics->DomainLength(), base.physics->FieldNames(), series));
+  }
+  PetscCall(PetscPrintf(comm, "evaluate: mean absolute error vs the truth over t0 + [0, %.3g], %zu test trajectories\n",
+                        horizon_used, tests.size()));
+  PetscCall(PrintVariantTable(comm, labels, o.factors.size(), models, rows));
+  if (o.fields)
+    PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n", out_path.c_str()));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace udeflow::workflow

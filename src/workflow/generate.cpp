@@ -1,4 +1,4 @@
-#include "udeflow/train/generate.hpp"
+#include "udeflow/workflow/generate.hpp"
 
 #include <cmath>
 
@@ -7,9 +7,9 @@
 #include "udeflow/core/rng.hpp"
 #include "udeflow/io/catalyst.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "udeflow/train/case.hpp"
+#include "udeflow/workflow/case.hpp"
 
-namespace udeflow::train {
+namespace udeflow::workflow {
 
 namespace {
 
@@ -77,34 +77,87 @@ class SnapshotWriter : public adjoint::Observer {
   std::vector<Vec> kept_;
 };
 
+struct GenerateOptions {
+  std::vector<PetscInt> train_seeds = {1, 2, 3, 4}, test_seeds = {101, 102};
+  PetscReal spinup = 0, duration = 10, dt_save = 0.1, noise = 0;
+  PetscInt noise_seed = 1;
+  PetscBool use_exact = PETSC_TRUE;
+};
+
+PetscErrorCode ReadGenerateOptions(MPI_Comm comm, GenerateOptions* o) {
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(comm, nullptr, "Dataset generation", "generate");
+  PetscCall(UdeOptionsIntList("-generate_train_seeds", "Scenario seeds of the training trajectories", &o->train_seeds,
+                              256, nullptr));
+  PetscCall(UdeOptionsIntList("-generate_test_seeds", "Scenario seeds of the held-out trajectories", &o->test_seeds,
+                              256, nullptr));
+  PetscCall(
+      UdeOptionsNonNegativeReal("-generate_spinup", "Time integrated before the first snapshot", &o->spinup, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-generate_duration", "Recorded time span", &o->duration, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-generate_dt_save", "Time between snapshots", &o->dt_save, nullptr));
+  PetscCall(PetscOptionsBool("-generate_exact", "Write the truth physics' exact solution when it has one (no integration)",
+                             "", o->use_exact, &o->use_exact, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-generate_noise",
+                                      "Measurement noise: add noise * (time mean of each entry) * N(0,1) to the data",
+                                      &o->noise, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-generate_noise_seed", "Seed of the measurement noise", &o->noise_seed, nullptr));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+// One trajectory of scenario `seed` into the writer: the exact solution when the physics
+// has one (and -generate_exact), else the integrated truth.
+PetscErrorCode WriteTrajectory(MPI_Comm comm, const GenerateOptions& o, pde::Physics& truth,
+                               adjoint::Integrator& integ, io::DatasetWriter& writer, io::Catalyst* catalyst,
+                               const std::vector<PetscReal>& times, size_t i, Vec u) {
+  PetscFunctionBeginUser;
+  const size_t total = o.train_seeds.size() + o.test_seeds.size();
+  const bool train = i < o.train_seeds.size();
+  const PetscInt seed = train ? o.train_seeds[i] : o.test_seeds[i - o.train_seeds.size()];
+  const std::string name = std::string(train ? "train_" : "test_") + std::to_string(seed);
+  PetscLogDouble t0, t1;
+  PetscCall(PetscTime(&t0));
+  pde::Scenario sc;
+  PetscCall(truth.MakeScenario(static_cast<uint64_t>(seed), &sc));
+  PetscCall(truth.SetScenario(sc));
+  PetscCall(truth.InitialCondition(u));
+  PetscCall(writer.BeginTrajectory(name, train ? "train" : "test", seed, sc, times));
+  if (catalyst) catalyst->SetRun(name);
+  SnapshotWriter obs(&writer, o.noise, static_cast<uint64_t>(o.noise_seed), static_cast<uint64_t>(seed));
+  bool exact = false;
+  if (o.use_exact) PetscCall(truth.ExactSolution(times[0], u, &exact));
+  if (exact) {
+    // The exact solution, cell-averaged: no time integration error in the truth.
+    PetscReal dummy = 0;
+    for (size_t k = 0; k < times.size(); ++k) {
+      if (k) PetscCall(truth.ExactSolution(times[k], u, &exact));
+      PetscCall(obs.Observe(static_cast<PetscInt>(k), times[k], u, &dummy, nullptr));
+    }
+  } else {
+    PetscReal dummy;
+    PetscCall(integ.Forward(0.0, u, times, &obs, &dummy));
+  }
+  PetscCall(obs.Finish());
+  PetscCall(PetscTime(&t1));
+  if (exact)
+    PetscCall(PetscPrintf(comm, "generate: trajectory %zu/%zu %-10s exact solution, max|u| %.3f, %.1f s\n", i + 1,
+                          total, name.c_str(), obs.max_abs, t1 - t0));
+  else
+    PetscCall(PetscPrintf(comm, "generate: trajectory %zu/%zu %-10s %" PetscInt_FMT " steps, max|u| %.3f, %.1f s\n",
+                          i + 1, total, name.c_str(), integ.Stats().forward_steps, obs.max_abs, t1 - t0));
+  PetscFunctionReturn(0);
+}
+
 }  // namespace
 
 PetscErrorCode GenerateDataset(MPI_Comm comm) {
   PetscFunctionBeginUser;
   CasePaths paths;
   PetscCall(CasePathsFromOptions(comm, &paths));
-  std::vector<PetscInt> train_seeds = {1, 2, 3, 4}, test_seeds = {101, 102};
-  PetscReal spinup = 0, duration = 10, dt_save = 0.1, noise = 0;
-  PetscInt noise_seed = 1;
-  PetscBool use_exact = PETSC_TRUE;
-  PetscOptionsBegin(comm, nullptr, "Dataset generation", "generate");
-  PetscCall(UdeOptionsIntList("-generate_train_seeds", "Scenario seeds of the training trajectories", &train_seeds, 256,
-                              nullptr));
-  PetscCall(UdeOptionsIntList("-generate_test_seeds", "Scenario seeds of the held-out trajectories", &test_seeds, 256,
-                              nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-generate_spinup", "Time integrated before the first snapshot", &spinup, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-generate_duration", "Recorded time span", &duration, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-generate_dt_save", "Time between snapshots", &dt_save, nullptr));
-  PetscCall(PetscOptionsBool("-generate_exact", "Write the truth physics' exact solution when it has one (no integration)",
-                             "", use_exact, &use_exact, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-generate_noise",
-                                      "Measurement noise: add noise * (time mean of each entry) * N(0,1) to the data",
-                                      &noise, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-generate_noise_seed", "Seed of the measurement noise", &noise_seed, nullptr));
-  PetscOptionsEnd();
+  GenerateOptions o;
+  PetscCall(ReadGenerateOptions(comm, &o));
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
-
   std::unique_ptr<pde::Physics> truth;
   char default_type[64] = "burgers";
   PetscCall(PetscOptionsGetString(nullptr, nullptr, "-physics", default_type, sizeof(default_type), nullptr));
@@ -123,60 +176,24 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
   PetscCall(PetscTime(&run_start));
   const io::GridGeometry geometry = io::GridGeometry::FromPhysics(*truth);
   if (catalyst)
-    integ.SetStepHook([&](PetscInt step, PetscReal t, Vec v) {
-      return catalyst->Execute(truth->Grid(), geometry, step, t, v);
-    });
-
-  const PetscInt nsave = static_cast<PetscInt>(std::floor(duration / dt_save + 1e-9));
+    integ.SetStepHook(
+        [&](PetscInt step, PetscReal t, Vec v) { return catalyst->Execute(truth->Grid(), geometry, step, t, v); });
+  const PetscInt nsave = static_cast<PetscInt>(std::floor(o.duration / o.dt_save + 1e-9));
   std::vector<PetscReal> times;
-  for (PetscInt k = 0; k <= nsave; ++k) times.push_back(spinup + k * dt_save);
+  for (PetscInt k = 0; k <= nsave; ++k) times.push_back(o.spinup + k * o.dt_save);
   PetscCall(PetscPrintf(comm, "generate: truth %s\n          %s\n", truth->Describe().c_str(), integ.Describe().c_str()));
   PetscCall(PetscPrintf(comm, "          %zu train + %zu test trajectories, %zu snapshots each, t in [%.2f, %.2f] -> %s\n",
-                        train_seeds.size(), test_seeds.size(), times.size(), (double)times.front(),
+                        o.train_seeds.size(), o.test_seeds.size(), times.size(), (double)times.front(),
                         (double)times.back(), paths.dataset.c_str()));
-
   io::DatasetWriter writer;
   std::string description = "truth: " + truth->Describe() + "; " + integ.Describe();
-  if (noise > 0) description += "; noise " + std::to_string(noise) + " x mean x N(0,1), seed " + std::to_string(noise_seed);
+  if (o.noise > 0)
+    description += "; noise " + std::to_string(o.noise) + " x mean x N(0,1), seed " + std::to_string(o.noise_seed);
   PetscCall(writer.Create(comm, paths.dataset, *truth, description));
   Vec u;
   PetscCall(DMCreateGlobalVector(truth->Grid(), &u));
-  const size_t total = train_seeds.size() + test_seeds.size();
-  for (size_t i = 0; i < total; ++i) {
-    const bool train = i < train_seeds.size();
-    const PetscInt seed = train ? train_seeds[i] : test_seeds[i - train_seeds.size()];
-    const std::string name = std::string(train ? "train_" : "test_") + std::to_string(seed);
-    PetscLogDouble t0, t1;
-    PetscCall(PetscTime(&t0));
-    pde::Scenario sc;
-    PetscCall(truth->MakeScenario(static_cast<uint64_t>(seed), &sc));
-    PetscCall(truth->SetScenario(sc));
-    PetscCall(truth->InitialCondition(u));
-    PetscCall(writer.BeginTrajectory(name, train ? "train" : "test", seed, sc, times));
-    if (catalyst) catalyst->SetRun(name);
-    SnapshotWriter obs(&writer, noise, static_cast<uint64_t>(noise_seed), static_cast<uint64_t>(seed));
-    bool exact = false;
-    if (use_exact) PetscCall(truth->ExactSolution(times[0], u, &exact));
-    if (exact) {
-      // The exact solution, cell-averaged: no time integration error in the truth.
-      PetscReal dummy = 0;
-      for (size_t k = 0; k < times.size(); ++k) {
-        if (k) PetscCall(truth->ExactSolution(times[k], u, &exact));
-        PetscCall(obs.Observe(static_cast<PetscInt>(k), times[k], u, &dummy, nullptr));
-      }
-    } else {
-      PetscReal dummy;
-      PetscCall(integ.Forward(0.0, u, times, &obs, &dummy));
-    }
-    PetscCall(obs.Finish());
-    PetscCall(PetscTime(&t1));
-    if (exact)
-      PetscCall(PetscPrintf(comm, "generate: trajectory %zu/%zu %-10s exact solution, max|u| %.3f, %.1f s\n", i + 1,
-                            total, name.c_str(), obs.max_abs, t1 - t0));
-    else
-      PetscCall(PetscPrintf(comm, "generate: trajectory %zu/%zu %-10s %" PetscInt_FMT " steps, max|u| %.3f, %.1f s\n",
-                            i + 1, total, name.c_str(), integ.Stats().forward_steps, obs.max_abs, t1 - t0));
-  }
+  for (size_t i = 0; i < o.train_seeds.size() + o.test_seeds.size(); ++i)
+    PetscCall(WriteTrajectory(comm, o, *truth, integ, writer, catalyst.get(), times, i, u));
   PetscCall(VecDestroy(&u));
   PetscCall(writer.Commit());
   PetscCall(PetscPrintf(comm, "generate: wrote %s (+ .xmf for ParaView)\n", paths.dataset.c_str()));
@@ -188,4 +205,4 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
   PetscFunctionReturn(0);
 }
 
-}  // namespace udeflow::train
+}  // namespace udeflow::workflow

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "scoped_options.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"

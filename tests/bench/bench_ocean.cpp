@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "scoped_options.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"

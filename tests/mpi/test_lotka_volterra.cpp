@@ -14,8 +14,9 @@
 #include "udeflow/core/rng.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/pde/lotka_volterra.hpp"
-#include "udeflow/train/case.hpp"
-#include "udeflow/train/generate.hpp"
+#include "udeflow/train/model_file.hpp"
+#include "udeflow/workflow/case.hpp"
+#include "udeflow/workflow/generate.hpp"
 #include "udeflow/train/observers.hpp"
 #include "udeflow/train/trainer.hpp"
 
@@ -261,8 +262,8 @@ struct ShootSetup {
   std::unique_ptr<train::Trainer> trainer;
   PetscErrorCode Create() {
     PetscFunctionBeginUser;
-    train::CasePaths paths;
-    PetscCall(train::CasePathsFromOptions(PETSC_COMM_WORLD, &paths));
+    workflow::CasePaths paths;
+    PetscCall(workflow::CasePathsFromOptions(PETSC_COMM_WORLD, &paths));
     PetscCall(groups.Create(PETSC_COMM_WORLD));
     PetscCall(pde::PhysicsCreateFromOptions(groups.group, nullptr, "lotka_volterra", &physics));
     PetscCall(physics->SetUp());
@@ -287,7 +288,7 @@ class Shooting : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     test::ScopedOptions o(kShootCase + "-output_dir " + Dir());
-    ASSERT_EQ(train::GenerateDataset(PETSC_COMM_WORLD), 0);
+    ASSERT_EQ(workflow::GenerateDataset(PETSC_COMM_WORLD), 0);
   }
 };
 

@@ -10,10 +10,12 @@
 #include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "udeflow/train/case.hpp"
-#include "udeflow/train/diagnose.hpp"
-#include "udeflow/train/evaluate.hpp"
-#include "udeflow/train/generate.hpp"
+#include "udeflow/train/model_file.hpp"
+#include "udeflow/workflow/case.hpp"
+#include "udeflow/workflow/diagnose.hpp"
+#include "udeflow/workflow/evaluate.hpp"
+#include "udeflow/workflow/generate.hpp"
+#include "udeflow/workflow/train.hpp"
 #include "udeflow/train/trainer.hpp"
 
 using namespace udeflow;
@@ -47,27 +49,11 @@ const std::string kCase =
 TEST(AdvectionCase, ShortTrainingBeatsMinmodAtTheTrainingResolution) {
   test::ScopedOptions o(kCase + "-output_dir " + Dir());
   MPI_Comm comm = PETSC_COMM_WORLD;
-  UDE_ASSERT_OK(train::GenerateDataset(comm));
-  train::CasePaths paths;
-  UDE_ASSERT_OK(train::CasePathsFromOptions(comm, &paths));
-  {
-    std::unique_ptr<pde::Physics> physics;
-    UDE_ASSERT_OK(pde::PhysicsCreateFromOptions(comm, nullptr, "advection", &physics));
-    UDE_ASSERT_OK(physics->SetUp());
-    adjoint::Integrator integ(physics.get());
-    UDE_ASSERT_OK(integ.SetFromOptions(nullptr));
-    io::Dataset data;
-    UDE_ASSERT_OK(data.Open(comm, paths.dataset, "option -dataset"));
-    UDE_ASSERT_OK(data.CheckCompatible(*physics));
-    train::Trainer trainer(physics.get(), &integ, &data);
-    UDE_ASSERT_OK(trainer.SetFromOptions());
-    UDE_ASSERT_OK(trainer.SetUp());
-    train::TrainResult r;
-    UDE_ASSERT_OK(trainer.Run("", &r));
-    UDE_ASSERT_OK(train::SaveModel(comm, paths.model, *physics, r.theta, r.iterations, r.loss));
-  }
-  std::vector<train::EvaluationRow> rows;
-  UDE_ASSERT_OK(train::EvaluateCase(comm, &rows));
+  UDE_ASSERT_OK(workflow::GenerateDataset(comm));
+  train::TrainResult r;
+  UDE_ASSERT_OK(workflow::TrainCase(comm, &r));  // what `udeflow train` runs
+  std::vector<workflow::EvaluationRow> rows;
+  UDE_ASSERT_OK(workflow::EvaluateCase(comm, &rows));
   ASSERT_EQ(rows.size(), 15u);  // 5 schemes x 3 resolutions
   auto mae = [&](const std::string& label, PetscInt cells) -> double {
     for (const auto& r : rows)
@@ -93,8 +79,8 @@ TEST(AdvectionCase, DiagnoseDownwindGrowthAndReversal) {
       "-closure_init_scale 0.1 "
       "-ts_type rk -ts_rk_type 2a -ts_dt 0.00625 -output_dir " +
       Dir());
-  train::DiagnoseResult r;
-  UDE_ASSERT_OK(train::Diagnose(PETSC_COMM_WORLD, &r));
+  workflow::DiagnoseResult r;
+  UDE_ASSERT_OK(workflow::Diagnose(PETSC_COMM_WORLD, &r));
   // Downwind: the top grid mode (theta = pi) grows at 2a/dx = 128 (semi-discrete); Heun at
   // dt = 0.00625 turns it into ln|R(-... )|/dt = 120.23.  Measured 120.54 (ratio 1.0026).
   EXPECT_NEAR(r.growth_semidiscrete, 128.0, 1e-9);

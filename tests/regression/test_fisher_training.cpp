@@ -8,12 +8,14 @@
 #include <memory>
 
 #include "test_util.hpp"
+#include "scoped_options.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/pde/fisher_kpp.hpp"
-#include "udeflow/train/case.hpp"
-#include "udeflow/train/generate.hpp"
+#include "udeflow/train/model_file.hpp"
+#include "udeflow/workflow/case.hpp"
+#include "udeflow/workflow/generate.hpp"
 #include "udeflow/train/trainer.hpp"
 
 using namespace udeflow;
@@ -51,8 +53,8 @@ struct Trained {
 PetscErrorCode Train(Trained* t) {
   PetscFunctionBeginUser;
   MPI_Comm comm = PETSC_COMM_WORLD;
-  train::CasePaths paths;
-  PetscCall(train::CasePathsFromOptions(comm, &paths));
+  workflow::CasePaths paths;
+  PetscCall(workflow::CasePathsFromOptions(comm, &paths));
   if (!t->physics) {
     PetscCall(t->groups.Create(comm));
     PetscCall(pde::PhysicsCreateFromOptions(t->groups.group, nullptr, "fisher_kpp", &t->physics));
@@ -77,7 +79,7 @@ class FisherTraining : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     test::ScopedOptions o(kCase + "-output_dir " + Dir());
-    ASSERT_EQ(train::GenerateDataset(PETSC_COMM_WORLD), 0);
+    ASSERT_EQ(workflow::GenerateDataset(PETSC_COMM_WORLD), 0);
   }
 };
 

@@ -14,10 +14,12 @@
 
 #include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
-#include "udeflow/discover/discover.hpp"
+#include "udeflow/workflow/discover.hpp"
+#include "udeflow/workflow/train.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "udeflow/train/case.hpp"
-#include "udeflow/train/generate.hpp"
+#include "udeflow/train/model_file.hpp"
+#include "udeflow/workflow/case.hpp"
+#include "udeflow/workflow/generate.hpp"
 #include "udeflow/train/trainer.hpp"
 
 using namespace udeflow;
@@ -38,36 +40,17 @@ TEST(LotkaVolterraCase, ShortRunRecoversTheInteractions) {
   test::ScopedOptions o("-options_file " + std::string(UDEFLOW_SOURCE_DIR) + "/cases/lotka_volterra.yaml -output_dir " +
                         Dir() + kShort);
   MPI_Comm comm = PETSC_COMM_WORLD;
-  UDE_ASSERT_OK(train::GenerateDataset(comm));
+  UDE_ASSERT_OK(workflow::GenerateDataset(comm));
   train::TrainResult r;
-  {
-    train::CasePaths paths;
-    UDE_ASSERT_OK(train::CasePathsFromOptions(comm, &paths));
-    train::TrainGroups groups;
-    UDE_ASSERT_OK(groups.Create(comm));
-    std::unique_ptr<pde::Physics> physics;
-    UDE_ASSERT_OK(pde::PhysicsCreateFromOptions(groups.group, nullptr, "lotka_volterra", &physics));
-    UDE_ASSERT_OK(physics->SetUp());
-    adjoint::Integrator integ(physics.get());
-    UDE_ASSERT_OK(integ.SetFromOptions(nullptr));
-    UDE_ASSERT_OK(integ.SetUp());
-    io::Dataset data;
-    UDE_ASSERT_OK(data.Open(groups.group, paths.dataset, "option -dataset"));
-    train::Trainer trainer(physics.get(), &integ, &data, &groups);
-    UDE_ASSERT_OK(trainer.SetFromOptions());
-    UDE_ASSERT_OK(trainer.SetUp());
-    UDE_ASSERT_OK(trainer.Run("", &r));
-    UDE_ASSERT_OK(train::SaveModel(comm, paths.model, *physics, r.theta, r.iterations, r.loss));
-    UDE_ASSERT_OK(groups.Destroy());
-  }
+  UDE_ASSERT_OK(workflow::TrainCase(comm, &r));  // what `udeflow train` runs
   EXPECT_EQ(r.history.size(), 1201u);  // 200 Adam + L-BFGS iterations 0..1000
   EXPECT_EQ(r.history.back().phase, train::TrainHistory::kLbfgs);
   // Noise alone costs 2.0e-5 against the truth: the fit is at the noise level (the
   // untrained model starts at ~30).
   EXPECT_LT(r.loss, 4e-5);
   EXPECT_GT(r.history.front().loss, 1.0);
-  discover::DiscoverSummary s;
-  UDE_ASSERT_OK(discover::DiscoverCase(comm, &s));
+  workflow::DiscoverSummary s;
+  UDE_ASSERT_OK(workflow::DiscoverCase(comm, &s));
   const int xy = 4;  // 1 x y x^2 xy ...
   ASSERT_EQ(s.names[xy], "x*y");
   for (int i = 0; i < 2; ++i)

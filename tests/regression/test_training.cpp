@@ -7,11 +7,13 @@
 #include <memory>
 
 #include "test_util.hpp"
+#include "scoped_options.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "udeflow/train/case.hpp"
-#include "udeflow/train/generate.hpp"
+#include "udeflow/train/model_file.hpp"
+#include "udeflow/workflow/case.hpp"
+#include "udeflow/workflow/generate.hpp"
 #include "udeflow/train/trainer.hpp"
 
 using namespace udeflow;
@@ -41,8 +43,8 @@ const double kReferenceAfter = 5.040780693539932e-03;
 PetscErrorCode Train(std::vector<double>* theta, double* tiling_loss_before = nullptr, double* tiling_loss_after = nullptr) {
   PetscFunctionBeginUser;
   MPI_Comm comm = PETSC_COMM_WORLD;
-  train::CasePaths paths;
-  PetscCall(train::CasePathsFromOptions(comm, &paths));
+  workflow::CasePaths paths;
+  PetscCall(workflow::CasePathsFromOptions(comm, &paths));
   train::TrainGroups groups;
   PetscCall(groups.Create(comm));
   std::unique_ptr<pde::Physics> physics;
@@ -88,7 +90,7 @@ class Training : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     test::ScopedOptions o(kCase + "-output_dir " + Dir());
-    ASSERT_EQ(train::GenerateDataset(PETSC_COMM_WORLD), 0);
+    ASSERT_EQ(workflow::GenerateDataset(PETSC_COMM_WORLD), 0);
   }
 };
 

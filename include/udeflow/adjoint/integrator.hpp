@@ -102,6 +102,12 @@ class Integrator {
 
   const IntegratorStats& Stats() const { return stats_; }
   MemoryMode Mode() const { return mode_; }
+  /// The time step (after SetFromOptions(): replaces -ts_dt; 0 lets the physics choose).
+  PetscErrorCode SetTimeStep(PetscReal dt);
+  /// Before SetFromOptions(): the time step used when -ts_dt is not given.
+  void SetDefaultTimeStep(PetscReal dt) { default_dt_ = dt; }
+  /// Stop when max|u| exceeds this at an observation (-adjoint_diverge_limit).
+  void SetDivergeLimit(PetscReal limit) { diverge_limit_ = limit; }
   void SetMode(MemoryMode m) { mode_ = m; }
   void SetCheckpointEvery(PetscInt k) { checkpoint_every_ = k; }
   TS Ts() const { return ts_; }
@@ -122,7 +128,7 @@ class Integrator {
   std::string checkpoint_dir_ = ".";
   bool implicit_ = false, adaptive_ = false, setup_ = false, freeze_ = false;
   bool warned_ = false;  // explicit step above the stable estimate reported
-  PetscReal dt_ = 0;
+  PetscReal dt_ = 0, default_dt_ = 0;
   PetscReal diverge_limit_ = 1e8;
   PetscReal cache_mb_ = 512;
   IntegratorStats stats_;

@@ -35,25 +35,6 @@ PetscErrorCode OptionsIntList_Private(PetscOptionItems* items, const char* opt, 
 PetscErrorCode OptionsRealList_Private(PetscOptionItems* items, const char* opt, const char* text,
                                        std::vector<PetscReal>* value, PetscInt max, PetscBool* set);
 
-/// Sets option values for the lifetime of the object and then restores the previous
-/// values (or removes them): builds variants of an object from the same case file.
-class ScopedOptionValues {
- public:
-  ScopedOptionValues() = default;
-  ~ScopedOptionValues();
-  ScopedOptionValues(const ScopedOptionValues&) = delete;
-  ScopedOptionValues& operator=(const ScopedOptionValues&) = delete;
-  /// `name` with its leading dash, e.g. "-burgers_n".
-  PetscErrorCode Set(const std::string& name, const std::string& value);
-
- private:
-  struct Saved {
-    std::string name, value;
-    bool had;
-  };
-  std::vector<Saved> saved_;
-};
-
 }  // namespace udeflow
 
 // Use these inside PetscOptionsBegin/End; `value` holds the default on entry.

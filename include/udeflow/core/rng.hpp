@@ -52,4 +52,11 @@ class Philox {
   }
 };
 
+/// Pseudo-random integer in [0, n) keyed by (seed, a, b) (counter-based; 0 if n = 0).
+inline uint64_t KeyedIndex(uint64_t seed, uint64_t a, uint64_t b, uint64_t n) {
+  const auto bits = Philox::Bits(seed, a, b);
+  const uint64_t x = (static_cast<uint64_t>(bits[0]) << 32) | bits[1];
+  return n ? x % n : 0;
+}
+
 }  // namespace udeflow

@@ -62,8 +62,15 @@ class Advection final : public Physics {
   std::vector<PetscInt> GridSize() const override;
   std::vector<PetscReal> DomainLength() const override;
   std::vector<std::string> FieldNames() const override { return {"u"}; }
-  std::string GridOption() const override { return "advection_n"; }
-  std::vector<std::string> GridOptions() const override;
+  std::vector<std::string> ResolutionOptions() const override;
+  /// "advection_limiter" (a limiter name) and "advection_ic_kinds" (a list of shapes).
+  PetscErrorCode SetSchemeOption(const std::string& key, const std::string& value) override;
+  std::string GetSchemeOption(const std::string& key) const override;
+  std::vector<PetscReal> AdvectionVelocity() const override;
+  PetscErrorCode GetLearnedCurves(LearnedCurves* curves) override;
+  PetscErrorCode SetResolution(const std::vector<PetscInt>& cells) override;
+  const ClosureConfig& GetClosureConfig() const override { return closure_config_; }
+  void SetClosureConfig(const ClosureConfig& config) override { closure_config_ = config; }
 
   PetscInt NumParams() const override { return closure_ ? closure_->NumParams() : 0; }
   PetscErrorCode GetParams(double* theta) const override;
@@ -125,7 +132,7 @@ class Advection final : public Physics {
   PetscReal jump_scale_ = 0.1;
   std::vector<std::string> ic_kinds_ = {"square", "gaussian", "sine"};
   PetscInt ic_components_ = 3;
-  ClosureConfig closure_config_;
+  ClosureConfig closure_config_{"mlp", {16, 16}};
   std::unique_ptr<Closure> closure_;
 
   DM da_ = nullptr;

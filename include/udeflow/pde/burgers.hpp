@@ -45,7 +45,12 @@ class Burgers final : public Physics {
   std::vector<PetscInt> GridSize() const override { return {n_}; }
   std::vector<PetscReal> DomainLength() const override { return {length_}; }
   std::vector<std::string> FieldNames() const override { return {"v"}; }
-  std::string GridOption() const override { return "burgers_n"; }
+  std::vector<std::string> ResolutionOptions() const override { return {"burgers_n"}; }
+  /// "burgers_ic": the initial condition ("zero" or "sine").
+  PetscErrorCode SetSchemeOption(const std::string& key, const std::string& value) override;
+  PetscErrorCode SetResolution(const std::vector<PetscInt>& cells) override;
+  const ClosureConfig& GetClosureConfig() const override { return closure_config_; }
+  void SetClosureConfig(const ClosureConfig& config) override { closure_config_ = config; }
 
   PetscInt NumParams() const override { return closure_ ? closure_->NumParams() : 0; }
   PetscErrorCode GetParams(double* theta) const override;
@@ -103,7 +108,7 @@ class Burgers final : public Physics {
   PetscReal ic_amplitude_ = 1.0;
   PetscInt forcing_modes_ = 20, forcing_kmin_ = 3, forcing_kmax_ = 6;
   PetscReal forcing_amplitude_ = 0.5, forcing_omega_ = 0.4;
-  ClosureConfig closure_config_;
+  ClosureConfig closure_config_{"none"};
   std::unique_ptr<Closure> closure_;
 
   DM da_ = nullptr;

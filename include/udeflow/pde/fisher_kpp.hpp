@@ -2,7 +2,7 @@
 /// \file fisher_kpp.hpp
 /// Fisher-KPP reaction-diffusion on a periodic DMDA grid (1-D or 2-D, square cells),
 /// node values rho_p at x_p = p dx, with two learnable closures (the universal PDE of
-/// Rackauckas et al. 2020, REFERENCE.md section B):
+/// Rackauckas et al. 2020):
 ///
 ///   d rho_p/dt = D lap_h(rho)_p + r rho_p (1 - rho_p)        (known terms; 0 in the UDE)
 ///              + NN(rho_p)                                     (pointwise reaction closure)
@@ -51,7 +51,10 @@ class FisherKpp final : public Physics {
   std::vector<PetscInt> GridSize() const override;
   std::vector<PetscReal> DomainLength() const override;
   std::vector<std::string> FieldNames() const override { return {"rho"}; }
-  std::string GridOption() const override { return "fisher_n"; }
+  std::vector<std::string> ResolutionOptions() const override { return {"fisher_n"}; }
+  PetscErrorCode SetResolution(const std::vector<PetscInt>& cells) override;
+  const ClosureConfig& GetClosureConfig() const override { return reaction_config_; }
+  void SetClosureConfig(const ClosureConfig& config) override { reaction_config_ = config; }
 
   PetscInt NumParams() const override { return NumReactionParams() + NumStencilParams(); }
   PetscErrorCode GetParams(double* theta) const override;
@@ -101,7 +104,7 @@ class FisherKpp final : public Physics {
   std::vector<PetscReal> stencil_init_ = {1.1, -2.5, 1.0};
   PetscReal stencil_scale_init_ = 6.5;
   PetscReal penalty_ = 100, penalty_delta_ = 1e-3;
-  ClosureConfig reaction_config_, stencil_config_;
+  ClosureConfig reaction_config_{"none", {10, 20, 10}}, stencil_config_{"none", {8}};
   std::unique_ptr<Closure> reaction_, stencil_;
   Scenario scenario_ = {0.5, 0.5, 0.1, 0.02};
 

@@ -24,7 +24,6 @@ class LotkaVolterra final : public OdePhysics {
   PetscErrorCode SetUp() override;
   std::string Describe() const override;
   std::vector<std::string> FieldNames() const override { return {"x", "y"}; }
-  std::string GridOption() const override { return "lv_points"; }
 
   PetscErrorCode MakeScenario(uint64_t seed, Scenario* scenario) const override;
   PetscErrorCode SetScenario(const Scenario& scenario) override;

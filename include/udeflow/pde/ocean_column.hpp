@@ -66,6 +66,8 @@ class OceanColumn final : public Physics {
   ~OceanColumn() override;
   const char* Type() const override { return "ocean_column"; }
   PetscErrorCode SetFromOptions(MPI_Comm comm, const char* prefix) override;
+  /// A prefixed instance: the unprefixed -ocean_* values it shares are its defaults.
+  PetscErrorCode SharedDefaultsFromOptions(MPI_Comm comm);
   PetscErrorCode SetUp() override;
   DM Grid() const override { return da_; }
   std::string Describe() const override;
@@ -75,8 +77,10 @@ class OceanColumn final : public Physics {
   std::vector<PetscReal> DomainOrigin() const override { return {-depth_, 0.0, 0.0}; }
   std::vector<std::string> FieldNames() const override { return {"T"}; }
   std::vector<std::string> FieldUnits() const override { return {"degC"}; }
-  std::string GridOption() const override { return "ocean_nz"; }
-  std::vector<std::string> GridOptions() const override { return {"ocean_nz", "ocean_nx", "ocean_ny"}; }
+  std::vector<std::string> ResolutionOptions() const override { return {"ocean_nz", "ocean_nx", "ocean_ny"}; }
+  PetscErrorCode SetResolution(const std::vector<PetscInt>& cells) override;
+  const ClosureConfig& GetClosureConfig() const override { return closure_config_; }
+  void SetClosureConfig(const ClosureConfig& config) override { closure_config_ = config; }
 
   PetscInt NumParams() const override { return closure_ ? closure_->NumParams() : 0; }
   PetscErrorCode GetParams(double* theta) const override;
@@ -100,6 +104,17 @@ class OceanColumn final : public Physics {
 
   // ---- for offline flux fitting and diagnostics
   Scheme GetScheme() const { return scheme_; }
+  /// Errors are reported for the scaled temperature (T - T_offset) / T_scale.
+  double EvaluationScale() const override { return t_scale_; }
+  /// Offline fit of the flux network (Ramadhan et al. 2020's baseline): the total face
+  /// flux diagnosed from two snapshots by integrating the tendency up from the no-flux
+  /// bottom, F_{f+1} = F_f - dz (b_f - a_f)/dt, minus the flux of the physics without
+  /// network at the mid state Tm = (a + b)/2, scaled: targets (F - F_CA(Tm))/flux_scale
+  /// at the Nz-1 interior faces, inputs the scaled Tm.  The check compares the diagnosed
+  /// surface flux with the prescribed one (a conservative truth gives ~0).
+  Closure* OfflineClosure() override;
+  PetscErrorCode AppendOfflineSamples(PetscReal dt, Vec a, Vec b, std::vector<double>* inputs,
+                                      std::vector<double>* targets, OfflineCheck* check) override;
   Closure* GetClosure() { return closure_.get(); }
   PetscInt Nz() const { return nz_; }
   PetscReal Dz() const { return dz_; }
@@ -138,7 +153,7 @@ class OceanColumn final : public Physics {
   PetscReal ri_c_ = 0.3;
   PetscReal entrain_ = 0, entrain_width_ = 0.2;  // kpp: entrainment flux ratio and zone width (fraction of h)
   PetscBool jacobian_network_ = PETSC_TRUE;  // network column Jacobians in the assembled matrix
-  ClosureConfig closure_config_;
+  ClosureConfig closure_config_{"none"};
   std::unique_ptr<Closure> closure_;
 
   DM da_ = nullptr;

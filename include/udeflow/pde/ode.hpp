@@ -21,16 +21,22 @@
 #include <memory>
 
 #include "udeflow/pde/closure.hpp"
+#include "udeflow/pde/ode_system.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
 
-class OdePhysics : public Physics {
+class OdePhysics : public Physics, public OdeSystem {
  public:
   ~OdePhysics() override;
   DM Grid() const override { return dm_; }
   std::vector<PetscInt> GridSize() const override { return {1}; }
   std::vector<PetscReal> DomainLength() const override { return {1.0}; }
+  std::vector<std::string> ResolutionOptions() const override { return {}; }
+  PetscErrorCode SetResolution(const std::vector<PetscInt>& cells) override;
+  const ClosureConfig& GetClosureConfig() const override { return closure_config_; }
+  void SetClosureConfig(const ClosureConfig& config) override { closure_config_ = config; }
+  const OdeSystem* AsOdeSystem() const override { return this; }
 
   PetscInt NumParams() const override { return closure_ ? closure_->NumParams() : 0; }
   PetscErrorCode GetParams(double* theta) const override;
@@ -50,14 +56,15 @@ class OdePhysics : public Physics {
   PetscErrorCode StableTimeStep(Vec u, PetscReal* dt) override;
 
   /// Number of state entries n.
-  virtual int StateSize() const = 0;
+  int StateSize() const override = 0;
   /// The known part g(t, u) (n entries).  Pure.
-  virtual void KnownRhs(double t, const double* u, double* g) const = 0;
+  void KnownRhs(double t, const double* u, double* g) const override = 0;
   /// dg/du, row-major n x n.  Pure.
   virtual void KnownJacobian(double t, const double* u, double* J) const = 0;
 
   /// The learned term U at the columns of X (n x m): U is n x m.  Pure, any rank.
-  void ClosureOnStates(const nn::ConstMatrixRef& X, nn::Matrix* U) const;
+  void ClosureOnStates(const nn::ConstMatrixRef& X, nn::Matrix* U) const override;
+  bool HasClosure() const override { return NumParams() > 0; }
   /// As above with a caller-owned tape (no allocation once the tape is sized).
   void ClosureOnStates(const nn::ConstMatrixRef& X, Closure::Tape& tape, nn::Matrix* U) const;
   const Closure* GetClosure() const { return closure_.get(); }
@@ -76,7 +83,7 @@ class OdePhysics : public Physics {
  private:
   PetscErrorCode LinearizedJacobian(double* J);
 
-  ClosureConfig closure_config_;
+  ClosureConfig closure_config_{"none"};
   std::unique_ptr<Closure> closure_;
   DM dm_ = nullptr;
   bool owner_ = false;

@@ -13,11 +13,13 @@
 #include <petscmat.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "udeflow/core/registry.hpp"
+#include "udeflow/pde/closure.hpp"
 
 namespace udeflow::pde {
 
@@ -47,16 +49,30 @@ class Physics {
   virtual std::vector<PetscReal> DomainLength() const = 0;
   /// Names of the state components (dof of the DMDA).
   virtual std::vector<std::string> FieldNames() const = 0;
-  /// Option key (without prefix and dash) that sets the cell count of a 1-D grid,
-  /// e.g. "burgers_n"; used to build baselines at other resolutions.
-  virtual std::string GridOption() const = 0;
   /// Physical coordinate of the grid's lower corner per dimension (default 0).
   virtual std::vector<PetscReal> DomainOrigin() const { return std::vector<PetscReal>(GridSize().size(), 0.0); }
   /// Units of the state components, for output attributes (default: none).
   virtual std::vector<std::string> FieldUnits() const { return std::vector<std::string>(FieldNames().size(), ""); }
-  /// One option key per dimension (x first) that sets the cell count along it; used to
-  /// build the model at other resolutions.  Default: GridOption() alone.
-  virtual std::vector<std::string> GridOptions() const { return {GridOption()}; }
+  /// Names of the options (without prefix and dash) that set the cell counts, x first
+  /// (e.g. "burgers_n"), for messages; empty for a physics without a grid (ODEs).
+  virtual std::vector<std::string> ResolutionOptions() const = 0;
+
+  // ---- settings: after SetFromOptions(), before SetUp(), to build variants of a
+  // configured case (other resolutions, no closure, another scheme) without touching
+  // the options database
+  /// Global cell counts per dimension (x first), as GridSize() reports them; a user
+  /// error when the physics cannot take them (checked here or at SetUp()).
+  virtual PetscErrorCode SetResolution(const std::vector<PetscInt>& cells) = 0;
+  /// The closure inside the equations, as read from -<prefix>closure_* (type "none": the
+  /// scheme without closure).
+  virtual const ClosureConfig& GetClosureConfig() const = 0;
+  virtual void SetClosureConfig(const ClosureConfig& config) = 0;
+  /// Sets a scheme option by its name without prefix (e.g. "advection_limiter") to a value
+  /// as the command line would (a user error naming the option when unknown or invalid).
+  /// Default: the physics has no such options.
+  virtual PetscErrorCode SetSchemeOption(const std::string& key, const std::string& value);
+  /// The current value of a scheme option settable by SetSchemeOption() ("" if none).
+  virtual std::string GetSchemeOption(const std::string& key) const { return ""; }
 
   // ---- learnable parameters theta (replicated)
   virtual PetscInt NumParams() const = 0;
@@ -123,15 +139,51 @@ class Physics {
     return 0;
   }
 
+  // ---- hooks of the workflows (defaults: not supported)
+  /// Scale of the state in error figures (errors are reported for u / scale).
+  virtual double EvaluationScale() const { return 1.0; }
+  /// Constant advection velocity per dimension, for a physics that is linear advection
+  /// (von Neumann analysis of `udeflow diagnose`); empty otherwise.
+  virtual std::vector<PetscReal> AdvectionVelocity() const { return {}; }
+  /// Named curves that show what the closure learned next to fixed alternatives (e.g. a
+  /// learned flux limiter phi(r) and the classical limiters), written by `udeflow
+  /// evaluate` to the HDF5 group `group`; empty when there is nothing to show.
+  struct LearnedCurves {
+    std::string group;
+    std::vector<std::pair<std::string, std::vector<double>>> arrays;
+  };
+  virtual PetscErrorCode GetLearnedCurves(LearnedCurves* curves) {
+    curves->arrays.clear();
+    return 0;
+  }
+  /// Offline ("fit the flux") training samples: the closure inputs and the closure outputs
+  /// that the data imply between two consecutive snapshots a (time t) and b (t + dt), one
+  /// sample per column of this rank, appended column-major to `inputs` (NumInputs() each)
+  /// and `targets` (NumOutputs() each); `check` collects max |error| and max |reference|
+  /// of a conservation check of the data.  The closure to fit is OfflineClosure().
+  /// Default: a user error (the physics has no offline training).
+  struct OfflineCheck {
+    double error = 0, reference = 0;
+  };
+  virtual Closure* OfflineClosure() { return nullptr; }
+  virtual PetscErrorCode AppendOfflineSamples(PetscReal dt, Vec a, Vec b, std::vector<double>* inputs,
+                                              std::vector<double>* targets, OfflineCheck* check);
+  /// The physics as a system of ODEs on a replicated state (for equation discovery);
+  /// nullptr when it is not one.
+  virtual const class OdeSystem* AsOdeSystem() const { return nullptr; }
+
   /// Prints what the learned closure says about the physics (recovered coefficients,
   /// learned terms vs the truth) and writes it to `h5path` if not empty.  Collective.
   virtual PetscErrorCode ReportLearned(const std::string& h5path) { return 0; }
 };
 
 Registry<Physics>& PhysicsRegistry();
-/// Reads -<prefix>physics (default `default_type`) and creates it.  Unknown names are
-/// a user error listing the choices.  Collective.
+/// Settings applied to a new physics before its SetFromOptions(): defaults that the
+/// options can still override.
+using PhysicsDefaults = std::function<PetscErrorCode(Physics&)>;
+/// Reads -<prefix>physics (default `default_type`), creates it, applies `defaults` and
+/// reads its options.  Unknown names are a user error listing the choices.  Collective.
 PetscErrorCode PhysicsCreateFromOptions(MPI_Comm comm, const char* prefix, const char* default_type,
-                                        std::unique_ptr<Physics>* physics);
+                                        std::unique_ptr<Physics>* physics, const PhysicsDefaults& defaults = {});
 
 }  // namespace udeflow::pde

@@ -1,6 +1,6 @@
 #pragma once
 /// \file diagnose.hpp
-/// `udeflow diagnose`: the seed talk's warnings as measured numbers (REFERENCE.md §E).
+/// `udeflow diagnose`: the seed talk's warnings as measured numbers.
 ///
 ///  downwind  The advection case with -advection_limiter downwind (u_face = downwind
 ///            cell) run with the case's TS: prints the measured growth rate of ||u||
@@ -31,7 +31,7 @@
 
 #include <vector>
 
-namespace udeflow::train {
+namespace udeflow::workflow {
 
 struct DiagnoseResult {
   // downwind
@@ -45,4 +45,4 @@ struct DiagnoseResult {
 /// Runs the diagnostics chosen by -diagnose_kind on the case.  Collective.
 PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* result);
 
-}  // namespace udeflow::train
+}  // namespace udeflow::workflow

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-namespace udeflow::discover {
+namespace udeflow::workflow {
 
 struct DiscoverSummary {
   std::vector<std::string> names;  ///< library terms
@@ -39,4 +39,4 @@ struct DiscoverSummary {
 /// Runs the steps above with the options of the case.  Collective.
 PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary);
 
-}  // namespace udeflow::discover
+}  // namespace udeflow::workflow

@@ -24,7 +24,7 @@
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/pde/physics.hpp"
 
-namespace udeflow::train {
+namespace udeflow::workflow {
 
 struct EvaluationRow {
   std::string model;  ///< "closure" or "baseline"
@@ -78,4 +78,4 @@ struct ModelComparisonRow {
 /// [nt, cells] in natural order, /<label>_mse [nt]).  Collective.
 PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& models, std::vector<ModelComparisonRow>* rows);
 
-}  // namespace udeflow::train
+}  // namespace udeflow::workflow

@@ -12,9 +12,9 @@
 ///   -generate_dt_save dt          time between snapshots
 #include <petscsys.h>
 
-namespace udeflow::train {
+namespace udeflow::workflow {
 
 /// Collective on comm.
 PetscErrorCode GenerateDataset(MPI_Comm comm);
 
-}  // namespace udeflow::train
+}  // namespace udeflow::workflow

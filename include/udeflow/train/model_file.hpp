@@ -1,0 +1,22 @@
+#pragma once
+/// \file model_file.hpp
+/// Trained parameters on disk (model.h5): theta with the physics type and a description
+/// of the physics and closure, written atomically; read back with checks that the file
+/// fits the case.
+#include <petscsys.h>
+
+#include <string>
+#include <vector>
+
+#include "udeflow/pde/physics.hpp"
+
+namespace udeflow::train {
+
+/// Saves theta with a description of the physics and closure (HDF5, atomic).
+PetscErrorCode SaveModel(MPI_Comm comm, const std::string& path, pde::Physics& physics, const std::vector<double>& theta,
+                         long long iterations, double loss);
+/// Loads theta saved by SaveModel into `physics`, checking that it fits.  `what` names
+/// the option for errors.
+PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* what, pde::Physics& physics);
+
+}  // namespace udeflow::train
