@@ -48,6 +48,7 @@ class RankIndependence : public ::testing::TestWithParam<RankCase> {};
 // compares every loss of the 50 iterations, the validation losses and the final
 // parameters with the 1-rank run.  Batch 64 does not divide by 3.
 TEST_P(RankIndependence, LossHistoryIsTheSameOnAnyNumberOfRanks) {
+  ASSERT_TRUE(udeflow::test::WorldHasRanksToCompare());
   const RankCase& c = GetParam();
   ScopedOptions opts(kCommon + " " + c.options);
   std::vector<std::vector<double>> losses;

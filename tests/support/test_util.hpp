@@ -56,11 +56,26 @@ inline void SleepingBarrier(MPI_Comm comm) {
   }
 }
 
+/// For the tests that compare results across rank counts (sub-communicators of
+/// PETSC_COMM_WORLD): fails unless the world has at least 2 ranks.  On 1 rank such a
+/// comparison compares nothing and would pass by accident; the CTest registrations leave
+/// these tests out of the 1-rank runs (COMPARE_RANKS in cmake/UdeflowTesting.cmake).
+/// Use:  ASSERT_TRUE(WorldHasRanksToCompare());
+inline ::testing::AssertionResult WorldHasRanksToCompare() {
+  int size;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  if (size >= 2) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "a comparison across rank counts on " << size
+         << " rank compares nothing: run this test on 2 or more ranks";
+}
+
 /// Loss and gradient of a test problem solved on the first `n` ranks of PETSC_COMM_WORLD
 /// (the others idle), broadcast to all ranks: the 1-vs-2-vs-3-rank comparisons.  Problem
 /// has Create(comm, options), a `physics` member and Gradient(theta, &loss, &grad).
 template <class Problem>
 void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, double* L) {
+  ASSERT_TRUE(WorldHasRanksToCompare());  // collective-free: the same answer on every rank
   int rank;
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   MPI_Comm sub;
