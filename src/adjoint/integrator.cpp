@@ -374,22 +374,114 @@ PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<Petsc
   PetscFunctionReturn(0);
 }
 
+// Gradient() needs a TS type with a discrete adjoint.
+static PetscErrorCode CheckAdjointType(TS ts, MPI_Comm comm, const std::string& prefix) {
+  PetscFunctionBeginUser;
+  TSType type;
+  PetscCall(TSGetType(ts, &type));
+  PetscBool ok_rk, ok_theta, ok_cn, ok_be;
+  PetscCall(PetscStrcmp(type, TSRK, &ok_rk));
+  PetscCall(PetscStrcmp(type, TSTHETA, &ok_theta));
+  PetscCall(PetscStrcmp(type, TSCN, &ok_cn));
+  PetscCall(PetscStrcmp(type, TSBEULER, &ok_be));
+  PetscCheck(ok_rk || ok_theta || ok_cn || ok_be, comm, PETSC_ERR_USER_INPUT,
+             "option -%sts_type: '%s' has no discrete adjoint in PETSc 3.18; use rk, theta, cn or beuler",
+             prefix.c_str(), type);
+  PetscFunctionReturn(0);
+}
+
+// Segment boundaries of the backward pass: step 0, the K observations and (replaying
+// modes) every `every`-th step of the M.
+static std::vector<PetscInt> SegmentBounds(const Integrator::Impl& m, size_t K, PetscInt M, bool replay,
+                                           PetscInt every) {
+  std::set<PetscInt> bounds = {0, M};
+  for (size_t k = 0; k < K; ++k) bounds.insert(m.obs_step[k]);
+  if (replay && every > 0)
+    for (PetscInt j = every; j < M; j += every) bounds.insert(j);
+  return std::vector<PetscInt>(bounds.begin(), bounds.end());
+}
+
+// Storage of the forward pass: checkpoints at the segment starts b (in memory or in a
+// fresh HDF5 file under `dir`) when replaying, else the full trajectory.
+static PetscErrorCode PrepareForwardStorage(TS ts, Integrator::Impl& m, MemoryMode mode, const std::string& dir,
+                                            const std::vector<PetscInt>& b, Vec u0) {
+  PetscFunctionBeginUser;
+  m.ckpt_steps.clear();
+  PetscCall(m.ClearCheckpoints());
+  if (mode != MemoryMode::kStore) {
+    PetscCall(TSRemoveTrajectory(ts));
+    m.store_ckpts = true;
+    for (size_t i = 0; i + 1 < b.size(); ++i) m.ckpt_steps.insert(b[i]);
+    if (mode == MemoryMode::kDisk) {
+      int rank;
+      PetscCallMPI(MPI_Comm_rank(m.comm, &rank));
+      long pid = rank == 0 ? static_cast<long>(getpid()) : 0;
+      PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, m.comm));
+      const std::string path =
+          dir + "/udeflow-checkpoints-" + std::to_string(pid) + "-" + std::to_string(m.disk_count++) + ".h5";
+      PetscCall(io::H5File::Create(m.comm, path, &m.disk));
+    }
+    PetscCall(m.StoreCheckpoint(0, u0));
+    m.ckpt_steps.erase(0);
+  } else {
+    PetscCall(m.EnableTrajectory(ts));
+    m.store_ckpts = false;
+  }
+  PetscFunctionReturn(0);
+}
+
+// Backward pass, segment by segment from the last: replay the segment from its
+// checkpoint (replaying modes), add the observation's dl/du, solve the adjoint.
+static PetscErrorCode BackwardPass(TS ts, Integrator::Impl& m, const std::vector<PetscInt>& b, bool replay,
+                                   IntegratorStats* stats) {
+  PetscFunctionBeginUser;
+  PetscCall(VecZeroEntries(m.lambda));
+  if (m.mu) PetscCall(VecZeroEntries(m.mu));
+  std::fill(m.gacc.begin(), m.gacc.end(), 0.0);
+  m.phys_gen = -1;
+  m.last_gen = -1;
+  for (size_t i = b.size() - 1; i-- > 0;) {
+    const PetscInt a = b[i], e = b[i + 1];
+    if (replay) {
+      PetscCall(m.LoadCheckpoint(a, m.usol));
+      PetscCall(m.EnableTrajectory(ts));
+      PetscCall(m.BeginCaching(e - a));
+      PetscCall(RunSteps(ts, m, a, e));
+      stats->replayed_steps += e - a;
+    }
+    auto it = m.obs_of_step.find(e);
+    if (it != m.obs_of_step.end()) PetscCall(VecAXPY(m.lambda, 1.0, m.dldu[it->second]));
+    PetscCall(TSAdjointSetSteps(ts, e - a));
+    PetscCall(TSAdjointSolve(ts));
+    stats->adjoint_steps += e - a;
+  }
+  if (m.obs_step[0] == 0) PetscCall(VecAXPY(m.lambda, 1.0, m.dldu[0]));
+  m.caching = false;
+  stats->cache_hits = m.cache_hits;
+  PetscCall(m.ClearCheckpoints());
+  PetscCall(TSRemoveTrajectory(ts));
+  PetscFunctionReturn(0);
+}
+
+// grad_theta = the parameter adjoint (mu, or the fused accumulator) summed over ranks.
+static PetscErrorCode ReduceParamGradient(Integrator::Impl& m, double* grad_theta) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
+  const PetscScalar* a = m.gacc.data();
+  if (m.mu) PetscCall(VecGetArrayRead(m.mu, &a));
+  PetscCallMPI(MPI_Allreduce(a, grad_theta, m.P, MPIU_SCALAR, MPI_SUM, m.comm));
+  if (m.mu) PetscCall(VecRestoreArrayRead(m.mu, &a));
+  PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<PetscReal>& times, Observer* observer,
                                     PetscReal* loss, double* grad_theta, Vec grad_u0) {
   PetscFunctionBeginUser;
   PetscCall(SetUp());
   Impl& m = *impl_;
   PetscCall(CheckTimes(m.comm, t0, times));
-  TSType type;
-  PetscCall(TSGetType(ts_, &type));
-  PetscBool ok_rk, ok_theta, ok_cn, ok_be;
-  PetscCall(PetscStrcmp(type, TSRK, &ok_rk));
-  PetscCall(PetscStrcmp(type, TSTHETA, &ok_theta));
-  PetscCall(PetscStrcmp(type, TSCN, &ok_cn));
-  PetscCall(PetscStrcmp(type, TSBEULER, &ok_be));
-  PetscCheck(ok_rk || ok_theta || ok_cn || ok_be, m.comm, PETSC_ERR_USER_INPUT,
-             "option -%sts_type: '%s' has no discrete adjoint in PETSc 3.18; use rk, theta, cn or beuler",
-             prefix_.c_str(), type);
+  PetscCall(CheckAdjointType(ts_, m.comm, prefix_));
   const size_t K = times.size();
   while (m.dldu.size() < K) {
     Vec v;
@@ -414,13 +506,8 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
   const PetscInt M = static_cast<PetscInt>(m.steps_t.size()) - 1;
   m.obs_of_step.clear();
   for (size_t k = 0; k < K; ++k) m.obs_of_step[m.obs_step[k]] = static_cast<PetscInt>(k);
-  // Segment boundaries: step 0, every observation and every K-th step.
-  std::set<PetscInt> bounds = {0, M};
-  for (size_t k = 0; k < K; ++k) bounds.insert(m.obs_step[k]);
   const bool replay = mode_ != MemoryMode::kStore;
-  if (replay && checkpoint_every_ > 0)
-    for (PetscInt j = checkpoint_every_; j < M; j += checkpoint_every_) bounds.insert(j);
-  std::vector<PetscInt> b(bounds.begin(), bounds.end());
+  const std::vector<PetscInt> b = SegmentBounds(m, K, M, replay, checkpoint_every_);
 
   stats_ = IntegratorStats{};
   stats_.forward_steps = M;
@@ -433,27 +520,7 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
   m.observe = true;
   m.want_grad = true;
   m.loss = 0;
-  m.ckpt_steps.clear();
-  PetscCall(m.ClearCheckpoints());
-  if (replay) {
-    PetscCall(TSRemoveTrajectory(ts_));
-    m.store_ckpts = true;
-    for (size_t i = 0; i + 1 < b.size(); ++i) m.ckpt_steps.insert(b[i]);
-    if (mode_ == MemoryMode::kDisk) {
-      int rank;
-      PetscCallMPI(MPI_Comm_rank(m.comm, &rank));
-      long pid = rank == 0 ? static_cast<long>(getpid()) : 0;
-      PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, m.comm));
-      const std::string path =
-          checkpoint_dir_ + "/udeflow-checkpoints-" + std::to_string(pid) + "-" + std::to_string(m.disk_count++) + ".h5";
-      PetscCall(io::H5File::Create(m.comm, path, &m.disk));
-    }
-    PetscCall(m.StoreCheckpoint(0, u0));
-    m.ckpt_steps.erase(0);
-  } else {
-    PetscCall(m.EnableTrajectory(ts_));
-    m.store_ckpts = false;
-  }
+  PetscCall(PrepareForwardStorage(ts_, m, mode_, checkpoint_dir_, b, u0));
   PetscCall(VecCopy(u0, m.usol));
   m.cache_hits = 0;
   m.caching = false;
@@ -470,42 +537,11 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
 
   // ---- backward pass, segment by segment
   PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
-  PetscCall(VecZeroEntries(m.lambda));
-  if (m.mu) PetscCall(VecZeroEntries(m.mu));
-  std::fill(m.gacc.begin(), m.gacc.end(), 0.0);
-  m.phys_gen = -1;
-  m.last_gen = -1;
-  for (size_t i = b.size() - 1; i-- > 0;) {
-    const PetscInt a = b[i], e = b[i + 1];
-    if (replay) {
-      PetscCall(m.LoadCheckpoint(a, m.usol));
-      PetscCall(m.EnableTrajectory(ts_));
-      PetscCall(m.BeginCaching(e - a));
-      PetscCall(RunSteps(ts_, m, a, e));
-      stats_.replayed_steps += e - a;
-    }
-    auto it = m.obs_of_step.find(e);
-    if (it != m.obs_of_step.end()) PetscCall(VecAXPY(m.lambda, 1.0, m.dldu[it->second]));
-    PetscCall(TSAdjointSetSteps(ts_, e - a));
-    PetscCall(TSAdjointSolve(ts_));
-    stats_.adjoint_steps += e - a;
-  }
-  if (m.obs_step[0] == 0) PetscCall(VecAXPY(m.lambda, 1.0, m.dldu[0]));
-  m.caching = false;
-  stats_.cache_hits = m.cache_hits;
-  PetscCall(m.ClearCheckpoints());
-  PetscCall(TSRemoveTrajectory(ts_));
+  PetscCall(BackwardPass(ts_, m, b, replay, &stats_));
   PetscCall(PetscLogEventEnd(LogEvents::adjoint_solve, 0, 0, 0, 0));
 
   if (grad_u0) PetscCall(VecCopy(m.lambda, grad_u0));
-  if (m.P > 0) {
-    PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
-    const PetscScalar* a = m.gacc.data();
-    if (m.mu) PetscCall(VecGetArrayRead(m.mu, &a));
-    PetscCallMPI(MPI_Allreduce(a, grad_theta, m.P, MPIU_SCALAR, MPI_SUM, m.comm));
-    if (m.mu) PetscCall(VecRestoreArrayRead(m.mu, &a));
-    PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
-  }
+  if (m.P > 0) PetscCall(ReduceParamGradient(m, grad_theta));
   PetscCall(PetscTime(&t_end));
   stats_.adjoint_seconds = t_end - t_mid;
   PetscFunctionReturn(0);

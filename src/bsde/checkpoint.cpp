@@ -22,6 +22,46 @@ namespace {
 constexpr const char* kFormat = "udeflow-bsde-checkpoint";
 constexpr long long kVersion = 2;  // 2: validation seconds apart (results compare bit for bit)
 constexpr int kValidationColumns = 4;
+
+PetscErrorCode CheckFormat(MPI_Comm comm, io::H5File& f, const std::string& path, const char* what) {
+  PetscFunctionBeginUser;
+  std::string format;
+  PetscCheck(f.HasAttr("/", "format"), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: '%s' is not a udeflow BSDE training checkpoint", what, path.c_str());
+  PetscCall(f.ReadAttr("/", "format", &format));
+  PetscCheck(format == kFormat, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: '%s' is not a udeflow BSDE training checkpoint (format '%s')", what, path.c_str(), format.c_str());
+  PetscFunctionReturn(0);
+}
+
+// /history/validation as kValidationColumns-column rows and the seconds of each row
+// (version 1 kept the seconds as a last column); empty when the file has none.
+PetscErrorCode ReadValidationRows(MPI_Comm comm, io::H5File& f, long long version, const std::string& path,
+                                  const char* what, std::vector<double>* rows_out, std::vector<double>* seconds_out) {
+  PetscFunctionBeginUser;
+  if (!f.Exists("/history/validation")) PetscFunctionReturn(0);
+  std::vector<hsize_t> dims;
+  std::vector<double>& rows = *rows_out;
+  std::vector<double>& row_seconds = *seconds_out;
+  PetscCall(f.ReadArray("/history/validation", &dims, &rows));
+  const hsize_t columns = version == 1 ? kValidationColumns + 1 : kValidationColumns;
+  PetscCheck(dims.size() == 2 && dims[1] == columns, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: checkpoint '%s': /history/validation has the wrong shape", what, path.c_str());
+  if (version == 1) {  // seconds were the last column
+    std::vector<double> kept;
+    for (size_t i = 0; i + columns <= rows.size(); i += columns) {
+      kept.insert(kept.end(), rows.begin() + i, rows.begin() + i + kValidationColumns);
+      row_seconds.push_back(rows[i + kValidationColumns]);
+    }
+    rows = kept;
+  } else {
+    PetscCall(f.ReadArray("/history/validation_seconds", &dims, &row_seconds));
+  }
+  PetscCheck(row_seconds.size() * kValidationColumns == rows.size(), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: checkpoint '%s': /history/validation_seconds has the wrong length", what, path.c_str());
+  PetscFunctionReturn(0);
+}
+
 }  // namespace
 
 PetscErrorCode Trainer::WriteCheckpoint(const std::string& path) {
@@ -72,12 +112,7 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
   PetscCall(PetscLogEventBegin(LogEvents::hdf5_read, 0, 0, 0, 0));
   io::H5File f;
   PetscCall(io::H5File::Open(comm_, path, what, &f));
-  std::string format;
-  PetscCheck(f.HasAttr("/", "format"), comm_, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: '%s' is not a udeflow BSDE training checkpoint", what, path.c_str());
-  PetscCall(f.ReadAttr("/", "format", &format));
-  PetscCheck(format == kFormat, comm_, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: '%s' is not a udeflow BSDE training checkpoint (format '%s')", what, path.c_str(), format.c_str());
+  PetscCall(CheckFormat(comm_, f, path, what));
   std::string equation, net;
   long long dim, steps, num_params, iteration, adam_steps, seed;
   double seconds;
@@ -121,24 +156,7 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
                                  "and rank count\n", path.c_str(), changed.c_str()));
   std::vector<double> loss, rows, row_seconds;
   if (f.Exists("/history/loss")) PetscCall(f.ReadArray("/history/loss", &dims, &loss));
-  if (f.Exists("/history/validation")) {
-    PetscCall(f.ReadArray("/history/validation", &dims, &rows));
-    const hsize_t columns = version == 1 ? kValidationColumns + 1 : kValidationColumns;
-    PetscCheck(dims.size() == 2 && dims[1] == columns, comm_, PETSC_ERR_FILE_UNEXPECTED,
-               "%s: checkpoint '%s': /history/validation has the wrong shape", what, path.c_str());
-    if (version == 1) {  // seconds were the last column
-      std::vector<double> kept;
-      for (size_t i = 0; i + columns <= rows.size(); i += columns) {
-        kept.insert(kept.end(), rows.begin() + i, rows.begin() + i + kValidationColumns);
-        row_seconds.push_back(rows[i + kValidationColumns]);
-      }
-      rows = kept;
-    } else {
-      PetscCall(f.ReadArray("/history/validation_seconds", &dims, &row_seconds));
-    }
-    PetscCheck(row_seconds.size() * kValidationColumns == rows.size(), comm_, PETSC_ERR_FILE_UNEXPECTED,
-               "%s: checkpoint '%s': /history/validation_seconds has the wrong length", what, path.c_str());
-  }
+  PetscCall(ReadValidationRows(comm_, f, version, path, what, &rows, &row_seconds));
   PetscCall(f.Close());
 
   model_->Params() = Eigen::Map<Vector>(params.data(), P);

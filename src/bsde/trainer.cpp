@@ -34,6 +34,22 @@ void Split(long n, int rank, int size, uint64_t* first, long* count) {
   *count = b - a;
 }
 
+// Configuration of the Z network from the options; the output scale is given, or the size
+// of the exact terminal Z (0 only if grad g vanishes).  Throws on an unknown name.
+ZNetConfig NetConfigOf(const TrainerOptions& o, const PathStatistics& stats) {
+  ZNetConfig net;
+  net.kind = ParseZNetKind(o.net);
+  net.activation = nn::ParseActivation(o.activation);
+  net.width = static_cast<int>(o.net_width);
+  net.depth = static_cast<int>(o.net_depth);
+  net.zscale = o.net_zscale > 0 ? o.net_zscale : stats.terminal_z_rms;
+  net.init_scale = o.net_init_scale;
+  net.output_scale = o.net_output_scale;
+  net.skip = DenseNet::ParseSkip(o.net_skip);
+  net.norm_feature = o.net_norm_feature;
+  return net;
+}
+
 }  // namespace
 
 Trainer::Trainer(MPI_Comm comm) : comm_(comm) {
@@ -76,16 +92,7 @@ PetscErrorCode Trainer::SetUp() {
   trivial_ = trivial_exact_ ? eq_->TrivialAnswer() : stats.terminal_mean;
 
   ZNetConfig net;
-  PetscCallCXX(net.kind = ParseZNetKind(o.net));
-  PetscCallCXX(net.activation = nn::ParseActivation(o.activation));
-  net.width = static_cast<int>(o.net_width);
-  net.depth = static_cast<int>(o.net_depth);
-  // Output scale: given, or the size of the exact terminal Z (0 only if grad g vanishes).
-  net.zscale = o.net_zscale > 0 ? o.net_zscale : stats.terminal_z_rms;
-  net.init_scale = o.net_init_scale;
-  net.output_scale = o.net_output_scale;
-  PetscCallCXX(net.skip = DenseNet::ParseSkip(o.net_skip));
-  net.norm_feature = o.net_norm_feature;
+  PetscCallCXX(net = NetConfigOf(o, stats));
   std::unique_ptr<ZNetwork> znet;
   PetscCallCXX(znet = CreateZNetwork(net, d, N, eq_->Horizon()));
   if (o.normalize != "none") PetscCallCXX(znet->SetNormalization(stats.mean, stats.inv_std));
@@ -126,31 +133,37 @@ PetscErrorCode Trainer::SetUp() {
   loss_history_.reserve(static_cast<size_t>(std::max<long>(o.iterations, iteration_)));  // no growth in the loop
   setup_ = true;
 
-  if (o.monitor) {
-    PetscCall(PetscPrintf(comm_, "bsde: %s\n", eq_->Describe().c_str()));
-    PetscCall(PetscPrintf(comm_, "bsde: N=%d steps, SDE scheme %s, backward scheme %s%s; %s\n", N,
-                          SdeSchemeName(sde), BackwardSchemeName(backward),
-                          o.control == "driver" ? ", controlled forward process (theta = df/dz)" : "", model_->Net().Describe().c_str()));
-    PetscCall(PetscPrintf(comm_,
-                          "bsde: %d parameters; batch %" PetscInt_FMT " over %d rank(s), %" PetscInt_FMT
-                          " iterations, Adam lr %g (%s schedule), seed %" PetscInt_FMT "\n",
-                          model_->NumParams(), o.batch, size_, o.iterations, o.lr.lr,
-                          o.lr.kind == nn::LearningRateSchedule::Kind::kConstant      ? "constant"
-                          : o.lr.kind == nn::LearningRateSchedule::Kind::kStep        ? "step"
-                          : o.lr.kind == nn::LearningRateSchedule::Kind::kExponential ? "exponential"
-                                                                                      : "cosine",
-                          o.seed));
-    if (eq_->HasReference())
-      PetscCall(PetscPrintf(comm_, "bsde: reference u(0,x0) = %.12g (%s)\n", eq_->Reference(),
-                            eq_->ReferenceSource().c_str()));
-    PetscCall(PetscPrintf(comm_, "bsde: trivial answer E[g(X_T)] = %.12g (%s)%s\n", trivial_,
-                          trivial_exact_ ? "exact" : "Monte Carlo",
-                          eq_->HasReference() ? "" : "; no reference value for this set-up"));
-    if (eq_->HasReference())
-      PetscCall(PetscPrintf(comm_, "bsde: trivial answer error %.3e (a run has learned the PDE only below this)\n",
-                            std::abs(trivial_ - eq_->Reference()) / std::abs(eq_->Reference())));
-    if (iteration_ > 0) PetscCall(PetscPrintf(comm_, "bsde: resumed at iteration %ld from %s\n", iteration_, resume.c_str()));
-  }
+  if (o.monitor) PetscCall(PrintSetUp(N, sde, backward, resume));
+  PetscFunctionReturn(0);
+}
+
+// The monitor's description of the set-up (after SetUp() has built everything).
+PetscErrorCode Trainer::PrintSetUp(int N, SdeScheme sde, BackwardScheme backward, const std::string& resume) const {
+  PetscFunctionBeginUser;
+  const TrainerOptions& o = opt_;
+  PetscCall(PetscPrintf(comm_, "bsde: %s\n", eq_->Describe().c_str()));
+  PetscCall(PetscPrintf(comm_, "bsde: N=%d steps, SDE scheme %s, backward scheme %s%s; %s\n", N,
+                        SdeSchemeName(sde), BackwardSchemeName(backward),
+                        o.control == "driver" ? ", controlled forward process (theta = df/dz)" : "", model_->Net().Describe().c_str()));
+  PetscCall(PetscPrintf(comm_,
+                        "bsde: %d parameters; batch %" PetscInt_FMT " over %d rank(s), %" PetscInt_FMT
+                        " iterations, Adam lr %g (%s schedule), seed %" PetscInt_FMT "\n",
+                        model_->NumParams(), o.batch, size_, o.iterations, o.lr.lr,
+                        o.lr.kind == nn::LearningRateSchedule::Kind::kConstant      ? "constant"
+                        : o.lr.kind == nn::LearningRateSchedule::Kind::kStep        ? "step"
+                        : o.lr.kind == nn::LearningRateSchedule::Kind::kExponential ? "exponential"
+                                                                                    : "cosine",
+                        o.seed));
+  if (eq_->HasReference())
+    PetscCall(PetscPrintf(comm_, "bsde: reference u(0,x0) = %.12g (%s)\n", eq_->Reference(),
+                          eq_->ReferenceSource().c_str()));
+  PetscCall(PetscPrintf(comm_, "bsde: trivial answer E[g(X_T)] = %.12g (%s)%s\n", trivial_,
+                        trivial_exact_ ? "exact" : "Monte Carlo",
+                        eq_->HasReference() ? "" : "; no reference value for this set-up"));
+  if (eq_->HasReference())
+    PetscCall(PetscPrintf(comm_, "bsde: trivial answer error %.3e (a run has learned the PDE only below this)\n",
+                          std::abs(trivial_ - eq_->Reference()) / std::abs(eq_->Reference())));
+  if (iteration_ > 0) PetscCall(PetscPrintf(comm_, "bsde: resumed at iteration %ld from %s\n", iteration_, resume.c_str()));
   PetscFunctionReturn(0);
 }
 

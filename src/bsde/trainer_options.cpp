@@ -6,27 +6,38 @@
 
 namespace udeflow::bsde {
 
-PetscErrorCode Trainer::SetFromOptions() {
-  PetscFunctionBeginUser;
-  EquationRegisterAll();
-  TrainerOptions& o = opt_;
-  std::string schedule = o.lr.kind == nn::LearningRateSchedule::Kind::kConstant      ? "constant"
-                         : o.lr.kind == nn::LearningRateSchedule::Kind::kStep        ? "step"
-                         : o.lr.kind == nn::LearningRateSchedule::Kind::kExponential ? "exponential"
-                                                                                     : "cosine";
-  std::vector<PetscInt> milestones;
-  PetscReal lr = o.lr.lr, factor = o.lr.factor, period = o.lr.period, lr_min = o.lr.lr_min;
-  PetscReal beta1 = o.adam.beta1, beta2 = o.adam.beta2, eps = o.adam.epsilon, clip = o.adam.grad_clip;
-  const std::vector<const char*> activations = {"tanh", "relu", "softplus", "sigmoid", "identity"};
-  const std::vector<const char*> sde_schemes = {"exact", "euler"}, backward_schemes = {"euler", "trapezoid"};
-  const std::vector<const char*> nets = {"subnets", "shared"};
-  const std::vector<const char*> controls = {"none", "driver"};
-  const std::vector<const char*> skips = {"none", "diagonal", "quadratic", "gated", "gated_quadratic", "full"},
-                                  skip_inits = {"terminal", "zero"};
-  const std::vector<const char*> normalizations = {"step", "global", "none"};
-  const std::vector<const char*> schedules = {"constant", "step", "exponential", "cosine"};
+namespace {
 
-  PetscOptionsBegin(comm_, nullptr, "Deep BSDE solver (udeflow bsde)", nullptr);
+// Optimizer settings as read (copied into TrainerOptions after the options block).
+struct OptimizerChoices {
+  std::string schedule;
+  std::vector<PetscInt> milestones;
+  PetscReal lr, factor, period, lr_min;
+  PetscReal beta1, beta2, eps, clip;
+};
+
+OptimizerChoices CurrentOptimizer(const TrainerOptions& o) {
+  OptimizerChoices c;
+  c.schedule = o.lr.kind == nn::LearningRateSchedule::Kind::kConstant      ? "constant"
+               : o.lr.kind == nn::LearningRateSchedule::Kind::kStep        ? "step"
+               : o.lr.kind == nn::LearningRateSchedule::Kind::kExponential ? "exponential"
+                                                                           : "cosine";
+  c.lr = o.lr.lr;
+  c.factor = o.lr.factor;
+  c.period = o.lr.period;
+  c.lr_min = o.lr.lr_min;
+  c.beta1 = o.adam.beta1;
+  c.beta2 = o.adam.beta2;
+  c.eps = o.adam.epsilon;
+  c.clip = o.adam.grad_clip;
+  return c;
+}
+
+// The problem: equation, dimension, time steps, schemes.
+PetscErrorCode ProblemOptions(PetscOptionItems* PetscOptionsObject, TrainerOptions& o) {
+  PetscFunctionBeginUser;
+  const std::vector<const char*> sde_schemes = {"exact", "euler"}, backward_schemes = {"euler", "trapezoid"};
+  const std::vector<const char*> controls = {"none", "driver"};
   PetscCall(UdeOptionsChoice("-bsde_equation", "PDE to solve", EquationRegistry().NameList(), &o.equation, nullptr));
   PetscCall(UdeOptionsPositiveInt("-bsde_dim", "Space dimension d", &o.dim, nullptr));
   {
@@ -47,6 +58,17 @@ PetscErrorCode Trainer::SetFromOptions() {
                              "second order in the error of Z; the forward paths are simulated step by step)",
                              controls, &o.control, nullptr));
 
+  PetscFunctionReturn(0);
+}
+
+// The Z network.
+PetscErrorCode NetworkOptions(PetscOptionItems* PetscOptionsObject, TrainerOptions& o) {
+  PetscFunctionBeginUser;
+  const std::vector<const char*> activations = {"tanh", "relu", "softplus", "sigmoid", "identity"};
+  const std::vector<const char*> nets = {"subnets", "shared"};
+  const std::vector<const char*> skips = {"none", "diagonal", "quadratic", "gated", "gated_quadratic", "full"},
+                                  skip_inits = {"terminal", "zero"};
+  const std::vector<const char*> normalizations = {"step", "global", "none"};
   PetscOptionsHeadBegin(PetscOptionsObject, "Z network");
   PetscCall(UdeOptionsChoice("-bsde_net", "Network for Z: one MLP per time step, or one shared MLP of (t,x)",
                              nets, &o.net, nullptr));
@@ -81,6 +103,13 @@ PetscErrorCode Trainer::SetFromOptions() {
                                   "trivial answer",
                                   &o.norm_samples, nullptr));
 
+  PetscFunctionReturn(0);
+}
+
+// Training: batch, iterations, seed, u(0,x0) update, learning rate and Adam.
+PetscErrorCode TrainingOptions(PetscOptionItems* PetscOptionsObject, TrainerOptions& o, OptimizerChoices& c) {
+  PetscFunctionBeginUser;
+  const std::vector<const char*> schedules = {"constant", "step", "exponential", "cosine"};
   PetscOptionsHeadBegin(PetscOptionsObject, "Training");
   PetscCall(UdeOptionsPositiveInt("-bsde_batch", "Global batch size (split over the ranks)", &o.batch, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-bsde_iterations", "Total number of training iterations", &o.iterations,
@@ -92,25 +121,31 @@ PetscErrorCode Trainer::SetFromOptions() {
                                    "Damped Newton step on u(0,x0): fraction of the full step at the initial learning "
                                    "rate, scaled with the schedule (at most 1)",
                                    &o.y0_rate, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-bsde_lr", "Adam learning rate", &lr, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-bsde_lr", "Adam learning rate", &c.lr, nullptr));
   PetscCall(UdeOptionsChoice("-bsde_lr_schedule", "Learning-rate schedule",
-                             schedules, &schedule, nullptr));
+                             schedules, &c.schedule, nullptr));
   PetscCall(UdeOptionsPositiveReal("-bsde_lr_factor",
-                                   "step: factor per milestone; exponential: factor per -bsde_lr_period", &factor,
+                                   "step: factor per milestone; exponential: factor per -bsde_lr_period", &c.factor,
                                    nullptr));
   PetscCall(UdeOptionsPositiveReal("-bsde_lr_period", "exponential: decay period; cosine: length (iterations)",
-                                   &period, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-bsde_lr_min", "cosine: final learning rate", &lr_min, nullptr));
+                                   &c.period, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-bsde_lr_min", "cosine: final learning rate", &c.lr_min, nullptr));
   PetscCall(UdeOptionsIntList("-bsde_lr_milestones", "step: iterations where the rate is multiplied by the factor",
-                              &milestones, 64, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-bsde_adam_beta1", "Adam beta1", &beta1, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-bsde_adam_beta2", "Adam beta2", &beta2, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-bsde_adam_epsilon", "Adam epsilon", &eps, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-bsde_grad_clip", "Clip the gradient to this 2-norm (0: off)", &clip, nullptr));
+                              &c.milestones, 64, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-bsde_adam_beta1", "Adam beta1", &c.beta1, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-bsde_adam_beta2", "Adam beta2", &c.beta2, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-bsde_adam_epsilon", "Adam epsilon", &c.eps, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-bsde_grad_clip", "Clip the gradient to this 2-norm (0: off)", &c.clip, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-bsde_loss_clip",
                                       "Loss is quadratic up to this |Y_N - g| and linear beyond (0: off)",
                                       &o.loss_clip, nullptr));
 
+  PetscFunctionReturn(0);
+}
+
+// Validation, monitor and output.
+PetscErrorCode OutputOptions(PetscOptionItems* PetscOptionsObject, TrainerOptions& o) {
+  PetscFunctionBeginUser;
   PetscOptionsHeadBegin(PetscOptionsObject, "Validation, monitor and output");
   PetscCall(UdeOptionsPositiveInt("-bsde_valid_batch", "Size of the fixed validation batch", &o.valid_batch,
                                   nullptr));
@@ -130,19 +165,34 @@ PetscErrorCode Trainer::SetFromOptions() {
                              &o.monitor, nullptr));
   PetscCall(UdeOptionsString("-output_dir", "Directory for bsde_checkpoint.h5 and bsde_history.csv",
                              &o.output_dir, nullptr));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
+
+PetscErrorCode Trainer::SetFromOptions() {
+  PetscFunctionBeginUser;
+  EquationRegisterAll();
+  TrainerOptions& o = opt_;
+  OptimizerChoices c = CurrentOptimizer(o);
+  PetscOptionsBegin(comm_, nullptr, "Deep BSDE solver (udeflow bsde)", nullptr);
+  PetscCall(ProblemOptions(PetscOptionsObject, o));
+  PetscCall(NetworkOptions(PetscOptionsObject, o));
+  PetscCall(TrainingOptions(PetscOptionsObject, o, c));
+  PetscCall(OutputOptions(PetscOptionsObject, o));
   PetscOptionsEnd();
 
-  PetscCallCXX(o.lr.kind = nn::LearningRateSchedule::ParseKind(schedule));
-  o.lr.lr = lr;
-  o.lr.factor = factor;
-  o.lr.period = period;
-  o.lr.lr_min = lr_min;
-  o.lr.milestones.assign(milestones.begin(), milestones.end());
-  o.adam.beta1 = beta1;
-  o.adam.beta2 = beta2;
-  o.adam.epsilon = eps;
-  o.adam.grad_clip = clip;
-  PetscCheck(beta1 < 1 && beta2 < 1, comm_, PETSC_ERR_USER_INPUT,
+  PetscCallCXX(o.lr.kind = nn::LearningRateSchedule::ParseKind(c.schedule));
+  o.lr.lr = c.lr;
+  o.lr.factor = c.factor;
+  o.lr.period = c.period;
+  o.lr.lr_min = c.lr_min;
+  o.lr.milestones.assign(c.milestones.begin(), c.milestones.end());
+  o.adam.beta1 = c.beta1;
+  o.adam.beta2 = c.beta2;
+  o.adam.epsilon = c.eps;
+  o.adam.grad_clip = c.clip;
+  PetscCheck(c.beta1 < 1 && c.beta2 < 1, comm_, PETSC_ERR_USER_INPUT,
              "options -bsde_adam_beta1 and -bsde_adam_beta2 must be below 1");
   PetscCheck(o.output_dir.size() > 0, comm_, PETSC_ERR_USER_INPUT, "option -output_dir: empty directory name");
 

@@ -347,6 +347,83 @@ PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::
   return WriteXdmf(comm, xmf_path, h5_name, g, series);
 }
 
+namespace {
+
+// Cell values on a 3DCoRectMesh; XDMF lists dimensions, origins and spacings slowest
+// first (z y x).  1-D and 2-D grids are one layer of cells thick (as thick as the
+// smallest spacing): ParaView's XDMF reader maps a 2DCoRectMesh onto the y-z plane, so a
+// 3-D mesh is the one that keeps x along x.
+struct XdmfMesh {
+  std::vector<PetscInt> n = std::vector<PetscInt>(3, 1);
+  std::vector<PetscReal> origin = std::vector<PetscReal>(3, 0.0), spacing = std::vector<PetscReal>(3, 0.0);
+  std::string topo, cells_dims;  // point and cell dimensions, z y x
+};
+
+XdmfMesh MeshOf(const GridGeometry& geo) {
+  XdmfMesh m;
+  const size_t dim = geo.cells.size();
+  PetscReal hmin = 0;
+  for (size_t d = 0; d < dim; ++d) hmin = d == 0 ? geo.Spacing(d) : std::min(hmin, geo.Spacing(d));
+  for (size_t d = 0; d < 3; ++d) {
+    const size_t i = 2 - d;  // slot in z y x order
+    if (d < dim) {
+      m.n[i] = geo.cells[d];
+      m.origin[i] = geo.origin[d];
+      m.spacing[i] = geo.Spacing(d);
+    } else {
+      m.spacing[i] = hmin;
+    }
+  }
+  std::ostringstream topo, cells_dims;
+  for (size_t i = 0; i < m.n.size(); ++i) {
+    topo << (i ? " " : "") << m.n[i] + 1;
+    cells_dims << (i ? " " : "") << m.n[i];
+  }
+  m.topo = topo.str();
+  m.cells_dims = cells_dims.str();
+  return m;
+}
+
+// The uniform grid of time k of series s: mesh, and a hyperslab of the HDF5 data per field.
+void XdmfTimeGrid(std::ostringstream& x, const XdmfMesh& mesh, const GridGeometry& geo, const XdmfSeries& s, size_t k,
+                  const std::string& h5_name) {
+  const bool three = true;
+  const std::vector<PetscInt>& n = mesh.n;
+  const PetscInt cells = geo.NumCells();
+  const size_t nf = geo.fields.size();
+  x << " <Grid Name=\"t" << k << "\" GridType=\"Uniform\">\n  <Time Value=\"" << s.times[k] << "\"/>\n"
+    << "  <Topology TopologyType=\"" << (three ? "3D" : "2D") << "CoRectMesh\" Dimensions=\"" << mesh.topo
+    << "\"/>\n"
+    << "  <Geometry GeometryType=\"" << (three ? "ORIGIN_DXDYDZ" : "ORIGIN_DXDY") << "\">\n"
+    << "   <DataItem Dimensions=\"" << n.size() << "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">";
+  for (size_t i = 0; i < n.size(); ++i) x << (i ? " " : "") << mesh.origin[i];
+  x << "</DataItem>\n   <DataItem Dimensions=\"" << n.size()
+    << "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">";
+  for (size_t i = 0; i < n.size(); ++i) x << (i ? " " : "") << mesh.spacing[i];
+  x << "</DataItem>\n  </Geometry>\n";
+  const bool frames = !s.frames.empty();
+  for (size_t f = 0; f < nf; ++f) {
+    x << "  <Attribute Name=\"" << XmlEscape(geo.fields[f]) << "\" AttributeType=\"Scalar\" Center=\"Cell\">\n";
+    if (!geo.units[f].empty()) x << "   <Information Name=\"units\" Value=\"" << XmlEscape(geo.units[f]) << "\"/>\n";
+    x << "   <DataItem ItemType=\"HyperSlab\" Dimensions=\"" << mesh.cells_dims << "\" Type=\"HyperSlab\">\n";
+    if (frames) {
+      x << "    <DataItem Dimensions=\"3 1\" Format=\"XML\">" << f << " " << nf << " " << cells << "</DataItem>\n"
+        << "    <DataItem Dimensions=\"" << cells * nf << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
+        << XmlEscape(h5_name) << ":" << XmlEscape(s.frames[k]) << "</DataItem>\n";
+    } else {
+      x << "    <DataItem Dimensions=\"3 2\" Format=\"XML\">" << k << " " << f << " 1 " << nf << " 1 " << cells
+        << "</DataItem>\n"
+        << "    <DataItem Dimensions=\"" << s.times.size() << " " << cells * nf << "\" NumberType=\"Float\" "
+        << "Precision=\"8\" Format=\"HDF\">" << XmlEscape(h5_name) << ":" << XmlEscape(s.dataset)
+        << "</DataItem>\n";
+    }
+    x << "   </DataItem>\n  </Attribute>\n";
+  }
+  x << " </Grid>\n";
+}
+
+}  // namespace
+
 PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::string& h5_name,
                          const GridGeometry& geo_in, const std::vector<XdmfSeries>& series) {
   PetscFunctionBeginUser;
@@ -358,32 +435,7 @@ PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   int ok = 1;
   if (rank == 0) {
-    // Cell values on a 3DCoRectMesh; XDMF lists dimensions, origins and spacings
-    // slowest first (z y x).  1-D and 2-D grids are one layer of cells thick (as thick
-    // as the smallest spacing): ParaView's XDMF reader maps a 2DCoRectMesh onto the y-z
-    // plane, so a 3-D mesh is the one that keeps x along x.
-    std::vector<PetscInt> n(3, 1);
-    std::vector<PetscReal> origin(3, 0.0), spacing(3, 0.0);
-    PetscReal hmin = 0;
-    for (size_t d = 0; d < dim; ++d) hmin = d == 0 ? geo.Spacing(d) : std::min(hmin, geo.Spacing(d));
-    for (size_t d = 0; d < 3; ++d) {
-      const size_t i = 2 - d;  // slot in z y x order
-      if (d < dim) {
-        n[i] = geo.cells[d];
-        origin[i] = geo.origin[d];
-        spacing[i] = geo.Spacing(d);
-      } else {
-        spacing[i] = hmin;
-      }
-    }
-    const bool three = true;
-    std::ostringstream topo, cells_dims;
-    for (size_t i = 0; i < n.size(); ++i) {
-      topo << (i ? " " : "") << n[i] + 1;
-      cells_dims << (i ? " " : "") << n[i];
-    }
-    const PetscInt cells = geo.NumCells();
-    const size_t nf = geo.fields.size();
+    const XdmfMesh mesh = MeshOf(geo);
     std::ostringstream x;
     x.precision(17);
     x << "<?xml version=\"1.0\" ?>\n";
@@ -392,37 +444,7 @@ PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::
     x << "<!-- written by\n" << facts << "-->\n<Xdmf Version=\"2.0\">\n<Domain>\n";
     for (const auto& s : series) {
       x << "<Grid Name=\"" << XmlEscape(s.name) << "\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
-      for (size_t k = 0; k < s.times.size(); ++k) {
-        x << " <Grid Name=\"t" << k << "\" GridType=\"Uniform\">\n  <Time Value=\"" << s.times[k] << "\"/>\n"
-          << "  <Topology TopologyType=\"" << (three ? "3D" : "2D") << "CoRectMesh\" Dimensions=\"" << topo.str()
-          << "\"/>\n"
-          << "  <Geometry GeometryType=\"" << (three ? "ORIGIN_DXDYDZ" : "ORIGIN_DXDY") << "\">\n"
-          << "   <DataItem Dimensions=\"" << n.size() << "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">";
-        for (size_t i = 0; i < n.size(); ++i) x << (i ? " " : "") << origin[i];
-        x << "</DataItem>\n   <DataItem Dimensions=\"" << n.size()
-          << "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">";
-        for (size_t i = 0; i < n.size(); ++i) x << (i ? " " : "") << spacing[i];
-        x << "</DataItem>\n  </Geometry>\n";
-        const bool frames = !s.frames.empty();
-        for (size_t f = 0; f < nf; ++f) {
-          x << "  <Attribute Name=\"" << XmlEscape(geo.fields[f]) << "\" AttributeType=\"Scalar\" Center=\"Cell\">\n";
-          if (!geo.units[f].empty()) x << "   <Information Name=\"units\" Value=\"" << XmlEscape(geo.units[f]) << "\"/>\n";
-          x << "   <DataItem ItemType=\"HyperSlab\" Dimensions=\"" << cells_dims.str() << "\" Type=\"HyperSlab\">\n";
-          if (frames) {
-            x << "    <DataItem Dimensions=\"3 1\" Format=\"XML\">" << f << " " << nf << " " << cells << "</DataItem>\n"
-              << "    <DataItem Dimensions=\"" << cells * nf << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
-              << XmlEscape(h5_name) << ":" << XmlEscape(s.frames[k]) << "</DataItem>\n";
-          } else {
-            x << "    <DataItem Dimensions=\"3 2\" Format=\"XML\">" << k << " " << f << " 1 " << nf << " 1 " << cells
-              << "</DataItem>\n"
-              << "    <DataItem Dimensions=\"" << s.times.size() << " " << cells * nf << "\" NumberType=\"Float\" "
-              << "Precision=\"8\" Format=\"HDF\">" << XmlEscape(h5_name) << ":" << XmlEscape(s.dataset)
-              << "</DataItem>\n";
-          }
-          x << "   </DataItem>\n  </Attribute>\n";
-        }
-        x << " </Grid>\n";
-      }
+      for (size_t k = 0; k < s.times.size(); ++k) XdmfTimeGrid(x, mesh, geo, s, k, h5_name);
       x << "</Grid>\n";
     }
     x << "</Domain>\n</Xdmf>\n";

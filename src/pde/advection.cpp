@@ -10,50 +10,24 @@
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
+#include "dmda_support.hpp"
+#include "kernels/cell_averages.hpp"
+#include "kernels/limiters.hpp"
 
 namespace udeflow::pde {
 
 namespace {
 
-constexpr double kRCap = 1e12;  // |r| above this: phi taken as constant (phi' = 0)
-
-inline double Sigmoid(double z) {
-  return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
-}
+using kernels::ExpAverage;
+using kernels::GaussianAverage;
+using kernels::PeriodicOverlap;
+using kernels::Sigmoid;
+static_assert(kernels::kPi == PETSC_PI, "the kernels' pi is PETSc's");
+constexpr auto kLocal = dmda::GhostedArray::Indexing::kLocal;  // arrays indexed locally
 
 // Scenario layout: [M, (kind, A, x0, y0, wx, wy, kx, ky) x M].
 constexpr int kPer = 8;
 enum ShapeKind { kSquare = 0, kGaussian = 1, kSine = 2 };
-
-// Length of [xa, xb] covered by the periodic images of [lo, hi].
-double PeriodicOverlap(double xa, double xb, double lo, double hi, double L) {
-  double ov = 0;
-  const long k0 = static_cast<long>(std::floor((xa - hi) / L)),
-             k1 = static_cast<long>(std::ceil((xb - lo) / L));
-  for (long k = k0; k <= k1; ++k)
-    ov += std::max(0.0, std::min(xb, hi + k * L) - std::max(xa, lo + k * L));
-  return ov;
-}
-
-// Mean over [xa, xb] of the periodic sum of exp(-(x - c)^2 / (2 s^2)).
-double GaussianAverage(double xa, double xb, double c, double s, double L) {
-  const double q = 1 / (s * std::sqrt(2.0));
-  double sum = 0;
-  const long k0 = static_cast<long>(std::floor((xa - c) / L)) - 2,
-             k1 = static_cast<long>(std::floor((xb - c) / L)) + 2;
-  for (long k = k0; k <= k1; ++k) {
-    const double cc = c + k * L;
-    sum += std::erf((xb - cc) * q) - std::erf((xa - cc) * q);
-  }
-  return sum * s * std::sqrt(PETSC_PI / 2) / (xb - xa);
-}
-
-// Mean over [xa, xb] of exp(i alpha x).
-std::complex<double> ExpAverage(double xa, double xb, double alpha) {
-  if (alpha == 0) return 1.0;
-  const std::complex<double> I(0, 1);
-  return (std::exp(I * (alpha * xb)) - std::exp(I * (alpha * xa))) / (I * alpha * (xb - xa));
-}
 
 }  // namespace
 
@@ -78,51 +52,22 @@ const char* LimiterName(Limiter l) {
 }
 
 double LimiterPhi(Limiter l, double r, double* dphi) {
-  *dphi = 0;
-  if (r <= 0) return 0;
   switch (l) {
     case Limiter::kMinmod:
-      if (r < 1) {
-        *dphi = 1;
-        return r;
-      }
-      return 1;
+      return kernels::Minmod(r, dphi);
     case Limiter::kSuperbee:
-      if (r <= 0.5) {
-        *dphi = 2;
-        return 2 * r;
-      }
-      if (r <= 1) return 1;
-      if (r < 2) {
-        *dphi = 1;
-        return r;
-      }
-      return 2;
+      return kernels::Superbee(r, dphi);
     case Limiter::kVanLeer:
-      *dphi = 2 / ((1 + r) * (1 + r));
-      return 2 * r / (1 + r);
+      return kernels::VanLeer(r, dphi);
     case Limiter::kMC:
-      if (r <= 1.0 / 3) {
-        *dphi = 2;
-        return 2 * r;
-      }
-      if (r < 3) {
-        *dphi = 0.5;
-        return 0.5 * (1 + r);
-      }
-      return 2;
+      return kernels::MonotonizedCentral(r, dphi);
     default:
+      *dphi = 0;
       return 0;
   }
 }
 
-Advection::~Advection() {
-  VecDestroy(&uloc_);
-  VecDestroy(&wloc_);
-  VecDestroy(&bloc_);
-  VecDestroy(&linloc_);
-  DMDestroy(&da_);
-}
+Advection::~Advection() { dmda::DestroyAll({&uloc_, &wloc_, &bloc_, &linloc_}, &da_); }
 
 PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
@@ -320,10 +265,7 @@ PetscErrorCode Advection::SetUp() {
       xm_ >= 2 && ym_ >= (dim_ == 2 ? 2 : 1), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
       "options -%sn/-%sny: a rank owns fewer than 2 cells along a direction; use fewer ranks",
       p.c_str(), p.c_str());
-  PetscCall(DMCreateLocalVector(da_, &uloc_));
-  PetscCall(VecDuplicate(uloc_, &wloc_));
-  PetscCall(VecDuplicate(uloc_, &bloc_));
-  PetscCall(VecDuplicate(uloc_, &linloc_));
+  PetscCall(dmda::CreateLocalVectors(da_, {&uloc_, &wloc_, &bloc_, &linloc_}));
 
   // Faces: x-faces (i+1/2, j) for i in [xs-1, xs+xm), then y-faces (i, j+1/2) for j in [ys-1,
   // ys+ym).
@@ -541,13 +483,6 @@ PetscErrorCode Advection::InitialCondition(Vec u) {
 
 // ---------------------------------------------------------------- faces
 
-PetscErrorCode Advection::Ghosted(Vec g, Vec l) const {
-  PetscFunctionBeginUser;
-  PetscCall(DMGlobalToLocalBegin(da_, g, INSERT_VALUES, l));
-  PetscCall(DMGlobalToLocalEnd(da_, g, INSERT_VALUES, l));
-  PetscFunctionReturn(0);
-}
-
 PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* F) {
   PetscFunctionBeginUser;
   const size_t nf = faces_.size();
@@ -558,10 +493,8 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
     for (size_t k = 0; k < nf; ++k) {
       const Face& f = faces_[k];
       const double p = u[f.w[1]] - u[f.w[0]], q = u[f.w[2]] - u[f.w[1]];
-      double r = q != 0 ? p / q : 0;
-      r = std::max(-kRCap, std::min(kRCap, r));
-      X_(0, k) = r / (1 + std::abs(r));
-      if (features_ == 2) X_(1, k) = q * q / (q * q + jump_scale_ * jump_scale_);
+      X_(0, k) = kernels::BoundedRatio(kernels::FeatureRatio(p, q));
+      if (features_ == 2) X_(1, k) = kernels::JumpFeature(q, jump_scale_);
     }
     PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
     PetscCallCXX(closure_->Forward(X_, tape));
@@ -585,9 +518,8 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
     const double p = w1 - w0, q = w2 - w1;
     double psi = 0, psi_p = 0, psi_q = 0, gain = 0, phi_q = 0;
     if (limiter_ != Limiter::kUpwind && q != 0) {
-      double r = p / q, dphi = 0, phi;
-      const bool capped = std::abs(r) > kRCap;
-      if (capped) r = std::copysign(kRCap, r);
+      bool capped;
+      double r = kernels::CappedRatio(p, q, &capped), dphi = 0, phi;
       if (learned) {
         double dmm, dsb;
         const double mm = LimiterPhi(Limiter::kMinmod, r, &dmm),
@@ -606,16 +538,11 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
       } else {
         phi = LimiterPhi(limiter_, r, &dphi);
       }
-      if (capped) dphi = 0;
-      psi = phi * q;
-      psi_p = dphi;
-      psi_q = phi - r * dphi + q * phi_q;
+      psi = kernels::LimitedSlope(r, q, phi, dphi, phi_q, capped, &psi_p, &psi_q);
     }
-    (*F)[k] = a * (w1 + 0.5 * psi);
+    (*F)[k] = kernels::LimitedFaceFlux(a, w1, psi);
     if (lin) {
-      c[0] = -0.5 * a * psi_p;
-      c[1] = a * (1 + 0.5 * (psi_p - psi_q));
-      c[2] = 0.5 * a * psi_q;
+      kernels::LimitedFaceCoefficients(a, psi_p, psi_q, c);
       pgain_[k] = gain;
     }
   }
@@ -646,11 +573,10 @@ void Advection::FacesFromCells(const double* wl, std::vector<double>* Fbar) cons
 PetscErrorCode Advection::Rhs(PetscReal, Vec u, Vec f) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::rhs, 0, 0, 0, 0));
-  PetscCall(Ghosted(u, uloc_));
-  const PetscScalar* ul;
-  PetscCall(VecGetArrayRead(uloc_, &ul));
+  dmda::GhostedArray ul;
+  PetscCall(ul.Scatter(da_, u, uloc_, kLocal));
   PetscCall(Faces(ul, false, &F_));
-  PetscCall(VecRestoreArrayRead(uloc_, &ul));
+  PetscCall(ul.Restore());
   PetscScalar* fa;
   PetscCall(VecGetArray(f, &fa));
   Divergence(F_, fa);
@@ -663,11 +589,10 @@ PetscErrorCode Advection::Rhs(PetscReal, Vec u, Vec f) {
 
 PetscErrorCode Advection::Linearize(PetscReal, Vec u, bool) {
   PetscFunctionBeginUser;
-  PetscCall(Ghosted(u, linloc_));
-  const PetscScalar* ul;
-  PetscCall(VecGetArrayRead(linloc_, &ul));
+  dmda::GhostedArray ul;
+  PetscCall(ul.Scatter(da_, u, linloc_, kLocal));
   PetscCall(Faces(ul, true, &Fd_));
-  PetscCall(VecRestoreArrayRead(linloc_, &ul));
+  PetscCall(ul.Restore());
   lin_ready_ = true;
   PetscFunctionReturn(0);
 }
@@ -676,15 +601,14 @@ PetscErrorCode Advection::JacobianMult(Vec v, Vec Jv) {
   PetscFunctionBeginUser;
   PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER, "advection: Linearize() before Jacobian products");
   PetscCall(PetscLogEventBegin(LogEvents::rhs_jvp, 0, 0, 0, 0));
-  PetscCall(Ghosted(v, wloc_));
-  const PetscScalar* vl;
-  PetscCall(VecGetArrayRead(wloc_, &vl));
+  dmda::GhostedArray vl;
+  PetscCall(vl.Scatter(da_, v, wloc_, kLocal));
   for (size_t k = 0; k < faces_.size(); ++k) {
     const Face& f = faces_[k];
     const double* c = &coef_[3 * k];
     Fd_[k] = c[0] * vl[f.w[0]] + c[1] * vl[f.w[1]] + c[2] * vl[f.w[2]];
   }
-  PetscCall(VecRestoreArrayRead(wloc_, &vl));
+  PetscCall(vl.Restore());
   PetscScalar* o;
   PetscCall(VecGetArray(Jv, &o));
   Divergence(Fd_, o);
@@ -697,11 +621,10 @@ PetscErrorCode Advection::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) 
   PetscFunctionBeginUser;
   PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER, "advection: Linearize() before Jacobian products");
   PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
-  PetscCall(Ghosted(w, wloc_));
-  const PetscScalar* wl;
-  PetscCall(VecGetArrayRead(wloc_, &wl));
+  dmda::GhostedArray wl;
+  PetscCall(wl.Scatter(da_, w, wloc_, kLocal));
   FacesFromCells(wl, &Fbar_);
-  PetscCall(VecRestoreArrayRead(wloc_, &wl));
+  PetscCall(wl.Restore());
   PetscCall(VecZeroEntries(bloc_));
   PetscScalar* b;
   PetscCall(VecGetArray(bloc_, &b));
@@ -714,9 +637,7 @@ PetscErrorCode Advection::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) 
     b[f.w[2]] += c[2] * Fbar_[k];
   }
   PetscCall(VecRestoreArray(bloc_, &b));
-  PetscCall(VecZeroEntries(JTw));
-  PetscCall(DMLocalToGlobalBegin(da_, bloc_, ADD_VALUES, JTw));
-  PetscCall(DMLocalToGlobalEnd(da_, bloc_, ADD_VALUES, JTw));
+  PetscCall(dmda::LocalToGlobalSum(da_, bloc_, JTw));
   if (gtheta && closure_ && NumParams() > 0) {
     for (size_t k = 0; k < faces_.size(); ++k) Zbar_(0, k) = Fbar_[k] * pgain_[k];
     PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
@@ -732,11 +653,10 @@ PetscErrorCode Advection::ParamJacobianMultTranspose(Vec w, double* gtheta) {
   PetscFunctionBeginUser;
   if (!closure_ || NumParams() == 0) PetscFunctionReturn(0);
   PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER, "advection: Linearize() before Jacobian products");
-  PetscCall(Ghosted(w, wloc_));
-  const PetscScalar* wl;
-  PetscCall(VecGetArrayRead(wloc_, &wl));
+  dmda::GhostedArray wl;
+  PetscCall(wl.Scatter(da_, w, wloc_, kLocal));
   FacesFromCells(wl, &Fbar_);
-  PetscCall(VecRestoreArrayRead(wloc_, &wl));
+  PetscCall(wl.Restore());
   for (size_t k = 0; k < faces_.size(); ++k) Zbar_(0, k) = Fbar_[k] * pgain_[k];
   PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
   PetscCallCXX(closure_->Vjp(lin_tape_, Zbar_, nullptr, gtheta));
@@ -758,13 +678,7 @@ PetscErrorCode Advection::ParamJacobianMult(const double* thetadot, Vec out) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Advection::CreateJacobian(Mat* J) {
-  PetscFunctionBeginUser;
-  PetscCall(DMSetMatrixPreallocateOnly(da_, PETSC_TRUE));
-  PetscCall(DMCreateMatrix(da_, J));
-  PetscCall(MatSetOption(*J, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
-  PetscFunctionReturn(0);
-}
+PetscErrorCode Advection::CreateJacobian(Mat* J) { return dmda::CreateJacobian(da_, J); }
 
 PetscErrorCode Advection::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscFunctionBeginUser;
@@ -814,8 +728,8 @@ PetscErrorCode Advection::LearnedPhi(const std::vector<double>& r, std::vector<d
   nn::Matrix X(features_, n), ones = nn::Matrix::Zero(features_, n), zd;
   ones.row(0).setOnes();
   for (Eigen::Index k = 0; k < n; ++k) {
-    X(0, k) = r[k] / (1 + std::abs(r[k]));
-    if (features_ == 2) X(1, k) = q * q / (q * q + jump_scale_ * jump_scale_);
+    X(0, k) = kernels::BoundedRatio(r[k]);
+    if (features_ == 2) X(1, k) = kernels::JumpFeature(q, jump_scale_);
   }
   Closure::Tape tape;
   PetscCallCXX(closure_->Forward(X, tape));

@@ -8,31 +8,16 @@
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
+#include "dmda_support.hpp"
+#include "kernels/burgers_flux.hpp"
 
 namespace udeflow::pde {
 
 namespace {
-
-// Smooth van Albada slope phi(p,q) = ((q^2+e) p + (p^2+e) q) / (p^2 + q^2 + 2e) and its
-// partial derivatives.
-inline double VanAlbada(double p, double q, double e, double* dp, double* dq) {
-  const double N = (q * q + e) * p + (p * p + e) * q;
-  const double D = p * p + q * q + 2 * e;
-  const double phi = N / D;
-  *dp = (q * q + e + 2 * p * q - phi * 2 * p) / D;
-  *dq = (2 * p * q + p * p + e - phi * 2 * q) / D;
-  return phi;
-}
-
+constexpr auto kGrid = dmda::GhostedArray::Indexing::kGrid;  // arrays indexed by grid index
 }  // namespace
 
-Burgers::~Burgers() {
-  VecDestroy(&uloc_);
-  VecDestroy(&wloc_);
-  VecDestroy(&bloc_);
-  VecDestroy(&linloc_);
-  DMDestroy(&da_);
-}
+Burgers::~Burgers() { dmda::DestroyAll({&uloc_, &wloc_, &bloc_, &linloc_}, &da_); }
 
 PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
@@ -124,10 +109,7 @@ PetscErrorCode Burgers::SetUp() {
   PetscCall(DMDASetUniformCoordinates(da_, 0.5 * dx_, length_ - 0.5 * dx_, 0, 0, 0, 0));
   PetscCall(DMDASetFieldName(da_, 0, "v"));
   PetscCall(DMDAGetCorners(da_, &xs_, nullptr, nullptr, &xm_, nullptr, nullptr));
-  PetscCall(DMCreateLocalVector(da_, &uloc_));
-  PetscCall(VecDuplicate(uloc_, &wloc_));
-  PetscCall(VecDuplicate(uloc_, &bloc_));
-  PetscCall(VecDuplicate(uloc_, &linloc_));
+  PetscCall(dmda::CreateLocalVectors(da_, {&uloc_, &wloc_, &bloc_, &linloc_}));
   const PetscInt nf = xm_ + 1;
   face_flux_.assign(nf, 0.0);
   face_dot_.assign(nf, 0.0);
@@ -265,44 +247,14 @@ PetscErrorCode Burgers::InitialCondition(Vec u) {
 // ---------------------------------------------------------------- fluxes
 
 double Burgers::FaceFlux(const double* v, PetscInt f, double* dF) const {
-  const double vm = v[f - 1], v0 = v[f], v1 = v[f + 1], v2 = v[f + 2];
-  double vL, vR, dL[4] = {0, 1, 0, 0}, dR[4] = {0, 0, 1, 0};
-  if (recon_ == Recon::kVanAlbada) {
-    double dp, dq, dp2, dq2;
-    const double phiL = VanAlbada(v0 - vm, v1 - v0, limiter_eps_, &dp, &dq);
-    const double phiR = VanAlbada(v1 - v0, v2 - v1, limiter_eps_, &dp2, &dq2);
-    vL = v0 + 0.5 * phiL;
-    vR = v1 - 0.5 * phiR;
-    dL[0] = -0.5 * dp;
-    dL[1] = 1 + 0.5 * (dp - dq);
-    dL[2] = 0.5 * dq;
-    dL[3] = 0;
-    dR[0] = 0;
-    dR[1] = 0.5 * dp2;
-    dR[2] = 1 - 0.5 * (dp2 - dq2);
-    dR[3] = -0.5 * dq2;
-  } else {
-    vL = v0;
-    vR = v1;
-  }
-  double H, hL, hR;
-  if (flux_ == Flux::kRusanov) {
-    const double a = std::sqrt(vL * vL + vR * vR + rusanov_delta_ * rusanov_delta_);
-    H = 0.25 * (vL * vL + vR * vR) - 0.5 * a * (vR - vL);
-    hL = 0.5 * vL - 0.5 * (vL / a) * (vR - vL) + 0.5 * a;
-    hR = 0.5 * vR - 0.5 * (vR / a) * (vR - vL) - 0.5 * a;
-  } else {
-    H = (vL * vL + vL * vR + vR * vR) / 6.0;
-    hL = (2 * vL + vR) / 6.0;
-    hR = (vL + 2 * vR) / 6.0;
-  }
-  const double visc = eta_ / dx_;
-  if (dF) {
-    for (int m = 0; m < 4; ++m) dF[m] = hL * dL[m] + hR * dR[m];
-    dF[1] += visc;
-    dF[2] -= visc;
-  }
-  return H - visc * (v1 - v0);
+  kernels::BurgersFluxParams P;
+  P.rusanov = flux_ == Flux::kRusanov;
+  P.van_albada = recon_ == Recon::kVanAlbada;
+  P.limiter_eps = limiter_eps_;
+  P.rusanov_delta = rusanov_delta_;
+  P.eta = eta_;
+  P.dx = dx_;
+  return kernels::BurgersFaceFlux(P, v + f - 1, dF);
 }
 
 void Burgers::BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matrix& X) const {
@@ -321,13 +273,6 @@ PetscErrorCode Burgers::ClosureForward(const double* v, PetscInt j0, PetscInt nb
   PetscCallCXX(fc_.Forward(*closure_, b));
   PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb));
   PetscCall(PetscLogEventEnd(LogEvents::closure_forward, 0, 0, 0, 0));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode Burgers::Ghosted(Vec g, Vec l) const {
-  PetscFunctionBeginUser;
-  PetscCall(DMGlobalToLocalBegin(da_, g, INSERT_VALUES, l));
-  PetscCall(DMGlobalToLocalEnd(da_, g, INSERT_VALUES, l));
   PetscFunctionReturn(0);
 }
 
@@ -350,9 +295,8 @@ PetscErrorCode Burgers::LinearizedBlock(const double* vl, PetscInt b, PetscInt j
 PetscErrorCode Burgers::Rhs(PetscReal t, Vec u, Vec f) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::rhs, 0, 0, 0, 0));
-  PetscCall(Ghosted(u, uloc_));
-  const PetscScalar* v;
-  PetscCall(DMDAVecGetArrayRead(da_, uloc_, &v));
+  dmda::GhostedArray v;
+  PetscCall(v.Scatter(da_, u, uloc_, kGrid));
   const PetscInt nf = xm_ + 1;
   for (PetscInt j = 0; j < nf; ++j) face_flux_[j] = FaceFlux(v, xs_ - 1 + j, nullptr);
   if (NumParams() > 0) {
@@ -365,7 +309,7 @@ PetscErrorCode Burgers::Rhs(PetscReal t, Vec u, Vec f) {
     }
     if (keep) cache_valid_[rhs_slot_] = 1;
   }
-  PetscCall(DMDAVecRestoreArrayRead(da_, uloc_, &v));
+  PetscCall(v.Restore());
   PetscScalar* fa;
   PetscCall(VecGetArray(f, &fa));
   const double idx = 1.0 / dx_;
@@ -382,12 +326,11 @@ PetscErrorCode Burgers::Rhs(PetscReal t, Vec u, Vec f) {
 PetscErrorCode Burgers::LinearizeBaseline(PetscReal t, Vec u) {
   PetscFunctionBeginUser;
   lin_t_ = t;
-  PetscCall(Ghosted(u, linloc_));
-  const PetscScalar* v;
-  PetscCall(DMDAVecGetArrayRead(da_, linloc_, &v));
+  dmda::GhostedArray v;
+  PetscCall(v.Scatter(da_, u, linloc_, kGrid));
   const PetscInt nf = xm_ + 1;
   for (PetscInt j = 0; j < nf; ++j) FaceFlux(v, xs_ - 1 + j, &face_dF_[4 * j]);
-  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &v));
+  PetscCall(v.Restore());
   PetscFunctionReturn(0);
 }
 
@@ -397,12 +340,12 @@ PetscErrorCode Burgers::Linearize(PetscReal t, Vec u, bool repeated) {
   lin_slot_ = -1;
   lin_cached_ = repeated && NumParams() > 0;
   if (lin_cached_) {
-    const PetscScalar* v;
-    PetscCall(DMDAVecGetArrayRead(da_, linloc_, &v));
+    dmda::GhostedArray v;
+    PetscCall(v.Map(da_, linloc_, kGrid));
     const PetscInt nf = xm_ + 1;
     for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b)
       PetscCall(ClosureForward(v, j0, std::min(kBlock, nf - j0), lin_blocks_[b]));
-    PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &v));
+    PetscCall(v.Restore());
   }
   PetscFunctionReturn(0);
 }
@@ -438,10 +381,9 @@ PetscErrorCode Burgers::ResetCache(PetscInt slots) {
 PetscErrorCode Burgers::JacobianMult(Vec vdot, Vec Jv) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::rhs_jvp, 0, 0, 0, 0));
-  PetscCall(Ghosted(vdot, wloc_));
-  const PetscScalar *vd, *vl;
-  PetscCall(DMDAVecGetArrayRead(da_, wloc_, &vd));
-  PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
+  dmda::GhostedArray vd, vl;
+  PetscCall(vd.Scatter(da_, vdot, wloc_, kGrid));
+  PetscCall(vl.Map(da_, linloc_, kGrid));
   const PetscInt nf = xm_ + 1;
   for (PetscInt j = 0; j < nf; ++j) {
     const PetscInt f = xs_ - 1 + j;
@@ -459,8 +401,8 @@ PetscErrorCode Burgers::JacobianMult(Vec vdot, Vec Jv) {
       PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
     }
   }
-  PetscCall(DMDAVecRestoreArrayRead(da_, wloc_, &vd));
-  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
+  PetscCall(vd.Restore());
+  PetscCall(vl.Restore());
   PetscScalar* o;
   PetscCall(VecGetArray(Jv, &o));
   for (PetscInt i = 0; i < xm_; ++i) o[i] = -(face_dot_[i + 1] - face_dot_[i]) / dx_;
@@ -472,11 +414,10 @@ PetscErrorCode Burgers::JacobianMult(Vec vdot, Vec Jv) {
 PetscErrorCode Burgers::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
-  PetscCall(Ghosted(w, wloc_));
-  const PetscScalar *wa, *vl;
+  dmda::GhostedArray wa, vl;
   PetscScalar* ba;
-  PetscCall(DMDAVecGetArrayRead(da_, wloc_, &wa));
-  PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
+  PetscCall(wa.Scatter(da_, w, wloc_, kGrid));
+  PetscCall(vl.Map(da_, linloc_, kGrid));
   PetscCall(VecZeroEntries(bloc_));
   PetscCall(DMDAVecGetArray(da_, bloc_, &ba));
   const PetscInt nf = xm_ + 1;
@@ -504,12 +445,10 @@ PetscErrorCode Burgers::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
       }
     }
   }
-  PetscCall(DMDAVecRestoreArrayRead(da_, wloc_, &wa));
-  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
+  PetscCall(wa.Restore());
+  PetscCall(vl.Restore());
   PetscCall(DMDAVecRestoreArray(da_, bloc_, &ba));
-  PetscCall(VecZeroEntries(JTw));
-  PetscCall(DMLocalToGlobalBegin(da_, bloc_, ADD_VALUES, JTw));
-  PetscCall(DMLocalToGlobalEnd(da_, bloc_, ADD_VALUES, JTw));
+  PetscCall(dmda::LocalToGlobalSum(da_, bloc_, JTw));
   PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -518,10 +457,9 @@ PetscErrorCode Burgers::ParamJacobianMultTranspose(Vec w, double* gtheta) {
   PetscFunctionBeginUser;
   if (NumParams() == 0) PetscFunctionReturn(0);
   PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
-  PetscCall(Ghosted(w, wloc_));
-  const PetscScalar *wa, *vl;
-  PetscCall(DMDAVecGetArrayRead(da_, wloc_, &wa));
-  PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
+  dmda::GhostedArray wa, vl;
+  PetscCall(wa.Scatter(da_, w, wloc_, kGrid));
+  PetscCall(vl.Map(da_, linloc_, kGrid));
   const PetscInt nf = xm_ + 1;
   face_bar_[0] = 0;
   for (PetscInt j = 1; j < nf; ++j) {
@@ -536,8 +474,8 @@ PetscErrorCode Burgers::ParamJacobianMultTranspose(Vec w, double* gtheta) {
     PetscCallCXX(fc_.Vjp(*closure_, *blk, &face_bar_[j0], nullptr, gtheta));
     PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
   }
-  PetscCall(DMDAVecRestoreArrayRead(da_, wloc_, &wa));
-  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
+  PetscCall(wa.Restore());
+  PetscCall(vl.Restore());
   PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -546,8 +484,8 @@ PetscErrorCode Burgers::ParamJacobianMult(const double* thetadot, Vec out) {
   PetscFunctionBeginUser;
   PetscCall(VecZeroEntries(out));
   if (NumParams() == 0) PetscFunctionReturn(0);
-  const PetscScalar* vl;
-  PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
+  dmda::GhostedArray vl;
+  PetscCall(vl.Map(da_, linloc_, kGrid));
   const PetscInt nf = xm_ + 1;
   for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
     const PetscInt nb = std::min(kBlock, nf - j0);
@@ -556,7 +494,7 @@ PetscErrorCode Burgers::ParamJacobianMult(const double* thetadot, Vec out) {
     std::fill(&face_dot_[j0], &face_dot_[j0] + nb, 0.0);
     PetscCallCXX(fc_.ParamJvp(*closure_, *blk, thetadot, &face_dot_[j0]));
   }
-  PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
+  PetscCall(vl.Restore());
   PetscScalar* o;
   PetscCall(VecGetArray(out, &o));
   for (PetscInt i = 0; i < xm_; ++i) o[i] = -(face_dot_[i + 1] - face_dot_[i]) / dx_;
@@ -564,13 +502,7 @@ PetscErrorCode Burgers::ParamJacobianMult(const double* thetadot, Vec out) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Burgers::CreateJacobian(Mat* J) {
-  PetscFunctionBeginUser;
-  PetscCall(DMSetMatrixPreallocateOnly(da_, PETSC_TRUE));
-  PetscCall(DMCreateMatrix(da_, J));
-  PetscCall(MatSetOption(*J, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
-  PetscFunctionReturn(0);
-}
+PetscErrorCode Burgers::CreateJacobian(Mat* J) { return dmda::CreateJacobian(da_, J); }
 
 PetscErrorCode Burgers::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscFunctionBeginUser;
@@ -581,8 +513,8 @@ PetscErrorCode Burgers::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   for (PetscInt j = 0; j < nf; ++j)
     for (int m = 0; m < 4; ++m) D[j * ws + (-1 - face_lo_ + m)] += face_dF_[4 * j + m];
   if (NumParams() > 0) {
-    const PetscScalar* vl;
-    PetscCall(DMDAVecGetArrayRead(da_, linloc_, &vl));
+    dmda::GhostedArray vl;
+    PetscCall(vl.Map(da_, linloc_, kGrid));
     for (PetscInt bk = 0, j0 = 0; j0 < nf; j0 += kBlock, ++bk) {
       const PetscInt nb = std::min(kBlock, nf - j0);
       FaceClosure::Block* blk;
@@ -594,7 +526,7 @@ PetscErrorCode Burgers::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
       for (PetscInt jj = 0; jj < nb; ++jj)
         for (PetscInt m = 0; m < stencil_; ++m) D[(j0 + jj) * ws + (1 - s - face_lo_ + m)] += Xbar_(m, jj);
     }
-    PetscCall(DMDAVecRestoreArrayRead(da_, linloc_, &vl));
+    PetscCall(vl.Restore());
   }
   std::vector<MatStencil> cols(ws + 1);
   std::vector<PetscScalar> vals(ws + 1);

@@ -10,16 +10,16 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
 #include "udeflow/io/hdf5.hpp"
+#include "dmda_support.hpp"
+#include "kernels/reaction.hpp"
 
 namespace udeflow::pde {
 
-FisherKpp::~FisherKpp() {
-  VecDestroy(&uloc_);
-  VecDestroy(&wloc_);
-  VecDestroy(&bloc_);
-  VecDestroy(&linloc_);
-  DMDestroy(&da_);
-}
+namespace {
+constexpr auto kLocal = dmda::GhostedArray::Indexing::kLocal;  // arrays indexed locally
+}  // namespace
+
+FisherKpp::~FisherKpp() { dmda::DestroyAll({&uloc_, &wloc_, &bloc_, &linloc_}, &da_); }
 
 PetscErrorCode FisherKpp::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
@@ -93,10 +93,7 @@ PetscErrorCode FisherKpp::SetUp() {
   ghost_.resize(npts_);
   for (PetscInt j = 0; j < ym_; ++j)
     for (PetscInt i = 0; i < xm_; ++i) ghost_[j * xm_ + i] = (ys_ + j - gys) * gxm_ + (xs_ + i - gxs);
-  PetscCall(DMCreateLocalVector(da_, &uloc_));
-  PetscCall(VecDuplicate(uloc_, &wloc_));
-  PetscCall(VecDuplicate(uloc_, &bloc_));
-  PetscCall(VecDuplicate(uloc_, &linloc_));
+  PetscCall(dmda::CreateLocalVectors(da_, {&uloc_, &wloc_, &bloc_, &linloc_}));
   PetscCall(ClosureCreate(comm_, prefix_.c_str(), reaction_config_, 1, 1, &reaction_));
   PetscCall(ClosureCreate(comm_, (prefix_ + "stencil_").c_str(), stencil_config_, 3, 1, &stencil_));
   const PetscInt nblocks = (npts_ + kBlock - 1) / kBlock;
@@ -223,13 +220,6 @@ PetscErrorCode FisherKpp::InitialCondition(Vec u) {
 
 // ---------------------------------------------------------------- right-hand side
 
-PetscErrorCode FisherKpp::Ghosted(Vec g, Vec l) const {
-  PetscFunctionBeginUser;
-  PetscCall(DMGlobalToLocalBegin(da_, g, INSERT_VALUES, l));
-  PetscCall(DMGlobalToLocalEnd(da_, g, INSERT_VALUES, l));
-  PetscFunctionReturn(0);
-}
-
 void FisherKpp::BuildInputs(const double* v, PetscInt q0, PetscInt nb, nn::Matrix& Xr, nn::Matrix& Xs) const {
   Xr.resize(1, nb);
   Xs.resize(3, dim_ * nb);
@@ -262,17 +252,14 @@ PetscErrorCode FisherKpp::ClosuresForward(const double* v, PetscInt q0, PetscInt
 PetscErrorCode FisherKpp::Rhs(PetscReal, Vec u, Vec f) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::rhs, 0, 0, 0, 0));
-  PetscCall(Ghosted(u, uloc_));
-  const PetscScalar* v;
+  dmda::GhostedArray v;
   PetscScalar* fa;
-  PetscCall(VecGetArrayRead(uloc_, &v));
+  PetscCall(v.Scatter(da_, u, uloc_, kLocal));
   PetscCall(VecGetArray(f, &fa));
   const double c = D_ / (dx_ * dx_);
   for (PetscInt q = 0; q < npts_; ++q) {
     const PetscInt g = ghost_[q];
-    double lap = v[g - 1] - 2 * v[g] + v[g + 1];
-    if (dim_ == 2) lap += v[g - gxm_] - 2 * v[g] + v[g + gxm_];
-    fa[q] = c * lap + r_ * v[g] * (1 - v[g]);
+    fa[q] = c * kernels::Laplacian(v, g, gxm_, dim_) + kernels::LogisticReaction(r_, v[g]);
   }
   if (ReactionOn() || StencilOn()) {
     for (PetscInt q0 = 0; q0 < npts_; q0 += kBlock) {
@@ -290,7 +277,7 @@ PetscErrorCode FisherKpp::Rhs(PetscReal, Vec u, Vec f) {
     }
   }
   PetscCall(VecRestoreArray(f, &fa));
-  PetscCall(VecRestoreArrayRead(uloc_, &v));
+  PetscCall(v.Restore());
   PetscCall(PetscLogEventEnd(LogEvents::rhs, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -300,31 +287,27 @@ PetscErrorCode FisherKpp::Rhs(PetscReal, Vec u, Vec f) {
 // The closures are evaluated once here and their tapes kept for every product.
 PetscErrorCode FisherKpp::Linearize(PetscReal, Vec u, bool) {
   PetscFunctionBeginUser;
-  PetscCall(Ghosted(u, linloc_));
-  const PetscScalar* v;
-  PetscCall(VecGetArrayRead(linloc_, &v));
-  for (PetscInt q = 0; q < npts_; ++q) lin_diag_[q] = r_ * (1 - 2 * v[ghost_[q]]);
+  dmda::GhostedArray v;
+  PetscCall(v.Scatter(da_, u, linloc_, kLocal));
+  for (PetscInt q = 0; q < npts_; ++q) lin_diag_[q] = kernels::LogisticReactionDerivative(r_, v[ghost_[q]]);
   if (ReactionOn() || StencilOn())
     for (PetscInt b = 0, q0 = 0; q0 < npts_; q0 += kBlock, ++b)
       PetscCall(ClosuresForward(v, q0, std::min(kBlock, npts_ - q0), lin_tapes_[b]));
-  PetscCall(VecRestoreArrayRead(linloc_, &v));
+  PetscCall(v.Restore());
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode FisherKpp::JacobianMult(Vec vdot, Vec Jv) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::rhs_jvp, 0, 0, 0, 0));
-  PetscCall(Ghosted(vdot, wloc_));
-  const PetscScalar* vd;
+  dmda::GhostedArray vd;
   PetscScalar* o;
-  PetscCall(VecGetArrayRead(wloc_, &vd));
+  PetscCall(vd.Scatter(da_, vdot, wloc_, kLocal));
   PetscCall(VecGetArray(Jv, &o));
   const double c = D_ / (dx_ * dx_);
   for (PetscInt q = 0; q < npts_; ++q) {
     const PetscInt g = ghost_[q];
-    double lap = vd[g - 1] - 2 * vd[g] + vd[g + 1];
-    if (dim_ == 2) lap += vd[g - gxm_] - 2 * vd[g] + vd[g + gxm_];
-    o[q] = c * lap + lin_diag_[q] * vd[g];
+    o[q] = c * kernels::Laplacian(vd, g, gxm_, dim_) + lin_diag_[q] * vd[g];
   }
   if (ReactionOn() || StencilOn()) {
     PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
@@ -344,7 +327,7 @@ PetscErrorCode FisherKpp::JacobianMult(Vec vdot, Vec Jv) {
     PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
   }
   PetscCall(VecRestoreArray(Jv, &o));
-  PetscCall(VecRestoreArrayRead(wloc_, &vd));
+  PetscCall(vd.Restore());
   PetscCall(PetscLogEventEnd(LogEvents::rhs_jvp, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -352,19 +335,16 @@ PetscErrorCode FisherKpp::JacobianMult(Vec vdot, Vec Jv) {
 PetscErrorCode FisherKpp::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::rhs_vjp, 0, 0, 0, 0));
-  PetscCall(Ghosted(w, wloc_));
-  const PetscScalar* wa;
+  dmda::GhostedArray wa;
   PetscScalar* ba;
-  PetscCall(VecGetArrayRead(wloc_, &wa));
+  PetscCall(wa.Scatter(da_, w, wloc_, kLocal));
   PetscCall(VecZeroEntries(bloc_));
   PetscCall(VecGetArray(bloc_, &ba));
   // The periodic Laplacian is symmetric: its transpose product is its product.
   const double c = D_ / (dx_ * dx_);
   for (PetscInt q = 0; q < npts_; ++q) {
     const PetscInt g = ghost_[q];
-    double lap = wa[g - 1] - 2 * wa[g] + wa[g + 1];
-    if (dim_ == 2) lap += wa[g - gxm_] - 2 * wa[g] + wa[g + gxm_];
-    ba[g] += c * lap + lin_diag_[q] * wa[g];
+    ba[g] += c * kernels::Laplacian(wa, g, gxm_, dim_) + lin_diag_[q] * wa[g];
   }
   if (ReactionOn() || StencilOn()) {
     PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
@@ -396,10 +376,8 @@ PetscErrorCode FisherKpp::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) 
     PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
   }
   PetscCall(VecRestoreArray(bloc_, &ba));
-  PetscCall(VecRestoreArrayRead(wloc_, &wa));
-  PetscCall(VecZeroEntries(JTw));
-  PetscCall(DMLocalToGlobalBegin(da_, bloc_, ADD_VALUES, JTw));
-  PetscCall(DMLocalToGlobalEnd(da_, bloc_, ADD_VALUES, JTw));
+  PetscCall(wa.Restore());
+  PetscCall(dmda::LocalToGlobalSum(da_, bloc_, JTw));
   PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -449,13 +427,7 @@ PetscErrorCode FisherKpp::ParamJacobianMult(const double* thetadot, Vec out) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode FisherKpp::CreateJacobian(Mat* J) {
-  PetscFunctionBeginUser;
-  PetscCall(DMSetMatrixPreallocateOnly(da_, PETSC_TRUE));
-  PetscCall(DMCreateMatrix(da_, J));
-  PetscCall(MatSetOption(*J, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
-  PetscFunctionReturn(0);
-}
+PetscErrorCode FisherKpp::CreateJacobian(Mat* J) { return dmda::CreateJacobian(da_, J); }
 
 PetscErrorCode FisherKpp::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscFunctionBeginUser;
@@ -507,9 +479,8 @@ PetscErrorCode FisherKpp::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
 // Rhs() work storage, so the linearization point is left alone.
 PetscErrorCode FisherKpp::StableTimeStep(Vec u, PetscReal* dt) {
   PetscFunctionBeginUser;
-  PetscCall(Ghosted(u, uloc_));
-  const PetscScalar* v;
-  PetscCall(VecGetArrayRead(uloc_, &v));
+  dmda::GhostedArray v;
+  PetscCall(v.Scatter(da_, u, uloc_, kLocal));
   double local = 0;
   for (PetscInt q0 = 0; q0 < npts_; q0 += kBlock) {
     const PetscInt nb = std::min(kBlock, npts_ - q0);
@@ -520,13 +491,14 @@ PetscErrorCode FisherKpp::StableTimeStep(Vec u, PetscReal* dt) {
       PetscCallCXX(stencil_->Vjp(rhs_tapes_.stencil, Ys_, &Xbar_s_, nullptr));
     }
     for (PetscInt jj = 0; jj < nb; ++jj) {
-      double s = std::abs(r_ * (1 - 2 * v[ghost_[q0 + jj]]) + (ReactionOn() ? Yr_(0, jj) : 0.0));
+      double s = std::abs(kernels::LogisticReactionDerivative(r_, v[ghost_[q0 + jj]]) +
+                          (ReactionOn() ? Yr_(0, jj) : 0.0));
       if (StencilOn())
         for (PetscInt a = 0; a < dim_; ++a) s += Xbar_s_.col(a * nb + jj).cwiseAbs().sum();
       local = std::max(local, s);
     }
   }
-  PetscCall(VecRestoreArrayRead(uloc_, &v));
+  PetscCall(v.Restore());
   double bound;
   PetscCallMPI(MPI_Allreduce(&local, &bound, 1, MPI_DOUBLE, MPI_MAX, comm_));
   bound += 4.0 * dim_ * D_ / (dx_ * dx_);
@@ -571,8 +543,8 @@ PetscErrorCode FisherKpp::ReportLearned(const std::string& h5path) {
   Reaction(rho, &nn);
   double err = 0, tmax = 0;
   for (int k = 0; k < K; ++k) {
-    learned[k] = nn[k] + r_ * rho[k] * (1 - rho[k]);
-    truth[k] = r_true * rho[k] * (1 - rho[k]);
+    learned[k] = nn[k] + kernels::LogisticReaction(r_, rho[k]);
+    truth[k] = kernels::LogisticReaction(r_true, rho[k]);
     err = std::max(err, std::abs(learned[k] - truth[k]));
     tmax = std::max(tmax, std::abs(truth[k]));
   }

@@ -5,6 +5,7 @@
 
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
+#include "kernels/reaction.hpp"
 
 namespace udeflow::pde {
 
@@ -82,26 +83,22 @@ PetscErrorCode LotkaVolterra::InitialCondition(Vec u) {
   PetscFunctionReturn(0);
 }
 
+kernels::LotkaVolterraParams LotkaVolterra::KnownTerms() const {
+  kernels::LotkaVolterraParams P;
+  P.alpha = alpha_;
+  P.beta = beta_;
+  P.gamma = gamma_;
+  P.delta = delta_;
+  P.interactions = interactions_;
+  return P;
+}
+
 void LotkaVolterra::KnownRhs(double, const double* u, double* g) const {
-  g[0] = alpha_ * u[0];
-  g[1] = -delta_ * u[1];
-  if (interactions_) {
-    g[0] -= beta_ * u[0] * u[1];
-    g[1] += gamma_ * u[0] * u[1];
-  }
+  kernels::LotkaVolterraRhs(KnownTerms(), u, g);
 }
 
 void LotkaVolterra::KnownJacobian(double, const double* u, double* J) const {
-  J[0] = alpha_;
-  J[1] = 0;
-  J[2] = 0;
-  J[3] = -delta_;
-  if (interactions_) {
-    J[0] -= beta_ * u[1];
-    J[1] -= beta_ * u[0];
-    J[2] += gamma_ * u[1];
-    J[3] += gamma_ * u[0];
-  }
+  kernels::LotkaVolterraJacobian(KnownTerms(), u, J);
 }
 
 }  // namespace udeflow::pde

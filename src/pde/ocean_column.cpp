@@ -8,6 +8,7 @@
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
+#include "kernels/kpp.hpp"
 
 namespace udeflow::pde {
 
@@ -265,79 +266,36 @@ PetscErrorCode OceanColumn::InitialCondition(Vec u) {
 // ---------------------------------------------------------------- fluxes
 
 void OceanColumn::ScaleInput(const double* T, double* x) const {
-  const double s = 1.0 / t_scale_;
-  for (PetscInt k = 0; k < nz_; ++k) x[k] = (T[k] - t_offset_) * s;
+  kernels::ScaleColumn(T, nz_, t_offset_, t_scale_, x);
 }
 
-// Smooth convective adjustment plus background diffusion: F(g) and dF/dg.
-inline void OceanColumn::CaFlux(double g, double* F, double* dFdg) const {
-  const double s = std::sqrt(g * g + ca_eps_ * ca_eps_);
-  *F = -0.5 * ca_k_ * (g - s) - kappa0_ * g;
-  *dFdg = -0.5 * ca_k_ * (1.0 - g / s) - kappa0_;
+kernels::CaParams OceanColumn::CaSettings() const {
+  kernels::CaParams P;
+  P.k = ca_k_;
+  P.eps = ca_eps_;
+  P.kappa0 = kappa0_;
+  return P;
 }
 
-// K-profile scheme, convective limit (Large, McWilliams & Doney 1994): face diffusivity
-// K[f] and nonlocal flux NL[f] at faces f = 0..nz (bottom first) of one column.
-void OceanColumn::KppColumn(const double* T, double qt, double* K, double* NL) const {
-  const double kappa = 0.4, cs = 98.96, eps = 0.1, cv = 1.6, beta_t = 0.2, cstar = 10.0;
-  const double ag = alpha_ * gravity_;
-  const double b0 = ag * std::max(qt, 0.0);  // destabilizing surface buoyancy flux
-  const double cws = kappa * std::cbrt(cs * kappa * eps);  // w_s = cws w* (convective limit)
-  const double ct = cv * std::sqrt(beta_t) / (ri_c_ * kappa * kappa * std::sqrt(cs * eps));
-  const double csnl = cstar * kappa * std::cbrt(cs * kappa * eps);
-  // Boundary-layer depth: first depth where the bulk Richardson number reaches Ri_c
-  // (linear interpolation between cell centres).
-  const double br = ag * T[nz_ - 1];
-  double h = depth_ - dz_, ri_prev = 0, d_prev = 0.5 * dz_;
-  for (PetscInt k = nz_ - 2; k >= 1; --k) {
-    const double d = depth_ - (k + 0.5) * dz_;
-    const double n2 = std::max(ag * (T[k + 1] - T[k - 1]) / (2 * dz_), 0.0);
-    const double ws = cws * std::cbrt(b0 * d);
-    const double vt2 = ct * std::sqrt(n2) * ws * d + 1e-8;
-    const double ri = (br - ag * T[k]) * d / vt2;
-    if (ri >= ri_c_) {
-      h = d_prev + (ri_c_ - ri_prev) / (ri - ri_prev) * (d - d_prev);
-      break;
-    }
-    ri_prev = ri;
-    d_prev = d;
-  }
-  h = std::min(std::max(h, dz_), depth_ - dz_);
-  const double ws = cws * std::cbrt(b0 * h);
-  for (PetscInt f = 0; f <= nz_; ++f) {
-    K[f] = kappa0_;
-    NL[f] = 0;
-    if (f == 0 || f == nz_) continue;
-    const double sigma = (depth_ - f * dz_) / h;
-    if (sigma < 1 && b0 > 0) {
-      const double G = sigma * (1 - sigma) * (1 - sigma);
-      K[f] += h * ws * G;
-      NL[f] = csnl * G * qt;
-    } else if (T[f] < T[f - 1]) {
-      K[f] += 0.1;  // interior convective instability below the boundary layer
-    }
-    // Entrainment: a downward heat flux -E Q at the boundary-layer base (the classic
-    // convective ratio E = 0.2 of the surface buoyancy flux), growing linearly through
-    // the layer (total flux Q (1 - (1 + E) sigma) in a well-mixed layer) and tapering to
-    // zero over entrain_width_ h below it, where it warms the entrained water.
-    if (entrain_ > 0 && b0 > 0) {
-      const double w = entrain_width_;
-      const double e = sigma < 1 ? sigma : std::max(0.0, (1 + w - sigma) / w);
-      NL[f] -= entrain_ * e * qt;
-    }
-  }
+kernels::KppParams OceanColumn::KppSettings() const {
+  kernels::KppParams P;
+  P.alpha = alpha_;
+  P.gravity = gravity_;
+  P.depth = depth_;
+  P.dz = dz_;
+  P.nz = nz_;
+  P.ri_c = ri_c_;
+  P.kappa0 = kappa0_;
+  P.entrain = entrain_;
+  P.entrain_width = entrain_width_;
+  return P;
 }
 
 void OceanColumn::BaseFlux(const double* T, PetscInt c, double* F) const {
-  F[0] = 0;
-  F[nz_] = qt_[c];
-  if (scheme_ == Scheme::kCa) {
-    double d;
-    for (PetscInt f = 1; f < nz_; ++f) CaFlux((T[f] - T[f - 1]) / dz_, &F[f], &d);
-  } else {
-    KppColumn(T, qt_[c], K_.data(), NL_.data());
-    for (PetscInt f = 1; f < nz_; ++f) F[f] = -K_[f] * (T[f] - T[f - 1]) / dz_ + NL_[f];
-  }
+  if (scheme_ == Scheme::kCa)
+    kernels::CaColumnFlux(CaSettings(), T, nz_, dz_, qt_[c], F);
+  else
+    kernels::KppColumnFlux(KppSettings(), T, qt_[c], K_.data(), NL_.data(), F);
 }
 
 // Network forward on every block of local columns (inputs scaled), tapes kept.
@@ -397,15 +355,17 @@ PetscErrorCode OceanColumn::Linearize(PetscReal t, Vec u, bool) {
   PetscCall(VecRestoreArrayRead(u, &T));
   const PetscInt nf = nz_ + 1;
   // lin_dF_[c*nf + f] = dF_f/dg_f (ca) or -K_f (kpp, frozen).
+  const kernels::CaParams ca = CaSettings();
+  const kernels::KppParams kpp = KppSettings();
   for (PetscInt c = 0; c < ncol_; ++c) {
     const double* Tc = &lin_T_[c * nz_];
     double* d = &lin_dF_[c * nf];
     d[0] = d[nz_] = 0;
     if (scheme_ == Scheme::kCa) {
       double F;
-      for (PetscInt q = 1; q < nz_; ++q) CaFlux((Tc[q] - Tc[q - 1]) / dz_, &F, &d[q]);
+      for (PetscInt q = 1; q < nz_; ++q) kernels::CaFlux(ca, (Tc[q] - Tc[q - 1]) / dz_, &F, &d[q]);
     } else {
-      KppColumn(Tc, qt_[c], K_.data(), NL_.data());
+      kernels::KppColumn(kpp, Tc, qt_[c], K_.data(), NL_.data());
       for (PetscInt q = 1; q < nz_; ++q) d[q] = -K_[q];
     }
   }
@@ -632,8 +592,7 @@ PetscErrorCode OceanColumn::StableTimeStep(Vec u, PetscReal* dt) {
     double qmax = 0, qloc = 0;
     for (double q : qt_) qloc = std::max(qloc, q);
     PetscCallMPI(MPI_Allreduce(&qloc, &qmax, 1, MPI_DOUBLE, MPI_MAX, comm_));
-    const double ws = 0.4 * std::cbrt(98.96 * 0.4 * 0.1) * std::cbrt(alpha_ * gravity_ * qmax * depth_);
-    kmax = std::max(kmax, depth_ * ws * 4.0 / 27.0 + 0.1);
+    kmax = std::max(kmax, kernels::KppDiffusivityBound(KppSettings(), qmax));
   }
   *dt = dz_ * dz_ / (2 * kmax);
   PetscFunctionReturn(0);

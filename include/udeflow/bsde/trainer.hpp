@@ -140,6 +140,7 @@ class Trainer {
   std::string OutputPath(const char* name) const;
 
  private:
+  PetscErrorCode PrintSetUp(int N, SdeScheme sde, BackwardScheme backward, const std::string& resume) const;
   PetscErrorCode Step();
   PetscErrorCode Validate();
   PetscErrorCode WriteHistoryCsv(const std::string& path) const;

@@ -116,7 +116,6 @@ class Advection final : public Physics {
   };
   // Face values (and, if lin, the derivative data) of all faces from ghosted u.
   PetscErrorCode Faces(const double* u, bool lin, std::vector<double>* F);
-  PetscErrorCode Ghosted(Vec g, Vec l) const;
   void Divergence(const std::vector<double>& F, double* f) const;
   void FacesFromCells(const double* wl, std::vector<double>* Fbar) const;
   double CellAverage0(double xa, double xb, double ya, double yb) const;

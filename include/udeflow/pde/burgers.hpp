@@ -90,7 +90,6 @@ class Burgers final : public Physics {
   PetscErrorCode ClosureForward(const double* v, PetscInt j0, PetscInt nb, FaceClosure::Block& b);
   PetscErrorCode LinearizedBlock(const double* vl, PetscInt b, PetscInt j0, PetscInt nb, FaceClosure::Block** blk);
   PetscErrorCode LinearizeBaseline(PetscReal t, Vec u);
-  PetscErrorCode Ghosted(Vec g, Vec l) const;
   PetscErrorCode ForcingAdd(PetscReal t, double* f) const;
   PetscErrorCode EnsureForcingTables();
 

@@ -92,7 +92,6 @@ class FisherKpp final : public Physics {
   // Closure inputs of the owned points [q0, q0+nb) from the ghosted array v.
   void BuildInputs(const double* v, PetscInt q0, PetscInt nb, nn::Matrix& Xr, nn::Matrix& Xs) const;
   PetscErrorCode ClosuresForward(const double* v, PetscInt q0, PetscInt nb, Tapes& t);
-  PetscErrorCode Ghosted(Vec g, Vec l) const;
   bool ReactionOn() const { return NumReactionParams() > 0; }
   bool StencilOn() const { return NumStencilParams() > 0; }
 

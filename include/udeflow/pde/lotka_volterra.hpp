@@ -17,6 +17,10 @@
 
 namespace udeflow::pde {
 
+namespace kernels {  // the known terms (src/pde/kernels/reaction.hpp)
+struct LotkaVolterraParams;
+}  // namespace kernels
+
 class LotkaVolterra final : public OdePhysics {
  public:
   const char* Type() const override { return "lotka_volterra"; }
@@ -40,6 +44,8 @@ class LotkaVolterra final : public OdePhysics {
   bool Interactions() const { return interactions_; }
 
  private:
+  kernels::LotkaVolterraParams KnownTerms() const;
+
   PetscReal alpha_ = 1.3, beta_ = 0.9, gamma_ = 0.8, delta_ = 1.8;
   PetscBool interactions_ = PETSC_FALSE;
   std::vector<PetscReal> u0_ = {0.44249296, 4.6280594};

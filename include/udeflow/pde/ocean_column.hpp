@@ -59,6 +59,11 @@
 
 namespace udeflow::pde {
 
+namespace kernels {  // the column kernels (src/pde/kernels/kpp.hpp)
+struct CaParams;
+struct KppParams;
+}  // namespace kernels
+
 class OceanColumn final : public Physics {
  public:
   enum class Scheme { kCa, kKpp };
@@ -133,8 +138,8 @@ class OceanColumn final : public Physics {
 
  private:
   PetscErrorCode CheckList(const std::vector<PetscReal>& v, const char* name) const;
-  void CaFlux(double g, double* F, double* dFdg) const;
-  void KppColumn(const double* T, double qt, double* K, double* NL) const;
+  kernels::CaParams CaSettings() const;
+  kernels::KppParams KppSettings() const;
   PetscErrorCode ForwardBlocks(const double* T, std::vector<Closure::Tape>& tapes);
   PetscInt BlockCols(PetscInt b) const { return std::min(kBlock, ncol_ - b * kBlock); }
 
