@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds udeflow (installing what is missing) and runs the whole test suite with ctest:
-# unit tests, MPI tests at 1, 2 and 3 ranks, regression and command-line tests.
+# unit tests, MPI tests at 1, 2 and 3 ranks, regression and command-line tests; before
+# them the style checks of scripts/check/style.sh.
 #   scripts/test.sh [ctest arguments, e.g. -L unit or -R burgers]
 # Skips: a test skips itself when an optional tool is missing (ParaView/pvbatch, Python
 # with matplotlib/h5py): exit code 77 in scripts (ctest counts it as skipped), GTEST_SKIP
@@ -11,5 +12,13 @@
 set -euo pipefail
 UDEFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$UDEFLOW_ROOT/scripts/setup.sh"
+# Conventions (clang-format, function length, private physics headers, citations): checked,
+# never auto-fixed; a violation fails the run after the tests have run.
+style=0
+"$UDEFLOW_ROOT/scripts/check/style.sh" || style=1
 cd "$BUILD_DIR"
 ctest --output-on-failure -j "$(nproc)" "$@"
+if [ $style -ne 0 ]; then
+  echo "scripts/test.sh: the style check failed (scripts/check/style.sh, messages above)" >&2
+  exit 1
+fi

@@ -229,44 +229,8 @@ PetscErrorCode Advection::GetLearnedCurves(LearnedCurves* curves) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Advection::SetUp() {
-  PetscFunctionBeginUser;
-  PetscMPIInt size;
-  PetscCallMPI(MPI_Comm_size(comm_, &size));
-  const std::string p = prefix_ + "advection_";
-  hx_ = lx_ / nx_;
-  hy_ = ly_ / ny_;
-  if (dim_ == 1) {
-    PetscCheck(nx_ >= 2 * size && nx_ >= 5, comm_, PETSC_ERR_USER_INPUT,
-               "option -%sn: %" PetscInt_FMT
-               " cells are too few for %d ranks (2 per rank, 5 at least)",
-               p.c_str(), nx_, size);
-    PetscCall(DMDACreate1d(comm_, DM_BOUNDARY_PERIODIC, nx_, 1, 2, nullptr, &da_));
-  } else {
-    PetscCheck(nx_ >= 5 && ny_ >= 5 && nx_ * ny_ >= 4 * size, comm_, PETSC_ERR_USER_INPUT,
-               "options -%sn/-%sny: a %" PetscInt_FMT " x %" PetscInt_FMT
-               " grid is too small for %d ranks",
-               p.c_str(), p.c_str(), nx_, ny_, size);
-    PetscCall(DMDACreate2d(comm_, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_PERIODIC, DMDA_STENCIL_STAR,
-                           nx_, ny_, PETSC_DECIDE, PETSC_DECIDE, 1, 2, nullptr, nullptr, &da_));
-  }
-  PetscCall(DMSetUp(da_));
-  PetscCall(
-      DMDASetUniformCoordinates(da_, 0.5 * hx_, lx_ - 0.5 * hx_, 0.5 * hy_, ly_ - 0.5 * hy_, 0, 0));
-  PetscCall(DMDASetFieldName(da_, 0, "u"));
-  PetscInt gym;
-  PetscCall(DMDAGetCorners(da_, &xs_, &ys_, nullptr, &xm_, &ym_, nullptr));
-  PetscCall(DMDAGetGhostCorners(da_, &gxs_, &gys_, nullptr, &gxm_, &gym, nullptr));
-  if (dim_ == 1) {
-    ys_ = gys_ = 0;
-    ym_ = 1;
-  }
-  PetscCheck(
-      xm_ >= 2 && ym_ >= (dim_ == 2 ? 2 : 1), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-      "options -%sn/-%sny: a rank owns fewer than 2 cells along a direction; use fewer ranks",
-      p.c_str(), p.c_str());
-  PetscCall(dmda::CreateLocalVectors(da_, {&uloc_, &wloc_, &bloc_, &linloc_}));
-
+// The faces of this rank's cells with their upwind stencils, and each cell's faces.
+void Advection::BuildFaces() {
   // Faces: x-faces (i+1/2, j) for i in [xs-1, xs+xm), then y-faces (i, j+1/2) for j in [ys-1,
   // ys+ym).
   auto L = [&](PetscInt i, PetscInt j) { return (j - gys_) * gxm_ + (i - gxs_); };
@@ -310,6 +274,47 @@ PetscErrorCode Advection::SetUp() {
         c[3] = c[2] + xm_;
       }
     }
+}
+
+PetscErrorCode Advection::SetUp() {
+  PetscFunctionBeginUser;
+  PetscMPIInt size;
+  PetscCallMPI(MPI_Comm_size(comm_, &size));
+  const std::string p = prefix_ + "advection_";
+  hx_ = lx_ / nx_;
+  hy_ = ly_ / ny_;
+  if (dim_ == 1) {
+    PetscCheck(nx_ >= 2 * size && nx_ >= 5, comm_, PETSC_ERR_USER_INPUT,
+               "option -%sn: %" PetscInt_FMT
+               " cells are too few for %d ranks (2 per rank, 5 at least)",
+               p.c_str(), nx_, size);
+    PetscCall(DMDACreate1d(comm_, DM_BOUNDARY_PERIODIC, nx_, 1, 2, nullptr, &da_));
+  } else {
+    PetscCheck(nx_ >= 5 && ny_ >= 5 && nx_ * ny_ >= 4 * size, comm_, PETSC_ERR_USER_INPUT,
+               "options -%sn/-%sny: a %" PetscInt_FMT " x %" PetscInt_FMT
+               " grid is too small for %d ranks",
+               p.c_str(), p.c_str(), nx_, ny_, size);
+    PetscCall(DMDACreate2d(comm_, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_PERIODIC, DMDA_STENCIL_STAR,
+                           nx_, ny_, PETSC_DECIDE, PETSC_DECIDE, 1, 2, nullptr, nullptr, &da_));
+  }
+  PetscCall(DMSetUp(da_));
+  PetscCall(
+      DMDASetUniformCoordinates(da_, 0.5 * hx_, lx_ - 0.5 * hx_, 0.5 * hy_, ly_ - 0.5 * hy_, 0, 0));
+  PetscCall(DMDASetFieldName(da_, 0, "u"));
+  PetscInt gym;
+  PetscCall(DMDAGetCorners(da_, &xs_, &ys_, nullptr, &xm_, &ym_, nullptr));
+  PetscCall(DMDAGetGhostCorners(da_, &gxs_, &gys_, nullptr, &gxm_, &gym, nullptr));
+  if (dim_ == 1) {
+    ys_ = gys_ = 0;
+    ym_ = 1;
+  }
+  PetscCheck(
+      xm_ >= 2 && ym_ >= (dim_ == 2 ? 2 : 1), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+      "options -%sn/-%sny: a rank owns fewer than 2 cells along a direction; use fewer ranks",
+      p.c_str(), p.c_str());
+  PetscCall(dmda::CreateLocalVectors(da_, {&uloc_, &wloc_, &bloc_, &linloc_}));
+
+  BuildFaces();
   const size_t nf = faces_.size();
   F_.assign(nf, 0.0);
   Fd_.assign(nf, 0.0);

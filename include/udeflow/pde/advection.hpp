@@ -107,6 +107,7 @@ class Advection final : public Physics {
   PetscReal JumpScale() const { return jump_scale_; }
 
  private:
+  void BuildFaces();
   struct Face {
     PetscInt w[3];   // ghosted-local indices of (w0, w1, w2)
     PetscInt minus;  // ghosted-local index of the cell before the face (x or y)
