@@ -66,14 +66,13 @@ PetscErrorCode CommandTrain() {
       PetscCall(groups.Destroy());
       PetscFunctionReturn(0);
     }
-    PetscCall(physics->InitializeParams());
   }
   PetscCall(trainer.SetUp());
   PetscCall(PetscPrintf(comm, "train: model %s\n       %s\n       data %s; %d group(s) of ranks share each batch\n",
                         physics->Describe().c_str(), integ.Describe().c_str(), paths.dataset.c_str(), groups.count));
   train::TrainResult result;
   if (snapshots.Enabled())
-    trainer.SetIterationHook([&](long long it, const std::vector<double>& theta) { return snapshots.Maybe(it, theta); });
+    trainer.SetIterationHook([&](long long it, const double* theta) { return snapshots.Maybe(it, theta); });
   PetscCall(trainer.Run(paths.checkpoint, &result));
   PetscCall(snapshots.Finish(result.seconds));
   if (result.interrupted) {  // stopped by a signal: the checkpoint is the result

@@ -84,7 +84,7 @@ PetscErrorCode Trainer::SetUp() {
   net.zscale = o.net_zscale > 0 ? o.net_zscale : stats.terminal_z_rms;
   net.init_scale = o.net_init_scale;
   net.output_scale = o.net_output_scale;
-  PetscCallCXX(net.skip = DenseNet::ParseSkip(o.net_skip));
+  PetscCallCXX(net.skip = nn::DenseNet::ParseSkip(o.net_skip));
   net.norm_feature = o.net_norm_feature;
   std::unique_ptr<ZNetwork> znet;
   PetscCallCXX(znet = CreateZNetwork(net, d, N, eq_->Horizon()));

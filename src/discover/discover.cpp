@@ -149,7 +149,8 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
   if (help) PetscFunctionReturn(0);
   PetscCheck(model->NumParams() > 0, comm, PETSC_ERR_USER_INPUT,
              "discover: the model has no learned term: set -closure_type mlp");
-  PetscCall(train::LoadModel(comm, paths.model, "option -model", *model));
+  AlignedVector<double> theta;  // the trained model's parameters, read by the model physics
+  PetscCall(train::LoadModel(comm, paths.model, "option -model", *model, &theta));
 
   io::Dataset data;
   PetscCall(data.Open(comm, paths.dataset, "option -dataset"));

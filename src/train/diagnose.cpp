@@ -209,15 +209,17 @@ PetscErrorCode PrintReversal(MPI_Comm comm, const char* name, const std::vector<
 }
 
 // Checkpointed exact adjoint vs central differences of the loss along a random direction.
-PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, adjoint::Integrator& integ, Vec u0,
+// `th`: the parameters `ph` is bound to (bound again on return).
+PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, const AlignedVector<double>& th,
+                             adjoint::Integrator& integ, Vec u0,
                              const std::vector<PetscReal>& times, adjoint::Observer* obs,
                              double h_rel, double* rel) {
   PetscFunctionBeginUser;
   const PetscInt P = ph.NumParams();
   PetscCheck(P > 0, comm, PETSC_ERR_USER_INPUT,
              "diagnose: the model has no parameters for the gradient check");
-  std::vector<double> th(P), g(P), d(P), tp(P), tm(P);
-  PetscCall(ph.GetParams(th.data()));
+  std::vector<double> g(P), d(P);
+  AlignedVector<double> tp(P), tm(P);
   PetscReal L, Lp, Lm;
   PetscCall(integ.Gradient(0.0, u0, times, obs, &L, g.data()));
   const adjoint::IntegratorStats stats = integ.Stats();
@@ -228,11 +230,11 @@ PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, adjoint::Integrato
   }
   const double h = h_rel / std::sqrt(dd / P);
   for (PetscInt i = 0; i < P; ++i) tp[i] = th[i] + h * d[i], tm[i] = th[i] - h * d[i];
-  PetscCall(ph.SetParams(tp.data()));
+  PetscCall(ph.BindParams(tp.data()));
   PetscCall(integ.Forward(0.0, u0, times, obs, &Lp));
-  PetscCall(ph.SetParams(tm.data()));
+  PetscCall(ph.BindParams(tm.data()));
   PetscCall(integ.Forward(0.0, u0, times, obs, &Lm));
-  PetscCall(ph.SetParams(th.data()));
+  PetscCall(ph.BindParams(th.data()));
   double ad = 0;
   for (PetscInt i = 0; i < P; ++i) ad += g[i] * d[i];
   const double fd = (Lp - Lm) / (2 * h);
@@ -306,7 +308,11 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
     PetscCall(integ.SetFromOptions(nullptr));
     PetscCall(integ.SetUp());
     if (!help) {
-      if (!model.empty()) PetscCall(LoadModel(comm, model, "option -diagnose_model", *ph));
+      AlignedVector<double> theta;  // the parameters ph reads: the model's, or the initial ones
+      if (!model.empty())
+        PetscCall(LoadModel(comm, model, "option -diagnose_model", *ph, &theta));
+      else
+        PetscCall(pde::BindInitialParams(*ph, &theta));
       pde::Scenario sc;
       PetscCall(ph->MakeScenario(static_cast<uint64_t>(seed), &sc));
       PetscCall(ph->SetScenario(sc));
@@ -401,6 +407,7 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
     ScopedOptionValues bo;
     std::unique_ptr<pde::Physics> bu;
     std::unique_ptr<adjoint::Integrator> binteg;
+    AlignedVector<double> btheta;  // bu's parameters (initial)
     if (burgers) {
       for (auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
                {"-diagnose_physics", "burgers"},
@@ -417,12 +424,17 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
         PetscCall(Default(bo, k, v));
       PetscCall(pde::PhysicsCreateFromOptions(comm, "diagnose_", "burgers", &bu));
       PetscCall(bu->SetUp());
+      PetscCall(pde::BindInitialParams(*bu, &btheta));
       binteg = std::make_unique<adjoint::Integrator>(bu.get());
       PetscCall(binteg->SetFromOptions("diagnose_"));
       PetscCall(binteg->SetUp());
     }
+    AlignedVector<double> theta;  // the parameters ph reads: the model's, or the initial ones
     if (!help) {
-      if (!model.empty()) PetscCall(LoadModel(comm, model, "option -diagnose_model", *ph));
+      if (!model.empty())
+        PetscCall(LoadModel(comm, model, "option -diagnose_model", *ph, &theta));
+      else
+        PetscCall(pde::BindInitialParams(*ph, &theta));
       pde::Scenario sc;
       PetscCall(ph->MakeScenario(static_cast<uint64_t>(seed), &sc));
       PetscCall(ph->SetScenario(sc));
@@ -459,7 +471,7 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
             "diagnose: advection: gradient of the misfit to the exact solution over [0, %g]\n",
             (double)rev_time));
         DataMisfit obs(&data, 1.0);
-        PetscCall(GradientCheck(comm, *ph, integ, u0, times, &obs, fd_h, &res->fd_error_advection));
+        PetscCall(GradientCheck(comm, *ph, theta, integ, u0, times, &obs, fd_h, &res->fd_error_advection));
       } else {
         PetscCall(PetscPrintf(
             comm, "diagnose: advection: limiter %s has no parameters; gradient check skipped\n",
@@ -512,7 +524,7 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
             "diagnose: burgers: gradient of the misfit to 0.9 x its trajectory over [0, %g]\n",
             (double)burgers_time));
         DataMisfit obs(&bd, 1.0);
-        PetscCall(GradientCheck(comm, *bu, *binteg, b0, bt, &obs, fd_h, &res->fd_error_burgers));
+        PetscCall(GradientCheck(comm, *bu, btheta, *binteg, b0, bt, &obs, fd_h, &res->fd_error_burgers));
         for (Vec& d : bd) PetscCall(VecDestroy(&d));
         PetscCall(VecDestroy(&b0));
       }

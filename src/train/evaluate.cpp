@@ -226,7 +226,8 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
       return catalyst->Execute(models[0].physics->Grid(), geometry, step, t, v);
     });
 
-  PetscCall(LoadModel(comm, paths.model, "option -model", *models[0].physics));
+  AlignedVector<double> theta;  // the trained model's parameters, read by models[0].physics
+  PetscCall(LoadModel(comm, paths.model, "option -model", *models[0].physics, &theta));
   io::Dataset data;
   PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
   for (auto& m : models) PetscCall(data.CheckCompatible(*m.physics));

@@ -79,9 +79,9 @@ class OceanColumn final : public Physics {
   std::vector<std::string> GridOptions() const override { return {"ocean_nz", "ocean_nx", "ocean_ny"}; }
 
   PetscInt NumParams() const override { return closure_ ? closure_->NumParams() : 0; }
-  PetscErrorCode GetParams(double* theta) const override;
-  PetscErrorCode SetParams(const double* theta) override;
-  PetscErrorCode InitializeParams() override;
+  PetscErrorCode BindParams(const double* theta) override;
+  const double* Params() const override { return closure_ ? closure_->Params() : nullptr; }
+  PetscErrorCode InitializeParams(double* theta) const override;
   double ClosureFlopsPerRhs() const override;
 
   PetscErrorCode MakeScenario(uint64_t seed, Scenario* scenario) const override;

@@ -33,9 +33,9 @@ class OdePhysics : public Physics {
   std::vector<PetscReal> DomainLength() const override { return {1.0}; }
 
   PetscInt NumParams() const override { return closure_ ? closure_->NumParams() : 0; }
-  PetscErrorCode GetParams(double* theta) const override;
-  PetscErrorCode SetParams(const double* theta) override;
-  PetscErrorCode InitializeParams() override;
+  PetscErrorCode BindParams(const double* theta) override;
+  const double* Params() const override { return closure_ ? closure_->Params() : nullptr; }
+  PetscErrorCode InitializeParams(double* theta) const override;
   double ClosureFlopsPerRhs() const override;
 
   PetscErrorCode Rhs(PetscReal t, Vec u, Vec f) override;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "udeflow/core/aligned.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::train {
@@ -30,9 +31,11 @@ PetscErrorCode MakeDirectory(MPI_Comm comm, const std::string& dir, const char* 
 /// Saves theta with a description of the physics and closure (HDF5, atomic).
 PetscErrorCode SaveModel(MPI_Comm comm, const std::string& path, pde::Physics& physics, const std::vector<double>& theta,
                          long long iterations, double loss);
-/// Loads theta saved by SaveModel into `physics`, checking that it fits.  `what` names
-/// the option for errors.
-PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* what, pde::Physics& physics);
+/// Reads theta saved by SaveModel into *theta, checking that it fits `physics`, and binds
+/// the physics to it (*theta must outlive the physics' use).  `what` names the option
+/// for errors.
+PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* what, pde::Physics& physics,
+                         AlignedVector<double>* theta);
 
 /// Pseudo-random integer in [0, n) keyed by (seed, a, b) (counter-based).
 uint64_t KeyedIndex(uint64_t seed, uint64_t a, uint64_t b, uint64_t n);
