@@ -144,6 +144,8 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
   PetscCheck(truth && truth->StateSize() == model->StateSize(), comm, PETSC_ERR_USER_INPUT,
              "option -truth_physics: the truth must be the same kind of ODE as the model");
   PetscCall(truth->SetUp());
+  AlignedVector<double> truth_theta;  // (a truth with a closure: its initial parameters)
+  PetscCall(pde::BindInitialParams(*truth, &truth_theta));
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);

@@ -19,39 +19,64 @@ Activation ParseActivation(const std::string& name) {
 
 const char* ActivationName(Activation a) {
   switch (a) {
-    case Activation::kTanh: return "tanh";
-    case Activation::kRelu: return "relu";
-    case Activation::kIdentity: return "identity";
-    case Activation::kSoftplus: return "softplus";
-    case Activation::kSigmoid: return "sigmoid";
+    case Activation::kTanh:
+      return "tanh";
+    case Activation::kRelu:
+      return "relu";
+    case Activation::kIdentity:
+      return "identity";
+    case Activation::kSoftplus:
+      return "softplus";
+    case Activation::kSigmoid:
+      return "sigmoid";
   }
   return "?";
 }
 
-const char* ActivationChoices() { return "tanh, relu, identity, softplus, sigmoid"; }
+const char* ActivationChoices() {
+  return "tanh, relu, identity, softplus, sigmoid";
+}
 
-void FastTanh(Matrix& z) { z.array() = 1.0 - 2.0 / ((2.0 * z.array()).exp() + 1.0); }
+void FastTanh(Matrix& z) {
+  z.array() = 1.0 - 2.0 / ((2.0 * z.array()).exp() + 1.0);
+}
 
 void ApplyActivation(Activation a, Matrix& z) {
   switch (a) {
-    case Activation::kIdentity: break;
-    case Activation::kTanh: FastTanh(z); break;
-    case Activation::kRelu: z.array() = z.array().max(0.0); break;
+    case Activation::kIdentity:
+      break;
+    case Activation::kTanh:
+      FastTanh(z);
+      break;
+    case Activation::kRelu:
+      z.array() = z.array().max(0.0);
+      break;
     case Activation::kSoftplus:
       // log(1+e^z) computed stably: max(z,0) + log1p(e^{-|z|})
       z.array() = z.array().max(0.0) + (-z.array().abs()).exp().log1p();
       break;
-    case Activation::kSigmoid: z.array() = 1.0 / (1.0 + (-z.array()).exp()); break;
+    case Activation::kSigmoid:
+      z.array() = 1.0 / (1.0 + (-z.array()).exp());
+      break;
   }
 }
 
 void MultiplyActivationDerivative(Activation act, const Matrix& a, Matrix& d) {
   switch (act) {
-    case Activation::kIdentity: break;
-    case Activation::kTanh: d.array() *= 1.0 - a.array().square(); break;
-    case Activation::kRelu: d.array() *= (a.array() > 0.0).cast<double>(); break;
-    case Activation::kSoftplus: d.array() *= 1.0 - (-a.array()).exp(); break;
-    case Activation::kSigmoid: d.array() *= a.array() * (1.0 - a.array()); break;
+    case Activation::kIdentity:
+      break;
+    case Activation::kTanh:
+      d.array() *= 1.0 - a.array().square();
+      break;
+    case Activation::kRelu:
+      d.array() *= (a.array() > 0.0).cast<double>();
+      break;
+    case Activation::kSoftplus:
+      d.array() *= 1.0 - (-a.array()).exp();
+      break;
+    case Activation::kSigmoid:
+      d.array() *= a.array() * (1.0 - a.array());
+      break;
   }
 }
 
@@ -68,18 +93,29 @@ DenseNet::Skip DenseNet::ParseSkip(const std::string& name) {
 
 const char* DenseNet::SkipName(Skip s) {
   switch (s) {
-    case Skip::kNone: return "none";
-    case Skip::kDiagonal: return "diagonal";
-    case Skip::kGated: return "gated";
-    case Skip::kGatedQuadratic: return "gated_quadratic";
-    case Skip::kQuadratic: return "quadratic";
-    case Skip::kFull: return "full";
+    case Skip::kNone:
+      return "none";
+    case Skip::kDiagonal:
+      return "diagonal";
+    case Skip::kGated:
+      return "gated";
+    case Skip::kGatedQuadratic:
+      return "gated_quadratic";
+    case Skip::kQuadratic:
+      return "quadratic";
+    case Skip::kFull:
+      return "full";
   }
   return "?";
 }
 
-DenseNet::DenseNet(std::vector<int> widths, Activation hidden, Activation output, Skip skip, int skip_row)
-    : widths_(std::move(widths)), hidden_(hidden), output_(output), skip_(skip), skip_row_(skip_row) {
+DenseNet::DenseNet(std::vector<int> widths, Activation hidden, Activation output, Skip skip,
+                   int skip_row)
+    : widths_(std::move(widths)),
+      hidden_(hidden),
+      output_(output),
+      skip_(skip),
+      skip_row_(skip_row) {
   Require(widths_.size() >= 2, "MLP needs at least an input and an output width");
   for (int w : widths_) Require(w > 0, "MLP layer widths must be positive");
   const int L = NumLayers();
@@ -93,15 +129,25 @@ DenseNet::DenseNet(std::vector<int> widths, Activation hidden, Activation output
   Require(skip_ == Skip::kNone || output_ == Activation::kIdentity,
           "dense network: a skip connection needs the identity output activation");
   if (skip_ != Skip::kNone && skip_ != Skip::kFull)
-    Require(skip_row_ >= 0 && skip_row_ + NumOutputs() <= NumInputs(), "dense network: skip rows out of range");
+    Require(skip_row_ >= 0 && skip_row_ + NumOutputs() <= NumInputs(),
+            "dense network: skip rows out of range");
   if (GateDegree() > 0) Require(L >= 2, "dense network: a gated skip needs a hidden layer");
   switch (skip_) {
-    case Skip::kNone: break;
-    case Skip::kDiagonal: num_params_ += NumOutputs(); break;
-    case Skip::kQuadratic: num_params_ += 2 * NumOutputs(); break;
+    case Skip::kNone:
+      break;
+    case Skip::kDiagonal:
+      num_params_ += NumOutputs();
+      break;
+    case Skip::kQuadratic:
+      num_params_ += 2 * NumOutputs();
+      break;
     case Skip::kGated:
-    case Skip::kGatedQuadratic: num_params_ += GateDegree() * NumOutputs() * (1 + widths_[L - 1]); break;
-    case Skip::kFull: num_params_ += NumOutputs() * NumInputs(); break;
+    case Skip::kGatedQuadratic:
+      num_params_ += GateDegree() * NumOutputs() * (1 + widths_[L - 1]);
+      break;
+    case Skip::kFull:
+      num_params_ += NumOutputs() * NumInputs();
+      break;
   }
 }
 
@@ -151,17 +197,20 @@ void DenseNet::Forward(const double* params, const ConstMatrixRef& x, Tape& tape
   Matrix& y = tape.act[L];
   const int m = NumOutputs();
   switch (skip_) {
-    case Skip::kNone: break;
+    case Skip::kNone:
+      break;
     case Skip::kFull:
       y.noalias() += Eigen::Map<const Matrix>(params + skip_offset_, m, NumInputs()) * tape.act[0];
       break;
     case Skip::kDiagonal:
-      y.array() += SkipRows(tape).array().colwise() * Eigen::Map<const Vector>(params + skip_offset_, m).array();
+      y.array() += SkipRows(tape).array().colwise() *
+                   Eigen::Map<const Vector>(params + skip_offset_, m).array();
       break;
     case Skip::kQuadratic: {
       const auto xs = SkipRows(tape).array();
-      y.array() += xs.colwise() * Eigen::Map<const Vector>(params + skip_offset_, m).array() +
-                   xs.square().colwise() * Eigen::Map<const Vector>(params + skip_offset_ + m, m).array();
+      y.array() +=
+          xs.colwise() * Eigen::Map<const Vector>(params + skip_offset_, m).array() +
+          xs.square().colwise() * Eigen::Map<const Vector>(params + skip_offset_ + m, m).array();
       break;
     }
     case Skip::kGated:
@@ -182,13 +231,15 @@ void DenseNet::Forward(const double* params, const ConstMatrixRef& x, Tape& tape
   }
 }
 
-void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar, double* grad, Matrix* xbar,
-                   Accumulate mode) const {
+void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar, double* grad,
+                   Matrix* xbar, Accumulate mode) const {
   const int L = NumLayers();
   Require(static_cast<int>(tape.act.size()) == L + 1, "MLP Vjp called before Forward");
-  Require(ybar.rows() == NumOutputs() && ybar.cols() == tape.act[0].cols(), "MLP Vjp: ybar has the wrong shape");
+  Require(ybar.rows() == NumOutputs() && ybar.cols() == tape.act[0].cols(),
+          "MLP Vjp: ybar has the wrong shape");
   const Eigen::Index n = ybar.cols();
-  const bool assign = mode == Accumulate::kStaged;  // products formed in tape.grad, added at the end
+  const bool assign =
+      mode == Accumulate::kStaged;  // products formed in tape.grad, added at the end
   if (grad && assign) tape.grad.resize(num_params_);
   double* g = grad && assign ? tape.grad.data() : grad;
   tape.gate_bar.resize(GateDegree());
@@ -226,7 +277,8 @@ void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar,
       dn.resize(widths_[l], n);
       dn.noalias() = W.transpose() * d;
       if (l == L - 1)
-        for (int k = 0; k < GateDegree(); ++k) dn.noalias() += GateV(params, k).transpose() * tape.gate_bar[k];
+        for (int k = 0; k < GateDegree(); ++k)
+          dn.noalias() += GateV(params, k).transpose() * tape.gate_bar[k];
       MultiplyActivationDerivative(hidden_, tape.act[l], dn);
     } else if (xbar) {
       xbar->resize(widths_[0], n);
@@ -240,8 +292,8 @@ void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar,
 
 // The skip connection's part of Vjp: its parameter gradient (assigned or accumulated
 // into g, if given) and its input cotangent (added to xbar, if given).
-void DenseNet::AddSkipGradient(const double* params, Tape& tape, const ConstMatrixRef& ybar, double* g, bool assign,
-                               Matrix* xbar) const {
+void DenseNet::AddSkipGradient(const double* params, Tape& tape, const ConstMatrixRef& ybar,
+                               double* g, bool assign, Matrix* xbar) const {
   const int L = NumLayers();
   const int m = NumOutputs();
   auto put = [assign](auto&& dst, const auto& value) {
@@ -251,7 +303,8 @@ void DenseNet::AddSkipGradient(const double* params, Tape& tape, const ConstMatr
       dst += value;
   };
   switch (skip_) {
-    case Skip::kNone: break;
+    case Skip::kNone:
+      break;
     case Skip::kFull:
       if (g) {
         Eigen::Map<Matrix> gS(g + skip_offset_, m, NumInputs());
@@ -260,10 +313,14 @@ void DenseNet::AddSkipGradient(const double* params, Tape& tape, const ConstMatr
         else
           gS.noalias() += ybar * tape.act[0].transpose();
       }
-      if (xbar) xbar->noalias() += Eigen::Map<const Matrix>(params + skip_offset_, m, NumInputs()).transpose() * ybar;
+      if (xbar)
+        xbar->noalias() +=
+            Eigen::Map<const Matrix>(params + skip_offset_, m, NumInputs()).transpose() * ybar;
       break;
     case Skip::kDiagonal:
-      if (g) put(Eigen::Map<Vector>(g + skip_offset_, m), ybar.cwiseProduct(SkipRows(tape)).rowwise().sum());
+      if (g)
+        put(Eigen::Map<Vector>(g + skip_offset_, m),
+            ybar.cwiseProduct(SkipRows(tape)).rowwise().sum());
       if (xbar)
         xbar->middleRows(skip_row_, m).array() +=
             ybar.array().colwise() * Eigen::Map<const Vector>(params + skip_offset_, m).array();
@@ -272,7 +329,8 @@ void DenseNet::AddSkipGradient(const double* params, Tape& tape, const ConstMatr
       const auto xs = SkipRows(tape);
       if (g) {
         put(Eigen::Map<Vector>(g + skip_offset_, m), ybar.cwiseProduct(xs).rowwise().sum());
-        put(Eigen::Map<Vector>(g + skip_offset_ + m, m), ybar.cwiseProduct(xs.cwiseAbs2()).rowwise().sum());
+        put(Eigen::Map<Vector>(g + skip_offset_ + m, m),
+            ybar.cwiseProduct(xs.cwiseAbs2()).rowwise().sum());
       }
       if (xbar) {  // d/dx (s x + c x^2) = s + 2 c x
         auto xb = xbar->middleRows(skip_row_, m).array();
@@ -295,17 +353,20 @@ void DenseNet::AddSkipGradient(const double* params, Tape& tape, const ConstMatr
       if (xbar) {  // d/dx (x gate_0 + x^2 gate_1) = gate_0 + 2 x gate_1
         auto xb = xbar->middleRows(skip_row_, m).array();
         xb += ybar.array() * tape.gate[0].array();
-        if (GateDegree() > 1) xb += 2.0 * ybar.array() * SkipRows(tape).array() * tape.gate[1].array();
+        if (GateDegree() > 1)
+          xb += 2.0 * ybar.array() * SkipRows(tape).array() * tape.gate[1].array();
       }
       break;
   }
 }
 
-void DenseNet::Jvp(const double* params, Tape& tape, const ConstMatrixRef& xdot, Matrix* ydot) const {
+void DenseNet::Jvp(const double* params, Tape& tape, const ConstMatrixRef& xdot,
+                   Matrix* ydot) const {
   const int L = NumLayers();
   const int m = NumOutputs();
   Require(static_cast<int>(tape.act.size()) == L + 1, "MLP Jvp called before Forward");
-  Require(xdot.rows() == NumInputs() && xdot.cols() == tape.act[0].cols(), "MLP Jvp: xdot has the wrong shape");
+  Require(xdot.rows() == NumInputs() && xdot.cols() == tape.act[0].cols(),
+          "MLP Jvp: xdot has the wrong shape");
   tape.work.resize(L + 1);
   tape.work[0] = xdot;
   for (int l = 0; l < L; ++l) {
@@ -319,14 +380,18 @@ void DenseNet::Jvp(const double* params, Tape& tape, const ConstMatrixRef& xdot,
   const auto xs = [&] { return SkipRows(tape).array(); };
   const auto xsdot = [&] { return xdot.middleRows(skip_row_, m).array(); };
   switch (skip_) {
-    case Skip::kNone: break;
-    case Skip::kFull: t.noalias() += Eigen::Map<const Matrix>(params + skip_offset_, m, NumInputs()) * xdot; break;
+    case Skip::kNone:
+      break;
+    case Skip::kFull:
+      t.noalias() += Eigen::Map<const Matrix>(params + skip_offset_, m, NumInputs()) * xdot;
+      break;
     case Skip::kDiagonal:
       t.array() += xsdot().colwise() * Eigen::Map<const Vector>(params + skip_offset_, m).array();
       break;
     case Skip::kQuadratic:
       t.array() += xsdot().colwise() * Eigen::Map<const Vector>(params + skip_offset_, m).array() +
-                   (2.0 * xs() * xsdot()).colwise() * Eigen::Map<const Vector>(params + skip_offset_ + m, m).array();
+                   (2.0 * xs() * xsdot()).colwise() *
+                       Eigen::Map<const Vector>(params + skip_offset_ + m, m).array();
       break;
     case Skip::kGated:
     case Skip::kGatedQuadratic:
@@ -346,7 +411,8 @@ void DenseNet::Jvp(const double* params, Tape& tape, const ConstMatrixRef& xdot,
   *ydot = t;
 }
 
-void DenseNet::ParamJvp(const double* params, Tape& tape, const double* thetadot, Matrix* ydot) const {
+void DenseNet::ParamJvp(const double* params, Tape& tape, const double* thetadot,
+                        Matrix* ydot) const {
   const int L = NumLayers();
   const int m = NumOutputs();
   Require(static_cast<int>(tape.act.size()) == L + 1, "MLP ParamJvp called before Forward");
@@ -387,11 +453,13 @@ void DenseNet::ParamJvp(const double* params, Tape& tape, const double* thetadot
   if (skip_ == Skip::kFull) {
     t.noalias() += Eigen::Map<const Matrix>(thetadot + skip_offset_, m, NumInputs()) * tape.act[0];
   } else if (skip_ == Skip::kDiagonal) {
-    t.array() += SkipRows(tape).array().colwise() * Eigen::Map<const Vector>(thetadot + skip_offset_, m).array();
+    t.array() += SkipRows(tape).array().colwise() *
+                 Eigen::Map<const Vector>(thetadot + skip_offset_, m).array();
   } else if (skip_ == Skip::kQuadratic) {
     const auto xs = SkipRows(tape).array();
-    t.array() += xs.colwise() * Eigen::Map<const Vector>(thetadot + skip_offset_, m).array() +
-                 xs.square().colwise() * Eigen::Map<const Vector>(thetadot + skip_offset_ + m, m).array();
+    t.array() +=
+        xs.colwise() * Eigen::Map<const Vector>(thetadot + skip_offset_, m).array() +
+        xs.square().colwise() * Eigen::Map<const Vector>(thetadot + skip_offset_ + m, m).array();
   }
   *ydot = t;
 }
@@ -401,12 +469,21 @@ double DenseNet::FlopsPerPoint() const {
   const int L = NumLayers();
   for (int l = 0; l < L; ++l) f += 2.0 * widths_[l] * widths_[l + 1] + widths_[l + 1];
   switch (skip_) {
-    case Skip::kNone: break;
-    case Skip::kDiagonal: f += 2.0 * NumOutputs(); break;
-    case Skip::kQuadratic: f += 5.0 * NumOutputs(); break;
+    case Skip::kNone:
+      break;
+    case Skip::kDiagonal:
+      f += 2.0 * NumOutputs();
+      break;
+    case Skip::kQuadratic:
+      f += 5.0 * NumOutputs();
+      break;
     case Skip::kGated:
-    case Skip::kGatedQuadratic: f += GateDegree() * (2.0 * NumOutputs() * widths_[L - 1] + 4.0 * NumOutputs()); break;
-    case Skip::kFull: f += 2.0 * NumInputs() * NumOutputs(); break;
+    case Skip::kGatedQuadratic:
+      f += GateDegree() * (2.0 * NumOutputs() * widths_[L - 1] + 4.0 * NumOutputs());
+      break;
+    case Skip::kFull:
+      f += 2.0 * NumInputs() * NumOutputs();
+      break;
   }
   return f;
 }

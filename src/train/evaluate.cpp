@@ -134,6 +134,7 @@ struct Model {
   PetscInt cells;
   std::unique_ptr<pde::Physics> physics;
   std::unique_ptr<adjoint::Integrator> integrator;
+  AlignedVector<double> theta;  // the parameters physics reads (the trained or the initial ones)
 };
 
 }  // namespace
@@ -187,7 +188,7 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   // The trained model, then the baselines: same options with another grid and no closure.
   std::vector<Model> models;
   {
-    Model m{"closure", true, 0, nullptr, nullptr};
+    Model m{"closure", true, 0, nullptr, nullptr, {}};
     PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &m.physics));
     PetscCall(m.physics->SetUp());
     m.cells = m.physics->GridSize()[0];
@@ -206,9 +207,10 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
     dts.precision(17);
     dts << dt * std::min<double>(1.0, (double)models[0].cells / n);
     if (dt > 0) PetscCall(over.Set("-ts_dt", dts.str()));
-    Model m{"baseline", false, n, nullptr, nullptr};
+    Model m{"baseline", false, n, nullptr, nullptr, {}};
     PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &m.physics));
     PetscCall(m.physics->SetUp());
+    PetscCall(pde::BindInitialParams(*m.physics, &m.theta));  // (a closure left on, e.g. a stencil)
     m.integrator = std::make_unique<adjoint::Integrator>(m.physics.get());
     PetscCall(m.integrator->SetFromOptions(nullptr));
     models.push_back(std::move(m));
@@ -226,8 +228,7 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
       return catalyst->Execute(models[0].physics->Grid(), geometry, step, t, v);
     });
 
-  AlignedVector<double> theta;  // the trained model's parameters, read by models[0].physics
-  PetscCall(LoadModel(comm, paths.model, "option -model", *models[0].physics, &theta));
+  PetscCall(LoadModel(comm, paths.model, "option -model", *models[0].physics, &models[0].theta));
   io::Dataset data;
   PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
   for (auto& m : models) PetscCall(data.CheckCompatible(*m.physics));

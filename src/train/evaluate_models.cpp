@@ -80,7 +80,7 @@ class ScaledError : public adjoint::Observer {
 struct Entry {
   std::unique_ptr<pde::Physics> physics;
   std::unique_ptr<adjoint::Integrator> integrator;
-  AlignedVector<double> theta;  // the loaded model's parameters, read by physics
+  AlignedVector<double> theta;  // the loaded model's (or the initial) parameters, read by physics
 };
 
 }  // namespace
@@ -125,6 +125,8 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vecto
   for (size_t i = 0; i < rows->size(); ++i)
     if ((*rows)[i].path != "none")
       PetscCall(LoadModel(comm, (*rows)[i].path, "option -evaluate_models", *entries[i].physics, &entries[i].theta));
+    else
+      PetscCall(pde::BindInitialParams(*entries[i].physics, &entries[i].theta));
   pde::Physics& ref = *entries[0].physics;
   double scale = 1;
   if (auto* oc = dynamic_cast<pde::OceanColumn*>(&ref)) scale = oc->TemperatureScale();

@@ -73,7 +73,7 @@ struct Variant {
   size_t factor = 0;  // index into the grid factors
   std::unique_ptr<pde::Physics> physics;
   std::unique_ptr<adjoint::Integrator> integrator;
-  AlignedVector<double> theta;  // "learned": the model's parameters, read by physics
+  AlignedVector<double> theta;  // the model's (learned) or the initial parameters, read by physics
   double mae = 0, seconds = 0;
   int diverged = 0;
 };
@@ -198,7 +198,10 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
              "option -evaluate_variants: no variant of -%s given", option.c_str());
 
   for (auto& m : models)
-    if (m.label == "learned") PetscCall(LoadModel(comm, paths.model, "option -model", *m.physics, &m.theta));
+    if (m.label == "learned")
+      PetscCall(LoadModel(comm, paths.model, "option -model", *m.physics, &m.theta));
+    else
+      PetscCall(pde::BindInitialParams(*m.physics, &m.theta));
   io::Dataset data;
   PetscCall(data.Open(comm, paths.dataset, "option -dataset"));
   for (auto& m : models) PetscCall(data.CheckCompatible(*m.physics));

@@ -55,10 +55,12 @@ class DenseNet {
  public:
   /// Activations and intermediate buffers of one batch.
   struct Tape {
-    std::vector<Matrix> act;   ///< act[0] = input, act[l+1] = output of layer l (+ skip for the last)
+    std::vector<Matrix>
+        act;  ///< act[0] = input, act[l+1] = output of layer l (+ skip for the last)
     std::vector<Matrix> work;  ///< per-layer cotangents (Vjp) or tangents (Jvp, ParamJvp)
-    std::vector<Matrix> gate, gate_bar;  ///< gated skips: s_k + V_k h, and their cotangents/tangents
-    Vector grad;                         ///< Vjp with Accumulate::kStaged: the products (aligned scratch)
+    std::vector<Matrix> gate,
+        gate_bar;  ///< gated skips: s_k + V_k h, and their cotangents/tangents
+    Vector grad;   ///< Vjp with Accumulate::kStaged: the products (aligned scratch)
     const Matrix& Output() const { return act.back(); }
   };
 
@@ -105,9 +107,9 @@ class DenseNet {
   double* OutputBias(double* params) const { return params + b_offset_.back(); }
   /// 1 for diagonal and gated, 2 for quadratic and gated_quadratic, 0 otherwise.
   int SkipDegree() const {
-    return skip_ == Skip::kDiagonal || skip_ == Skip::kGated                ? 1
+    return skip_ == Skip::kDiagonal || skip_ == Skip::kGated             ? 1
            : skip_ == Skip::kQuadratic || skip_ == Skip::kGatedQuadratic ? 2
-                                                                             : 0;
+                                                                         : 0;
   }
 
   /// Writes Glorot-uniform weights times `scale` (deterministic in `seed`), zero biases
@@ -121,8 +123,8 @@ class DenseNet {
   /// Vector-Jacobian product at the point recorded in `tape`: grad += (dy/dtheta)^T ybar
   /// summed over the batch (if grad != nullptr, NumParams() entries) and xbar =
   /// (dy/dx)^T ybar (if xbar != nullptr).
-  void Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar, double* grad, Matrix* xbar = nullptr,
-           Accumulate mode = Accumulate::kInPlace) const;
+  void Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar, double* grad,
+           Matrix* xbar = nullptr, Accumulate mode = Accumulate::kInPlace) const;
   /// Jacobian-vector product ydot = (dy/dx) xdot at the recorded point.
   void Jvp(const double* params, Tape& tape, const ConstMatrixRef& xdot, Matrix* ydot) const;
   /// Parameter-direction JVP: ydot = (dy/dtheta) thetadot at the recorded point.
@@ -132,7 +134,9 @@ class DenseNet {
   double FlopsPerPoint() const;
 
  private:
-  int GateDegree() const { return skip_ == Skip::kGated ? 1 : (skip_ == Skip::kGatedQuadratic ? 2 : 0); }
+  int GateDegree() const {
+    return skip_ == Skip::kGated ? 1 : (skip_ == Skip::kGatedQuadratic ? 2 : 0);
+  }
   /// Gate k of a gated skip: s_k (n_out) and V_k (n_out x last hidden width), stored as
   /// [s_0, V_0, s_1, V_1] after the layers.
   template <class T>
@@ -143,13 +147,14 @@ class DenseNet {
   template <class T>
   auto GateV(T* p, int k) const {
     using M = std::conditional_t<std::is_const_v<T>, const Matrix, Matrix>;
-    return Eigen::Map<M>(p + skip_offset_ + k * GateBlock() + NumOutputs(), NumOutputs(), widths_[NumLayers() - 1]);
+    return Eigen::Map<M>(p + skip_offset_ + k * GateBlock() + NumOutputs(), NumOutputs(),
+                         widths_[NumLayers() - 1]);
   }
   int GateBlock() const { return NumOutputs() * (1 + widths_[NumLayers() - 1]); }
   /// The input rows paired with the outputs by a diagonal or gated skip.
   auto SkipRows(const Tape& t) const { return t.act[0].middleRows(skip_row_, NumOutputs()); }
-  void AddSkipGradient(const double* params, Tape& tape, const ConstMatrixRef& ybar, double* grad, bool assign,
-                       Matrix* xbar) const;
+  void AddSkipGradient(const double* params, Tape& tape, const ConstMatrixRef& ybar, double* grad,
+                       bool assign, Matrix* xbar) const;
 
   std::vector<int> widths_;
   Activation hidden_ = Activation::kTanh, output_ = Activation::kIdentity;

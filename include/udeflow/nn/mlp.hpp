@@ -28,7 +28,9 @@ class Mlp {
   const std::vector<int>& Widths() const { return net_.Widths(); }
   Activation Hidden() const { return net_.Hidden(); }
   Activation Output() const { return net_.Output(); }
-  std::string Describe() const { return net_.Describe(true); }  ///< e.g. "5-32-32-1 tanh/identity (1281 parameters)"
+  std::string Describe() const {
+    return net_.Describe(true);
+  }  ///< e.g. "5-32-32-1 tanh/identity (1281 parameters)"
   const DenseNet& Net() const { return net_; }
 
   Vector& Params() { return params_; }
@@ -36,7 +38,9 @@ class Mlp {
   void SetParams(const Eigen::Ref<const Vector>& p);
 
   /// Glorot-uniform weights times `scale`, zero biases; deterministic in `seed`.
-  void Initialize(uint64_t seed, double scale = 1.0) { net_.Initialize(seed, scale, params_.data()); }
+  void Initialize(uint64_t seed, double scale = 1.0) {
+    net_.Initialize(seed, scale, params_.data());
+  }
 
   /// y = NN(x) for every column of x; the output is tape.Output().
   void Forward(const ConstMatrixRef& x, Tape& tape) const { net_.Forward(params_.data(), x, tape); }
@@ -47,7 +51,9 @@ class Mlp {
     net_.Vjp(params_.data(), tape, ybar, gparams, xbar, DenseNet::Accumulate::kStaged);
   }
   /// Jacobian-vector product ydot = (dy/dx) xdot at the recorded point.
-  void Jvp(Tape& tape, const ConstMatrixRef& xdot, Matrix* ydot) const { net_.Jvp(params_.data(), tape, xdot, ydot); }
+  void Jvp(Tape& tape, const ConstMatrixRef& xdot, Matrix* ydot) const {
+    net_.Jvp(params_.data(), tape, xdot, ydot);
+  }
   /// Parameter-direction JVP: ydot = (dy/dtheta) thetadot at the recorded point.
   void ParamJvp(Tape& tape, const Eigen::Ref<const Vector>& thetadot, Matrix* ydot) const;
 
