@@ -1,7 +1,6 @@
 #include "udeflow/bsde/backward.hpp"
 
 #include "udeflow/core/error.hpp"
-#include "check.hpp"
 
 namespace udeflow::bsde {
 
@@ -32,7 +31,7 @@ struct Shape {
 Shape CheckShapes(const ConstMatrixRef& x, const ConstMatrixRef& z, const ConstMatrixRef& dw, const BackwardWork& w) {
   const Eigen::Index B = w.y.rows();
   const int N = static_cast<int>(w.y.cols()) - 1;
-  Check(N >= 1 && x.cols() == (N + 1) * B && z.cols() == (N + 1) * B && dw.cols() == N * B &&
+  Require(N >= 1 && x.cols() == (N + 1) * B && z.cols() == (N + 1) * B && dw.cols() == N * B &&
               z.rows() == x.rows() && dw.rows() == x.rows(),
           "backward scheme: inconsistent batch shapes");
   return {B, N};
@@ -64,7 +63,7 @@ double BackwardVjp(const Equation& eq, BackwardScheme scheme, double dt, const C
                    const ConstMatrixRef& z, const ConstMatrixRef& dw, const ConstVectorRef& ybar_n, MatrixRef zbar,
                    BackwardWork& w) {
   const auto [B, N] = CheckShapes(x, z, dw, w);
-  Check(zbar.rows() == z.rows() && zbar.cols() == z.cols() && ybar_n.size() == B, "BackwardVjp: bad shapes");
+  Require(zbar.rows() == z.rows() && zbar.cols() == z.cols() && ybar_n.size() == B, "BackwardVjp: bad shapes");
   zbar.setZero();
   Vector& a = w.a;  // cotangent of Y_{n+1}, then of Y_n
   a = ybar_n;
@@ -98,7 +97,7 @@ void BackwardJvp(const Equation& eq, BackwardScheme scheme, double dt, const Con
                  const ConstMatrixRef& z, const ConstMatrixRef& dw, double y0dot, const ConstMatrixRef& zdot,
                  VectorRef ydot_n, BackwardWork& w) {
   const auto [B, N] = CheckShapes(x, z, dw, w);
-  Check(zdot.rows() == z.rows() && zdot.cols() == z.cols() && ydot_n.size() == B, "BackwardJvp: bad shapes");
+  Require(zdot.rows() == z.rows() && zdot.cols() == z.cols() && ydot_n.size() == B, "BackwardJvp: bad shapes");
   Vector& ydot = w.a;
   ydot.setConstant(y0dot);
   for (int n = 0; n < N; ++n) {

@@ -4,17 +4,16 @@
 #include "equations_private.hpp"
 #include "udeflow/core/error.hpp"
 #include "udeflow/core/options.hpp"
-#include "check.hpp"
 
 namespace udeflow::bsde {
 
 void Equation::SetDimension(int d) {
-  Check(d >= 1, "BSDE equation: the dimension must be positive");
+  Require(d >= 1, "BSDE equation: the dimension must be positive");
   dim_ = d;
 }
 
 void Equation::SetHorizon(double T) {
-  Check(T > 0, "BSDE equation: the horizon T must be positive");
+  Require(T > 0, "BSDE equation: the horizon T must be positive");
   horizon_ = T;
 }
 
@@ -33,7 +32,7 @@ PetscErrorCode Equation::SetFromOptions(MPI_Comm comm) {
 void Equation::SetUp() {
   if (horizon_ <= 0) horizon_ = DefaultHorizon();
   SetUpImpl();
-  Check(x0_.size() == dim_, "BSDE equation: x0 has the wrong length");
+  Require(x0_.size() == dim_, "BSDE equation: x0 has the wrong length");
 }
 
 void Equation::ExactStep(double, double, const ConstMatrixRef&, const ConstMatrixRef&, MatrixRef) const {

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "udeflow/core/error.hpp"
-#include "check.hpp"
 
 namespace udeflow::bsde {
 
@@ -28,7 +27,7 @@ void BsdeBatch::Resize(int d, int N, Eigen::Index b) {
 BsdeModel::BsdeModel(const Equation& eq, std::unique_ptr<ZNetwork> net, int num_steps, SdeScheme sde,
                      BackwardScheme backward)
     : eq_(eq), net_(std::move(net)), N_(num_steps), dt_(eq.Horizon() / num_steps), sde_(sde), backward_(backward) {
-  Check(num_steps >= 1, "BSDE model: the number of time steps must be positive");
+  Require(num_steps >= 1, "BSDE model: the number of time steps must be positive");
   if (sde == SdeScheme::kExact && !eq.HasExactStep())
     throw Error(std::string("equation ") + eq.Name() + " has no exact SDE step (use the euler scheme)");
   params_ = Vector::Zero(1 + net_->NumParams());

@@ -5,7 +5,6 @@
 
 #include "udeflow/core/error.hpp"
 #include "udeflow/core/rng.hpp"
-#include "check.hpp"
 
 namespace udeflow::bsde {
 
@@ -49,11 +48,11 @@ void BoxMuller(const Eigen::ArrayXd& u0, const Eigen::ArrayXd& u1, Eigen::ArrayX
 void SampleBrownianIncrements(uint64_t seed, uint64_t stream, uint64_t first, int num_steps, double dt,
                               MatrixRef dw) {
   const Eigen::Index d = dw.rows();
-  Check(num_steps > 0 && dw.cols() % num_steps == 0, "SampleBrownianIncrements: dw has the wrong shape");
+  Require(num_steps > 0 && dw.cols() % num_steps == 0, "SampleBrownianIncrements: dw has the wrong shape");
   const Eigen::Index B = dw.cols() / num_steps;
   const uint64_t per_sample = static_cast<uint64_t>(d) * num_steps;  // normals per sample
   const Eigen::Index pairs = static_cast<Eigen::Index>((per_sample + 1) / 2);
-  Check(static_cast<uint64_t>(pairs) < (uint64_t(1) << 32) && first + B <= (uint64_t(1) << 32),
+  Require(static_cast<uint64_t>(pairs) < (uint64_t(1) << 32) && first + B <= (uint64_t(1) << 32),
           "SampleBrownianIncrements: too many samples or normals per sample for the counter layout");
   // Work arrays, grown once per thread (no allocation in the training loop).
   thread_local Eigen::ArrayXd u0, u1, z0, z1, q, s, c;
@@ -77,9 +76,9 @@ void SampleBrownianIncrements(uint64_t seed, uint64_t stream, uint64_t first, in
 void SimulateForward(const Equation& eq, SdeScheme scheme, double dt, const ConstMatrixRef& dw, MatrixRef x,
                      MatrixRef work) {
   const Eigen::Index d = eq.Dim();
-  Check(x.rows() == d && dw.rows() == d, "SimulateForward: wrong number of rows");
+  Require(x.rows() == d && dw.rows() == d, "SimulateForward: wrong number of rows");
   const Eigen::Index B = x.cols() - dw.cols();
-  Check(B > 0 && dw.cols() % B == 0, "SimulateForward: x must have one more step than dw");
+  Require(B > 0 && dw.cols() % B == 0, "SimulateForward: x must have one more step than dw");
   const int N = static_cast<int>(dw.cols() / B);
   if (scheme == SdeScheme::kExact && !eq.HasExactStep())
     throw Error(std::string("equation ") + eq.Name() + " has no exact SDE step (use the euler scheme)");
@@ -97,7 +96,7 @@ void StepForward(const Equation& eq, SdeScheme scheme, double t, double dt, cons
   if (scheme == SdeScheme::kExact) {
     eq.ExactStep(t, dt, xn, dwn, xnext);
   } else {
-    Check(work.rows() == xn.rows() && work.cols() == xn.cols(), "StepForward: work buffer has the wrong shape");
+    Require(work.rows() == xn.rows() && work.cols() == xn.cols(), "StepForward: work buffer has the wrong shape");
     eq.Drift(t, xn, work);
     xnext = xn + dt * work;
     eq.Diffusion(t, xn, dwn, work);
@@ -126,7 +125,7 @@ void ForEachStatisticsChunk(const Equation& eq, SdeScheme scheme, uint64_t seed,
 
 PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_steps,
                                      int num_samples) {
-  Check(num_samples >= 2, "path statistics need at least two samples");
+  Require(num_samples >= 2, "path statistics need at least two samples");
   const int d = eq.Dim();
   std::array<Matrix, 5> xk;
   std::array<Matrix, 3> zxk;
@@ -178,7 +177,7 @@ PathStatistics ComputePathStatistics(const Equation& eq, SdeScheme scheme, uint6
 
 void PoolPathStatistics(PathStatistics* s) {
   const Eigen::Index N = s->mean.cols() - 1, d = s->mean.rows();
-  Check(N >= 1, "PoolPathStatistics: needs at least one step");
+  Require(N >= 1, "PoolPathStatistics: needs at least one step");
   const Vector mean = s->mean.rightCols(N).rowwise().mean();
   // Pooled variance: mean of the per-step variances plus the variance of the means.
   Vector var = Vector::Zero(d);

@@ -4,7 +4,6 @@
 #include <limits>
 
 #include "udeflow/core/error.hpp"
-#include "check.hpp"
 
 namespace udeflow::bsde {
 namespace {
@@ -28,7 +27,7 @@ Peak FindPeak(const std::function<double(double)>& phi, double u_lo, double u_hi
     const double v = phi(u_lo + i * du);
     if (v > best_phi) best_phi = v, best = i;
   }
-  Check(std::isfinite(best_phi), "quadrature: the integrand is not finite anywhere");
+  Require(std::isfinite(best_phi), "quadrature: the integrand is not finite anywhere");
   double a = u_lo + (best - 1) * du, b = u_lo + (best + 1) * du;
   const double r = 0.5 * (std::sqrt(5.0) - 1.0);
   double c = b - r * (b - a), e = a + r * (b - a);
@@ -62,7 +61,7 @@ double LatticeSum(const std::function<double(double)>& phi, const std::function<
       const double u = peak.u + dir * k * h;
       const double e = phi(u) - peak.phi;
       if (e < -kTail && k * h > 3 * peak.width) break;
-      Check(k < 50000000, "quadrature: integrand tail does not decay");
+      Require(k < 50000000, "quadrature: integrand tail does not decay");
       if (e > -745) sum += w(u) * std::exp(e);
     }
   }
@@ -94,7 +93,7 @@ double UpperScanLimit(int d) { return std::log(static_cast<double>(d) + 10.0) + 
 }  // namespace
 
 double ChiSquareLogExpectation(int d, const std::function<double(double)>& log_h) {
-  Check(d >= 1, "chi-square quadrature needs d >= 1");
+  Require(d >= 1, "chi-square quadrature needs d >= 1");
   auto phi = [&](double u) { return LogChiSquareDensityU(d, u) + log_h(std::exp(u)); };
   const Peak peak = FindPeak(phi, -120.0, UpperScanLimit(d));
   const double sum = ConvergedSum(phi, [](double) { return 1.0; }, peak);
@@ -102,7 +101,7 @@ double ChiSquareLogExpectation(int d, const std::function<double(double)>& log_h
 }
 
 double ChiSquareExpectation(int d, const std::function<double(double)>& h) {
-  Check(d >= 1, "chi-square quadrature needs d >= 1");
+  Require(d >= 1, "chi-square quadrature needs d >= 1");
   auto phi = [&](double u) { return LogChiSquareDensityU(d, u); };
   const Peak peak = FindPeak(phi, -120.0, UpperScanLimit(d));
   const double sum = ConvergedSum(phi, [&](double u) { return h(std::exp(u)); }, peak);
@@ -110,14 +109,14 @@ double ChiSquareExpectation(int d, const std::function<double(double)>& h) {
 }
 
 double HjbExactValue(int d, double T, double lambda) {
-  Check(T > 0 && lambda > 0, "HJB reference needs T > 0 and lambda > 0");
+  Require(T > 0 && lambda > 0, "HJB reference needs T > 0 and lambda > 0");
   // exp(-lambda g) = (1/2 + T S)^(-lambda) with |X_T|^2 = 2 T S.
   const double log_e = ChiSquareLogExpectation(d, [&](double s) { return -lambda * std::log(0.5 + T * s); });
   return -log_e / lambda;
 }
 
 double HjbExactValueLaplace(int d, double T, double lambda) {
-  Check(T > 0 && lambda > 0 && d >= 1, "HJB reference needs d >= 1, T > 0 and lambda > 0");
+  Require(T > 0 && lambda > 0 && d >= 1, "HJB reference needs d >= 1, T > 0 and lambda > 0");
   // ln int_0^inf t^(lambda-1) e^(-t/2) (1+2Tt)^(-d/2) dt, with t = e^v.
   auto phi = [&](double v) {
     const double t = std::exp(v);

@@ -45,7 +45,7 @@ ZNetConfig NetConfigOf(const TrainerOptions& o, const PathStatistics& stats) {
   net.zscale = o.net_zscale > 0 ? o.net_zscale : stats.terminal_z_rms;
   net.init_scale = o.net_init_scale;
   net.output_scale = o.net_output_scale;
-  net.skip = DenseNet::ParseSkip(o.net_skip);
+  net.skip = nn::DenseNet::ParseSkip(o.net_skip);
   net.norm_feature = o.net_norm_feature;
   return net;
 }

@@ -6,7 +6,6 @@
 
 #include "udeflow/core/error.hpp"
 #include "znet_private.hpp"
-#include "check.hpp"
 
 namespace udeflow::bsde {
 
@@ -20,8 +19,8 @@ const char* ZNetKindName(ZNetConfig::Kind k) { return k == ZNetConfig::Kind::kSu
 
 ZNetwork::ZNetwork(int d, int num_steps, double horizon, const ZNetConfig& config)
     : d_(d), N_(num_steps), T_(horizon), config_(config) {
-  Check(d >= 1 && num_steps >= 1 && horizon > 0, "Z network: bad dimension, step count or horizon");
-  Check(config_.depth >= 1, "Z network: needs at least one hidden layer");
+  Require(d >= 1 && num_steps >= 1 && horizon > 0, "Z network: bad dimension, step count or horizon");
+  Require(config_.depth >= 1, "Z network: needs at least one hidden layer");
   if (config_.width <= 0) config_.width = d + 10;
   if (config_.zscale <= 0) config_.zscale = 1.0 / d;
   mean_ = Matrix::Zero(d, num_steps + 1);
@@ -31,14 +30,14 @@ ZNetwork::ZNetwork(int d, int num_steps, double horizon, const ZNetConfig& confi
 }
 
 void ZNetwork::SetNormalization(const Matrix& mean, const Matrix& inv_std) {
-  Check(mean.rows() == d_ && mean.cols() == N_ + 1 && inv_std.rows() == d_ && inv_std.cols() == N_ + 1,
+  Require(mean.rows() == d_ && mean.cols() == N_ + 1 && inv_std.rows() == d_ && inv_std.cols() == N_ + 1,
           "Z network: normalization has the wrong shape");
   mean_ = mean;
   inv_std_ = inv_std;
 }
 
 void ZNetwork::NormFeature(const ConstMatrixRef& x, Eigen::Index B, Matrix* q) const {
-  Check(x.rows() == d_ && x.cols() == (N_ + 1) * B, "Z network: wrong path batch shape");
+  Require(x.rows() == d_ && x.cols() == (N_ + 1) * B, "Z network: wrong path batch shape");
   q->resize(N_ + 1, B);
   for (int n = 0; n <= N_; ++n)
     q->row(n) = ((x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array())
@@ -49,14 +48,14 @@ void ZNetwork::NormFeature(const ConstMatrixRef& x, Eigen::Index B, Matrix* q) c
 }
 
 void ZNetwork::SetFeatureNormalization(const Vector& mean, const Vector& inv_std) {
-  Check(mean.size() == N_ + 1 && inv_std.size() == N_ + 1, "Z network: feature normalization has the wrong length");
+  Require(mean.size() == N_ + 1 && inv_std.size() == N_ + 1, "Z network: feature normalization has the wrong length");
   q_mean_ = mean;
   q_inv_std_ = inv_std;
 }
 
 void ZNetwork::AddSkipNormalEquations(const PathStatistics& s, int n, int degree, std::vector<Eigen::Matrix3d>* ata,
                                       std::vector<Eigen::Vector3d>* atb) const {
-  Check(s.zxk[0].rows() == d_ && s.zxk[0].cols() == N_ + 1, "Z network: path statistics have the wrong shape");
+  Require(s.zxk[0].rows() == d_ && s.zxk[0].cols() == N_ + 1, "Z network: path statistics have the wrong shape");
   ata->resize(d_, Eigen::Matrix3d::Zero());
   atb->resize(d_, Eigen::Vector3d::Zero());
   for (int i = 0; i < d_; ++i) {
@@ -86,7 +85,7 @@ void ZNetwork::AddSkipNormalEquations(const PathStatistics& s, int n, int degree
   }
 }
 
-void ZNetwork::SolveSkipFit(const DenseNet& net, int degree, const std::vector<Eigen::Matrix3d>& ata,
+void ZNetwork::SolveSkipFit(const nn::DenseNet& net, int degree, const std::vector<Eigen::Matrix3d>& ata,
                             const std::vector<Eigen::Vector3d>& atb, double* params) const {
   double* skip = net.SkipParams(params);
   double* bias = net.OutputBias(params);
@@ -103,7 +102,7 @@ void ZNetwork::SolveSkipFit(const DenseNet& net, int degree, const std::vector<E
 }
 
 void StandardizeNormFeature(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_samples, ZNetwork* net) {
-  Check(num_samples >= 2, "norm feature: needs at least two statistics paths");
+  Require(num_samples >= 2, "norm feature: needs at least two statistics paths");
   const int N = static_cast<int>(net->NumSteps());
   Vector sum = Vector::Zero(N + 1), sumsq = Vector::Zero(N + 1), inv(N + 1);
   Matrix q;

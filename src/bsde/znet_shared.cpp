@@ -5,7 +5,6 @@
 
 #include "udeflow/core/error.hpp"
 #include "znet_private.hpp"
-#include "check.hpp"
 
 namespace udeflow::bsde {
 namespace {
@@ -14,7 +13,8 @@ class SharedNet final : public ZNetwork {
  public:
   SharedNet(const ZNetConfig& config, int d, int num_steps, double horizon)
       : ZNetwork(d, num_steps, horizon, config),
-        net_(HiddenWidths(config_, d + 1 + (config_.norm_feature ? 1 : 0), d), config_.activation, config_.skip, 1) {}
+        net_(HiddenWidths(config_, d + 1 + (config_.norm_feature ? 1 : 0), d), config_.activation,
+             nn::Activation::kIdentity, config_.skip, 1) {}
 
   std::string Describe() const override {
     std::ostringstream s;
@@ -39,7 +39,7 @@ class SharedNet final : public ZNetwork {
 
   void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,
                MatrixRef z) const override {
-    Check(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "shared net: wrong batch shape");
+    Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "shared net: wrong batch shape");
     tape.nets.resize(1);
     const int extra = config_.norm_feature ? 1 : 0;
     tape.input.resize(d_ + 1 + extra, N_ * B);
@@ -49,7 +49,7 @@ class SharedNet final : public ZNetwork {
   }
 
   void ForwardStep(const double* params, int n, const ConstMatrixRef& xn, ZTape& tape, MatrixRef zn) const override {
-    Check(xn.rows() == d_ && zn.rows() == d_ && zn.cols() == xn.cols() && n >= 0 && n < N_,
+    Require(xn.rows() == d_ && zn.rows() == d_ && zn.cols() == xn.cols() && n >= 0 && n < N_,
           "shared net: wrong step shape");
     const Eigen::Index B = xn.cols();
     const int extra = config_.norm_feature ? 1 : 0;
@@ -82,7 +82,7 @@ class SharedNet final : public ZNetwork {
   double FlopsPerSample() const override { return N_ * net_.FlopsPerPoint(); }
 
  private:
-  DenseNet net_;
+  nn::DenseNet net_;
 };
 
 }  // namespace

@@ -6,7 +6,6 @@
 
 #include "udeflow/core/error.hpp"
 #include "znet_private.hpp"
-#include "check.hpp"
 
 namespace udeflow::bsde {
 namespace {
@@ -15,7 +14,8 @@ class Subnets final : public ZNetwork {
  public:
   Subnets(const ZNetConfig& config, int d, int num_steps, double horizon)
       : ZNetwork(d, num_steps, horizon, config),
-        net_(HiddenWidths(config_, d + (config_.norm_feature ? 1 : 0), d), config_.activation, config_.skip, 0) {}
+        net_(HiddenWidths(config_, d + (config_.norm_feature ? 1 : 0), d), config_.activation,
+             nn::Activation::kIdentity, config_.skip, 0) {}
 
   std::string Describe() const override {
     std::ostringstream s;
@@ -45,21 +45,21 @@ class Subnets final : public ZNetwork {
 
   void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,
                MatrixRef z) const override {
-    Check(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "subnets: wrong batch shape");
+    Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "subnets: wrong batch shape");
     tape.nets.resize(N_ - 1);
     z.leftCols(B).colwise() = Eigen::Map<const Vector>(params, d_);
     for (int n = 1; n < N_; ++n) {
       const int extra = config_.norm_feature ? 1 : 0;
       tape.input.resize(d_ + extra, B);
       FillInput(n, x.middleCols(n * B, B), tape.input);
-      DenseNet::Tape& t = tape.nets[n - 1];
+      nn::DenseNet::Tape& t = tape.nets[n - 1];
       net_.Forward(Sub(params, n), tape.input, t);
       z.middleCols(n * B, B) = config_.zscale * t.Output();
     }
   }
 
   void ForwardStep(const double* params, int n, const ConstMatrixRef& xn, ZTape& tape, MatrixRef zn) const override {
-    Check(xn.rows() == d_ && zn.rows() == d_ && zn.cols() == xn.cols() && n >= 0 && n < N_,
+    Require(xn.rows() == d_ && zn.rows() == d_ && zn.cols() == xn.cols() && n >= 0 && n < N_,
           "subnets: wrong step shape");
     if (n == 0) {
       zn.colwise() = Eigen::Map<const Vector>(params, d_);
@@ -106,7 +106,7 @@ class Subnets final : public ZNetwork {
     return p + d_ + static_cast<size_t>(n - 1) * net_.NumParams();
   }
 
-  DenseNet net_;  // the architecture shared by all subnets (parameters differ)
+  nn::DenseNet net_;  // the architecture shared by all subnets (parameters differ)
 };
 
 }  // namespace

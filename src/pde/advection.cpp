@@ -353,22 +353,16 @@ std::string Advection::Describe() const {
   return s.str();
 }
 
-PetscErrorCode Advection::GetParams(double* theta) const {
+PetscErrorCode Advection::BindParams(const double* theta) {
   PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->GetParams(theta));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode Advection::SetParams(const double* theta) {
-  PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->SetParams(theta));
+  if (closure_) closure_->Bind(theta);
   lin_ready_ = false;
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Advection::InitializeParams() {
+PetscErrorCode Advection::InitializeParams(double* theta) const {
   PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->Initialize());
+  if (closure_) PetscCallCXX(closure_->Initialize(theta));
   PetscFunctionReturn(0);
 }
 

@@ -130,21 +130,15 @@ std::string Burgers::Describe() const {
   return s.str();
 }
 
-PetscErrorCode Burgers::GetParams(double* theta) const {
+PetscErrorCode Burgers::BindParams(const double* theta) {
   PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->GetParams(theta));
+  if (closure_) closure_->Bind(theta);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Burgers::SetParams(const double* theta) {
+PetscErrorCode Burgers::InitializeParams(double* theta) const {
   PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->SetParams(theta));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode Burgers::InitializeParams() {
-  PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->Initialize());
+  if (closure_) PetscCallCXX(closure_->Initialize(theta));
   PetscFunctionReturn(0);
 }
 

@@ -7,7 +7,7 @@
 namespace udeflow::pde {
 namespace {
 
-/// y = MLP(x).
+/// y = MLP(x): the dense-network kernel on the bound slice of theta.
 class MlpClosure final : public Closure {
  public:
   const char* Type() const override { return "mlp"; }
@@ -15,33 +15,30 @@ class MlpClosure final : public Closure {
     std::vector<int> widths = {n_in};
     for (int h : c.hidden) widths.push_back(h);
     widths.push_back(n_out);
-    net_ = nn::Mlp(widths, nn::ParseActivation(c.activation), nn::ParseActivation(c.output_activation));
+    net_ = nn::DenseNet(widths, nn::ParseActivation(c.activation), nn::ParseActivation(c.output_activation));
     seed_ = static_cast<uint64_t>(c.seed);
     scale_ = c.init_scale;
   }
   int NumInputs() const override { return net_.NumInputs(); }
   int NumOutputs() const override { return net_.NumOutputs(); }
   int NumParams() const override { return net_.NumParams(); }
-  void GetParams(double* theta) const override {
-    Eigen::Map<nn::Vector>(theta, net_.NumParams()) = net_.Params();
-  }
-  void SetParams(const double* theta) override {
-    net_.Params() = Eigen::Map<const nn::Vector>(theta, net_.NumParams());
-  }
-  void Initialize() override { net_.Initialize(seed_, scale_); }
-  void Forward(const nn::ConstMatrixRef& x, Tape& tape) const override { net_.Forward(x, tape); }
+  void Initialize(double* theta) const override { net_.Initialize(seed_, scale_, theta); }
+  void Forward(const nn::ConstMatrixRef& x, Tape& tape) const override { net_.Forward(Theta(), x, tape); }
+  // Staged: the gradient's bits do not depend on where gtheta sits in memory.
   void Vjp(Tape& tape, const nn::ConstMatrixRef& ybar, nn::Matrix* xbar, double* g) const override {
-    net_.Vjp(tape, ybar, xbar, g);
+    net_.Vjp(Theta(), tape, ybar, g, xbar, nn::DenseNet::Accumulate::kStaged);
   }
-  void Jvp(Tape& tape, const nn::ConstMatrixRef& xdot, nn::Matrix* ydot) const override { net_.Jvp(tape, xdot, ydot); }
+  void Jvp(Tape& tape, const nn::ConstMatrixRef& xdot, nn::Matrix* ydot) const override {
+    net_.Jvp(Theta(), tape, xdot, ydot);
+  }
   void ParamJvp(Tape& tape, const double* thetadot, nn::Matrix* ydot) const override {
-    net_.ParamJvp(tape, Eigen::Map<const nn::Vector>(thetadot, net_.NumParams()), ydot);
+    net_.ParamJvp(Theta(), tape, thetadot, ydot);
   }
   double FlopsPerPoint() const override { return net_.FlopsPerPoint(); }
-  std::string Describe() const override { return "mlp " + net_.Describe(); }
+  std::string Describe() const override { return "mlp " + net_.Describe(true); }
 
  private:
-  nn::Mlp net_;
+  nn::DenseNet net_;
   uint64_t seed_ = 1;
   double scale_ = 1.0;
 };
@@ -57,9 +54,7 @@ class NoClosure final : public Closure {
   int NumInputs() const override { return n_in_; }
   int NumOutputs() const override { return n_out_; }
   int NumParams() const override { return 0; }
-  void GetParams(double*) const override {}
-  void SetParams(const double*) override {}
-  void Initialize() override {}
+  void Initialize(double*) const override {}
   void Forward(const nn::ConstMatrixRef& x, Tape& tape) const override {
     tape.act.resize(1);
     tape.act[0].setZero(n_out_, x.cols());
@@ -121,7 +116,6 @@ PetscErrorCode ClosureCreate(MPI_Comm comm, const char* prefix, const ClosureCon
   PetscCheck(*closure, comm, PETSC_ERR_USER_INPUT, "option -%sclosure_type: unknown closure '%s' (choices: %s)",
              prefix ? prefix : "", config.type.c_str(), ClosureRegistry().Names().c_str());
   PetscCallCXX((*closure)->Configure(config, n_in, n_out));
-  PetscCallCXX((*closure)->Initialize());
   PetscFunctionReturn(0);
 }
 

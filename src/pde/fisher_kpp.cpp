@@ -104,7 +104,6 @@ PetscErrorCode FisherKpp::SetUp() {
   Xs_.resize(3, dim_ * nb);
   ones_r_.setOnes(1, nb);
   ones_s_.setOnes(1, dim_ * nb);
-  PetscCall(InitializeParams());
   PetscFunctionReturn(0);
 }
 
@@ -128,28 +127,25 @@ std::string FisherKpp::Describe() const {
 
 // ---------------------------------------------------------------- parameters
 
-PetscErrorCode FisherKpp::GetParams(double* theta) const {
+// theta = [reaction closure's parameters, stencil closure's parameters].
+PetscErrorCode FisherKpp::BindParams(const double* theta) {
   PetscFunctionBeginUser;
-  if (reaction_) PetscCallCXX(reaction_->GetParams(theta));
-  if (stencil_) PetscCallCXX(stencil_->GetParams(theta + NumReactionParams()));
+  if (reaction_) reaction_->Bind(theta);
+  if (stencil_) stencil_->Bind(theta ? theta + NumReactionParams() : nullptr);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode FisherKpp::SetParams(const double* theta) {
+PetscErrorCode FisherKpp::InitializeParams(double* theta) const {
   PetscFunctionBeginUser;
-  if (reaction_) PetscCallCXX(reaction_->SetParams(theta));
-  if (stencil_) PetscCallCXX(stencil_->SetParams(theta + NumReactionParams()));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode FisherKpp::InitializeParams() {
-  PetscFunctionBeginUser;
-  if (reaction_) PetscCallCXX(reaction_->Initialize());
+  if (reaction_) PetscCallCXX(reaction_->Initialize(theta));
   if (stencil_) {
-    PetscCallCXX(stencil_->Initialize());
+    double* th = theta + NumReactionParams();
+    PetscCallCXX(stencil_->Initialize(th));
     if (std::string(stencil_->Type()) == "stencil") {
-      const double th[4] = {stencil_init_[0], stencil_init_[1], stencil_init_[2], stencil_scale_init_};
-      PetscCallCXX(stencil_->SetParams(th));
+      th[0] = stencil_init_[0];
+      th[1] = stencil_init_[1];
+      th[2] = stencil_init_[2];
+      th[3] = stencil_scale_init_;
     }
   }
   PetscFunctionReturn(0);
@@ -525,7 +521,7 @@ PetscErrorCode FisherKpp::ReportLearned(const std::string& h5path) {
   const bool stencil = StencilOn() && std::string(stencil_->Type()) == "stencil";
   double th[4] = {0, 0, 0, 0}, D_eff = D_;
   if (stencil) {
-    stencil_->GetParams(th);
+    std::copy(stencil_->Params(), stencil_->Params() + 4, th);
     D_eff += th[3] * 0.5 * (th[0] + th[2]) * dx_ * dx_;
     PetscCall(PetscPrintf(comm_,
                           "learned stencil: D0 %.6g, w = [%.6g, %.6g, %.6g]; w1/w3 = %.6f (truth 1), sum w = %.3e "

@@ -190,21 +190,15 @@ std::string OceanColumn::Describe() const {
   return s.str();
 }
 
-PetscErrorCode OceanColumn::GetParams(double* theta) const {
+PetscErrorCode OceanColumn::BindParams(const double* theta) {
   PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->GetParams(theta));
+  if (closure_) closure_->Bind(theta);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OceanColumn::SetParams(const double* theta) {
+PetscErrorCode OceanColumn::InitializeParams(double* theta) const {
   PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->SetParams(theta));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode OceanColumn::InitializeParams() {
-  PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->Initialize());
+  if (closure_) PetscCallCXX(closure_->Initialize(theta));
   PetscFunctionReturn(0);
 }
 

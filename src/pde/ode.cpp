@@ -64,21 +64,15 @@ PetscErrorCode OdePhysics::OdeSetUp() {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OdePhysics::GetParams(double* theta) const {
+PetscErrorCode OdePhysics::BindParams(const double* theta) {
   PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->GetParams(theta));
+  if (closure_) closure_->Bind(theta);
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OdePhysics::SetParams(const double* theta) {
+PetscErrorCode OdePhysics::InitializeParams(double* theta) const {
   PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->SetParams(theta));
-  PetscFunctionReturn(0);
-}
-
-PetscErrorCode OdePhysics::InitializeParams() {
-  PetscFunctionBeginUser;
-  if (closure_) PetscCallCXX(closure_->Initialize());
+  if (closure_) PetscCallCXX(closure_->Initialize(theta));
   PetscFunctionReturn(0);
 }
 

@@ -23,7 +23,8 @@ PetscErrorCode SaveModel(MPI_Comm comm, const std::string& path, pde::Physics& p
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* what, pde::Physics& physics) {
+PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* what, pde::Physics& physics,
+                         AlignedVector<double>* theta_out) {
   PetscFunctionBeginUser;
   io::H5File f;
   PetscCall(io::H5File::Open(comm, path, what, &f));
@@ -46,7 +47,8 @@ PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* wha
   for (double v : theta)
     PetscCheck(std::isfinite(v), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' has non-finite parameters", what,
                path.c_str());
-  if (count > 0) PetscCall(physics.SetParams(theta.data()));
+  theta_out->assign(theta.begin(), theta.begin() + count);
+  PetscCall(physics.BindParams(theta_out->data()));
   PetscFunctionReturn(0);
 }
 

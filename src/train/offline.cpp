@@ -87,8 +87,10 @@ PetscErrorCode TrainOffline(MPI_Comm comm, const OfflineConfig& cfg, pde::Physic
   PetscCallMPI(MPI_Comm_size(comm, &size));
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   const PetscInt P = physics->NumParams();
-  std::vector<double> theta(P), grad(P), gsum(P);
-  PetscCall(physics->GetParams(theta.data()));
+  AlignedVector<double> theta(P);  // the fitted parameters: Adam updates them, the closure reads them
+  std::vector<double> grad(P), gsum(P);
+  PetscCall(physics->InitializeParams(theta.data()));
+  PetscCall(physics->BindParams(theta.data()));
   nn::Adam adam(static_cast<int>(P));
   const PetscInt bl = std::max<PetscInt>(1, batch / size);
   nn::Matrix xb(nin, bl), yb(nout, bl), ybar;
@@ -103,7 +105,6 @@ PetscErrorCode TrainOffline(MPI_Comm comm, const OfflineConfig& cfg, pde::Physic
       xb.col(j) = X.col(i);
       yb.col(j) = Y.col(i);
     }
-    PetscCallCXX(net->SetParams(theta.data()));
     PetscCallCXX(net->Forward(xb, tape));
     ybar = tape.Output() - yb;
     double l[2] = {ybar.squaredNorm(), static_cast<double>(ybar.size())}, lg[2];
@@ -121,12 +122,12 @@ PetscErrorCode TrainOffline(MPI_Comm comm, const OfflineConfig& cfg, pde::Physic
       PetscCall(PetscPrintf(comm, "train offline %6" PetscInt_FMT "  flux mse %.6e (scaled)  lr %.2e  %8.2f s\n", it,
                             loss, rate, now - start));
   }
-  PetscCall(physics->SetParams(theta.data()));
+  PetscCall(physics->BindParams(nullptr));  // theta goes out of scope (the result keeps a copy)
   PetscCall(PetscTime(&now));
   result->iterations = iterations;
   result->loss = loss;
   result->seconds = now - start;
-  result->theta = theta;
+  result->theta.assign(theta.begin(), theta.end());
   PetscFunctionReturn(0);
 }
 

@@ -88,7 +88,7 @@ PetscErrorCode Trainer::ReplicateVec(Vec v, double* out) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Trainer::InitialShootingStates(std::vector<double>* x) {
+PetscErrorCode Trainer::InitialShootingStates(AlignedVector<double>* x) {
   PetscFunctionBeginUser;
   const PetscInt P = physics_->NumParams();
   PetscInt N;
@@ -100,7 +100,7 @@ PetscErrorCode Trainer::InitialShootingStates(std::vector<double>* x) {
 }
 
 PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs, PetscInt horizon,
-                                                const std::vector<double>& x, double* loss,
+                                                const AlignedVector<double>& x, double* loss,
                                                 std::vector<double>* grad) {
   PetscFunctionBeginUser;
   PetscCheck(Shooting(), comm_, PETSC_ERR_ARG_WRONGSTATE, "ShootingLossAndGradient needs -train_shooting_segments");
@@ -108,7 +108,7 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
   const PetscInt X = NumTrainable();
   PetscCheck((PetscInt)x.size() == X, comm_, PETSC_ERR_ARG_SIZ, "shooting: x has %zu entries, expected %" PetscInt_FMT,
              x.size(), X);
-  PetscCall(physics_->SetParams(x.data()));
+  PetscCall(physics_->BindParams(x.data()));
   MPI_Comm gcomm = PetscObjectComm((PetscObject)physics_->Grid());
   Vec z, target, gz, mismatch;
   PetscCall(VecDuplicate(states_[0][0], &z));

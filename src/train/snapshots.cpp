@@ -45,7 +45,7 @@ PetscErrorCode TrainSnapshots::Create(pde::Physics* physics, adjoint::Integrator
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode TrainSnapshots::Maybe(long long iteration, const std::vector<double>& theta) {
+PetscErrorCode TrainSnapshots::Maybe(long long iteration, const double* theta) {
   PetscFunctionBeginUser;
   if (!Enabled() || iteration % every_ != 0) PetscFunctionReturn(0);
   const io::GridGeometry geometry = io::GridGeometry::FromPhysics(*physics_);
@@ -61,7 +61,7 @@ PetscErrorCode TrainSnapshots::Maybe(long long iteration, const std::vector<doub
   pde::Scenario sc;
   PetscCall(data_->ReadTimes(traj, &t));
   PetscCall(data_->ReadScenario(traj, &sc));
-  PetscCall(physics_->SetParams(theta.data()));
+  PetscCall(physics_->BindParams(theta));
   PetscCall(physics_->SetScenario(sc));
   Vec u0;
   PetscCall(DMCreateGlobalVector(physics_->Grid(), &u0));

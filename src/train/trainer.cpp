@@ -230,11 +230,11 @@ std::vector<Window> Trainer::Tiling(PetscInt W) const {
   return w;
 }
 
-PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, PetscInt W, const std::vector<double>& theta,
-                                        double* loss, std::vector<double>* grad) {
+PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, PetscInt W,
+                                        const AlignedVector<double>& theta, double* loss, std::vector<double>* grad) {
   PetscFunctionBeginUser;
   const PetscInt P = physics_->NumParams();
-  PetscCall(physics_->SetParams(theta.data()));
+  PetscCall(physics_->BindParams(theta.data()));
   *loss = 0;
   if (grad) grad->assign(P, 0.0);
   std::vector<double> g(P);
@@ -297,7 +297,8 @@ PetscInt Trainer::NumTrainable() const {
   return n;
 }
 
-PetscErrorCode Trainer::Objective(long long it, const std::vector<double>& x, double* loss, std::vector<double>* grad) {
+PetscErrorCode Trainer::Objective(long long it, const AlignedVector<double>& x, double* loss,
+                                  std::vector<double>* grad) {
   PetscFunctionBeginUser;
   if (Shooting()) {
     std::vector<size_t> trajs;

@@ -54,9 +54,19 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
   adam_ = nn::Adam(NumTrainable(), adam_config_);
   adam_done_ = 0;
   const PetscInt P = physics_->NumParams();
-  std::vector<double> x(NumTrainable());
-  if (!init_.empty()) PetscCall(LoadModel(comm_, init_, "option -train_init", *physics_));
-  PetscCall(physics_->GetParams(x.data()));
+  // The start: -train_init, else the theta the physics reads (a previous run's), else the
+  // physics' initialisation.
+  AlignedVector<double> start(P);
+  if (!init_.empty())
+    PetscCall(LoadModel(comm_, init_, "option -train_init", *physics_, &start));
+  else if (physics_->Params())
+    std::copy(physics_->Params(), physics_->Params() + P, start.begin());
+  else
+    PetscCall(physics_->InitializeParams(start.data()));
+  AlignedVector<double>& x = x_;  // theta (and the shooting node states): the trainer's own copy
+  x.assign(NumTrainable(), 0.0);
+  std::copy(start.begin(), start.end(), x.begin());
+  PetscCall(physics_->BindParams(x.data()));
   if (Shooting()) PetscCall(InitialShootingStates(&x));
   StopSignalGuard stop_guard;  // SIGTERM/SIGUSR1: checkpoint at the end of the iteration, then stop
   if (resume_ == "latest") PetscCall(ResolveLatest(checkpoint_path));
@@ -64,7 +74,7 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
   const bool resuming = !resume_.empty();
   if (resuming) {
     PetscCall(LoadState(resume_, "option -train_resume", &resumed));
-    x = resumed.x;
+    x.assign(resumed.x.begin(), resumed.x.end());
     if (!history_.Rows().empty()) seconds_before_ = history_.Rows().back().seconds;
     if (resumed.phase == "tao")
       PetscCall(PetscPrintf(comm_, "train: resuming from %s in the TAO phase at iteration %lld (%lld evaluations to replay)\n",
@@ -74,19 +84,18 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
                             resumed.adam_iterations));
   }
   if (optimizer_ == "tao") {  // (a state saved in an Adam phase starts TAO from its theta)
-    PetscCall(RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr, iterations_, &x,
-                     result));
+    PetscCall(RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr, iterations_, result));
   } else {
-    PetscCall(RunAdam(checkpoint_path, resuming ? &resumed : nullptr, &x, result));
+    PetscCall(RunAdam(checkpoint_path, resuming ? &resumed : nullptr, result));
     if (lbfgs_iterations_ > 0 && !result->interrupted) {
       PetscCall(PetscPrintf(comm_, "train: L-BFGS (TAO lmvm) after Adam, %" PetscInt_FMT " iterations\n",
                             lbfgs_iterations_));
-      PetscCall(RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr, lbfgs_iterations_,
-                       &x, result));
+      PetscCall(
+          RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr, lbfgs_iterations_, result));
       result->iterations += adam_done_;
     }
   }
-  PetscCall(physics_->SetParams(x.data()));
+  PetscCall(physics_->BindParams(x.data()));  // the trained theta (the trainer keeps it)
   result->seconds = Elapsed();
   result->theta.assign(x.begin(), x.begin() + P);
   result->shooting_states.assign(x.begin() + P, x.end());
@@ -94,11 +103,10 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, const State* resumed, std::vector<double>* x,
-                                TrainResult* result) {
+PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, const State* resumed, TrainResult* result) {
   PetscFunctionBeginUser;
   const PetscInt P = NumTrainable();
-  std::vector<double>& theta = *x;
+  AlignedVector<double>& theta = x_;
   std::vector<double> grad;
   long long it0 = 0;
   double loss = 0;
@@ -126,7 +134,7 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, const State*
     const double seconds = Elapsed();
     if (it % monitor_every_ == 0 || it + 1 == iterations_) PetscCall(Monitor(it, loss, gnorm, lr, W, seconds));
     history_.Add({it, loss, gnorm, lr, (long long)W, seconds, TrainHistory::kAdam});
-    if (iteration_hook_) PetscCall(iteration_hook_(it + 1, theta));
+    if (iteration_hook_) PetscCall(iteration_hook_(it + 1, theta.data()));
     bool stop;
     int sig;
     PetscCall(StopRequested(comm_, &stop, &sig));
@@ -134,7 +142,7 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, const State*
     if (!checkpoint_path.empty() && (periodic || stop)) {
       state.adam_iterations = it + 1;
       state.last_loss = loss;
-      state.x = theta;
+      state.x.assign(theta.begin(), theta.end());
       PetscCall(SaveState(checkpoint_path, state));
     }
     if (stop) {
@@ -148,10 +156,10 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, const State*
   if (!checkpoint_path.empty() && !result->interrupted) {
     state.adam_iterations = it;
     state.last_loss = loss;
-    state.x = theta;
+    state.x.assign(theta.begin(), theta.end());
     PetscCall(SaveState(checkpoint_path, state));
   }
-  PetscCall(physics_->SetParams(theta.data()));
+  PetscCall(physics_->BindParams(theta.data()));
   adam_done_ = it;
   result->iterations = it;
   result->loss = loss;
@@ -162,6 +170,7 @@ namespace {
 
 struct TaoCtx {
   Trainer* trainer;
+  AlignedVector<double>* x;  // the trainer's parameters: every evaluated point is copied there
   PetscInt W, P;
   MPI_Comm comm;
   TrainHistory* history;
@@ -181,7 +190,8 @@ struct TaoCtx {
 PetscErrorCode TaoFG(Tao, Vec x, PetscReal* f, Vec g, void* ctx) {
   PetscFunctionBeginUser;
   TaoCtx* c = static_cast<TaoCtx*>(ctx);
-  std::vector<double> theta(c->P), grad;
+  AlignedVector<double>& theta = *c->x;
+  std::vector<double> grad;
   const PetscScalar* xa;
   PetscCall(VecGetArrayRead(x, &xa));
   int rank;
@@ -266,21 +276,21 @@ PetscErrorCode TaoMonitorLine(Tao tao, void* ctx) {
 }  // namespace
 
 PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* resumed, PetscInt iterations,
-                               std::vector<double>* x0, TrainResult* result) {
+                               TrainResult* result) {
   PetscFunctionBeginUser;
   const PetscInt P = NumTrainable();
   int rank;
   PetscCallMPI(MPI_Comm_rank(comm_, &rank));
-  std::vector<double>& theta = *x0;
+  AlignedVector<double>& theta = x_;
   const PetscInt W = Shooting() ? HorizonAt(-1) : (adam_done_ > 0 ? WindowAt(adam_done_ - 1) : window_);
-  TaoCtx ctx{this, W, P, comm_, &history_, adam_done_, monitor_every_, nullptr, -1, checkpoint_path, checkpoint_every_};
+  TaoCtx ctx{this, &x_, W, P, comm_, &history_, adam_done_, monitor_every_, nullptr, -1, checkpoint_path, checkpoint_every_};
   ctx.elapsed = [this] { return Elapsed(); };
   ctx.state.phase = "tao";
   ctx.state.adam_iterations = adam_done_;
   EvaluationLog log;
   const std::string log_path = checkpoint_path.empty() ? std::string() : TaoLogPath(checkpoint_path);
   if (resumed) {  // restart TAO where the logged solve started and replay its evaluations
-    theta = resumed->tao_x0;
+    theta.assign(resumed->tao_x0.begin(), resumed->tao_x0.end());
     const std::string from = DirectoryOf(resume_) + "/" + resumed->tao_log;
     PetscCall(log.Resume(comm_, from, log_path.empty() ? from : log_path, P, resumed->tao_evaluations,
                          "option -train_resume"));
@@ -292,7 +302,7 @@ PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* 
     ctx.log = &log;
   }
   ctx.state.tao_log = BaseName(log.Path());
-  ctx.state.tao_x0 = theta;
+  ctx.state.tao_x0.assign(theta.begin(), theta.end());
   Vec x;
   PetscCall(VecCreateMPI(comm_, rank == 0 ? P : 0, P, &x));
   PetscScalar* xa;
@@ -319,10 +329,10 @@ PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* 
   if (rank == 0) std::copy(xa, xa + P, theta.begin());
   PetscCall(VecRestoreArray(x, &xa));
   PetscCallMPI(MPI_Bcast(theta.data(), P, MPI_DOUBLE, 0, comm_));
-  PetscCall(physics_->SetParams(theta.data()));
+  PetscCall(physics_->BindParams(theta.data()));
   if (ctx.log && !checkpoint_path.empty() && !ctx.interrupted) {  // the finished run (resuming it replays it all)
     PetscCall(log.Sync());
-    ctx.state.x = theta;
+    ctx.state.x.assign(theta.begin(), theta.end());
     ctx.state.tao_iterations = its;
     ctx.state.tao_evaluations = log.Count();
     ctx.state.last_loss = f;

@@ -200,15 +200,17 @@ PetscErrorCode PrintReversal(MPI_Comm comm, const char* name, const std::vector<
 }
 
 // Checkpointed exact adjoint vs central differences of the loss along a random direction.
-PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, adjoint::Integrator& integ, Vec u0,
+// `th`: the parameters `ph` is bound to (bound again on return).
+PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, const AlignedVector<double>& th,
+                             adjoint::Integrator& integ, Vec u0,
                              const std::vector<PetscReal>& times, adjoint::Observer* obs,
                              double h_rel, double* rel) {
   PetscFunctionBeginUser;
   const PetscInt P = ph.NumParams();
   PetscCheck(P > 0, comm, PETSC_ERR_USER_INPUT,
              "diagnose: the model has no parameters for the gradient check");
-  std::vector<double> th(P), g(P), d(P), tp(P), tm(P);
-  PetscCall(ph.GetParams(th.data()));
+  std::vector<double> g(P), d(P);
+  AlignedVector<double> tp(P), tm(P);
   PetscReal L, Lp, Lm;
   PetscCall(integ.Gradient(0.0, u0, times, obs, &L, g.data()));
   const adjoint::IntegratorStats stats = integ.Stats();
@@ -219,11 +221,11 @@ PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, adjoint::Integrato
   }
   const double h = h_rel / std::sqrt(dd / P);
   for (PetscInt i = 0; i < P; ++i) tp[i] = th[i] + h * d[i], tm[i] = th[i] - h * d[i];
-  PetscCall(ph.SetParams(tp.data()));
+  PetscCall(ph.BindParams(tp.data()));
   PetscCall(integ.Forward(0.0, u0, times, obs, &Lp));
-  PetscCall(ph.SetParams(tm.data()));
+  PetscCall(ph.BindParams(tm.data()));
   PetscCall(integ.Forward(0.0, u0, times, obs, &Lm));
-  PetscCall(ph.SetParams(th.data()));
+  PetscCall(ph.BindParams(th.data()));
   double ad = 0;
   for (PetscInt i = 0; i < P; ++i) ad += g[i] * d[i];
   const double fd = (Lp - Lm) / (2 * h);
@@ -268,6 +270,15 @@ PetscErrorCode ReadDiagnoseOptions(MPI_Comm comm, DiagnoseOptions* o) {
                              "empty: the case's)",
                              &o->smooth_kinds, nullptr));
   PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
+// Binds `ph` to the model file's parameters (if given) or to its initial ones.
+PetscErrorCode BindModelOrInitial(MPI_Comm comm, const std::string& model, pde::Physics& ph,
+                                  AlignedVector<double>* theta) {
+  PetscFunctionBeginUser;
+  if (!model.empty()) PetscCall(train::LoadModel(comm, model, "option -diagnose_model", ph, theta));
+  else PetscCall(pde::BindInitialParams(ph, theta));
   PetscFunctionReturn(0);
 }
 
@@ -334,7 +345,8 @@ PetscErrorCode Downwind(MPI_Comm comm, const DiagnoseOptions& o, bool help, Diag
   integ.SetDivergeLimit(1e300);
   PetscCall(integ.SetUp());
   if (help) PetscFunctionReturn(0);
-  if (!o.model.empty()) PetscCall(train::LoadModel(comm, o.model, "option -diagnose_model", *ph));
+  AlignedVector<double> theta;  // the parameters ph reads: the model's, or the initial ones
+  PetscCall(BindModelOrInitial(comm, o.model, *ph, &theta));
   Vec u0;
   PetscReal dt;
   PetscCall(TSGetTimeStep(integ.Ts(), &dt));
@@ -384,7 +396,8 @@ PetscErrorCode Downwind(MPI_Comm comm, const DiagnoseOptions& o, bool help, Diag
 PetscErrorCode AdvectionReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Physics& ph, adjoint::Integrator& integ,
                                  DiagnoseResult* res) {
   PetscFunctionBeginUser;
-  if (!o.model.empty()) PetscCall(train::LoadModel(comm, o.model, "option -diagnose_model", ph));
+  AlignedVector<double> theta;  // the parameters ph reads: the model's, or the initial ones
+  PetscCall(BindModelOrInitial(comm, o.model, ph, &theta));
   Vec u0;
   PetscReal dt = o.rev_dt;
   if (dt <= 0) PetscCall(TSGetTimeStep(integ.Ts(), &dt));
@@ -408,7 +421,7 @@ PetscErrorCode AdvectionReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::P
     PetscCall(PetscPrintf(comm, "diagnose: advection: gradient of the misfit to the exact solution over [0, %g]\n",
                           (double)o.rev_time));
     train::DataMisfit obs(&data, 1.0);
-    PetscCall(GradientCheck(comm, ph, integ, u0, times, &obs, o.fd_h, &res->fd_error_advection));
+    PetscCall(GradientCheck(comm, ph, theta, integ, u0, times, &obs, o.fd_h, &res->fd_error_advection));
   } else {
     PetscCall(PetscPrintf(comm, "diagnose: advection: limiter %s has no parameters; gradient check skipped\n",
                           ph.GetSchemeOption("advection_limiter").c_str()));
@@ -440,7 +453,7 @@ class DampedCopies : public adjoint::Observer {
 // cells, sine initial condition, MLP closure 8 at init scale 0.5, RK4 with dt 0.01,
 // checkpointed adjoint every 10 steps).
 PetscErrorCode CreateDiagnoseBurgers(MPI_Comm comm, std::unique_ptr<pde::Physics>* bu,
-                                     std::unique_ptr<adjoint::Integrator>* integ) {
+                                     std::unique_ptr<adjoint::Integrator>* integ, AlignedVector<double>* theta) {
   PetscFunctionBeginUser;
   auto defaults = [](pde::Physics& p) -> PetscErrorCode {
     PetscFunctionBeginUser;
@@ -455,6 +468,7 @@ PetscErrorCode CreateDiagnoseBurgers(MPI_Comm comm, std::unique_ptr<pde::Physics
   };
   PetscCall(pde::PhysicsCreateFromOptions(comm, "diagnose_", "burgers", bu, defaults));
   PetscCall((*bu)->SetUp());
+  PetscCall(pde::BindInitialParams(**bu, theta));
   *integ = std::make_unique<adjoint::Integrator>(bu->get());
   (*integ)->SetDefaultTimeStep(0.01);
   (*integ)->SetMode(adjoint::MemoryMode::kCheckpoint);
@@ -464,8 +478,8 @@ PetscErrorCode CreateDiagnoseBurgers(MPI_Comm comm, std::unique_ptr<pde::Physics
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode BurgersReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Physics& bu, adjoint::Integrator& integ,
-                               DiagnoseResult* res) {
+PetscErrorCode BurgersReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Physics& bu,
+                               const AlignedVector<double>& theta, adjoint::Integrator& integ, DiagnoseResult* res) {
   PetscFunctionBeginUser;
   Vec b0;
   PetscReal bdt;
@@ -485,7 +499,7 @@ PetscErrorCode BurgersReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Phy
   PetscCall(PetscPrintf(comm, "diagnose: burgers: gradient of the misfit to 0.9 x its trajectory over [0, %g]\n",
                         (double)o.burgers_time));
   train::DataMisfit obs(&bd, 1.0);
-  PetscCall(GradientCheck(comm, bu, integ, b0, bt, &obs, o.fd_h, &res->fd_error_burgers));
+  PetscCall(GradientCheck(comm, bu, theta, integ, b0, bt, &obs, o.fd_h, &res->fd_error_burgers));
   for (Vec& d : bd) PetscCall(VecDestroy(&d));
   PetscCall(VecDestroy(&b0));
   PetscFunctionReturn(0);
@@ -505,10 +519,11 @@ PetscErrorCode ReversalChecks(MPI_Comm comm, const DiagnoseOptions& o, bool help
   PetscCall(integ.SetUp());
   std::unique_ptr<pde::Physics> bu;
   std::unique_ptr<adjoint::Integrator> binteg;
-  if (o.burgers) PetscCall(CreateDiagnoseBurgers(comm, &bu, &binteg));
+  AlignedVector<double> btheta;  // bu's parameters (initial)
+  if (o.burgers) PetscCall(CreateDiagnoseBurgers(comm, &bu, &binteg, &btheta));
   if (help) PetscFunctionReturn(0);
   PetscCall(AdvectionReversal(comm, o, *ph, integ, res));
-  if (o.burgers) PetscCall(BurgersReversal(comm, o, *bu, *binteg, res));
+  if (o.burgers) PetscCall(BurgersReversal(comm, o, *bu, btheta, *binteg, res));
   PetscCall(PetscPrintf(comm,
                         "diagnose: integrating back in time does not recover the forward states (errors above), "
                         "while the checkpointed discrete adjoint matches finite differences (advection %.2e, "

@@ -147,6 +147,7 @@ struct Discovery {
   DiscoverOptions opt;
   std::unique_ptr<pde::Physics> model_p, truth_p;
   const pde::OdeSystem *model = nullptr, *truth = nullptr;
+  AlignedVector<double> theta, truth_theta;  // what the model (trained) and the truth (initial) read
   int n = 0;
   Eigen::Index m = 0;
   Matrix Xd;                  // data states (m x n)
@@ -184,6 +185,7 @@ PetscErrorCode CreateOdeModels(Discovery& d) {
   PetscCheck(d.truth && d.truth->StateSize() == d.model->StateSize(), comm, PETSC_ERR_USER_INPUT,
              "option -truth_physics: the truth must be the same kind of ODE as the model");
   PetscCall(d.truth_p->SetUp());
+  PetscCall(pde::BindInitialParams(*d.truth_p, &d.truth_theta));  // (a truth with a closure)
   d.n = d.model->StateSize();
   PetscFunctionReturn(0);
 }
@@ -441,7 +443,7 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
   if (help) PetscFunctionReturn(0);
   PetscCheck(d.model_p->NumParams() > 0, comm, PETSC_ERR_USER_INPUT,
              "discover: the model has no learned term: set -closure_type mlp");
-  PetscCall(train::LoadModel(comm, d.paths.model, "option -model", *d.model_p));
+  PetscCall(train::LoadModel(comm, d.paths.model, "option -model", *d.model_p, &d.theta));
   PetscCall(ReadTrajectory(d));
   PetscCall(SampleLearnedTerm(d, summary));
   PolynomialLibrary lib(d.n, static_cast<int>(d.opt.degree));

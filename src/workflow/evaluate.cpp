@@ -332,7 +332,7 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
     models[0].model.integrator->SetStepHook([&](PetscInt step, PetscReal t, Vec v) {
       return catalyst->Execute(model.Grid(), geometry, step, t, v);
     });
-  PetscCall(train::LoadModel(comm, paths.model, "option -model", model));
+  PetscCall(train::LoadModel(comm, paths.model, "option -model", model, &models[0].model.theta));
   io::Dataset data;
   std::vector<size_t> tests;
   std::vector<pde::Physics*> all;

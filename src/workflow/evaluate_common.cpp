@@ -17,6 +17,7 @@ PetscErrorCode CreateCaseModel(MPI_Comm comm, const ModelSettings& s, CaseModel*
     m->physics->SetClosureConfig(none);
   }
   PetscCall(m->physics->SetUp());
+  PetscCall(pde::BindInitialParams(*m->physics, &m->theta));
   m->integrator = std::make_unique<adjoint::Integrator>(m->physics.get());
   PetscCall(m->integrator->SetFromOptions(nullptr));
   if (s.dt > 0) PetscCall(m->integrator->SetTimeStep(s.dt));

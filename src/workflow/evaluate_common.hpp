@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/core/aligned.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/pde/physics.hpp"
 
@@ -21,10 +22,12 @@ struct ModelSettings {
   const char* default_type = "burgers";  ///< physics when -physics is not given
 };
 
-/// A model of the case (physics + integrator, from the options) with `settings` applied.
+/// A model of the case (physics + integrator, from the options) with `settings` applied;
+/// the physics reads `theta` (its initial parameters until a model file is loaded into it).
 struct CaseModel {
   std::unique_ptr<pde::Physics> physics;
   std::unique_ptr<adjoint::Integrator> integrator;
+  AlignedVector<double> theta;
 };
 PetscErrorCode CreateCaseModel(MPI_Comm comm, const ModelSettings& settings, CaseModel* model);
 

@@ -231,7 +231,7 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vecto
   if (help) PetscFunctionReturn(0);
   for (size_t i = 0; i < rows->size(); ++i)
     if ((*rows)[i].path != "none")
-      PetscCall(train::LoadModel(comm, (*rows)[i].path, "option -evaluate_models", *entries[i].physics));
+      PetscCall(train::LoadModel(comm, (*rows)[i].path, "option -evaluate_models", *entries[i].physics, &entries[i].theta));
   pde::Physics& ref = *entries[0].physics;
   const double scale = ref.EvaluationScale();
   io::Dataset data;

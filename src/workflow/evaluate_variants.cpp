@@ -262,7 +262,7 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
   PetscCheck(!o.values.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_variants: no variant of -%s given",
              option.c_str());
   for (auto& m : models)
-    if (m.label == "learned") PetscCall(train::LoadModel(comm, paths.model, "option -model", *m.Physics()));
+    if (m.label == "learned") PetscCall(train::LoadModel(comm, paths.model, "option -model", *m.Physics(), &m.model.theta));
   io::Dataset data;
   std::vector<size_t> tests;
   std::vector<pde::Physics*> all;

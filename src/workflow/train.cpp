@@ -87,13 +87,13 @@ PetscErrorCode TrainCase(MPI_Comm comm, train::TrainResult* result) {
       *result = off;
       PetscFunctionReturn(groups.Destroy());
     }
-    PetscCall(physics->InitializeParams());
+    // The offline fit unbound its parameters: online training starts from the initial ones.
   }
   PetscCall(trainer.SetUp());
   PetscCall(PetscPrintf(comm, "train: model %s\n       %s\n       data %s; %d group(s) of ranks share each batch\n",
                         physics->Describe().c_str(), integ.Describe().c_str(), paths.dataset.c_str(), groups.count));
   if (snapshots.Enabled())
-    trainer.SetIterationHook([&](long long it, const std::vector<double>& theta) { return snapshots.Maybe(it, theta); });
+    trainer.SetIterationHook([&](long long it, const double* theta) { return snapshots.Maybe(it, theta); });
   PetscCall(trainer.Run(paths.checkpoint, result));
   PetscCall(snapshots.Finish(result->seconds));
   if (result->interrupted) PetscFunctionReturn(groups.Destroy());  // stopped by a signal: the checkpoint is the result

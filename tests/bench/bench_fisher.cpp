@@ -39,6 +39,8 @@ PetscErrorCode Run() {
   std::unique_ptr<pde::Physics> physics;
   PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "fisher_kpp", &physics));
   PetscCall(physics->SetUp());
+  AlignedVector<double> theta;  // the parameters the physics reads (initial)
+  PetscCall(pde::BindInitialParams(*physics, &theta));
   pde::Scenario sc;
   PetscCall(physics->MakeScenario(0, &sc));
   PetscCall(physics->SetScenario(sc));

@@ -120,6 +120,8 @@ PetscErrorCode Run() {
       std::unique_ptr<pde::Physics> phys;
       PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &phys));
       PetscCall(phys->SetUp());
+      AlignedVector<double> theta;  // the parameters phys reads (initial)
+      PetscCall(pde::BindInitialParams(*phys, &theta));
       pde::Scenario sc;
       PetscCall(phys->MakeScenario(1, &sc));
       PetscCall(phys->SetScenario(sc));

@@ -117,6 +117,8 @@ PetscErrorCode Run(MPI_Comm comm) {
   std::unique_ptr<pde::Physics> physics;
   PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "ocean_column", &physics));
   PetscCall(physics->SetUp());
+  AlignedVector<double> theta;  // the parameters the physics reads (initial)
+  PetscCall(pde::BindInitialParams(*physics, &theta));
   adjoint::Integrator integ(physics.get());
   PetscCall(integ.SetFromOptions(nullptr));
   PetscCall(integ.SetUp());

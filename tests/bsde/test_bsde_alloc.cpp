@@ -38,6 +38,7 @@ extern "C" void* realloc(void* p, size_t n) {
 }
 
 using namespace udeflow::bsde;
+using udeflow::nn::DenseNet;
 
 namespace {
 

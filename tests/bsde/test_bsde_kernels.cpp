@@ -10,13 +10,15 @@
 
 #include "bsde_test_util.hpp"
 #include "udeflow/bsde/backward.hpp"
-#include "udeflow/bsde/dense_net.hpp"
 #include "udeflow/bsde/model.hpp"
 #include "udeflow/bsde/paths.hpp"
 #include "udeflow/bsde/znet.hpp"
+#include "udeflow/nn/dense_net.hpp"
 #include "udeflow/nn/mlp.hpp"
 
 using namespace udeflow::bsde;
+using udeflow::nn::DenseNet;
+using udeflow::nn::FastTanh;
 using udeflow::bsde::test::MakeEquation;
 using udeflow::bsde::test::RandomMatrix;
 using udeflow::bsde::test::RandomVector;
@@ -242,7 +244,7 @@ TEST(BsdeDenseNet, MatchesMlpAndPassesDotProductTests) {
   }
   for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
                     DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
-    DenseNet net({5, 8, 7, 4}, udeflow::nn::Activation::kTanh, skip, 1);
+    DenseNet net({5, 8, 7, 4}, udeflow::nn::Activation::kTanh, udeflow::nn::Activation::kIdentity, skip, 1);
     Vector p = RandomVector(net.NumParams(), 1, 0.5);
     const int B = 6;
     const Matrix x = RandomMatrix(5, B, 2), ybar = RandomMatrix(4, B, 3);

@@ -18,6 +18,7 @@ namespace udeflow::test {
 
 struct AdvectionProblem {
   std::unique_ptr<pde::Physics> physics;
+  AlignedVector<double> params;  // the parameters the physics reads (initial after Create)
   std::unique_ptr<adjoint::Integrator> integrator;
   std::unique_ptr<adjoint::Observer> observer;
   std::vector<Vec> data;
@@ -30,6 +31,7 @@ struct AdvectionProblem {
     ScopedOptions scoped("-physics advection " + opts);
     PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "advection", &physics));
     PetscCall(physics->SetUp());
+    PetscCall(pde::BindInitialParams(*physics, &params));
     pde::Scenario sc;
     PetscCall(physics->MakeScenario(seed, &sc));
     PetscCall(physics->SetScenario(sc));
@@ -56,7 +58,8 @@ struct AdvectionProblem {
   }
   PetscErrorCode Loss(const std::vector<double>& theta, PetscReal* loss) {
     PetscFunctionBeginUser;
-    PetscCall(physics->SetParams(theta.data()));
+    params.assign(theta.begin(), theta.end());
+    PetscCall(physics->BindParams(params.data()));
     PetscCall(integrator->Forward(0.0, u0, times, observer.get(), loss));
     PetscFunctionReturn(0);
   }
@@ -64,7 +67,8 @@ struct AdvectionProblem {
                           std::vector<double>* g) {
     PetscFunctionBeginUser;
     g->assign(physics->NumParams(), 0.0);
-    PetscCall(physics->SetParams(theta.data()));
+    params.assign(theta.begin(), theta.end());
+    PetscCall(physics->BindParams(params.data()));
     PetscCall(integrator->Gradient(0.0, u0, times, observer.get(), loss, g->data()));
     PetscFunctionReturn(0);
   }

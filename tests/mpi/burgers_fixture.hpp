@@ -57,6 +57,7 @@ class MseObserver : public adjoint::Observer {
 /// A Burgers problem on `comm` configured from an options string.
 struct BurgersProblem {
   std::unique_ptr<pde::Physics> physics;
+  AlignedVector<double> params;  // the parameters the physics reads (initial after Create)
   std::unique_ptr<adjoint::Integrator> integrator;
   std::unique_ptr<adjoint::Observer> observer;
   std::vector<Vec> data;
@@ -68,6 +69,7 @@ struct BurgersProblem {
     ScopedOptions scoped(opts);
     PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &physics));
     PetscCall(physics->SetUp());
+    PetscCall(pde::BindInitialParams(*physics, &params));
     pde::Scenario sc;
     PetscCall(physics->MakeScenario(7, &sc));
     PetscCall(physics->SetScenario(sc));
@@ -101,14 +103,16 @@ struct BurgersProblem {
 
   PetscErrorCode Loss(const std::vector<double>& theta, PetscReal* loss) {
     PetscFunctionBeginUser;
-    PetscCall(physics->SetParams(theta.data()));
+    params.assign(theta.begin(), theta.end());
+    PetscCall(physics->BindParams(params.data()));
     PetscCall(integrator->Forward(0.0, u0, times, observer.get(), loss));
     PetscFunctionReturn(0);
   }
   PetscErrorCode Gradient(const std::vector<double>& theta, PetscReal* loss, std::vector<double>* g) {
     PetscFunctionBeginUser;
     g->assign(physics->NumParams(), 0.0);
-    PetscCall(physics->SetParams(theta.data()));
+    params.assign(theta.begin(), theta.end());
+    PetscCall(physics->BindParams(params.data()));
     PetscCall(integrator->Gradient(0.0, u0, times, observer.get(), loss, g->data()));
     PetscFunctionReturn(0);
   }

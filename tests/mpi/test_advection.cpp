@@ -251,15 +251,14 @@ TEST_P(AdvectionJacobians, DotProductAndFiniteDifferenceTests) {
     for (PetscInt i = 0; i < P; ++i)
       EXPECT_NEAR(g2sum[i], gsum[i], 1e-13 * (std::abs(gsum[i]) + 1e-300));
     // Parameter JVP against central differences of the RHS in theta.
-    std::vector<double> th(P), tp(P), tm(P);
-    UDE_ASSERT_OK(ph.GetParams(th.data()));
+    std::vector<double> th(p.params.begin(), p.params.end()), tp(P), tm(P);
     const double h = 1e-6;
     for (PetscInt i = 0; i < P; ++i) tp[i] = th[i] + h * thd[i], tm[i] = th[i] - h * thd[i];
-    UDE_ASSERT_OK(ph.SetParams(tp.data()));
+    UDE_ASSERT_OK(ph.BindParams(tp.data()));
     UDE_ASSERT_OK(ph.Rhs(0.1, u, f1));
-    UDE_ASSERT_OK(ph.SetParams(tm.data()));
+    UDE_ASSERT_OK(ph.BindParams(tm.data()));
     UDE_ASSERT_OK(ph.Rhs(0.1, u, f2));
-    UDE_ASSERT_OK(ph.SetParams(th.data()));
+    UDE_ASSERT_OK(ph.BindParams(p.params.data()));
     VecAXPY(f1, -1.0, f2);
     VecScale(f1, 1 / (2 * h));
     UDE_ASSERT_OK(ph.Linearize(0.1, u, false));
@@ -324,8 +323,7 @@ TEST_P(AdvectionGradient, LearnedLimiterMatchesCentralFiniteDifferences) {
   UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kAdvectionLearned) + GetParam().opts));
   const PetscInt P = p.physics->NumParams();
   ASSERT_GT(P, 0);
-  std::vector<double> theta(P), g;
-  UDE_ASSERT_OK(p.physics->GetParams(theta.data()));
+  std::vector<double> theta(p.params.begin(), p.params.end()), g;
   PetscReal L;
   UDE_ASSERT_OK(p.Gradient(theta, &L, &g));
   PetscReal Lf;

@@ -121,8 +121,7 @@ TEST_P(BurgersGradient, MatchesCentralFiniteDifferences) {
   BurgersProblem p;
   UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + GetParam().opts));
   const PetscInt P = p.physics->NumParams();
-  std::vector<double> theta(P);
-  UDE_ASSERT_OK(p.physics->GetParams(theta.data()));
+  std::vector<double> theta(p.params.begin(), p.params.end());
   PetscReal L;
   std::vector<double> g;
   UDE_ASSERT_OK(p.Gradient(theta, &L, &g));
@@ -189,8 +188,7 @@ TEST(BurgersGradient, ActivationCacheGivesTheSameGradient) {
     for (int c = 0; c < 2; ++c) {
       BurgersProblem p;
       UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + opts + (c ? " -adjoint_cache_mb 0" : "")));
-      std::vector<double> theta(p.physics->NumParams());
-      UDE_ASSERT_OK(p.physics->GetParams(theta.data()));
+      std::vector<double> theta(p.params.begin(), p.params.end());
       PetscReal L;
       UDE_ASSERT_OK(p.Gradient(theta, &L, &g[c]));
       hits[c] = p.integrator->Stats().cache_hits;
@@ -214,8 +212,7 @@ TEST(BurgersGradient, MemoryModesAgreeToRoundOff) {
     for (const char* mode : {"store", "checkpoint", "disk"}) {
       BurgersProblem p;
       UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + ts + " -adjoint_checkpoint_every 3 -adjoint_memory " + mode));
-      std::vector<double> theta(p.physics->NumParams()), g;
-      UDE_ASSERT_OK(p.physics->GetParams(theta.data()));
+      std::vector<double> theta(p.params.begin(), p.params.end()), g;
       PetscReal L;
       UDE_ASSERT_OK(p.Gradient(theta, &L, &g));
       grads.push_back(g);

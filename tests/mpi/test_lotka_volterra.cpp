@@ -80,6 +80,8 @@ TEST(LotkaVolterraPhysics, StateLivesOnRankZeroAndTruthIsExact) {
   std::unique_ptr<pde::Physics> p;
   UDE_ASSERT_OK(pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "lotka_volterra", &p));
   UDE_ASSERT_OK(p->SetUp());
+  AlignedVector<double> params;  // the parameters p reads (initial)
+  UDE_ASSERT_OK(pde::BindInitialParams(*p, &params));
   Vec u, f;
   UDE_ASSERT_OK(DMCreateGlobalVector(p->Grid(), &u));
   UDE_ASSERT_OK(VecDuplicate(u, &f));
@@ -105,6 +107,8 @@ TEST(LotkaVolterraPhysics, JacobiansMatchFiniteDifferencesAndTransposes) {
   std::unique_ptr<pde::Physics> p;
   UDE_ASSERT_OK(pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "lotka_volterra", &p));
   UDE_ASSERT_OK(p->SetUp());
+  AlignedVector<double> params;  // the parameters p reads (initial)
+  UDE_ASSERT_OK(pde::BindInitialParams(*p, &params));
   const PetscInt P = p->NumParams();
   Vec u, v, w, a, b, up, um, fp, fm;
   UDE_ASSERT_OK(DMCreateGlobalVector(p->Grid(), &u));
@@ -142,17 +146,16 @@ TEST(LotkaVolterraPhysics, JacobiansMatchFiniteDifferencesAndTransposes) {
   UDE_ASSERT_OK(GetVec(a, &Jt));
   EXPECT_LT(RelDiff(Dot(wd, Jt), Dot(gtheta, td)), 1e-13);
   // (df/dtheta) td against central differences in theta.
-  std::vector<double> th(P), tp(P), tm(P);
-  UDE_ASSERT_OK(p->GetParams(th.data()));
+  std::vector<double> th(params.begin(), params.end()), tp(P), tm(P);
   for (PetscInt i = 0; i < P; ++i) {
     tp[i] = th[i] + h * td[i];
     tm[i] = th[i] - h * td[i];
   }
-  UDE_ASSERT_OK(p->SetParams(tp.data()));
+  UDE_ASSERT_OK(p->BindParams(tp.data()));
   UDE_ASSERT_OK(p->Rhs(0, u, fp));
-  UDE_ASSERT_OK(p->SetParams(tm.data()));
+  UDE_ASSERT_OK(p->BindParams(tm.data()));
   UDE_ASSERT_OK(p->Rhs(0, u, fm));
-  UDE_ASSERT_OK(p->SetParams(th.data()));
+  UDE_ASSERT_OK(p->BindParams(params.data()));
   UDE_ASSERT_OK(GetVec(fp, &fpa));
   UDE_ASSERT_OK(GetVec(fm, &fma));
   for (int i = 0; i < 2; ++i) EXPECT_LT(RelDiff(Jt[i], (fpa[i] - fma[i]) / (2 * h)), 1e-7);
@@ -176,6 +179,8 @@ TEST_P(LotkaVolterraGradient, MatchesCentralFiniteDifferences) {
   std::unique_ptr<pde::Physics> p;
   UDE_ASSERT_OK(pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "lotka_volterra", &p));
   UDE_ASSERT_OK(p->SetUp());
+  AlignedVector<double> params;  // the parameters p reads (initial)
+  UDE_ASSERT_OK(pde::BindInitialParams(*p, &params));
   adjoint::Integrator integ(p.get());
   UDE_ASSERT_OK(integ.SetFromOptions(nullptr));
   UDE_ASSERT_OK(integ.SetUp());
@@ -192,14 +197,13 @@ TEST_P(LotkaVolterraGradient, MatchesCentralFiniteDifferences) {
   UDE_ASSERT_OK(VecDuplicate(u0, &u0p));
   const std::vector<double> uu = {0.44, 4.6};
   UDE_ASSERT_OK(SetVec(u0, uu));
-  std::vector<double> theta(P), g(P);
-  UDE_ASSERT_OK(p->GetParams(theta.data()));
+  std::vector<double> theta(params.begin(), params.end()), g(P);
   train::DataMisfit obs(&data, 0.25);
   PetscReal L;
   UDE_ASSERT_OK(integ.Gradient(0.0, u0, times, &obs, &L, g.data(), g0));
   auto Loss = [&](const std::vector<double>& th, const std::vector<double>& u) {
     PetscReal l = 0;
-    p->SetParams(th.data());
+    p->BindParams(th.data());
     SetVec(u0p, u);
     train::DataMisfit ob(&data, 0.25);
     integ.Forward(0.0, u0p, times, &ob, &l);
@@ -301,8 +305,8 @@ TEST_F(Shooting, GradientWrtThetaAndNodeStatesMatchesFiniteDifferences) {
   train::Trainer& t = *s.trainer;
   const PetscInt P = s.physics->NumParams(), X = t.NumTrainable();
   ASSERT_EQ(X, P + 3 * 3 * 2);  // 3 trajectories x 3 segments x 2 states
-  std::vector<double> x(X);
-  UDE_ASSERT_OK(s.physics->GetParams(x.data()));
+  AlignedVector<double> x(X);
+  UDE_ASSERT_OK(s.physics->InitializeParams(x.data()));
   UDE_ASSERT_OK(t.InitialShootingStates(&x));
   // Nodes away from the data, so the continuity terms are active.
   const auto pert = Direction(X, 77);
@@ -312,7 +316,7 @@ TEST_F(Shooting, GradientWrtThetaAndNodeStatesMatchesFiniteDifferences) {
   double L;
   std::vector<double> g;
   UDE_ASSERT_OK(t.ShootingLossAndGradient(trajs, horizon, x, &L, &g));
-  auto Loss = [&](const std::vector<double>& y) {
+  auto Loss = [&](const AlignedVector<double>& y) {
     double l;
     std::vector<double>* none = nullptr;
     t.ShootingLossAndGradient(trajs, horizon, y, &l, none);
@@ -361,8 +365,8 @@ TEST_F(Shooting, BatchIsTheMeanOrSumOfTrajectories) {
     test::ScopedOptions o(kShootCase + "-output_dir " + Dir() + " -train_batch_reduce " + reduce);
     ShootSetup s;
     UDE_ASSERT_OK(s.Create());
-    std::vector<double> x(s.trainer->NumTrainable());
-    UDE_ASSERT_OK(s.physics->GetParams(x.data()));
+    AlignedVector<double> x(s.trainer->NumTrainable());
+    UDE_ASSERT_OK(s.physics->InitializeParams(x.data()));
     UDE_ASSERT_OK(s.trainer->InitialShootingStates(&x));
     if (std::string(reduce) == "mean") {
       for (size_t j = 0; j < 2; ++j) UDE_ASSERT_OK(s.trainer->ShootingLossAndGradient({j}, 20, x, &l[j], &g[j]));
@@ -396,8 +400,8 @@ TEST_F(Shooting, TrajectoryBatchesAndEnsembleGroups) {
       EXPECT_LT(b[0], b[1]);
       EXPECT_EQ(b, s.trainer->TrajectoryBatch(it));
     }
-    std::vector<double> x(s.trainer->NumTrainable());
-    UDE_ASSERT_OK(s.physics->GetParams(x.data()));
+    AlignedVector<double> x(s.trainer->NumTrainable());
+    UDE_ASSERT_OK(s.physics->InitializeParams(x.data()));
     UDE_ASSERT_OK(s.trainer->InitialShootingStates(&x));
     double& l = std::string(groups) == "1" ? l1 : l0;
     UDE_ASSERT_OK(s.trainer->Objective(-1, x, &l, std::string(groups) == "1" ? &g1 : &g0));

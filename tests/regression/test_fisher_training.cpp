@@ -41,6 +41,7 @@ const std::string kCase =
 struct Trained {
   train::TrainGroups groups;
   std::unique_ptr<pde::Physics> physics;
+  AlignedVector<double> theta;  // the trained parameters, read by physics
   double loss = 0, seconds = 0;
   ~Trained() {
     physics.reset();
@@ -70,6 +71,8 @@ PetscErrorCode Train(Trained* t) {
   PetscCall(trainer.SetUp());
   train::TrainResult r;
   PetscCall(trainer.Run("", &r));
+  t->theta.assign(r.theta.begin(), r.theta.end());  // kept beyond the trainer
+  PetscCall(t->physics->BindParams(t->theta.data()));
   t->loss = r.loss;
   t->seconds += r.seconds;
   PetscFunctionReturn(0);
@@ -86,7 +89,8 @@ class FisherTraining : public ::testing::Test {
 TEST_F(FisherTraining, LossAndGradientIncludeThePenalty) {
   test::ScopedOptions o(kCase + "-output_dir " + Dir());
   double loss[2];
-  std::vector<double> grad[2], theta;
+  std::vector<double> grad[2];
+  AlignedVector<double> theta;
   for (int k = 0; k < 2; ++k) {
     ScopedOptionValues v;
     UDE_ASSERT_OK(v.Set("-fisher_penalty", k == 0 ? "0" : "0.385"));
@@ -101,7 +105,7 @@ TEST_F(FisherTraining, LossAndGradientIncludeThePenalty) {
     UDE_ASSERT_OK(trainer.SetFromOptions());
     UDE_ASSERT_OK(trainer.SetUp());
     theta.resize(t.physics->NumParams());
-    UDE_ASSERT_OK(t.physics->GetParams(theta.data()));
+    UDE_ASSERT_OK(t.physics->InitializeParams(theta.data()));
     UDE_ASSERT_OK(trainer.LossAndGradient(trainer.Tiling(10), 10, theta, &loss[k], &grad[k]));
   }
   // w0 = [1.1, -2.5, 1.0]: penalty 0.385 (sqrt(0.4^2 + 1e-6) - 1e-3), slope 0.385 * (-0.4) / sqrt(0.16 + 1e-6).
@@ -161,8 +165,7 @@ TEST_F(FisherTraining, RecoversDiffusionAndReaction) {
   }
   auto& ph = dynamic_cast<pde::FisherKpp&>(*t.physics);
   const PetscInt P = ph.NumParams();
-  std::vector<double> theta(P);
-  UDE_ASSERT_OK(ph.GetParams(theta.data()));
+  std::vector<double> theta(t.theta.begin(), t.theta.end());
   const double w1 = theta[P - 4], w2 = theta[P - 3], w3 = theta[P - 2], D0 = theta[P - 1];
   const double D_eff = D0 * 0.5 * (w1 + w3) * ph.Dx() * ph.Dx();
   std::vector<double> rho(101), nn;

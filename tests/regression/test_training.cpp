@@ -57,13 +57,14 @@ PetscErrorCode Train(std::vector<double>* theta, double* tiling_loss_before = nu
   train::Trainer trainer(physics.get(), &integ, &data, &groups);
   PetscCall(trainer.SetFromOptions());
   PetscCall(trainer.SetUp());
-  std::vector<double> th0(physics->NumParams()), g;
-  PetscCall(physics->GetParams(th0.data()));
+  AlignedVector<double> th0(physics->NumParams());
+  PetscCall(physics->InitializeParams(th0.data()));
   if (tiling_loss_before) PetscCall(trainer.LossAndGradient(trainer.Tiling(8), 8, th0, tiling_loss_before, nullptr));
   train::TrainResult r;
   PetscCall(trainer.Run(paths.checkpoint, &r));
   *theta = r.theta;
-  if (tiling_loss_after) PetscCall(trainer.LossAndGradient(trainer.Tiling(8), 8, r.theta, tiling_loss_after, nullptr));
+  const AlignedVector<double> trained(r.theta.begin(), r.theta.end());
+  if (tiling_loss_after) PetscCall(trainer.LossAndGradient(trainer.Tiling(8), 8, trained, tiling_loss_after, nullptr));
   PetscCall(groups.Destroy());
   PetscFunctionReturn(0);
 }

@@ -84,8 +84,7 @@ void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, dou
   if (sub != MPI_COMM_NULL) {
     Problem p;
     ASSERT_EQ(p.Create(sub, opts), 0);
-    std::vector<double> theta(p.physics->NumParams());
-    ASSERT_EQ(p.physics->GetParams(theta.data()), 0);
+    std::vector<double> theta(p.params.begin(), p.params.end());  // the initial parameters
     ASSERT_EQ(p.Gradient(theta, L, g), 0);
     P = static_cast<int>(g->size());
   }

@@ -5,9 +5,12 @@
 #include <cmath>
 #include <cstring>
 
+#include "udeflow/core/aligned.hpp"
 #include "udeflow/core/rng.hpp"
 #include "udeflow/nn/adam.hpp"
+#include "udeflow/nn/dense_net.hpp"
 #include "udeflow/nn/mlp.hpp"
+#include "udeflow/pde/closure.hpp"
 
 using namespace udeflow;
 using namespace udeflow::nn;
@@ -139,6 +142,81 @@ TEST(Mlp, InitializationIsDeterministicAndScaled) {
   const double limit = std::sqrt(6.0 / 37.0);
   EXPECT_LE(a.Params().head(160).cwiseAbs().maxCoeff(), limit);
   EXPECT_GT(a.Params().head(160).cwiseAbs().maxCoeff(), 0.8 * limit);
+}
+
+// The input JVP of the kernel with every skip connection: ybar . J xdot = (J^T ybar) . xdot.
+TEST(DenseNet, InputJvpMatchesVjpWithEverySkip) {
+  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
+                    DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
+    DenseNet net({5, 8, 7, 4}, Activation::kTanh, Activation::kIdentity, skip, 1);
+    std::vector<double> p(net.NumParams());
+    for (int i = 0; i < net.NumParams(); ++i) p[i] = Philox::Uniform(1, i, 0) - 0.5;
+    const int B = 6;
+    const Matrix x = RandomMatrix(5, B, 2), ybar = RandomMatrix(4, B, 3), xdot = RandomMatrix(5, B, 5);
+    DenseNet::Tape t;
+    net.Forward(p.data(), x, t);
+    Matrix ydot, xbar;
+    net.Jvp(p.data(), t, xdot, &ydot);
+    net.Vjp(p.data(), t, ybar, nullptr, &xbar);
+    const double lhs = (ybar.array() * ydot.array()).sum(), rhs = (xbar.array() * xdot.array()).sum();
+    EXPECT_NEAR(lhs, rhs, 1e-12 * (1 + std::abs(lhs))) << DenseNet::SkipName(skip);
+    // and against central differences of the forward map
+    const double h = 1e-6;
+    DenseNet::Tape tp, tm;
+    net.Forward(p.data(), x + h * xdot, tp);
+    net.Forward(p.data(), x - h * xdot, tm);
+    EXPECT_LT(((tp.Output() - tm.Output()) / (2 * h) - ydot).norm(), 1e-7) << DenseNet::SkipName(skip);
+  }
+}
+
+// Both ways of adding the parameter gradient give the same numbers.
+TEST(DenseNet, StagedAndInPlaceGradientsAgree) {
+  DenseNet net({3, 6, 2}, Activation::kSoftplus, Activation::kSigmoid);
+  std::vector<double> p(net.NumParams());
+  net.Initialize(3, 1.0, p.data());
+  const Matrix x = RandomMatrix(3, 9, 4), ybar = RandomMatrix(2, 9, 5);
+  DenseNet::Tape t;
+  net.Forward(p.data(), x, t);
+  std::vector<double> g1(net.NumParams(), 1.0), g2(net.NumParams(), 1.0);
+  net.Vjp(p.data(), t, ybar, g1.data(), nullptr, DenseNet::Accumulate::kStaged);
+  net.Vjp(p.data(), t, ybar, g2.data(), nullptr, DenseNet::Accumulate::kInPlace);
+  for (int i = 0; i < net.NumParams(); ++i) EXPECT_NEAR(g1[i], g2[i], 1e-14 * (1 + std::abs(g1[i])));
+}
+
+// A closure owns no parameters: it reads the theta it is bound to, so a change of theta in
+// place is seen by the next evaluation, without a copy and without binding again.
+TEST(Closure, ReadsBoundParametersInPlace) {
+  for (const char* type : {"mlp", "stencil"}) {
+    auto closure = udeflow::pde::ClosureRegistry().Create(type);
+    udeflow::pde::ClosureConfig config;
+    config.type = type;
+    config.hidden = {5};
+    closure->Configure(config, 3, 1);
+    const int P = closure->NumParams();
+    AlignedVector<double> theta(P);
+    closure->Initialize(theta.data());
+    closure->Bind(theta.data());
+    EXPECT_EQ(closure->Params(), theta.data()) << type;
+    const Matrix x = RandomMatrix(3, 4, 6);
+    udeflow::pde::Closure::Tape tape;
+    closure->Forward(x, tape);
+    const Matrix y0 = tape.Output();
+    // theta[P-1]: the stencil's scale s / the MLP's output bias: y changes by 2 y or by 1.
+    theta[P - 1] += 1.0;
+    closure->Forward(x, tape);
+    const Matrix expected = std::string(type) == "stencil" ? Matrix(2 * y0) : Matrix(y0.array() + 1.0);
+    EXPECT_LT((tape.Output() - expected).norm(), 1e-14 * (1 + y0.norm())) << type;
+    // The owned convenience network computes the same bits with the same parameters.
+    if (std::string(type) == "mlp") {
+      Mlp mlp({3, 5, 1}, Activation::kTanh);
+      mlp.SetParams(Eigen::Map<const Vector>(theta.data(), P));
+      Mlp::Tape t2;
+      mlp.Forward(x, t2);
+      EXPECT_EQ(0, std::memcmp(t2.Output().data(), tape.Output().data(), sizeof(double) * x.cols()));
+    }
+    closure->Bind(nullptr);
+    EXPECT_THROW(closure->Forward(x, tape), udeflow::Error) << type;
+  }
 }
 
 TEST(Adam, MinimizesAnIllConditionedQuadratic) {

@@ -21,18 +21,17 @@
 #include <vector>
 
 #include "udeflow/bsde/types.hpp"
-#include "udeflow/bsde/dense_net.hpp"
 #include "udeflow/bsde/paths.hpp"
 
 namespace udeflow::bsde {
 
 /// Work buffers of one batch (sized on first use).
 struct ZTape {
-  std::vector<DenseNet::Tape> nets;
+  std::vector<nn::DenseNet::Tape> nets;
   Matrix input;  ///< standardized network input
   Matrix ybar;   ///< scaled output cotangent / tangent
   Matrix step_input;       ///< ForwardStep: standardized input of one step
-  DenseNet::Tape step_net; ///< ForwardStep: its evaluation (not used by Vjp/ParamJvp)
+  nn::DenseNet::Tape step_net; ///< ForwardStep: its evaluation (not used by Vjp/ParamJvp)
 };
 
 struct ZNetConfig {
@@ -41,7 +40,7 @@ struct ZNetConfig {
   int width = 0;             ///< hidden width (0: d + 10)
   int depth = 2;             ///< number of hidden layers
   nn::Activation activation = nn::Activation::kTanh;
-  DenseNet::Skip skip = DenseNet::Skip::kNone;  ///< linear skip connection x -> Z (DenseNet)
+  nn::DenseNet::Skip skip = nn::DenseNet::Skip::kNone;  ///< linear skip connection x -> Z (nn::DenseNet)
   bool norm_feature = false; ///< also feed q = |xhat|^2 / d (rotation-invariant feature) to the MLP
   double zscale = 0;         ///< Z = zscale * NN (must be set > 0 before use; Han et al.: 1/d)
   double init_scale = 1.0;   ///< multiplies the Glorot initialization
@@ -119,7 +118,7 @@ class ZNetwork {
   void AddSkipNormalEquations(const PathStatistics& s, int n, int degree, std::vector<Eigen::Matrix3d>* ata,
                               std::vector<Eigen::Vector3d>* atb) const;
   /// Solves them and writes s_i, c_i (skip) and b_i (output bias) into a DenseNet's params.
-  void SolveSkipFit(const DenseNet& net, int degree, const std::vector<Eigen::Matrix3d>& ata,
+  void SolveSkipFit(const nn::DenseNet& net, int degree, const std::vector<Eigen::Matrix3d>& ata,
                     const std::vector<Eigen::Vector3d>& atb, double* params) const;
 };
 

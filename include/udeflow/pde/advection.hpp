@@ -73,9 +73,9 @@ class Advection final : public Physics {
   void SetClosureConfig(const ClosureConfig& config) override { closure_config_ = config; }
 
   PetscInt NumParams() const override { return closure_ ? closure_->NumParams() : 0; }
-  PetscErrorCode GetParams(double* theta) const override;
-  PetscErrorCode SetParams(const double* theta) override;
-  PetscErrorCode InitializeParams() override;
+  PetscErrorCode BindParams(const double* theta) override;
+  const double* Params() const override { return closure_ ? closure_->Params() : nullptr; }
+  PetscErrorCode InitializeParams(double* theta) const override;
   double ClosureFlopsPerRhs() const override;
 
   PetscErrorCode MakeScenario(uint64_t seed, Scenario* scenario) const override;

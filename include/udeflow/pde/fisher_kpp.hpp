@@ -57,9 +57,9 @@ class FisherKpp final : public Physics {
   void SetClosureConfig(const ClosureConfig& config) override { reaction_config_ = config; }
 
   PetscInt NumParams() const override { return NumReactionParams() + NumStencilParams(); }
-  PetscErrorCode GetParams(double* theta) const override;
-  PetscErrorCode SetParams(const double* theta) override;
-  PetscErrorCode InitializeParams() override;
+  PetscErrorCode BindParams(const double* theta) override;
+  const double* Params() const override { return reaction_ ? reaction_->Params() : nullptr; }
+  PetscErrorCode InitializeParams(double* theta) const override;
   double ClosureFlopsPerRhs() const override;
   double ParamPenalty(const double* theta, double* gtheta) const override;
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "udeflow/core/aligned.hpp"
 #include "udeflow/core/registry.hpp"
 #include "udeflow/pde/closure.hpp"
 
@@ -74,12 +75,18 @@ class Physics {
   /// The current value of a scheme option settable by SetSchemeOption() ("" if none).
   virtual std::string GetSchemeOption(const std::string& key) const { return ""; }
 
-  // ---- learnable parameters theta (replicated)
+  // ---- learnable parameters theta (replicated; owned by the caller, not by the physics)
   virtual PetscInt NumParams() const = 0;
-  virtual PetscErrorCode GetParams(double* theta) const = 0;
-  virtual PetscErrorCode SetParams(const double* theta) = 0;
-  /// Resets theta to its configured initialisation.
-  virtual PetscErrorCode InitializeParams() = 0;
+  /// Makes the physics read theta[0..NumParams()) from now on: each closure views its
+  /// slice, nothing is copied.  theta belongs to the caller (the trainer's buffer, the
+  /// vector a model was loaded into), must outlive its use and be 64-byte aligned
+  /// (udeflow::AlignedVector) for reproducible bits.  Bind again after changing theta in
+  /// place: that drops linearizations cached at the old values.
+  virtual PetscErrorCode BindParams(const double* theta) = 0;
+  /// The theta the physics reads (nullptr: none bound).
+  virtual const double* Params() const = 0;
+  /// Writes the configured initialisation of theta (NumParams() entries) into caller memory.
+  virtual PetscErrorCode InitializeParams(double* theta) const = 0;
   /// Floating point work of the closure per right-hand-side evaluation (this rank).
   virtual double ClosureFlopsPerRhs() const { return 0; }
   /// Penalty on theta added to the training loss (e.g. a consistency constraint):
@@ -176,6 +183,16 @@ class Physics {
   /// learned terms vs the truth) and writes it to `h5path` if not empty.  Collective.
   virtual PetscErrorCode ReportLearned(const std::string& h5path) { return 0; }
 };
+
+/// Sets *theta to the physics' initial parameters and binds the physics to it (for a
+/// physics used without a trained model; *theta must outlive that use).
+inline PetscErrorCode BindInitialParams(Physics& physics, AlignedVector<double>* theta) {
+  PetscFunctionBeginUser;
+  theta->assign(physics.NumParams(), 0.0);
+  PetscCall(physics.InitializeParams(theta->data()));
+  PetscCall(physics.BindParams(theta->data()));
+  PetscFunctionReturn(0);
+}
 
 Registry<Physics>& PhysicsRegistry();
 /// Settings applied to a new physics before its SetFromOptions(): defaults that the

@@ -10,9 +10,8 @@
 /// axis of its grid (in 2-D a 5-point cross with the same weights), so it scales out
 /// unchanged.  Pure Eigen: value, input VJP/JVP and parameter VJP/JVP.
 ///
-/// Initialize() sets the consistent Laplacian stencil w = [1, -2, 1], s = 1; a physics
-/// that wants another start (e.g. w0 = [1.1, -2.5, 1.0], D0 = 6.5) sets it with
-/// SetParams().  Configure() needs n_in = 3 and n_out = 1 (throws udeflow::Error).
+/// Initialize() writes the consistent Laplacian stencil w = [1, -2, 1], s = 1; a physics
+/// that wants another start (e.g. w0 = [1.1, -2.5, 1.0], D0 = 6.5) writes its own.  Configure() needs n_in = 3 and n_out = 1 (throws udeflow::Error).
 #include "udeflow/pde/closure.hpp"
 
 namespace udeflow::pde {
@@ -25,19 +24,13 @@ class StencilClosure final : public Closure {
   int NumInputs() const override { return 3; }
   int NumOutputs() const override { return 1; }
   int NumParams() const override { return kParams; }
-  void GetParams(double* theta) const override;
-  void SetParams(const double* theta) override;
-  void Initialize() override;
+  void Initialize(double* theta) const override;
   void Forward(const nn::ConstMatrixRef& x, Tape& tape) const override;
   void Vjp(Tape& tape, const nn::ConstMatrixRef& ybar, nn::Matrix* xbar, double* gtheta) const override;
   void Jvp(Tape& tape, const nn::ConstMatrixRef& xdot, nn::Matrix* ydot) const override;
   void ParamJvp(Tape& tape, const double* thetadot, nn::Matrix* ydot) const override;
   double FlopsPerPoint() const override { return 6; }
   std::string Describe() const override;
-
- private:
-  double w_[3] = {1, -2, 1};
-  double s_ = 1;
 };
 
 }  // namespace udeflow::pde

@@ -25,8 +25,9 @@ class TrainSnapshots {
   PetscErrorCode Create(pde::Physics* physics, adjoint::Integrator* integrator,
                         const io::Dataset* data, const std::string& output_dir, bool active);
   /// Does a snapshot if `iteration` is a multiple of K (iteration 0: the initial model).
-  /// `theta` is the current parameter vector.  Collective.
-  PetscErrorCode Maybe(long long iteration, const std::vector<double>& theta);
+  /// `theta` is the current parameter vector (the trainer's): the physics is bound to it.
+  /// Collective.
+  PetscErrorCode Maybe(long long iteration, const double* theta);
   /// Writes the files and reports Catalyst's share of `total_seconds`.  Collective.
   PetscErrorCode Finish(double total_seconds);
   bool Enabled() const { return every_ > 0 && active_; }

@@ -44,6 +44,13 @@
 ///    full objective (all windows of the last window length / all trajectories).
 /// Each iteration's loss is kept in TrainResult::history (written as a CSV by `train`).
 ///
+/// theta: the trainer owns the one copy that is trained, x = [theta, shooting node states]
+/// (64-byte aligned); Run() starts it from -train_init, else from the theta the physics is
+/// bound to (a previous run's), else from the physics' initialisation; Adam updates it in place, TAO's solution is copied into it, and the
+/// physics reads it through Physics::BindParams (rebound, a pointer assignment, at every
+/// loss evaluation).  After Run() the physics stays bound to it: the trainer must outlive
+/// the physics' use of the trained theta.
+///
 /// Options (prefix -train_): optimizer, loss (mse | huber), huber_delta, iterations, batch, lr, lr_schedule, lr_factor,
 /// lr_period, lr_milestones, grad_clip, weight_decay, window, window_max,
 /// window_grow_every, window_step, window_schedule, window_schedule_iterations,
@@ -54,6 +61,7 @@
 #include <vector>
 
 #include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/core/aligned.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/nn/adam.hpp"
 #include "udeflow/pde/physics.hpp"
@@ -103,7 +111,8 @@ class Trainer {
   PetscErrorCode Run(const std::string& checkpoint_path, TrainResult* result);
 
   /// Mean loss over `windows` of W observations and its gradient (replicated).
-  PetscErrorCode LossAndGradient(const std::vector<Window>& windows, PetscInt W, const std::vector<double>& theta,
+  /// The physics is bound to theta (NumParams() entries; x of Objective() fits).
+  PetscErrorCode LossAndGradient(const std::vector<Window>& windows, PetscInt W, const AlignedVector<double>& theta,
                                  double* loss, std::vector<double>* grad);
   /// The windows of iteration `it` (deterministic in the seed and the iteration).
   std::vector<Window> BatchAt(long long it, PetscInt W) const;
@@ -113,7 +122,7 @@ class Trainer {
 
   /// Called after every Adam step with the number of iterations done and theta
   /// (training snapshots, in-situ visualization).  Collective.
-  using IterationHook = std::function<PetscErrorCode(long long iterations_done, const std::vector<double>& theta)>;
+  using IterationHook = std::function<PetscErrorCode(long long iterations_done, const double* theta)>;
   void SetIterationHook(IterationHook hook) { iteration_hook_ = std::move(hook); }
   // ---- strategies
   /// Length of the optimized vector x = [theta, shooting node states].
@@ -122,13 +131,13 @@ class Trainer {
   /// Loss and gradient of Adam iteration `it` (its batch, window or horizon); it < 0:
   /// the full objective (all windows of the last window / all trajectories over the
   /// last horizon).  x has NumTrainable() entries.  Collective.
-  PetscErrorCode Objective(long long it, const std::vector<double>& x, double* loss, std::vector<double>* grad);
+  PetscErrorCode Objective(long long it, const AlignedVector<double>& x, double* loss, std::vector<double>* grad);
   /// Multiple shooting loss of training trajectories `trajs` over snapshots 0..horizon
   /// and its gradient with respect to x = [theta, node states].  Collective.
   PetscErrorCode ShootingLossAndGradient(const std::vector<size_t>& trajs, PetscInt horizon,
-                                         const std::vector<double>& x, double* loss, std::vector<double>* grad);
+                                         const AlignedVector<double>& x, double* loss, std::vector<double>* grad);
   /// Node states taken from the data (the tail of x).  Collective.
-  PetscErrorCode InitialShootingStates(std::vector<double>* x);
+  PetscErrorCode InitialShootingStates(AlignedVector<double>* x);
   /// Trajectories of shooting iteration `it` (sorted).
   std::vector<size_t> TrajectoryBatch(long long it) const;
   /// Shooting horizon (last snapshot used) at iteration it (< 0: the last stage).
@@ -157,10 +166,9 @@ class Trainer {
  private:
   /// -train_resume latest: the newest checkpoint next to `checkpoint_path`, or none.
   PetscErrorCode ResolveLatest(const std::string& checkpoint_path);
-  PetscErrorCode RunAdam(const std::string& checkpoint_path, const State* resumed, std::vector<double>* x,
-                         TrainResult* result);
+  PetscErrorCode RunAdam(const std::string& checkpoint_path, const State* resumed, TrainResult* result);
   PetscErrorCode RunTao(const std::string& checkpoint_path, const State* resumed, PetscInt iterations,
-                        std::vector<double>* x, TrainResult* result);
+                        TrainResult* result);
   /// History row time: seconds since the start of the run, including resumed runs.
   double Elapsed() const;
   PetscInt ScheduleStage(long long it) const;
@@ -193,6 +201,7 @@ class Trainer {
   nn::Adam adam_;
   TrainHistory history_;  // written as train_history.csv with every checkpoint
   IterationHook iteration_hook_;
+  AlignedVector<double> x_;  // the trained parameters [theta, shooting node states], viewed by the physics
 
   // Training data on the model grid: states[traj][snapshot].
   std::vector<std::vector<Vec>> states_;
