@@ -1,4 +1,4 @@
-#include "udeflow/pde/advection.hpp"
+#include "advection.hpp"
 
 #include <petscdmda.h>
 

@@ -1,4 +1,4 @@
-#include "udeflow/pde/burgers.hpp"
+#include "burgers.hpp"
 
 #include <petscdmda.h>
 

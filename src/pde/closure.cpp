@@ -2,7 +2,7 @@
 
 #include "udeflow/core/error.hpp"
 #include "udeflow/core/options.hpp"
-#include "udeflow/pde/stencil_closure.hpp"
+#include "stencil_closure.hpp"
 
 namespace udeflow::pde {
 namespace {

@@ -1,4 +1,4 @@
-#include "udeflow/pde/face_closure.hpp"
+#include "face_closure.hpp"
 
 #include <cmath>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "udeflow/pde/fisher_kpp.hpp"
+#include "fisher_kpp.hpp"
 
 #include <petscdmda.h>
 

@@ -1,4 +1,4 @@
-#include "udeflow/pde/lotka_volterra.hpp"
+#include "lotka_volterra.hpp"
 
 #include <cmath>
 #include <sstream>

@@ -1,4 +1,4 @@
-#include "udeflow/pde/ocean_column.hpp"
+#include "ocean_column.hpp"
 
 #include <petscdmda.h>
 

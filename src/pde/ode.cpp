@@ -1,4 +1,4 @@
-#include "udeflow/pde/ode.hpp"
+#include "ode.hpp"
 
 #include <petscdmredundant.h>
 

@@ -1,9 +1,9 @@
 #include "udeflow/core/options.hpp"
-#include "udeflow/pde/advection.hpp"
-#include "udeflow/pde/burgers.hpp"
-#include "udeflow/pde/ocean_column.hpp"
-#include "udeflow/pde/lotka_volterra.hpp"
-#include "udeflow/pde/fisher_kpp.hpp"
+#include "advection.hpp"
+#include "burgers.hpp"
+#include "ocean_column.hpp"
+#include "lotka_volterra.hpp"
+#include "fisher_kpp.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {

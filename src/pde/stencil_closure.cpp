@@ -1,4 +1,4 @@
-#include "udeflow/pde/stencil_closure.hpp"
+#include "stencil_closure.hpp"
 
 #include <sstream>
 

@@ -99,6 +99,68 @@ PetscErrorCode Trainer::InitialShootingStates(AlignedVector<double>* x) {
   PetscFunctionReturn(0);
 }
 
+namespace {
+
+// The node's own snapshot d predicted by the node state z: adds wd |z - d|^2 / N (this
+// rank's entries) to *direct and, if gnode, its gradient to gnode (this rank's entries).
+PetscErrorCode NodeDataTerm(Vec z, Vec d, double wd, PetscInt N, double* direct, double* gnode) {
+  PetscFunctionBeginUser;
+  const PetscScalar *za, *da;
+  PetscInt n;
+  PetscCall(VecGetLocalSize(z, &n));
+  PetscCall(VecGetArrayRead(z, &za));
+  PetscCall(VecGetArrayRead(d, &da));
+  for (PetscInt i = 0; i < n; ++i) {
+    const double r = za[i] - da[i];
+    *direct += wd * r * r / N;
+    if (gnode) gnode[i] += 2.0 * wd * r / N;
+  }
+  PetscCall(VecRestoreArrayRead(z, &za));
+  PetscCall(VecRestoreArrayRead(d, &da));
+  PetscFunctionReturn(0);
+}
+
+// A segment's gradient: theta's part g (first g.size() entries of grad), the start node's
+// (gz, this rank's entries at gnode) and, unless the segment is the last, the continuity
+// penalty's with respect to the next node (-2 wc mismatch / N at gnext).
+PetscErrorCode AddSegmentGradient(const std::vector<double>& g, Vec gz, Vec mismatch, double wc, PetscInt N,
+                                  double* grad, double* gnode, double* gnext) {
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < g.size(); ++i) grad[i] += g[i];
+  const PetscScalar* ga;
+  PetscInt n;
+  PetscCall(VecGetLocalSize(gz, &n));
+  PetscCall(VecGetArrayRead(gz, &ga));
+  for (PetscInt i = 0; i < n; ++i) gnode[i] += ga[i];
+  PetscCall(VecRestoreArrayRead(gz, &ga));
+  if (mismatch) {
+    const PetscScalar* ma;
+    PetscCall(VecGetArrayRead(mismatch, &ma));
+    for (PetscInt i = 0; i < n; ++i) gnext[i] -= 2.0 * wc * ma[i] / N;
+    PetscCall(VecRestoreArrayRead(mismatch, &ma));
+  }
+  PetscFunctionReturn(0);
+}
+
+// Node terms and node gradients are per-rank pieces within the group (gcomm); the groups'
+// losses and gradients are summed across groups (`across`, MPI_COMM_NULL: one group).
+PetscErrorCode ReduceShooting(MPI_Comm gcomm, MPI_Comm across, PetscInt P, PetscInt X, double direct, double* loss,
+                              double* grad) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &direct, 1, MPI_DOUBLE, MPI_SUM, gcomm));
+  if (grad && X > P) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad + P, X - P, MPI_DOUBLE, MPI_SUM, gcomm));
+  *loss += direct;
+  if (across != MPI_COMM_NULL) {
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loss, 1, MPI_DOUBLE, MPI_SUM, across));
+    if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad, X, MPI_DOUBLE, MPI_SUM, across));
+  }
+  PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
+
 PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs, PetscInt horizon,
                                                 const AlignedVector<double>& x, double* loss,
                                                 std::vector<double>* grad) {
@@ -145,18 +207,7 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
       const bool last = e == h;
       // The node's own snapshot is predicted by the node state.
       PetscCall(SetFromX(z, Offset(j, s)));
-      {
-        const PetscScalar *za, *da;
-        PetscCall(VecGetArrayRead(z, &za));
-        PetscCall(VecGetArrayRead(states_[j][a], &da));
-        for (PetscInt i = 0; i < hi - lo; ++i) {
-          const double r = za[i] - da[i];
-          direct += wd * r * r / N;
-          if (grad) (*grad)[Offset(j, s) + lo + i] += 2.0 * wd * r / N;
-        }
-        PetscCall(VecRestoreArrayRead(z, &za));
-        PetscCall(VecRestoreArrayRead(states_[j][a], &da));
-      }
+      PetscCall(NodeDataTerm(z, states_[j][a], wd, N, &direct, grad ? grad->data() + Offset(j, s) + lo : nullptr));
       data.clear();
       times.clear();
       for (PetscInt k = a + 1; k <= e; ++k) {
@@ -175,19 +226,10 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
         continue;
       }
       PetscCall(ierr);
-      if (grad) {
-        for (PetscInt i = 0; i < P; ++i) (*grad)[i] += g[i];
-        const PetscScalar* ga;
-        PetscCall(VecGetArrayRead(gz, &ga));
-        for (PetscInt i = 0; i < hi - lo; ++i) (*grad)[Offset(j, s) + lo + i] += ga[i];
-        PetscCall(VecRestoreArrayRead(gz, &ga));
-        if (!last) {
-          const PetscScalar* ma;
-          PetscCall(VecGetArrayRead(mismatch, &ma));
-          for (PetscInt i = 0; i < hi - lo; ++i) (*grad)[Offset(j, s + 1) + lo + i] -= 2.0 * wc * ma[i] / N;
-          PetscCall(VecRestoreArrayRead(mismatch, &ma));
-        }
-      }
+      if (grad)
+        PetscCall(AddSegmentGradient(g, gz, last ? nullptr : mismatch, wc, N, grad->data(),
+                                     grad->data() + Offset(j, s) + lo,
+                                     last ? nullptr : grad->data() + Offset(j, s + 1) + lo));
       *loss += l;
     }
   }
@@ -195,16 +237,8 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
   PetscCall(VecDestroy(&target));
   PetscCall(VecDestroy(&gz));
   PetscCall(VecDestroy(&mismatch));
-  // Node terms and node gradients are per-rank pieces within the group.
-  PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &direct, 1, MPI_DOUBLE, MPI_SUM, gcomm));
-  if (grad && X > P) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad->data() + P, X - P, MPI_DOUBLE, MPI_SUM, gcomm));
-  *loss += direct;
-  if (ngroups_ > 1) {
-    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loss, 1, MPI_DOUBLE, MPI_SUM, across_));
-    if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad->data(), X, MPI_DOUBLE, MPI_SUM, across_));
-  }
-  PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
+  PetscCall(ReduceShooting(gcomm, ngroups_ > 1 ? across_ : MPI_COMM_NULL, P, X, direct, loss,
+                           grad ? grad->data() : nullptr));
   // The physics' penalty on theta (the first P entries of x; replicated, added once).
   *loss += physics_->ParamPenalty(x.data(), grad ? grad->data() : nullptr);
   PetscFunctionReturn(0);

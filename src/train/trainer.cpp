@@ -67,6 +67,33 @@ Trainer::~Trainer() {
   VecScatterDestroy(&to_all_);
 }
 
+// Window growth and the staged window schedule (-train_window_schedule[_iterations]).
+PetscErrorCode Trainer::CheckWindowSchedule(bool sched_set, bool sched_it_set) {
+  PetscFunctionBeginUser;
+  if (window_max_ < window_) window_max_ = window_;
+  PetscCheck(!sched_set || !schedule_.empty(), comm_, PETSC_ERR_USER_INPUT, "option -train_window_schedule: empty list");
+  for (size_t i = 0; i < schedule_.size(); ++i) {
+    PetscCheck(schedule_[i] > 0, comm_, PETSC_ERR_USER_INPUT,
+               "option -train_window_schedule: values must be positive (got %" PetscInt_FMT ")", schedule_[i]);
+    PetscCheck(i == 0 || schedule_[i] > schedule_[i - 1], comm_, PETSC_ERR_USER_INPUT,
+               "option -train_window_schedule: values must be increasing (%" PetscInt_FMT " follows %" PetscInt_FMT ")",
+               schedule_[i], schedule_[i - 1]);
+  }
+  if (!schedule_.empty()) {
+    PetscCheck(sched_it_set && (schedule_iterations_.size() == 1 || schedule_iterations_.size() == schedule_.size()),
+               comm_, PETSC_ERR_USER_INPUT,
+               "option -train_window_schedule_iterations: give one value or one per stage (%zu stages)", schedule_.size());
+    for (PetscInt n : schedule_iterations_)
+      PetscCheck(n > 0, comm_, PETSC_ERR_USER_INPUT, "option -train_window_schedule_iterations: values must be positive");
+    if (schedule_iterations_.size() == 1) schedule_iterations_.assign(schedule_.size(), schedule_iterations_[0]);
+    if (!Shooting()) {
+      window_ = schedule_.front();
+      window_max_ = schedule_.back();
+    }
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Trainer::SetFromOptions() {
   PetscFunctionBeginUser;
   std::string schedule = "constant";
@@ -134,27 +161,7 @@ PetscErrorCode Trainer::SetFromOptions() {
   lr_.milestones.assign(milestones.begin(), milestones.end());
   adam_config_.grad_clip = clip;
   adam_config_.weight_decay = decay;
-  if (window_max_ < window_) window_max_ = window_;
-  PetscCheck(!sched_set || !schedule_.empty(), comm_, PETSC_ERR_USER_INPUT, "option -train_window_schedule: empty list");
-  for (size_t i = 0; i < schedule_.size(); ++i) {
-    PetscCheck(schedule_[i] > 0, comm_, PETSC_ERR_USER_INPUT,
-               "option -train_window_schedule: values must be positive (got %" PetscInt_FMT ")", schedule_[i]);
-    PetscCheck(i == 0 || schedule_[i] > schedule_[i - 1], comm_, PETSC_ERR_USER_INPUT,
-               "option -train_window_schedule: values must be increasing (%" PetscInt_FMT " follows %" PetscInt_FMT ")",
-               schedule_[i], schedule_[i - 1]);
-  }
-  if (!schedule_.empty()) {
-    PetscCheck(sched_it_set && (schedule_iterations_.size() == 1 || schedule_iterations_.size() == schedule_.size()),
-               comm_, PETSC_ERR_USER_INPUT,
-               "option -train_window_schedule_iterations: give one value or one per stage (%zu stages)", schedule_.size());
-    for (PetscInt n : schedule_iterations_)
-      PetscCheck(n > 0, comm_, PETSC_ERR_USER_INPUT, "option -train_window_schedule_iterations: values must be positive");
-    if (schedule_iterations_.size() == 1) schedule_iterations_.assign(schedule_.size(), schedule_iterations_[0]);
-    if (!Shooting()) {
-      window_ = schedule_.front();
-      window_max_ = schedule_.back();
-    }
-  }
+  PetscCall(CheckWindowSchedule(sched_set, sched_it_set));
   PetscFunctionReturn(0);
 }
 

@@ -28,7 +28,7 @@
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/session.hpp"
-#include "udeflow/pde/ocean_column.hpp"
+#include "pde/ocean_column.hpp"
 #include "udeflow/pde/physics.hpp"
 
 using namespace udeflow;

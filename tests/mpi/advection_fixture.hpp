@@ -10,7 +10,7 @@
 #include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/rng.hpp"
-#include "udeflow/pde/advection.hpp"
+#include "pde/advection.hpp"
 #include "udeflow/pde/physics.hpp"
 #include "udeflow/train/observers.hpp"
 

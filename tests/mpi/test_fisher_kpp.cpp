@@ -16,8 +16,8 @@
 #include "udeflow/core/error.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
-#include "udeflow/pde/fisher_kpp.hpp"
-#include "udeflow/pde/stencil_closure.hpp"
+#include "pde/fisher_kpp.hpp"
+#include "pde/stencil_closure.hpp"
 #include "udeflow/train/observers.hpp"
 
 using namespace udeflow;

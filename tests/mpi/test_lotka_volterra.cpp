@@ -13,7 +13,7 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "udeflow/pde/lotka_volterra.hpp"
+#include "pde/lotka_volterra.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/workflow/case.hpp"
 #include "udeflow/workflow/generate.hpp"

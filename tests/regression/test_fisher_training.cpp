@@ -12,7 +12,7 @@
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "udeflow/pde/fisher_kpp.hpp"
+#include "pde/fisher_kpp.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/workflow/case.hpp"
 #include "udeflow/workflow/generate.hpp"

@@ -13,7 +13,7 @@
 ///
 /// Options (prefix + "lv_"): alpha, beta, gamma, delta, interactions, u0, ic_spread;
 /// and those of OdePhysics (ode.hpp).
-#include "udeflow/pde/ode.hpp"
+#include "ode.hpp"
 
 namespace udeflow::pde {
 

@@ -27,7 +27,7 @@
 #include <memory>
 
 #include "udeflow/pde/closure.hpp"
-#include "udeflow/pde/face_closure.hpp"
+#include "face_closure.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
