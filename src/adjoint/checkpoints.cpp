@@ -79,7 +79,8 @@ PetscErrorCode Integrator::Impl::LoadCheckpoint(PetscInt step, Vec u) {
     PetscCall(VecRestoreArray(u, &a));
   } else {
     auto it = ram.find(step);
-    PetscCheck(it != ram.end(), comm, PETSC_ERR_PLIB, "missing checkpoint at step %" PetscInt_FMT, step);
+    PetscCheck(it != ram.end(), comm, PETSC_ERR_PLIB, "missing checkpoint at step %" PetscInt_FMT,
+               step);
     PetscCall(VecCopy(it->second, u));
   }
   PetscCall(PetscLogEventEnd(LogEvents::checkpoint_io, 0, 0, 0, 0));

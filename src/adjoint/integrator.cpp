@@ -17,16 +17,21 @@ using namespace detail;
 
 const char* MemoryModeName(MemoryMode m) {
   switch (m) {
-    case MemoryMode::kStore: return "store";
-    case MemoryMode::kCheckpoint: return "checkpoint";
-    case MemoryMode::kDisk: return "disk";
+    case MemoryMode::kStore:
+      return "store";
+    case MemoryMode::kCheckpoint:
+      return "checkpoint";
+    case MemoryMode::kDisk:
+      return "disk";
   }
   return "?";
 }
 
 // ------------------------------------------------------------------ set-up
 
-void Integrator::SetStepHook(StepHook hook) { impl_->step_hook = std::move(hook); }
+void Integrator::SetStepHook(StepHook hook) {
+  impl_->step_hook = std::move(hook);
+}
 
 Integrator::Integrator(pde::Physics* physics) : physics_(physics), impl_(std::make_unique<Impl>()) {
   impl_->self = this;
@@ -42,7 +47,8 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
   PetscFunctionBeginUser;
   prefix_ = prefix ? prefix : "";
   MPI_Comm comm = PetscObjectComm((PetscObject)physics_->Grid());
-  PetscCheck(physics_->Grid(), PETSC_COMM_SELF, PETSC_ERR_ORDER, "set up the physics before the integrator");
+  PetscCheck(physics_->Grid(), PETSC_COMM_SELF, PETSC_ERR_ORDER,
+             "set up the physics before the integrator");
   impl_->comm = comm;
   PetscCall(TSInitializePackage());
   // Validate -ts_type here so that a typo is reported as one clear line.
@@ -53,7 +59,8 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
     PetscErrorCode (*create)(TS) = nullptr;
     PetscCall(PetscFunctionListFind(TSList, type, &create));
     PetscCheck(create, comm, PETSC_ERR_USER_INPUT,
-               "option -%sts_type: unknown TS type '%s' (with adjoints: rk, theta, cn, beuler)", prefix_.c_str(), type);
+               "option -%sts_type: unknown TS type '%s' (with adjoints: rk, theta, cn, beuler)",
+               prefix_.c_str(), type);
   }
   PetscCall(TSCreate(comm, &ts_));
   PetscCall(TSSetOptionsPrefix(ts_, prefix_.c_str()));
@@ -74,33 +81,41 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
   PetscCall(KSPSetTolerances(ksp, 1e-12, 1e-14, PETSC_DEFAULT, 500));
   PetscCall(TSSetFromOptions(ts_));
   PetscCall(TSGetTimeStep(ts_, &dt_));
-  PetscCheck(std::isfinite(dt_) && dt_ >= 0, comm, PETSC_ERR_USER_INPUT, "option -%sts_dt must be positive, got %g",
-             prefix_.c_str(), (double)dt_);
+  PetscCheck(std::isfinite(dt_) && dt_ >= 0, comm, PETSC_ERR_USER_INPUT,
+             "option -%sts_dt must be positive, got %g", prefix_.c_str(), (double)dt_);
 
   std::string mode = MemoryModeName(mode_);
   PetscInt every = checkpoint_every_;
   const std::string p = prefix_ + "adjoint_";
   PetscOptionsBegin(comm, p.c_str(), "Adjoint (gradient) options", "adjoint");
-  PetscCall(UdeOptionsChoice("-memory", "Trajectory memory: store every step, checkpoint (RAM) or disk (HDF5)",
+  PetscCall(UdeOptionsChoice("-memory",
+                             "Trajectory memory: store every step, checkpoint (RAM) or disk (HDF5)",
                              {"store", "checkpoint", "disk"}, &mode, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every", "Also checkpoint every K steps (0: only at observations)",
+  PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every",
+                                     "Also checkpoint every K steps (0: only at observations)",
                                      &every, nullptr));
-  PetscCall(UdeOptionsString("-checkpoint_dir", "Directory for disk checkpoints", &checkpoint_dir_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-cache_mb",
-                                      "Explicit RK: keep closure activations of up to this many MB per rank for the "
-                                      "adjoint instead of recomputing them (0: off)",
-                                      &cache_mb_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-diverge_limit", "Stop when max|u| exceeds this at an observation", &diverge_limit_,
-                                   nullptr));
+  PetscCall(UdeOptionsString("-checkpoint_dir", "Directory for disk checkpoints", &checkpoint_dir_,
+                             nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-cache_mb",
+      "Explicit RK: keep closure activations of up to this many MB per rank for the "
+      "adjoint instead of recomputing them (0: off)",
+      &cache_mb_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-diverge_limit",
+                                   "Stop when max|u| exceeds this at an observation",
+                                   &diverge_limit_, nullptr));
   PetscOptionsEnd();
-  mode_ = mode == "store" ? MemoryMode::kStore : mode == "checkpoint" ? MemoryMode::kCheckpoint : MemoryMode::kDisk;
+  mode_ = mode == "store"        ? MemoryMode::kStore
+          : mode == "checkpoint" ? MemoryMode::kCheckpoint
+                                 : MemoryMode::kDisk;
   checkpoint_every_ = every;
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode Integrator::SetTimeStep(PetscReal dt) {
   PetscFunctionBeginUser;
-  PetscCheck(ts_, PETSC_COMM_SELF, PETSC_ERR_ORDER, "Integrator::SetTimeStep() after SetFromOptions()");
+  PetscCheck(ts_, PETSC_COMM_SELF, PETSC_ERR_ORDER,
+             "Integrator::SetTimeStep() after SetFromOptions()");
   PetscCheck(std::isfinite(dt) && dt >= 0, impl_->comm, PETSC_ERR_USER_INPUT,
              "option -%sts_dt must be positive, got %g", prefix_.c_str(), (double)dt);
   dt_ = dt;
@@ -184,11 +199,14 @@ std::string Integrator::Describe() const {
     TSRKGetType(ts_, &rk);
     s << " (" << rk << ")";
   }
-  if (adaptive_) s << ", adaptive steps (replayed for the adjoint)";
-  else if (dt_ > 0) s << ", dt <= " << dt_;
+  if (adaptive_)
+    s << ", adaptive steps (replayed for the adjoint)";
+  else if (dt_ > 0)
+    s << ", dt <= " << dt_;
   s << ", adjoint memory " << MemoryModeName(mode_);
   if (mode_ != MemoryMode::kStore)
-    s << " (checkpoints at observations" << (checkpoint_every_ ? " and every " + std::to_string(checkpoint_every_) + " steps" : "")
+    s << " (checkpoints at observations"
+      << (checkpoint_every_ ? " and every " + std::to_string(checkpoint_every_) + " steps" : "")
       << ")";
   return s.str();
 }
@@ -203,8 +221,9 @@ PetscErrorCode CheckTimes(MPI_Comm comm, PetscReal t0, const std::vector<PetscRe
   PetscReal prev = t0;
   for (size_t k = 0; k < times.size(); ++k) {
     const bool ok = std::isfinite(times[k]) && (times[k] > prev || (k == 0 && times[k] == t0));
-    PetscCheck(ok, comm, PETSC_ERR_USER_INPUT, "observation times must increase from t0 = %g (time %zu is %g)",
-               (double)t0, k, (double)times[k]);
+    PetscCheck(ok, comm, PETSC_ERR_USER_INPUT,
+               "observation times must increase from t0 = %g (time %zu is %g)", (double)t0, k,
+               (double)times[k]);
     prev = times[k];
   }
   PetscFunctionReturn(0);
@@ -217,8 +236,9 @@ PetscErrorCode CheckReason(TS ts, MPI_Comm comm) {
   if (reason < 0) {
     PetscReal t;
     PetscCall(TSGetTime(ts, &t));
-    SETERRQ(comm, PETSC_ERR_NOT_CONVERGED, "forward solve failed at t = %g: %s; reduce the time step (-ts_dt)",
-            (double)t, TSConvergedReasons[reason]);
+    SETERRQ(comm, PETSC_ERR_NOT_CONVERGED,
+            "forward solve failed at t = %g: %s; reduce the time step (-ts_dt)", (double)t,
+            TSConvergedReasons[reason]);
   }
   PetscFunctionReturn(0);
 }
@@ -229,8 +249,8 @@ PetscErrorCode CheckReason(TS ts, MPI_Comm comm) {
 // (stiff problems such as convective adjustment): warn once per integrator with the
 // estimate, and let the run go on (the estimate is a heuristic; a run that does blow up
 // stops at -adjoint_diverge_limit with a message).
-static PetscErrorCode WarnUnstableExplicitStep(pde::Physics* phys, Vec u0, PetscReal dt, const std::string& prefix,
-                                               TS ts, bool* warned) {
+static PetscErrorCode WarnUnstableExplicitStep(pde::Physics* phys, Vec u0, PetscReal dt,
+                                               const std::string& prefix, TS ts, bool* warned) {
   PetscFunctionBeginUser;
   if (*warned || dt <= 0) PetscFunctionReturn(0);
   PetscReal stable;
@@ -241,11 +261,13 @@ static PetscErrorCode WarnUnstableExplicitStep(pde::Physics* phys, Vec u0, Petsc
     PetscCall(TSGetType(ts, &type));
     char line[512];
     std::snprintf(line, sizeof(line),
-                  "udeflow: warning: option -%sts_dt %g is above the explicit stability limit ~%.3g of this stiff "
-                  "problem (-%sts_type %s will blow up or, where a switch limits it, give wrong answers); use "
+                  "udeflow: warning: option -%sts_dt %g is above the explicit stability limit "
+                  "~%.3g of this stiff "
+                  "problem (-%sts_type %s will blow up or, where a switch limits it, give wrong "
+                  "answers); use "
                   "-%sts_type beuler, cn or theta, or -%sts_dt <= %.3g\n",
-                  prefix.c_str(), (double)dt, (double)stable, prefix.c_str(), type, prefix.c_str(), prefix.c_str(),
-                  (double)stable);
+                  prefix.c_str(), (double)dt, (double)stable, prefix.c_str(), type, prefix.c_str(),
+                  prefix.c_str(), (double)stable);
     PetscCall(PetscFPrintf(PetscObjectComm((PetscObject)ts), PETSC_STDERR, "%s", line));
     *warned = true;
   }
@@ -253,7 +275,8 @@ static PetscErrorCode WarnUnstableExplicitStep(pde::Physics* phys, Vec u0, Petsc
 }
 
 // Fixed-step schedule through the observation times, steps of at most dt.
-static void BuildSchedule(PetscReal t0, const std::vector<PetscReal>& times, PetscReal dt, Integrator::Impl& m) {
+static void BuildSchedule(PetscReal t0, const std::vector<PetscReal>& times, PetscReal dt,
+                          Integrator::Impl& m) {
   m.steps_t.assign(1, t0);
   m.obs_step.assign(times.size(), 0);
   PetscReal prev = t0;
@@ -272,10 +295,13 @@ static void BuildSchedule(PetscReal t0, const std::vector<PetscReal>& times, Pet
 }
 
 // Does the recorded schedule start at t0 and hit exactly these observation times?
-static bool SameSchedule(const Integrator::Impl& m, PetscReal t0, const std::vector<PetscReal>& times) {
-  if (m.steps_t.empty() || m.steps_t.front() != t0 || m.obs_step.size() != times.size()) return false;
+static bool SameSchedule(const Integrator::Impl& m, PetscReal t0,
+                         const std::vector<PetscReal>& times) {
+  if (m.steps_t.empty() || m.steps_t.front() != t0 || m.obs_step.size() != times.size())
+    return false;
   for (size_t k = 0; k < times.size(); ++k)
-    if (m.obs_step[k] >= (PetscInt)m.steps_t.size() || m.steps_t[m.obs_step[k]] != times[k]) return false;
+    if (m.obs_step[k] >= (PetscInt)m.steps_t.size() || m.steps_t[m.obs_step[k]] != times[k])
+      return false;
   return true;
 }
 
@@ -295,8 +321,8 @@ static PetscErrorCode RunSteps(TS ts, Integrator::Impl& m, PetscInt a, PetscInt 
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<PetscReal>& times, Observer* observer,
-                                   PetscReal* loss) {
+PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<PetscReal>& times,
+                                   Observer* observer, PetscReal* loss) {
   PetscFunctionBeginUser;
   PetscCall(SetUp());
   Impl& m = *impl_;
@@ -359,7 +385,8 @@ PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<Petsc
       BuildSchedule(t0, times, dt, m);
     }
     m.obs_of_step.clear();
-    for (size_t k = 0; k < times.size(); ++k) m.obs_of_step[m.obs_step[k]] = static_cast<PetscInt>(k);
+    for (size_t k = 0; k < times.size(); ++k)
+      m.obs_of_step[m.obs_step[k]] = static_cast<PetscInt>(k);
     if (m.obs_step[0] == 0) PetscCall(m.ObserveAt(0, t0, m.usol));
     const PetscInt M = static_cast<PetscInt>(m.steps_t.size()) - 1;
     if (M > 0) PetscCall(RunSteps(ts_, m, 0, M));
@@ -384,16 +411,17 @@ static PetscErrorCode CheckAdjointType(TS ts, MPI_Comm comm, const std::string& 
   PetscCall(PetscStrcmp(type, TSTHETA, &ok_theta));
   PetscCall(PetscStrcmp(type, TSCN, &ok_cn));
   PetscCall(PetscStrcmp(type, TSBEULER, &ok_be));
-  PetscCheck(ok_rk || ok_theta || ok_cn || ok_be, comm, PETSC_ERR_USER_INPUT,
-             "option -%sts_type: '%s' has no discrete adjoint in PETSc 3.18; use rk, theta, cn or beuler",
-             prefix.c_str(), type);
+  PetscCheck(
+      ok_rk || ok_theta || ok_cn || ok_be, comm, PETSC_ERR_USER_INPUT,
+      "option -%sts_type: '%s' has no discrete adjoint in PETSc 3.18; use rk, theta, cn or beuler",
+      prefix.c_str(), type);
   PetscFunctionReturn(0);
 }
 
 // Segment boundaries of the backward pass: step 0, the K observations and (replaying
 // modes) every `every`-th step of the M.
-static std::vector<PetscInt> SegmentBounds(const Integrator::Impl& m, size_t K, PetscInt M, bool replay,
-                                           PetscInt every) {
+static std::vector<PetscInt> SegmentBounds(const Integrator::Impl& m, size_t K, PetscInt M,
+                                           bool replay, PetscInt every) {
   std::set<PetscInt> bounds = {0, M};
   for (size_t k = 0; k < K; ++k) bounds.insert(m.obs_step[k]);
   if (replay && every > 0)
@@ -403,8 +431,9 @@ static std::vector<PetscInt> SegmentBounds(const Integrator::Impl& m, size_t K, 
 
 // Storage of the forward pass: checkpoints at the segment starts b (in memory or in a
 // fresh HDF5 file under `dir`) when replaying, else the full trajectory.
-static PetscErrorCode PrepareForwardStorage(TS ts, Integrator::Impl& m, MemoryMode mode, const std::string& dir,
-                                            const std::vector<PetscInt>& b, Vec u0) {
+static PetscErrorCode PrepareForwardStorage(TS ts, Integrator::Impl& m, MemoryMode mode,
+                                            const std::string& dir, const std::vector<PetscInt>& b,
+                                            Vec u0) {
   PetscFunctionBeginUser;
   m.ckpt_steps.clear();
   PetscCall(m.ClearCheckpoints());
@@ -417,8 +446,8 @@ static PetscErrorCode PrepareForwardStorage(TS ts, Integrator::Impl& m, MemoryMo
       PetscCallMPI(MPI_Comm_rank(m.comm, &rank));
       long pid = rank == 0 ? static_cast<long>(getpid()) : 0;
       PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, m.comm));
-      const std::string path =
-          dir + "/udeflow-checkpoints-" + std::to_string(pid) + "-" + std::to_string(m.disk_count++) + ".h5";
+      const std::string path = dir + "/udeflow-checkpoints-" + std::to_string(pid) + "-" +
+                               std::to_string(m.disk_count++) + ".h5";
       PetscCall(io::H5File::Create(m.comm, path, &m.disk));
     }
     PetscCall(m.StoreCheckpoint(0, u0));
@@ -432,8 +461,8 @@ static PetscErrorCode PrepareForwardStorage(TS ts, Integrator::Impl& m, MemoryMo
 
 // Backward pass, segment by segment from the last: replay the segment from its
 // checkpoint (replaying modes), add the observation's dl/du, solve the adjoint.
-static PetscErrorCode BackwardPass(TS ts, Integrator::Impl& m, const std::vector<PetscInt>& b, bool replay,
-                                   IntegratorStats* stats) {
+static PetscErrorCode BackwardPass(TS ts, Integrator::Impl& m, const std::vector<PetscInt>& b,
+                                   bool replay, IntegratorStats* stats) {
   PetscFunctionBeginUser;
   PetscCall(VecZeroEntries(m.lambda));
   if (m.mu) PetscCall(VecZeroEntries(m.mu));
@@ -475,8 +504,9 @@ static PetscErrorCode ReduceParamGradient(Integrator::Impl& m, double* grad_thet
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<PetscReal>& times, Observer* observer,
-                                    PetscReal* loss, double* grad_theta, Vec grad_u0) {
+PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<PetscReal>& times,
+                                    Observer* observer, PetscReal* loss, double* grad_theta,
+                                    Vec grad_u0) {
   PetscFunctionBeginUser;
   PetscCall(SetUp());
   Impl& m = *impl_;

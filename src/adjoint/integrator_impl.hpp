@@ -43,7 +43,7 @@ struct Integrator::Impl {
   // of each stage (PETSc 3.18's TSAdjointStep_RK skips df/dtheta for stages with
   // b_i = 0, e.g. in 5dp, so its mu would be wrong there; see Gradient()).
   bool own_mu = false;
-  std::vector<double> rk_b;  // tableau weights
+  std::vector<double> rk_b;          // tableau weights
   AlignedVector<double> gbuf, gacc;  // aligned: Eigen kernels accumulate into them
 
   // Step schedule: times s_0..s_M; obs_step[k] = index of observation k.
@@ -114,8 +114,10 @@ struct Integrator::Impl {
     if (phys_gen != s.gen) {
       bool hit = false;
       if (caching && s.slot >= 0) PetscCall(phys->LinearizeCached(s.t, s.ulin, s.slot, &hit));
-      if (hit) cache_hits++;
-      else PetscCall(phys->Linearize(s.t, s.ulin, self->implicit_));
+      if (hit)
+        cache_hits++;
+      else
+        PetscCall(phys->Linearize(s.t, s.ulin, self->implicit_));
       phys_gen = s.gen;
     }
     PetscFunctionReturn(0);
@@ -133,7 +135,6 @@ struct Integrator::Impl {
   PetscErrorCode EnableTrajectory(TS ts);
   PetscErrorCode ObserveAt(PetscInt k, PetscReal t, Vec u);
 };
-
 
 namespace detail {
 using Impl = Integrator::Impl;

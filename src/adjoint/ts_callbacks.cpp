@@ -137,7 +137,8 @@ PetscErrorCode PreStep(TS ts) {
   PetscCall(TSGetStepNumber(ts, &k));
   PetscCall(TSGetTime(ts, &t));
   const PetscInt j = impl->offset + k;
-  PetscCheck(j + 1 < (PetscInt)impl->steps_t.size(), PETSC_COMM_SELF, PETSC_ERR_PLIB, "step beyond the schedule");
+  PetscCheck(j + 1 < (PetscInt)impl->steps_t.size(), PETSC_COMM_SELF, PETSC_ERR_PLIB,
+             "step beyond the schedule");
   PetscCall(TSSetTimeStep(ts, impl->steps_t[j + 1] - t));
   PetscFunctionReturn(0);
 }
@@ -162,6 +163,5 @@ PetscErrorCode PostStep(TS ts) {
   if (impl->observe && impl->step_hook) PetscCall(impl->step_hook(j, t, u));
   PetscFunctionReturn(0);
 }
-
 
 }  // namespace udeflow::adjoint::detail

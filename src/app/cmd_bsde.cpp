@@ -2,8 +2,8 @@
 // (Hamilton-Jacobi-Bellman, Allen-Cahn, Black-Scholes type), data-parallel over the
 // MPI ranks.  See include/udeflow/bsde/trainer.hpp and README.md ("Deep BSDE module").
 #include "commands.hpp"
-#include "udeflow/core/signals.hpp"
 #include "udeflow/bsde/trainer.hpp"
+#include "udeflow/core/signals.hpp"
 #include "udeflow/io/latest.hpp"
 
 namespace udeflow::app {
@@ -18,7 +18,8 @@ PetscErrorCode CommandBsde() {
   if (help) PetscFunctionReturn(0);  // -help: the options have been listed; do not train
   PetscCall(trainer.SetUp());
   io::RunLock lock;  // one run at a time on a training state
-  PetscCall(lock.Acquire(PETSC_COMM_WORLD, trainer.OutputPath("bsde_checkpoint.h5"), "option -output_dir"));
+  PetscCall(lock.Acquire(PETSC_COMM_WORLD, trainer.OutputPath("bsde_checkpoint.h5"),
+                         "option -output_dir"));
   PetscCall(trainer.Train());
   PetscFunctionReturn(0);
 }

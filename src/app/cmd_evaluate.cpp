@@ -11,7 +11,8 @@ PetscErrorCode CommandEvaluate() {
   // against un-closed baselines at several resolutions.
   char models[4096] = "";
   PetscBool set = PETSC_FALSE;
-  PetscCall(PetscOptionsGetString(nullptr, nullptr, "-evaluate_models", models, sizeof(models), &set));
+  PetscCall(
+      PetscOptionsGetString(nullptr, nullptr, "-evaluate_models", models, sizeof(models), &set));
   if (set) {
     std::vector<workflow::ModelComparisonRow> rows;
     PetscCall(workflow::EvaluateModels(PETSC_COMM_WORLD, models, &rows));

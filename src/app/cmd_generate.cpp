@@ -4,6 +4,8 @@
 
 namespace udeflow::app {
 
-PetscErrorCode CommandGenerate() { return workflow::GenerateDataset(PETSC_COMM_WORLD); }
+PetscErrorCode CommandGenerate() {
+  return workflow::GenerateDataset(PETSC_COMM_WORLD);
+}
 
 }  // namespace udeflow::app

@@ -13,7 +13,8 @@
 #include "udeflow/core/signals.hpp"
 
 static const char kHelp[] =
-    "udeflow " UDEFLOW_VERSION " - universal differential equations with exact, checkpointed adjoints\n\n"
+    "udeflow " UDEFLOW_VERSION
+    " - universal differential equations with exact, checkpointed adjoints\n\n"
     "Usage: mpiexec -n <ranks> udeflow <command> -options_file cases/<case>.yaml [options]\n\n"
     "Commands:\n"
     "  generate   integrate the truth model and write the training/test dataset (HDF5 + XDMF)\n"
@@ -21,9 +22,11 @@ static const char kHelp[] =
     "  evaluate   run the trained model on held-out data, print error figures\n"
     "  bsde       train a deep BSDE solver for a high-dimensional semilinear PDE\n"
     "  diagnose   advection case: downwind blow-up rate vs von Neumann, backward-in-time reversal\n"
-    "             errors (advection, Burgers) vs the checkpointed adjoint (-diagnose_kind all|downwind|reversal)\n"
+    "             errors (advection, Burgers) vs the checkpointed adjoint (-diagnose_kind "
+    "all|downwind|reversal)\n"
     "  discover   ODE cases: recover the learned terms as equations (sparse regression)\n\n"
-    "Add -help after a command and case file to list every option it reads; --version prints the version.\n";
+    "Add -help after a command and case file to list every option it reads; --version prints the "
+    "version.\n";
 
 namespace {
 
@@ -33,12 +36,9 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"generate", udeflow::app::CommandGenerate},
-    {"train", udeflow::app::CommandTrain},
-    {"evaluate", udeflow::app::CommandEvaluate},
-    {"bsde", udeflow::app::CommandBsde},
-    {"diagnose", udeflow::app::CommandDiagnose},
-    {"discover", udeflow::app::CommandDiscover},
+    {"generate", udeflow::app::CommandGenerate}, {"train", udeflow::app::CommandTrain},
+    {"evaluate", udeflow::app::CommandEvaluate}, {"bsde", udeflow::app::CommandBsde},
+    {"diagnose", udeflow::app::CommandDiagnose}, {"discover", udeflow::app::CommandDiscover},
 };
 
 PetscErrorCode Run(const std::string& command) {
@@ -53,21 +53,26 @@ PetscErrorCode Run(const std::string& command) {
   }
   for (const Command& c : kCommands) {
     if (command == c.name) {
-      if (!help) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s: %s\n", c.name, udeflow::ProvenanceSummary().c_str()));
+      if (!help)
+        PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s: %s\n", c.name,
+                              udeflow::ProvenanceSummary().c_str()));
       PetscCall(c.run());
       PetscFunctionReturn(0);
     }
   }
-  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "unknown command '%s' (choices: generate, train, evaluate, bsde, diagnose, discover)",
+  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT,
+          "unknown command '%s' (choices: generate, train, evaluate, bsde, diagnose, discover)",
           command.c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-version") == 0)) {
+  if (argc > 1 &&
+      (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-version") == 0)) {
     std::printf("%s", udeflow::VersionText().c_str());
-    std::printf("ParaView Catalyst: %s\n", UDEFLOW_HAVE_CATALYST ? "yes" : "no (built without ParaView Catalyst)");
+    std::printf("ParaView Catalyst: %s\n",
+                UDEFLOW_HAVE_CATALYST ? "yes" : "no (built without ParaView Catalyst)");
     return 0;
   }
   udeflow::ProvenanceRecordCommandLine(argc, argv);
@@ -81,7 +86,8 @@ int main(int argc, char** argv) {
   // Training commands stop gracefully on SIGTERM/SIGUSR1 from the very start (a
   // scheduler's signal may come while MPI starts up): armed before MPI/PETSc.
   std::unique_ptr<udeflow::StopSignalGuard> stop_guard;
-  if (command == "train" || command == "bsde") stop_guard = std::make_unique<udeflow::StopSignalGuard>();
+  if (command == "train" || command == "bsde")
+    stop_guard = std::make_unique<udeflow::StopSignalGuard>();
   PetscErrorCode ierr = udeflow::SessionInitialize(&argc, &argv, kHelp);
   if (!ierr) ierr = Run(command);
   return udeflow::SessionFinalize(ierr);

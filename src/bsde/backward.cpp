@@ -10,7 +10,9 @@ BackwardScheme ParseBackwardScheme(const std::string& name) {
   throw Error("unknown backward scheme '" + name + "' (choices: euler, trapezoid)");
 }
 
-const char* BackwardSchemeName(BackwardScheme s) { return s == BackwardScheme::kEuler ? "euler" : "trapezoid"; }
+const char* BackwardSchemeName(BackwardScheme s) {
+  return s == BackwardScheme::kEuler ? "euler" : "trapezoid";
+}
 
 void BackwardWork::Resize(int N, Eigen::Index B) {
   y.resize(B, N + 1);
@@ -28,7 +30,8 @@ struct Shape {
   int N;
 };
 
-Shape CheckShapes(const ConstMatrixRef& x, const ConstMatrixRef& z, const ConstMatrixRef& dw, const BackwardWork& w) {
+Shape CheckShapes(const ConstMatrixRef& x, const ConstMatrixRef& z, const ConstMatrixRef& dw,
+                  const BackwardWork& w) {
   const Eigen::Index B = w.y.rows();
   const int N = static_cast<int>(w.y.cols()) - 1;
   Require(N >= 1 && x.cols() == (N + 1) * B && z.cols() == (N + 1) * B && dw.cols() == N * B &&
@@ -39,8 +42,9 @@ Shape CheckShapes(const ConstMatrixRef& x, const ConstMatrixRef& z, const ConstM
 
 }  // namespace
 
-void BackwardSolve(const Equation& eq, BackwardScheme scheme, double dt, double y0, const ConstMatrixRef& x,
-                   const ConstMatrixRef& z, const ConstMatrixRef& dw, BackwardWork& w) {
+void BackwardSolve(const Equation& eq, BackwardScheme scheme, double dt, double y0,
+                   const ConstMatrixRef& x, const ConstMatrixRef& z, const ConstMatrixRef& dw,
+                   BackwardWork& w) {
   const auto [B, N] = CheckShapes(x, z, dw, w);
   w.y.col(0).setConstant(y0);
   for (int n = 0; n < N; ++n) {
@@ -53,17 +57,19 @@ void BackwardSolve(const Equation& eq, BackwardScheme scheme, double dt, double 
       w.y.col(n + 1) = w.y.col(n) - dt * w.f.col(n) + w.zdw.col(n);
     } else {
       w.p.col(n) = w.y.col(n) - dt * w.f.col(n) + w.zdw.col(n);
-      eq.Driver(t + dt, x.middleCols((n + 1) * B, B), w.p.col(n), z.middleCols((n + 1) * B, B), w.fp.col(n));
+      eq.Driver(t + dt, x.middleCols((n + 1) * B, B), w.p.col(n), z.middleCols((n + 1) * B, B),
+                w.fp.col(n));
       w.y.col(n + 1) = w.y.col(n) - (0.5 * dt) * (w.f.col(n) + w.fp.col(n)) + w.zdw.col(n);
     }
   }
 }
 
 double BackwardVjp(const Equation& eq, BackwardScheme scheme, double dt, const ConstMatrixRef& x,
-                   const ConstMatrixRef& z, const ConstMatrixRef& dw, const ConstVectorRef& ybar_n, MatrixRef zbar,
-                   BackwardWork& w) {
+                   const ConstMatrixRef& z, const ConstMatrixRef& dw, const ConstVectorRef& ybar_n,
+                   MatrixRef zbar, BackwardWork& w) {
   const auto [B, N] = CheckShapes(x, z, dw, w);
-  Require(zbar.rows() == z.rows() && zbar.cols() == z.cols() && ybar_n.size() == B, "BackwardVjp: bad shapes");
+  Require(zbar.rows() == z.rows() && zbar.cols() == z.cols() && ybar_n.size() == B,
+          "BackwardVjp: bad shapes");
   zbar.setZero();
   Vector& a = w.a;  // cotangent of Y_{n+1}, then of Y_n
   a = ybar_n;
@@ -82,8 +88,8 @@ double BackwardVjp(const Equation& eq, BackwardScheme scheme, double dt, const C
       // P_n = Y_n - dt F_n + Z_n.dW_n
       w.gbar = -0.5 * dt * a;
       w.pbar.setZero();
-      eq.DriverVjp(t + dt, x.middleCols((n + 1) * B, B), w.p.col(n), z.middleCols((n + 1) * B, B), w.gbar, w.pbar,
-                   zbar.middleCols((n + 1) * B, B));
+      eq.DriverVjp(t + dt, x.middleCols((n + 1) * B, B), w.p.col(n), z.middleCols((n + 1) * B, B),
+                   w.gbar, w.pbar, zbar.middleCols((n + 1) * B, B));
       w.fbar = -0.5 * dt * a - dt * w.pbar;
       a += w.pbar;  // now also the cotangent of Z_n.dW_n
       zbar_n += dw.middleCols(n * B, B) * a.asDiagonal();
@@ -94,10 +100,11 @@ double BackwardVjp(const Equation& eq, BackwardScheme scheme, double dt, const C
 }
 
 void BackwardJvp(const Equation& eq, BackwardScheme scheme, double dt, const ConstMatrixRef& x,
-                 const ConstMatrixRef& z, const ConstMatrixRef& dw, double y0dot, const ConstMatrixRef& zdot,
-                 VectorRef ydot_n, BackwardWork& w) {
+                 const ConstMatrixRef& z, const ConstMatrixRef& dw, double y0dot,
+                 const ConstMatrixRef& zdot, VectorRef ydot_n, BackwardWork& w) {
   const auto [B, N] = CheckShapes(x, z, dw, w);
-  Require(zdot.rows() == z.rows() && zdot.cols() == z.cols() && ydot_n.size() == B, "BackwardJvp: bad shapes");
+  Require(zdot.rows() == z.rows() && zdot.cols() == z.cols() && ydot_n.size() == B,
+          "BackwardJvp: bad shapes");
   Vector& ydot = w.a;
   ydot.setConstant(y0dot);
   for (int n = 0; n < N; ++n) {
@@ -111,8 +118,8 @@ void BackwardJvp(const Equation& eq, BackwardScheme scheme, double dt, const Con
       ydot += -dt * w.fbar + w.dot1;
     } else {
       w.pbar = ydot - dt * w.fbar + w.dot1;  // P_n dot
-      eq.DriverJvp(t + dt, x.middleCols((n + 1) * B, B), w.p.col(n), z.middleCols((n + 1) * B, B), w.pbar,
-                   zdot.middleCols((n + 1) * B, B), w.gbar);
+      eq.DriverJvp(t + dt, x.middleCols((n + 1) * B, B), w.p.col(n), z.middleCols((n + 1) * B, B),
+                   w.pbar, zdot.middleCols((n + 1) * B, B), w.gbar);
       ydot += -0.5 * dt * (w.fbar + w.gbar) + w.dot1;
     }
   }

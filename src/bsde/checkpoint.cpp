@@ -13,8 +13,8 @@
 #include <cstdio>
 
 #include "udeflow/bsde/trainer.hpp"
-#include "udeflow/core/provenance.hpp"
 #include "udeflow/core/log.hpp"
+#include "udeflow/core/provenance.hpp"
 #include "udeflow/io/hdf5.hpp"
 
 namespace udeflow::bsde {
@@ -23,21 +23,24 @@ constexpr const char* kFormat = "udeflow-bsde-checkpoint";
 constexpr long long kVersion = 2;  // 2: validation seconds apart (results compare bit for bit)
 constexpr int kValidationColumns = 4;
 
-PetscErrorCode CheckFormat(MPI_Comm comm, io::H5File& f, const std::string& path, const char* what) {
+PetscErrorCode CheckFormat(MPI_Comm comm, io::H5File& f, const std::string& path,
+                           const char* what) {
   PetscFunctionBeginUser;
   std::string format;
   PetscCheck(f.HasAttr("/", "format"), comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: '%s' is not a udeflow BSDE training checkpoint", what, path.c_str());
   PetscCall(f.ReadAttr("/", "format", &format));
   PetscCheck(format == kFormat, comm, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: '%s' is not a udeflow BSDE training checkpoint (format '%s')", what, path.c_str(), format.c_str());
+             "%s: '%s' is not a udeflow BSDE training checkpoint (format '%s')", what, path.c_str(),
+             format.c_str());
   PetscFunctionReturn(0);
 }
 
 // /history/validation as kValidationColumns-column rows and the seconds of each row
 // (version 1 kept the seconds as a last column); empty when the file has none.
-PetscErrorCode ReadValidationRows(MPI_Comm comm, io::H5File& f, long long version, const std::string& path,
-                                  const char* what, std::vector<double>* rows_out, std::vector<double>* seconds_out) {
+PetscErrorCode ReadValidationRows(MPI_Comm comm, io::H5File& f, long long version,
+                                  const std::string& path, const char* what,
+                                  std::vector<double>* rows_out, std::vector<double>* seconds_out) {
   PetscFunctionBeginUser;
   if (!f.Exists("/history/validation")) PetscFunctionReturn(0);
   std::vector<hsize_t> dims;
@@ -57,8 +60,9 @@ PetscErrorCode ReadValidationRows(MPI_Comm comm, io::H5File& f, long long versio
   } else {
     PetscCall(f.ReadArray("/history/validation_seconds", &dims, &row_seconds));
   }
-  PetscCheck(row_seconds.size() * kValidationColumns == rows.size(), comm, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: checkpoint '%s': /history/validation_seconds has the wrong length", what, path.c_str());
+  PetscCheck(
+      row_seconds.size() * kValidationColumns == rows.size(), comm, PETSC_ERR_FILE_UNEXPECTED,
+      "%s: checkpoint '%s': /history/validation_seconds has the wrong length", what, path.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -97,7 +101,8 @@ PetscErrorCode Trainer::WriteCheckpoint(const std::string& path) {
       rows.insert(rows.end(), {static_cast<double>(r.iteration), r.train_loss, r.valid_loss, r.u0});
       seconds.push_back(r.seconds);
     }
-    PetscCall(f.WriteArray("/history/validation", {valid_history_.size(), kValidationColumns}, rows.data()));
+    PetscCall(f.WriteArray("/history/validation", {valid_history_.size(), kValidationColumns},
+                           rows.data()));
     PetscCall(f.WriteArray("/history/validation_seconds", {valid_history_.size()}, seconds.data()));
   }
   PetscCall(f.Commit());
@@ -126,13 +131,14 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
   PetscCall(f.ReadAttr("/", "seed", &seed));
   PetscCall(f.ReadAttr("/", "seconds", &seconds));
   const int P = model_->NumParams();
-  PetscCheck(equation == opt_.equation && dim == opt_.dim && steps == opt_.steps && net == opt_.net &&
-                 num_params == P,
+  PetscCheck(equation == opt_.equation && dim == opt_.dim && steps == opt_.steps &&
+                 net == opt_.net && num_params == P,
              comm_, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: checkpoint '%s' is for equation %s, d=%lld, N=%lld, %s network with %lld parameters; this run has "
+             "%s: checkpoint '%s' is for equation %s, d=%lld, N=%lld, %s network with %lld "
+             "parameters; this run has "
              "%s, d=%" PetscInt_FMT ", N=%" PetscInt_FMT ", %s network with %d parameters",
-             what, path.c_str(), equation.c_str(), dim, steps, net.c_str(), num_params, opt_.equation.c_str(),
-             opt_.dim, opt_.steps, opt_.net.c_str(), P);
+             what, path.c_str(), equation.c_str(), dim, steps, net.c_str(), num_params,
+             opt_.equation.c_str(), opt_.dim, opt_.steps, opt_.net.c_str(), P);
   PetscCheck(iteration >= 0 && adam_steps >= 0, comm_, PETSC_ERR_FILE_UNEXPECTED,
              "%s: checkpoint '%s' has a negative iteration count", what, path.c_str());
   std::vector<hsize_t> dims;
@@ -140,9 +146,10 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
   PetscCall(f.ReadArray("/params", &dims, &params));
   PetscCall(f.ReadArray("/adam/m", &dims, &m));
   PetscCall(f.ReadArray("/adam/v", &dims, &v));
-  PetscCheck(params.size() == static_cast<size_t>(P) && m.size() + 1 == params.size() && v.size() == m.size(), comm_,
-             PETSC_ERR_FILE_UNEXPECTED, "%s: checkpoint '%s' has parameter arrays of the wrong length", what,
-             path.c_str());
+  PetscCheck(params.size() == static_cast<size_t>(P) && m.size() + 1 == params.size() &&
+                 v.size() == m.size(),
+             comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: checkpoint '%s' has parameter arrays of the wrong length", what, path.c_str());
   long long version = 1;
   PetscCall(f.ReadAttr("/", "version", &version));
   const std::string changed = ProvenanceDifferences([&](const char* name) {
@@ -151,22 +158,27 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
     return value;
   });
   if (!changed.empty() && opt_.monitor)
-    PetscCall(PetscPrintf(comm_, "bsde: note: '%s' was written by another set-up (%s): the resumed run continues "
-                                 "correctly but is bit-identical to an uninterrupted run only on the same build, CPU "
-                                 "and rank count\n", path.c_str(), changed.c_str()));
+    PetscCall(PetscPrintf(
+        comm_,
+        "bsde: note: '%s' was written by another set-up (%s): the resumed run continues "
+        "correctly but is bit-identical to an uninterrupted run only on the same build, CPU "
+        "and rank count\n",
+        path.c_str(), changed.c_str()));
   std::vector<double> loss, rows, row_seconds;
   if (f.Exists("/history/loss")) PetscCall(f.ReadArray("/history/loss", &dims, &loss));
   PetscCall(ReadValidationRows(comm_, f, version, path, what, &rows, &row_seconds));
   PetscCall(f.Close());
 
   model_->Params() = Eigen::Map<Vector>(params.data(), P);
-  PetscCallCXX(adam_.SetState(Eigen::Map<Vector>(m.data(), P - 1), Eigen::Map<Vector>(v.data(), P - 1), adam_steps));
+  PetscCallCXX(adam_.SetState(Eigen::Map<Vector>(m.data(), P - 1),
+                              Eigen::Map<Vector>(v.data(), P - 1), adam_steps));
   iteration_ = static_cast<long>(iteration);
   seconds_offset_ = seconds;
   loss_history_ = loss;
   valid_history_.clear();
   for (size_t i = 0, k = 0; i + kValidationColumns <= rows.size(); i += kValidationColumns, ++k)
-    valid_history_.push_back({static_cast<long>(rows[i]), rows[i + 1], rows[i + 2], rows[i + 3], row_seconds[k]});
+    valid_history_.push_back(
+        {static_cast<long>(rows[i]), rows[i + 1], rows[i + 2], rows[i + 3], row_seconds[k]});
   // The running mean of the training loss since the last validation, summed in the same
   // order as the uninterrupted run did (its next record must not depend on the resume).
   const long since = valid_history_.empty() ? 0 : valid_history_.back().iteration;
@@ -177,9 +189,11 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
     ++iterations_since_record_;
   }
   if (seed != opt_.seed && opt_.monitor)
-    PetscCall(PetscPrintf(comm_, "bsde: note: checkpoint written with seed %lld, continuing with seed %" PetscInt_FMT
-                                 " (the noise of later iterations differs from the original run)\n",
-                          seed, opt_.seed));
+    PetscCall(PetscPrintf(
+        comm_,
+        "bsde: note: checkpoint written with seed %lld, continuing with seed %" PetscInt_FMT
+        " (the noise of later iterations differs from the original run)\n",
+        seed, opt_.seed));
   PetscCall(PetscLogEventEnd(LogEvents::hdf5_read, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -194,18 +208,23 @@ PetscErrorCode Trainer::WriteHistoryCsv(const std::string& path) const {
     if (fp) {
       const bool ref = eq_->HasReference();
       std::fputs(ProvenanceComment("# ").c_str(), fp);
-      std::fprintf(fp, "iteration,train_loss,valid_loss,u0,rel_err,trivial_err,seconds,reference,trivial\n");
+      std::fprintf(
+          fp, "iteration,train_loss,valid_loss,u0,rel_err,trivial_err,seconds,reference,trivial\n");
       for (const ValidationRecord& r : valid_history_) {
-        const double err = ref ? std::abs(r.u0 - eq_->Reference()) / std::abs(eq_->Reference()) : NAN;
-        const double triv = ref ? std::abs(trivial_ - eq_->Reference()) / std::abs(eq_->Reference()) : NAN;
-        std::fprintf(fp, "%ld,%.17g,%.17g,%.17g,%.6e,%.6e,%.4f,%.17g,%.17g\n", r.iteration, r.train_loss, r.valid_loss,
-                     r.u0, err, triv, r.seconds, ref ? eq_->Reference() : NAN, trivial_);
+        const double err =
+            ref ? std::abs(r.u0 - eq_->Reference()) / std::abs(eq_->Reference()) : NAN;
+        const double triv =
+            ref ? std::abs(trivial_ - eq_->Reference()) / std::abs(eq_->Reference()) : NAN;
+        std::fprintf(fp, "%ld,%.17g,%.17g,%.17g,%.6e,%.6e,%.4f,%.17g,%.17g\n", r.iteration,
+                     r.train_loss, r.valid_loss, r.u0, err, triv, r.seconds,
+                     ref ? eq_->Reference() : NAN, trivial_);
       }
       ok = std::fclose(fp) == 0 && std::rename(tmp.c_str(), path.c_str()) == 0;
     }
   }
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm_));
-  PetscCheck(ok, comm_, PETSC_ERR_FILE_OPEN, "cannot write the history file '%s' (option -output_dir)", path.c_str());
+  PetscCheck(ok, comm_, PETSC_ERR_FILE_OPEN,
+             "cannot write the history file '%s' (option -output_dir)", path.c_str());
   PetscFunctionReturn(0);
 }
 

@@ -58,6 +58,8 @@ class AllenCahn final : public ScaledBrownianEquation {
 
 }  // namespace
 
-std::unique_ptr<Equation> CreateAllenCahnEquation() { return std::make_unique<AllenCahn>(); }
+std::unique_ptr<Equation> CreateAllenCahnEquation() {
+  return std::make_unique<AllenCahn>();
+}
 
 }  // namespace udeflow::bsde

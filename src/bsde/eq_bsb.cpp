@@ -18,7 +18,8 @@ class Bsb final : public GbmEquation {
   int DefaultSteps() const override { return 50; }
   std::string Describe() const override {
     std::ostringstream s;
-    s << "Black-Scholes-Barenblatt d=" << dim_ << " T=" << horizon_ << " sigma=" << s_ << " r=" << r_
+    s << "Black-Scholes-Barenblatt d=" << dim_ << " T=" << horizon_ << " sigma=" << s_
+      << " r=" << r_
       << ": f = -r(y - sum z/sigma), g = |x|^2, dX = sigma diag(X) dW, x0 = (1,0.5,...)";
     return s.str();
   }
@@ -33,10 +34,14 @@ class Bsb final : public GbmEquation {
     for (Eigen::Index b = 0; b < fbar.size(); ++b) zbar.col(b).array() += (r_ / s_) * fbar(b);
   }
   void DriverJvp(double, const ConstMatrixRef&, const ConstVectorRef&, const ConstMatrixRef&,
-                 const ConstVectorRef& ydot, const ConstMatrixRef& zdot, VectorRef fdot) const override {
-    for (Eigen::Index b = 0; b < ydot.size(); ++b) fdot(b) = -r_ * ydot(b) + (r_ / s_) * zdot.col(b).sum();
+                 const ConstVectorRef& ydot, const ConstMatrixRef& zdot,
+                 VectorRef fdot) const override {
+    for (Eigen::Index b = 0; b < ydot.size(); ++b)
+      fdot(b) = -r_ * ydot(b) + (r_ / s_) * zdot.col(b).sum();
   }
-  void Terminal(const ConstMatrixRef& x, VectorRef g) const override { g = x.colwise().squaredNorm().transpose(); }
+  void Terminal(const ConstMatrixRef& x, VectorRef g) const override {
+    g = x.colwise().squaredNorm().transpose();
+  }
   void TerminalGradient(const ConstMatrixRef& x, MatrixRef grad) const override { grad = 2.0 * x; }
 
  protected:
@@ -61,6 +66,8 @@ class Bsb final : public GbmEquation {
 
 }  // namespace
 
-std::unique_ptr<Equation> CreateBsbEquation() { return std::make_unique<Bsb>(); }
+std::unique_ptr<Equation> CreateBsbEquation() {
+  return std::make_unique<Bsb>();
+}
 
 }  // namespace udeflow::bsde

@@ -23,8 +23,8 @@ class DefaultRisk final : public GbmEquation {
   int DefaultSteps() const override { return 40; }
   std::string Describe() const override {
     std::ostringstream s;
-    s << "Black-Scholes with default risk d=" << dim_ << " T=" << horizon_ << " mu=" << m_ << " sigma=" << s_
-      << " x0=" << x0_value_ << ": f = -(1-delta)Q(y)y - Ry, g = min_i x_i";
+    s << "Black-Scholes with default risk d=" << dim_ << " T=" << horizon_ << " mu=" << m_
+      << " sigma=" << s_ << " x0=" << x0_value_ << ": f = -(1-delta)Q(y)y - Ry, g = min_i x_i";
     return s.str();
   }
 
@@ -40,7 +40,9 @@ class DefaultRisk final : public GbmEquation {
                  const ConstVectorRef& ydot, const ConstMatrixRef&, VectorRef fdot) const override {
     for (Eigen::Index b = 0; b < y.size(); ++b) fdot(b) = Fy(y(b)) * ydot(b);
   }
-  void Terminal(const ConstMatrixRef& x, VectorRef g) const override { g = x.colwise().minCoeff().transpose(); }
+  void Terminal(const ConstMatrixRef& x, VectorRef g) const override {
+    g = x.colwise().minCoeff().transpose();
+  }
   void TerminalGradient(const ConstMatrixRef& x, MatrixRef grad) const override {
     grad.setZero();
     for (Eigen::Index b = 0; b < x.cols(); ++b) {
@@ -54,7 +56,8 @@ class DefaultRisk final : public GbmEquation {
   double DefaultHorizon() const override { return 1.0; }
   PetscErrorCode SetFromOptionsImpl(PetscOptionItems* PetscOptionsObject) override {
     PetscFunctionBeginUser;
-    PetscCall(UdeOptionsPositiveReal("-bsde_defaultrisk_x0", "Initial value of every asset", &x0_value_, nullptr));
+    PetscCall(UdeOptionsPositiveReal("-bsde_defaultrisk_x0", "Initial value of every asset",
+                                     &x0_value_, nullptr));
     PetscFunctionReturn(0);
   }
   void SetUpImpl() override {
@@ -67,7 +70,9 @@ class DefaultRisk final : public GbmEquation {
   static constexpr double kDelta = 2.0 / 3.0, kR = 0.02;
   static constexpr double kGammaH = 0.2, kGammaL = 0.02, kVh = 50.0, kVl = 70.0;
   static constexpr double kSlope = (kGammaH - kGammaL) / (kVh - kVl);
-  static double Q(double y) { return y < kVh ? kGammaH : (y >= kVl ? kGammaL : kGammaH + kSlope * (y - kVh)); }
+  static double Q(double y) {
+    return y < kVh ? kGammaH : (y >= kVl ? kGammaL : kGammaH + kSlope * (y - kVh));
+  }
   static double Qprime(double y) { return (y < kVh || y >= kVl) ? 0.0 : kSlope; }
   static double Fy(double y) { return -(1.0 - kDelta) * (Q(y) + Qprime(y) * y) - kR; }
 
@@ -76,6 +81,8 @@ class DefaultRisk final : public GbmEquation {
 
 }  // namespace
 
-std::unique_ptr<Equation> CreateDefaultRiskEquation() { return std::make_unique<DefaultRisk>(); }
+std::unique_ptr<Equation> CreateDefaultRiskEquation() {
+  return std::make_unique<DefaultRisk>();
+}
 
 }  // namespace udeflow::bsde

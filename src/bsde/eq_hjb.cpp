@@ -41,14 +41,16 @@ class Hjb final : public ScaledBrownianEquation {
     g = (0.5 * (1.0 + x.colwise().squaredNorm().array())).log().matrix().transpose();
   }
   void TerminalGradient(const ConstMatrixRef& x, MatrixRef grad) const override {
-    for (Eigen::Index b = 0; b < x.cols(); ++b) grad.col(b) = (2.0 / (1.0 + x.col(b).squaredNorm())) * x.col(b);
+    for (Eigen::Index b = 0; b < x.cols(); ++b)
+      grad.col(b) = (2.0 / (1.0 + x.col(b).squaredNorm())) * x.col(b);
   }
 
  protected:
   double DefaultHorizon() const override { return 1.0; }
   PetscErrorCode SetFromOptionsImpl(PetscOptionItems* PetscOptionsObject) override {
     PetscFunctionBeginUser;
-    PetscCall(UdeOptionsPositiveReal("-bsde_hjb_lambda", "HJB control cost weight lambda in f = -lambda/2 |z|^2",
+    PetscCall(UdeOptionsPositiveReal("-bsde_hjb_lambda",
+                                     "HJB control cost weight lambda in f = -lambda/2 |z|^2",
                                      &lambda_, nullptr));
     PetscFunctionReturn(0);
   }
@@ -64,6 +66,8 @@ class Hjb final : public ScaledBrownianEquation {
 
 }  // namespace
 
-std::unique_ptr<Equation> CreateHjbEquation() { return std::make_unique<Hjb>(); }
+std::unique_ptr<Equation> CreateHjbEquation() {
+  return std::make_unique<Hjb>();
+}
 
 }  // namespace udeflow::bsde

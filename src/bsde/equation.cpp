@@ -21,8 +21,8 @@ PetscErrorCode Equation::SetFromOptions(MPI_Comm comm) {
   PetscFunctionBeginUser;
   PetscReal T = horizon_ > 0 ? horizon_ : DefaultHorizon();
   PetscOptionsBegin(comm, nullptr, "BSDE equation options", nullptr);
-  PetscCall(UdeOptionsPositiveReal("-bsde_horizon", "Terminal time T of the PDE (default: the equation's own)",
-                                   &T, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-bsde_horizon", "Terminal time T of the PDE (default: the equation's own)", &T, nullptr));
   PetscCall(SetFromOptionsImpl(PetscOptionsObject));
   PetscOptionsEnd();
   horizon_ = T;
@@ -35,7 +35,8 @@ void Equation::SetUp() {
   Require(x0_.size() == dim_, "BSDE equation: x0 has the wrong length");
 }
 
-void Equation::ExactStep(double, double, const ConstMatrixRef&, const ConstMatrixRef&, MatrixRef) const {
+void Equation::ExactStep(double, double, const ConstMatrixRef&, const ConstMatrixRef&,
+                         MatrixRef) const {
   throw Error(std::string("equation ") + Name() + " has no exact-in-law SDE step");
 }
 
@@ -49,11 +50,14 @@ void EquationRegisterAll() {
   if (done) return;
   done = true;
   Registry<Equation>& r = EquationRegistry();
-  r.Add("hjb", "Hamilton-Jacobi-Bellman (LQG control), f = -lambda/2 |z|^2, exact value by quadrature",
+  r.Add("hjb",
+        "Hamilton-Jacobi-Bellman (LQG control), f = -lambda/2 |z|^2, exact value by quadrature",
         CreateHjbEquation);
   r.Add("allencahn", "Allen-Cahn, f = y - y^3", CreateAllenCahnEquation);
-  r.Add("bsb", "Black-Scholes-Barenblatt (Raissi 2018), exact value in closed form", CreateBsbEquation);
-  r.Add("defaultrisk", "Black-Scholes with default risk (nonlinear pricing)", CreateDefaultRiskEquation);
+  r.Add("bsb", "Black-Scholes-Barenblatt (Raissi 2018), exact value in closed form",
+        CreateBsbEquation);
+  r.Add("defaultrisk", "Black-Scholes with default risk (nonlinear pricing)",
+        CreateDefaultRiskEquation);
 }
 
 }  // namespace udeflow::bsde

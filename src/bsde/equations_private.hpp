@@ -19,14 +19,17 @@ class ScaledBrownianEquation : public Equation {
  public:
   explicit ScaledBrownianEquation(double s) : s_(s) {}
   void Drift(double, const ConstMatrixRef&, MatrixRef out) const override { out.setZero(); }
-  void Diffusion(double, const ConstMatrixRef&, const ConstMatrixRef& v, MatrixRef out) const override {
+  void Diffusion(double, const ConstMatrixRef&, const ConstMatrixRef& v,
+                 MatrixRef out) const override {
     out = s_ * v;
   }
-  void DiffusionTranspose(double, const ConstMatrixRef&, const ConstMatrixRef& v, MatrixRef out) const override {
+  void DiffusionTranspose(double, const ConstMatrixRef&, const ConstMatrixRef& v,
+                          MatrixRef out) const override {
     out = s_ * v;
   }
   bool HasExactStep() const override { return true; }
-  void ExactStep(double, double, const ConstMatrixRef& x, const ConstMatrixRef& dw, MatrixRef out) const override {
+  void ExactStep(double, double, const ConstMatrixRef& x, const ConstMatrixRef& dw,
+                 MatrixRef out) const override {
     out = x + s_ * dw;
   }
 
@@ -39,14 +42,17 @@ class ScaledBrownianEquation : public Equation {
 class GbmEquation : public Equation {
  public:
   void Drift(double, const ConstMatrixRef& x, MatrixRef out) const override { out = m_ * x; }
-  void Diffusion(double, const ConstMatrixRef& x, const ConstMatrixRef& v, MatrixRef out) const override {
+  void Diffusion(double, const ConstMatrixRef& x, const ConstMatrixRef& v,
+                 MatrixRef out) const override {
     out = s_ * x.cwiseProduct(v);
   }
-  void DiffusionTranspose(double, const ConstMatrixRef& x, const ConstMatrixRef& v, MatrixRef out) const override {
+  void DiffusionTranspose(double, const ConstMatrixRef& x, const ConstMatrixRef& v,
+                          MatrixRef out) const override {
     out = s_ * x.cwiseProduct(v);
   }
   bool HasExactStep() const override { return true; }
-  void ExactStep(double, double dt, const ConstMatrixRef& x, const ConstMatrixRef& dw, MatrixRef out) const override {
+  void ExactStep(double, double dt, const ConstMatrixRef& x, const ConstMatrixRef& dw,
+                 MatrixRef out) const override {
     out = x.cwiseProduct(((m_ - 0.5 * s_ * s_) * dt + s_ * dw.array()).exp().matrix());
   }
 

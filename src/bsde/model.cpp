@@ -24,12 +24,18 @@ void BsdeBatch::Resize(int d, int N, Eigen::Index b) {
   cones.resize(b);
 }
 
-BsdeModel::BsdeModel(const Equation& eq, std::unique_ptr<ZNetwork> net, int num_steps, SdeScheme sde,
-                     BackwardScheme backward)
-    : eq_(eq), net_(std::move(net)), N_(num_steps), dt_(eq.Horizon() / num_steps), sde_(sde), backward_(backward) {
+BsdeModel::BsdeModel(const Equation& eq, std::unique_ptr<ZNetwork> net, int num_steps,
+                     SdeScheme sde, BackwardScheme backward)
+    : eq_(eq),
+      net_(std::move(net)),
+      N_(num_steps),
+      dt_(eq.Horizon() / num_steps),
+      sde_(sde),
+      backward_(backward) {
   Require(num_steps >= 1, "BSDE model: the number of time steps must be positive");
   if (sde == SdeScheme::kExact && !eq.HasExactStep())
-    throw Error(std::string("equation ") + eq.Name() + " has no exact SDE step (use the euler scheme)");
+    throw Error(std::string("equation ") + eq.Name() +
+                " has no exact SDE step (use the euler scheme)");
   params_ = Vector::Zero(1 + net_->NumParams());
 }
 
@@ -54,7 +60,8 @@ void BsdeModel::Simulate(uint64_t seed, uint64_t stream, uint64_t first, BsdeBat
     net_->ForwardStep(params_.data() + 1, n, xn, batch.tape, zn);
     batch.theta.setZero();  // DriverVjp accumulates
     batch.cybar.setZero();
-    eq_.DriverVjp(n * dt_, xn, batch.cy, zn, batch.cones, batch.cybar, batch.theta);  // theta = df/dz
+    eq_.DriverVjp(n * dt_, xn, batch.cy, zn, batch.cones, batch.cybar,
+                  batch.theta);  // theta = df/dz
     auto dwn = batch.dw.middleCols(n * B, B);
     dwn += dt_ * batch.theta;
     StepForward(eq_, sde_, n * dt_, dt_, xn, dwn, batch.x.middleCols((n + 1) * B, B), batch.work);
@@ -80,7 +87,8 @@ void BsdeModel::Residuals(BsdeBatch& batch, double y0) {
   BackwardSolve(eq_, backward_, dt_, y0, batch.x, batch.z, batch.dw, batch.backward);
   batch.r = batch.backward.y.col(N_) - batch.g;
   batch.zbar.setZero();  // zdot = 0: only the sensitivity to y0
-  BackwardJvp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, 1.0, batch.zbar, batch.rbar, batch.backward);
+  BackwardJvp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, 1.0, batch.zbar, batch.rbar,
+              batch.backward);
 }
 
 double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad, double* curvature) {
@@ -102,11 +110,13 @@ double BsdeModel::Loss(BsdeBatch& batch, double weight, double* grad, double* cu
   }
   if (grad && curvature) {
     batch.zbar.setZero();  // zdot = 0: the sensitivities dY_N/dY_0 (zbar is overwritten below)
-    BackwardJvp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, 1.0, batch.zbar, batch.sens, batch.backward);
+    BackwardJvp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, 1.0, batch.zbar, batch.sens,
+                batch.backward);
     *curvature += 2.0 * weight * batch.sens.squaredNorm();
   }
   if (grad) {
-    grad[0] += BackwardVjp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, batch.rbar, batch.zbar, batch.backward);
+    grad[0] += BackwardVjp(eq_, backward_, dt_, batch.x, batch.z, batch.dw, batch.rbar, batch.zbar,
+                           batch.backward);
     net_->Vjp(params_.data() + 1, batch.tape, batch.zbar, B, grad + 1);
   }
   return weight * loss;

@@ -69,8 +69,8 @@ double LatticeSum(const std::function<double(double)>& phi, const std::function<
 }
 
 // Halves the step until two successive sums agree.
-double ConvergedSum(const std::function<double(double)>& phi, const std::function<double(double)>& w,
-                    const Peak& peak) {
+double ConvergedSum(const std::function<double(double)>& phi,
+                    const std::function<double(double)>& w, const Peak& peak) {
   double h = peak.width / 2;
   double prev = LatticeSum(phi, w, peak, h);
   for (int it = 0; it < 12; ++it) {
@@ -88,7 +88,9 @@ double LogChiSquareDensityU(int d, double u) {
   return k * u - 0.5 * std::exp(u) - k * std::log(2.0) - std::lgamma(k);
 }
 
-double UpperScanLimit(int d) { return std::log(static_cast<double>(d) + 10.0) + 6.0; }
+double UpperScanLimit(int d) {
+  return std::log(static_cast<double>(d) + 10.0) + 6.0;
+}
 
 }  // namespace
 
@@ -96,7 +98,8 @@ double ChiSquareLogExpectation(int d, const std::function<double(double)>& log_h
   Require(d >= 1, "chi-square quadrature needs d >= 1");
   auto phi = [&](double u) { return LogChiSquareDensityU(d, u) + log_h(std::exp(u)); };
   const Peak peak = FindPeak(phi, -120.0, UpperScanLimit(d));
-  const double sum = ConvergedSum(phi, [](double) { return 1.0; }, peak);
+  const double sum = ConvergedSum(
+      phi, [](double) { return 1.0; }, peak);
   return peak.phi + std::log(sum);
 }
 
@@ -104,14 +107,16 @@ double ChiSquareExpectation(int d, const std::function<double(double)>& h) {
   Require(d >= 1, "chi-square quadrature needs d >= 1");
   auto phi = [&](double u) { return LogChiSquareDensityU(d, u); };
   const Peak peak = FindPeak(phi, -120.0, UpperScanLimit(d));
-  const double sum = ConvergedSum(phi, [&](double u) { return h(std::exp(u)); }, peak);
+  const double sum = ConvergedSum(
+      phi, [&](double u) { return h(std::exp(u)); }, peak);
   return std::exp(peak.phi) * sum;
 }
 
 double HjbExactValue(int d, double T, double lambda) {
   Require(T > 0 && lambda > 0, "HJB reference needs T > 0 and lambda > 0");
   // exp(-lambda g) = (1/2 + T S)^(-lambda) with |X_T|^2 = 2 T S.
-  const double log_e = ChiSquareLogExpectation(d, [&](double s) { return -lambda * std::log(0.5 + T * s); });
+  const double log_e =
+      ChiSquareLogExpectation(d, [&](double s) { return -lambda * std::log(0.5 + T * s); });
   return -log_e / lambda;
 }
 
@@ -123,7 +128,8 @@ double HjbExactValueLaplace(int d, double T, double lambda) {
     return lambda * v - 0.5 * t - 0.5 * d * std::log1p(2 * T * t);
   };
   const Peak peak = FindPeak(phi, -120.0, 60.0);
-  const double sum = ConvergedSum(phi, [](double) { return 1.0; }, peak);
+  const double sum = ConvergedSum(
+      phi, [](double) { return 1.0; }, peak);
   const double log_e = peak.phi + std::log(sum) - std::lgamma(lambda);
   return -log_e / lambda;
 }

@@ -59,7 +59,9 @@ Trainer::Trainer(MPI_Comm comm) : comm_(comm) {
 
 Trainer::~Trainer() = default;
 
-std::string Trainer::OutputPath(const char* name) const { return opt_.output_dir + "/" + name; }
+std::string Trainer::OutputPath(const char* name) const {
+  return opt_.output_dir + "/" + name;
+}
 
 PetscErrorCode Trainer::SetUp() {
   PetscFunctionBeginUser;
@@ -68,7 +70,8 @@ PetscErrorCode Trainer::SetUp() {
   PetscCallCXX(eq_->SetUp());
   const int d = eq_->Dim(), N = static_cast<int>(o.steps);
   PetscCheck(o.batch >= size_, comm_, PETSC_ERR_USER_INPUT,
-             "option -bsde_batch: %" PetscInt_FMT " samples cannot be split over %d ranks (need at least one per rank)",
+             "option -bsde_batch: %" PetscInt_FMT
+             " samples cannot be split over %d ranks (need at least one per rank)",
              o.batch, size_);
   PetscCheck(o.valid_batch >= size_, comm_, PETSC_ERR_USER_INPUT,
              "option -bsde_valid_batch: %" PetscInt_FMT
@@ -84,7 +87,8 @@ PetscErrorCode Trainer::SetUp() {
   // Input standardization and the Monte Carlo trivial answer: the same paths on every
   // rank (a deterministic stream), so the set-up does not depend on the rank count.
   PathStatistics stats;
-  PetscCheck(o.norm_samples >= 2, comm_, PETSC_ERR_USER_INPUT, "option -bsde_norm_samples must be at least 2");
+  PetscCheck(o.norm_samples >= 2, comm_, PETSC_ERR_USER_INPUT,
+             "option -bsde_norm_samples must be at least 2");
   PetscCallCXX(stats = ComputePathStatistics(*eq_, sde, static_cast<uint64_t>(o.seed), N,
                                              static_cast<int>(o.norm_samples)));
   if (o.normalize == "global") PetscCallCXX(PoolPathStatistics(&stats));
@@ -97,11 +101,12 @@ PetscErrorCode Trainer::SetUp() {
   PetscCallCXX(znet = CreateZNetwork(net, d, N, eq_->Horizon()));
   if (o.normalize != "none") PetscCallCXX(znet->SetNormalization(stats.mean, stats.inv_std));
   if (net.norm_feature)
-    PetscCallCXX(StandardizeNormFeature(*eq_, sde, static_cast<uint64_t>(o.seed), static_cast<int>(o.norm_samples),
-                                        znet.get()));
+    PetscCallCXX(StandardizeNormFeature(*eq_, sde, static_cast<uint64_t>(o.seed),
+                                        static_cast<int>(o.norm_samples), znet.get()));
   PetscCallCXX(model_ = std::make_unique<BsdeModel>(*eq_, std::move(znet), N, sde, backward));
   PetscCallCXX(model_->InitializeNetwork(static_cast<uint64_t>(o.seed)));
-  if (o.skip_init == "terminal") PetscCallCXX(model_->Net().WarmStartSkip(stats, model_->Params().data() + 1));
+  if (o.skip_init == "terminal")
+    PetscCallCXX(model_->Net().WarmStartSkip(stats, model_->Params().data() + 1));
   model_->SetLossClip(o.loss_clip);
   model_->SetControl(o.control == "driver");
   model_->SetY0(o.y0_init_set ? o.y0_init : trivial_);
@@ -112,7 +117,8 @@ PetscErrorCode Trainer::SetUp() {
   PetscCallCXX(train_.Resize(d, N, count));
   Split(o.valid_batch, rank_, size_, &valid_first_, &count);
   PetscCallCXX(valid_.Resize(d, N, count));
-  PetscCallCXX(model_->Simulate(static_cast<uint64_t>(o.seed), kValidationStream, valid_first_, valid_));
+  PetscCallCXX(
+      model_->Simulate(static_cast<uint64_t>(o.seed), kValidationStream, valid_first_, valid_));
   grad_ = Vector::Zero(model_->NumParams() + 3);
 
   if (o.save || o.checkpoint_every > 0) {
@@ -123,14 +129,17 @@ PetscErrorCode Trainer::SetUp() {
                o.output_dir.c_str());
   }
   iteration_ = start_iteration_ = 0;
-  std::string resume;  // -bsde_resume latest: the newest checkpoint in -output_dir, or a fresh start
+  std::string
+      resume;  // -bsde_resume latest: the newest checkpoint in -output_dir, or a fresh start
   PetscCall(io::ResolveResume(comm_, o.resume, o.output_dir, "bsde_checkpoint", &resume));
   if (o.resume == "latest" && resume.empty() && o.monitor)
-    PetscCall(PetscPrintf(comm_, "bsde: -bsde_resume latest: no checkpoint in %s yet, starting from iteration 0\n",
-                          o.output_dir.c_str()));
+    PetscCall(PetscPrintf(
+        comm_, "bsde: -bsde_resume latest: no checkpoint in %s yet, starting from iteration 0\n",
+        o.output_dir.c_str()));
   if (!resume.empty()) PetscCall(ReadCheckpoint(resume, "option -bsde_resume"));
   start_iteration_ = iteration_;
-  loss_history_.reserve(static_cast<size_t>(std::max<long>(o.iterations, iteration_)));  // no growth in the loop
+  loss_history_.reserve(
+      static_cast<size_t>(std::max<long>(o.iterations, iteration_)));  // no growth in the loop
   setup_ = true;
 
   if (o.monitor) PetscCall(PrintSetUp(N, sde, backward, resume));
@@ -138,15 +147,18 @@ PetscErrorCode Trainer::SetUp() {
 }
 
 // The monitor's description of the set-up (after SetUp() has built everything).
-PetscErrorCode Trainer::PrintSetUp(int N, SdeScheme sde, BackwardScheme backward, const std::string& resume) const {
+PetscErrorCode Trainer::PrintSetUp(int N, SdeScheme sde, BackwardScheme backward,
+                                   const std::string& resume) const {
   PetscFunctionBeginUser;
   const TrainerOptions& o = opt_;
   PetscCall(PetscPrintf(comm_, "bsde: %s\n", eq_->Describe().c_str()));
   PetscCall(PetscPrintf(comm_, "bsde: N=%d steps, SDE scheme %s, backward scheme %s%s; %s\n", N,
                         SdeSchemeName(sde), BackwardSchemeName(backward),
-                        o.control == "driver" ? ", controlled forward process (theta = df/dz)" : "", model_->Net().Describe().c_str()));
+                        o.control == "driver" ? ", controlled forward process (theta = df/dz)" : "",
+                        model_->Net().Describe().c_str()));
   PetscCall(PetscPrintf(comm_,
-                        "bsde: %d parameters; batch %" PetscInt_FMT " over %d rank(s), %" PetscInt_FMT
+                        "bsde: %d parameters; batch %" PetscInt_FMT
+                        " over %d rank(s), %" PetscInt_FMT
                         " iterations, Adam lr %g (%s schedule), seed %" PetscInt_FMT "\n",
                         model_->NumParams(), o.batch, size_, o.iterations, o.lr.lr,
                         o.lr.kind == nn::LearningRateSchedule::Kind::kConstant      ? "constant"
@@ -161,9 +173,12 @@ PetscErrorCode Trainer::PrintSetUp(int N, SdeScheme sde, BackwardScheme backward
                         trivial_exact_ ? "exact" : "Monte Carlo",
                         eq_->HasReference() ? "" : "; no reference value for this set-up"));
   if (eq_->HasReference())
-    PetscCall(PetscPrintf(comm_, "bsde: trivial answer error %.3e (a run has learned the PDE only below this)\n",
-                          std::abs(trivial_ - eq_->Reference()) / std::abs(eq_->Reference())));
-  if (iteration_ > 0) PetscCall(PetscPrintf(comm_, "bsde: resumed at iteration %ld from %s\n", iteration_, resume.c_str()));
+    PetscCall(PetscPrintf(
+        comm_, "bsde: trivial answer error %.3e (a run has learned the PDE only below this)\n",
+        std::abs(trivial_ - eq_->Reference()) / std::abs(eq_->Reference())));
+  if (iteration_ > 0)
+    PetscCall(
+        PetscPrintf(comm_, "bsde: resumed at iteration %ld from %s\n", iteration_, resume.c_str()));
   PetscFunctionReturn(0);
 }
 
@@ -174,8 +189,10 @@ PetscErrorCode Trainer::Step() {
   PetscCall(PetscLogEventBegin(LogEvents::bsde_batch, 0, 0, 0, 0));
   grad_.setZero();
   double local = 0;
-  PetscCallCXX(model_->Simulate(static_cast<uint64_t>(opt_.seed), static_cast<uint64_t>(iteration_), train_first_, train_));
-  PetscCallCXX(local = model_->Loss(train_, 1.0 / static_cast<double>(opt_.batch), grad_.data(), &grad_[P + 1]));
+  PetscCallCXX(model_->Simulate(static_cast<uint64_t>(opt_.seed), static_cast<uint64_t>(iteration_),
+                                train_first_, train_));
+  PetscCallCXX(local = model_->Loss(train_, 1.0 / static_cast<double>(opt_.batch), grad_.data(),
+                                    &grad_[P + 1]));
   grad_[P] = local;
   grad_[P + 2] = StopSignalPending();  // a stop signal on any rank, agreed in the same reduction
   PetscCall(PetscLogEventEnd(LogEvents::bsde_batch, 0, 0, 0, 0));
@@ -187,13 +204,16 @@ PetscErrorCode Trainer::Step() {
   const double loss = grad_[P], curvature = grad_[P + 1];
   const double norm = grad_.head(P).norm();
   if (!std::isfinite(loss) || !std::isfinite(norm) || !std::isfinite(curvature)) {
-    const std::string ck = last_checkpoint_.empty()
-                               ? std::string("no checkpoint was written (see -bsde_checkpoint_every)")
-                               : "the last good checkpoint is '" + last_checkpoint_ + "' (iteration " +
-                                     std::to_string(last_checkpoint_iteration_) + ")";
+    const std::string ck =
+        last_checkpoint_.empty()
+            ? std::string("no checkpoint was written (see -bsde_checkpoint_every)")
+            : "the last good checkpoint is '" + last_checkpoint_ + "' (iteration " +
+                  std::to_string(last_checkpoint_iteration_) + ")";
     SETERRQ(comm_, PETSC_ERR_NOT_CONVERGED,
-            "training diverged: the loss is %s at iteration %ld (try a smaller -bsde_lr or -bsde_grad_clip); %s",
-            std::isfinite(loss) ? "finite but the gradient is not" : (std::isnan(loss) ? "NaN" : "infinite"),
+            "training diverged: the loss is %s at iteration %ld (try a smaller -bsde_lr or "
+            "-bsde_grad_clip); %s",
+            std::isfinite(loss) ? "finite but the gradient is not"
+                                : (std::isnan(loss) ? "NaN" : "infinite"),
             iteration_ + 1, ck.c_str());
   }
   const double lr = opt_.lr.At(iteration_);
@@ -217,7 +237,8 @@ PetscErrorCode Trainer::ValidationLoss(double* loss) {
   PetscCall(PetscLogEventBegin(LogEvents::bsde_batch, 0, 0, 0, 0));
   // Controlled paths depend on the parameters: the same noise, paths of the current Z.
   if (model_->Controlled())
-    PetscCallCXX(model_->Simulate(static_cast<uint64_t>(opt_.seed), kValidationStream, valid_first_, valid_));
+    PetscCallCXX(model_->Simulate(static_cast<uint64_t>(opt_.seed), kValidationStream, valid_first_,
+                                  valid_));
   PetscCallCXX(local = model_->Loss(valid_, 1.0 / static_cast<double>(opt_.valid_batch), nullptr));
   PetscCall(PetscLogEventEnd(LogEvents::bsde_batch, 0, 0, 0, 0));
   PetscCallMPI(MPI_Allreduce(&local, loss, 1, MPI_DOUBLE, MPI_SUM, comm_));
@@ -244,13 +265,17 @@ PetscErrorCode Trainer::Validate() {
     }
     const long it_done = iteration_ > 0 ? iteration_ - 1 : 0;
     PetscCall(PetscPrintf(comm_,
-                          "bsde it %7ld  loss %.4e  valid %.4e  u0 %.10g  rel.err %s  trivial.err %s  lr %.2e  %.2f s\n",
-                          r.iteration, r.train_loss, r.valid_loss, r.u0, err, triv, opt_.lr.At(it_done), r.seconds));
+                          "bsde it %7ld  loss %.4e  valid %.4e  u0 %.10g  rel.err %s  trivial.err "
+                          "%s  lr %.2e  %.2f s\n",
+                          r.iteration, r.train_loss, r.valid_loss, r.u0, err, triv,
+                          opt_.lr.At(it_done), r.seconds));
   }
   PetscFunctionReturn(0);
 }
 
-double Trainer::Elapsed() const { return seconds_offset_ + (train_start_ > 0 ? MPI_Wtime() - train_start_ : 0.0); }
+double Trainer::Elapsed() const {
+  return seconds_offset_ + (train_start_ > 0 ? MPI_Wtime() - train_start_ : 0.0);
+}
 
 PetscErrorCode Trainer::TrainIterations(long count) {
   PetscFunctionBeginUser;
@@ -265,7 +290,9 @@ PetscErrorCode Trainer::TrainIterations(long count) {
       PetscCall(WriteCheckpoint(OutputPath("bsde_checkpoint.h5")));
     if (stop_) {
       PetscCall(WriteCheckpoint(OutputPath("bsde_checkpoint.h5")));
-      PetscCall(PetscPrintf(comm_, "bsde: stop signal received: stopped after iteration %ld, checkpoint %s (continue with -bsde_resume latest)\n",
+      PetscCall(PetscPrintf(comm_,
+                            "bsde: stop signal received: stopped after iteration %ld, checkpoint "
+                            "%s (continue with -bsde_resume latest)\n",
                             iteration_, OutputPath("bsde_checkpoint.h5").c_str()));
     }
   }
@@ -275,7 +302,8 @@ PetscErrorCode Trainer::TrainIterations(long count) {
 PetscErrorCode Trainer::MonteCarloU0(long samples, double* u0, double* std_error) {
   PetscFunctionBeginUser;
   PetscCheck(samples >= size_, comm_, PETSC_ERR_USER_INPUT,
-             "option -bsde_final_samples: %ld samples cannot be split over %d ranks", samples, size_);
+             "option -bsde_final_samples: %ld samples cannot be split over %d ranks", samples,
+             size_);
   uint64_t first;
   long count;
   Split(samples, rank_, size_, &first, &count);
@@ -289,7 +317,8 @@ PetscErrorCode Trainer::MonteCarloU0(long samples, double* u0, double* std_error
     for (long k = 0; k < count; k += chunk) {
       const long b = std::min(chunk, count - k);
       if (b != batch.B) PetscCallCXX(batch.Resize(eq_->Dim(), model_->NumSteps(), b));
-      PetscCallCXX(model_->Simulate(static_cast<uint64_t>(opt_.seed), kEstimateStream, first + k, batch));
+      PetscCallCXX(
+          model_->Simulate(static_cast<uint64_t>(opt_.seed), kEstimateStream, first + k, batch));
       PetscCallCXX(model_->Residuals(batch, y0));
       local[0] += batch.r.sum();
       local[1] += batch.r.squaredNorm();
@@ -299,7 +328,8 @@ PetscErrorCode Trainer::MonteCarloU0(long samples, double* u0, double* std_error
     PetscCallMPI(MPI_Allreduce(local, sums, 3, MPI_DOUBLE, MPI_SUM, comm_));
     const double step = sums[0] / sums[2];
     y0 -= step;
-    if (std::abs(step) <= 1e-14 * (1 + std::abs(y0))) break;  // exact at once for drivers linear in y
+    if (std::abs(step) <= 1e-14 * (1 + std::abs(y0)))
+      break;  // exact at once for drivers linear in y
   }
   const double m = sums[0] / samples, var = std::max(0.0, sums[1] / samples - m * m);
   *u0 = y0;
@@ -315,7 +345,8 @@ PetscErrorCode Trainer::Train() {
     PetscCall(WriteHistoryCsv(OutputPath("bsde_history.csv")));
     PetscFunctionReturn(0);
   }
-  if (valid_history_.empty() || valid_history_.back().iteration != iteration_) PetscCall(Validate());
+  if (valid_history_.empty() || valid_history_.back().iteration != iteration_)
+    PetscCall(Validate());
   if (opt_.save) {
     PetscCall(WriteCheckpoint(OutputPath("bsde_checkpoint.h5")));
     PetscCall(WriteHistoryCsv(OutputPath("bsde_history.csv")));
@@ -323,12 +354,14 @@ PetscErrorCode Trainer::Train() {
   if (opt_.monitor) {
     const double u0 = model_->Y0();
     const long done = iteration_ - start_iteration_;
-    PetscCall(PetscPrintf(comm_, "bsde: done: %ld iterations in %.2f s (%.3g ms per iteration); u(0,x0) = %.10g",
-                          done, Elapsed(), 1e3 * SecondsPerIteration(), u0));
+    PetscCall(PetscPrintf(
+        comm_, "bsde: done: %ld iterations in %.2f s (%.3g ms per iteration); u(0,x0) = %.10g",
+        done, Elapsed(), 1e3 * SecondsPerIteration(), u0));
     if (eq_->HasReference()) {
       const double ref = eq_->Reference();
       PetscCall(PetscPrintf(comm_, ", reference %.10g, rel.err %.3e (trivial answer %.3e)", ref,
-                            std::abs(u0 - ref) / std::abs(ref), std::abs(trivial_ - ref) / std::abs(ref)));
+                            std::abs(u0 - ref) / std::abs(ref),
+                            std::abs(trivial_ - ref) / std::abs(ref)));
     }
     PetscCall(PetscPrintf(comm_, "\n"));
   }
@@ -341,13 +374,15 @@ PetscErrorCode Trainer::Train() {
                             " paths: u(0,x0) = %.10g +- %.2g (loss %.4e)",
                             opt_.final_samples, u0, se, last_mc_loss_));
       if (eq_->HasReference())
-        PetscCall(PetscPrintf(comm_, ", rel.err %.3e", std::abs(u0 - eq_->Reference()) / std::abs(eq_->Reference())));
+        PetscCall(PetscPrintf(comm_, ", rel.err %.3e",
+                              std::abs(u0 - eq_->Reference()) / std::abs(eq_->Reference())));
       PetscCall(PetscPrintf(comm_, "\n"));
     }
   }
   if (opt_.monitor) {
     if (opt_.save)
-      PetscCall(PetscPrintf(comm_, "bsde: wrote %s and %s\n", OutputPath("bsde_checkpoint.h5").c_str(),
+      PetscCall(PetscPrintf(comm_, "bsde: wrote %s and %s\n",
+                            OutputPath("bsde_checkpoint.h5").c_str(),
                             OutputPath("bsde_history.csv").c_str()));
   }
   PetscFunctionReturn(0);

@@ -15,11 +15,14 @@ ZNetConfig::Kind ParseZNetKind(const std::string& name) {
   throw Error("unknown network '" + name + "' (choices: subnets, shared)");
 }
 
-const char* ZNetKindName(ZNetConfig::Kind k) { return k == ZNetConfig::Kind::kSubnets ? "subnets" : "shared"; }
+const char* ZNetKindName(ZNetConfig::Kind k) {
+  return k == ZNetConfig::Kind::kSubnets ? "subnets" : "shared";
+}
 
 ZNetwork::ZNetwork(int d, int num_steps, double horizon, const ZNetConfig& config)
     : d_(d), N_(num_steps), T_(horizon), config_(config) {
-  Require(d >= 1 && num_steps >= 1 && horizon > 0, "Z network: bad dimension, step count or horizon");
+  Require(d >= 1 && num_steps >= 1 && horizon > 0,
+          "Z network: bad dimension, step count or horizon");
   Require(config_.depth >= 1, "Z network: needs at least one hidden layer");
   if (config_.width <= 0) config_.width = d + 10;
   if (config_.zscale <= 0) config_.zscale = 1.0 / d;
@@ -30,7 +33,8 @@ ZNetwork::ZNetwork(int d, int num_steps, double horizon, const ZNetConfig& confi
 }
 
 void ZNetwork::SetNormalization(const Matrix& mean, const Matrix& inv_std) {
-  Require(mean.rows() == d_ && mean.cols() == N_ + 1 && inv_std.rows() == d_ && inv_std.cols() == N_ + 1,
+  Require(mean.rows() == d_ && mean.cols() == N_ + 1 && inv_std.rows() == d_ &&
+              inv_std.cols() == N_ + 1,
           "Z network: normalization has the wrong shape");
   mean_ = mean;
   inv_std_ = inv_std;
@@ -40,7 +44,8 @@ void ZNetwork::NormFeature(const ConstMatrixRef& x, Eigen::Index B, Matrix* q) c
   Require(x.rows() == d_ && x.cols() == (N_ + 1) * B, "Z network: wrong path batch shape");
   q->resize(N_ + 1, B);
   for (int n = 0; n <= N_; ++n)
-    q->row(n) = ((x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array())
+    q->row(n) = ((x.middleCols(n * B, B).colwise() - mean_.col(n)).array().colwise() *
+                 inv_std_.col(n).array())
                     .matrix()
                     .colwise()
                     .squaredNorm() /
@@ -48,14 +53,17 @@ void ZNetwork::NormFeature(const ConstMatrixRef& x, Eigen::Index B, Matrix* q) c
 }
 
 void ZNetwork::SetFeatureNormalization(const Vector& mean, const Vector& inv_std) {
-  Require(mean.size() == N_ + 1 && inv_std.size() == N_ + 1, "Z network: feature normalization has the wrong length");
+  Require(mean.size() == N_ + 1 && inv_std.size() == N_ + 1,
+          "Z network: feature normalization has the wrong length");
   q_mean_ = mean;
   q_inv_std_ = inv_std;
 }
 
-void ZNetwork::AddSkipNormalEquations(const PathStatistics& s, int n, int degree, std::vector<Eigen::Matrix3d>* ata,
+void ZNetwork::AddSkipNormalEquations(const PathStatistics& s, int n, int degree,
+                                      std::vector<Eigen::Matrix3d>* ata,
                                       std::vector<Eigen::Vector3d>* atb) const {
-  Require(s.zxk[0].rows() == d_ && s.zxk[0].cols() == N_ + 1, "Z network: path statistics have the wrong shape");
+  Require(s.zxk[0].rows() == d_ && s.zxk[0].cols() == N_ + 1,
+          "Z network: path statistics have the wrong shape");
   ata->resize(d_, Eigen::Matrix3d::Zero());
   atb->resize(d_, Eigen::Vector3d::Zero());
   for (int i = 0; i < d_; ++i) {
@@ -85,14 +93,16 @@ void ZNetwork::AddSkipNormalEquations(const PathStatistics& s, int n, int degree
   }
 }
 
-void ZNetwork::SolveSkipFit(const nn::DenseNet& net, int degree, const std::vector<Eigen::Matrix3d>& ata,
+void ZNetwork::SolveSkipFit(const nn::DenseNet& net, int degree,
+                            const std::vector<Eigen::Matrix3d>& ata,
                             const std::vector<Eigen::Vector3d>& atb, double* params) const {
   double* skip = net.SkipParams(params);
   double* bias = net.OutputBias(params);
   const int k = degree + 1;
   for (int i = 0; i < d_; ++i) {
     // Tiny ridge: a coordinate that does not move (or a degenerate basis) gets a zero fit.
-    const Eigen::MatrixXd A = ata[i].topLeftCorner(k, k) + 1e-10 * (1.0 + ata[i].trace()) * Eigen::MatrixXd::Identity(k, k);
+    const Eigen::MatrixXd A = ata[i].topLeftCorner(k, k) +
+                              1e-10 * (1.0 + ata[i].trace()) * Eigen::MatrixXd::Identity(k, k);
     const Eigen::VectorXd c = A.ldlt().solve(atb[i].head(k)) / config_.zscale;
     if (!c.allFinite()) continue;
     bias[i] = c[0];
@@ -101,7 +111,8 @@ void ZNetwork::SolveSkipFit(const nn::DenseNet& net, int degree, const std::vect
   }
 }
 
-void StandardizeNormFeature(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_samples, ZNetwork* net) {
+void StandardizeNormFeature(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_samples,
+                            ZNetwork* net) {
   Require(num_samples >= 2, "norm feature: needs at least two statistics paths");
   const int N = static_cast<int>(net->NumSteps());
   Vector sum = Vector::Zero(N + 1), sumsq = Vector::Zero(N + 1), inv(N + 1);
@@ -127,8 +138,10 @@ std::vector<int> HiddenWidths(const ZNetConfig& c, int n_in, int n_out) {
   return w;
 }
 
-std::unique_ptr<ZNetwork> CreateZNetwork(const ZNetConfig& config, int d, int num_steps, double horizon) {
-  if (config.kind == ZNetConfig::Kind::kSubnets) return CreateSubnets(config, d, num_steps, horizon);
+std::unique_ptr<ZNetwork> CreateZNetwork(const ZNetConfig& config, int d, int num_steps,
+                                         double horizon) {
+  if (config.kind == ZNetConfig::Kind::kSubnets)
+    return CreateSubnets(config, d, num_steps, horizon);
   return CreateSharedNet(config, d, num_steps, horizon);
 }
 

@@ -1,6 +1,7 @@
 // One shared network of (t, x) for all time steps (the universal-SDE form NN(t, X_t)):
-// Z_n = zscale * NN(t_n / T, xhat_n [, |xhat_n|^2 / d]), xhat_n = (X_n - m_n) / s_n.  Its size does not depend on N, and the
-// N steps of a batch are evaluated as a single batch of N*B points (large GEMMs).
+// Z_n = zscale * NN(t_n / T, xhat_n [, |xhat_n|^2 / d]), xhat_n = (X_n - m_n) / s_n.  Its size does
+// not depend on N, and the N steps of a batch are evaluated as a single batch of N*B points (large
+// GEMMs).
 #include <sstream>
 
 #include "udeflow/core/error.hpp"
@@ -39,18 +40,21 @@ class SharedNet final : public ZNetwork {
 
   void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,
                MatrixRef z) const override {
-    Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "shared net: wrong batch shape");
+    Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B,
+            "shared net: wrong batch shape");
     tape.nets.resize(1);
     const int extra = config_.norm_feature ? 1 : 0;
     tape.input.resize(d_ + 1 + extra, N_ * B);
-    for (int n = 0; n < N_; ++n) FillInput(n, x.middleCols(n * B, B), tape.input.middleCols(n * B, B));
+    for (int n = 0; n < N_; ++n)
+      FillInput(n, x.middleCols(n * B, B), tape.input.middleCols(n * B, B));
     net_.Forward(params, tape.input, tape.nets[0]);
     z.leftCols(N_ * B) = config_.zscale * tape.nets[0].Output();
   }
 
-  void ForwardStep(const double* params, int n, const ConstMatrixRef& xn, ZTape& tape, MatrixRef zn) const override {
+  void ForwardStep(const double* params, int n, const ConstMatrixRef& xn, ZTape& tape,
+                   MatrixRef zn) const override {
     Require(xn.rows() == d_ && zn.rows() == d_ && zn.cols() == xn.cols() && n >= 0 && n < N_,
-          "shared net: wrong step shape");
+            "shared net: wrong step shape");
     const Eigen::Index B = xn.cols();
     const int extra = config_.norm_feature ? 1 : 0;
     tape.step_input.resize(d_ + 1 + extra, B);
@@ -63,7 +67,8 @@ class SharedNet final : public ZNetwork {
   /// feature, their standardized |x|^2 / d (in: (d + 1 + extra) x B).
   void FillInput(int n, const ConstMatrixRef& xn, MatrixRef in) const {
     in.row(0).setConstant(n / static_cast<double>(N_));
-    in.middleRows(1, d_).array() = (xn.colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+    in.middleRows(1, d_).array() =
+        (xn.colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
     if (config_.norm_feature) FillNormFeature(n, in.middleRows(1, d_), in.row(d_ + 1));
   }
 
@@ -87,7 +92,8 @@ class SharedNet final : public ZNetwork {
 
 }  // namespace
 
-std::unique_ptr<ZNetwork> CreateSharedNet(const ZNetConfig& config, int d, int num_steps, double horizon) {
+std::unique_ptr<ZNetwork> CreateSharedNet(const ZNetConfig& config, int d, int num_steps,
+                                          double horizon) {
   return std::make_unique<SharedNet>(config, d, num_steps, horizon);
 }
 

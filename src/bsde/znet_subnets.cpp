@@ -1,7 +1,7 @@
 // Per-time-step subnets (Han, Jentzen & E 2018): Z_0 is a trainable vector, and
-// Z_n = zscale * NN_n(xhat_n [, |xhat_n|^2 / d]), xhat_n = (X_n - m_n) / s_n, for n = 1..N-1, each NN_n a DenseNet
-// d -> width x depth -> d.  Parameters grow linearly with N.
-// Layout: [Z_0 (d), NN_1, ..., NN_{N-1}].
+// Z_n = zscale * NN_n(xhat_n [, |xhat_n|^2 / d]), xhat_n = (X_n - m_n) / s_n, for n = 1..N-1, each
+// NN_n a DenseNet d -> width x depth -> d.  Parameters grow linearly with N. Layout: [Z_0 (d),
+// NN_1, ..., NN_{N-1}].
 #include <sstream>
 
 #include "udeflow/core/error.hpp"
@@ -19,8 +19,8 @@ class Subnets final : public ZNetwork {
 
   std::string Describe() const override {
     std::ostringstream s;
-    s << "per-step subnets: Z_0 trainable + " << N_ - 1 << " x MLP " << net_.Describe() << ", zscale "
-      << config_.zscale;
+    s << "per-step subnets: Z_0 trainable + " << N_ - 1 << " x MLP " << net_.Describe()
+      << ", zscale " << config_.zscale;
     return s.str();
   }
 
@@ -29,7 +29,8 @@ class Subnets final : public ZNetwork {
   void Initialize(uint64_t seed, double* params) const override {
     Eigen::Map<Vector>(params, d_).setZero();
     for (int n = 1; n < N_; ++n)
-      net_.Initialize(seed * 1000003ULL + n, config_.init_scale, config_.output_scale, Sub(params, n));
+      net_.Initialize(seed * 1000003ULL + n, config_.init_scale, config_.output_scale,
+                      Sub(params, n));
   }
 
   void WarmStartSkip(const PathStatistics& stats, double* params) const override {
@@ -45,7 +46,8 @@ class Subnets final : public ZNetwork {
 
   void Forward(const double* params, const ConstMatrixRef& x, Eigen::Index B, ZTape& tape,
                MatrixRef z) const override {
-    Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B, "subnets: wrong batch shape");
+    Require(x.rows() == d_ && x.cols() == (N_ + 1) * B && z.cols() >= N_ * B,
+            "subnets: wrong batch shape");
     tape.nets.resize(N_ - 1);
     z.leftCols(B).colwise() = Eigen::Map<const Vector>(params, d_);
     for (int n = 1; n < N_; ++n) {
@@ -58,9 +60,10 @@ class Subnets final : public ZNetwork {
     }
   }
 
-  void ForwardStep(const double* params, int n, const ConstMatrixRef& xn, ZTape& tape, MatrixRef zn) const override {
+  void ForwardStep(const double* params, int n, const ConstMatrixRef& xn, ZTape& tape,
+                   MatrixRef zn) const override {
     Require(xn.rows() == d_ && zn.rows() == d_ && zn.cols() == xn.cols() && n >= 0 && n < N_,
-          "subnets: wrong step shape");
+            "subnets: wrong step shape");
     if (n == 0) {
       zn.colwise() = Eigen::Map<const Vector>(params, d_);
       return;
@@ -75,7 +78,8 @@ class Subnets final : public ZNetwork {
   /// Input of subnet n (n >= 1): the standardized states xn and, with the norm feature,
   /// their standardized |x|^2 / d (in: (d + extra) x B).
   void FillInput(int n, const ConstMatrixRef& xn, MatrixRef in) const {
-    in.topRows(d_).array() = (xn.colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
+    in.topRows(d_).array() =
+        (xn.colwise() - mean_.col(n)).array().colwise() * inv_std_.col(n).array();
     if (config_.norm_feature) FillNormFeature(n, in.topRows(d_), in.row(d_));
   }
 
@@ -111,7 +115,8 @@ class Subnets final : public ZNetwork {
 
 }  // namespace
 
-std::unique_ptr<ZNetwork> CreateSubnets(const ZNetConfig& config, int d, int num_steps, double horizon) {
+std::unique_ptr<ZNetwork> CreateSubnets(const ZNetConfig& config, int d, int num_steps,
+                                        double horizon) {
   return std::make_unique<Subnets>(config, d, num_steps, horizon);
 }
 

@@ -81,20 +81,26 @@ std::string VersionText() {
   H5get_libversion(&h5maj, &h5min, &h5rel);
   std::ostringstream s;
   s << "udeflow " << b.version << "\n";
-  s << "git commit: " << (b.git_commit[0] ? b.git_commit : "unknown (not built from a git checkout)");
+  s << "git commit: "
+    << (b.git_commit[0] ? b.git_commit : "unknown (not built from a git checkout)");
   if (b.git_describe[0]) s << " (" << b.git_describe << ")";
   s << "\nuncommitted changes at build: " << b.git_dirty << "\n";
-  s << "build: " << b.build_type << ", " << b.compiler << ", instruction set " << InstructionSet() << "\n";
+  s << "build: " << b.build_type << ", " << b.compiler << ", instruction set " << InstructionSet()
+    << "\n";
   s << "flags: " << b.flags << "\n";
-  s << "libraries: PETSc " << PETSC_VERSION_MAJOR << "." << PETSC_VERSION_MINOR << "." << PETSC_VERSION_SUBMINOR
-    << ", Eigen " << EIGEN_WORLD_VERSION << "." << EIGEN_MAJOR_VERSION << "." << EIGEN_MINOR_VERSION << ", HDF5 "
-    << h5maj << "." << h5min << "." << h5rel << ", " << MpiLibrary() << "\n";
-  s << "reproducibility: the same command, build and CPU give bit-identical results; numerical library "
+  s << "libraries: PETSc " << PETSC_VERSION_MAJOR << "." << PETSC_VERSION_MINOR << "."
+    << PETSC_VERSION_SUBMINOR << ", Eigen " << EIGEN_WORLD_VERSION << "." << EIGEN_MAJOR_VERSION
+    << "." << EIGEN_MINOR_VERSION << ", HDF5 " << h5maj << "." << h5min << "." << h5rel << ", "
+    << MpiLibrary() << "\n";
+  s << "reproducibility: the same command, build and CPU give bit-identical results; numerical "
+       "library "
        "threads are pinned to 1\n";
   return s.str();
 }
 
-const RunFacts& RunInfo() { return MutableRunInfo(); }
+const RunFacts& RunInfo() {
+  return MutableRunInfo();
+}
 
 void ProvenanceRecordCommandLine(int argc, char** argv) {
   std::string cmd;
@@ -104,8 +110,8 @@ void ProvenanceRecordCommandLine(int argc, char** argv) {
 
 void PinLibraryThreads() {
   // Libraries loaded later (and child processes) read the environment...
-  for (const char* var : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "MKL_NUM_THREADS",
-                          "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"})
+  for (const char* var : {"OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS",
+                          "MKL_NUM_THREADS", "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS"})
     setenv(var, "1", 1);
   // ...the ones already loaded (PETSc's BLAS, OpenMP runtime of hypre/MUMPS) are told.
   std::string found;
@@ -113,14 +119,16 @@ void PinLibraryThreads() {
     const char* symbol;
     const char* library;
   };
-  for (const Setter& s : {Setter{"omp_set_num_threads", "OpenMP"}, Setter{"openblas_set_num_threads", "OpenBLAS"},
-                          Setter{"goto_set_num_threads", "GotoBLAS"}, Setter{"mkl_set_num_threads", "MKL"}}) {
+  for (const Setter& s :
+       {Setter{"omp_set_num_threads", "OpenMP"}, Setter{"openblas_set_num_threads", "OpenBLAS"},
+        Setter{"goto_set_num_threads", "GotoBLAS"}, Setter{"mkl_set_num_threads", "MKL"}}) {
     if (void* f = dlsym(RTLD_DEFAULT, s.symbol)) {
       reinterpret_cast<void (*)(int)>(f)(1);
       found += (found.empty() ? "" : ", ") + std::string(s.library);
     }
   }
-  if (void* f = dlsym(RTLD_DEFAULT, "bli_thread_set_num_threads")) {  // BLIS takes a dim_t (64 bits)
+  if (void* f =
+          dlsym(RTLD_DEFAULT, "bli_thread_set_num_threads")) {  // BLIS takes a dim_t (64 bits)
     reinterpret_cast<void (*)(long)>(f)(1L);
     found += (found.empty() ? "" : ", ") + std::string("BLIS");
   }
@@ -159,9 +167,9 @@ std::string ProvenanceSummary() {
   const BuildFacts& b = BuildInfo();
   const RunFacts& r = RunInfo();
   std::ostringstream s;
-  s << "udeflow " << b.version << " (git " << (b.git_describe[0] ? b.git_describe : "unknown") << ") on "
-    << r.ranks << " rank" << (r.ranks == 1 ? "" : "s") << " x " << r.threads << " thread, " << InstructionSet()
-    << ", " << r.cpu;
+  s << "udeflow " << b.version << " (git " << (b.git_describe[0] ? b.git_describe : "unknown")
+    << ") on " << r.ranks << " rank" << (r.ranks == 1 ? "" : "s") << " x " << r.threads
+    << " thread, " << InstructionSet() << ", " << r.cpu;
   return s.str();
 }
 
@@ -172,7 +180,8 @@ std::vector<std::pair<std::string, std::string>> ProvenanceAttributes() {
           {"udeflow_git_commit", b.git_commit},
           {"udeflow_git_describe", b.git_describe},
           {"udeflow_uncommitted_changes", b.git_dirty},
-          {"udeflow_build", std::string(b.build_type) + ", " + b.compiler + ", " + InstructionSet() + ", " + b.flags},
+          {"udeflow_build", std::string(b.build_type) + ", " + b.compiler + ", " +
+                                InstructionSet() + ", " + b.flags},
           {"udeflow_command", r.command},
           {"udeflow_options", r.options},
           {"udeflow_ranks", std::to_string(r.ranks)},
@@ -197,7 +206,8 @@ std::string ProvenanceDifferences(const std::function<std::string(const char*)>&
   if (commit.empty() && get("udeflow_version").empty()) return "";  // written before provenance
   std::string out;
   auto note = [&](const char* name, const std::string& theirs, const std::string& ours) {
-    if (theirs != ours) out += std::string(out.empty() ? "" : "; ") + name + " " + theirs + " vs " + ours + " now";
+    if (theirs != ours)
+      out += std::string(out.empty() ? "" : "; ") + name + " " + theirs + " vs " + ours + " now";
   };
   const auto attrs = ProvenanceAttributes();
   auto ours = [&](const char* name) {

@@ -41,7 +41,8 @@ PetscErrorCode RecordingHandler(MPI_Comm comm, int line, const char* fun, const 
 // PETSc's own allocator aligns to 16 bytes (PETSC_MEMALIGN); these give every Vec array
 // a 64-byte boundary, so vectorized code reading PETSc memory peels the same way in every
 // run (see core/aligned.hpp).  Same contract as PETSc's PetscMallocAlign & co.
-PetscErrorCode AlignedMalloc(size_t bytes, PetscBool clear, int, const char[], const char[], void** result) {
+PetscErrorCode AlignedMalloc(size_t bytes, PetscBool clear, int, const char[], const char[],
+                             void** result) {
   if (!bytes) {
     *result = nullptr;
     return 0;
@@ -58,7 +59,8 @@ PetscErrorCode AlignedFree(void* ptr, int, const char[], const char[]) {
   return 0;
 }
 
-PetscErrorCode AlignedRealloc(size_t bytes, int line, const char func[], const char file[], void** result) {
+PetscErrorCode AlignedRealloc(size_t bytes, int line, const char func[], const char file[],
+                              void** result) {
   void* old = *result;
   if (!bytes) {
     std::free(old);
@@ -83,7 +85,9 @@ bool EndsWith(const std::string& s, const char* suffix) {
 
 }  // namespace
 
-const char* SessionFirstErrorMessage() { return g_first_message; }
+const char* SessionFirstErrorMessage() {
+  return g_first_message;
+}
 
 void SessionClearError() {
   g_first_code = 0;
@@ -131,14 +135,16 @@ PetscErrorCode SessionInitialize(int* argc, char*** argv, const char* help) {
     PetscCheck(access(file.c_str(), R_OK) == 0, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN,
                "option -options_file: cannot read case file '%s'", file.c_str());
     const bool yaml = EndsWith(file, ".yaml") || EndsWith(file, ".yml");
-    PetscErrorCode e = yaml ? PetscOptionsInsertFileYAML(PETSC_COMM_WORLD, nullptr, file.c_str(), PETSC_TRUE)
-                            : PetscOptionsInsertFile(PETSC_COMM_WORLD, nullptr, file.c_str(), PETSC_TRUE);
+    PetscErrorCode e =
+        yaml ? PetscOptionsInsertFileYAML(PETSC_COMM_WORLD, nullptr, file.c_str(), PETSC_TRUE)
+             : PetscOptionsInsertFile(PETSC_COMM_WORLD, nullptr, file.c_str(), PETSC_TRUE);
     if (e) {
       std::string inner = g_first_message;
       g_first_code = 0;
       g_first_message[0] = '\0';
-      SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_FILE_UNEXPECTED, "option -options_file: malformed %s file '%s': %s",
-              yaml ? "YAML case" : "options", file.c_str(), inner.c_str());
+      SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_FILE_UNEXPECTED,
+              "option -options_file: malformed %s file '%s': %s", yaml ? "YAML case" : "options",
+              file.c_str(), inner.c_str());
     }
   }
   if (!files.empty()) {

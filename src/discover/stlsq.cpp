@@ -31,7 +31,8 @@ double Rss(const Matrix& theta, const Eigen::VectorXd& y, const Eigen::VectorXd&
 
 PolynomialLibrary::PolynomialLibrary(int nvars, int degree) : nvars_(nvars), degree_(degree) {
   Require(nvars >= 1, "polynomial library: at least one variable");
-  Require(degree >= 1, "polynomial library: degree must be at least 1, got " + std::to_string(degree));
+  Require(degree >= 1,
+          "polynomial library: degree must be at least 1, got " + std::to_string(degree));
   std::vector<int> cur(nvars, 0);
   for (int d = 0; d <= degree; ++d) Monomials(nvars, d, 0, cur, powers_);
 }
@@ -63,7 +64,8 @@ double PolynomialLibrary::EvaluatePoint(const double* u, const double* coef) con
 }
 
 std::vector<std::string> PolynomialLibrary::Names(const std::vector<std::string>& vars) const {
-  Require(static_cast<int>(vars.size()) == nvars_, "polynomial library: wrong number of variable names");
+  Require(static_cast<int>(vars.size()) == nvars_,
+          "polynomial library: wrong number of variable names");
   std::vector<std::string> names;
   for (const auto& p : powers_) {
     std::string s;
@@ -78,7 +80,8 @@ std::vector<std::string> PolynomialLibrary::Names(const std::vector<std::string>
   return names;
 }
 
-Eigen::VectorXd FitSupport(const Matrix& theta, const Eigen::VectorXd& y, const std::vector<bool>& support) {
+Eigen::VectorXd FitSupport(const Matrix& theta, const Eigen::VectorXd& y,
+                           const std::vector<bool>& support) {
   const Eigen::Index p = theta.cols();
   std::vector<Eigen::Index> cols;
   for (Eigen::Index j = 0; j < p; ++j)
@@ -95,8 +98,8 @@ Eigen::VectorXd FitSupport(const Matrix& theta, const Eigen::VectorXd& y, const 
 namespace {
 
 // Ridge regression on a support of the normalized library: min |y - A c|^2 + alpha |c|^2.
-Eigen::VectorXd RidgeSupport(const Matrix& theta, const Eigen::VectorXd& y, const std::vector<bool>& support,
-                             double alpha) {
+Eigen::VectorXd RidgeSupport(const Matrix& theta, const Eigen::VectorXd& y,
+                             const std::vector<bool>& support, double alpha) {
   if (alpha <= 0) return FitSupport(theta, y, support);
   const Eigen::Index p = theta.cols();
   std::vector<Eigen::Index> cols;
@@ -116,9 +119,11 @@ Eigen::VectorXd RidgeSupport(const Matrix& theta, const Eigen::VectorXd& y, cons
 
 }  // namespace
 
-StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold, int max_iterations, double ridge) {
+StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold, int max_iterations,
+               double ridge) {
   Require(theta.rows() > 0, "sparse regression: no samples");
-  Require(theta.rows() == y.size(), "sparse regression: library and target have different sample counts");
+  Require(theta.rows() == y.size(),
+          "sparse regression: library and target have different sample counts");
   const Eigen::Index p = theta.cols();
   Eigen::VectorXd scale(p);
   for (Eigen::Index j = 0; j < p; ++j) {
@@ -162,10 +167,13 @@ StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold, 
 
 StlsqFit StlsqAuto(const Matrix& theta, const Eigen::VectorXd& y, const StlsqOptions& opt,
                    std::vector<StlsqFit>* candidates) {
-  Require(opt.criterion == "bic" || opt.criterion == "aic" || opt.criterion == "plateau" || opt.criterion == "holdout",
+  Require(opt.criterion == "bic" || opt.criterion == "aic" || opt.criterion == "plateau" ||
+              opt.criterion == "holdout",
           "sparse regression: criterion must be holdout, plateau, bic or aic");
-  Require(opt.holdout > 0 && opt.holdout < 1, "sparse regression: the held-out fraction must be in (0, 1)");
-  const Eigen::Index m_fit = static_cast<Eigen::Index>(std::floor((1 - opt.holdout) * theta.rows()));
+  Require(opt.holdout > 0 && opt.holdout < 1,
+          "sparse regression: the held-out fraction must be in (0, 1)");
+  const Eigen::Index m_fit =
+      static_cast<Eigen::Index>(std::floor((1 - opt.holdout) * theta.rows()));
   Require(opt.criterion != "holdout" || (m_fit >= 2 && m_fit < theta.rows()),
           "sparse regression: too few samples for a held-out part");
   Require(opt.sweep_points >= 2 && opt.threshold_min > 0 && opt.threshold_max > opt.threshold_min,
@@ -176,8 +184,9 @@ StlsqFit StlsqAuto(const Matrix& theta, const Eigen::VectorXd& y, const StlsqOpt
   std::vector<std::vector<bool>> order;
   std::map<std::vector<bool>, StlsqFit> seen;
   for (int i = 0; i < opt.sweep_points; ++i) {
-    const double lam = opt.threshold_min * std::pow(opt.threshold_max / opt.threshold_min,
-                                                    static_cast<double>(i) / (opt.sweep_points - 1));
+    const double lam =
+        opt.threshold_min * std::pow(opt.threshold_max / opt.threshold_min,
+                                     static_cast<double>(i) / (opt.sweep_points - 1));
     StlsqFit f = Stlsq(theta, y, lam, opt.max_iterations, opt.ridge);
     std::vector<bool> support(f.coef.size());
     for (Eigen::Index j = 0; j < f.coef.size(); ++j) support[j] = f.coef[j] != 0;
@@ -190,7 +199,8 @@ StlsqFit StlsqAuto(const Matrix& theta, const Eigen::VectorXd& y, const StlsqOpt
       // Fit on the first samples, score on the rest (held out, later in time).
       const Eigen::Index mh = theta.rows() - m_fit;
       const Eigen::VectorXd c = FitSupport(theta.topRows(m_fit), y.head(m_fit), support);
-      f.score = std::sqrt((y.tail(mh) - theta.bottomRows(mh) * c).squaredNorm() / std::max(1e-300, y.tail(mh).squaredNorm()));
+      f.score = std::sqrt((y.tail(mh) - theta.bottomRows(mh) * c).squaredNorm() /
+                          std::max(1e-300, y.tail(mh).squaredNorm()));
     } else {
       const double pen = opt.criterion == "bic" ? std::log(m) : 2.0;
       f.score = m * std::log((f.rss + floor) / m) + pen * f.terms;
@@ -207,14 +217,17 @@ StlsqFit StlsqAuto(const Matrix& theta, const Eigen::VectorXd& y, const StlsqOpt
       // Knee of the Pareto front (terms, held-out error): the most error reduction per term.
       if (f.terms == 0) continue;
       const double gain = -std::log(std::max(f.score, 1e-300)) / f.terms;
-      const double best_gain = have ? -std::log(std::max(best.score, 1e-300)) / best.terms : -INFINITY;
-      if (!have || gain > best_gain + 1e-12 || (std::abs(gain - best_gain) <= 1e-12 && f.terms < best.terms)) {
+      const double best_gain =
+          have ? -std::log(std::max(best.score, 1e-300)) / best.terms : -INFINITY;
+      if (!have || gain > best_gain + 1e-12 ||
+          (std::abs(gain - best_gain) <= 1e-12 && f.terms < best.terms)) {
         best = f;
         have = true;
       }
     } else if (opt.criterion == "plateau") {
       if (f.terms == 0) continue;
-      if (!have || f.sweep_hits > best.sweep_hits || (f.sweep_hits == best.sweep_hits && f.terms < best.terms)) {
+      if (!have || f.sweep_hits > best.sweep_hits ||
+          (f.sweep_hits == best.sweep_hits && f.terms < best.terms)) {
         best = f;
         have = true;
       }
@@ -239,8 +252,10 @@ std::string FormatEquation(const Eigen::VectorXd& coef, const std::vector<std::s
   for (Eigen::Index j = 0; j < coef.size(); ++j) {
     if (coef[j] == 0) continue;
     const double c = coef[j];
-    if (first) s << (c < 0 ? "-" : "");
-    else s << (c < 0 ? " - " : " + ");
+    if (first)
+      s << (c < 0 ? "-" : "");
+    else
+      s << (c < 0 ? " - " : " + ");
     s << std::abs(c);
     if (names[j] != "1") s << " " << names[j];
     first = false;

@@ -30,8 +30,8 @@ typedef struct {
 
 /* Returns a handle, or NULL with a message in err.  scripts: comma-separated Python
  * pipelines (may be empty); vti: add the built-in .pvti writer. */
-typedef void* (*ude_catalyst_create_fn)(MPI_Comm comm, const char* scripts, int vti, long long every,
-                                        const char* output, char* err, int errlen);
+typedef void* (*ude_catalyst_create_fn)(MPI_Comm comm, const char* scripts, int vti,
+                                        long long every, const char* output, char* err, int errlen);
 /* Runs the pipelines for this step if one asks for it: returns 1 if executed, 0 if not
  * requested, -1 on failure. */
 typedef int (*ude_catalyst_execute_fn)(void* handle, const ude_catalyst_piece* piece);

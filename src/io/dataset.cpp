@@ -46,13 +46,15 @@ std::string Basename(const std::string& p) {
 }
 
 std::string XmfPath(const std::string& h5) {
-  if (h5.size() > 3 && h5.compare(h5.size() - 3, 3, ".h5") == 0) return h5.substr(0, h5.size() - 3) + ".xmf";
+  if (h5.size() > 3 && h5.compare(h5.size() - 3, 3, ".h5") == 0)
+    return h5.substr(0, h5.size() - 3) + ".xmf";
   return h5 + ".xmf";
 }
 
 }  // namespace
 
-PetscErrorCode WriteGeometryAttrs(H5File& file, const std::string& object, const GridGeometry& geo_in) {
+PetscErrorCode WriteGeometryAttrs(H5File& file, const std::string& object,
+                                  const GridGeometry& geo_in) {
   PetscFunctionBeginUser;
   GridGeometry geo = geo_in;
   geo.Complete();
@@ -60,7 +62,8 @@ PetscErrorCode WriteGeometryAttrs(H5File& file, const std::string& object, const
     PetscCall(file.WriteAttr(object, "grid", JoinList(geo.cells)));
     PetscCall(file.WriteAttr(object, "domain", JoinList(geo.length)));
     PetscCall(file.WriteAttr(object, "fields", JoinList(geo.fields)));
-    PetscCall(file.WriteAttr(object, "layout", std::string("natural order, x fastest, fields interleaved")));
+    PetscCall(file.WriteAttr(object, "layout",
+                             std::string("natural order, x fastest, fields interleaved")));
   }
   PetscCall(file.WriteAttr(object, "origin", JoinList(geo.origin)));
   PetscCall(file.WriteAttr(object, "units", JoinList(geo.units)));
@@ -69,14 +72,18 @@ PetscErrorCode WriteGeometryAttrs(H5File& file, const std::string& object, const
 
 // ------------------------------------------------------------------ writer
 
-DatasetWriter::~DatasetWriter() { VecDestroy(&natural_); }
+DatasetWriter::~DatasetWriter() {
+  VecDestroy(&natural_);
+}
 
 PetscErrorCode CreateNaturalVector(DM dm, Vec* natural) {
   PetscFunctionBeginUser;
   PetscBool is_da;
   PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &is_da));
-  if (is_da) PetscCall(DMDACreateNaturalVector(dm, natural));
-  else PetscCall(DMCreateGlobalVector(dm, natural));
+  if (is_da)
+    PetscCall(DMDACreateNaturalVector(dm, natural));
+  else
+    PetscCall(DMCreateGlobalVector(dm, natural));
   PetscFunctionReturn(0);
 }
 
@@ -109,8 +116,9 @@ PetscErrorCode DatasetWriter::Create(MPI_Comm comm, const std::string& path, pde
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode DatasetWriter::BeginTrajectory(const std::string& name, const std::string& split, long long seed,
-                                              const pde::Scenario& scenario, const std::vector<PetscReal>& times) {
+PetscErrorCode DatasetWriter::BeginTrajectory(const std::string& name, const std::string& split,
+                                              long long seed, const pde::Scenario& scenario,
+                                              const std::vector<PetscReal>& times) {
   PetscFunctionBeginUser;
   current_ = GroupName(trajs_.size());
   PetscCall(file_.CreateGroup(current_));
@@ -138,7 +146,8 @@ PetscErrorCode DatasetWriter::WriteState(PetscInt k, Vec u) {
   PetscCall(VecGetOwnershipRange(natural_, &lo, &hi));
   const PetscScalar* a;
   PetscCall(VecGetArrayRead(natural_, &a));
-  PetscCall(file_.WriteSlab(current_ + "/state", {(hsize_t)k, (hsize_t)lo}, {1, (hsize_t)(hi - lo)}, a));
+  PetscCall(
+      file_.WriteSlab(current_ + "/state", {(hsize_t)k, (hsize_t)lo}, {1, (hsize_t)(hi - lo)}, a));
   PetscCall(VecRestoreArrayRead(natural_, &a));
   PetscFunctionReturn(0);
 }
@@ -150,8 +159,10 @@ PetscErrorCode DatasetWriter::Commit() {
   PetscCall(file_.Commit());
   std::vector<XdmfSeries> series;
   for (size_t i = 0; i < trajs_.size(); ++i)
-    series.push_back({trajs_[i].name + " (" + trajs_[i].split + ")", trajs_[i].group + "/state", times_[i], {}});
-  PetscCall(WriteXdmf(comm, XmfPath(path), Basename(path), GridGeometry::FromPhysics(*physics_), series));
+    series.push_back(
+        {trajs_[i].name + " (" + trajs_[i].split + ")", trajs_[i].group + "/state", times_[i], {}});
+  PetscCall(
+      WriteXdmf(comm, XmfPath(path), Basename(path), GridGeometry::FromPhysics(*physics_), series));
   PetscFunctionReturn(0);
 }
 
@@ -164,8 +175,9 @@ PetscErrorCode Dataset::Open(MPI_Comm comm, const std::string& path, const char*
   PetscCheck(file_.HasAttr("/", "format"), comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: '%s' is not a udeflow dataset (no format attribute)", what, path.c_str());
   PetscCall(file_.ReadAttr("/", "format", &format));
-  PetscCheck(format == kFormat, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' has format '%s', expected '%s'", what,
-             path.c_str(), format.c_str(), kFormat);
+  PetscCheck(format == kFormat, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: '%s' has format '%s', expected '%s'", what, path.c_str(), format.c_str(),
+             kFormat);
   std::string grid, domain;
   PetscCall(file_.ReadAttr("/", "physics", &physics_));
   PetscCall(file_.ReadAttr("/", "fields", &fields_));
@@ -184,8 +196,8 @@ PetscErrorCode Dataset::Open(MPI_Comm comm, const std::string& path, const char*
     PetscCall(file_.ReadAttr(info.group, "seed", &info.seed));
     trajs_.push_back(info);
   }
-  PetscCheck(!trajs_.empty(), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: dataset '%s' holds no trajectories", what,
-             path.c_str());
+  PetscCheck(!trajs_.empty(), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: dataset '%s' holds no trajectories", what, path.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -194,24 +206,28 @@ PetscErrorCode Dataset::CheckCompatible(const pde::Physics& physics) const {
   MPI_Comm comm = file_.Comm();
   const char* f = file_.Path().c_str();
   PetscCheck(physics_ == physics.Type(), comm, PETSC_ERR_USER_INPUT,
-             "dataset '%s' holds physics '%s' but the case uses '%s'", f, physics_.c_str(), physics.Type());
+             "dataset '%s' holds physics '%s' but the case uses '%s'", f, physics_.c_str(),
+             physics.Type());
   const std::string fields = JoinList(physics.FieldNames());
-  PetscCheck(fields_ == fields, comm, PETSC_ERR_USER_INPUT, "dataset '%s' has variables '%s' but the case has '%s'", f,
-             fields_.c_str(), fields.c_str());
+  PetscCheck(fields_ == fields, comm, PETSC_ERR_USER_INPUT,
+             "dataset '%s' has variables '%s' but the case has '%s'", f, fields_.c_str(),
+             fields.c_str());
   const auto g = physics.GridSize();
   const auto d = physics.DomainLength();
-  PetscCheck(grid_.size() == g.size(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has a %zu-D grid, the case a %zu-D grid",
-             f, grid_.size(), g.size());
+  PetscCheck(grid_.size() == g.size(), comm, PETSC_ERR_USER_INPUT,
+             "dataset '%s' has a %zu-D grid, the case a %zu-D grid", f, grid_.size(), g.size());
   // Coarse-graining averages blocks of r_0 x r_1 x ... fine cells, r_i = file/case cells.
   std::vector<std::string> options = physics.ResolutionOptions();
   if (options.empty()) options = {"cells"};
   for (size_t i = 0; i < g.size(); ++i) {
-    PetscCheck(grid_[i] % g[i] == 0, comm, PETSC_ERR_USER_INPUT,
-               "dataset '%s' has %" PetscInt_FMT " cells in dimension %zu, not a multiple of the case's %" PetscInt_FMT
-               " (option -%s)",
-               f, grid_[i], i + 1, g[i], i < options.size() ? options[i].c_str() : options[0].c_str());
+    PetscCheck(
+        grid_[i] % g[i] == 0, comm, PETSC_ERR_USER_INPUT,
+        "dataset '%s' has %" PetscInt_FMT
+        " cells in dimension %zu, not a multiple of the case's %" PetscInt_FMT " (option -%s)",
+        f, grid_[i], i + 1, g[i], i < options.size() ? options[i].c_str() : options[0].c_str());
     PetscCheck(std::abs(domain_[i] - d[i]) <= 1e-9 * std::abs(d[i]), comm, PETSC_ERR_USER_INPUT,
-               "dataset '%s' has domain length %g, the case %g", f, (double)domain_[i], (double)d[i]);
+               "dataset '%s' has domain length %g, the case %g", f, (double)domain_[i],
+               (double)d[i]);
   }
   PetscFunctionReturn(0);
 }
@@ -221,9 +237,9 @@ PetscErrorCode Dataset::ReadTimes(size_t traj, std::vector<PetscReal>* t) const 
   std::vector<hsize_t> dims;
   PetscCall(file_.ReadArray(trajs_[traj].group + "/t", &dims, t));
   for (size_t k = 0; k < t->size(); ++k)
-    PetscCheck(std::isfinite((*t)[k]) && (k == 0 || (*t)[k] > (*t)[k - 1]), file_.Comm(), PETSC_ERR_FILE_UNEXPECTED,
-               "dataset '%s': times of %s are not finite and increasing", file_.Path().c_str(),
-               trajs_[traj].name.c_str());
+    PetscCheck(std::isfinite((*t)[k]) && (k == 0 || (*t)[k] > (*t)[k - 1]), file_.Comm(),
+               PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': times of %s are not finite and increasing",
+               file_.Path().c_str(), trajs_[traj].name.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -246,8 +262,8 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
   PetscBool is_da;
   PetscCall(PetscObjectTypeCompare((PetscObject)da, DMDA, &is_da));
   if (is_da)
-    PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof, nullptr, nullptr,
-                          nullptr, nullptr, nullptr));
+    PetscCall(DMDAGetInfo(da, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, &dof,
+                          nullptr, nullptr, nullptr, nullptr, nullptr));
   else  // one point with all fields (the DMREDUNDANT of ODE states)
     dof = static_cast<PetscInt>(physics.FieldNames().size());
   const auto g = physics.GridSize();
@@ -261,8 +277,9 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
   const std::string path = trajs_[traj].group + "/state";
   std::vector<hsize_t> dims;
   PetscCall(file_.Dims(path, &dims));
-  PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)(fstride[nd] * dof) && (hsize_t)k < dims[0], comm,
-             PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': %s has shape that does not match its grid", file_.Path().c_str(),
+  PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)(fstride[nd] * dof) && (hsize_t)k < dims[0],
+             comm, PETSC_ERR_FILE_UNEXPECTED,
+             "dataset '%s': %s has shape that does not match its grid", file_.Path().c_str(),
              path.c_str());
   // A 1-D DMDA's global ordering is the natural one, and so is that of other DMs.
   const bool scatter = is_da && nd > 1;
@@ -279,15 +296,16 @@ PetscErrorCode Dataset::ReadState(size_t traj, PetscInt k, pde::Physics& physics
     nrows = ((hi - 1) / plane + 1) * rs - row0;
   }
   std::vector<double> fine(nrows * fplane * dof);
-  PetscCall(file_.ReadSlab(path, {(hsize_t)k, (hsize_t)(row0 * fplane * dof)}, {1, (hsize_t)fine.size()},
-                           fine.data()));
+  PetscCall(file_.ReadSlab(path, {(hsize_t)k, (hsize_t)(row0 * fplane * dof)},
+                           {1, (hsize_t)fine.size()}, fine.data()));
   int bad = 0;
   for (double v : fine) bad |= !std::isfinite(v);
   int any = 0;
   PetscCallMPI(MPI_Allreduce(&bad, &any, 1, MPI_INT, MPI_LOR, comm));
   if (any && scatter) PetscCall(VecDestroy(&natural));
-  PetscCheck(!any, comm, PETSC_ERR_FILE_UNEXPECTED, "dataset '%s': NaN or Inf in %s, snapshot %" PetscInt_FMT,
-             file_.Path().c_str(), trajs_[traj].name.c_str(), k);
+  PetscCheck(!any, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "dataset '%s': NaN or Inf in %s, snapshot %" PetscInt_FMT, file_.Path().c_str(),
+             trajs_[traj].name.c_str(), k);
   PetscInt block = 1;
   for (PetscInt ri : r) block *= ri;
   std::vector<PetscInt> ci(nd), q(nd);
@@ -324,11 +342,20 @@ std::string XmlEscape(const std::string& in) {
   std::string out;
   for (char c : in) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -338,7 +365,8 @@ std::string XmlEscape(const std::string& in) {
 
 PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::string& h5_name,
                          const std::vector<PetscInt>& grid, const std::vector<PetscReal>& domain,
-                         const std::vector<std::string>& fields, const std::vector<XdmfSeries>& series) {
+                         const std::vector<std::string>& fields,
+                         const std::vector<XdmfSeries>& series) {
   GridGeometry g;
   g.cells = grid;
   g.length = domain;
@@ -355,7 +383,8 @@ namespace {
 // 3-D mesh is the one that keeps x along x.
 struct XdmfMesh {
   std::vector<PetscInt> n = std::vector<PetscInt>(3, 1);
-  std::vector<PetscReal> origin = std::vector<PetscReal>(3, 0.0), spacing = std::vector<PetscReal>(3, 0.0);
+  std::vector<PetscReal> origin = std::vector<PetscReal>(3, 0.0),
+                         spacing = std::vector<PetscReal>(3, 0.0);
   std::string topo, cells_dims;  // point and cell dimensions, z y x
 };
 
@@ -385,17 +414,19 @@ XdmfMesh MeshOf(const GridGeometry& geo) {
 }
 
 // The uniform grid of time k of series s: mesh, and a hyperslab of the HDF5 data per field.
-void XdmfTimeGrid(std::ostringstream& x, const XdmfMesh& mesh, const GridGeometry& geo, const XdmfSeries& s, size_t k,
-                  const std::string& h5_name) {
+void XdmfTimeGrid(std::ostringstream& x, const XdmfMesh& mesh, const GridGeometry& geo,
+                  const XdmfSeries& s, size_t k, const std::string& h5_name) {
   const bool three = true;
   const std::vector<PetscInt>& n = mesh.n;
   const PetscInt cells = geo.NumCells();
   const size_t nf = geo.fields.size();
-  x << " <Grid Name=\"t" << k << "\" GridType=\"Uniform\">\n  <Time Value=\"" << s.times[k] << "\"/>\n"
-    << "  <Topology TopologyType=\"" << (three ? "3D" : "2D") << "CoRectMesh\" Dimensions=\"" << mesh.topo
+  x << " <Grid Name=\"t" << k << "\" GridType=\"Uniform\">\n  <Time Value=\"" << s.times[k]
     << "\"/>\n"
+    << "  <Topology TopologyType=\"" << (three ? "3D" : "2D") << "CoRectMesh\" Dimensions=\""
+    << mesh.topo << "\"/>\n"
     << "  <Geometry GeometryType=\"" << (three ? "ORIGIN_DXDYDZ" : "ORIGIN_DXDY") << "\">\n"
-    << "   <DataItem Dimensions=\"" << n.size() << "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">";
+    << "   <DataItem Dimensions=\"" << n.size()
+    << "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">";
   for (size_t i = 0; i < n.size(); ++i) x << (i ? " " : "") << mesh.origin[i];
   x << "</DataItem>\n   <DataItem Dimensions=\"" << n.size()
     << "\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">";
@@ -403,17 +434,23 @@ void XdmfTimeGrid(std::ostringstream& x, const XdmfMesh& mesh, const GridGeometr
   x << "</DataItem>\n  </Geometry>\n";
   const bool frames = !s.frames.empty();
   for (size_t f = 0; f < nf; ++f) {
-    x << "  <Attribute Name=\"" << XmlEscape(geo.fields[f]) << "\" AttributeType=\"Scalar\" Center=\"Cell\">\n";
-    if (!geo.units[f].empty()) x << "   <Information Name=\"units\" Value=\"" << XmlEscape(geo.units[f]) << "\"/>\n";
-    x << "   <DataItem ItemType=\"HyperSlab\" Dimensions=\"" << mesh.cells_dims << "\" Type=\"HyperSlab\">\n";
+    x << "  <Attribute Name=\"" << XmlEscape(geo.fields[f])
+      << "\" AttributeType=\"Scalar\" Center=\"Cell\">\n";
+    if (!geo.units[f].empty())
+      x << "   <Information Name=\"units\" Value=\"" << XmlEscape(geo.units[f]) << "\"/>\n";
+    x << "   <DataItem ItemType=\"HyperSlab\" Dimensions=\"" << mesh.cells_dims
+      << "\" Type=\"HyperSlab\">\n";
     if (frames) {
-      x << "    <DataItem Dimensions=\"3 1\" Format=\"XML\">" << f << " " << nf << " " << cells << "</DataItem>\n"
-        << "    <DataItem Dimensions=\"" << cells * nf << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">"
-        << XmlEscape(h5_name) << ":" << XmlEscape(s.frames[k]) << "</DataItem>\n";
-    } else {
-      x << "    <DataItem Dimensions=\"3 2\" Format=\"XML\">" << k << " " << f << " 1 " << nf << " 1 " << cells
+      x << "    <DataItem Dimensions=\"3 1\" Format=\"XML\">" << f << " " << nf << " " << cells
         << "</DataItem>\n"
-        << "    <DataItem Dimensions=\"" << s.times.size() << " " << cells * nf << "\" NumberType=\"Float\" "
+        << "    <DataItem Dimensions=\"" << cells * nf
+        << "\" NumberType=\"Float\" Precision=\"8\" Format=\"HDF\">" << XmlEscape(h5_name) << ":"
+        << XmlEscape(s.frames[k]) << "</DataItem>\n";
+    } else {
+      x << "    <DataItem Dimensions=\"3 2\" Format=\"XML\">" << k << " " << f << " 1 " << nf
+        << " 1 " << cells << "</DataItem>\n"
+        << "    <DataItem Dimensions=\"" << s.times.size() << " " << cells * nf
+        << "\" NumberType=\"Float\" "
         << "Precision=\"8\" Format=\"HDF\">" << XmlEscape(h5_name) << ":" << XmlEscape(s.dataset)
         << "</DataItem>\n";
     }
@@ -430,7 +467,8 @@ PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::
   GridGeometry geo = geo_in;
   geo.Complete();
   const size_t dim = geo.cells.size();
-  PetscCheck(dim >= 1 && dim <= 3, comm, PETSC_ERR_SUP, "XDMF output: %zu-D grids are not supported (1-D to 3-D)", dim);
+  PetscCheck(dim >= 1 && dim <= 3, comm, PETSC_ERR_SUP,
+             "XDMF output: %zu-D grids are not supported (1-D to 3-D)", dim);
   int rank;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   int ok = 1;
@@ -440,10 +478,12 @@ PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::
     x.precision(17);
     x << "<?xml version=\"1.0\" ?>\n";
     std::string facts = ProvenanceComment("  ");  // what made the data (core/provenance.hpp)
-    for (size_t p = facts.find("--"); p != std::string::npos; p = facts.find("--", p)) facts.replace(p, 2, "- -");
+    for (size_t p = facts.find("--"); p != std::string::npos; p = facts.find("--", p))
+      facts.replace(p, 2, "- -");
     x << "<!-- written by\n" << facts << "-->\n<Xdmf Version=\"2.0\">\n<Domain>\n";
     for (const auto& s : series) {
-      x << "<Grid Name=\"" << XmlEscape(s.name) << "\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
+      x << "<Grid Name=\"" << XmlEscape(s.name)
+        << "\" GridType=\"Collection\" CollectionType=\"Temporal\">\n";
       for (size_t k = 0; k < s.times.size(); ++k) XdmfTimeGrid(x, mesh, geo, s, k, h5_name);
       x << "</Grid>\n";
     }

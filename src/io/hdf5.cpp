@@ -9,7 +9,9 @@
 
 namespace udeflow::io {
 
-void Hdf5Quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void Hdf5Quiet() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 namespace {
 
@@ -35,8 +37,10 @@ struct Slab {
     file = H5Dget_space(dataset);
     hsize_t n = 1;
     for (hsize_t c : count) n *= c;
-    if (n > 0) H5Sselect_hyperslab(file, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr);
-    else H5Sselect_none(file);
+    if (n > 0)
+      H5Sselect_hyperslab(file, H5S_SELECT_SET, offset.data(), nullptr, count.data(), nullptr);
+    else
+      H5Sselect_none(file);
     memory = H5Screate_simple(1, &n, nullptr);
     if (n == 0) H5Sselect_none(memory);
     xfer = H5Pcreate(H5P_DATASET_XFER);
@@ -65,8 +69,8 @@ PetscErrorCode H5File::Create(MPI_Comm comm, const std::string& path, H5File* f)
   hid_t fapl = FileAccess(comm);
   f->fid_ = H5Fcreate(f->write_path_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
   H5Pclose(fapl);
-  PetscCheck(f->fid_ >= 0, comm, PETSC_ERR_FILE_OPEN, "cannot create HDF5 file '%s' (is the directory writable?)",
-             path.c_str());
+  PetscCheck(f->fid_ >= 0, comm, PETSC_ERR_FILE_OPEN,
+             "cannot create HDF5 file '%s' (is the directory writable?)", path.c_str());
   f->writing_ = true;
   PetscFunctionReturn(0);
 }
@@ -75,36 +79,40 @@ PetscErrorCode H5File::Open(MPI_Comm comm, const std::string& path, const char* 
   PetscFunctionBeginUser;
   Hdf5Quiet();
   PetscCall(f->Close());
-  PetscCheck(access(path.c_str(), R_OK) == 0, comm, PETSC_ERR_FILE_OPEN, "%s: cannot read file '%s'", what,
-             path.c_str());
-  PetscCheck(H5Fis_hdf5(path.c_str()) > 0, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' is not an HDF5 file", what,
-             path.c_str());
+  PetscCheck(access(path.c_str(), R_OK) == 0, comm, PETSC_ERR_FILE_OPEN,
+             "%s: cannot read file '%s'", what, path.c_str());
+  PetscCheck(H5Fis_hdf5(path.c_str()) > 0, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: '%s' is not an HDF5 file", what, path.c_str());
   f->comm_ = comm;
   f->path_ = path;
   hid_t fapl = FileAccess(comm);
   f->fid_ = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl);
   H5Pclose(fapl);
-  PetscCheck(f->fid_ >= 0, comm, PETSC_ERR_FILE_OPEN, "%s: cannot open HDF5 file '%s'", what, path.c_str());
+  PetscCheck(f->fid_ >= 0, comm, PETSC_ERR_FILE_OPEN, "%s: cannot open HDF5 file '%s'", what,
+             path.c_str());
   f->writing_ = false;
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode H5File::Commit() {
   PetscFunctionBeginUser;
-  PetscCheck(fid_ >= 0 && writing_, comm_, PETSC_ERR_ORDER, "Commit() on a file not open for writing");
+  PetscCheck(fid_ >= 0 && writing_, comm_, PETSC_ERR_ORDER,
+             "Commit() on a file not open for writing");
   // What determines the contents (core/provenance.hpp), unless the writer set it.
   for (const auto& [name, value] : ProvenanceAttributes())
     if (!HasAttr("/", name.c_str())) PetscCall(WriteAttr("/", name.c_str(), value));
   herr_t e = H5Fclose(fid_);
   fid_ = -1;
-  PetscCheck(e >= 0, comm_, PETSC_ERR_FILE_WRITE, "error closing HDF5 file '%s'", write_path_.c_str());
+  PetscCheck(e >= 0, comm_, PETSC_ERR_FILE_WRITE, "error closing HDF5 file '%s'",
+             write_path_.c_str());
   PetscCallMPI(MPI_Barrier(comm_));
   int rank;
   PetscCallMPI(MPI_Comm_rank(comm_, &rank));
   int ok = 1;
   if (rank == 0) ok = std::rename(write_path_.c_str(), path_.c_str()) == 0;
   PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm_));
-  PetscCheck(ok, comm_, PETSC_ERR_FILE_WRITE, "cannot rename '%s' to '%s'", write_path_.c_str(), path_.c_str());
+  PetscCheck(ok, comm_, PETSC_ERR_FILE_WRITE, "cannot rename '%s' to '%s'", write_path_.c_str(),
+             path_.c_str());
   writing_ = false;
   PetscFunctionReturn(0);
 }
@@ -132,7 +140,8 @@ bool H5File::Exists(const std::string& object) const {
   while (true) {
     pos = object.find('/', pos + 1);
     std::string part = object.substr(0, pos);
-    if (!part.empty() && part != "/" && H5Lexists(fid_, part.c_str(), H5P_DEFAULT) <= 0) return false;
+    if (!part.empty() && part != "/" && H5Lexists(fid_, part.c_str(), H5P_DEFAULT) <= 0)
+      return false;
     if (pos == std::string::npos) break;
   }
   return true;
@@ -142,7 +151,8 @@ PetscErrorCode H5File::CreateGroup(const std::string& group) {
   PetscFunctionBeginUser;
   if (Exists(group)) PetscFunctionReturn(0);
   hid_t g = H5Gcreate2(fid_, group.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-  PetscCheck(g >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot create group %s in '%s'", group.c_str(), path_.c_str());
+  PetscCheck(g >= 0, comm_, PETSC_ERR_FILE_WRITE, "cannot create group %s in '%s'", group.c_str(),
+             path_.c_str());
   H5Gclose(g);
   PetscFunctionReturn(0);
 }
@@ -150,20 +160,23 @@ PetscErrorCode H5File::CreateGroup(const std::string& group) {
 namespace {
 
 template <class T>
-PetscErrorCode WriteScalarAttr(MPI_Comm comm, hid_t fid, const std::string& file, const std::string& object,
-                               const char* name, hid_t type, const T* value) {
+PetscErrorCode WriteScalarAttr(MPI_Comm comm, hid_t fid, const std::string& file,
+                               const std::string& object, const char* name, hid_t type,
+                               const T* value) {
   PetscFunctionBeginUser;
   hid_t obj = H5Oopen(fid, object.c_str(), H5P_DEFAULT);
-  PetscCheck(obj >= 0, comm, PETSC_ERR_FILE_WRITE, "'%s': no object %s", file.c_str(), object.c_str());
+  PetscCheck(obj >= 0, comm, PETSC_ERR_FILE_WRITE, "'%s': no object %s", file.c_str(),
+             object.c_str());
   Closer co{obj, H5Oclose};
   if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
   hid_t space = H5Screate(H5S_SCALAR);
   Closer cs{space, H5Sclose};
   hid_t attr = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
-  PetscCheck(attr >= 0, comm, PETSC_ERR_FILE_WRITE, "'%s': cannot create attribute %s", file.c_str(), name);
-  Closer ca{attr, H5Aclose};
-  PetscCheck(H5Awrite(attr, type, value) >= 0, comm, PETSC_ERR_FILE_WRITE, "'%s': cannot write attribute %s",
+  PetscCheck(attr >= 0, comm, PETSC_ERR_FILE_WRITE, "'%s': cannot create attribute %s",
              file.c_str(), name);
+  Closer ca{attr, H5Aclose};
+  PetscCheck(H5Awrite(attr, type, value) >= 0, comm, PETSC_ERR_FILE_WRITE,
+             "'%s': cannot write attribute %s", file.c_str(), name);
   PetscFunctionReturn(0);
 }
 
@@ -177,7 +190,8 @@ PetscErrorCode H5File::WriteAttr(const std::string& object, const char* name, lo
   return WriteScalarAttr(comm_, fid_, path_, object, name, H5T_NATIVE_LLONG, &value);
 }
 
-PetscErrorCode H5File::WriteAttr(const std::string& object, const char* name, const std::string& value) {
+PetscErrorCode H5File::WriteAttr(const std::string& object, const char* name,
+                                 const std::string& value) {
   PetscFunctionBeginUser;
   hid_t type = H5Tcopy(H5T_C_S1);
   H5Tset_size(type, value.size() + 1);
@@ -195,8 +209,8 @@ bool H5File::HasAttr(const std::string& object, const char* name) const {
 
 PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name, double* value) const {
   PetscFunctionBeginUser;
-  PetscCheck(HasAttr(object, name), comm_, PETSC_ERR_FILE_UNEXPECTED, "'%s': missing attribute %s on %s",
-             path_.c_str(), name, object.c_str());
+  PetscCheck(HasAttr(object, name), comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "'%s': missing attribute %s on %s", path_.c_str(), name, object.c_str());
   hid_t a = H5Aopen_by_name(fid_, object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
   Closer ca{a, H5Aclose};
   PetscCheck(H5Aread(a, H5T_NATIVE_DOUBLE, value) >= 0, comm_, PETSC_ERR_FILE_READ,
@@ -204,10 +218,11 @@ PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name, dou
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name, long long* value) const {
+PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name,
+                                long long* value) const {
   PetscFunctionBeginUser;
-  PetscCheck(HasAttr(object, name), comm_, PETSC_ERR_FILE_UNEXPECTED, "'%s': missing attribute %s on %s",
-             path_.c_str(), name, object.c_str());
+  PetscCheck(HasAttr(object, name), comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "'%s': missing attribute %s on %s", path_.c_str(), name, object.c_str());
   hid_t a = H5Aopen_by_name(fid_, object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
   Closer ca{a, H5Aclose};
   PetscCheck(H5Aread(a, H5T_NATIVE_LLONG, value) >= 0, comm_, PETSC_ERR_FILE_READ,
@@ -215,24 +230,26 @@ PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name, lon
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name, std::string* value) const {
+PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name,
+                                std::string* value) const {
   PetscFunctionBeginUser;
-  PetscCheck(HasAttr(object, name), comm_, PETSC_ERR_FILE_UNEXPECTED, "'%s': missing attribute %s on %s",
-             path_.c_str(), name, object.c_str());
+  PetscCheck(HasAttr(object, name), comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "'%s': missing attribute %s on %s", path_.c_str(), name, object.c_str());
   hid_t a = H5Aopen_by_name(fid_, object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
   Closer ca{a, H5Aclose};
   hid_t ft = H5Aget_type(a);
   Closer ct{ft, H5Tclose};
-  PetscCheck(H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft), comm_, PETSC_ERR_FILE_UNEXPECTED,
-             "'%s': attribute %s on %s is not a fixed-length string", path_.c_str(), name, object.c_str());
+  PetscCheck(H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft), comm_,
+             PETSC_ERR_FILE_UNEXPECTED, "'%s': attribute %s on %s is not a fixed-length string",
+             path_.c_str(), name, object.c_str());
   size_t n = H5Tget_size(ft);
   std::vector<char> buf(n + 1, '\0');
   hid_t mt = H5Tcopy(H5T_C_S1);
   H5Tset_size(mt, n + 1);  // room for the terminator whatever the file's padding
   H5Tset_strpad(mt, H5T_STR_NULLTERM);
   Closer cm{mt, H5Tclose};
-  PetscCheck(H5Aread(a, mt, buf.data()) >= 0, comm_, PETSC_ERR_FILE_READ, "'%s': cannot read attribute %s",
-             path_.c_str(), name);
+  PetscCheck(H5Aread(a, mt, buf.data()) >= 0, comm_, PETSC_ERR_FILE_READ,
+             "'%s': cannot read attribute %s", path_.c_str(), name);
   *value = std::string(buf.data());
   PetscFunctionReturn(0);
 }
@@ -246,8 +263,10 @@ PetscErrorCode H5File::CreateDataset(const std::string& path, const std::vector<
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_create_intermediate_group(lcpl, 1);
   Closer cl{lcpl, H5Pclose};
-  hid_t d = H5Dcreate2(fid_, path.c_str(), H5T_NATIVE_DOUBLE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-  PetscCheck(d >= 0, comm_, PETSC_ERR_FILE_WRITE, "'%s': cannot create dataset %s", path_.c_str(), path.c_str());
+  hid_t d =
+      H5Dcreate2(fid_, path.c_str(), H5T_NATIVE_DOUBLE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+  PetscCheck(d >= 0, comm_, PETSC_ERR_FILE_WRITE, "'%s': cannot create dataset %s", path_.c_str(),
+             path.c_str());
   H5Dclose(d);
   PetscCall(PetscLogEventEnd(LogEvents::hdf5_write, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -258,11 +277,13 @@ PetscErrorCode H5File::WriteSlab(const std::string& path, const std::vector<hsiz
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::hdf5_write, 0, 0, 0, 0));
   hid_t d = H5Dopen2(fid_, path.c_str(), H5P_DEFAULT);
-  PetscCheck(d >= 0, comm_, PETSC_ERR_FILE_WRITE, "'%s': no dataset %s", path_.c_str(), path.c_str());
+  PetscCheck(d >= 0, comm_, PETSC_ERR_FILE_WRITE, "'%s': no dataset %s", path_.c_str(),
+             path.c_str());
   Closer cd{d, H5Dclose};
   Slab slab(d, offset, count);
   herr_t e = H5Dwrite(d, H5T_NATIVE_DOUBLE, slab.memory, slab.file, slab.xfer, data);
-  PetscCheck(e >= 0, comm_, PETSC_ERR_FILE_WRITE, "'%s': error writing %s", path_.c_str(), path.c_str());
+  PetscCheck(e >= 0, comm_, PETSC_ERR_FILE_WRITE, "'%s': error writing %s", path_.c_str(),
+             path.c_str());
   PetscCall(PetscLogEventEnd(LogEvents::hdf5_write, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -271,7 +292,8 @@ PetscErrorCode H5File::ReadSlab(const std::string& path, const std::vector<hsize
                                 const std::vector<hsize_t>& count, double* data) const {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::hdf5_read, 0, 0, 0, 0));
-  PetscCheck(Exists(path), comm_, PETSC_ERR_FILE_UNEXPECTED, "'%s': missing dataset %s", path_.c_str(), path.c_str());
+  PetscCheck(Exists(path), comm_, PETSC_ERR_FILE_UNEXPECTED, "'%s': missing dataset %s",
+             path_.c_str(), path.c_str());
   hid_t d = H5Dopen2(fid_, path.c_str(), H5P_DEFAULT);
   Closer cd{d, H5Dclose};
   hid_t fs = H5Dget_space(d);
@@ -281,16 +303,19 @@ PetscErrorCode H5File::ReadSlab(const std::string& path, const std::vector<hsize
              H5Sget_simple_extent_ndims(fs), (int)count.size());
   Slab slab(d, offset, count);
   herr_t e = H5Dread(d, H5T_NATIVE_DOUBLE, slab.memory, slab.file, slab.xfer, data);
-  PetscCheck(e >= 0, comm_, PETSC_ERR_FILE_READ, "'%s': error reading %s", path_.c_str(), path.c_str());
+  PetscCheck(e >= 0, comm_, PETSC_ERR_FILE_READ, "'%s': error reading %s", path_.c_str(),
+             path.c_str());
   PetscCall(PetscLogEventEnd(LogEvents::hdf5_read, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode H5File::Dims(const std::string& path, std::vector<hsize_t>* dims) const {
   PetscFunctionBeginUser;
-  PetscCheck(Exists(path), comm_, PETSC_ERR_FILE_UNEXPECTED, "'%s': missing dataset %s", path_.c_str(), path.c_str());
+  PetscCheck(Exists(path), comm_, PETSC_ERR_FILE_UNEXPECTED, "'%s': missing dataset %s",
+             path_.c_str(), path.c_str());
   hid_t d = H5Dopen2(fid_, path.c_str(), H5P_DEFAULT);
-  PetscCheck(d >= 0, comm_, PETSC_ERR_FILE_UNEXPECTED, "'%s': %s is not a dataset", path_.c_str(), path.c_str());
+  PetscCheck(d >= 0, comm_, PETSC_ERR_FILE_UNEXPECTED, "'%s': %s is not a dataset", path_.c_str(),
+             path.c_str());
   Closer cd{d, H5Dclose};
   hid_t fs = H5Dget_space(d);
   Closer cf{fs, H5Sclose};
@@ -300,7 +325,8 @@ PetscErrorCode H5File::Dims(const std::string& path, std::vector<hsize_t>* dims)
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode H5File::WriteArray(const std::string& path, const std::vector<hsize_t>& dims, const double* data) {
+PetscErrorCode H5File::WriteArray(const std::string& path, const std::vector<hsize_t>& dims,
+                                  const double* data) {
   PetscFunctionBeginUser;
   PetscCall(CreateDataset(path, dims));
   int rank;
@@ -311,7 +337,8 @@ PetscErrorCode H5File::WriteArray(const std::string& path, const std::vector<hsi
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode H5File::ReadArray(const std::string& path, std::vector<hsize_t>* dims, std::vector<double>* data) const {
+PetscErrorCode H5File::ReadArray(const std::string& path, std::vector<hsize_t>* dims,
+                                 std::vector<double>* data) const {
   PetscFunctionBeginUser;
   PetscCall(Dims(path, dims));
   hsize_t n = 1;

@@ -80,9 +80,11 @@ PetscErrorCode RunLock::Acquire(MPI_Comm comm, const std::string& path, const ch
     }
   }
   PetscCallMPI(MPI_Bcast(&holder, 1, MPI_LONG, 0, comm));
-  PetscCheck(holder != -1, comm, PETSC_ERR_FILE_OPEN, "%s: cannot create the lock file '%s.lock'", what, path.c_str());
+  PetscCheck(holder != -1, comm, PETSC_ERR_FILE_OPEN, "%s: cannot create the lock file '%s.lock'",
+             what, path.c_str());
   PetscCheck(holder == 0, comm, PETSC_ERR_USER_INPUT,
-             "%s: another udeflow run (pid %ld) is writing '%s'; wait for it to end or use another output directory",
+             "%s: another udeflow run (pid %ld) is writing '%s'; wait for it to end or use another "
+             "output directory",
              what, holder, path.c_str());
   PetscFunctionReturn(0);
 }

@@ -6,9 +6,11 @@
 
 namespace udeflow::nn {
 
-Adam::Adam(int n, AdamConfig config) : config_(config), m_(Eigen::VectorXd::Zero(n)), v_(Eigen::VectorXd::Zero(n)) {}
+Adam::Adam(int n, AdamConfig config)
+    : config_(config), m_(Eigen::VectorXd::Zero(n)), v_(Eigen::VectorXd::Zero(n)) {}
 
-void Adam::Step(Eigen::Ref<Eigen::VectorXd> params, const Eigen::Ref<const Eigen::VectorXd>& grad, double lr) {
+void Adam::Step(Eigen::Ref<Eigen::VectorXd> params, const Eigen::Ref<const Eigen::VectorXd>& grad,
+                double lr) {
   Require(params.size() == m_.size() && grad.size() == m_.size(), "Adam: vector length mismatch");
   double scale = 1.0;
   if (config_.grad_clip > 0) {
@@ -37,14 +39,16 @@ void Adam::SetState(const Eigen::VectorXd& m, const Eigen::VectorXd& v, long t) 
 
 double LearningRateSchedule::At(long it) const {
   switch (kind) {
-    case Kind::kConstant: return lr;
+    case Kind::kConstant:
+      return lr;
     case Kind::kStep: {
       double r = lr;
       for (long m : milestones)
         if (it >= m) r *= factor;
       return r;
     }
-    case Kind::kExponential: return lr * std::pow(factor, static_cast<double>(it) / period);
+    case Kind::kExponential:
+      return lr * std::pow(factor, static_cast<double>(it) / period);
     case Kind::kCosine: {
       const double x = std::min(1.0, static_cast<double>(it) / period);
       return lr_min + 0.5 * (lr - lr_min) * (1.0 + std::cos(M_PI * x));

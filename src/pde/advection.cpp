@@ -7,12 +7,12 @@
 #include <complex>
 #include <sstream>
 
-#include "udeflow/core/log.hpp"
-#include "udeflow/core/options.hpp"
-#include "udeflow/core/rng.hpp"
 #include "dmda_support.hpp"
 #include "kernels/cell_averages.hpp"
 #include "kernels/limiters.hpp"
+#include "udeflow/core/log.hpp"
+#include "udeflow/core/options.hpp"
+#include "udeflow/core/rng.hpp"
 
 namespace udeflow::pde {
 
@@ -67,7 +67,9 @@ double LimiterPhi(Limiter l, double r, double* dphi) {
   }
 }
 
-Advection::~Advection() { dmda::DestroyAll({&uloc_, &wloc_, &bloc_, &linloc_}, &da_); }
+Advection::~Advection() {
+  dmda::DestroyAll({&uloc_, &wloc_, &bloc_, &linloc_}, &da_);
+}
 
 PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
@@ -153,8 +155,10 @@ std::vector<std::string> Advection::ResolutionOptions() const {
 
 PetscErrorCode Advection::SetResolution(const std::vector<PetscInt>& cells) {
   PetscFunctionBeginUser;
-  PetscCheck((PetscInt)cells.size() == dim_ && cells[0] > 0 && cells.back() > 0, comm_, PETSC_ERR_USER_INPUT,
-             "option -%sadvection_n: %" PetscInt_FMT "-D advection needs %" PetscInt_FMT " positive cell counts",
+  PetscCheck((PetscInt)cells.size() == dim_ && cells[0] > 0 && cells.back() > 0, comm_,
+             PETSC_ERR_USER_INPUT,
+             "option -%sadvection_n: %" PetscInt_FMT "-D advection needs %" PetscInt_FMT
+             " positive cell counts",
              prefix_.c_str(), dim_, dim_);
   nx_ = cells[0];
   if (dim_ == 2) ny_ = cells[1];
@@ -166,11 +170,12 @@ PetscErrorCode Advection::SetSchemeOption(const std::string& key, const std::str
   const std::string p = prefix_ + "advection_";
   if (key == "advection_limiter") {
     bool found = false;
-    for (Limiter l : {Limiter::kUpwind, Limiter::kMinmod, Limiter::kSuperbee, Limiter::kVanLeer, Limiter::kMC,
-                      Limiter::kLearned, Limiter::kDownwind})
+    for (Limiter l : {Limiter::kUpwind, Limiter::kMinmod, Limiter::kSuperbee, Limiter::kVanLeer,
+                      Limiter::kMC, Limiter::kLearned, Limiter::kDownwind})
       if (value == LimiterName(l)) limiter_ = l, found = true;
     PetscCheck(found, comm_, PETSC_ERR_USER_INPUT,
-               "option -%slimiter: unknown value '%s' (choices: upwind, minmod, superbee, vanleer, mc, learned, "
+               "option -%slimiter: unknown value '%s' (choices: upwind, minmod, superbee, vanleer, "
+               "mc, learned, "
                "downwind)",
                p.c_str(), value.c_str());
   } else if (key == "advection_ic_kinds") {
@@ -178,12 +183,14 @@ PetscErrorCode Advection::SetSchemeOption(const std::string& key, const std::str
     std::stringstream ss(value);
     std::string item;
     while (std::getline(ss, item, ',')) {
-      PetscCheck(item == "square" || item == "gaussian" || item == "sine", comm_, PETSC_ERR_USER_INPUT,
-                 "option -%sic_kinds: unknown shape '%s' (choices: square, gaussian, sine)", p.c_str(),
-                 item.c_str());
+      PetscCheck(item == "square" || item == "gaussian" || item == "sine", comm_,
+                 PETSC_ERR_USER_INPUT,
+                 "option -%sic_kinds: unknown shape '%s' (choices: square, gaussian, sine)",
+                 p.c_str(), item.c_str());
       ic_kinds_.push_back(item);
     }
-    PetscCheck(!ic_kinds_.empty(), comm_, PETSC_ERR_USER_INPUT, "option -%sic_kinds: no shape given", p.c_str());
+    PetscCheck(!ic_kinds_.empty(), comm_, PETSC_ERR_USER_INPUT,
+               "option -%sic_kinds: no shape given", p.c_str());
   } else {
     PetscCall(Physics::SetSchemeOption(key, value));
   }
@@ -677,7 +684,9 @@ PetscErrorCode Advection::ParamJacobianMult(const double* thetadot, Vec out) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Advection::CreateJacobian(Mat* J) { return dmda::CreateJacobian(da_, J); }
+PetscErrorCode Advection::CreateJacobian(Mat* J) {
+  return dmda::CreateJacobian(da_, J);
+}
 
 PetscErrorCode Advection::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscFunctionBeginUser;

@@ -5,11 +5,11 @@
 #include <cmath>
 #include <sstream>
 
+#include "dmda_support.hpp"
+#include "kernels/burgers_flux.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
-#include "dmda_support.hpp"
-#include "kernels/burgers_flux.hpp"
 
 namespace udeflow::pde {
 
@@ -17,7 +17,9 @@ namespace {
 constexpr auto kGrid = dmda::GhostedArray::Indexing::kGrid;  // arrays indexed by grid index
 }  // namespace
 
-Burgers::~Burgers() { dmda::DestroyAll({&uloc_, &wloc_, &bloc_, &linloc_}, &da_); }
+Burgers::~Burgers() {
+  dmda::DestroyAll({&uloc_, &wloc_, &bloc_, &linloc_}, &da_);
+}
 
 PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
@@ -35,42 +37,63 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsPositiveReal("-length", "Length of the periodic domain", &length_, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-eta", "Viscosity", &eta_, nullptr));
   PetscCall(UdeOptionsChoice("-flux", "Convective flux", {"rusanov", "central"}, &flux, nullptr));
-  PetscCall(UdeOptionsChoice("-reconstruction", "Face reconstruction", {"vanalbada", "first"}, &recon, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-limiter_eps", "Smoothing of the van Albada limiter", &limiter_eps_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-rusanov_delta", "Smoothing of the Rusanov wave speed", &rusanov_delta_, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-closure_stencil", "Cells seen by the closure at each face", &stencil_, nullptr));
-  PetscCall(UdeOptionsChoice("-closure_form", "Closure output: a flux correction, or coefficients of the stencil differences",
-                             {"flux", "coefficients"}, &form, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-closure_difference_order", "Order of the differences (coefficients form)",
-                                  &diff_order, nullptr));
-  PetscCall(UdeOptionsChoice("-closure_features", "Closure inputs: raw stencil values, or normalized shape + mean + scale",
-                             {"raw", "normalized"}, &features, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-closure_feature_eps", "Floor of the scale of normalized features", &feature_eps,
-                                   nullptr));
+  PetscCall(UdeOptionsChoice("-reconstruction", "Face reconstruction", {"vanalbada", "first"},
+                             &recon, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-limiter_eps", "Smoothing of the van Albada limiter",
+                                   &limiter_eps_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-rusanov_delta", "Smoothing of the Rusanov wave speed",
+                                      &rusanov_delta_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-closure_stencil", "Cells seen by the closure at each face",
+                                  &stencil_, nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-closure_form",
+      "Closure output: a flux correction, or coefficients of the stencil differences",
+      {"flux", "coefficients"}, &form, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-closure_difference_order",
+                                  "Order of the differences (coefficients form)", &diff_order,
+                                  nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-closure_features", "Closure inputs: raw stencil values, or normalized shape + mean + scale",
+      {"raw", "normalized"}, &features, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-closure_feature_eps", "Floor of the scale of normalized features", &feature_eps, nullptr));
   PetscCall(UdeOptionsChoice("-ic", "Initial condition", {"zero", "sine"}, &ic_, nullptr));
-  PetscCall(UdeOptionsReal("-ic_amplitude", "Amplitude of the sine initial condition", &ic_amplitude_, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-forcing_modes", "Number of random forcing sines", &forcing_modes_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-forcing_amplitude", "Max forcing amplitude", &forcing_amplitude_, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-forcing_kmin", "Smallest forcing wavenumber", &forcing_kmin_, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-forcing_kmax", "Largest forcing wavenumber", &forcing_kmax_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-forcing_omega", "Max forcing frequency", &forcing_omega_, nullptr));
+  PetscCall(UdeOptionsReal("-ic_amplitude", "Amplitude of the sine initial condition",
+                           &ic_amplitude_, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-forcing_modes", "Number of random forcing sines",
+                                     &forcing_modes_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-forcing_amplitude", "Max forcing amplitude",
+                                      &forcing_amplitude_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-forcing_kmin", "Smallest forcing wavenumber", &forcing_kmin_,
+                                  nullptr));
+  PetscCall(UdeOptionsPositiveInt("-forcing_kmax", "Largest forcing wavenumber", &forcing_kmax_,
+                                  nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-forcing_omega", "Max forcing frequency", &forcing_omega_,
+                                      nullptr));
   PetscOptionsEnd();
   PetscCheck(forcing_kmax_ >= forcing_kmin_, comm, PETSC_ERR_USER_INPUT,
-             "option -%sforcing_kmax (%" PetscInt_FMT ") must not be below -%sforcing_kmin (%" PetscInt_FMT ")",
+             "option -%sforcing_kmax (%" PetscInt_FMT
+             ") must not be below -%sforcing_kmin (%" PetscInt_FMT ")",
              p.c_str(), forcing_kmax_, p.c_str(), forcing_kmin_);
-  PetscCheck(stencil_ <= 8, comm, PETSC_ERR_USER_INPUT, "option -%sclosure_stencil must be at most 8", p.c_str());
+  PetscCheck(stencil_ <= 8, comm, PETSC_ERR_USER_INPUT,
+             "option -%sclosure_stencil must be at most 8", p.c_str());
   flux_ = flux == "rusanov" ? Flux::kRusanov : Flux::kCentral;
   recon_ = recon == "vanalbada" ? Recon::kVanAlbada : Recon::kFirstOrder;
   fc_config_.form = form == "flux" ? FaceClosure::Form::kFlux : FaceClosure::Form::kCoefficients;
-  fc_config_.features = features == "raw" ? FaceClosure::Features::kRaw : FaceClosure::Features::kNormalized;
+  fc_config_.features =
+      features == "raw" ? FaceClosure::Features::kRaw : FaceClosure::Features::kNormalized;
   fc_config_.difference_order = static_cast<int>(diff_order);
   fc_config_.feature_eps = feature_eps;
   fc_config_.stencil = static_cast<int>(stencil_);
-  PetscCheck(fc_config_.form == FaceClosure::Form::kFlux || stencil_ > diff_order, comm, PETSC_ERR_USER_INPUT,
-             "option -%sclosure_stencil must exceed -%sclosure_difference_order with -%sclosure_form coefficients",
+  PetscCheck(fc_config_.form == FaceClosure::Form::kFlux || stencil_ > diff_order, comm,
+             PETSC_ERR_USER_INPUT,
+             "option -%sclosure_stencil must exceed -%sclosure_difference_order with "
+             "-%sclosure_form coefficients",
              p.c_str(), p.c_str(), p.c_str());
-  PetscCheck(fc_config_.features == FaceClosure::Features::kRaw || stencil_ >= 2, comm, PETSC_ERR_USER_INPUT,
-             "option -%sclosure_features normalized needs -%sclosure_stencil 2 or more", p.c_str(), p.c_str());
+  PetscCheck(fc_config_.features == FaceClosure::Features::kRaw || stencil_ >= 2, comm,
+             PETSC_ERR_USER_INPUT,
+             "option -%sclosure_features normalized needs -%sclosure_stencil 2 or more", p.c_str(),
+             p.c_str());
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
   PetscFunctionReturn(0);
 }
@@ -87,7 +110,8 @@ PetscErrorCode Burgers::SetSchemeOption(const std::string& key, const std::strin
   PetscFunctionBeginUser;
   if (key != "burgers_ic") PetscCall(Physics::SetSchemeOption(key, value));
   PetscCheck(value == "zero" || value == "sine", PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT,
-             "option -%sburgers_ic: unknown value '%s' (choices: zero, sine)", prefix_.c_str(), value.c_str());
+             "option -%sburgers_ic: unknown value '%s' (choices: zero, sine)", prefix_.c_str(),
+             value.c_str());
   ic_ = value;
   PetscFunctionReturn(0);
 }
@@ -101,7 +125,8 @@ PetscErrorCode Burgers::SetUp() {
   PetscMPIInt size;
   PetscCallMPI(MPI_Comm_size(comm_, &size));
   PetscCheck(n_ >= size * width_ && n_ >= 2 * width_ + 1, comm_, PETSC_ERR_USER_INPUT,
-             "option -%sburgers_n: %" PetscInt_FMT " cells are too few for %d ranks with a stencil of width %" PetscInt_FMT,
+             "option -%sburgers_n: %" PetscInt_FMT
+             " cells are too few for %d ranks with a stencil of width %" PetscInt_FMT,
              prefix_.c_str(), n_, size, width_);
   dx_ = length_ / n_;
   PetscCall(DMDACreate1d(comm_, DM_BOUNDARY_PERIODIC, n_, 1, width_, nullptr, &da_));
@@ -117,7 +142,8 @@ PetscErrorCode Burgers::SetUp() {
   face_dF_.assign(4 * nf, 0.0);
   lin_blocks_.resize((nf + kBlock - 1) / kBlock);
   PetscCallCXX(fc_.Configure(fc_config_));
-  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, fc_.NumFeatures(), fc_.NumOutputs(), &closure_));
+  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, fc_.NumFeatures(),
+                          fc_.NumOutputs(), &closure_));
   PetscFunctionReturn(0);
 }
 
@@ -160,7 +186,8 @@ PetscErrorCode Burgers::MakeScenario(uint64_t seed, Scenario* sc) const {
     const PetscInt nk = forcing_kmax_ - forcing_kmin_ + 1;
     double* m = sc->data() + 1 + 4 * j;
     m[0] = forcing_amplitude_ * (2 * u0 - 1);
-    m[1] = static_cast<double>(forcing_kmin_ + std::min<PetscInt>(nk - 1, static_cast<PetscInt>(u1 * nk)));
+    m[1] = static_cast<double>(forcing_kmin_ +
+                               std::min<PetscInt>(nk - 1, static_cast<PetscInt>(u1 * nk)));
     m[2] = forcing_omega_ * (2 * u2 - 1);
     m[3] = two_pi * u3;
   }
@@ -171,14 +198,16 @@ PetscErrorCode Burgers::SetScenario(const Scenario& sc) {
   PetscFunctionBeginUser;
   PetscCheck(!sc.empty() && std::isfinite(sc[0]) && sc[0] >= 0 && sc[0] == std::floor(sc[0]) &&
                  sc.size() == 1 + 4 * static_cast<size_t>(sc[0]),
-             comm_, PETSC_ERR_FILE_UNEXPECTED, "Burgers scenario: expected [M, (A, k, omega, phi) x M], got %zu numbers",
-             sc.size());
+             comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "Burgers scenario: expected [M, (A, k, omega, phi) x M], got %zu numbers", sc.size());
   const size_t M = static_cast<size_t>(sc[0]);
   for (size_t j = 0; j < M; ++j) {
     const double* m = sc.data() + 1 + 4 * j;
     for (int q = 0; q < 4; ++q)
-      PetscCheck(std::isfinite(m[q]), comm_, PETSC_ERR_FILE_UNEXPECTED, "Burgers scenario: non-finite forcing value");
-    PetscCheck(m[1] >= 1 && m[1] == std::floor(m[1]) && m[1] <= n_ / 2, comm_, PETSC_ERR_FILE_UNEXPECTED,
+      PetscCheck(std::isfinite(m[q]), comm_, PETSC_ERR_FILE_UNEXPECTED,
+                 "Burgers scenario: non-finite forcing value");
+    PetscCheck(m[1] >= 1 && m[1] == std::floor(m[1]) && m[1] <= n_ / 2, comm_,
+               PETSC_ERR_FILE_UNEXPECTED,
                "Burgers scenario: forcing wavenumber %g is not an integer in [1, N/2]", m[1]);
   }
   scenario_ = sc;
@@ -198,8 +227,10 @@ PetscErrorCode Burgers::EnsureForcingTables() {
     const double kappa = 2 * PETSC_PI * k / length_;
     for (PetscInt i = xs_; i < xs_ + xm_; ++i) {
       const double a = i * dx_, b = (i + 1) * dx_;
-      tab[0][i - xs_] = (std::sin(kappa * b) - std::sin(kappa * a)) / (kappa * dx_);  // <cos(kappa x)>
-      tab[1][i - xs_] = (std::cos(kappa * a) - std::cos(kappa * b)) / (kappa * dx_);  // <sin(kappa x)>
+      tab[0][i - xs_] =
+          (std::sin(kappa * b) - std::sin(kappa * a)) / (kappa * dx_);  // <cos(kappa x)>
+      tab[1][i - xs_] =
+          (std::cos(kappa * a) - std::cos(kappa * b)) / (kappa * dx_);  // <sin(kappa x)>
     }
   }
   PetscFunctionReturn(0);
@@ -209,7 +240,8 @@ PetscErrorCode Burgers::ForcingAdd(PetscReal t, double* f) const {
   PetscFunctionBeginUser;
   const size_t M = scenario_.empty() ? 0 : static_cast<size_t>(scenario_[0]);
   if (!M) PetscFunctionReturn(0);
-  // Group modes by wavenumber: sin(w t + phi - k x) = sin(w t + phi) cos(k x) - cos(w t + phi) sin(k x).
+  // Group modes by wavenumber: sin(w t + phi - k x) = sin(w t + phi) cos(k x) - cos(w t + phi)
+  // sin(k x).
   std::map<int, std::pair<double, double>> pq;
   for (size_t j = 0; j < M; ++j) {
     const double* m = scenario_.data() + 1 + 4 * j;
@@ -231,8 +263,11 @@ PetscErrorCode Burgers::InitialCondition(Vec u) {
   PetscCall(VecGetArray(u, &a));
   const double kappa = 2 * PETSC_PI / length_;
   for (PetscInt i = xs_; i < xs_ + xm_; ++i) {
-    if (ic_ == "zero") a[i - xs_] = 0;
-    else a[i - xs_] = ic_amplitude_ * (std::cos(kappa * i * dx_) - std::cos(kappa * (i + 1) * dx_)) / (kappa * dx_);
+    if (ic_ == "zero")
+      a[i - xs_] = 0;
+    else
+      a[i - xs_] = ic_amplitude_ * (std::cos(kappa * i * dx_) - std::cos(kappa * (i + 1) * dx_)) /
+                   (kappa * dx_);
   }
   PetscCall(VecRestoreArray(u, &a));
   PetscFunctionReturn(0);
@@ -260,7 +295,8 @@ void Burgers::BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matri
   }
 }
 
-PetscErrorCode Burgers::ClosureForward(const double* v, PetscInt j0, PetscInt nb, FaceClosure::Block& b) {
+PetscErrorCode Burgers::ClosureForward(const double* v, PetscInt j0, PetscInt nb,
+                                       FaceClosure::Block& b) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
   BuildStencils(v, j0, nb, b.X);
@@ -366,7 +402,8 @@ double Burgers::CacheBytesPerSlot() const {
 PetscErrorCode Burgers::ResetCache(PetscInt slots) {
   PetscFunctionBeginUser;
   const size_t nblocks = lin_blocks_.size();
-  if ((PetscInt)cache_.size() != slots) cache_.resize(slots, std::vector<FaceClosure::Block>(nblocks));
+  if ((PetscInt)cache_.size() != slots)
+    cache_.resize(slots, std::vector<FaceClosure::Block>(nblocks));
   cache_valid_.assign(slots, 0);
   lin_slot_ = -1;
   PetscFunctionReturn(0);
@@ -496,7 +533,9 @@ PetscErrorCode Burgers::ParamJacobianMult(const double* thetadot, Vec out) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Burgers::CreateJacobian(Mat* J) { return dmda::CreateJacobian(da_, J); }
+PetscErrorCode Burgers::CreateJacobian(Mat* J) {
+  return dmda::CreateJacobian(da_, J);
+}
 
 PetscErrorCode Burgers::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscFunctionBeginUser;
@@ -518,7 +557,8 @@ PetscErrorCode Burgers::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
       std::vector<double> ones(nb, 1.0);
       PetscCallCXX(fc_.Vjp(*closure_, *blk, ones.data(), &Xbar_, nullptr));
       for (PetscInt jj = 0; jj < nb; ++jj)
-        for (PetscInt m = 0; m < stencil_; ++m) D[(j0 + jj) * ws + (1 - s - face_lo_ + m)] += Xbar_(m, jj);
+        for (PetscInt m = 0; m < stencil_; ++m)
+          D[(j0 + jj) * ws + (1 - s - face_lo_ + m)] += Xbar_(m, jj);
     }
     PetscCall(vl.Restore());
   }

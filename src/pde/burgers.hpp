@@ -26,8 +26,8 @@
 #include <map>
 #include <memory>
 
-#include "udeflow/pde/closure.hpp"
 #include "face_closure.hpp"
+#include "udeflow/pde/closure.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
@@ -88,7 +88,8 @@ class Burgers final : public Physics {
   double FaceFlux(const double* v, PetscInt f, double* dF) const;
   void BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matrix& X) const;
   PetscErrorCode ClosureForward(const double* v, PetscInt j0, PetscInt nb, FaceClosure::Block& b);
-  PetscErrorCode LinearizedBlock(const double* vl, PetscInt b, PetscInt j0, PetscInt nb, FaceClosure::Block** blk);
+  PetscErrorCode LinearizedBlock(const double* vl, PetscInt b, PetscInt j0, PetscInt nb,
+                                 FaceClosure::Block** blk);
   PetscErrorCode LinearizeBaseline(PetscReal t, Vec u);
   PetscErrorCode ForcingAdd(PetscReal t, double* f) const;
   PetscErrorCode EnsureForcingTables();

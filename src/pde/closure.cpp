@@ -1,8 +1,8 @@
 #include "udeflow/pde/closure.hpp"
 
+#include "stencil_closure.hpp"
 #include "udeflow/core/error.hpp"
 #include "udeflow/core/options.hpp"
-#include "stencil_closure.hpp"
 
 namespace udeflow::pde {
 namespace {
@@ -15,7 +15,8 @@ class MlpClosure final : public Closure {
     std::vector<int> widths = {n_in};
     for (int h : c.hidden) widths.push_back(h);
     widths.push_back(n_out);
-    net_ = nn::DenseNet(widths, nn::ParseActivation(c.activation), nn::ParseActivation(c.output_activation));
+    net_ = nn::DenseNet(widths, nn::ParseActivation(c.activation),
+                        nn::ParseActivation(c.output_activation));
     seed_ = static_cast<uint64_t>(c.seed);
     scale_ = c.init_scale;
   }
@@ -23,7 +24,9 @@ class MlpClosure final : public Closure {
   int NumOutputs() const override { return net_.NumOutputs(); }
   int NumParams() const override { return net_.NumParams(); }
   void Initialize(double* theta) const override { net_.Initialize(seed_, scale_, theta); }
-  void Forward(const nn::ConstMatrixRef& x, Tape& tape) const override { net_.Forward(Theta(), x, tape); }
+  void Forward(const nn::ConstMatrixRef& x, Tape& tape) const override {
+    net_.Forward(Theta(), x, tape);
+  }
   // Staged: the gradient's bits do not depend on where gtheta sits in memory.
   void Vjp(Tape& tape, const nn::ConstMatrixRef& ybar, nn::Matrix* xbar, double* g) const override {
     net_.Vjp(Theta(), tape, ybar, g, xbar, nn::DenseNet::Accumulate::kStaged);
@@ -82,7 +85,8 @@ Registry<Closure>& ClosureRegistry() {
     Registry<Closure> r;
     r.Add("mlp", "multilayer perceptron", [] { return std::make_unique<MlpClosure>(); });
     r.Add("none", "no closure (baseline physics)", [] { return std::make_unique<NoClosure>(); });
-    r.Add("stencil", "learnable 3-point stencil with a learnable scale", [] { return std::make_unique<StencilClosure>(); });
+    r.Add("stencil", "learnable 3-point stencil with a learnable scale",
+          [] { return std::make_unique<StencilClosure>(); });
     return r;
   }();
   return registry;
@@ -92,15 +96,20 @@ PetscErrorCode ClosureConfigFromOptions(MPI_Comm comm, const char* prefix, Closu
   PetscFunctionBeginUser;
   std::vector<PetscInt> hidden(c->hidden.begin(), c->hidden.end());
   PetscOptionsBegin(comm, prefix, "Closure options", "closure");
-  PetscCall(UdeOptionsChoice("-closure_type", "Closure type", ClosureRegistry().NameList(), &c->type, nullptr));
-  PetscCall(UdeOptionsIntList("-closure_hidden", "Hidden layer widths, e.g. 32,32", &hidden, 16, nullptr));
+  PetscCall(UdeOptionsChoice("-closure_type", "Closure type", ClosureRegistry().NameList(),
+                             &c->type, nullptr));
+  PetscCall(UdeOptionsIntList("-closure_hidden", "Hidden layer widths, e.g. 32,32", &hidden, 16,
+                              nullptr));
   for (PetscInt h : hidden)
-    PetscCheck(h > 0, comm, PETSC_ERR_USER_INPUT, "option -%sclosure_hidden: widths must be positive",
-               prefix ? prefix : "");
+    PetscCheck(h > 0, comm, PETSC_ERR_USER_INPUT,
+               "option -%sclosure_hidden: widths must be positive", prefix ? prefix : "");
   static const std::vector<const char*> acts = {"tanh", "relu", "identity", "softplus", "sigmoid"};
-  PetscCall(UdeOptionsChoice("-closure_activation", "Hidden activation", acts, &c->activation, nullptr));
-  PetscCall(UdeOptionsChoice("-closure_output_activation", "Output activation", acts, &c->output_activation, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-closure_init_scale", "Scale of the initial weights", &c->init_scale, nullptr));
+  PetscCall(
+      UdeOptionsChoice("-closure_activation", "Hidden activation", acts, &c->activation, nullptr));
+  PetscCall(UdeOptionsChoice("-closure_output_activation", "Output activation", acts,
+                             &c->output_activation, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-closure_init_scale", "Scale of the initial weights",
+                                      &c->init_scale, nullptr));
   PetscInt seed = static_cast<PetscInt>(c->seed);
   PetscCall(UdeOptionsNonNegativeInt("-closure_seed", "Initialisation seed", &seed, nullptr));
   c->seed = seed;
@@ -109,12 +118,13 @@ PetscErrorCode ClosureConfigFromOptions(MPI_Comm comm, const char* prefix, Closu
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode ClosureCreate(MPI_Comm comm, const char* prefix, const ClosureConfig& config, int n_in, int n_out,
-                             std::unique_ptr<Closure>* closure) {
+PetscErrorCode ClosureCreate(MPI_Comm comm, const char* prefix, const ClosureConfig& config,
+                             int n_in, int n_out, std::unique_ptr<Closure>* closure) {
   PetscFunctionBeginUser;
   *closure = ClosureRegistry().Create(config.type);
-  PetscCheck(*closure, comm, PETSC_ERR_USER_INPUT, "option -%sclosure_type: unknown closure '%s' (choices: %s)",
-             prefix ? prefix : "", config.type.c_str(), ClosureRegistry().Names().c_str());
+  PetscCheck(*closure, comm, PETSC_ERR_USER_INPUT,
+             "option -%sclosure_type: unknown closure '%s' (choices: %s)", prefix ? prefix : "",
+             config.type.c_str(), ClosureRegistry().Names().c_str());
   PetscCallCXX((*closure)->Configure(config, n_in, n_out));
   PetscFunctionReturn(0);
 }

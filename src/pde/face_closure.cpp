@@ -11,7 +11,8 @@ void FaceClosure::Configure(const Config& c) {
   Require(c.stencil >= 1, "closure stencil must be positive");
   Require(c.form == Form::kFlux || c.stencil > c.difference_order,
           "the closure stencil must be longer than the difference order");
-  Require(c.features == Features::kRaw || c.stencil >= 2, "normalized features need a stencil of 2 cells or more");
+  Require(c.features == Features::kRaw || c.stencil >= 2,
+          "normalized features need a stencil of 2 cells or more");
   config_ = c;
   if (c.form == Form::kCoefficients) {
     const int rows = c.stencil - c.difference_order, q = c.difference_order;
@@ -38,8 +39,9 @@ std::string FaceClosure::Describe() const {
   std::ostringstream s;
   s << config_.stencil << "-cell stencil, "
     << (config_.features == Features::kRaw ? "raw" : "normalized") << " features, "
-    << (config_.form == Form::kFlux ? std::string("flux correction")
-                                    : "coefficients of order-" + std::to_string(config_.difference_order) + " differences");
+    << (config_.form == Form::kFlux
+            ? std::string("flux correction")
+            : "coefficients of order-" + std::to_string(config_.difference_order) + " differences");
   return s.str();
 }
 
@@ -88,7 +90,8 @@ void FaceClosure::FeaturesJvp(const Block& b, const nn::Matrix& Xdot, nn::Matrix
     const double s = b.F(k + 1, j);
     const double mdot = Xdot.col(j).mean();
     double sdot = 0;
-    for (int m = 0; m + 1 < k; ++m) sdot += (b.X(m + 1, j) - b.X(m, j)) * (Xdot(m + 1, j) - Xdot(m, j));
+    for (int m = 0; m + 1 < k; ++m)
+      sdot += (b.X(m + 1, j) - b.X(m, j)) * (Xdot(m + 1, j) - Xdot(m, j));
     sdot /= s;
     for (int m = 0; m < k; ++m) Fdot(m, j) = (Xdot(m, j) - mdot) / s - b.F(m, j) * sdot / s;
     Fdot(k, j) = mdot;
@@ -116,7 +119,8 @@ void FaceClosure::AddValue(const Block& b, double* out) const {
   }
 }
 
-void FaceClosure::Vjp(const Closure& closure, Block& b, const double* cbar, nn::Matrix* Xbar, double* gtheta) const {
+void FaceClosure::Vjp(const Closure& closure, Block& b, const double* cbar, nn::Matrix* Xbar,
+                      double* gtheta) const {
   const Eigen::Index nb = b.X.cols();
   if (config_.form == Form::kFlux) {
     Ybar_ = Eigen::Map<const nn::Matrix>(cbar, 1, nb);
@@ -136,7 +140,8 @@ void FaceClosure::Vjp(const Closure& closure, Block& b, const double* cbar, nn::
   }
   if (config_.form == Form::kCoefficients) {
     const nn::Matrix& Y = b.tape.Output();
-    for (Eigen::Index j = 0; j < nb; ++j) Xbar->col(j).noalias() += cbar[j] * (diff_.transpose() * Y.col(j));
+    for (Eigen::Index j = 0; j < nb; ++j)
+      Xbar->col(j).noalias() += cbar[j] * (diff_.transpose() * Y.col(j));
   }
 }
 
@@ -153,10 +158,12 @@ void FaceClosure::Jvp(const Closure& closure, Block& b, const nn::Matrix& Xdot, 
     return;
   }
   const nn::Matrix& Y = b.tape.Output();
-  for (Eigen::Index j = 0; j < nb; ++j) out[j] += Ydot_.col(j).dot(diff_ * b.X.col(j)) + Y.col(j).dot(diff_ * Xdot.col(j));
+  for (Eigen::Index j = 0; j < nb; ++j)
+    out[j] += Ydot_.col(j).dot(diff_ * b.X.col(j)) + Y.col(j).dot(diff_ * Xdot.col(j));
 }
 
-void FaceClosure::ParamJvp(const Closure& closure, Block& b, const double* thetadot, double* out) const {
+void FaceClosure::ParamJvp(const Closure& closure, Block& b, const double* thetadot,
+                           double* out) const {
   closure.ParamJvp(b.tape, thetadot, &Ydot_);
   const Eigen::Index nb = b.X.cols();
   for (Eigen::Index j = 0; j < nb; ++j)

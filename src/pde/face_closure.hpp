@@ -46,7 +46,8 @@ class FaceClosure {
   void AddValue(const Block& b, double* out) const;
   /// Given the cotangent cbar of C: Xbar (k x nb, overwritten; may be null) and
   /// gtheta += (dC/dtheta)^T cbar (may be null).
-  void Vjp(const Closure& closure, Block& b, const double* cbar, nn::Matrix* Xbar, double* gtheta) const;
+  void Vjp(const Closure& closure, Block& b, const double* cbar, nn::Matrix* Xbar,
+           double* gtheta) const;
   /// out[j] += dC_j/dX Xdot_j.
   void Jvp(const Closure& closure, Block& b, const nn::Matrix& Xdot, double* out) const;
   /// out[j] += dC_j/dtheta thetadot.

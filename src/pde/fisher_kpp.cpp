@@ -6,12 +6,12 @@
 #include <cmath>
 #include <sstream>
 
+#include "dmda_support.hpp"
+#include "kernels/reaction.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
 #include "udeflow/io/hdf5.hpp"
-#include "dmda_support.hpp"
-#include "kernels/reaction.hpp"
 
 namespace udeflow::pde {
 
@@ -19,7 +19,9 @@ namespace {
 constexpr auto kLocal = dmda::GhostedArray::Indexing::kLocal;  // arrays indexed locally
 }  // namespace
 
-FisherKpp::~FisherKpp() { dmda::DestroyAll({&uloc_, &wloc_, &bloc_, &linloc_}, &da_); }
+FisherKpp::~FisherKpp() {
+  dmda::DestroyAll({&uloc_, &wloc_, &bloc_, &linloc_}, &da_);
+}
 
 PetscErrorCode FisherKpp::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
@@ -30,28 +32,37 @@ PetscErrorCode FisherKpp::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsPositiveInt("-dim", "Space dimension (1 or 2)", &dim_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-n", "Grid points per axis (periodic)", &n_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-dx", "Grid spacing (the period is n dx)", &dx_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-diffusion", "Known diffusion coefficient D (0 in the universal PDE)", &D_,
-                                      nullptr));
-  PetscCall(UdeOptionsReal("-rate", "Known reaction rate r of r rho (1 - rho) (0 in the universal PDE)", &r_, nullptr));
-  PetscCall(UdeOptionsReal("-ic_center", "Centre of the initial patch (per axis)", &ic_center_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-ic_halfwidth", "Half width of the initial patch", &ic_halfwidth_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-ic_width", "Width of the tanh edges of the initial patch", &ic_width_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-ic_shift", "Largest random shift of the patch centre (seeds > 0)", &ic_shift_,
-                                      nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-diffusion", "Known diffusion coefficient D (0 in the universal PDE)", &D_, nullptr));
+  PetscCall(UdeOptionsReal(
+      "-rate", "Known reaction rate r of r rho (1 - rho) (0 in the universal PDE)", &r_, nullptr));
+  PetscCall(
+      UdeOptionsReal("-ic_center", "Centre of the initial patch (per axis)", &ic_center_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-ic_halfwidth", "Half width of the initial patch",
+                                   &ic_halfwidth_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-ic_width", "Width of the tanh edges of the initial patch",
+                                   &ic_width_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-ic_shift", "Largest random shift of the patch centre (seeds > 0)", &ic_shift_, nullptr));
   PetscBool set = PETSC_FALSE;
-  PetscCall(UdeOptionsRealList("-stencil_init", "Initial stencil weights w1,w2,w3 (stencil closure)", &stencil_init_, 3,
-                               &set));
-  PetscCall(UdeOptionsReal("-stencil_scale_init", "Initial stencil scale D0 (stencil closure)", &stencil_scale_init_,
-                           nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-penalty", "Training penalty weight on |w1+w2+w3|", &penalty_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-penalty_delta", "Smoothing of |w1+w2+w3| (0: exact absolute value)",
+  PetscCall(UdeOptionsRealList("-stencil_init",
+                               "Initial stencil weights w1,w2,w3 (stencil closure)", &stencil_init_,
+                               3, &set));
+  PetscCall(UdeOptionsReal("-stencil_scale_init", "Initial stencil scale D0 (stencil closure)",
+                           &stencil_scale_init_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-penalty", "Training penalty weight on |w1+w2+w3|",
+                                      &penalty_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-penalty_delta",
+                                      "Smoothing of |w1+w2+w3| (0: exact absolute value)",
                                       &penalty_delta_, nullptr));
   PetscOptionsEnd();
-  PetscCheck(dim_ == 1 || dim_ == 2, comm, PETSC_ERR_USER_INPUT, "option -%sdim must be 1 or 2, got %" PetscInt_FMT,
-             p.c_str(), dim_);
+  PetscCheck(dim_ == 1 || dim_ == 2, comm, PETSC_ERR_USER_INPUT,
+             "option -%sdim must be 1 or 2, got %" PetscInt_FMT, p.c_str(), dim_);
   PetscCheck(stencil_init_.size() == 3, comm, PETSC_ERR_USER_INPUT,
-             "option -%sstencil_init needs 3 weights w1,w2,w3, got %zu", p.c_str(), stencil_init_.size());
-  PetscCheck(n_ >= 3, comm, PETSC_ERR_USER_INPUT, "option -%sn must be at least 3, got %" PetscInt_FMT, p.c_str(), n_);
+             "option -%sstencil_init needs 3 weights w1,w2,w3, got %zu", p.c_str(),
+             stencil_init_.size());
+  PetscCheck(n_ >= 3, comm, PETSC_ERR_USER_INPUT,
+             "option -%sn must be at least 3, got %" PetscInt_FMT, p.c_str(), n_);
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &reaction_config_));
   PetscCall(ClosureConfigFromOptions(comm, (prefix_ + "stencil_").c_str(), &stencil_config_));
   scenario_ = {ic_center_, ic_center_, ic_halfwidth_, ic_width_};
@@ -72,11 +83,12 @@ PetscErrorCode FisherKpp::SetUp() {
   PetscCallMPI(MPI_Comm_size(comm_, &size));
   if (dim_ == 1) {
     PetscCheck(n_ >= size, comm_, PETSC_ERR_USER_INPUT,
-               "option -%sfisher_n: %" PetscInt_FMT " points are too few for %d ranks", prefix_.c_str(), n_, size);
+               "option -%sfisher_n: %" PetscInt_FMT " points are too few for %d ranks",
+               prefix_.c_str(), n_, size);
     PetscCall(DMDACreate1d(comm_, DM_BOUNDARY_PERIODIC, n_, 1, 1, nullptr, &da_));
   } else {
-    PetscCall(DMDACreate2d(comm_, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_PERIODIC, DMDA_STENCIL_STAR, n_, n_, PETSC_DECIDE,
-                           PETSC_DECIDE, 1, 1, nullptr, nullptr, &da_));
+    PetscCall(DMDACreate2d(comm_, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_PERIODIC, DMDA_STENCIL_STAR, n_,
+                           n_, PETSC_DECIDE, PETSC_DECIDE, 1, 1, nullptr, nullptr, &da_));
   }
   PetscCall(DMSetUp(da_));
   const PetscReal L = n_ * dx_;
@@ -92,7 +104,8 @@ PetscErrorCode FisherKpp::SetUp() {
   npts_ = xm_ * ym_;
   ghost_.resize(npts_);
   for (PetscInt j = 0; j < ym_; ++j)
-    for (PetscInt i = 0; i < xm_; ++i) ghost_[j * xm_ + i] = (ys_ + j - gys) * gxm_ + (xs_ + i - gxs);
+    for (PetscInt i = 0; i < xm_; ++i)
+      ghost_[j * xm_ + i] = (ys_ + j - gys) * gxm_ + (xs_ + i - gxs);
   PetscCall(dmda::CreateLocalVectors(da_, {&uloc_, &wloc_, &bloc_, &linloc_}));
   PetscCall(ClosureCreate(comm_, prefix_.c_str(), reaction_config_, 1, 1, &reaction_));
   PetscCall(ClosureCreate(comm_, (prefix_ + "stencil_").c_str(), stencil_config_, 3, 1, &stencil_));
@@ -182,16 +195,19 @@ PetscErrorCode FisherKpp::MakeScenario(uint64_t seed, Scenario* sc) const {
   PetscFunctionBeginUser;
   double u0 = 0.5, u1 = 0.5;
   if (seed != 0) Philox::Uniform2(seed, 0, 0x4669736865ULL, &u0, &u1);
-  *sc = {ic_center_ + ic_shift_ * (2 * u0 - 1), ic_center_ + ic_shift_ * (2 * u1 - 1), ic_halfwidth_, ic_width_};
+  *sc = {ic_center_ + ic_shift_ * (2 * u0 - 1), ic_center_ + ic_shift_ * (2 * u1 - 1),
+         ic_halfwidth_, ic_width_};
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode FisherKpp::SetScenario(const Scenario& sc) {
   PetscFunctionBeginUser;
   PetscCheck(sc.size() == 4, comm_, PETSC_ERR_FILE_UNEXPECTED,
-             "Fisher-KPP scenario: expected [cx, cy, halfwidth, width], got %zu numbers", sc.size());
+             "Fisher-KPP scenario: expected [cx, cy, halfwidth, width], got %zu numbers",
+             sc.size());
   for (double v : sc)
-    PetscCheck(std::isfinite(v), comm_, PETSC_ERR_FILE_UNEXPECTED, "Fisher-KPP scenario: non-finite value");
+    PetscCheck(std::isfinite(v), comm_, PETSC_ERR_FILE_UNEXPECTED,
+               "Fisher-KPP scenario: non-finite value");
   PetscCheck(sc[2] > 0 && sc[3] > 0, comm_, PETSC_ERR_FILE_UNEXPECTED,
              "Fisher-KPP scenario: the patch half width and edge width must be positive");
   scenario_ = sc;
@@ -201,7 +217,9 @@ PetscErrorCode FisherKpp::SetScenario(const Scenario& sc) {
 PetscErrorCode FisherKpp::InitialCondition(Vec u) {
   PetscFunctionBeginUser;
   const double h = scenario_[2], w = scenario_[3];
-  auto patch = [&](double x, double c) { return 0.5 * (std::tanh((x - c + h) / w) - std::tanh((x - c - h) / w)); };
+  auto patch = [&](double x, double c) {
+    return 0.5 * (std::tanh((x - c + h) / w) - std::tanh((x - c - h) / w));
+  };
   PetscScalar* a;
   PetscCall(VecGetArray(u, &a));
   for (PetscInt j = 0; j < ym_; ++j)
@@ -216,7 +234,8 @@ PetscErrorCode FisherKpp::InitialCondition(Vec u) {
 
 // ---------------------------------------------------------------- right-hand side
 
-void FisherKpp::BuildInputs(const double* v, PetscInt q0, PetscInt nb, nn::Matrix& Xr, nn::Matrix& Xs) const {
+void FisherKpp::BuildInputs(const double* v, PetscInt q0, PetscInt nb, nn::Matrix& Xr,
+                            nn::Matrix& Xs) const {
   Xr.resize(1, nb);
   Xs.resize(3, dim_ * nb);
   for (PetscInt jj = 0; jj < nb; ++jj) {
@@ -285,7 +304,8 @@ PetscErrorCode FisherKpp::Linearize(PetscReal, Vec u, bool) {
   PetscFunctionBeginUser;
   dmda::GhostedArray v;
   PetscCall(v.Scatter(da_, u, linloc_, kLocal));
-  for (PetscInt q = 0; q < npts_; ++q) lin_diag_[q] = kernels::LogisticReactionDerivative(r_, v[ghost_[q]]);
+  for (PetscInt q = 0; q < npts_; ++q)
+    lin_diag_[q] = kernels::LogisticReactionDerivative(r_, v[ghost_[q]]);
   if (ReactionOn() || StencilOn())
     for (PetscInt b = 0, q0 = 0; q0 < npts_; q0 += kBlock, ++b)
       PetscCall(ClosuresForward(v, q0, std::min(kBlock, npts_ - q0), lin_tapes_[b]));
@@ -356,7 +376,8 @@ PetscErrorCode FisherKpp::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) 
       if (StencilOn()) {
         Ys_.resize(1, dim_ * nb);
         for (PetscInt a = 0; a < dim_; ++a) Ys_.middleCols(a * nb, nb) = Yr_;
-        PetscCallCXX(stencil_->Vjp(lin_tapes_[b].stencil, Ys_, &Xbar_s_, gtheta ? gtheta + pr : nullptr));
+        PetscCallCXX(
+            stencil_->Vjp(lin_tapes_[b].stencil, Ys_, &Xbar_s_, gtheta ? gtheta + pr : nullptr));
         for (PetscInt a = 0; a < dim_; ++a) {
           const PetscInt e = a == 0 ? 1 : gxm_;
           for (PetscInt jj = 0; jj < nb; ++jj) {
@@ -423,7 +444,9 @@ PetscErrorCode FisherKpp::ParamJacobianMult(const double* thetadot, Vec out) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode FisherKpp::CreateJacobian(Mat* J) { return dmda::CreateJacobian(da_, J); }
+PetscErrorCode FisherKpp::CreateJacobian(Mat* J) {
+  return dmda::CreateJacobian(da_, J);
+}
 
 PetscErrorCode FisherKpp::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscFunctionBeginUser;
@@ -435,7 +458,8 @@ PetscErrorCode FisherKpp::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
     const PetscInt nb = std::min(kBlock, npts_ - q0);
     // Pointwise reaction: dNN/drho from a JVP with unit tangents; stencil: the gradient
     // of each column from a VJP with unit cotangents (columns are independent).
-    if (ReactionOn()) PetscCallCXX(reaction_->Jvp(lin_tapes_[bk].reaction, ones_r_.leftCols(nb), &Yr_));
+    if (ReactionOn())
+      PetscCallCXX(reaction_->Jvp(lin_tapes_[bk].reaction, ones_r_.leftCols(nb), &Yr_));
     if (StencilOn()) {
       Ys_.setOnes(1, dim_ * nb);
       PetscCallCXX(stencil_->Vjp(lin_tapes_[bk].stencil, Ys_, &Xbar_s_, nullptr));
@@ -523,12 +547,14 @@ PetscErrorCode FisherKpp::ReportLearned(const std::string& h5path) {
   if (stencil) {
     std::copy(stencil_->Params(), stencil_->Params() + 4, th);
     D_eff += th[3] * 0.5 * (th[0] + th[2]) * dx_ * dx_;
+    PetscCall(PetscPrintf(
+        comm_,
+        "learned stencil: D0 %.6g, w = [%.6g, %.6g, %.6g]; w1/w3 = %.6f (truth 1), sum w = %.3e "
+        "(truth 0)\n",
+        th[3], th[0], th[1], th[2], th[0] / th[2], th[0] + th[1] + th[2]));
     PetscCall(PetscPrintf(comm_,
-                          "learned stencil: D0 %.6g, w = [%.6g, %.6g, %.6g]; w1/w3 = %.6f (truth 1), sum w = %.3e "
-                          "(truth 0)\n",
-                          th[3], th[0], th[1], th[2], th[0] / th[2], th[0] + th[1] + th[2]));
-    PetscCall(PetscPrintf(comm_,
-                          "learned diffusion: D_eff = D + D0 (w1+w3)/2 dx^2 = %.6g (truth %.6g, relative error %.2e); "
+                          "learned diffusion: D_eff = D + D0 (w1+w3)/2 dx^2 = %.6g (truth %.6g, "
+                          "relative error %.2e); "
                           "advection D0 (w3-w1)/2 dx = %.3e; D0 sum(w) = %.3e\n",
                           D_eff, (double)D_true, std::abs(D_eff - D_true) / D_true,
                           th[3] * 0.5 * (th[2] - th[0]) * dx_, th[3] * (th[0] + th[1] + th[2])));
@@ -545,11 +571,12 @@ PetscErrorCode FisherKpp::ReportLearned(const std::string& h5path) {
     tmax = std::max(tmax, std::abs(truth[k]));
   }
   if (ReactionOn())
-    PetscCall(PetscPrintf(comm_,
-                          "learned reaction: max_[0,1] |NN(rho) - r rho(1-rho)| = %.3e (%.2f%% of max r rho(1-rho) = "
-                          "%.3g), NN(0) = %.3e, NN(1) = %.3e, NN(0.5) = %.4f (truth %.4f)\n",
-                          err, 100 * err / std::max(tmax, 1e-300), tmax, learned[0], learned[K - 1], learned[K / 2],
-                          truth[K / 2]));
+    PetscCall(PetscPrintf(
+        comm_,
+        "learned reaction: max_[0,1] |NN(rho) - r rho(1-rho)| = %.3e (%.2f%% of max r rho(1-rho) = "
+        "%.3g), NN(0) = %.3e, NN(1) = %.3e, NN(0.5) = %.4f (truth %.4f)\n",
+        err, 100 * err / std::max(tmax, 1e-300), tmax, learned[0], learned[K - 1], learned[K / 2],
+        truth[K / 2]));
   if (!h5path.empty()) {
     io::H5File f;
     PetscCall(io::H5File::Create(comm_, h5path, &f));

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <sstream>
 
+#include "kernels/reaction.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
-#include "kernels/reaction.hpp"
 
 namespace udeflow::pde {
 
@@ -16,13 +16,15 @@ PetscErrorCode LotkaVolterra::SetFromOptions(MPI_Comm comm, const char* prefix) 
   PetscOptionsBegin(comm, p.c_str(), "Lotka-Volterra physics", "physics");
   PetscCall(UdeOptionsReal("-alpha", "Prey growth rate alpha", &alpha_, nullptr));
   PetscCall(UdeOptionsReal("-beta", "Predation rate beta (truth only)", &beta_, nullptr));
-  PetscCall(UdeOptionsReal("-gamma", "Predator growth by predation gamma (truth only)", &gamma_, nullptr));
+  PetscCall(UdeOptionsReal("-gamma", "Predator growth by predation gamma (truth only)", &gamma_,
+                           nullptr));
   PetscCall(UdeOptionsReal("-delta", "Predator death rate delta", &delta_, nullptr));
-  PetscCall(PetscOptionsBool("-interactions", "Include -beta xy and +gamma xy in the known part (the truth)", "",
+  PetscCall(PetscOptionsBool("-interactions",
+                             "Include -beta xy and +gamma xy in the known part (the truth)", "",
                              interactions_, &interactions_, nullptr));
   PetscCall(UdeOptionsRealList("-u0", "Initial state x0,y0 (scenario seed 0)", &u0_, 16, &u0_set));
-  PetscCall(UdeOptionsNonNegativeReal("-ic_spread", "Relative spread of the initial states of seeds > 0", &ic_spread_,
-                                      nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-ic_spread", "Relative spread of the initial states of seeds > 0", &ic_spread_, nullptr));
   PetscOptionsEnd();
   PetscCheck(u0_.size() == 2, comm, PETSC_ERR_USER_INPUT,
              "option -%su0: the state has 2 entries (x, y), got %zu values", p.c_str(), u0_.size());
@@ -61,8 +63,10 @@ PetscErrorCode LotkaVolterra::MakeScenario(uint64_t seed, Scenario* sc) const {
 
 PetscErrorCode LotkaVolterra::SetScenario(const Scenario& sc) {
   PetscFunctionBeginUser;
-  PetscCheck(sc.size() == 2 && std::isfinite(sc[0]) && std::isfinite(sc[1]), comm_, PETSC_ERR_FILE_UNEXPECTED,
-             "lotka_volterra scenario: expected the initial state (x0, y0), got %zu numbers", sc.size());
+  PetscCheck(sc.size() == 2 && std::isfinite(sc[0]) && std::isfinite(sc[1]), comm_,
+             PETSC_ERR_FILE_UNEXPECTED,
+             "lotka_volterra scenario: expected the initial state (x0, y0), got %zu numbers",
+             sc.size());
   scenario_ = sc;
   PetscFunctionReturn(0);
 }

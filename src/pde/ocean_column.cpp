@@ -5,10 +5,10 @@
 #include <cmath>
 #include <sstream>
 
+#include "kernels/kpp.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
-#include "kernels/kpp.hpp"
 
 namespace udeflow::pde {
 
@@ -16,33 +16,48 @@ namespace {
 PetscLogEvent net_jacobian_event = -1;
 }
 
-PetscLogEvent OceanColumn::NetworkJacobianEvent() { return net_jacobian_event; }
+PetscLogEvent OceanColumn::NetworkJacobianEvent() {
+  return net_jacobian_event;
+}
 
-OceanColumn::~OceanColumn() { DMDestroy(&da_); }
+OceanColumn::~OceanColumn() {
+  DMDestroy(&da_);
+}
 
 PetscErrorCode OceanColumn::CheckList(const std::vector<PetscReal>& v, const char* name) const {
   PetscFunctionBeginUser;
   const PetscInt n = nx_ * ny_;
-  PetscCheck(v.empty() || (PetscInt)v.size() == 1 || (PetscInt)v.size() == n, comm_, PETSC_ERR_USER_INPUT,
-             "option -%socean_%s: surface forcing array has %zu values, expected 1 or %" PetscInt_FMT
-             " (one per column of the %" PetscInt_FMT " x %" PetscInt_FMT " grid)",
-             prefix_.c_str(), name, v.size(), n, nx_, ny_);
+  PetscCheck(
+      v.empty() || (PetscInt)v.size() == 1 || (PetscInt)v.size() == n, comm_, PETSC_ERR_USER_INPUT,
+      "option -%socean_%s: surface forcing array has %zu values, expected 1 or %" PetscInt_FMT
+      " (one per column of the %" PetscInt_FMT " x %" PetscInt_FMT " grid)",
+      prefix_.c_str(), name, v.size(), n, nx_, ny_);
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode OceanColumn::SharedDefaultsFromOptions(MPI_Comm comm) {
   PetscFunctionBeginUser;
-  PetscOptionsBegin(comm, "ocean_", "Ocean columns: values a prefixed instance (the truth) shares", "physics");
+  PetscOptionsBegin(comm, "ocean_", "Ocean columns: values a prefixed instance (the truth) shares",
+                    "physics");
   PetscCall(PetscOptionsInt("-nx", "Columns in x", "", nx_, &nx_, nullptr));
   PetscCall(PetscOptionsInt("-ny", "Columns in y", "", ny_, &ny_, nullptr));
-  PetscCall(PetscOptionsInt("-extrapolation_seed", "Seed of the extrapolation scenarios", "", extrap_seed_, &extrap_seed_, nullptr));
-  for (auto [name, v] : {std::pair<const char*, PetscReal*>{"-depth", &depth_}, {"-spacing", &spacing_},
-                         {"-t_surface", &t_surface_}, {"-alpha", &alpha_}, {"-gravity", &gravity_},
-                         {"-rho_cp", &rho_cp_}, {"-background_diffusivity", &kappa0_}})
+  PetscCall(PetscOptionsInt("-extrapolation_seed", "Seed of the extrapolation scenarios", "",
+                            extrap_seed_, &extrap_seed_, nullptr));
+  for (auto [name, v] : {std::pair<const char*, PetscReal*>{"-depth", &depth_},
+                         {"-spacing", &spacing_},
+                         {"-t_surface", &t_surface_},
+                         {"-alpha", &alpha_},
+                         {"-gravity", &gravity_},
+                         {"-rho_cp", &rho_cp_},
+                         {"-background_diffusivity", &kappa0_}})
     PetscCall(UdeOptionsReal(name, "Shared with the prefixed instance", v, nullptr));
-  for (auto [name, v] : {std::pair<const char*, std::vector<PetscReal>*>{"-cooling_range", &cooling_range_},
-                         {"-n2_range", &n2_range_}, {"-cooling_extrapolation", &cooling_extrap_},
-                         {"-n2_extrapolation", &n2_extrap_}, {"-cooling", &cooling_}, {"-n2", &n2_}})
+  for (auto [name, v] :
+       {std::pair<const char*, std::vector<PetscReal>*>{"-cooling_range", &cooling_range_},
+        {"-n2_range", &n2_range_},
+        {"-cooling_extrapolation", &cooling_extrap_},
+        {"-n2_extrapolation", &n2_extrap_},
+        {"-cooling", &cooling_},
+        {"-n2", &n2_}})
     PetscCall(UdeOptionsRealList(name, "Shared with the prefixed instance", v, 1 << 18, nullptr));
   PetscOptionsEnd();
   PetscFunctionReturn(0);
@@ -66,48 +81,66 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsPositiveInt("-ny", "Columns in y", &ny_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-nz", "Levels per column", &nz_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-depth", "Column depth H (m)", &depth_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-spacing", "Horizontal distance between columns (m, geometry only)", &spacing_,
-                                   nullptr));
-  PetscCall(UdeOptionsChoice("-scheme", "Column physics: convective adjustment + network (ca) or K-profile truth (kpp)",
-                             {"ca", "kpp"}, &scheme, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-ca_diffusivity", "Convective adjustment diffusivity K (m^2/s) where dT/dz < 0",
+  PetscCall(UdeOptionsPositiveReal(
+      "-spacing", "Horizontal distance between columns (m, geometry only)", &spacing_, nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-scheme", "Column physics: convective adjustment + network (ca) or K-profile truth (kpp)",
+      {"ca", "kpp"}, &scheme, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-ca_diffusivity",
+                                      "Convective adjustment diffusivity K (m^2/s) where dT/dz < 0",
                                       &ca_k_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-ca_eps", "Smoothing of the convective switch (K/m)", &ca_eps_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-background_diffusivity", "Background diffusivity kappa0 (m^2/s)", &kappa0_,
-                                      nullptr));
-  PetscCall(UdeOptionsReal("-t_surface", "Initial surface temperature (degC)", &t_surface_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-alpha", "Thermal expansion coefficient (1/K)", &alpha_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-ca_eps", "Smoothing of the convective switch (K/m)", &ca_eps_,
+                                   nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-background_diffusivity",
+                                      "Background diffusivity kappa0 (m^2/s)", &kappa0_, nullptr));
+  PetscCall(
+      UdeOptionsReal("-t_surface", "Initial surface temperature (degC)", &t_surface_, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-alpha", "Thermal expansion coefficient (1/K)", &alpha_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-gravity", "Gravity (m/s^2)", &gravity_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-rho_cp", "Volumetric heat capacity rho0 c_p (J/(m^3 K))", &rho_cp_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-rho_cp", "Volumetric heat capacity rho0 c_p (J/(m^3 K))",
+                                   &rho_cp_, nullptr));
   PetscCall(UdeOptionsReal("-t_offset", "Network input offset (degC)", &t_offset_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-t_scale", "Network input scale (K); also the scale of the scaled-temperature MSE",
-                                   &t_scale_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-flux_scale", "Network output scale (K m/s)", &flux_scale_, nullptr));
-  PetscCall(UdeOptionsRealList("-cooling_range", "Surface cooling range of training seeds (W/m^2)", &cooling_range_, 2,
-                               nullptr));
-  PetscCall(UdeOptionsRealList("-n2_range", "Initial N^2 range of training seeds (1/s^2)", &n2_range_, 2, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-extrapolation_seed", "Seeds >= this draw from the extrapolation ranges",
+  PetscCall(UdeOptionsPositiveReal(
+      "-t_scale", "Network input scale (K); also the scale of the scaled-temperature MSE",
+      &t_scale_, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-flux_scale", "Network output scale (K m/s)", &flux_scale_, nullptr));
+  PetscCall(UdeOptionsRealList("-cooling_range", "Surface cooling range of training seeds (W/m^2)",
+                               &cooling_range_, 2, nullptr));
+  PetscCall(UdeOptionsRealList("-n2_range", "Initial N^2 range of training seeds (1/s^2)",
+                               &n2_range_, 2, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-extrapolation_seed",
+                                     "Seeds >= this draw from the extrapolation ranges",
                                      &extrap_seed_, nullptr));
-  PetscCall(UdeOptionsRealList("-cooling_extrapolation", "Surface cooling range of extrapolation seeds (W/m^2)",
+  PetscCall(UdeOptionsRealList("-cooling_extrapolation",
+                               "Surface cooling range of extrapolation seeds (W/m^2)",
                                &cooling_extrap_, 2, nullptr));
-  PetscCall(UdeOptionsRealList("-n2_extrapolation", "Initial N^2 range of extrapolation seeds (1/s^2)", &n2_extrap_, 2,
+  PetscCall(UdeOptionsRealList("-n2_extrapolation",
+                               "Initial N^2 range of extrapolation seeds (1/s^2)", &n2_extrap_, 2,
                                nullptr));
-  PetscCall(UdeOptionsRealList("-cooling", "Surface cooling per column (W/m^2): 1 or nx*ny values (overrides ranges)",
-                               &cooling_, 1 << 18, nullptr));
-  PetscCall(UdeOptionsRealList("-n2", "Initial N^2 per column (1/s^2): 1 or nx*ny values (overrides ranges)", &n2_,
-                               1 << 18, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-kpp_ri_c", "K-profile truth: critical bulk Richardson number", &ri_c_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-kpp_entrainment",
-                                      "K-profile truth: entrainment heat flux at the boundary-layer base as a fraction "
-                                      "of the surface cooling (0: none; 0.2 the classic convective value)",
-                                      &entrain_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-kpp_entrainment_width",
-                                   "K-profile truth: entrainment flux tapers to zero over this fraction of h below h",
-                                   &entrain_width_, nullptr));
-  PetscCall(PetscOptionsBool("-jacobian_network",
-                             "Assemble the network's column Jacobians (false: tridiagonal part only, a cheaper "
-                             "preconditioner of the exact matrix-free Jacobian)",
-                             "", jacobian_network_, &jacobian_network_, nullptr));
+  PetscCall(UdeOptionsRealList(
+      "-cooling", "Surface cooling per column (W/m^2): 1 or nx*ny values (overrides ranges)",
+      &cooling_, 1 << 18, nullptr));
+  PetscCall(UdeOptionsRealList(
+      "-n2", "Initial N^2 per column (1/s^2): 1 or nx*ny values (overrides ranges)", &n2_, 1 << 18,
+      nullptr));
+  PetscCall(UdeOptionsPositiveReal("-kpp_ri_c", "K-profile truth: critical bulk Richardson number",
+                                   &ri_c_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-kpp_entrainment",
+      "K-profile truth: entrainment heat flux at the boundary-layer base as a fraction "
+      "of the surface cooling (0: none; 0.2 the classic convective value)",
+      &entrain_, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-kpp_entrainment_width",
+      "K-profile truth: entrainment flux tapers to zero over this fraction of h below h",
+      &entrain_width_, nullptr));
+  PetscCall(PetscOptionsBool(
+      "-jacobian_network",
+      "Assemble the network's column Jacobians (false: tridiagonal part only, a cheaper "
+      "preconditioner of the exact matrix-free Jacobian)",
+      "", jacobian_network_, &jacobian_network_, nullptr));
   PetscOptionsEnd();
   scheme_ = scheme == "ca" ? Scheme::kCa : Scheme::kKpp;
   PetscCheck(nz_ >= 4, comm, PETSC_ERR_USER_INPUT, "option -%snz must be at least 4", p.c_str());
@@ -117,19 +150,22 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(CheckList(cooling_, "cooling"));
   PetscCall(CheckList(n2_, "n2"));
   for (PetscReal v : n2_)
-    PetscCheck(v >= 0, comm, PETSC_ERR_USER_INPUT, "option -%sn2: stratification must be non-negative", p.c_str());
+    PetscCheck(v >= 0, comm, PETSC_ERR_USER_INPUT,
+               "option -%sn2: stratification must be non-negative", p.c_str());
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
-  PetscCheck(scheme_ == Scheme::kCa || closure_config_.type == "none", comm, PETSC_ERR_USER_INPUT,
-             "option -%sscheme kpp is the truth model and takes no network: set -%sclosure_type none", p.c_str(),
-             prefix_.c_str());
+  PetscCheck(
+      scheme_ == Scheme::kCa || closure_config_.type == "none", comm, PETSC_ERR_USER_INPUT,
+      "option -%sscheme kpp is the truth model and takes no network: set -%sclosure_type none",
+      p.c_str(), prefix_.c_str());
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode OceanColumn::SetResolution(const std::vector<PetscInt>& cells) {
   PetscFunctionBeginUser;
-  PetscCheck(cells.size() == 3 && cells[0] > 0 && cells[1] > 0 && cells[2] > 0, comm_, PETSC_ERR_USER_INPUT,
-             "options -%socean_nz/-%socean_nx/-%socean_ny must be positive integers", prefix_.c_str(),
-             prefix_.c_str(), prefix_.c_str());
+  PetscCheck(cells.size() == 3 && cells[0] > 0 && cells[1] > 0 && cells[2] > 0, comm_,
+             PETSC_ERR_USER_INPUT,
+             "options -%socean_nz/-%socean_nx/-%socean_ny must be positive integers",
+             prefix_.c_str(), prefix_.c_str(), prefix_.c_str());
   nz_ = cells[0];
   nx_ = cells[1];
   ny_ = cells[2];
@@ -139,18 +175,21 @@ PetscErrorCode OceanColumn::SetResolution(const std::vector<PetscInt>& cells) {
 PetscErrorCode OceanColumn::SetUp() {
   PetscFunctionBeginUser;
   dz_ = depth_ / nz_;
-  if (net_jacobian_event < 0) PetscCall(PetscLogEventRegister("OceanNetJac", DM_CLASSID, &net_jacobian_event));
+  if (net_jacobian_event < 0)
+    PetscCall(PetscLogEventRegister("OceanNetJac", DM_CLASSID, &net_jacobian_event));
   PetscMPIInt size;
   PetscCallMPI(MPI_Comm_size(comm_, &size));
   PetscCheck(nx_ * ny_ >= size, comm_, PETSC_ERR_USER_INPUT,
-             "options -%socean_nx/-ny: %" PetscInt_FMT " columns are too few for %d ranks", prefix_.c_str(),
-             nx_ * ny_, size);
+             "options -%socean_nx/-ny: %" PetscInt_FMT " columns are too few for %d ranks",
+             prefix_.c_str(), nx_ * ny_, size);
   // z first with one process: columns are whole and contiguous on their rank.
-  PetscCall(DMDACreate3d(comm_, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DMDA_STENCIL_BOX, nz_, nx_, ny_,
-                         1, PETSC_DECIDE, PETSC_DECIDE, 1, 0, nullptr, nullptr, nullptr, &da_));
+  PetscCall(DMDACreate3d(comm_, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE,
+                         DMDA_STENCIL_BOX, nz_, nx_, ny_, 1, PETSC_DECIDE, PETSC_DECIDE, 1, 0,
+                         nullptr, nullptr, nullptr, &da_));
   PetscCall(DMSetUp(da_));
-  PetscCall(DMDASetUniformCoordinates(da_, -depth_ + 0.5 * dz_, -0.5 * dz_, 0.5 * spacing_, (nx_ - 0.5) * spacing_,
-                                      0.5 * spacing_, (ny_ - 0.5) * spacing_));
+  PetscCall(DMDASetUniformCoordinates(da_, -depth_ + 0.5 * dz_, -0.5 * dz_, 0.5 * spacing_,
+                                      (nx_ - 0.5) * spacing_, 0.5 * spacing_,
+                                      (ny_ - 0.5) * spacing_));
   PetscCall(DMDASetFieldName(da_, 0, "T"));
   PetscCall(DMDAGetCorners(da_, nullptr, &xs_, &ys_, nullptr, &xm_, &ym_));
   ncol_ = xm_ * ym_;
@@ -171,21 +210,22 @@ PetscErrorCode OceanColumn::SetUp() {
   lin_tapes_.resize(nblocks);
   block_.assign(nz_ * nz_, 0.0);
   idx_.assign(nz_, 0);
-  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(nz_), static_cast<int>(nz_ - 1),
-                          &closure_));
+  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(nz_),
+                          static_cast<int>(nz_ - 1), &closure_));
   if (NumParams() > 0) jac_.assign(nz_, nn::Matrix());
   PetscFunctionReturn(0);
 }
 
 std::string OceanColumn::Describe() const {
   std::ostringstream s;
-  s << "ocean_column: " << nx_ << " x " << ny_ << " columns x " << nz_ << " levels, H " << depth_ << " m, dz " << dz_
-    << " m, ";
+  s << "ocean_column: " << nx_ << " x " << ny_ << " columns x " << nz_ << " levels, H " << depth_
+    << " m, dz " << dz_ << " m, ";
   if (scheme_ == Scheme::kCa)
     s << "convective adjustment K " << ca_k_ << " m^2/s (eps " << ca_eps_ << " K/m), network "
       << (closure_ ? closure_->Describe() : std::string("none"));
   else
-    s << "K-profile truth with nonlocal flux (Ri_c " << ri_c_ << ", entrainment ratio " << entrain_ << ")";
+    s << "K-profile truth with nonlocal flux (Ri_c " << ri_c_ << ", entrainment ratio " << entrain_
+      << ")";
   s << ", kappa0 " << kappa0_ << " m^2/s";
   return s.str();
 }
@@ -219,7 +259,8 @@ PetscErrorCode OceanColumn::MakeScenario(uint64_t seed, Scenario* sc) const {
   for (PetscInt j = 0; j < n; ++j) {
     double u0, u1;
     Philox::Uniform2(seed, static_cast<uint64_t>(j), 0x4f6365616eULL, &u0, &u1);
-    (*sc)[1 + j] = cooling_.empty() ? qr[0] + (qr[1] - qr[0]) * u0 : cooling_[cooling_.size() == 1 ? 0 : j];
+    (*sc)[1 + j] =
+        cooling_.empty() ? qr[0] + (qr[1] - qr[0]) * u0 : cooling_[cooling_.size() == 1 ? 0 : j];
     (*sc)[1 + n + j] = n2_.empty() ? nr[0] + (nr[1] - nr[0]) * u1 : n2_[n2_.size() == 1 ? 0 : j];
   }
   PetscFunctionReturn(0);
@@ -229,11 +270,13 @@ PetscErrorCode OceanColumn::SetScenario(const Scenario& sc) {
   PetscFunctionBeginUser;
   const PetscInt n = nx_ * ny_;
   PetscCheck((PetscInt)sc.size() == 1 + 2 * n && sc[0] == (double)n, comm_, PETSC_ERR_USER_INPUT,
-             "ocean_column: the surface forcing array of the scenario has %zu entries (for %g columns); the %" PetscInt_FMT
-             " x %" PetscInt_FMT " columns need 1 + 2 x %" PetscInt_FMT " (cooling and N^2 per column)",
+             "ocean_column: the surface forcing array of the scenario has %zu entries (for %g "
+             "columns); the %" PetscInt_FMT " x %" PetscInt_FMT
+             " columns need 1 + 2 x %" PetscInt_FMT " (cooling and N^2 per column)",
              sc.size(), sc.empty() ? 0.0 : sc[0], nx_, ny_, n);
   for (size_t i = 1; i < sc.size(); ++i)
-    PetscCheck(std::isfinite(sc[i]), comm_, PETSC_ERR_USER_INPUT, "ocean_column: non-finite surface forcing");
+    PetscCheck(std::isfinite(sc[i]), comm_, PETSC_ERR_USER_INPUT,
+               "ocean_column: non-finite surface forcing");
   for (PetscInt y = ys_; y < ys_ + ym_; ++y)
     for (PetscInt x = xs_; x < xs_ + xm_; ++x) {
       const PetscInt c = (x - xs_) + xm_ * (y - ys_), j = x + nx_ * y;
@@ -251,7 +294,8 @@ PetscErrorCode OceanColumn::InitialCondition(Vec u) {
   PetscCall(VecGetArray(u, &a));
   for (PetscInt c = 0; c < ncol_; ++c) {
     const double grad = n2col_[c] / (alpha_ * gravity_);
-    for (PetscInt k = 0; k < nz_; ++k) a[c * nz_ + k] = t_surface_ + grad * (-depth_ + (k + 0.5) * dz_);
+    for (PetscInt k = 0; k < nz_; ++k)
+      a[c * nz_ + k] = t_surface_ + grad * (-depth_ + (k + 0.5) * dz_);
   }
   PetscCall(VecRestoreArray(u, &a));
   PetscFunctionReturn(0);
@@ -440,7 +484,8 @@ PetscErrorCode OceanColumn::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta
       const PetscInt nb = BlockCols(b);
       Ybar_.resize(nz_ - 1, nb);
       for (PetscInt j = 0; j < nb; ++j)
-        for (PetscInt q = 1; q < nz_; ++q) Ybar_(q - 1, j) = flux_scale_ * face2_[(b * kBlock + j) * nf + q];
+        for (PetscInt q = 1; q < nz_; ++q)
+          Ybar_(q - 1, j) = flux_scale_ * face2_[(b * kBlock + j) * nf + q];
       PetscCallCXX(closure_->Vjp(lin_tapes_[b], Ybar_, &Xbar_, gtheta));
       PetscCall(PetscLogFlops(2.0 * closure_->FlopsPerPoint() * nb));
       for (PetscInt j = 0; j < nb; ++j)
@@ -507,7 +552,8 @@ PetscErrorCode OceanColumn::CreateJacobian(Mat* J) {
   PetscFunctionBeginUser;
   const PetscInt n = nz_ * ncol_;
   const PetscInt per_row = NumParams() > 0 && jacobian_network_ ? nz_ : 3;
-  PetscCall(MatCreateAIJ(comm_, n, n, PETSC_DETERMINE, PETSC_DETERMINE, per_row, nullptr, 0, nullptr, J));
+  PetscCall(
+      MatCreateAIJ(comm_, n, n, PETSC_DETERMINE, PETSC_DETERMINE, per_row, nullptr, 0, nullptr, J));
   PetscCall(MatSetOption(*J, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_TRUE));
   PetscCall(MatSetOption(*J, MAT_NO_OFF_PROC_ENTRIES, PETSC_TRUE));
   PetscFunctionReturn(0);
@@ -562,11 +608,13 @@ PetscErrorCode OceanColumn::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
       }
       for (PetscInt k = 0; k < nz_; ++k) idx_[k] = rstart_ + c * nz_ + k;
       if (nn) {
-        PetscCall(MatSetValues(J, nz_, idx_.data(), nz_, idx_.data(), block_.data(), INSERT_VALUES));
+        PetscCall(
+            MatSetValues(J, nz_, idx_.data(), nz_, idx_.data(), block_.data(), INSERT_VALUES));
       } else {
         for (PetscInt k = 0; k < nz_; ++k) {
           const PetscInt lo = std::max<PetscInt>(0, k - 1), hi = std::min<PetscInt>(nz_ - 1, k + 1);
-          PetscCall(MatSetValues(J, 1, &idx_[k], hi - lo + 1, &idx_[lo], &block_[k * nz_ + lo], INSERT_VALUES));
+          PetscCall(MatSetValues(J, 1, &idx_[k], hi - lo + 1, &idx_[lo], &block_[k * nz_ + lo],
+                                 INSERT_VALUES));
         }
       }
     }
@@ -596,11 +644,14 @@ Closure* OceanColumn::OfflineClosure() {
   return scheme_ == Scheme::kCa && closure_ && closure_->NumParams() > 0 ? closure_.get() : nullptr;
 }
 
-PetscErrorCode OceanColumn::AppendOfflineSamples(PetscReal dt, Vec a, Vec b, std::vector<double>* inputs,
-                                                 std::vector<double>* targets, OfflineCheck* check) {
+PetscErrorCode OceanColumn::AppendOfflineSamples(PetscReal dt, Vec a, Vec b,
+                                                 std::vector<double>* inputs,
+                                                 std::vector<double>* targets,
+                                                 OfflineCheck* check) {
   PetscFunctionBeginUser;
   PetscCheck(OfflineClosure(), comm_, PETSC_ERR_USER_INPUT,
-             "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and -closure_type mlp");
+             "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and "
+             "-closure_type mlp");
   const PetscInt nz = nz_, nf = nz + 1;
   std::vector<double> Tm(nz), F(nf), Fb(nf), x(nz);
   const PetscScalar *A, *B;

@@ -78,11 +78,15 @@ class OceanColumn final : public Physics {
   std::string Describe() const override;
 
   std::vector<PetscInt> GridSize() const override { return {nz_, nx_, ny_}; }
-  std::vector<PetscReal> DomainLength() const override { return {depth_, nx_ * spacing_, ny_ * spacing_}; }
+  std::vector<PetscReal> DomainLength() const override {
+    return {depth_, nx_ * spacing_, ny_ * spacing_};
+  }
   std::vector<PetscReal> DomainOrigin() const override { return {-depth_, 0.0, 0.0}; }
   std::vector<std::string> FieldNames() const override { return {"T"}; }
   std::vector<std::string> FieldUnits() const override { return {"degC"}; }
-  std::vector<std::string> ResolutionOptions() const override { return {"ocean_nz", "ocean_nx", "ocean_ny"}; }
+  std::vector<std::string> ResolutionOptions() const override {
+    return {"ocean_nz", "ocean_nx", "ocean_ny"};
+  }
   PetscErrorCode SetResolution(const std::vector<PetscInt>& cells) override;
   const ClosureConfig& GetClosureConfig() const override { return closure_config_; }
   void SetClosureConfig(const ClosureConfig& config) override { closure_config_ = config; }
@@ -156,7 +160,8 @@ class OceanColumn final : public Physics {
   std::vector<PetscReal> cooling_, n2_;
   PetscInt extrap_seed_ = 200;
   PetscReal ri_c_ = 0.3;
-  PetscReal entrain_ = 0, entrain_width_ = 0.2;  // kpp: entrainment flux ratio and zone width (fraction of h)
+  PetscReal entrain_ = 0,
+            entrain_width_ = 0.2;  // kpp: entrainment flux ratio and zone width (fraction of h)
   PetscBool jacobian_network_ = PETSC_TRUE;  // network column Jacobians in the assembled matrix
   ClosureConfig closure_config_{"none"};
   std::unique_ptr<Closure> closure_;

@@ -23,8 +23,9 @@ PetscErrorCode TouchWritten(Vec v) {
 }
 }  // namespace
 
-
-OdePhysics::~OdePhysics() { DMDestroy(&dm_); }
+OdePhysics::~OdePhysics() {
+  DMDestroy(&dm_);
+}
 
 PetscErrorCode OdePhysics::OdeSetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
@@ -32,8 +33,9 @@ PetscErrorCode OdePhysics::OdeSetFromOptions(MPI_Comm comm, const char* prefix) 
   prefix_ = prefix ? prefix : "";
   const std::string p = prefix_ + "ode_";
   PetscOptionsBegin(comm, p.c_str(), "ODE physics", "physics");
-  PetscCall(UdeOptionsPositiveReal("-dt_factor", "Default time step = factor |u|/|f(u)| (when -ts_dt is not given)",
-                                   &dt_factor_, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-dt_factor", "Default time step = factor |u|/|f(u)| (when -ts_dt is not given)", &dt_factor_,
+      nullptr));
   PetscOptionsEnd();
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
   PetscFunctionReturn(0);
@@ -85,7 +87,8 @@ void OdePhysics::ClosureOnStates(const nn::ConstMatrixRef& X, nn::Matrix* U) con
   ClosureOnStates(X, tape, U);
 }
 
-void OdePhysics::ClosureOnStates(const nn::ConstMatrixRef& X, Closure::Tape& tape, nn::Matrix* U) const {
+void OdePhysics::ClosureOnStates(const nn::ConstMatrixRef& X, Closure::Tape& tape,
+                                 nn::Matrix* U) const {
   closure_->Forward(X, tape);
   *U = tape.Output();
 }

@@ -1,9 +1,9 @@
-#include "udeflow/core/options.hpp"
 #include "advection.hpp"
 #include "burgers.hpp"
-#include "ocean_column.hpp"
-#include "lotka_volterra.hpp"
 #include "fisher_kpp.hpp"
+#include "lotka_volterra.hpp"
+#include "ocean_column.hpp"
+#include "udeflow/core/options.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
@@ -28,11 +28,13 @@ Registry<Physics>& PhysicsRegistry() {
 }
 
 PetscErrorCode PhysicsCreateFromOptions(MPI_Comm comm, const char* prefix, const char* default_type,
-                                        std::unique_ptr<Physics>* physics, const PhysicsDefaults& defaults) {
+                                        std::unique_ptr<Physics>* physics,
+                                        const PhysicsDefaults& defaults) {
   PetscFunctionBeginUser;
   std::string type = default_type;
   PetscOptionsBegin(comm, prefix, "Physics", "physics");
-  PetscCall(UdeOptionsChoice("-physics", "Physics (PDE discretization)", PhysicsRegistry().NameList(), &type, nullptr));
+  PetscCall(UdeOptionsChoice("-physics", "Physics (PDE discretization)",
+                             PhysicsRegistry().NameList(), &type, nullptr));
   PetscOptionsEnd();
   *physics = PhysicsRegistry().Create(type);
   if (defaults) PetscCall(defaults(**physics));
@@ -41,13 +43,15 @@ PetscErrorCode PhysicsCreateFromOptions(MPI_Comm comm, const char* prefix, const
 }
 
 PetscErrorCode Physics::SetSchemeOption(const std::string& key, const std::string& value) {
-  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "option -%s: not a scheme option of physics %s", key.c_str(), Type());
+  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "option -%s: not a scheme option of physics %s",
+          key.c_str(), Type());
 }
 
-PetscErrorCode Physics::AppendOfflineSamples(PetscReal, Vec, Vec, std::vector<double>*, std::vector<double>*,
-                                             OfflineCheck*) {
+PetscErrorCode Physics::AppendOfflineSamples(PetscReal, Vec, Vec, std::vector<double>*,
+                                             std::vector<double>*, OfflineCheck*) {
   SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT,
-          "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and -closure_type mlp");
+          "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and "
+          "-closure_type mlp");
 }
 
 }  // namespace udeflow::pde

@@ -9,8 +9,8 @@ namespace udeflow::pde {
 void StencilClosure::Configure(const ClosureConfig&, int n_in, int n_out) {
   if (n_in != 3 || n_out != 1) {
     std::ostringstream s;
-    s << "closure 'stencil' maps the 3 values of a stencil to 1 output; the physics asks for " << n_in << " -> "
-      << n_out;
+    s << "closure 'stencil' maps the 3 values of a stencil to 1 output; the physics asks for "
+      << n_in << " -> " << n_out;
     throw Error(s.str());
   }
 }
@@ -31,10 +31,12 @@ void StencilClosure::Forward(const nn::ConstMatrixRef& x, Tape& tape) const {
   const Eigen::Index n = x.cols();
   nn::Matrix& y = tape.act[1];
   y.resize(1, n);
-  for (Eigen::Index j = 0; j < n; ++j) y(0, j) = s * (w[0] * x(0, j) + w[1] * x(1, j) + w[2] * x(2, j));
+  for (Eigen::Index j = 0; j < n; ++j)
+    y(0, j) = s * (w[0] * x(0, j) + w[1] * x(1, j) + w[2] * x(2, j));
 }
 
-void StencilClosure::Vjp(Tape& tape, const nn::ConstMatrixRef& ybar, nn::Matrix* xbar, double* g) const {
+void StencilClosure::Vjp(Tape& tape, const nn::ConstMatrixRef& ybar, nn::Matrix* xbar,
+                         double* g) const {
   const double* th = Theta();  // [w1, w2, w3, s], read into registers
   const double w[3] = {th[0], th[1], th[2]}, s = th[3];
   const Eigen::Index n = ybar.cols();

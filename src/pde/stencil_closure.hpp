@@ -11,7 +11,8 @@
 /// unchanged.  Pure Eigen: value, input VJP/JVP and parameter VJP/JVP.
 ///
 /// Initialize() writes the consistent Laplacian stencil w = [1, -2, 1], s = 1; a physics
-/// that wants another start (e.g. w0 = [1.1, -2.5, 1.0], D0 = 6.5) writes its own.  Configure() needs n_in = 3 and n_out = 1 (throws udeflow::Error).
+/// that wants another start (e.g. w0 = [1.1, -2.5, 1.0], D0 = 6.5) writes its own.  Configure()
+/// needs n_in = 3 and n_out = 1 (throws udeflow::Error).
 #include "udeflow/pde/closure.hpp"
 
 namespace udeflow::pde {
@@ -26,7 +27,8 @@ class StencilClosure final : public Closure {
   int NumParams() const override { return kParams; }
   void Initialize(double* theta) const override;
   void Forward(const nn::ConstMatrixRef& x, Tape& tape) const override;
-  void Vjp(Tape& tape, const nn::ConstMatrixRef& ybar, nn::Matrix* xbar, double* gtheta) const override;
+  void Vjp(Tape& tape, const nn::ConstMatrixRef& ybar, nn::Matrix* xbar,
+           double* gtheta) const override;
   void Jvp(Tape& tape, const nn::ConstMatrixRef& xdot, nn::Matrix* ydot) const override;
   void ParamJvp(Tape& tape, const double* thetadot, nn::Matrix* ydot) const override;
   double FlopsPerPoint() const override { return 6; }

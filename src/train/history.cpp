@@ -27,8 +27,8 @@ PetscErrorCode TrainHistory::Write(MPI_Comm comm, const std::string& path, long 
       // %.17g: the values round-trip exactly (two runs' files compare bit for bit).
       for (const Row& r : rows_)
         if (r.iteration < end)
-          std::fprintf(fp, "%lld,%s,%.17g,%.17g,%.17g,%lld,%.4f\n", r.iteration, PhaseName(r.phase), r.loss,
-                       r.gnorm, r.lr, r.window, r.seconds);
+          std::fprintf(fp, "%lld,%s,%.17g,%.17g,%.17g,%lld,%.4f\n", r.iteration, PhaseName(r.phase),
+                       r.loss, r.gnorm, r.lr, r.window, r.seconds);
       ok = std::fclose(fp) == 0 && std::rename(tmp.c_str(), path.c_str()) == 0;
     }
   }
@@ -52,8 +52,8 @@ PetscErrorCode TrainHistory::Read(MPI_Comm comm, const std::string& path, long l
       if (found) {
         Row r;
         char phase[16];
-        while (std::fscanf(fp, "%lld,%15[a-z],%lf,%lf,%lf,%lld,%lf", &r.iteration, phase, &r.loss, &r.gnorm,
-                           &r.lr, &r.window, &r.seconds) == 7) {
+        while (std::fscanf(fp, "%lld,%15[a-z],%lf,%lf,%lf,%lld,%lf", &r.iteration, phase, &r.loss,
+                           &r.gnorm, &r.lr, &r.window, &r.seconds) == 7) {
           r.phase = std::string(phase) == "lbfgs" ? kLbfgs : kAdam;
           if (r.iteration < end) rows.push_back(r);
         }

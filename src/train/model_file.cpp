@@ -6,8 +6,8 @@
 
 namespace udeflow::train {
 
-PetscErrorCode SaveModel(MPI_Comm comm, const std::string& path, pde::Physics& physics, const std::vector<double>& theta,
-                         long long iterations, double loss) {
+PetscErrorCode SaveModel(MPI_Comm comm, const std::string& path, pde::Physics& physics,
+                         const std::vector<double>& theta, long long iterations, double loss) {
   PetscFunctionBeginUser;
   io::H5File f;
   PetscCall(io::H5File::Create(comm, path, &f));
@@ -23,18 +23,19 @@ PetscErrorCode SaveModel(MPI_Comm comm, const std::string& path, pde::Physics& p
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* what, pde::Physics& physics,
-                         AlignedVector<double>* theta_out) {
+PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* what,
+                         pde::Physics& physics, AlignedVector<double>* theta_out) {
   PetscFunctionBeginUser;
   io::H5File f;
   PetscCall(io::H5File::Open(comm, path, what, &f));
   std::string format, type;
-  PetscCheck(f.HasAttr("/", "format"), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' is not a udeflow model file", what,
-             path.c_str());
+  PetscCheck(f.HasAttr("/", "format"), comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: '%s' is not a udeflow model file", what, path.c_str());
   PetscCall(f.ReadAttr("/", "format", &format));
   PetscCall(f.ReadAttr("/", "physics", &type));
   PetscCheck(format == "udeflow-model-1" && type == physics.Type(), comm, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: '%s' holds a %s model, the case uses %s", what, path.c_str(), type.c_str(), physics.Type());
+             "%s: '%s' holds a %s model, the case uses %s", what, path.c_str(), type.c_str(),
+             physics.Type());
   long long count;
   PetscCall(f.ReadAttr("/theta", "count", &count));
   PetscCheck(count == physics.NumParams(), comm, PETSC_ERR_FILE_UNEXPECTED,
@@ -45,8 +46,8 @@ PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* wha
   std::vector<double> theta;
   PetscCall(f.ReadArray("/theta", &dims, &theta));
   for (double v : theta)
-    PetscCheck(std::isfinite(v), comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' has non-finite parameters", what,
-               path.c_str());
+    PetscCheck(std::isfinite(v), comm, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: '%s' has non-finite parameters", what, path.c_str());
   theta_out->assign(theta.begin(), theta.begin() + count);
   PetscCall(physics.BindParams(theta_out->data()));
   PetscFunctionReturn(0);

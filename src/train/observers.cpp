@@ -4,7 +4,9 @@
 
 namespace udeflow::train {
 
-DataMisfit::~DataMisfit() { VecDestroy(&work_); }
+DataMisfit::~DataMisfit() {
+  VecDestroy(&work_);
+}
 
 PetscErrorCode DataMisfit::Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec dldu) {
   PetscFunctionBeginUser;
@@ -35,7 +37,8 @@ PetscErrorCode DataMisfit::Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss
   PetscCall(VecRestoreArrayRead(work_, &e));
   if (dldu) PetscCall(VecRestoreArray(dldu, &g));
   double total;
-  PetscCallMPI(MPI_Allreduce(&local, &total, 1, MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)u)));
+  PetscCallMPI(
+      MPI_Allreduce(&local, &total, 1, MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)u)));
   *loss += weight_ * total / n;
   PetscFunctionReturn(0);
 }

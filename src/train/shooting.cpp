@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "udeflow/core/log.hpp"
-#include "udeflow/core/session.hpp"
 #include "udeflow/core/rng.hpp"
+#include "udeflow/core/session.hpp"
 #include "udeflow/train/trainer.hpp"
 
 namespace udeflow::train {
@@ -67,8 +67,10 @@ std::vector<size_t> Trainer::TrajectoryBatch(long long it) const {
   if (batch_trajectories_ <= 0 || static_cast<size_t>(batch_trajectories_) >= n) return all;
   // A keyed shuffle: trajectories ordered by a counter-based random key, first B taken.
   std::vector<uint64_t> key(n);
-  for (size_t j = 0; j < n; ++j) key[j] = KeyedIndex(seed_, static_cast<uint64_t>(it), 0x5452414aULL + j, 1ULL << 62);
-  std::sort(all.begin(), all.end(), [&](size_t a, size_t b) { return key[a] < key[b] || (key[a] == key[b] && a < b); });
+  for (size_t j = 0; j < n; ++j)
+    key[j] = KeyedIndex(seed_, static_cast<uint64_t>(it), 0x5452414aULL + j, 1ULL << 62);
+  std::sort(all.begin(), all.end(),
+            [&](size_t a, size_t b) { return key[a] < key[b] || (key[a] == key[b] && a < b); });
   all.resize(batch_trajectories_);
   std::sort(all.begin(), all.end());
   return all;
@@ -95,7 +97,8 @@ PetscErrorCode Trainer::InitialShootingStates(AlignedVector<double>* x) {
   PetscCall(VecGetSize(states_[0][0], &N));
   for (size_t j = 0; j < states_.size(); ++j)
     for (PetscInt s = 0; s < segments_; ++s)
-      PetscCall(ReplicateVec(states_[j][NodeSnapshot(j, s)], x->data() + P + (j * segments_ + s) * N));
+      PetscCall(
+          ReplicateVec(states_[j][NodeSnapshot(j, s)], x->data() + P + (j * segments_ + s) * N));
   PetscFunctionReturn(0);
 }
 
@@ -123,8 +126,8 @@ PetscErrorCode NodeDataTerm(Vec z, Vec d, double wd, PetscInt N, double* direct,
 // A segment's gradient: theta's part g (first g.size() entries of grad), the start node's
 // (gz, this rank's entries at gnode) and, unless the segment is the last, the continuity
 // penalty's with respect to the next node (-2 wc mismatch / N at gnext).
-PetscErrorCode AddSegmentGradient(const std::vector<double>& g, Vec gz, Vec mismatch, double wc, PetscInt N,
-                                  double* grad, double* gnode, double* gnext) {
+PetscErrorCode AddSegmentGradient(const std::vector<double>& g, Vec gz, Vec mismatch, double wc,
+                                  PetscInt N, double* grad, double* gnode, double* gnext) {
   PetscFunctionBeginUser;
   for (size_t i = 0; i < g.size(); ++i) grad[i] += g[i];
   const PetscScalar* ga;
@@ -144,12 +147,13 @@ PetscErrorCode AddSegmentGradient(const std::vector<double>& g, Vec gz, Vec mism
 
 // Node terms and node gradients are per-rank pieces within the group (gcomm); the groups'
 // losses and gradients are summed across groups (`across`, MPI_COMM_NULL: one group).
-PetscErrorCode ReduceShooting(MPI_Comm gcomm, MPI_Comm across, PetscInt P, PetscInt X, double direct, double* loss,
-                              double* grad) {
+PetscErrorCode ReduceShooting(MPI_Comm gcomm, MPI_Comm across, PetscInt P, PetscInt X,
+                              double direct, double* loss, double* grad) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &direct, 1, MPI_DOUBLE, MPI_SUM, gcomm));
-  if (grad && X > P) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad + P, X - P, MPI_DOUBLE, MPI_SUM, gcomm));
+  if (grad && X > P)
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad + P, X - P, MPI_DOUBLE, MPI_SUM, gcomm));
   *loss += direct;
   if (across != MPI_COMM_NULL) {
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loss, 1, MPI_DOUBLE, MPI_SUM, across));
@@ -165,11 +169,12 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
                                                 const AlignedVector<double>& x, double* loss,
                                                 std::vector<double>* grad) {
   PetscFunctionBeginUser;
-  PetscCheck(Shooting(), comm_, PETSC_ERR_ARG_WRONGSTATE, "ShootingLossAndGradient needs -train_shooting_segments");
+  PetscCheck(Shooting(), comm_, PETSC_ERR_ARG_WRONGSTATE,
+             "ShootingLossAndGradient needs -train_shooting_segments");
   const PetscInt P = physics_->NumParams();
   const PetscInt X = NumTrainable();
-  PetscCheck((PetscInt)x.size() == X, comm_, PETSC_ERR_ARG_SIZ, "shooting: x has %zu entries, expected %" PetscInt_FMT,
-             x.size(), X);
+  PetscCheck((PetscInt)x.size() == X, comm_, PETSC_ERR_ARG_SIZ,
+             "shooting: x has %zu entries, expected %" PetscInt_FMT, x.size(), X);
   PetscCall(physics_->BindParams(x.data()));
   MPI_Comm gcomm = PetscObjectComm((PetscObject)physics_->Grid());
   Vec z, target, gz, mismatch;
@@ -180,7 +185,9 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
   PetscInt N, lo, hi;
   PetscCall(VecGetSize(z, &N));
   PetscCall(VecGetOwnershipRange(z, &lo, &hi));
-  auto Offset = [&](size_t j, PetscInt s) { return P + (static_cast<PetscInt>(j) * segments_ + s) * N; };
+  auto Offset = [&](size_t j, PetscInt s) {
+    return P + (static_cast<PetscInt>(j) * segments_ + s) * N;
+  };
   auto SetFromX = [&](Vec v, PetscInt off) -> PetscErrorCode {
     PetscScalar* a;
     PetscCall(VecGetArray(v, &a));
@@ -207,7 +214,8 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
       const bool last = e == h;
       // The node's own snapshot is predicted by the node state.
       PetscCall(SetFromX(z, Offset(j, s)));
-      PetscCall(NodeDataTerm(z, states_[j][a], wd, N, &direct, grad ? grad->data() + Offset(j, s) + lo : nullptr));
+      PetscCall(NodeDataTerm(z, states_[j][a], wd, N, &direct,
+                             grad ? grad->data() + Offset(j, s) + lo : nullptr));
       data.clear();
       times.clear();
       for (PetscInt k = a + 1; k <= e; ++k) {
@@ -218,8 +226,9 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
       SegmentObserver obs(&data, wd, last ? nullptr : target, wc, mismatch);
       PetscCall(physics_->SetScenario(scenarios_[j]));
       PetscReal l = 0;
-      PetscErrorCode ierr = grad ? integrator_->Gradient(times_[j][a], z, times, &obs, &l, g.data(), gz)
-                                 : integrator_->Forward(times_[j][a], z, times, &obs, &l);
+      PetscErrorCode ierr =
+          grad ? integrator_->Gradient(times_[j][a], z, times, &obs, &l, g.data(), gz)
+               : integrator_->Forward(times_[j][a], z, times, &obs, &l);
       if (ierr == PETSC_ERR_NOT_CONVERGED) {  // diverged: infinite loss (see LossAndGradient)
         SessionClearError();
         *loss = INFINITY;

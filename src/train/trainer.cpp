@@ -9,11 +9,11 @@
 
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/core/rng.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/core/signals.hpp"
-#include "udeflow/io/latest.hpp"
 #include "udeflow/io/hdf5.hpp"
-#include "udeflow/core/rng.hpp"
+#include "udeflow/io/latest.hpp"
 #include "udeflow/train/observers.hpp"
 
 namespace udeflow::train {
@@ -39,8 +39,8 @@ PetscErrorCode TrainGroups::Create(MPI_Comm w) {
   PetscCallMPI(MPI_Comm_rank(w, &rank));
   PetscInt g = 1;
   PetscOptionsBegin(w, "train_", "Ensemble parallelism", "train");
-  PetscCall(UdeOptionsNonNegativeInt("-groups", "Rank groups sharing the windows of a batch (0: one per rank)", &g,
-                                     nullptr));
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-groups", "Rank groups sharing the windows of a batch (0: one per rank)", &g, nullptr));
   PetscOptionsEnd();
   if (g == 0) g = size;
   PetscCheck(size % g == 0, w, PETSC_ERR_USER_INPUT,
@@ -71,21 +71,29 @@ Trainer::~Trainer() {
 PetscErrorCode Trainer::CheckWindowSchedule(bool sched_set, bool sched_it_set) {
   PetscFunctionBeginUser;
   if (window_max_ < window_) window_max_ = window_;
-  PetscCheck(!sched_set || !schedule_.empty(), comm_, PETSC_ERR_USER_INPUT, "option -train_window_schedule: empty list");
+  PetscCheck(!sched_set || !schedule_.empty(), comm_, PETSC_ERR_USER_INPUT,
+             "option -train_window_schedule: empty list");
   for (size_t i = 0; i < schedule_.size(); ++i) {
     PetscCheck(schedule_[i] > 0, comm_, PETSC_ERR_USER_INPUT,
-               "option -train_window_schedule: values must be positive (got %" PetscInt_FMT ")", schedule_[i]);
+               "option -train_window_schedule: values must be positive (got %" PetscInt_FMT ")",
+               schedule_[i]);
     PetscCheck(i == 0 || schedule_[i] > schedule_[i - 1], comm_, PETSC_ERR_USER_INPUT,
-               "option -train_window_schedule: values must be increasing (%" PetscInt_FMT " follows %" PetscInt_FMT ")",
+               "option -train_window_schedule: values must be increasing (%" PetscInt_FMT
+               " follows %" PetscInt_FMT ")",
                schedule_[i], schedule_[i - 1]);
   }
   if (!schedule_.empty()) {
-    PetscCheck(sched_it_set && (schedule_iterations_.size() == 1 || schedule_iterations_.size() == schedule_.size()),
-               comm_, PETSC_ERR_USER_INPUT,
-               "option -train_window_schedule_iterations: give one value or one per stage (%zu stages)", schedule_.size());
+    PetscCheck(
+        sched_it_set &&
+            (schedule_iterations_.size() == 1 || schedule_iterations_.size() == schedule_.size()),
+        comm_, PETSC_ERR_USER_INPUT,
+        "option -train_window_schedule_iterations: give one value or one per stage (%zu stages)",
+        schedule_.size());
     for (PetscInt n : schedule_iterations_)
-      PetscCheck(n > 0, comm_, PETSC_ERR_USER_INPUT, "option -train_window_schedule_iterations: values must be positive");
-    if (schedule_iterations_.size() == 1) schedule_iterations_.assign(schedule_.size(), schedule_iterations_[0]);
+      PetscCheck(n > 0, comm_, PETSC_ERR_USER_INPUT,
+                 "option -train_window_schedule_iterations: values must be positive");
+    if (schedule_iterations_.size() == 1)
+      schedule_iterations_.assign(schedule_.size(), schedule_iterations_[0]);
     if (!Shooting()) {
       window_ = schedule_.front();
       window_max_ = schedule_.back();
@@ -106,52 +114,73 @@ PetscErrorCode Trainer::SetFromOptions() {
   if (tao_given) optimizer_ = "tao";
   PetscBool sched_set = PETSC_FALSE, sched_it_set = PETSC_FALSE;
   PetscOptionsBegin(comm_, "train_", "Training options", "train");
-  PetscCall(UdeOptionsChoice("-optimizer", "Optimizer: Adam on random batches, or TAO (-tao_type) on all windows",
+  PetscCall(UdeOptionsChoice("-optimizer",
+                             "Optimizer: Adam on random batches, or TAO (-tao_type) on all windows",
                              {"adam", "tao"}, &optimizer_, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-iterations", "Optimizer iterations", &iterations_, nullptr));
-  PetscCall(UdeOptionsChoice("-loss", "Misfit: mean squared error, or pseudo-Huber (~ mean absolute error)",
+  PetscCall(UdeOptionsChoice("-loss",
+                             "Misfit: mean squared error, or pseudo-Huber (~ mean absolute error)",
                              {"mse", "huber"}, &loss_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-huber_delta", "Pseudo-Huber: quadratic below this error", &huber_delta_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-huber_delta", "Pseudo-Huber: quadratic below this error",
+                                   &huber_delta_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-batch", "Windows per Adam iteration", &batch_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-lr", "Adam learning rate", &lr, nullptr));
-  PetscCall(UdeOptionsChoice("-lr_schedule", "Learning-rate schedule", {"constant", "step", "exponential", "cosine"},
-                             &schedule, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-lr_factor", "Step/exponential decay factor", &factor, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-lr_period", "Exponential decay period / cosine length (iterations)", &period,
-                                   nullptr));
+  PetscCall(UdeOptionsChoice("-lr_schedule", "Learning-rate schedule",
+                             {"constant", "step", "exponential", "cosine"}, &schedule, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-lr_factor", "Step/exponential decay factor", &factor, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-lr_period", "Exponential decay period / cosine length (iterations)", &period, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-lr_min", "Cosine schedule floor", &lr_min, nullptr));
-  PetscCall(UdeOptionsIntList("-lr_milestones", "Step schedule: iterations where lr *= factor", &milestones, 64,
-                              nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-grad_clip", "Clip the gradient 2-norm (0: off)", &clip, nullptr));
+  PetscCall(UdeOptionsIntList("-lr_milestones", "Step schedule: iterations where lr *= factor",
+                              &milestones, 64, nullptr));
+  PetscCall(
+      UdeOptionsNonNegativeReal("-grad_clip", "Clip the gradient 2-norm (0: off)", &clip, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-weight_decay", "Decoupled weight decay", &decay, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-window", "Observations per window (initial)", &window_, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-window_max", "Largest window when growing (0: no growth)", &window_max_, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-window_grow_every", "Grow the window every N iterations", &window_grow_every_,
-                                     nullptr));
-  PetscCall(UdeOptionsPositiveInt("-window_step", "Observations added per growth", &window_step_, nullptr));
-  PetscCall(UdeOptionsIntList("-window_schedule",
-                              "Window lengths (shooting: horizons in snapshots) of successive stages, increasing",
-                              &schedule_, 256, &sched_set));
-  PetscCall(UdeOptionsIntList("-window_schedule_iterations", "Iterations of each stage (one value: every stage)",
+  PetscCall(
+      UdeOptionsPositiveInt("-window", "Observations per window (initial)", &window_, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-window_max", "Largest window when growing (0: no growth)",
+                                     &window_max_, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-window_grow_every", "Grow the window every N iterations",
+                                     &window_grow_every_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-window_step", "Observations added per growth", &window_step_,
+                                  nullptr));
+  PetscCall(UdeOptionsIntList(
+      "-window_schedule",
+      "Window lengths (shooting: horizons in snapshots) of successive stages, increasing",
+      &schedule_, 256, &sched_set));
+  PetscCall(UdeOptionsIntList("-window_schedule_iterations",
+                              "Iterations of each stage (one value: every stage)",
                               &schedule_iterations_, 256, &sched_it_set));
-  PetscCall(UdeOptionsNonNegativeInt("-shooting_segments",
-                                     "Multiple shooting with S segments per trajectory (1: single shooting; 0: windows)",
-                                     &segments_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-shooting_continuity", "Weight of the continuity penalty at segment nodes",
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-shooting_segments",
+      "Multiple shooting with S segments per trajectory (1: single shooting; 0: windows)",
+      &segments_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-shooting_continuity",
+                                      "Weight of the continuity penalty at segment nodes",
                                       &continuity_, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-batch_trajectories", "Shooting: trajectories per Adam iteration (0: all)",
+  PetscCall(UdeOptionsNonNegativeInt("-batch_trajectories",
+                                     "Shooting: trajectories per Adam iteration (0: all)",
                                      &batch_trajectories_, nullptr));
-  PetscCall(UdeOptionsChoice("-batch_reduce", "Combine the losses of a batch by their mean or their sum",
+  PetscCall(UdeOptionsChoice("-batch_reduce",
+                             "Combine the losses of a batch by their mean or their sum",
                              {"mean", "sum"}, &batch_reduce_, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-lbfgs_iterations", "TAO L-BFGS (lmvm) iterations after Adam", &lbfgs_iterations_,
-                                     nullptr));
-  PetscCall(UdeOptionsPositiveInt("-obs_stride", "Snapshots between observations", &obs_stride_, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-lbfgs_iterations", "TAO L-BFGS (lmvm) iterations after Adam",
+                                     &lbfgs_iterations_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-obs_stride", "Snapshots between observations", &obs_stride_,
+                                  nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-seed", "Seed of the batch sampling", &seed_, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every", "Write the training state every N iterations (0: end only)",
+  PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every",
+                                     "Write the training state every N iterations (0: end only)",
                                      &checkpoint_every_, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-monitor_every", "Print a monitor line every N iterations", &monitor_every_, nullptr));
-  PetscCall(UdeOptionsString("-resume", "Continue from this training-state file (latest: the newest in the output directory, if any)", &resume_, nullptr));
-  PetscCall(UdeOptionsString("-init", "Start from the parameters of this model file", &init_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-monitor_every", "Print a monitor line every N iterations",
+                                  &monitor_every_, nullptr));
+  PetscCall(UdeOptionsString(
+      "-resume",
+      "Continue from this training-state file (latest: the newest in the output directory, if any)",
+      &resume_, nullptr));
+  PetscCall(
+      UdeOptionsString("-init", "Start from the parameters of this model file", &init_, nullptr));
   PetscOptionsEnd();
   lr_.kind = nn::LearningRateSchedule::ParseKind(schedule);
   lr_.lr = lr;
@@ -172,18 +201,19 @@ PetscErrorCode Trainer::SetUp() {
   const auto& trajs = dataset_->Trajectories();
   for (size_t i = 0; i < trajs.size(); ++i)
     if (trajs[i].split == "train") train_ids_.push_back(i);
-  PetscCheck(!train_ids_.empty(), comm_, PETSC_ERR_USER_INPUT, "dataset '%s' has no training trajectories",
-             dataset_->Path().c_str());
+  PetscCheck(!train_ids_.empty(), comm_, PETSC_ERR_USER_INPUT,
+             "dataset '%s' has no training trajectories", dataset_->Path().c_str());
   for (size_t id : train_ids_) {
     std::vector<PetscReal> t;
     pde::Scenario sc;
     PetscCall(dataset_->ReadTimes(id, &t));
     PetscCall(dataset_->ReadScenario(id, &sc));
     PetscCall(physics_->SetScenario(sc));
-    PetscCheck(Shooting() || (PetscInt)t.size() > window_max_ * obs_stride_, comm_, PETSC_ERR_USER_INPUT,
-               "option -train_window_max/-train_window: %" PetscInt_FMT " observations every %" PetscInt_FMT
-               " snapshots need more than the %zu snapshots of '%s'",
-               window_max_, obs_stride_, t.size(), trajs[id].name.c_str());
+    PetscCheck(
+        Shooting() || (PetscInt)t.size() > window_max_ * obs_stride_, comm_, PETSC_ERR_USER_INPUT,
+        "option -train_window_max/-train_window: %" PetscInt_FMT
+        " observations every %" PetscInt_FMT " snapshots need more than the %zu snapshots of '%s'",
+        window_max_, obs_stride_, t.size(), trajs[id].name.c_str());
     std::vector<Vec> states(t.size());
     for (size_t k = 0; k < t.size(); ++k) {
       PetscCall(DMCreateGlobalVector(physics_->Grid(), &states[k]));
@@ -191,11 +221,13 @@ PetscErrorCode Trainer::SetUp() {
     }
     if (Shooting()) {
       PetscCheck((PetscInt)t.size() > segments_, comm_, PETSC_ERR_USER_INPUT,
-                 "option -train_shooting_segments: %" PetscInt_FMT " segments need more than %zu snapshots in '%s'",
+                 "option -train_shooting_segments: %" PetscInt_FMT
+                 " segments need more than %zu snapshots in '%s'",
                  segments_, t.size(), trajs[id].name.c_str());
       if (!schedule_.empty())
         PetscCheck(schedule_.back() < (PetscInt)t.size(), comm_, PETSC_ERR_USER_INPUT,
-                   "option -train_window_schedule: horizon %" PetscInt_FMT " exceeds the last snapshot (%zu) of '%s'",
+                   "option -train_window_schedule: horizon %" PetscInt_FMT
+                   " exceeds the last snapshot (%zu) of '%s'",
                    schedule_.back(), t.size() - 1, trajs[id].name.c_str());
     }
     states_.push_back(std::move(states));
@@ -217,7 +249,8 @@ PetscInt Trainer::ScheduleStage(long long it) const {
 PetscInt Trainer::WindowAt(long long it) const {
   if (!schedule_.empty()) return schedule_[ScheduleStage(it)];
   if (window_grow_every_ <= 0) return window_;
-  return std::min<PetscInt>(window_max_, window_ + window_step_ * static_cast<PetscInt>(it / window_grow_every_));
+  return std::min<PetscInt>(
+      window_max_, window_ + window_step_ * static_cast<PetscInt>(it / window_grow_every_));
 }
 
 std::vector<Window> Trainer::BatchAt(long long it, PetscInt W) const {
@@ -233,12 +266,14 @@ std::vector<Window> Trainer::BatchAt(long long it, PetscInt W) const {
 std::vector<Window> Trainer::Tiling(PetscInt W) const {
   std::vector<Window> w;
   for (size_t traj = 0; traj < states_.size(); ++traj)
-    for (PetscInt s = 0; s + W * obs_stride_ < (PetscInt)states_[traj].size(); s += W * obs_stride_) w.push_back({traj, s});
+    for (PetscInt s = 0; s + W * obs_stride_ < (PetscInt)states_[traj].size(); s += W * obs_stride_)
+      w.push_back({traj, s});
   return w;
 }
 
 PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, PetscInt W,
-                                        const AlignedVector<double>& theta, double* loss, std::vector<double>* grad) {
+                                        const AlignedVector<double>& theta, double* loss,
+                                        std::vector<double>* grad) {
   PetscFunctionBeginUser;
   const PetscInt P = physics_->NumParams();
   PetscCall(physics_->BindParams(theta.data()));
@@ -254,9 +289,11 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
       data[k] = states_[w.traj][w.start + (k + 1) * obs_stride_];
       times[k] = times_[w.traj][w.start + (k + 1) * obs_stride_];
     }
-    const double per_batch = batch_reduce_ == "sum" ? 1.0 : 1.0 / static_cast<double>(windows.size());
+    const double per_batch =
+        batch_reduce_ == "sum" ? 1.0 : 1.0 / static_cast<double>(windows.size());
     DataMisfit obs(&data, per_batch / W,
-                   loss_ == "huber" ? DataMisfit::Kind::kHuber : DataMisfit::Kind::kMse, huber_delta_);
+                   loss_ == "huber" ? DataMisfit::Kind::kHuber : DataMisfit::Kind::kMse,
+                   huber_delta_);
     PetscCall(physics_->SetScenario(scenarios_[w.traj]));
     PetscReal l;
     const PetscReal t0 = times_[w.traj][w.start];
@@ -279,7 +316,8 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
   if (ngroups_ > 1) {
     PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, loss, 1, MPI_DOUBLE, MPI_SUM, across_));
-    if (grad) PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad->data(), P, MPI_DOUBLE, MPI_SUM, across_));
+    if (grad)
+      PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad->data(), P, MPI_DOUBLE, MPI_SUM, across_));
     PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
   }
   // The physics' penalty on theta (replicated: added once, after the reductions).
@@ -287,10 +325,12 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Trainer::Monitor(long long it, double loss, double gnorm, double lr, PetscInt W, double seconds) const {
+PetscErrorCode Trainer::Monitor(long long it, double loss, double gnorm, double lr, PetscInt W,
+                                double seconds) const {
   PetscFunctionBeginUser;
-  PetscCall(PetscPrintf(comm_, "train %6lld  loss %.6e  |grad| %.3e  lr %.2e  %s %3" PetscInt_FMT "  %8.2f s\n", it,
-                        loss, gnorm, lr, Shooting() ? "horizon" : "window", W, seconds));
+  PetscCall(PetscPrintf(
+      comm_, "train %6lld  loss %.6e  |grad| %.3e  lr %.2e  %s %3" PetscInt_FMT "  %8.2f s\n", it,
+      loss, gnorm, lr, Shooting() ? "horizon" : "window", W, seconds));
   PetscFunctionReturn(0);
 }
 
@@ -309,7 +349,8 @@ PetscErrorCode Trainer::Objective(long long it, const AlignedVector<double>& x, 
   PetscFunctionBeginUser;
   if (Shooting()) {
     std::vector<size_t> trajs;
-    if (it >= 0) trajs = TrajectoryBatch(it);
+    if (it >= 0)
+      trajs = TrajectoryBatch(it);
     else
       for (size_t j = 0; j < states_.size(); ++j) trajs.push_back(j);
     PetscCall(ShootingLossAndGradient(trajs, HorizonAt(it), x, loss, grad));

@@ -10,8 +10,8 @@
 #include "udeflow/core/signals.hpp"
 #include "udeflow/io/hdf5.hpp"
 #include "udeflow/io/latest.hpp"
-#include "udeflow/train/model_file.hpp"
 #include "udeflow/train/evaluation_log.hpp"
+#include "udeflow/train/model_file.hpp"
 #include "udeflow/train/trainer.hpp"
 
 namespace udeflow::train {
@@ -77,21 +77,25 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
     x.assign(resumed.x.begin(), resumed.x.end());
     if (!history_.Rows().empty()) seconds_before_ = history_.Rows().back().seconds;
     if (resumed.phase == "tao")
-      PetscCall(PetscPrintf(comm_, "train: resuming from %s in the TAO phase at iteration %lld (%lld evaluations to replay)\n",
+      PetscCall(PetscPrintf(comm_,
+                            "train: resuming from %s in the TAO phase at iteration %lld (%lld "
+                            "evaluations to replay)\n",
                             resume_.c_str(), resumed.tao_iterations, resumed.tao_evaluations));
     else
       PetscCall(PetscPrintf(comm_, "train: resuming from %s at iteration %lld\n", resume_.c_str(),
                             resumed.adam_iterations));
   }
   if (optimizer_ == "tao") {  // (a state saved in an Adam phase starts TAO from its theta)
-    PetscCall(RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr, iterations_, result));
+    PetscCall(RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr,
+                     iterations_, result));
   } else {
     PetscCall(RunAdam(checkpoint_path, resuming ? &resumed : nullptr, result));
     if (lbfgs_iterations_ > 0 && !result->interrupted) {
-      PetscCall(PetscPrintf(comm_, "train: L-BFGS (TAO lmvm) after Adam, %" PetscInt_FMT " iterations\n",
+      PetscCall(PetscPrintf(comm_,
+                            "train: L-BFGS (TAO lmvm) after Adam, %" PetscInt_FMT " iterations\n",
                             lbfgs_iterations_));
-      PetscCall(
-          RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr, lbfgs_iterations_, result));
+      PetscCall(RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr,
+                       lbfgs_iterations_, result));
       result->iterations += adam_done_;
     }
   }
@@ -103,7 +107,8 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, const State* resumed, TrainResult* result) {
+PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, const State* resumed,
+                                TrainResult* result) {
   PetscFunctionBeginUser;
   const PetscInt P = NumTrainable();
   AlignedVector<double>& theta = x_;
@@ -132,7 +137,8 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, const State*
     Eigen::Map<Eigen::VectorXd> th(theta.data(), P);
     PetscCallCXX(adam_.Step(th, Eigen::Map<const Eigen::VectorXd>(grad.data(), P), lr));
     const double seconds = Elapsed();
-    if (it % monitor_every_ == 0 || it + 1 == iterations_) PetscCall(Monitor(it, loss, gnorm, lr, W, seconds));
+    if (it % monitor_every_ == 0 || it + 1 == iterations_)
+      PetscCall(Monitor(it, loss, gnorm, lr, W, seconds));
     history_.Add({it, loss, gnorm, lr, (long long)W, seconds, TrainHistory::kAdam});
     if (iteration_hook_) PetscCall(iteration_hook_(it + 1, theta.data()));
     bool stop;
@@ -146,7 +152,9 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, const State*
       PetscCall(SaveState(checkpoint_path, state));
     }
     if (stop) {
-      PetscCall(PetscPrintf(comm_, "train: %s received: stopping after iteration %lld, checkpoint %s (continue with -train_resume latest)\n",
+      PetscCall(PetscPrintf(comm_,
+                            "train: %s received: stopping after iteration %lld, checkpoint %s "
+                            "(continue with -train_resume latest)\n",
                             StopSignalName(sig), it, checkpoint_path.c_str()));
       result->interrupted = true;
       ++it;
@@ -174,15 +182,15 @@ struct TaoCtx {
   PetscInt W, P;
   MPI_Comm comm;
   TrainHistory* history;
-  long long offset;          // history row of TAO iteration 0 (Adam iterations before)
+  long long offset;  // history row of TAO iteration 0 (Adam iterations before)
   PetscInt monitor_every;
-  EvaluationLog* log;        // nullptr: no checkpoints (no resume possible)
-  long long resumed_its;     // iterations replayed from a checkpoint (-1: none)
-  std::string checkpoint;    // where the training state goes ("" : nowhere)
+  EvaluationLog* log;      // nullptr: no checkpoints (no resume possible)
+  long long resumed_its;   // iterations replayed from a checkpoint (-1: none)
+  std::string checkpoint;  // where the training state goes ("" : nowhere)
   PetscInt checkpoint_every;
-  Trainer::State state;      // phase tao; x0 set, the rest filled per checkpoint
+  Trainer::State state;  // phase tao; x0 set, the rest filled per checkpoint
   std::function<double()> elapsed;
-  double last_loss = -1;     // last finite objective (< 0: none yet)
+  double last_loss = -1;  // last finite objective (< 0: none yet)
   bool interrupted = false;
 };
 
@@ -212,7 +220,8 @@ PetscErrorCode TaoFG(Tao, Vec x, PetscReal* f, Vec g, void* ctx) {
     // More-Thuente search cannot interpolate infinities) objective with zero slope, so the
     // search steps back instead of the run stopping.
     PetscCheck(c->last_loss >= 0, c->comm, PETSC_ERR_NOT_CONVERGED,
-               "training diverged: the solve blows up at the initial parameters; lower -ts_dt or check the closure");
+               "training diverged: the solve blows up at the initial parameters; lower -ts_dt or "
+               "check the closure");
     if (!(c->log && c->log->Replaying()))
       PetscCall(PetscPrintf(c->comm, "train: trial step diverged; the line search steps back\n"));
     loss = 10 * c->last_loss + 1;
@@ -235,13 +244,15 @@ PetscErrorCode TaoMonitorLine(Tao tao, void* ctx) {
   PetscReal f, gnorm, cnorm, xdiff;
   TaoConvergedReason reason;
   PetscCall(TaoGetSolutionStatus(tao, &its, &f, &gnorm, &cnorm, &xdiff, &reason));
-  if (its <= c->resumed_its) PetscFunctionReturn(0);  // replayed: its row is in the restored history
+  if (its <= c->resumed_its)
+    PetscFunctionReturn(0);  // replayed: its row is in the restored history
   const double seconds = c->elapsed();
   if (its % c->monitor_every == 0)
-    PetscCall(PetscPrintf(c->comm, "train %6" PetscInt_FMT "  loss %.6e  |grad| %.3e  step %.2e  %s %3" PetscInt_FMT
-                        "  %8.2f s\n",
-                        (PetscInt)(its + c->offset), f, gnorm, xdiff, c->trainer->Shooting() ? "horizon" : "window", c->W,
-                        seconds));
+    PetscCall(PetscPrintf(c->comm,
+                          "train %6" PetscInt_FMT
+                          "  loss %.6e  |grad| %.3e  step %.2e  %s %3" PetscInt_FMT "  %8.2f s\n",
+                          (PetscInt)(its + c->offset), f, gnorm, xdiff,
+                          c->trainer->Shooting() ? "horizon" : "window", c->W, seconds));
   c->history->Add({its + c->offset, f, gnorm, 0.0, (long long)c->W, seconds, TrainHistory::kLbfgs});
   bool stop;
   int sig;
@@ -265,7 +276,8 @@ PetscErrorCode TaoMonitorLine(Tao tao, void* ctx) {
   }
   if (stop) {
     PetscCall(PetscPrintf(c->comm,
-                          "train: %s received: stopping after iteration %lld, checkpoint %s (continue with -train_resume latest)\n",
+                          "train: %s received: stopping after iteration %lld, checkpoint %s "
+                          "(continue with -train_resume latest)\n",
                           StopSignalName(sig), its + c->offset, c->checkpoint.c_str()));
     PetscCall(TaoSetConvergedReason(tao, TAO_CONVERGED_USER));
     c->interrupted = true;
@@ -275,25 +287,38 @@ PetscErrorCode TaoMonitorLine(Tao tao, void* ctx) {
 
 }  // namespace
 
-PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* resumed, PetscInt iterations,
-                               TrainResult* result) {
+PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* resumed,
+                               PetscInt iterations, TrainResult* result) {
   PetscFunctionBeginUser;
   const PetscInt P = NumTrainable();
   int rank;
   PetscCallMPI(MPI_Comm_rank(comm_, &rank));
   AlignedVector<double>& theta = x_;
-  const PetscInt W = Shooting() ? HorizonAt(-1) : (adam_done_ > 0 ? WindowAt(adam_done_ - 1) : window_);
-  TaoCtx ctx{this, &x_, W, P, comm_, &history_, adam_done_, monitor_every_, nullptr, -1, checkpoint_path, checkpoint_every_};
+  const PetscInt W =
+      Shooting() ? HorizonAt(-1) : (adam_done_ > 0 ? WindowAt(adam_done_ - 1) : window_);
+  TaoCtx ctx{this,
+             &x_,
+             W,
+             P,
+             comm_,
+             &history_,
+             adam_done_,
+             monitor_every_,
+             nullptr,
+             -1,
+             checkpoint_path,
+             checkpoint_every_};
   ctx.elapsed = [this] { return Elapsed(); };
   ctx.state.phase = "tao";
   ctx.state.adam_iterations = adam_done_;
   EvaluationLog log;
-  const std::string log_path = checkpoint_path.empty() ? std::string() : TaoLogPath(checkpoint_path);
+  const std::string log_path =
+      checkpoint_path.empty() ? std::string() : TaoLogPath(checkpoint_path);
   if (resumed) {  // restart TAO where the logged solve started and replay its evaluations
     theta.assign(resumed->tao_x0.begin(), resumed->tao_x0.end());
     const std::string from = DirectoryOf(resume_) + "/" + resumed->tao_log;
-    PetscCall(log.Resume(comm_, from, log_path.empty() ? from : log_path, P, resumed->tao_evaluations,
-                         "option -train_resume"));
+    PetscCall(log.Resume(comm_, from, log_path.empty() ? from : log_path, P,
+                         resumed->tao_evaluations, "option -train_resume"));
     ctx.log = &log;
     ctx.resumed_its = resumed->tao_iterations;
     ctx.last_loss = -1;
@@ -324,13 +349,15 @@ PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* 
   PetscCall(TaoGetConvergedReason(tao, &reason));
   PetscCall(TaoGetSolutionStatus(tao, &its, &f, nullptr, nullptr, nullptr, nullptr));
   if (!ctx.interrupted)
-    PetscCall(PetscPrintf(comm_, "train: TAO %s after %" PetscInt_FMT " iterations\n", TaoConvergedReasons[reason], its));
+    PetscCall(PetscPrintf(comm_, "train: TAO %s after %" PetscInt_FMT " iterations\n",
+                          TaoConvergedReasons[reason], its));
   PetscCall(VecGetArray(x, &xa));
   if (rank == 0) std::copy(xa, xa + P, theta.begin());
   PetscCall(VecRestoreArray(x, &xa));
   PetscCallMPI(MPI_Bcast(theta.data(), P, MPI_DOUBLE, 0, comm_));
   PetscCall(physics_->BindParams(theta.data()));
-  if (ctx.log && !checkpoint_path.empty() && !ctx.interrupted) {  // the finished run (resuming it replays it all)
+  if (ctx.log && !checkpoint_path.empty() &&
+      !ctx.interrupted) {  // the finished run (resuming it replays it all)
     PetscCall(log.Sync());
     ctx.state.x.assign(theta.begin(), theta.end());
     ctx.state.tao_iterations = its;
@@ -353,8 +380,10 @@ PetscErrorCode Trainer::ResolveLatest(const std::string& checkpoint_path) {
   const std::string dir = DirectoryOf(checkpoint_path);
   PetscCall(io::ResolveResume(comm_, "latest", dir, base, &resume_));
   if (resume_.empty())
-    PetscCall(PetscPrintf(comm_, "train: -train_resume latest: no checkpoint %s/%s*.h5 yet, starting from iteration 0\n",
-                          dir.c_str(), base.c_str()));
+    PetscCall(PetscPrintf(
+        comm_,
+        "train: -train_resume latest: no checkpoint %s/%s*.h5 yet, starting from iteration 0\n",
+        dir.c_str(), base.c_str()));
   PetscFunctionReturn(0);
 }
 
@@ -366,12 +395,15 @@ PetscErrorCode Trainer::SaveState(const std::string& path, const State& s) const
   PetscCall(f.WriteAttr("/", "physics", std::string(physics_->Type())));
   PetscCall(f.WriteAttr("/", "description", physics_->Describe()));
   PetscCall(f.WriteAttr("/", "phase", s.phase));
-  PetscCall(f.WriteAttr("/", "iteration", s.adam_iterations + (s.phase == "tao" ? s.tao_iterations : 0)));
+  PetscCall(
+      f.WriteAttr("/", "iteration", s.adam_iterations + (s.phase == "tao" ? s.tao_iterations : 0)));
   PetscCall(f.WriteAttr("/", "adam_iterations", s.adam_iterations));
   PetscCall(f.WriteAttr("/", "adam_steps", (long long)adam_.StepCount()));
   PetscCall(f.WriteAttr("/", "last_loss", s.last_loss));
   PetscCall(f.WriteAttr("/", "seed", (long long)seed_));
-  PetscCall(f.WriteAttr("/", "rng", std::string("philox4x32: batch i of iteration it uses counters (it, 2i), (it, 2i+1)")));
+  PetscCall(f.WriteAttr(
+      "/", "rng",
+      std::string("philox4x32: batch i of iteration it uses counters (it, 2i), (it, 2i+1)")));
   const hsize_t P = s.x.size();
   PetscCall(f.WriteArray("/theta", {P}, s.x.data()));
   PetscCall(f.WriteArray("/adam_m", {P}, adam_.FirstMoment().data()));
@@ -387,8 +419,8 @@ PetscErrorCode Trainer::SaveState(const std::string& path, const State& s) const
   std::vector<double> h, seconds;
   h.reserve(rows.size() * kHistoryColumns);
   for (const TrainHistory::Row& r : rows) {
-    h.insert(h.end(), {static_cast<double>(r.iteration), static_cast<double>(r.phase), r.loss, r.gnorm, r.lr,
-                       static_cast<double>(r.window)});
+    h.insert(h.end(), {static_cast<double>(r.iteration), static_cast<double>(r.phase), r.loss,
+                       r.gnorm, r.lr, static_cast<double>(r.window)});
     seconds.push_back(r.seconds);
   }
   if (!rows.empty()) {
@@ -405,25 +437,27 @@ PetscErrorCode Trainer::LoadState(const std::string& path, const char* what, Sta
   io::H5File f;
   PetscCall(io::H5File::Open(comm_, path, what, &f));
   std::string format, type;
-  PetscCheck(f.HasAttr("/", "format"), comm_, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' is not a udeflow training state",
-             what, path.c_str());
+  PetscCheck(f.HasAttr("/", "format"), comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: '%s' is not a udeflow training state", what, path.c_str());
   PetscCall(f.ReadAttr("/", "format", &format));
   PetscCall(f.ReadAttr("/", "physics", &type));
   const bool v1 = format == "udeflow-train-state-1";  // before 0.1 + determinism: Adam phase only
-  PetscCheck((v1 || format == "udeflow-train-state-2") && type == physics_->Type(), comm_, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: '%s' is not a training state of a %s model", what, path.c_str(), physics_->Type());
+  PetscCheck((v1 || format == "udeflow-train-state-2") && type == physics_->Type(), comm_,
+             PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' is not a training state of a %s model", what,
+             path.c_str(), physics_->Type());
   long long steps, seed;
   PetscCall(f.ReadAttr("/", v1 ? "iteration" : "adam_iterations", &s->adam_iterations));
   PetscCall(f.ReadAttr("/", "adam_steps", &steps));
   PetscCall(f.ReadAttr("/", "seed", &seed));
   PetscCheck(seed == seed_, comm_, PETSC_ERR_USER_INPUT,
-             "%s: '%s' was written with -train_seed %lld, this run uses %" PetscInt_FMT, what, path.c_str(), seed, seed_);
+             "%s: '%s' was written with -train_seed %lld, this run uses %" PetscInt_FMT, what,
+             path.c_str(), seed, seed_);
   std::vector<hsize_t> dims;
   std::vector<double> m, v;
   PetscCall(f.ReadArray("/theta", &dims, &s->x));
   PetscCheck((PetscInt)s->x.size() == NumTrainable(), comm_, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: '%s' has %zu parameters, the case's closure (and shooting states) %" PetscInt_FMT, what, path.c_str(),
-             s->x.size(), NumTrainable());
+             "%s: '%s' has %zu parameters, the case's closure (and shooting states) %" PetscInt_FMT,
+             what, path.c_str(), s->x.size(), NumTrainable());
   PetscCall(f.ReadArray("/adam_m", &dims, &m));
   PetscCall(f.ReadArray("/adam_v", &dims, &v));
   PetscCallCXX(adam_.SetState(Eigen::Map<Eigen::VectorXd>(m.data(), m.size()),
@@ -434,9 +468,12 @@ PetscErrorCode Trainer::LoadState(const std::string& path, const char* what, Sta
     return v;
   });
   if (!changed.empty())
-    PetscCall(PetscPrintf(comm_, "train: note: '%s' was written by another set-up (%s): the resumed run continues "
-                                 "correctly but is bit-identical to an uninterrupted run only on the same build, CPU "
-                                 "and rank count\n", path.c_str(), changed.c_str()));
+    PetscCall(PetscPrintf(
+        comm_,
+        "train: note: '%s' was written by another set-up (%s): the resumed run continues "
+        "correctly but is bit-identical to an uninterrupted run only on the same build, CPU "
+        "and rank count\n",
+        path.c_str(), changed.c_str()));
   s->phase = "adam";
   if (v1) {
     PetscCall(history_.Read(comm_, TrainHistory::PathFor(path), s->adam_iterations));
@@ -450,8 +487,8 @@ PetscErrorCode Trainer::LoadState(const std::string& path, const char* what, Sta
     PetscCall(f.ReadAttr("/", "tao_evaluations", &s->tao_evaluations));
     PetscCall(f.ReadAttr("/", "tao_log", &s->tao_log));
     PetscCall(f.ReadArray("/tao_x0", &dims, &s->tao_x0));
-    PetscCheck(s->tao_x0.size() == s->x.size(), comm_, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' is damaged (tao_x0)",
-               what, path.c_str());
+    PetscCheck(s->tao_x0.size() == s->x.size(), comm_, PETSC_ERR_FILE_UNEXPECTED,
+               "%s: '%s' is damaged (tao_x0)", what, path.c_str());
   }
   history_ = TrainHistory();
   if (f.Exists("/history")) {
@@ -459,12 +496,13 @@ PetscErrorCode Trainer::LoadState(const std::string& path, const char* what, Sta
     std::vector<hsize_t> sdims;
     PetscCall(f.ReadArray("/history", &dims, &h));
     PetscCall(f.ReadArray("/history_seconds", &sdims, &seconds));
-    PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)kHistoryColumns && seconds.size() == dims[0], comm_,
-               PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' is damaged (history)", what, path.c_str());
+    PetscCheck(dims.size() == 2 && dims[1] == (hsize_t)kHistoryColumns && seconds.size() == dims[0],
+               comm_, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' is damaged (history)", what,
+               path.c_str());
     for (size_t i = 0; i < dims[0]; ++i) {
       const double* r = &h[i * kHistoryColumns];
-      history_.Add({static_cast<long long>(r[0]), r[2], r[3], r[4], static_cast<long long>(r[5]), seconds[i],
-                    static_cast<long long>(r[1])});
+      history_.Add({static_cast<long long>(r[0]), r[2], r[3], r[4], static_cast<long long>(r[5]),
+                    seconds[i], static_cast<long long>(r[1])});
     }
   }
   PetscFunctionReturn(0);

@@ -32,14 +32,15 @@ PetscErrorCode MakeDirectory(MPI_Comm comm, const std::string& dir, const char* 
 PetscErrorCode CasePathsFromOptions(MPI_Comm comm, CasePaths* p) {
   PetscFunctionBeginUser;
   PetscOptionsBegin(comm, nullptr, "Case files", "case");
-  PetscCall(UdeOptionsString("-output_dir", "Directory for all outputs of the case", &p->output_dir, nullptr));
+  PetscCall(UdeOptionsString("-output_dir", "Directory for all outputs of the case", &p->output_dir,
+                             nullptr));
   p->dataset = p->output_dir + "/dataset.h5";
   p->model = p->output_dir + "/model.h5";
   p->checkpoint = p->output_dir + "/train_state.h5";
   PetscCall(UdeOptionsString("-dataset", "Trajectory dataset (HDF5)", &p->dataset, nullptr));
   PetscCall(UdeOptionsString("-model", "Trained parameters (HDF5)", &p->model, nullptr));
-  PetscCall(UdeOptionsString("-train_checkpoint", "Training state written during training (HDF5)", &p->checkpoint,
-                             nullptr));
+  PetscCall(UdeOptionsString("-train_checkpoint", "Training state written during training (HDF5)",
+                             &p->checkpoint, nullptr));
   PetscOptionsEnd();
   std::string catalyst;
   PetscCall(io::CatalystFromOptions(comm, &catalyst));

@@ -248,27 +248,38 @@ struct DiagnoseOptions {
 
 PetscErrorCode ReadDiagnoseOptions(MPI_Comm comm, DiagnoseOptions* o) {
   PetscFunctionBeginUser;
-  PetscOptionsBegin(comm, "diagnose_", "Diagnostics: downwind blow-up, backward-in-time reversal", "diagnose");
-  PetscCall(UdeOptionsChoice("-kind", "Which diagnostic", {"all", "downwind", "reversal"}, &o->kind, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-growth", "Downwind run: duration such that the predicted growth is e^this",
-                                   &o->growth, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-seed", "Scenario seed of the initial condition", &o->seed, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-reversal_time", "Reversal: final time T (advection)", &o->rev_time, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-reversal_dt", "Reversal: RK4 step (0: the case's -ts_dt)", &o->rev_dt, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-snapshots", "Reversal: times at which the error is printed", &o->K, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-fd_h", "Relative finite-difference step of the gradient check", &o->fd_h, nullptr));
-  PetscCall(PetscOptionsBool("-burgers", "Also the viscous Burgers reversal and gradient check", "", o->burgers,
-                             &o->burgers, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-burgers_time", "Reversal: final time T (Burgers)", &o->burgers_time, nullptr));
-  PetscCall(UdeOptionsString("-model",
-                             "Reversal and gradient check: load the advection limiter from this model file "
-                             "(default: the case's initial network)",
-                             &o->model, nullptr));
-  PetscCall(UdeOptionsString("-ic_kinds",
-                             "Reversal and gradient check: advection initial shapes (smooth ones keep "
-                             "faces off the limiter kinks, so central differences are meaningful; "
-                             "empty: the case's)",
-                             &o->smooth_kinds, nullptr));
+  PetscOptionsBegin(comm, "diagnose_", "Diagnostics: downwind blow-up, backward-in-time reversal",
+                    "diagnose");
+  PetscCall(UdeOptionsChoice("-kind", "Which diagnostic", {"all", "downwind", "reversal"}, &o->kind,
+                             nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-growth", "Downwind run: duration such that the predicted growth is e^this", &o->growth,
+      nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-seed", "Scenario seed of the initial condition", &o->seed,
+                                     nullptr));
+  PetscCall(UdeOptionsPositiveReal("-reversal_time", "Reversal: final time T (advection)",
+                                   &o->rev_time, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-reversal_dt", "Reversal: RK4 step (0: the case's -ts_dt)",
+                                      &o->rev_dt, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-snapshots", "Reversal: times at which the error is printed",
+                                  &o->K, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-fd_h", "Relative finite-difference step of the gradient check",
+                                   &o->fd_h, nullptr));
+  PetscCall(PetscOptionsBool("-burgers", "Also the viscous Burgers reversal and gradient check", "",
+                             o->burgers, &o->burgers, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-burgers_time", "Reversal: final time T (Burgers)",
+                                   &o->burgers_time, nullptr));
+  PetscCall(UdeOptionsString(
+      "-model",
+      "Reversal and gradient check: load the advection limiter from this model file "
+      "(default: the case's initial network)",
+      &o->model, nullptr));
+  PetscCall(
+      UdeOptionsString("-ic_kinds",
+                       "Reversal and gradient check: advection initial shapes (smooth ones keep "
+                       "faces off the limiter kinks, so central differences are meaningful; "
+                       "empty: the case's)",
+                       &o->smooth_kinds, nullptr));
   PetscOptionsEnd();
   PetscFunctionReturn(0);
 }
@@ -277,8 +288,10 @@ PetscErrorCode ReadDiagnoseOptions(MPI_Comm comm, DiagnoseOptions* o) {
 PetscErrorCode BindModelOrInitial(MPI_Comm comm, const std::string& model, pde::Physics& ph,
                                   AlignedVector<double>* theta) {
   PetscFunctionBeginUser;
-  if (!model.empty()) PetscCall(train::LoadModel(comm, model, "option -diagnose_model", ph, theta));
-  else PetscCall(pde::BindInitialParams(ph, theta));
+  if (!model.empty())
+    PetscCall(train::LoadModel(comm, model, "option -diagnose_model", ph, theta));
+  else
+    PetscCall(pde::BindInitialParams(ph, theta));
   PetscFunctionReturn(0);
 }
 
@@ -292,7 +305,8 @@ PetscErrorCode CreateAdvection(MPI_Comm comm, std::unique_ptr<pde::Physics>* ph)
 }
 
 // Scenario `seed`'s initial state and the step to use (dt, else half the stable step).
-PetscErrorCode InitialState(pde::Physics& ph, PetscInt seed, PetscReal dt, Vec* u0, PetscReal* step) {
+PetscErrorCode InitialState(pde::Physics& ph, PetscInt seed, PetscReal dt, Vec* u0,
+                            PetscReal* step) {
   PetscFunctionBeginUser;
   pde::Scenario sc;
   PetscCall(ph.MakeScenario(static_cast<uint64_t>(seed), &sc));
@@ -309,7 +323,8 @@ PetscErrorCode InitialState(pde::Physics& ph, PetscInt seed, PetscReal dt, Vec* 
 
 // Von Neumann: max Re lambda over the modes exp(i (theta_x i + theta_y j)) of the periodic
 // grid for downwind differencing, and the rate with the time stepper's R(z).
-PetscErrorCode VonNeumann(const pde::Physics& ph, TS ts, PetscReal dt, double* semi, double* full, bool* known) {
+PetscErrorCode VonNeumann(const pde::Physics& ph, TS ts, PetscReal dt, double* semi, double* full,
+                          bool* known) {
   PetscFunctionBeginUser;
   const auto g = ph.GridSize();
   const auto a = ph.AdvectionVelocity();
@@ -381,20 +396,21 @@ PetscErrorCode Downwind(MPI_Comm comm, const DiagnoseOptions& o, bool help, Diag
   for (size_t k = 0; k < res->downwind_t.size(); k += 8)
     PetscCall(PetscPrintf(comm, "    t = %8.4f   ||u|| / ||u0|| = %.3e\n", res->downwind_t[k],
                           res->downwind_norm[k] / n0));
-  PetscCall(PetscPrintf(comm,
-                        "diagnose: downwind growth rate of ||u||: measured %.4f /time unit; von Neumann: "
-                        "semi-discrete "
-                        "max Re lambda = %.4f, with the time stepper (dt %g) %.4f; measured/theory %.4f\n",
-                        res->growth_measured, semi, (double)dt, res->growth_discrete,
-                        res->growth_measured / (known ? full : semi)));
+  PetscCall(PetscPrintf(
+      comm,
+      "diagnose: downwind growth rate of ||u||: measured %.4f /time unit; von Neumann: "
+      "semi-discrete "
+      "max Re lambda = %.4f, with the time stepper (dt %g) %.4f; measured/theory %.4f\n",
+      res->growth_measured, semi, (double)dt, res->growth_discrete,
+      res->growth_measured / (known ? full : semi)));
   PetscCall(VecDestroy(&u0));
   PetscFunctionReturn(0);
 }
 
 // Advection: reversal errors, then the checkpointed adjoint's gradient of the misfit to
 // the exact solution at the K times against central differences.
-PetscErrorCode AdvectionReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Physics& ph, adjoint::Integrator& integ,
-                                 DiagnoseResult* res) {
+PetscErrorCode AdvectionReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Physics& ph,
+                                 adjoint::Integrator& integ, DiagnoseResult* res) {
   PetscFunctionBeginUser;
   AlignedVector<double> theta;  // the parameters ph reads: the model's, or the initial ones
   PetscCall(BindModelOrInitial(comm, o.model, ph, &theta));
@@ -403,9 +419,11 @@ PetscErrorCode AdvectionReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::P
   if (dt <= 0) PetscCall(TSGetTimeStep(integ.Ts(), &dt));
   PetscCall(InitialState(ph, o.seed, dt, &u0, &dt));
   bool div;
-  PetscCall(PetscPrintf(comm, "diagnose: reversal (classic RK4, dt %g forward and backward): advection, %s\n",
-                        (double)dt, ph.Describe().c_str()));
-  PetscCall(Reversal(ph, u0, o.rev_time, dt, o.K, &res->reversal_t, &res->reversal_advection, &div));
+  PetscCall(PetscPrintf(
+      comm, "diagnose: reversal (classic RK4, dt %g forward and backward): advection, %s\n",
+      (double)dt, ph.Describe().c_str()));
+  PetscCall(
+      Reversal(ph, u0, o.rev_time, dt, o.K, &res->reversal_t, &res->reversal_advection, &div));
   PetscCall(PrintReversal(comm, "advection", res->reversal_t, res->reversal_advection, div));
   std::vector<PetscReal> times;
   std::vector<Vec> data;
@@ -418,13 +436,16 @@ PetscErrorCode AdvectionReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::P
     data.push_back(d);
   }
   if (ph.NumParams() > 0) {
-    PetscCall(PetscPrintf(comm, "diagnose: advection: gradient of the misfit to the exact solution over [0, %g]\n",
-                          (double)o.rev_time));
+    PetscCall(PetscPrintf(
+        comm, "diagnose: advection: gradient of the misfit to the exact solution over [0, %g]\n",
+        (double)o.rev_time));
     train::DataMisfit obs(&data, 1.0);
-    PetscCall(GradientCheck(comm, ph, theta, integ, u0, times, &obs, o.fd_h, &res->fd_error_advection));
+    PetscCall(
+        GradientCheck(comm, ph, theta, integ, u0, times, &obs, o.fd_h, &res->fd_error_advection));
   } else {
-    PetscCall(PetscPrintf(comm, "diagnose: advection: limiter %s has no parameters; gradient check skipped\n",
-                          ph.GetSchemeOption("advection_limiter").c_str()));
+    PetscCall(PetscPrintf(
+        comm, "diagnose: advection: limiter %s has no parameters; gradient check skipped\n",
+        ph.GetSchemeOption("advection_limiter").c_str()));
   }
   for (Vec& d : data) PetscCall(VecDestroy(&d));
   PetscCall(VecDestroy(&u0));
@@ -453,7 +474,8 @@ class DampedCopies : public adjoint::Observer {
 // cells, sine initial condition, MLP closure 8 at init scale 0.5, RK4 with dt 0.01,
 // checkpointed adjoint every 10 steps).
 PetscErrorCode CreateDiagnoseBurgers(MPI_Comm comm, std::unique_ptr<pde::Physics>* bu,
-                                     std::unique_ptr<adjoint::Integrator>* integ, AlignedVector<double>* theta) {
+                                     std::unique_ptr<adjoint::Integrator>* integ,
+                                     AlignedVector<double>* theta) {
   PetscFunctionBeginUser;
   auto defaults = [](pde::Physics& p) -> PetscErrorCode {
     PetscFunctionBeginUser;
@@ -479,16 +501,18 @@ PetscErrorCode CreateDiagnoseBurgers(MPI_Comm comm, std::unique_ptr<pde::Physics
 }
 
 PetscErrorCode BurgersReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Physics& bu,
-                               const AlignedVector<double>& theta, adjoint::Integrator& integ, DiagnoseResult* res) {
+                               const AlignedVector<double>& theta, adjoint::Integrator& integ,
+                               DiagnoseResult* res) {
   PetscFunctionBeginUser;
   Vec b0;
   PetscReal bdt;
   PetscCall(TSGetTimeStep(integ.Ts(), &bdt));
   PetscCall(InitialState(bu, o.seed, bdt, &b0, &bdt));
-  PetscCall(PetscPrintf(comm, "diagnose: reversal (classic RK4, dt %g forward and backward): %s\n", (double)bdt,
-                        bu.Describe().c_str()));
+  PetscCall(PetscPrintf(comm, "diagnose: reversal (classic RK4, dt %g forward and backward): %s\n",
+                        (double)bdt, bu.Describe().c_str()));
   bool div;
-  PetscCall(Reversal(bu, b0, o.burgers_time, bdt, o.K, &res->burgers_t, &res->reversal_burgers, &div));
+  PetscCall(
+      Reversal(bu, b0, o.burgers_time, bdt, o.K, &res->burgers_t, &res->reversal_burgers, &div));
   PetscCall(PrintReversal(comm, "burgers", res->burgers_t, res->reversal_burgers, div));
   std::vector<PetscReal> bt;
   std::vector<Vec> bd;
@@ -496,8 +520,9 @@ PetscErrorCode BurgersReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Phy
   DampedCopies keep(&bd);
   PetscReal l;
   PetscCall(integ.Forward(0.0, b0, bt, &keep, &l));
-  PetscCall(PetscPrintf(comm, "diagnose: burgers: gradient of the misfit to 0.9 x its trajectory over [0, %g]\n",
-                        (double)o.burgers_time));
+  PetscCall(PetscPrintf(
+      comm, "diagnose: burgers: gradient of the misfit to 0.9 x its trajectory over [0, %g]\n",
+      (double)o.burgers_time));
   train::DataMisfit obs(&bd, 1.0);
   PetscCall(GradientCheck(comm, bu, theta, integ, b0, bt, &obs, o.fd_h, &res->fd_error_burgers));
   for (Vec& d : bd) PetscCall(VecDestroy(&d));
@@ -506,7 +531,8 @@ PetscErrorCode BurgersReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Phy
 }
 
 // Reversal and gradient checks for advection (the case) and, with -diagnose_burgers, Burgers.
-PetscErrorCode ReversalChecks(MPI_Comm comm, const DiagnoseOptions& o, bool help, DiagnoseResult* res) {
+PetscErrorCode ReversalChecks(MPI_Comm comm, const DiagnoseOptions& o, bool help,
+                              DiagnoseResult* res) {
   PetscFunctionBeginUser;
   std::unique_ptr<pde::Physics> ph;
   PetscCall(CreateAdvection(comm, &ph));
@@ -524,16 +550,18 @@ PetscErrorCode ReversalChecks(MPI_Comm comm, const DiagnoseOptions& o, bool help
   if (help) PetscFunctionReturn(0);
   PetscCall(AdvectionReversal(comm, o, *ph, integ, res));
   if (o.burgers) PetscCall(BurgersReversal(comm, o, *bu, btheta, *binteg, res));
-  PetscCall(PetscPrintf(comm,
-                        "diagnose: integrating back in time does not recover the forward states (errors above), "
-                        "while the checkpointed discrete adjoint matches finite differences (advection %.2e, "
-                        "burgers %.2e relative error; < 0: not run)\n",
-                        res->fd_error_advection, res->fd_error_burgers));
+  PetscCall(PetscPrintf(
+      comm,
+      "diagnose: integrating back in time does not recover the forward states (errors above), "
+      "while the checkpointed discrete adjoint matches finite differences (advection %.2e, "
+      "burgers %.2e relative error; < 0: not run)\n",
+      res->fd_error_advection, res->fd_error_burgers));
   PetscFunctionReturn(0);
 }
 
 // Plot-ready numbers in <output_dir>/diagnose.h5.
-PetscErrorCode WriteDiagnoseFile(MPI_Comm comm, const std::string& path, const DiagnoseResult& res) {
+PetscErrorCode WriteDiagnoseFile(MPI_Comm comm, const std::string& path,
+                                 const DiagnoseResult& res) {
   PetscFunctionBeginUser;
   io::H5File f;
   PetscCall(io::H5File::Create(comm, path, &f));

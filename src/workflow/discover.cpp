@@ -22,7 +22,8 @@ using Rhs = std::function<void(const double* u, double* f)>;
 
 // Classical RK4 with step dt from u0 over [0, T]; the state every `every` steps.  Stops
 // (rows after it are NaN) when the state leaves |u| < 1e8.
-Matrix Integrate(const Rhs& f, const Eigen::VectorXd& u0, double T, double dt, int every, Eigen::VectorXd* times) {
+Matrix Integrate(const Rhs& f, const Eigen::VectorXd& u0, double T, double dt, int every,
+                 Eigen::VectorXd* times) {
   const int n = static_cast<int>(u0.size());
   const long long steps = static_cast<long long>(std::llround(T / dt));
   const long long rows = steps / every + 1;
@@ -76,7 +77,8 @@ PetscErrorCode Replicate(Vec v, std::vector<double>* out) {
   PetscFunctionReturn(0);
 }
 
-std::string SupportReport(const Eigen::VectorXd& c, const Eigen::VectorXd& truth, const std::vector<std::string>& names) {
+std::string SupportReport(const Eigen::VectorXd& c, const Eigen::VectorXd& truth,
+                          const std::vector<std::string>& names) {
   std::string extra, missing;
   for (Eigen::Index j = 0; j < c.size(); ++j) {
     if (c[j] != 0 && truth[j] == 0) extra += (extra.empty() ? "" : ", ") + names[j];
@@ -89,13 +91,14 @@ std::string SupportReport(const Eigen::VectorXd& c, const Eigen::VectorXd& truth
   return s;
 }
 
-std::string CoefficientErrors(const Eigen::VectorXd& c, const Eigen::VectorXd& truth, const std::vector<std::string>& names) {
+std::string CoefficientErrors(const Eigen::VectorXd& c, const Eigen::VectorXd& truth,
+                              const std::vector<std::string>& names) {
   std::string s;
   char buf[128];
   for (Eigen::Index j = 0; j < c.size(); ++j)
     if (truth[j] != 0) {
-      std::snprintf(buf, sizeof(buf), "%s%s %+.4f vs %+.4f (%+.2f%%)", s.empty() ? "" : ", ", names[j].c_str(), c[j],
-                    truth[j], 100 * (c[j] - truth[j]) / std::abs(truth[j]));
+      std::snprintf(buf, sizeof(buf), "%s%s %+.4f vs %+.4f (%+.2f%%)", s.empty() ? "" : ", ",
+                    names[j].c_str(), c[j], truth[j], 100 * (c[j] - truth[j]) / std::abs(truth[j]));
       s += buf;
     }
   return s;
@@ -112,30 +115,41 @@ struct DiscoverOptions {
 PetscErrorCode ReadDiscoverOptions(MPI_Comm comm, DiscoverOptions* o) {
   PetscFunctionBeginUser;
   PetscOptionsBegin(comm, "discover_", "Equation discovery (sparse regression)", "discover");
-  PetscCall(PetscOptionsInt("-degree", "Degree of the polynomial library (>= 1)", "", o->degree, &o->degree, nullptr));
-  PetscCall(UdeOptionsChoice("-criterion",
-                             "Threshold choice: held-out error (Pareto), widest plateau of the sweep, Bayesian/Akaike "
-                             "information criterion",
-                             {"holdout", "plateau", "bic", "aic"}, &o->criterion, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-samples", "Uniform sample times for U along the trajectory (0: the data times)",
-                                     &o->samples, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-trim",
-                                      "Leave out this fraction of the interval at each end when sampling U (the "
-                                      "derivative is least determined at the ends of a fitted trajectory)",
-                                      &o->trim, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-trajectory", "Which training trajectory (index)", &o->traj_index, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-ridge", "Ridge alpha of the thresholding iterations (normalized columns)",
-                                      &o->ridge, nullptr));
-  PetscCall(PetscOptionsBool("-show_sweep", "Print every support found in the threshold sweep", "", o->show_sweep,
-                             &o->show_sweep, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-extrapolate_to", "Extrapolation horizon", &o->horizon, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-dt", "RK4 step of the discovery integrations", &o->dt, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-output_dt", "Time between stored extrapolation samples", &o->out_dt, nullptr));
+  PetscCall(PetscOptionsInt("-degree", "Degree of the polynomial library (>= 1)", "", o->degree,
+                            &o->degree, nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-criterion",
+      "Threshold choice: held-out error (Pareto), widest plateau of the sweep, Bayesian/Akaike "
+      "information criterion",
+      {"holdout", "plateau", "bic", "aic"}, &o->criterion, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-samples", "Uniform sample times for U along the trajectory (0: the data times)",
+      &o->samples, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-trim",
+      "Leave out this fraction of the interval at each end when sampling U (the "
+      "derivative is least determined at the ends of a fitted trajectory)",
+      &o->trim, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-trajectory", "Which training trajectory (index)",
+                                     &o->traj_index, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-ridge", "Ridge alpha of the thresholding iterations (normalized columns)", &o->ridge,
+      nullptr));
+  PetscCall(PetscOptionsBool("-show_sweep", "Print every support found in the threshold sweep", "",
+                             o->show_sweep, &o->show_sweep, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-extrapolate_to", "Extrapolation horizon", &o->horizon, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-dt", "RK4 step of the discovery integrations", &o->dt, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-output_dt", "Time between stored extrapolation samples",
+                                   &o->out_dt, nullptr));
   PetscOptionsEnd();
-  PetscCheck(o->trim < 0.5, comm, PETSC_ERR_USER_INPUT, "option -discover_trim: must be below 0.5 (got %g)",
-             (double)o->trim);
+  PetscCheck(o->trim < 0.5, comm, PETSC_ERR_USER_INPUT,
+             "option -discover_trim: must be below 0.5 (got %g)", (double)o->trim);
   PetscCheck(o->degree >= 1, comm, PETSC_ERR_USER_INPUT,
-             "option -discover_degree: the library degree must be at least 1 (got %" PetscInt_FMT ")", o->degree);
+             "option -discover_degree: the library degree must be at least 1 (got %" PetscInt_FMT
+             ")",
+             o->degree);
   o->every = std::max(1, static_cast<int>(std::lround(o->out_dt / o->dt)));
   PetscFunctionReturn(0);
 }
@@ -147,17 +161,18 @@ struct Discovery {
   DiscoverOptions opt;
   std::unique_ptr<pde::Physics> model_p, truth_p;
   const pde::OdeSystem *model = nullptr, *truth = nullptr;
-  AlignedVector<double> theta, truth_theta;  // what the model (trained) and the truth (initial) read
+  AlignedVector<double> theta,
+      truth_theta;  // what the model (trained) and the truth (initial) read
   int n = 0;
   Eigen::Index m = 0;
-  Matrix Xd;                  // data states (m x n)
-  Eigen::VectorXd td;         // data times
-  Eigen::VectorXd u_exact;    // the truth's initial state
+  Matrix Xd;                // data states (m x n)
+  Eigen::VectorXd td;       // data times
+  Eigen::VectorXd u_exact;  // the truth's initial state
   double t0 = 0;
-  Eigen::VectorXd ts;         // sample times (from t0)
-  Matrix Xs, U, Utrue, Yfd;   // states at the samples, learned and true U, FD targets
+  Eigen::VectorXd ts;        // sample times (from t0)
+  Matrix Xs, U, Utrue, Yfd;  // states at the samples, learned and true U, FD targets
   std::vector<double> thresholds;
-  Eigen::VectorXd te;         // extrapolation times
+  Eigen::VectorXd te;  // extrapolation times
   Matrix xe_true, xe_learned, xe_fd, xe_ude;
 
   Rhs Ude() const {
@@ -178,7 +193,8 @@ PetscErrorCode CreateOdeModels(Discovery& d) {
   PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "lotka_volterra", &d.model_p));
   d.model = d.model_p->AsOdeSystem();
   PetscCheck(d.model, comm, PETSC_ERR_USER_INPUT,
-             "option -physics: discover needs an ODE physics (lotka_volterra), not '%s'", d.model_p->Type());
+             "option -physics: discover needs an ODE physics (lotka_volterra), not '%s'",
+             d.model_p->Type());
   PetscCall(d.model_p->SetUp());
   PetscCall(pde::PhysicsCreateFromOptions(comm, "truth_", d.model_p->Type(), &d.truth_p));
   d.truth = d.truth_p->AsOdeSystem();
@@ -200,10 +216,11 @@ PetscErrorCode ReadTrajectory(Discovery& d) {
   std::vector<size_t> train_ids;
   for (size_t i = 0; i < data.Trajectories().size(); ++i)
     if (data.Trajectories()[i].split == "train") train_ids.push_back(i);
-  PetscCheck(!train_ids.empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no training trajectories (empty data)",
-             d.paths.dataset.c_str());
+  PetscCheck(!train_ids.empty(), comm, PETSC_ERR_USER_INPUT,
+             "dataset '%s' has no training trajectories (empty data)", d.paths.dataset.c_str());
   PetscCheck(d.opt.traj_index < (PetscInt)train_ids.size(), comm, PETSC_ERR_USER_INPUT,
-             "option -discover_trajectory: %" PetscInt_FMT " but the dataset has %zu training trajectories",
+             "option -discover_trajectory: %" PetscInt_FMT
+             " but the dataset has %zu training trajectories",
              d.opt.traj_index, train_ids.size());
   const size_t tid = train_ids[d.opt.traj_index];
   std::vector<PetscReal> tdata;
@@ -211,8 +228,8 @@ PetscErrorCode ReadTrajectory(Discovery& d) {
   PetscCall(data.ReadTimes(tid, &tdata));
   PetscCall(data.ReadScenario(tid, &scenario));
   PetscCheck(tdata.size() >= 3, comm, PETSC_ERR_USER_INPUT,
-             "dataset '%s': trajectory '%s' has %zu snapshots; discover needs at least 3", d.paths.dataset.c_str(),
-             data.Trajectories()[tid].name.c_str(), tdata.size());
+             "dataset '%s': trajectory '%s' has %zu snapshots; discover needs at least 3",
+             d.paths.dataset.c_str(), data.Trajectories()[tid].name.c_str(), tdata.size());
   d.m = static_cast<Eigen::Index>(tdata.size());
   d.Xd.resize(d.m, d.n);
   Vec u;
@@ -246,15 +263,19 @@ PetscErrorCode SampleLearnedTerm(Discovery& d, DiscoverSummary* summary) {
   const int fine_every = 1;
   Matrix path = Integrate(d.Ude(), d.Xd.row(0).transpose(), T, o.dt, fine_every, &tfine);
   PetscCheck(path.allFinite(), d.comm, PETSC_ERR_NOT_CONVERGED,
-             "discover: the trained model diverges on the training interval (model '%s')", d.paths.model.c_str());
+             "discover: the trained model diverges on the training interval (model '%s')",
+             d.paths.model.c_str());
   std::vector<double> tk;
   const Eigen::Index ns = o.samples > 0 ? o.samples : d.m;
   for (Eigen::Index k = 0; k < ns; ++k) {
     const double tt = o.samples > 0 ? T * k / std::max<Eigen::Index>(1, ns - 1) : d.td[k] - d.t0;
-    if (tt >= o.trim * T * (1 - 1e-9) && tt <= (1 - o.trim) * T * (1 + 1e-12) + 1e-12) tk.push_back(tt);
+    if (tt >= o.trim * T * (1 - 1e-9) && tt <= (1 - o.trim) * T * (1 + 1e-12) + 1e-12)
+      tk.push_back(tt);
   }
-  PetscCheck(tk.size() >= 3, d.comm, PETSC_ERR_USER_INPUT,
-             "option -discover_trim/-discover_samples: only %zu samples of U left (need at least 3)", tk.size());
+  PetscCheck(
+      tk.size() >= 3, d.comm, PETSC_ERR_USER_INPUT,
+      "option -discover_trim/-discover_samples: only %zu samples of U left (need at least 3)",
+      tk.size());
   d.ts.resize(static_cast<Eigen::Index>(tk.size()));
   d.Xs.resize(d.ts.size(), d.n);
   for (Eigen::Index k = 0; k < d.ts.size(); ++k) {
@@ -273,7 +294,8 @@ PetscErrorCode SampleLearnedTerm(Discovery& d, DiscoverSummary* summary) {
     d.truth->KnownRhs(d.t0, row.data(), gt.data());
     for (int i = 0; i < d.n; ++i) d.Utrue(k, i) = gt[i] - gm[i];
   }
-  summary->u_error = (d.U - d.Utrue).cwiseAbs().maxCoeff() / std::max(1e-300, d.Utrue.cwiseAbs().maxCoeff());
+  summary->u_error =
+      (d.U - d.Utrue).cwiseAbs().maxCoeff() / std::max(1e-300, d.Utrue.cwiseAbs().maxCoeff());
   PetscFunctionReturn(0);
 }
 
@@ -305,17 +327,19 @@ PetscErrorCode Regress(Discovery& d, const PolynomialLibrary& lib, DiscoverSumma
     if (d.opt.show_sweep)
       for (int which = 0; which < 2; ++which)
         for (const auto& c : which ? cand_f : cand_l)
-          PetscCall(PetscPrintf(d.comm,
-                                "  sweep %s U%d: threshold >= %.2e (%2d of %d thresholds), %2d terms, rel. residual "
-                                "%.3e, score %.3e: %s\n",
-                                which ? "FD     " : "learned", i + 1, c.threshold, c.sweep_hits, opt.sweep_points,
-                                c.terms, std::sqrt(c.rss) / (which ? d.Yfd.col(i) : d.U.col(i)).norm(), c.score,
-                                FormatEquation(c.coef, summary->names).c_str()));
+          PetscCall(PetscPrintf(
+              d.comm,
+              "  sweep %s U%d: threshold >= %.2e (%2d of %d thresholds), %2d terms, rel. residual "
+              "%.3e, score %.3e: %s\n",
+              which ? "FD     " : "learned", i + 1, c.threshold, c.sweep_hits, opt.sweep_points,
+              c.terms, std::sqrt(c.rss) / (which ? d.Yfd.col(i) : d.U.col(i)).norm(), c.score,
+              FormatEquation(c.coef, summary->names).c_str()));
     summary->learned.col(i) = fl.coef;
     summary->fd.col(i) = ff.coef;
     d.thresholds[2 * i] = fl.threshold;
     d.thresholds[2 * i + 1] = ff.threshold;
-    Eigen::VectorXd ct = FitSupport(theta_s, d.Utrue.col(i), std::vector<bool>(lib.NumTerms(), true));
+    Eigen::VectorXd ct =
+        FitSupport(theta_s, d.Utrue.col(i), std::vector<bool>(lib.NumTerms(), true));
     const double cmax = ct.cwiseAbs().maxCoeff();
     for (Eigen::Index j = 0; j < ct.size(); ++j)
       if (std::abs(ct[j]) <= 1e-8 * std::max(cmax, 1.0)) ct[j] = 0;
@@ -346,26 +370,40 @@ void Extrapolate(Discovery& d, const PolynomialLibrary& lib, DiscoverSummary* su
 
 std::string ErrorText(double e) {
   char b[32];
-  if (std::isfinite(e)) std::snprintf(b, sizeof(b), "%.3e", e);
-  else std::snprintf(b, sizeof(b), "diverged");
+  if (std::isfinite(e))
+    std::snprintf(b, sizeof(b), "%.3e", e);
+  else
+    std::snprintf(b, sizeof(b), "diverged");
   return std::string(b);
 }
 
-PetscErrorCode PrintDiscovery(const Discovery& d, const PolynomialLibrary& lib, const DiscoverSummary& s) {
+PetscErrorCode PrintDiscovery(const Discovery& d, const PolynomialLibrary& lib,
+                              const DiscoverSummary& s) {
   PetscFunctionBeginUser;
   MPI_Comm comm = d.comm;
   const std::string& criterion = d.opt.criterion;
   const auto& fields = d.model_p->FieldNames();
   const auto& names = s.names;
-  PetscCall(PetscPrintf(comm, "discover: model %s\n          library: %d monomials of degree <= %" PetscInt_FMT
-                        " in %s; threshold by %s over a log sweep (normalized columns)\n",
-                        d.model_p->Describe().c_str(), lib.NumTerms(), d.opt.degree, fields.size() == 2 ? "x, y" : "the state",
-                        criterion == "holdout" ? "the Pareto knee of held-out error (last 30% of samples) vs terms, max ln(1/e)/k" : criterion == "plateau" ? "the widest plateau of the sweep (1e-4..1)" : criterion == "bic" ? "BIC" : "AIC"));
-  PetscCall(PetscPrintf(comm, "          learned U along the trained trajectory (%d samples on [%.3g, %.3g]): max |U - U_true| = %.3e of max |U_true|\n",
-                        (int)d.Xs.rows(), (double)(d.t0 + d.ts[0]), (double)(d.t0 + d.ts[d.ts.size() - 1]), s.u_error));
+  PetscCall(PetscPrintf(
+      comm,
+      "discover: model %s\n          library: %d monomials of degree <= %" PetscInt_FMT
+      " in %s; threshold by %s over a log sweep (normalized columns)\n",
+      d.model_p->Describe().c_str(), lib.NumTerms(), d.opt.degree,
+      fields.size() == 2 ? "x, y" : "the state",
+      criterion == "holdout"
+          ? "the Pareto knee of held-out error (last 30% of samples) vs terms, max ln(1/e)/k"
+      : criterion == "plateau" ? "the widest plateau of the sweep (1e-4..1)"
+      : criterion == "bic"     ? "BIC"
+                               : "AIC"));
+  PetscCall(PetscPrintf(comm,
+                        "          learned U along the trained trajectory (%d samples on [%.3g, "
+                        "%.3g]): max |U - U_true| = %.3e of max |U_true|\n",
+                        (int)d.Xs.rows(), (double)(d.t0 + d.ts[0]),
+                        (double)(d.t0 + d.ts[d.ts.size() - 1]), s.u_error));
   for (int i = 0; i < d.n; ++i) {
     const std::string lhs = "U" + std::to_string(i + 1) + " (d" + fields[i] + "/dt)";
-    PetscCall(PetscPrintf(comm, "  true      %s = %s\n", lhs.c_str(), FormatEquation(s.truth.col(i), names).c_str()));
+    PetscCall(PetscPrintf(comm, "  true      %s = %s\n", lhs.c_str(),
+                          FormatEquation(s.truth.col(i), names).c_str()));
     PetscCall(PetscPrintf(comm, "  learned U %s = %s   [threshold %.2e; %s; %s]\n", lhs.c_str(),
                           FormatEquation(s.learned.col(i), names).c_str(), d.thresholds[2 * i],
                           SupportReport(s.learned.col(i), s.truth.col(i), names).c_str(),
@@ -376,10 +414,12 @@ PetscErrorCode PrintDiscovery(const Discovery& d, const PolynomialLibrary& lib, 
                           CoefficientErrors(s.fd.col(i), s.truth.col(i), names).c_str()));
   }
   PetscCall(PetscPrintf(comm,
-                        "discover: extrapolation to t = %g from the exact initial state, max_t |u - u_true| / max_t |u_true|:\n"
-                        "          recovered model (learned U) %s, recovered model (FD data) %s, trained UDE (network) %s\n",
-                        (double)d.opt.horizon, ErrorText(s.extrap_learned).c_str(), ErrorText(s.extrap_fd).c_str(),
-                        ErrorText(s.extrap_ude).c_str()));
+                        "discover: extrapolation to t = %g from the exact initial state, max_t |u "
+                        "- u_true| / max_t |u_true|:\n"
+                        "          recovered model (learned U) %s, recovered model (FD data) %s, "
+                        "trained UDE (network) %s\n",
+                        (double)d.opt.horizon, ErrorText(s.extrap_learned).c_str(),
+                        ErrorText(s.extrap_fd).c_str(), ErrorText(s.extrap_ude).c_str()));
   PetscFunctionReturn(0);
 }
 

@@ -6,12 +6,12 @@
 #include <memory>
 #include <sstream>
 
+#include "evaluate_common.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/io/catalyst.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "evaluate_common.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/workflow/case.hpp"
 
@@ -23,9 +23,13 @@ namespace {
 // fields when a file is given.
 class TruthComparison : public adjoint::Observer {
  public:
-  TruthComparison(const io::Dataset* data, size_t traj, std::vector<PetscInt> snaps, pde::Physics* physics,
-                  double threshold)
-      : data_(data), traj_(traj), snaps_(std::move(snaps)), physics_(physics), threshold_(threshold) {
+  TruthComparison(const io::Dataset* data, size_t traj, std::vector<PetscInt> snaps,
+                  pde::Physics* physics, double threshold)
+      : data_(data),
+        traj_(traj),
+        snaps_(std::move(snaps)),
+        physics_(physics),
+        threshold_(threshold) {
     mae.assign(snaps_.size(), 0.0);
     within.assign(snaps_.size(), 0.0);
   }
@@ -69,7 +73,8 @@ class TruthComparison : public adjoint::Observer {
     for (PetscInt i = 0; i < nl; ++i) cnt += std::abs(a[i]) <= threshold_;
     PetscCall(VecRestoreArrayRead(truth_, &a));
     double tot;
-    PetscCallMPI(MPI_Allreduce(&cnt, &tot, 1, MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)u)));
+    PetscCallMPI(
+        MPI_Allreduce(&cnt, &tot, 1, MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)u)));
     within[k] = tot / n;
     if (coarse_) PetscCall(CoarseError(k, u));
     if (file_) {
@@ -146,20 +151,25 @@ struct EvaluateOptions {
 PetscErrorCode ReadEvaluateOptions(MPI_Comm comm, EvaluateOptions* o) {
   PetscFunctionBeginUser;
   PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
-  PetscCall(UdeOptionsIntList("-baselines", "Cell counts of the un-closed baselines", &o->baselines, 16, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &o->horizon, nullptr));
-  PetscCall(
-      UdeOptionsPositiveReal("-threshold", "Survival: |error| below this counts as correct", &o->threshold, nullptr));
-  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", o->fields, &o->fields, nullptr));
+  PetscCall(UdeOptionsIntList("-baselines", "Cell counts of the un-closed baselines", &o->baselines,
+                              16, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)",
+                                      &o->horizon, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-threshold", "Survival: |error| below this counts as correct",
+                                   &o->threshold, nullptr));
+  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", o->fields,
+                             &o->fields, nullptr));
   PetscOptionsEnd();
   for (PetscInt n : o->baselines)
-    PetscCheck(n > 0, comm, PETSC_ERR_USER_INPUT, "option -evaluate_baselines: cell counts must be positive");
+    PetscCheck(n > 0, comm, PETSC_ERR_USER_INPUT,
+               "option -evaluate_baselines: cell counts must be positive");
   PetscFunctionReturn(0);
 }
 
 // The trained model, then the baselines: the case's scheme on other grids without closure,
 // the time step scaled down with the cell size.
-PetscErrorCode BuildModels(MPI_Comm comm, const std::vector<PetscInt>& baselines, std::vector<Model>* models) {
+PetscErrorCode BuildModels(MPI_Comm comm, const std::vector<PetscInt>& baselines,
+                           std::vector<Model>* models) {
   PetscFunctionBeginUser;
   models->clear();
   models->push_back(Model{"closure"});
@@ -188,8 +198,8 @@ struct TrajectoryRun {
   double threshold;
   io::H5File* out;  // nullptr: no fields
 };
-PetscErrorCode RunOnTrajectory(MPI_Comm comm, const TrajectoryRun& run, std::vector<Model>& models, size_t mi,
-                               EvaluationRow* row, std::vector<io::XdmfSeries>* series) {
+PetscErrorCode RunOnTrajectory(MPI_Comm comm, const TrajectoryRun& run, std::vector<Model>& models,
+                               size_t mi, EvaluationRow* row, std::vector<io::XdmfSeries>* series) {
   PetscFunctionBeginUser;
   Model& m = models[mi];
   const auto& info = run.data->Trajectories()[run.traj];
@@ -207,7 +217,8 @@ PetscErrorCode RunOnTrajectory(MPI_Comm comm, const TrajectoryRun& run, std::vec
     PetscInt nstate;
     PetscCall(VecGetSize(natural, &nstate));
     PetscCall(run.out->CreateDataset(group + "/state", {(hsize_t)times.size(), (hsize_t)nstate}));
-    PetscCall(io::WriteGeometryAttrs(*run.out, group + "/state", io::GridGeometry::FromPhysics(*m.Physics())));
+    PetscCall(io::WriteGeometryAttrs(*run.out, group + "/state",
+                                     io::GridGeometry::FromPhysics(*m.Physics())));
     PetscCall(cmp.SetOutput(run.out, group + "/state", natural));
   }
   PetscLogDouble s0, s1;
@@ -232,7 +243,8 @@ PetscErrorCode RunOnTrajectory(MPI_Comm comm, const TrajectoryRun& run, std::vec
   }
   if (diverged) {
     row->diverged++;
-    PetscCall(PetscPrintf(comm, "evaluate: %s at %" PetscInt_FMT " cells diverged on %s at t = %.2f\n",
+    PetscCall(PetscPrintf(comm,
+                          "evaluate: %s at %" PetscInt_FMT " cells diverged on %s at t = %.2f\n",
                           m.label.c_str(), m.cells, info.name.c_str(), (double)times[valid]));
   }
   row->model = m.label;
@@ -251,21 +263,28 @@ PetscErrorCode RunOnTrajectory(MPI_Comm comm, const TrajectoryRun& run, std::vec
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode PrintTable(MPI_Comm comm, double horizon_used, size_t ntests, const std::vector<EvaluationRow>& rows) {
+PetscErrorCode PrintTable(MPI_Comm comm, double horizon_used, size_t ntests,
+                          const std::vector<EvaluationRow>& rows) {
   PetscFunctionBeginUser;
-  PetscCall(PetscPrintf(comm, "evaluate: mean absolute error vs coarse-grained truth over t0 + [0, %.2f], %zu test trajectories\n",
+  PetscCall(PetscPrintf(comm,
+                        "evaluate: mean absolute error vs coarse-grained truth over t0 + [0, "
+                        "%.2f], %zu test trajectories\n",
                         horizon_used, ntests));
-  PetscCall(PetscPrintf(comm, "  %-24s %6s %12s %16s %14s %9s\n", "model", "cells", "MAE", "MAE on closure grid",
-                        "survival time", "seconds"));
+  PetscCall(PetscPrintf(comm, "  %-24s %6s %12s %16s %14s %9s\n", "model", "cells", "MAE",
+                        "MAE on closure grid", "survival time", "seconds"));
   for (const auto& r : rows) {
     char mae[64], mae2[64];
-    if (r.diverged) std::snprintf(mae, sizeof(mae), "diverged(%d)", r.diverged);
-    else std::snprintf(mae, sizeof(mae), "%.4e", r.mae);
-    if (r.diverged) std::snprintf(mae2, sizeof(mae2), "-");
-    else std::snprintf(mae2, sizeof(mae2), "%.4e", r.mae_model_grid);
+    if (r.diverged)
+      std::snprintf(mae, sizeof(mae), "diverged(%d)", r.diverged);
+    else
+      std::snprintf(mae, sizeof(mae), "%.4e", r.mae);
+    if (r.diverged)
+      std::snprintf(mae2, sizeof(mae2), "-");
+    else
+      std::snprintf(mae2, sizeof(mae2), "%.4e", r.mae_model_grid);
     PetscCall(PetscPrintf(comm, "  %-24s %6" PetscInt_FMT " %12s %16s %14.2f %9.2f\n",
-                          r.model == "closure" ? "learned closure" : "no closure (baseline)", r.cells, mae, mae2,
-                          r.survival, r.seconds));
+                          r.model == "closure" ? "learned closure" : "no closure (baseline)",
+                          r.cells, mae, mae2, r.survival, r.seconds));
   }
   // The headline: the closure against the finest baseline.
   const EvaluationRow* finest = nullptr;
@@ -273,7 +292,9 @@ PetscErrorCode PrintTable(MPI_Comm comm, double horizon_used, size_t ntests, con
     if (r.model == "baseline" && (!finest || r.cells > finest->cells)) finest = &r;
   if (finest) {
     const auto& c = rows[0];
-    PetscCall(PetscPrintf(comm, "evaluate: closure at %" PetscInt_FMT " cells has %.2fx the error of the un-closed scheme at %" PetscInt_FMT
+    PetscCall(PetscPrintf(comm,
+                          "evaluate: closure at %" PetscInt_FMT
+                          " cells has %.2fx the error of the un-closed scheme at %" PetscInt_FMT
                           " cells (%s)\n",
                           c.cells, c.mae / finest->mae, finest->cells,
                           c.mae <= finest->mae ? "matches or beats it" : "does not reach it"));
@@ -295,7 +316,8 @@ PetscErrorCode ReadHeldOut(MPI_Comm comm, const io::Dataset& data, size_t traj, 
       h->snaps.push_back(static_cast<PetscInt>(k));
       h->times.push_back(h->t[k]);
     }
-  PetscCheck(!h->times.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_horizon: no snapshot within the horizon");
+  PetscCheck(!h->times.empty(), comm, PETSC_ERR_USER_INPUT,
+             "option -evaluate_horizon: no snapshot within the horizon");
   PetscFunctionReturn(0);
 }
 
@@ -303,10 +325,11 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   PetscFunctionBeginUser;
   std::string variant_option;
   PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
-  PetscCall(UdeOptionsString("-variant_option",
-                             "Compare with variants of the scheme that differ in this option (e.g. advection_limiter) "
-                             "instead of un-closed baselines",
-                             &variant_option, nullptr));
+  PetscCall(UdeOptionsString(
+      "-variant_option",
+      "Compare with variants of the scheme that differ in this option (e.g. advection_limiter) "
+      "instead of un-closed baselines",
+      &variant_option, nullptr));
   PetscOptionsEnd();
   if (!variant_option.empty()) {
     if (variant_option[0] == '-') variant_option.erase(0, 1);
@@ -319,7 +342,8 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   PetscCall(ReadEvaluateOptions(comm, &opt));
   std::vector<Model> models;
   PetscCall(BuildModels(comm, opt.baselines, &models));
-  std::unique_ptr<io::Catalyst> catalyst;  // in-situ visualization of the trained model's steps (-catalyst_*)
+  std::unique_ptr<io::Catalyst>
+      catalyst;  // in-situ visualization of the trained model's steps (-catalyst_*)
   PetscCall(io::Catalyst::Create(comm, &catalyst));
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
@@ -344,13 +368,15 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   std::vector<io::XdmfSeries> series;
   if (opt.fields) PetscCall(io::H5File::Create(comm, out_path, &out));
   rows->assign(models.size(), EvaluationRow{});
-  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, model %s\n", tests.size(), model.Describe().c_str()));
+  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, model %s\n", tests.size(),
+                        model.Describe().c_str()));
   double horizon_used = 0;
   for (size_t ti : tests) {
     HeldOutTrajectory held;
     PetscCall(ReadHeldOut(comm, data, ti, opt.horizon, &held));
     horizon_used = held.times.back() - held.t[0];
-    const TrajectoryRun run{&data, ti, &held, tests.size(), opt.threshold, opt.fields ? &out : nullptr};
+    const TrajectoryRun run{
+        &data, ti, &held, tests.size(), opt.threshold, opt.fields ? &out : nullptr};
     for (size_t mi = 0; mi < models.size(); ++mi) {
       if (catalyst && mi == 0) catalyst->SetRun(data.Trajectories()[ti].name);
       PetscCall(RunOnTrajectory(comm, run, models, mi, &(*rows)[mi], &series));
@@ -358,11 +384,13 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   }
   if (opt.fields) {
     PetscCall(out.Commit());
-    PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5", geometry, series));
+    PetscCall(
+        io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5", geometry, series));
   }
   PetscCall(PrintTable(comm, horizon_used, tests.size(), *rows));
   if (opt.fields)
-    PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n", out_path.c_str()));
+    PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n",
+                          out_path.c_str()));
   // What the learned closure says about the physics (recovered coefficients etc.).
   PetscCall(model.ReportLearned(opt.fields ? paths.output_dir + "/learned.h5" : std::string()));
   if (catalyst) {

@@ -30,27 +30,31 @@ PetscErrorCode CaseTimeStep(const CaseModel& m, PetscReal* dt) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode OpenHeldOutData(MPI_Comm comm, const std::string& path, const std::vector<pde::Physics*>& models,
-                               io::Dataset* data, std::vector<size_t>* tests) {
+PetscErrorCode OpenHeldOutData(MPI_Comm comm, const std::string& path,
+                               const std::vector<pde::Physics*>& models, io::Dataset* data,
+                               std::vector<size_t>* tests) {
   PetscFunctionBeginUser;
   PetscCall(data->Open(comm, path, "option -dataset"));
   for (pde::Physics* p : models) PetscCall(data->CheckCompatible(*p));
   tests->clear();
   for (size_t i = 0; i < data->Trajectories().size(); ++i)
     if (data->Trajectories()[i].split == "test") tests->push_back(i);
-  PetscCheck(!tests->empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no test trajectories", path.c_str());
+  PetscCheck(!tests->empty(), comm, PETSC_ERR_USER_INPUT, "dataset '%s' has no test trajectories",
+             path.c_str());
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode ForwardAllowingDivergence(adjoint::Integrator& integ, PetscReal t0, Vec u0,
-                                         const std::vector<PetscReal>& times, adjoint::Observer* observer,
-                                         bool* diverged) {
+                                         const std::vector<PetscReal>& times,
+                                         adjoint::Observer* observer, bool* diverged) {
   PetscFunctionBeginUser;
   PetscReal total;
   PetscErrorCode ierr = integ.Forward(t0, u0, times, observer, &total);
   *diverged = ierr == PETSC_ERR_NOT_CONVERGED;
-  if (*diverged) SessionClearError();
-  else PetscCall(ierr);
+  if (*diverged)
+    SessionClearError();
+  else
+    PetscCall(ierr);
   PetscFunctionReturn(0);
 }
 

@@ -15,8 +15,8 @@ namespace udeflow::workflow {
 
 /// What differs from the case's model.
 struct ModelSettings {
-  std::vector<PetscInt> cells;  ///< cell counts per dimension (empty: the case's)
-  bool no_closure = false;      ///< the scheme without closure
+  std::vector<PetscInt> cells;           ///< cell counts per dimension (empty: the case's)
+  bool no_closure = false;               ///< the scheme without closure
   std::string scheme_key, scheme_value;  ///< a scheme option (Physics::SetSchemeOption)
   PetscReal dt = 0;                      ///< time step (0: the case's -ts_dt)
   const char* default_type = "burgers";  ///< physics when -physics is not given
@@ -33,14 +33,15 @@ PetscErrorCode CreateCaseModel(MPI_Comm comm, const ModelSettings& settings, Cas
 
 /// Opens the dataset, checks it against every model and lists its test trajectories
 /// (none is a user error).
-PetscErrorCode OpenHeldOutData(MPI_Comm comm, const std::string& path, const std::vector<pde::Physics*>& models,
-                               io::Dataset* data, std::vector<size_t>* tests);
+PetscErrorCode OpenHeldOutData(MPI_Comm comm, const std::string& path,
+                               const std::vector<pde::Physics*>& models, io::Dataset* data,
+                               std::vector<size_t>* tests);
 
 /// Integrates `integ` from (t0, u0) over `times`; a model that blows up is a result
 /// (*diverged = true), not a failure of the run.
 PetscErrorCode ForwardAllowingDivergence(adjoint::Integrator& integ, PetscReal t0, Vec u0,
-                                         const std::vector<PetscReal>& times, adjoint::Observer* observer,
-                                         bool* diverged);
+                                         const std::vector<PetscReal>& times,
+                                         adjoint::Observer* observer, bool* diverged);
 
 /// The case's time step (-ts_dt; 0 if not given).
 PetscErrorCode CaseTimeStep(const CaseModel& model, PetscReal* dt);

@@ -6,11 +6,11 @@
 #include <memory>
 #include <sstream>
 
+#include "evaluate_common.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "evaluate_common.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/workflow/case.hpp"
 #include "udeflow/workflow/evaluate.hpp"
@@ -23,10 +23,17 @@ namespace {
 // model's and the truth's states to the profiles file.
 class ScaledError : public adjoint::Observer {
  public:
-  ScaledError(const io::Dataset* data, size_t traj, std::vector<PetscInt> snaps, pde::Physics* physics, double scale,
-              io::H5File* out, const std::string& model_path, const std::string& truth_path)
-      : data_(data), traj_(traj), snaps_(std::move(snaps)), physics_(physics), scale_(scale), out_(out),
-        model_path_(model_path), truth_path_(truth_path) {
+  ScaledError(const io::Dataset* data, size_t traj, std::vector<PetscInt> snaps,
+              pde::Physics* physics, double scale, io::H5File* out, const std::string& model_path,
+              const std::string& truth_path)
+      : data_(data),
+        traj_(traj),
+        snaps_(std::move(snaps)),
+        physics_(physics),
+        scale_(scale),
+        out_(out),
+        model_path_(model_path),
+        truth_path_(truth_path) {
     mse.assign(snaps_.size(), NAN);
   }
   ~ScaledError() override {
@@ -87,22 +94,24 @@ PetscErrorCode ParseModelList(MPI_Comm comm, const std::string& models, const st
   std::string item;
   while (std::getline(ss, item, ',')) {
     const size_t colon = item.find(':');
-    PetscCheck(colon != std::string::npos && colon > 0 && colon + 1 < item.size(), comm, PETSC_ERR_USER_INPUT,
-               "option -evaluate_models: '%s' is not label:path", item.c_str());
+    PetscCheck(colon != std::string::npos && colon > 0 && colon + 1 < item.size(), comm,
+               PETSC_ERR_USER_INPUT, "option -evaluate_models: '%s' is not label:path",
+               item.c_str());
     ModelComparisonRow r;
     r.label = item.substr(0, colon);
     r.path = item.substr(colon + 1);
     if (r.path != "none" && r.path[0] != '/') r.path = dir + "/" + r.path;
     rows->push_back(r);
   }
-  PetscCheck(!rows->empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_models: no models given");
+  PetscCheck(!rows->empty(), comm, PETSC_ERR_USER_INPUT,
+             "option -evaluate_models: no models given");
   PetscFunctionReturn(0);
 }
 
 // The file's header: physics, grid, labels, scale, units and the cell centres along the
 // first dimension (z for ocean columns).
-PetscErrorCode WriteProfilesHeader(io::H5File& out, const pde::Physics& ref, const std::vector<ModelComparisonRow>& rows,
-                                   double scale) {
+PetscErrorCode WriteProfilesHeader(io::H5File& out, const pde::Physics& ref,
+                                   const std::vector<ModelComparisonRow>& rows, double scale) {
   PetscFunctionBeginUser;
   PetscCall(out.WriteAttr("/", "format", std::string("udeflow-profiles-1")));
   PetscCall(out.WriteAttr("/", "physics", ref.Describe()));
@@ -115,7 +124,8 @@ PetscErrorCode WriteProfilesHeader(io::H5File& out, const pde::Physics& ref, con
   PetscCall(out.WriteAttr("/", "units", ref.FieldUnits()[0]));
   const PetscInt n0 = ref.GridSize()[0];
   std::vector<double> z(n0);
-  for (PetscInt k = 0; k < n0; ++k) z[k] = ref.DomainOrigin()[0] + (k + 0.5) * ref.DomainLength()[0] / n0;
+  for (PetscInt k = 0; k < n0; ++k)
+    z[k] = ref.DomainOrigin()[0] + (k + 0.5) * ref.DomainLength()[0] / n0;
   PetscCall(out.WriteArray("/z", {(hsize_t)n0}, z.data()));
   PetscFunctionReturn(0);
 }
@@ -129,7 +139,8 @@ struct ProfileRun {
   PetscInt ncells;
   io::H5File* out;
 };
-PetscErrorCode CompareOnTrajectory(MPI_Comm comm, const ProfileRun& run, std::vector<CaseModel>& entries,
+PetscErrorCode CompareOnTrajectory(MPI_Comm comm, const ProfileRun& run,
+                                   std::vector<CaseModel>& entries,
                                    std::vector<ModelComparisonRow>* rows, double* horizon_used) {
   PetscFunctionBeginUser;
   const auto& info = run.data->Trajectories()[run.tr];
@@ -149,9 +160,10 @@ PetscErrorCode CompareOnTrajectory(MPI_Comm comm, const ProfileRun& run, std::ve
     Vec u0;
     PetscCall(DMCreateGlobalVector(e.physics->Grid(), &u0));
     PetscCall(run.data->ReadState(run.tr, 0, *e.physics, u0));
-    PetscCall(run.out->CreateDataset(g + "/" + r.label, {(hsize_t)times.size(), (hsize_t)run.ncells}));
-    ScaledError obs(run.data, run.tr, held.snaps, e.physics.get(), run.scale, run.out, g + "/" + r.label,
-                    mi == 0 ? g + "/truth" : "");
+    PetscCall(
+        run.out->CreateDataset(g + "/" + r.label, {(hsize_t)times.size(), (hsize_t)run.ncells}));
+    ScaledError obs(run.data, run.tr, held.snaps, e.physics.get(), run.scale, run.out,
+                    g + "/" + r.label, mi == 0 ? g + "/truth" : "");
     bool diverged;
     PetscCall(ForwardAllowingDivergence(*e.integrator, t[0], u0, times, &obs, &diverged));
     PetscCall(VecDestroy(&u0));
@@ -160,21 +172,26 @@ PetscErrorCode CompareOnTrajectory(MPI_Comm comm, const ProfileRun& run, std::ve
     if (diverged) {
       r.diverged++;
       m = INFINITY;
-      PetscCall(PetscPrintf(comm, "evaluate: %s diverged on %s after %" PetscInt_FMT " snapshots\n", r.label.c_str(),
-                            info.name.c_str(), obs.observed));
+      PetscCall(PetscPrintf(comm, "evaluate: %s diverged on %s after %" PetscInt_FMT " snapshots\n",
+                            r.label.c_str(), info.name.c_str(), obs.observed));
     }
     r.mse_per_trajectory[run.ti] = m;
     r.mse += m / run.ntests;
-    PetscCall(run.out->WriteArray(g + "/" + r.label + "_mse", {(hsize_t)obs.mse.size()}, obs.mse.data()));
+    PetscCall(
+        run.out->WriteArray(g + "/" + r.label + "_mse", {(hsize_t)obs.mse.size()}, obs.mse.data()));
   }
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode PrintComparison(MPI_Comm comm, const io::Dataset& data, const std::vector<size_t>& tests,
-                               const std::vector<ModelComparisonRow>& rows, double scale, double horizon_used) {
+PetscErrorCode PrintComparison(MPI_Comm comm, const io::Dataset& data,
+                               const std::vector<size_t>& tests,
+                               const std::vector<ModelComparisonRow>& rows, double scale,
+                               double horizon_used) {
   PetscFunctionBeginUser;
-  PetscCall(PetscPrintf(comm, "evaluate: scaled-state MSE, mean of ((u - truth)/%g)^2 over t0 + (0, %g] and all cells\n",
-                        scale, horizon_used));
+  PetscCall(PetscPrintf(
+      comm,
+      "evaluate: scaled-state MSE, mean of ((u - truth)/%g)^2 over t0 + (0, %g] and all cells\n",
+      scale, horizon_used));
   std::ostringstream head;
   head << "  " << std::left;
   head.width(12);
@@ -208,15 +225,18 @@ PetscErrorCode PrintComparison(MPI_Comm comm, const io::Dataset& data, const std
 
 }  // namespace
 
-PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vector<ModelComparisonRow>* rows) {
+PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec,
+                              std::vector<ModelComparisonRow>* rows) {
   PetscFunctionBeginUser;
   CasePaths paths;
   PetscCall(CasePathsFromOptions(comm, &paths));
   PetscReal horizon = 0;
   std::string models = spec;
   PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
-  PetscCall(UdeOptionsString("-models", "Models to compare: label:path,... (path none: no network)", &models, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &horizon, nullptr));
+  PetscCall(UdeOptionsString("-models", "Models to compare: label:path,... (path none: no network)",
+                             &models, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)",
+                                      &horizon, nullptr));
   PetscOptionsEnd();
   PetscCall(ParseModelList(comm, models, paths.output_dir, rows));
   std::vector<CaseModel> entries(rows->size());
@@ -231,7 +251,8 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vecto
   if (help) PetscFunctionReturn(0);
   for (size_t i = 0; i < rows->size(); ++i)
     if ((*rows)[i].path != "none")
-      PetscCall(train::LoadModel(comm, (*rows)[i].path, "option -evaluate_models", *entries[i].physics, &entries[i].theta));
+      PetscCall(train::LoadModel(comm, (*rows)[i].path, "option -evaluate_models",
+                                 *entries[i].physics, &entries[i].theta));
   pde::Physics& ref = *entries[0].physics;
   const double scale = ref.EvaluationScale();
   io::Dataset data;
@@ -250,8 +271,8 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec, std::vecto
     PetscCall(VecGetSize(v, &ncells));
     PetscCall(VecDestroy(&v));
   }
-  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, %zu models; %s\n", tests.size(), rows->size(),
-                        ref.Describe().c_str()));
+  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, %zu models; %s\n", tests.size(),
+                        rows->size(), ref.Describe().c_str()));
   for (auto& r : *rows) r.mse_per_trajectory.assign(tests.size(), 0.0);
   double horizon_used = 0;
   for (size_t ti = 0; ti < tests.size(); ++ti) {

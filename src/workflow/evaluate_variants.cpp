@@ -6,11 +6,11 @@
 #include <memory>
 #include <sstream>
 
+#include "evaluate_common.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "evaluate_common.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/workflow/case.hpp"
 #include "udeflow/workflow/evaluate.hpp"
@@ -95,12 +95,16 @@ struct VariantOptions {
 PetscErrorCode ReadVariantOptions(MPI_Comm comm, VariantOptions* o) {
   PetscFunctionBeginUser;
   PetscOptionsBegin(comm, "evaluate_", "Evaluation against scheme variants", "evaluate");
-  PetscCall(UdeOptionsString("-variants", "Values of -evaluate_variant_option to compare with (comma list)",
+  PetscCall(UdeOptionsString("-variants",
+                             "Values of -evaluate_variant_option to compare with (comma list)",
                              &o->values_text, nullptr));
-  PetscCall(UdeOptionsRealList("-grid_factors", "Grid resolutions relative to the case's (e.g. 0.5,1,2)", &o->factors,
-                               8, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)", &o->horizon, nullptr));
-  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", o->fields, &o->fields, nullptr));
+  PetscCall(UdeOptionsRealList("-grid_factors",
+                               "Grid resolutions relative to the case's (e.g. 0.5,1,2)",
+                               &o->factors, 8, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)",
+                                      &o->horizon, nullptr));
+  PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", o->fields,
+                             &o->fields, nullptr));
   PetscOptionsEnd();
   for (PetscReal f : o->factors)
     PetscCheck(f > 0 && std::isfinite(f), comm, PETSC_ERR_USER_INPUT,
@@ -111,7 +115,8 @@ PetscErrorCode ReadVariantOptions(MPI_Comm comm, VariantOptions* o) {
 
 // The trained model at every resolution, then every variant (no closure) at every resolution.
 PetscErrorCode BuildVariants(MPI_Comm comm, const std::string& option, const VariantOptions& o,
-                             const std::vector<std::string>& labels, const std::vector<PetscInt>& grid0, PetscReal dt,
+                             const std::vector<std::string>& labels,
+                             const std::vector<PetscInt>& grid0, PetscReal dt,
                              std::vector<Variant>* models) {
   PetscFunctionBeginUser;
   for (size_t li = 0; li < labels.size(); ++li)
@@ -120,7 +125,8 @@ PetscErrorCode BuildVariants(MPI_Comm comm, const std::string& option, const Var
       for (size_t d = 0; d < grid0.size(); ++d) {
         const double n = grid0[d] * o.factors[fi];
         PetscCheck(std::abs(n - std::round(n)) < 1e-9 && n >= 1, comm, PETSC_ERR_USER_INPUT,
-                   "option -evaluate_grid_factors: %g x %" PetscInt_FMT " cells is not a whole number",
+                   "option -evaluate_grid_factors: %g x %" PetscInt_FMT
+                   " cells is not a whole number",
                    (double)o.factors[fi], grid0[d]);
         s.cells.push_back(static_cast<PetscInt>(std::round(n)));
       }
@@ -137,9 +143,9 @@ PetscErrorCode BuildVariants(MPI_Comm comm, const std::string& option, const Var
 }
 
 // Runs every variant on one held-out trajectory.
-PetscErrorCode RunVariants(const io::Dataset& data, size_t ti, const HeldOutTrajectory& held, size_t ntests,
-                           const std::vector<PetscReal>& factors, io::H5File* out, std::vector<Variant>* models,
-                           std::vector<io::XdmfSeries>* series) {
+PetscErrorCode RunVariants(const io::Dataset& data, size_t ti, const HeldOutTrajectory& held,
+                           size_t ntests, const std::vector<PetscReal>& factors, io::H5File* out,
+                           std::vector<Variant>* models, std::vector<io::XdmfSeries>* series) {
   PetscFunctionBeginUser;
   const auto& info = data.Trajectories()[ti];
   const std::vector<PetscReal>&t = held.t, &times = held.times;
@@ -171,7 +177,8 @@ PetscErrorCode RunVariants(const io::Dataset& data, size_t ti, const HeldOutTraj
     if (out) {
       PetscCall(out->WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
       PetscCall(out->WriteArray(group + "/t", {(hsize_t)times.size()}, times.data()));
-      if (factors[m.factor] == 1) series->push_back({info.name + " " + m.label, group + "/state", times});
+      if (factors[m.factor] == 1)
+        series->push_back({info.name + " " + m.label, group + "/state", times});
     }
     PetscCall(VecDestroy(&natural));
     PetscCall(VecDestroy(&u0));
@@ -193,12 +200,14 @@ PetscErrorCode WriteLearnedCurves(pde::Physics& physics, io::H5File& out) {
 
 // The table (one row per scheme, one column per resolution) and the headline.
 PetscErrorCode PrintVariantTable(MPI_Comm comm, const std::vector<std::string>& labels, size_t nf,
-                                 const std::vector<Variant>& models, std::vector<EvaluationRow>* rows) {
+                                 const std::vector<Variant>& models,
+                                 std::vector<EvaluationRow>* rows) {
   PetscFunctionBeginUser;
   std::string head = "  " + std::string(10, ' ');
   char buf[64];
   for (size_t fi = 0; fi < nf; ++fi) {
-    std::snprintf(buf, sizeof(buf), " %14s", (CellsLabel(models[fi].Physics()->GridSize()) + " cells").c_str());
+    std::snprintf(buf, sizeof(buf), " %14s",
+                  (CellsLabel(models[fi].Physics()->GridSize()) + " cells").c_str());
     head += buf;
   }
   PetscCall(PetscPrintf(comm, "%s\n", head.c_str()));
@@ -210,7 +219,8 @@ PetscErrorCode PrintVariantTable(MPI_Comm comm, const std::vector<std::string>& 
     for (size_t fi = 0; fi < nf; ++fi) {
       const Variant& m = models[li * nf + fi];
       if (m.diverged)
-        std::snprintf(buf, sizeof(buf), " %14s", ("diverged(" + std::to_string(m.diverged) + ")").c_str());
+        std::snprintf(buf, sizeof(buf), " %14s",
+                      ("diverged(" + std::to_string(m.diverged) + ")").c_str());
       else
         std::snprintf(buf, sizeof(buf), " %14.4e", m.mae);
       line += buf;
@@ -232,16 +242,19 @@ PetscErrorCode PrintVariantTable(MPI_Comm comm, const std::vector<std::string>& 
       if (!best || m.mae < best->mae) best = &m;
     }
     const Variant& learned = models[fi];
-    PetscCall(PetscPrintf(comm, "evaluate: at %s cells the learned model has %.3fx the error of the best variant (%s)\n",
-                          CellsLabel(learned.Physics()->GridSize()).c_str(), learned.mae / best->mae,
-                          best->label.c_str()));
+    PetscCall(PetscPrintf(
+        comm,
+        "evaluate: at %s cells the learned model has %.3fx the error of the best variant (%s)\n",
+        CellsLabel(learned.Physics()->GridSize()).c_str(), learned.mae / best->mae,
+        best->label.c_str()));
   }
   PetscFunctionReturn(0);
 }
 
 }  // namespace
 
-PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::vector<EvaluationRow>* rows) {
+PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
+                                std::vector<EvaluationRow>* rows) {
   PetscFunctionBeginUser;
   CasePaths paths;
   PetscCall(CasePathsFromOptions(comm, &paths));
@@ -259,10 +272,11 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);
-  PetscCheck(!o.values.empty(), comm, PETSC_ERR_USER_INPUT, "option -evaluate_variants: no variant of -%s given",
-             option.c_str());
+  PetscCheck(!o.values.empty(), comm, PETSC_ERR_USER_INPUT,
+             "option -evaluate_variants: no variant of -%s given", option.c_str());
   for (auto& m : models)
-    if (m.label == "learned") PetscCall(train::LoadModel(comm, paths.model, "option -model", *m.Physics(), &m.model.theta));
+    if (m.label == "learned")
+      PetscCall(train::LoadModel(comm, paths.model, "option -model", *m.Physics(), &m.model.theta));
   io::Dataset data;
   std::vector<size_t> tests;
   std::vector<pde::Physics*> all;
@@ -272,14 +286,16 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
   const std::string out_path = paths.output_dir + "/evaluate.h5";
   std::vector<io::XdmfSeries> series;
   if (o.fields) PetscCall(io::H5File::Create(comm, out_path, &out));
-  PetscCall(PetscPrintf(comm, "evaluate: %zu held-out trajectories, model %s; variants of -%s: %s\n", tests.size(),
-                        models[0].Physics()->Describe().c_str(), option.c_str(), o.values_text.c_str()));
+  PetscCall(PetscPrintf(
+      comm, "evaluate: %zu held-out trajectories, model %s; variants of -%s: %s\n", tests.size(),
+      models[0].Physics()->Describe().c_str(), option.c_str(), o.values_text.c_str()));
   double horizon_used = 0;
   for (size_t ti : tests) {
     HeldOutTrajectory held;
     PetscCall(ReadHeldOut(comm, data, ti, o.horizon, &held));
     horizon_used = held.times.back() - held.t[0];
-    PetscCall(RunVariants(data, ti, held, tests.size(), o.factors, o.fields ? &out : nullptr, &models, &series));
+    PetscCall(RunVariants(data, ti, held, tests.size(), o.factors, o.fields ? &out : nullptr,
+                          &models, &series));
   }
   if (o.fields) {
     PetscCall(WriteLearnedCurves(*models[0].Physics(), out));
@@ -287,11 +303,14 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::v
     PetscCall(io::WriteXdmf(comm, paths.output_dir + "/evaluate.xmf", "evaluate.h5", grid0,
                             base.physics->DomainLength(), base.physics->FieldNames(), series));
   }
-  PetscCall(PetscPrintf(comm, "evaluate: mean absolute error vs the truth over t0 + [0, %.3g], %zu test trajectories\n",
-                        horizon_used, tests.size()));
+  PetscCall(PetscPrintf(
+      comm,
+      "evaluate: mean absolute error vs the truth over t0 + [0, %.3g], %zu test trajectories\n",
+      horizon_used, tests.size()));
   PetscCall(PrintVariantTable(comm, labels, o.factors.size(), models, rows));
   if (o.fields)
-    PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n", out_path.c_str()));
+    PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n",
+                          out_path.c_str()));
   PetscFunctionReturn(0);
 }
 

@@ -17,7 +17,8 @@ namespace {
 // and writes them in Finish() (the noise scale needs the trajectory's mean).
 class SnapshotWriter : public adjoint::Observer {
  public:
-  explicit SnapshotWriter(io::DatasetWriter* w, double noise = 0, uint64_t key = 0, uint64_t traj = 0)
+  explicit SnapshotWriter(io::DatasetWriter* w, double noise = 0, uint64_t key = 0,
+                          uint64_t traj = 0)
       : writer_(w), noise_(noise), key_(key), traj_(traj) {}
   ~SnapshotWriter() override {
     for (Vec& v : kept_) VecDestroy(&v);
@@ -87,20 +88,26 @@ struct GenerateOptions {
 PetscErrorCode ReadGenerateOptions(MPI_Comm comm, GenerateOptions* o) {
   PetscFunctionBeginUser;
   PetscOptionsBegin(comm, nullptr, "Dataset generation", "generate");
-  PetscCall(UdeOptionsIntList("-generate_train_seeds", "Scenario seeds of the training trajectories", &o->train_seeds,
-                              256, nullptr));
-  PetscCall(UdeOptionsIntList("-generate_test_seeds", "Scenario seeds of the held-out trajectories", &o->test_seeds,
-                              256, nullptr));
+  PetscCall(UdeOptionsIntList("-generate_train_seeds",
+                              "Scenario seeds of the training trajectories", &o->train_seeds, 256,
+                              nullptr));
+  PetscCall(UdeOptionsIntList("-generate_test_seeds", "Scenario seeds of the held-out trajectories",
+                              &o->test_seeds, 256, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-generate_spinup", "Time integrated before the first snapshot", &o->spinup, nullptr));
   PetscCall(
-      UdeOptionsNonNegativeReal("-generate_spinup", "Time integrated before the first snapshot", &o->spinup, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-generate_duration", "Recorded time span", &o->duration, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-generate_dt_save", "Time between snapshots", &o->dt_save, nullptr));
-  PetscCall(PetscOptionsBool("-generate_exact", "Write the truth physics' exact solution when it has one (no integration)",
-                             "", o->use_exact, &o->use_exact, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-generate_noise",
-                                      "Measurement noise: add noise * (time mean of each entry) * N(0,1) to the data",
-                                      &o->noise, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-generate_noise_seed", "Seed of the measurement noise", &o->noise_seed, nullptr));
+      UdeOptionsPositiveReal("-generate_duration", "Recorded time span", &o->duration, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-generate_dt_save", "Time between snapshots", &o->dt_save, nullptr));
+  PetscCall(PetscOptionsBool(
+      "-generate_exact", "Write the truth physics' exact solution when it has one (no integration)",
+      "", o->use_exact, &o->use_exact, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-generate_noise",
+      "Measurement noise: add noise * (time mean of each entry) * N(0,1) to the data", &o->noise,
+      nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-generate_noise_seed", "Seed of the measurement noise",
+                                     &o->noise_seed, nullptr));
   PetscOptionsEnd();
   PetscFunctionReturn(0);
 }
@@ -108,8 +115,9 @@ PetscErrorCode ReadGenerateOptions(MPI_Comm comm, GenerateOptions* o) {
 // One trajectory of scenario `seed` into the writer: the exact solution when the physics
 // has one (and -generate_exact), else the integrated truth.
 PetscErrorCode WriteTrajectory(MPI_Comm comm, const GenerateOptions& o, pde::Physics& truth,
-                               adjoint::Integrator& integ, io::DatasetWriter& writer, io::Catalyst* catalyst,
-                               const std::vector<PetscReal>& times, size_t i, Vec u) {
+                               adjoint::Integrator& integ, io::DatasetWriter& writer,
+                               io::Catalyst* catalyst, const std::vector<PetscReal>& times,
+                               size_t i, Vec u) {
   PetscFunctionBeginUser;
   const size_t total = o.train_seeds.size() + o.test_seeds.size();
   const bool train = i < o.train_seeds.size();
@@ -123,7 +131,8 @@ PetscErrorCode WriteTrajectory(MPI_Comm comm, const GenerateOptions& o, pde::Phy
   PetscCall(truth.InitialCondition(u));
   PetscCall(writer.BeginTrajectory(name, train ? "train" : "test", seed, sc, times));
   if (catalyst) catalyst->SetRun(name);
-  SnapshotWriter obs(&writer, o.noise, static_cast<uint64_t>(o.noise_seed), static_cast<uint64_t>(seed));
+  SnapshotWriter obs(&writer, o.noise, static_cast<uint64_t>(o.noise_seed),
+                     static_cast<uint64_t>(seed));
   bool exact = false;
   if (o.use_exact) PetscCall(truth.ExactSolution(times[0], u, &exact));
   if (exact) {
@@ -140,11 +149,13 @@ PetscErrorCode WriteTrajectory(MPI_Comm comm, const GenerateOptions& o, pde::Phy
   PetscCall(obs.Finish());
   PetscCall(PetscTime(&t1));
   if (exact)
-    PetscCall(PetscPrintf(comm, "generate: trajectory %zu/%zu %-10s exact solution, max|u| %.3f, %.1f s\n", i + 1,
-                          total, name.c_str(), obs.max_abs, t1 - t0));
+    PetscCall(PetscPrintf(
+        comm, "generate: trajectory %zu/%zu %-10s exact solution, max|u| %.3f, %.1f s\n", i + 1,
+        total, name.c_str(), obs.max_abs, t1 - t0));
   else
-    PetscCall(PetscPrintf(comm, "generate: trajectory %zu/%zu %-10s %" PetscInt_FMT " steps, max|u| %.3f, %.1f s\n",
-                          i + 1, total, name.c_str(), integ.Stats().forward_steps, obs.max_abs, t1 - t0));
+    PetscCall(PetscPrintf(
+        comm, "generate: trajectory %zu/%zu %-10s %" PetscInt_FMT " steps, max|u| %.3f, %.1f s\n",
+        i + 1, total, name.c_str(), integ.Stats().forward_steps, obs.max_abs, t1 - t0));
   PetscFunctionReturn(0);
 }
 
@@ -160,11 +171,13 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   std::unique_ptr<pde::Physics> truth;
   char default_type[64] = "burgers";
-  PetscCall(PetscOptionsGetString(nullptr, nullptr, "-physics", default_type, sizeof(default_type), nullptr));
+  PetscCall(PetscOptionsGetString(nullptr, nullptr, "-physics", default_type, sizeof(default_type),
+                                  nullptr));
   PetscCall(pde::PhysicsCreateFromOptions(comm, "truth_", default_type, &truth));
   PetscCall(truth->SetUp());
   PetscCheck(truth->NumParams() == 0, comm, PETSC_ERR_USER_INPUT,
-             "the truth model has a closure with %" PetscInt_FMT " parameters; set -truth_closure_type none",
+             "the truth model has a closure with %" PetscInt_FMT
+             " parameters; set -truth_closure_type none",
              truth->NumParams());
   adjoint::Integrator integ(truth.get());
   PetscCall(integ.SetFromOptions("truth_"));
@@ -176,19 +189,24 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
   PetscCall(PetscTime(&run_start));
   const io::GridGeometry geometry = io::GridGeometry::FromPhysics(*truth);
   if (catalyst)
-    integ.SetStepHook(
-        [&](PetscInt step, PetscReal t, Vec v) { return catalyst->Execute(truth->Grid(), geometry, step, t, v); });
+    integ.SetStepHook([&](PetscInt step, PetscReal t, Vec v) {
+      return catalyst->Execute(truth->Grid(), geometry, step, t, v);
+    });
   const PetscInt nsave = static_cast<PetscInt>(std::floor(o.duration / o.dt_save + 1e-9));
   std::vector<PetscReal> times;
   for (PetscInt k = 0; k <= nsave; ++k) times.push_back(o.spinup + k * o.dt_save);
-  PetscCall(PetscPrintf(comm, "generate: truth %s\n          %s\n", truth->Describe().c_str(), integ.Describe().c_str()));
-  PetscCall(PetscPrintf(comm, "          %zu train + %zu test trajectories, %zu snapshots each, t in [%.2f, %.2f] -> %s\n",
-                        o.train_seeds.size(), o.test_seeds.size(), times.size(), (double)times.front(),
-                        (double)times.back(), paths.dataset.c_str()));
+  PetscCall(PetscPrintf(comm, "generate: truth %s\n          %s\n", truth->Describe().c_str(),
+                        integ.Describe().c_str()));
+  PetscCall(PetscPrintf(
+      comm,
+      "          %zu train + %zu test trajectories, %zu snapshots each, t in [%.2f, %.2f] -> %s\n",
+      o.train_seeds.size(), o.test_seeds.size(), times.size(), (double)times.front(),
+      (double)times.back(), paths.dataset.c_str()));
   io::DatasetWriter writer;
   std::string description = "truth: " + truth->Describe() + "; " + integ.Describe();
   if (o.noise > 0)
-    description += "; noise " + std::to_string(o.noise) + " x mean x N(0,1), seed " + std::to_string(o.noise_seed);
+    description += "; noise " + std::to_string(o.noise) + " x mean x N(0,1), seed " +
+                   std::to_string(o.noise_seed);
   PetscCall(writer.Create(comm, paths.dataset, *truth, description));
   Vec u;
   PetscCall(DMCreateGlobalVector(truth->Grid(), &u));

@@ -28,10 +28,11 @@ PetscErrorCode ReadModeOptions(MPI_Comm comm, const CasePaths& paths, ModeOption
   PetscFunctionBeginUser;
   o->offline_model = paths.output_dir + "/model_offline.h5";
   PetscOptionsBegin(comm, "train_", "Training mode", "train");
-  PetscCall(UdeOptionsChoice("-mode", "Train online through the solver, offline on diagnosed fluxes, or both",
-                             {"online", "offline", "both"}, &o->mode, nullptr));
-  PetscCall(UdeOptionsString("-offline_model", "Where -train_mode both writes the offline model", &o->offline_model,
-                             nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-mode", "Train online through the solver, offline on diagnosed fluxes, or both",
+      {"online", "offline", "both"}, &o->mode, nullptr));
+  PetscCall(UdeOptionsString("-offline_model", "Where -train_mode both writes the offline model",
+                             &o->offline_model, nullptr));
   PetscOptionsEnd();
   if (o->mode != "online") PetscCall(train::OfflineConfigFromOptions(comm, &o->offline));
   PetscFunctionReturn(0);
@@ -45,8 +46,9 @@ PetscErrorCode FitOffline(MPI_Comm comm, const train::TrainGroups& groups, const
   PetscCall(train::TrainOffline(groups.group, o.offline, physics, data, off));
   const std::string& out = o.mode == "offline" ? paths.model : o.offline_model;
   PetscCall(train::SaveModel(comm, out, *physics, off->theta, off->iterations, off->loss));
-  PetscCall(PetscPrintf(comm, "train: offline fit %lld iterations in %.1f s, flux mse %.4e; model written to %s\n",
-                        off->iterations, off->seconds, off->loss, out.c_str()));
+  PetscCall(PetscPrintf(
+      comm, "train: offline fit %lld iterations in %.1f s, flux mse %.4e; model written to %s\n",
+      off->iterations, off->seconds, off->loss, out.c_str()));
   PetscFunctionReturn(0);
 }
 
@@ -90,16 +92,21 @@ PetscErrorCode TrainCase(MPI_Comm comm, train::TrainResult* result) {
     // The offline fit unbound its parameters: online training starts from the initial ones.
   }
   PetscCall(trainer.SetUp());
-  PetscCall(PetscPrintf(comm, "train: model %s\n       %s\n       data %s; %d group(s) of ranks share each batch\n",
-                        physics->Describe().c_str(), integ.Describe().c_str(), paths.dataset.c_str(), groups.count));
+  PetscCall(PetscPrintf(
+      comm, "train: model %s\n       %s\n       data %s; %d group(s) of ranks share each batch\n",
+      physics->Describe().c_str(), integ.Describe().c_str(), paths.dataset.c_str(), groups.count));
   if (snapshots.Enabled())
-    trainer.SetIterationHook([&](long long it, const double* theta) { return snapshots.Maybe(it, theta); });
+    trainer.SetIterationHook(
+        [&](long long it, const double* theta) { return snapshots.Maybe(it, theta); });
   PetscCall(trainer.Run(paths.checkpoint, result));
   PetscCall(snapshots.Finish(result->seconds));
-  if (result->interrupted) PetscFunctionReturn(groups.Destroy());  // stopped by a signal: the checkpoint is the result
-  PetscCall(train::SaveModel(comm, paths.model, *physics, result->theta, result->iterations, result->loss));
+  if (result->interrupted)
+    PetscFunctionReturn(groups.Destroy());  // stopped by a signal: the checkpoint is the result
+  PetscCall(train::SaveModel(comm, paths.model, *physics, result->theta, result->iterations,
+                             result->loss));
   // The trainer wrote train_history.csv (Adam and L-BFGS rows) next to the checkpoint.
-  PetscCall(PetscPrintf(comm, "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
+  PetscCall(PetscPrintf(comm,
+                        "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
                         result->iterations, result->seconds, result->loss, paths.model.c_str()));
   if (groups.id == 0) PetscCall(physics->ReportLearned(""));  // collective on the group
   PetscCall(groups.Destroy());

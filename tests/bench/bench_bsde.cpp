@@ -46,8 +46,10 @@ class CaseOptions {
 };
 
 struct RunResult {
-  double seconds_per_iteration = 0, total_seconds = 0, final_error = NAN, u0 = NAN, trivial_error = NAN;
-  std::vector<double> time_to;  // per threshold: first time after which the error stays below (NAN: never)
+  double seconds_per_iteration = 0, total_seconds = 0, final_error = NAN, u0 = NAN,
+         trivial_error = NAN;
+  std::vector<double>
+      time_to;  // per threshold: first time after which the error stays below (NAN: never)
 };
 
 PetscErrorCode Run(MPI_Comm comm, const std::string& file, const std::string& extra,
@@ -100,19 +102,23 @@ PetscErrorCode Bench() {
   int rank, size;
   PetscCallMPI(MPI_Comm_rank(world, &rank));
   PetscCallMPI(MPI_Comm_size(world, &size));
-  char buf[4096] = "hjb100,hjb100_lambda10,allencahn100,bsb100,hjb1000,bsb1000", dir[1024] = "cases",
-       extra[4096] = "";
+  char buf[4096] = "hjb100,hjb100_lambda10,allencahn100,bsb100,hjb1000,bsb1000",
+       dir[1024] = "cases", extra[4096] = "";
   PetscInt seeds[16] = {1, 2, 3}, nseeds = 16, speed_its = 40;
   PetscBool full = PETSC_TRUE;
   PetscOptionsBegin(world, nullptr, "BSDE benchmark", nullptr);
-  PetscCall(PetscOptionsString("-bench_cases", "Comma-separated case names", "", buf, buf, sizeof(buf), nullptr));
-  PetscCall(PetscOptionsString("-bench_cases_dir", "Directory of the case files", "", dir, dir, sizeof(dir), nullptr));
-  PetscCall(PetscOptionsString("-bench_extra", "Options appended to every run", "", extra, extra, sizeof(extra), nullptr));
-  PetscCall(PetscOptionsIntArray("-bench_seeds", "Seeds of the full runs", "", seeds, &nseeds, nullptr));
-  PetscCall(PetscOptionsInt("-bench_speed_iterations", "Iterations of the speed runs", "", speed_its, &speed_its,
-                            nullptr));
-  PetscCall(PetscOptionsBool("-bench_full", "Also train every case to the end for each seed", "", full, &full,
-                             nullptr));
+  PetscCall(PetscOptionsString("-bench_cases", "Comma-separated case names", "", buf, buf,
+                               sizeof(buf), nullptr));
+  PetscCall(PetscOptionsString("-bench_cases_dir", "Directory of the case files", "", dir, dir,
+                               sizeof(dir), nullptr));
+  PetscCall(PetscOptionsString("-bench_extra", "Options appended to every run", "", extra, extra,
+                               sizeof(extra), nullptr));
+  PetscCall(
+      PetscOptionsIntArray("-bench_seeds", "Seeds of the full runs", "", seeds, &nseeds, nullptr));
+  PetscCall(PetscOptionsInt("-bench_speed_iterations", "Iterations of the speed runs", "",
+                            speed_its, &speed_its, nullptr));
+  PetscCall(PetscOptionsBool("-bench_full", "Also train every case to the end for each seed", "",
+                             full, &full, nullptr));
   PetscOptionsEnd();
   if (nseeds == 16) nseeds = 3;  // not given
   const std::vector<double> thresholds = {1e-2, 3e-3, 1e-3, 5e-4};
@@ -123,27 +129,30 @@ PetscErrorCode Bench() {
     if (std::fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = -1;
     std::fclose(f);
   }
-  PetscCall(PetscPrintf(world, "udeflow-bench-bsde on %d ranks; load average %.2f %.2f %.2f\n", size, load[0],
-                        load[1], load[2]));
+  PetscCall(PetscPrintf(world, "udeflow-bench-bsde on %d ranks; load average %.2f %.2f %.2f\n",
+                        size, load[0], load[1], load[2]));
   for (const std::string& name : SplitCommas(buf)) {
     const std::string file = std::string(dir) + "/" + name + ".yaml";
     PetscCall(PetscPrintf(world, "\n== %s (%s) %s\n", name.c_str(), file.c_str(), extra));
     // Speed: the same global batch on 1 rank and on all ranks (-bench_speed_iterations 0: skip).
     if (speed_its > 0) {
-    const std::string speed = quiet + std::string(extra) + " -bsde_valid_every 1000000 -bsde_iterations " +
-                              std::to_string(speed_its);
-    RunResult one, all;
-    MPI_Comm sub;
-    PetscCallMPI(MPI_Comm_split(world, rank == 0 ? 0 : MPI_UNDEFINED, rank, &sub));
-    if (sub != MPI_COMM_NULL) {
-      PetscCall(Run(sub, file, speed, thresholds, &one));
-      PetscCallMPI(MPI_Comm_free(&sub));
-    }
-    PetscCallMPI(MPI_Bcast(&one.seconds_per_iteration, 1, MPI_DOUBLE, 0, world));
-    PetscCall(Run(world, file, speed, thresholds, &all));
-    PetscCall(PetscPrintf(world, "speed: %.2f ms/iteration on 1 rank, %.2f ms/iteration on %d ranks: speed-up %.2f\n",
-                          1e3 * one.seconds_per_iteration, 1e3 * all.seconds_per_iteration, size,
-                          one.seconds_per_iteration / all.seconds_per_iteration));
+      const std::string speed = quiet + std::string(extra) +
+                                " -bsde_valid_every 1000000 -bsde_iterations " +
+                                std::to_string(speed_its);
+      RunResult one, all;
+      MPI_Comm sub;
+      PetscCallMPI(MPI_Comm_split(world, rank == 0 ? 0 : MPI_UNDEFINED, rank, &sub));
+      if (sub != MPI_COMM_NULL) {
+        PetscCall(Run(sub, file, speed, thresholds, &one));
+        PetscCallMPI(MPI_Comm_free(&sub));
+      }
+      PetscCallMPI(MPI_Bcast(&one.seconds_per_iteration, 1, MPI_DOUBLE, 0, world));
+      PetscCall(Run(world, file, speed, thresholds, &all));
+      PetscCall(PetscPrintf(
+          world,
+          "speed: %.2f ms/iteration on 1 rank, %.2f ms/iteration on %d ranks: speed-up %.2f\n",
+          1e3 * one.seconds_per_iteration, 1e3 * all.seconds_per_iteration, size,
+          one.seconds_per_iteration / all.seconds_per_iteration));
     }
     if (!full) continue;
     std::vector<double> errs, times, u0s;
@@ -151,16 +160,20 @@ PetscErrorCode Bench() {
     double trivial = NAN;
     for (PetscInt s = 0; s < nseeds; ++s) {
       RunResult r;
-      PetscCall(Run(world, file, quiet + std::string(extra) + " -bsde_seed " + std::to_string(seeds[s]), thresholds, &r));
+      PetscCall(Run(world, file,
+                    quiet + std::string(extra) + " -bsde_seed " + std::to_string(seeds[s]),
+                    thresholds, &r));
       trivial = r.trivial_error;
       errs.push_back(r.final_error);
       times.push_back(r.total_seconds);
       u0s.push_back(r.u0);
-      PetscCall(PetscPrintf(world, "seed %" PetscInt_FMT ": u0 %.10g  rel.err %.3e  %.1f s  time to", seeds[s], r.u0,
-                            r.final_error, r.total_seconds));
+      PetscCall(PetscPrintf(world,
+                            "seed %" PetscInt_FMT ": u0 %.10g  rel.err %.3e  %.1f s  time to",
+                            seeds[s], r.u0, r.final_error, r.total_seconds));
       for (size_t k = 0; k < thresholds.size(); ++k) {
-        PetscCall(PetscPrintf(world, "  %.0e: %s", thresholds[k],
-                              std::isnan(r.time_to[k]) ? "-" : std::to_string(r.time_to[k]).substr(0, 6).c_str()));
+        PetscCall(PetscPrintf(
+            world, "  %.0e: %s", thresholds[k],
+            std::isnan(r.time_to[k]) ? "-" : std::to_string(r.time_to[k]).substr(0, 6).c_str()));
         if (!std::isnan(r.time_to[k])) tto[k].push_back(r.time_to[k]);
       }
       PetscCall(PetscPrintf(world, "\n"));
@@ -170,16 +183,18 @@ PetscErrorCode Bench() {
     MeanStd(times, &tm, &tsd);
     MeanStd(u0s, &um, &usd);
     PetscCall(PetscPrintf(world,
-                          "summary %s: u0 %.8g +- %.2g, rel.err %.3e +- %.2e (max %.3e) over %zu seeds; trivial answer "
+                          "summary %s: u0 %.8g +- %.2g, rel.err %.3e +- %.2e (max %.3e) over %zu "
+                          "seeds; trivial answer "
                           "error %.3e; %.1f +- %.1f s",
-                          name.c_str(), um, usd, m, sd, *std::max_element(errs.begin(), errs.end()), errs.size(),
-                          trivial, tm, tsd));
+                          name.c_str(), um, usd, m, sd, *std::max_element(errs.begin(), errs.end()),
+                          errs.size(), trivial, tm, tsd));
     for (size_t k = 0; k < thresholds.size(); ++k) {
       if (tto[k].size() == errs.size()) {
         MeanStd(tto[k], &m, &sd);
         PetscCall(PetscPrintf(world, "; <=%.0e after %.1f +- %.1f s", thresholds[k], m, sd));
       } else {
-        PetscCall(PetscPrintf(world, "; <=%.0e in %zu/%zu runs", thresholds[k], tto[k].size(), errs.size()));
+        PetscCall(PetscPrintf(world, "; <=%.0e in %zu/%zu runs", thresholds[k], tto[k].size(),
+                              errs.size()));
       }
     }
     PetscCall(PetscPrintf(world, "\n"));

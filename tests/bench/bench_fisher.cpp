@@ -28,13 +28,15 @@ PetscErrorCode Run() {
   PetscInt n = 256, repeat = 3;
   PetscOptionsBegin(comm, "bench_", "Fisher-KPP 2-D gradient benchmark", "bench");
   PetscCall(UdeOptionsPositiveInt("-n", "Grid points per axis", &n, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-repeat", "Repetitions (the fastest is reported)", &repeat, nullptr));
+  PetscCall(
+      UdeOptionsPositiveInt("-repeat", "Repetitions (the fastest is reported)", &repeat, nullptr));
   PetscOptionsEnd();
-  const std::string opts = "-physics fisher_kpp -fisher_dim 2 -fisher_n " + std::to_string(n) +
-                           " -fisher_dx 0.04 -fisher_diffusion 0 -fisher_rate 0 -fisher_ic_center " +
-                           std::to_string(0.02 * n) +
-                           " -fisher_ic_halfwidth 2 -fisher_ic_width 0.2 -closure_type mlp -closure_hidden 10,20,10 "
-                           "-stencil_closure_type stencil -ts_type rk -ts_rk_type 4 -ts_dt 0.025 -adjoint_memory store";
+  const std::string opts =
+      "-physics fisher_kpp -fisher_dim 2 -fisher_n " + std::to_string(n) +
+      " -fisher_dx 0.04 -fisher_diffusion 0 -fisher_rate 0 -fisher_ic_center " +
+      std::to_string(0.02 * n) +
+      " -fisher_ic_halfwidth 2 -fisher_ic_width 0.2 -closure_type mlp -closure_hidden 10,20,10 "
+      "-stencil_closure_type stencil -ts_type rk -ts_rk_type 4 -ts_dt 0.025 -adjoint_memory store";
   PetscCall(PetscOptionsInsertString(nullptr, opts.c_str()));
   std::unique_ptr<pde::Physics> physics;
   PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "fisher_kpp", &physics));
@@ -75,11 +77,13 @@ PetscErrorCode Run() {
   }
   int size;
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  const double evals = 2.0 * n * n * integ.Stats().forward_steps * 4;  // forward + adjoint re-linearization
-  PetscCall(PetscPrintf(comm,
-                        "fisher 2-D %" PetscInt_FMT "^2 on %d rank(s), %" PetscInt_FMT
-                        " RK4 steps: forward %.3f s, gradient %.3f s (ratio %.2f), %.2e closure evaluations/s\n",
-                        n, size, integ.Stats().forward_steps, tf, tg, tg / tf, evals / tg));
+  const double evals =
+      2.0 * n * n * integ.Stats().forward_steps * 4;  // forward + adjoint re-linearization
+  PetscCall(PetscPrintf(
+      comm,
+      "fisher 2-D %" PetscInt_FMT "^2 on %d rank(s), %" PetscInt_FMT
+      " RK4 steps: forward %.3f s, gradient %.3f s (ratio %.2f), %.2e closure evaluations/s\n",
+      n, size, integ.Stats().forward_steps, tf, tg, tg / tf, evals / tg));
   for (Vec& d : data) PetscCall(VecDestroy(&d));
   PetscCall(VecDestroy(&u0));
   PetscFunctionReturn(0);
@@ -88,7 +92,8 @@ PetscErrorCode Run() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  PetscErrorCode ierr = SessionInitialize(&argc, &argv, "udeflow Fisher-KPP 2-D gradient benchmark\n");
+  PetscErrorCode ierr =
+      SessionInitialize(&argc, &argv, "udeflow Fisher-KPP 2-D gradient benchmark\n");
   if (!ierr) ierr = Run();
   return SessionFinalize(ierr);
 }

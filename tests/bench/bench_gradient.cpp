@@ -7,8 +7,8 @@
 //
 //   mpiexec -n 2 build/udeflow-bench-gradient [-bench_n 1024,16384,262144]
 //       [-bench_steps_per_obs 2] [-bench_repeat 3] [-bench_modes store,checkpoint,disk]
-#include <petscsys.h>
 #include <malloc.h>
+#include <petscsys.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -68,11 +68,12 @@ PetscErrorCode ClosureThroughput(MPI_Comm comm) {
   for (int r = 0; r < reps; ++r) net.Vjp(tape, ybar, &xbar, g.data());
   double t2 = Now();
   const double flops = net.FlopsPerPoint() * n * reps;
-  PetscCall(PetscPrintf(comm,
-                        "closure MLP 5-32-32-1 tanh, batches of %d points, one core: forward %.2f GFLOP/s "
-                        "(%.1f ns/point), VJP (input + parameters) %.2f GFLOP/s (%.2fx forward time)\n",
-                        n, flops / (t1 - t0) * 1e-9, (t1 - t0) / (n * reps) * 1e9, 2 * flops / (t2 - t1) * 1e-9,
-                        (t2 - t1) / (t1 - t0)));
+  PetscCall(PetscPrintf(
+      comm,
+      "closure MLP 5-32-32-1 tanh, batches of %d points, one core: forward %.2f GFLOP/s "
+      "(%.1f ns/point), VJP (input + parameters) %.2f GFLOP/s (%.2fx forward time)\n",
+      n, flops / (t1 - t0) * 1e-9, (t1 - t0) / (n * reps) * 1e9, 2 * flops / (t2 - t1) * 1e-9,
+      (t2 - t1) / (t1 - t0)));
   PetscFunctionReturn(0);
 }
 
@@ -84,9 +85,11 @@ PetscErrorCode Run() {
   std::string modes_s = "store,checkpoint,disk";
   PetscOptionsBegin(comm, "bench_", "Gradient benchmark", "bench");
   PetscCall(UdeOptionsIntList("-n", "Grid sizes", &sizes, 16, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-steps_per_obs", "RK4 steps between observations", &steps_per_obs, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-steps_per_obs", "RK4 steps between observations",
+                                  &steps_per_obs, nullptr));
   PetscCall(UdeOptionsPositiveInt("-obs", "Observation times", &nobs, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-repeat", "Timing repetitions (best is reported)", &repeat, nullptr));
+  PetscCall(
+      UdeOptionsPositiveInt("-repeat", "Timing repetitions (best is reported)", &repeat, nullptr));
   PetscCall(UdeOptionsString("-modes", "Memory modes", &modes_s, nullptr));
   PetscOptionsEnd();
   std::vector<std::string> modes;
@@ -98,11 +101,13 @@ PetscErrorCode Run() {
   int size;
   MPI_Comm_size(comm, &size);
   PetscCall(ClosureThroughput(comm));
-  PetscCall(PetscPrintf(comm, "gradient benchmark: Burgers + MLP closure 5-32-32-1 tanh, RK4, %" PetscInt_FMT
-                        " observations x %" PetscInt_FMT " steps, %d MPI ranks\n",
-                        nobs, steps_per_obs, size));
-  PetscCall(PetscPrintf(comm, "%9s %-11s %-6s %11s %11s %7s %14s %12s\n", "N", "memory", "cache", "forward s",
-                        "gradient s", "ratio", "peak MB/rank", "closure GF/s"));
+  PetscCall(
+      PetscPrintf(comm,
+                  "gradient benchmark: Burgers + MLP closure 5-32-32-1 tanh, RK4, %" PetscInt_FMT
+                  " observations x %" PetscInt_FMT " steps, %d MPI ranks\n",
+                  nobs, steps_per_obs, size));
+  PetscCall(PetscPrintf(comm, "%9s %-11s %-6s %11s %11s %7s %14s %12s\n", "N", "memory", "cache",
+                        "forward s", "gradient s", "ratio", "peak MB/rank", "closure GF/s"));
   for (PetscInt N : sizes) {
     for (const std::string& mode : modes) {
       ScopedOptionValues o;
@@ -177,16 +182,19 @@ PetscErrorCode Run() {
       double fl_sum;
       MPI_Allreduce(&flops, &fl_sum, 1, MPI_DOUBLE, MPI_SUM, comm);
       const char* cached = integ.Stats().cache_hits > 0 ? "yes" : "no";
-      PetscCall(PetscPrintf(comm, "%9" PetscInt_FMT " %-11s %-6s %11.4f %11.4f %7.2f %14.1f %12.2f\n", N, mode.c_str(),
-                            cached, tf, tg, tg / tf, peak_max / 1024.0, fl_sum / tf * 1e-9));
+      PetscCall(PetscPrintf(
+          comm, "%9" PetscInt_FMT " %-11s %-6s %11.4f %11.4f %7.2f %14.1f %12.2f\n", N,
+          mode.c_str(), cached, tf, tg, tg / tf, peak_max / 1024.0, fl_sum / tf * 1e-9));
       for (Vec& d : data) PetscCall(VecDestroy(&d));
       PetscCall(VecDestroy(&u0));
     }
   }
-  PetscCall(PetscPrintf(comm, "cache: closure activations kept for the adjoint (-adjoint_cache_mb, default 512 MB/rank) "
-                              "instead of recomputed\n"
-                              "targets: ratio <= 3 (store), <= 4.5 (checkpoint); checkpointed peak well under store at "
-                              "the largest N\n"));
+  PetscCall(PetscPrintf(
+      comm,
+      "cache: closure activations kept for the adjoint (-adjoint_cache_mb, default 512 MB/rank) "
+      "instead of recomputed\n"
+      "targets: ratio <= 3 (store), <= 4.5 (checkpoint); checkpointed peak well under store at "
+      "the largest N\n"));
   PetscFunctionReturn(0);
 }
 

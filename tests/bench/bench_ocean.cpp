@@ -23,12 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "pde/ocean_column.hpp"
 #include "scoped_options.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/session.hpp"
-#include "pde/ocean_column.hpp"
 #include "udeflow/pde/physics.hpp"
 
 using namespace udeflow;
@@ -94,9 +94,11 @@ PetscErrorCode Run(MPI_Comm comm) {
   PetscCall(UdeOptionsPositiveInt("-nx", "Columns in x", &nx, nullptr));
   PetscCall(UdeOptionsPositiveInt("-ny", "Columns in y", &ny, nullptr));
   PetscCall(UdeOptionsPositiveInt("-steps", "Time steps", &steps, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-steps_per_obs", "Steps between observations", &per_obs, nullptr));
+  PetscCall(
+      UdeOptionsPositiveInt("-steps_per_obs", "Steps between observations", &per_obs, nullptr));
   PetscCall(UdeOptionsPositiveReal("-dt", "Time step (s)", &dt, nullptr));
-  PetscCall(UdeOptionsChoice("-ts_type", "Implicit method", {"beuler", "cn", "theta"}, &ts_type, nullptr));
+  PetscCall(UdeOptionsChoice("-ts_type", "Implicit method", {"beuler", "cn", "theta"}, &ts_type,
+                             nullptr));
   PetscOptionsEnd();
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
@@ -134,15 +136,17 @@ PetscErrorCode Run(MPI_Comm comm) {
   Misfit obs(u0, static_cast<int>(times.size()));
   int size;
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscPrintf(comm, "bench-ocean: %s on %d rank(s)\n  %s; %" PetscInt_FMT " steps, %zu observations\n",
-                        physics->Describe().c_str(), size, integ.Describe().c_str(), steps, times.size()));
+  PetscCall(PetscPrintf(
+      comm, "bench-ocean: %s on %d rank(s)\n  %s; %" PetscInt_FMT " steps, %zu observations\n",
+      physics->Describe().c_str(), size, integ.Describe().c_str(), steps, times.size()));
 
   PetscLogEvent ksp, snes_jac;
   PetscCall(PetscLogEventGetId("KSPSolve", &ksp));
   PetscCall(PetscLogEventGetId("SNESJacobianEval", &snes_jac));
   const std::vector<Events> split = {
       {"RHS (incl. its network pass)", {LogEvents::rhs}},
-      {"network (all passes)", {LogEvents::closure_forward, LogEvents::closure_jvp, LogEvents::closure_vjp}},
+      {"network (all passes)",
+       {LogEvents::closure_forward, LogEvents::closure_jvp, LogEvents::closure_vjp}},
       {"Jacobian assembly", {LogEvents::jacobian_assembly}},
       {"  of which network Jacobian", {pde::OceanColumn::NetworkJacobianEvent()}},
       {"linear solve (KSPSolve)", {ksp}},
@@ -173,15 +177,17 @@ PetscErrorCode Run(MPI_Comm comm) {
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grd.data(), (int)grd.size(), MPI_DOUBLE, MPI_MAX, comm));
   PetscCall(PetscPrintf(comm, "  forward  %8.3f s  (%.3f s per step)\n", t_fwd, t_fwd / steps));
   PetscCall(PetscPrintf(comm,
-                        "  gradient %8.3f s  (forward + replay %" PetscInt_FMT " steps + adjoint %" PetscInt_FMT
-                        " steps)\n  gradient / forward = %.2f\n",
+                        "  gradient %8.3f s  (forward + replay %" PetscInt_FMT
+                        " steps + adjoint %" PetscInt_FMT " steps)\n  gradient / forward = %.2f\n",
                         t_grad, st.replayed_steps, st.adjoint_steps, t_grad / t_fwd));
-  PetscCall(PetscPrintf(comm, "  time per forward step, and per step of the gradient pass (max over ranks):\n"));
+  PetscCall(PetscPrintf(
+      comm, "  time per forward step, and per step of the gradient pass (max over ranks):\n"));
   PetscCall(PetscPrintf(comm, "    %-30s %12s %12s\n", "phase", "forward", "gradient"));
   for (size_t i = 0; i < split.size(); ++i)
-    PetscCall(PetscPrintf(comm, "    %-30s %10.2f ms %10.2f ms\n", split[i].label, 1e3 * fwd[i] / steps,
-                          1e3 * grd[i] / steps));
-  PetscCall(PetscPrintf(comm, "    %-30s %10.2f ms %10.2f ms\n", "total", 1e3 * t_fwd / steps, 1e3 * t_grad / steps));
+    PetscCall(PetscPrintf(comm, "    %-30s %10.2f ms %10.2f ms\n", split[i].label,
+                          1e3 * fwd[i] / steps, 1e3 * grd[i] / steps));
+  PetscCall(PetscPrintf(comm, "    %-30s %10.2f ms %10.2f ms\n", "total", 1e3 * t_fwd / steps,
+                        1e3 * t_grad / steps));
   PetscCall(VecDestroy(&u0));
   PetscFunctionReturn(0);
 }

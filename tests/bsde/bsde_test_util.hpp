@@ -13,7 +13,8 @@
 namespace udeflow::bsde::test {
 
 /// An equation from the registry, configured by `options` (PETSc option string), SetUp.
-inline std::unique_ptr<Equation> MakeEquation(const std::string& name, int d, const std::string& options = "") {
+inline std::unique_ptr<Equation> MakeEquation(const std::string& name, int d,
+                                              const std::string& options = "") {
   EquationRegisterAll();
   std::unique_ptr<Equation> eq = EquationRegistry().Create(name);
   if (!eq) throw Error("no equation " + name);

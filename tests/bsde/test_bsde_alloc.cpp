@@ -50,11 +50,16 @@ TEST(BsdeHotLoop, NoAllocationPerIteration) {
     BackwardScheme scheme;
     bool feature;
   };
-  for (const Config& c : {Config{"hjb", ZNetConfig::Kind::kShared, DenseNet::Skip::kDiagonal, BackwardScheme::kTrapezoid, false},
-                          Config{"allencahn", ZNetConfig::Kind::kShared, DenseNet::Skip::kGated, BackwardScheme::kTrapezoid, true},
-                          Config{"bsb", ZNetConfig::Kind::kShared, DenseNet::Skip::kGatedQuadratic, BackwardScheme::kEuler, false},
-                          Config{"defaultrisk", ZNetConfig::Kind::kSubnets, DenseNet::Skip::kQuadratic, BackwardScheme::kTrapezoid, true},
-                          Config{"hjb", ZNetConfig::Kind::kSubnets, DenseNet::Skip::kFull, BackwardScheme::kEuler, false}}) {
+  for (const Config& c : {Config{"hjb", ZNetConfig::Kind::kShared, DenseNet::Skip::kDiagonal,
+                                 BackwardScheme::kTrapezoid, false},
+                          Config{"allencahn", ZNetConfig::Kind::kShared, DenseNet::Skip::kGated,
+                                 BackwardScheme::kTrapezoid, true},
+                          Config{"bsb", ZNetConfig::Kind::kShared, DenseNet::Skip::kGatedQuadratic,
+                                 BackwardScheme::kEuler, false},
+                          Config{"defaultrisk", ZNetConfig::Kind::kSubnets,
+                                 DenseNet::Skip::kQuadratic, BackwardScheme::kTrapezoid, true},
+                          Config{"hjb", ZNetConfig::Kind::kSubnets, DenseNet::Skip::kFull,
+                                 BackwardScheme::kEuler, false}}) {
     const int d = 7, N = 5, B = 9;
     auto eq = udeflow::bsde::test::MakeEquation(c.eq, d);
     ZNetConfig nc;
@@ -66,7 +71,8 @@ TEST(BsdeHotLoop, NoAllocationPerIteration) {
     BsdeModel model(*eq, CreateZNetwork(nc, d, N, eq->Horizon()), N, SdeScheme::kExact, c.scheme);
     model.InitializeNetwork(1);
     model.SetLossClip(0.5);
-    model.SetControl(std::string(c.eq) != "hjb");  // controlled paths: shared and subnets, both schemes
+    model.SetControl(std::string(c.eq) !=
+                     "hjb");  // controlled paths: shared and subnets, both schemes
     BsdeBatch batch;
     batch.Resize(d, N, B);
     Vector grad = Vector::Zero(model.NumParams());
@@ -84,15 +90,17 @@ TEST(BsdeHotLoop, NoAllocationPerIteration) {
       kernel_allocations += g_allocations.load();
       g_allocations = 0;
       g_counting = true;
-      adam.Step(model.Params().tail(model.NumParams() - 1), grad.segment(1, model.NumParams() - 1), 1e-3);
+      adam.Step(model.Params().tail(model.NumParams() - 1), grad.segment(1, model.NumParams() - 1),
+                1e-3);
       g_counting = false;
       adam_allocations += g_allocations.load();
     };
     iteration(0);  // sizes every buffer
     kernel_allocations = adam_allocations = 0;
     for (uint64_t it = 1; it <= 3; ++it) iteration(it);
-    EXPECT_EQ(kernel_allocations, 0) << c.eq << " " << ZNetKindName(c.kind) << " skip " << DenseNet::SkipName(c.skip)
-                                     << (model.Controlled() ? " controlled" : "");
+    EXPECT_EQ(kernel_allocations, 0)
+        << c.eq << " " << ZNetKindName(c.kind) << " skip " << DenseNet::SkipName(c.skip)
+        << (model.Controlled() ? " controlled" : "");
     EXPECT_LE(adam_allocations, 3) << "nn::Adam::Step: at most its Require message string per call";
   }
 }

@@ -17,17 +17,19 @@
 #include "udeflow/nn/mlp.hpp"
 
 using namespace udeflow::bsde;
-using udeflow::nn::DenseNet;
-using udeflow::nn::FastTanh;
 using udeflow::bsde::test::MakeEquation;
 using udeflow::bsde::test::RandomMatrix;
 using udeflow::bsde::test::RandomVector;
+using udeflow::nn::DenseNet;
+using udeflow::nn::FastTanh;
 
 namespace {
 
 const char* kEquations[] = {"hjb", "allencahn", "bsb", "defaultrisk"};
 
-double Dot(const Matrix& a, const Matrix& b) { return (a.array() * b.array()).sum(); }
+double Dot(const Matrix& a, const Matrix& b) {
+  return (a.array() * b.array()).sum();
+}
 
 // A state of the right scale for each equation (positive for the GBM equations).
 Matrix SampleState(const Equation& eq, Eigen::Index B, uint64_t seed) {
@@ -38,7 +40,8 @@ Matrix SampleState(const Equation& eq, Eigen::Index B, uint64_t seed) {
 }
 Vector SampleY(const Equation& eq, Eigen::Index B, uint64_t seed) {
   Vector y = RandomVector(B, seed);
-  if (std::string(eq.Name()) == "defaultrisk") y = (y.array() * 25.0 + 60.0).matrix();  // covers all Q pieces
+  if (std::string(eq.Name()) == "defaultrisk")
+    y = (y.array() * 25.0 + 60.0).matrix();  // covers all Q pieces
   return y;
 }
 
@@ -103,7 +106,8 @@ TEST(BsdeSampler, ExactGbmMeanAndVariance) {
     // ln X_T is exactly Gaussian: mean ln x0 + (mu - s^2/2) T, variance s^2 T.
     const Vector lx = xT.array().log();
     const double lm = lx.mean(), lv = (lx.array() - lm).square().sum() / (B - 1);
-    EXPECT_LT(std::abs(lm - (std::log(c.x0_first) + (c.mu - 0.5 * c.s * c.s) * T)), 4 * c.s * std::sqrt(T / B));
+    EXPECT_LT(std::abs(lm - (std::log(c.x0_first) + (c.mu - 0.5 * c.s * c.s) * T)),
+              4 * c.s * std::sqrt(T / B));
     EXPECT_LT(std::abs(lv / (c.s * c.s * T) - 1), 4 * std::sqrt(2.0 / B));
     // Euler-Maruyama agrees in mean (it is unbiased for the mean of a linear SDE).
     SimulateForward(*eq, SdeScheme::kEuler, dt, dw, x, work);
@@ -189,7 +193,8 @@ TEST(BsdeBackward, VjpPassesDotProductTest) {
       BackwardJvp(*eq, scheme, dt, x, z, dw, y0dot, zdot, ydot, w);
       const double y0bar = BackwardVjp(*eq, scheme, dt, x, z, dw, ybar, zbar, w);
       const double lhs = ybar.dot(ydot), rhs = y0bar * y0dot + Dot(zbar, zdot);
-      EXPECT_NEAR(lhs, rhs, 1e-12 * (1 + std::abs(lhs))) << name << " " << BackwardSchemeName(scheme);
+      EXPECT_NEAR(lhs, rhs, 1e-12 * (1 + std::abs(lhs)))
+          << name << " " << BackwardSchemeName(scheme);
       // And the tangent is the derivative (finite differences).
       const double h = 1e-6;
       BackwardSolve(*eq, scheme, dt, y0 + h * y0dot, x, z + h * zdot, dw, w);
@@ -242,15 +247,18 @@ TEST(BsdeDenseNet, MatchesMlpAndPassesDotProductTests) {
     EXPECT_LT((gm - gd).norm(), 1e-13 * (1 + gm.norm()));
     EXPECT_LT((xm - xd).norm(), 1e-13 * (1 + xm.norm()));
   }
-  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
-                    DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
-    DenseNet net({5, 8, 7, 4}, udeflow::nn::Activation::kTanh, udeflow::nn::Activation::kIdentity, skip, 1);
+  for (auto skip :
+       {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
+        DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
+    DenseNet net({5, 8, 7, 4}, udeflow::nn::Activation::kTanh, udeflow::nn::Activation::kIdentity,
+                 skip, 1);
     Vector p = RandomVector(net.NumParams(), 1, 0.5);
     const int B = 6;
     const Matrix x = RandomMatrix(5, B, 2), ybar = RandomMatrix(4, B, 3);
     DenseNet::Tape t;
     if (skip == DenseNet::Skip::kGated) {
-      // Forward: y_i = MLP_i + x_{1+i} (s_i + (V h)_i): compare with s = V = 0 plus the gate by hand.
+      // Forward: y_i = MLP_i + x_{1+i} (s_i + (V h)_i): compare with s = V = 0 plus the gate by
+      // hand.
       Vector p0 = p;
       Eigen::Map<Vector>(net.SkipParams(p0.data()), 4 * 8).setZero();
       DenseNet::Tape t0;
@@ -267,14 +275,16 @@ TEST(BsdeDenseNet, MatchesMlpAndPassesDotProductTests) {
     net.ParamJvp(p.data(), t, thetadot.data(), &ydot);
     Vector g = Vector::Zero(net.NumParams());
     net.Vjp(p.data(), t, ybar, g.data(), &xbar);
-    EXPECT_NEAR(Dot(ybar, ydot), g.dot(thetadot), 1e-12 * (1 + std::abs(g.dot(thetadot)))) << DenseNet::SkipName(skip);
+    EXPECT_NEAR(Dot(ybar, ydot), g.dot(thetadot), 1e-12 * (1 + std::abs(g.dot(thetadot))))
+        << DenseNet::SkipName(skip);
     // Input VJP against finite differences of the forward map.
     const Matrix xdot = RandomMatrix(5, B, 5);
     const double h = 1e-6;
     DenseNet::Tape tp, tm;
     net.Forward(p.data(), x + h * xdot, tp);
     net.Forward(p.data(), x - h * xdot, tm);
-    EXPECT_NEAR(Dot(ybar, (tp.Output() - tm.Output()) / (2 * h)), Dot(xbar, xdot), 1e-7) << DenseNet::SkipName(skip);
+    EXPECT_NEAR(Dot(ybar, (tp.Output() - tm.Output()) / (2 * h)), Dot(xbar, xdot), 1e-7)
+        << DenseNet::SkipName(skip);
   }
   Matrix z(1, 7);
   z << -800, -3, -1e-9, 0, 1e-9, 0.5, 400;
@@ -287,8 +297,8 @@ class ZNetKinds : public ::testing::TestWithParam<ZNetConfig::Kind> {};
 
 // A small network (width 6) of the tested kind with `skip`, random
 // parameters theta and a random input standardization.
-std::unique_ptr<ZNetwork> MakeTestNet(ZNetConfig::Kind kind, DenseNet::Skip skip, bool norm_feature, int d, int N,
-                                      Vector* theta) {
+std::unique_ptr<ZNetwork> MakeTestNet(ZNetConfig::Kind kind, DenseNet::Skip skip, bool norm_feature,
+                                      int d, int N, Vector* theta) {
   ZNetConfig c;
   c.kind = kind;
   c.width = 6;
@@ -299,14 +309,16 @@ std::unique_ptr<ZNetwork> MakeTestNet(ZNetConfig::Kind kind, DenseNet::Skip skip
   theta->resize(P);
   net->Initialize(3, theta->data());
   *theta += RandomVector(P, 4, 0.5);
-  net->SetNormalization(RandomMatrix(d, N + 1, 5, 0.1), (RandomMatrix(d, N + 1, 6, 0.2).array() + 1.0).matrix());
+  net->SetNormalization(RandomMatrix(d, N + 1, 5, 0.1),
+                        (RandomMatrix(d, N + 1, 6, 0.2).array() + 1.0).matrix());
   return net;
 }
 
 // Network parameter VJP vs ParamJvp (dot-product test).
 TEST_P(ZNetKinds, ParamVjpPassesDotProductTest) {
-  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
-                    DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
+  for (auto skip :
+       {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
+        DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
     const int d = 4, N = 3, B = 5;
     Vector theta;
     auto net = MakeTestNet(GetParam(), skip, skip == DenseNet::Skip::kGated, d, N, &theta);
@@ -332,16 +344,19 @@ TEST_P(ZNetKinds, ForwardStepMatchesForward) {
                     DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
     const int d = 4, N = 3, B = 5;
     Vector theta;
-    auto net = MakeTestNet(GetParam(), skip, skip == DenseNet::Skip::kGated || skip == DenseNet::Skip::kGatedQuadratic,
-                           d, N, &theta);
-    net->SetFeatureNormalization(RandomVector(N + 1, 10, 0.3), (RandomVector(N + 1, 11, 0.2).array() + 1.0).matrix());
+    auto net = MakeTestNet(
+        GetParam(), skip, skip == DenseNet::Skip::kGated || skip == DenseNet::Skip::kGatedQuadratic,
+        d, N, &theta);
+    net->SetFeatureNormalization(RandomVector(N + 1, 10, 0.3),
+                                 (RandomVector(N + 1, 11, 0.2).array() + 1.0).matrix());
     const Matrix x = RandomMatrix(d, (N + 1) * B, 7);
     ZTape tape;
     Matrix z(d, (N + 1) * B), zn(d, B);
     net->Forward(theta.data(), x, B, tape, z);
     for (int n = 0; n < N; ++n) {
       net->ForwardStep(theta.data(), n, x.middleCols(n * B, B), tape, zn);
-      EXPECT_LE((zn - z.middleCols(n * B, B)).cwiseAbs().maxCoeff(), 1e-14 * (1 + z.cwiseAbs().maxCoeff()))
+      EXPECT_LE((zn - z.middleCols(n * B, B)).cwiseAbs().maxCoeff(),
+                1e-14 * (1 + z.cwiseAbs().maxCoeff()))
           << DenseNet::SkipName(skip) << " step " << n;
     }
   }
@@ -359,7 +374,8 @@ TEST_P(ZNetKinds, ControlledPathsUseTheDriverDerivative) {
     c.width = 5;
     c.zscale = 0.5;
     c.skip = DenseNet::Skip::kGated;
-    BsdeModel model(*eq, CreateZNetwork(c, d, N, eq->Horizon()), N, SdeScheme::kExact, BackwardScheme::kTrapezoid);
+    BsdeModel model(*eq, CreateZNetwork(c, d, N, eq->Horizon()), N, SdeScheme::kExact,
+                    BackwardScheme::kTrapezoid);
     model.InitializeNetwork(11);
     model.Params() += RandomVector(model.NumParams(), 12, 0.1);
     model.SetY0(1.0);
@@ -374,11 +390,14 @@ TEST_P(ZNetKinds, ControlledPathsUseTheDriverDerivative) {
     for (int n = 0; n < N; ++n) {
       auto xn = batch.x.middleCols(n * B, B);
       model.Net().ForwardStep(model.Params().data() + 1, n, xn, tape, zs);
-      const Matrix theta = std::string(name) == "hjb" ? Matrix(-3.0 * zs) : Matrix::Constant(d, B, 0.05 / 0.4);
+      const Matrix theta =
+          std::string(name) == "hjb" ? Matrix(-3.0 * zs) : Matrix::Constant(d, B, 0.05 / 0.4);
       const Matrix expect = dw.middleCols(n * B, B) + model.Dt() * theta;
-      EXPECT_LE((batch.dw.middleCols(n * B, B) - expect).cwiseAbs().maxCoeff(), 1e-14) << name << " step " << n;
+      EXPECT_LE((batch.dw.middleCols(n * B, B) - expect).cwiseAbs().maxCoeff(), 1e-14)
+          << name << " step " << n;
       StepForward(*eq, SdeScheme::kExact, n * model.Dt(), model.Dt(), xn, expect, next, work);
-      EXPECT_LE((batch.x.middleCols((n + 1) * B, B) - next).cwiseAbs().maxCoeff(), 1e-12 * (1 + next.cwiseAbs().maxCoeff()))
+      EXPECT_LE((batch.x.middleCols((n + 1) * B, B) - next).cwiseAbs().maxCoeff(),
+                1e-12 * (1 + next.cwiseAbs().maxCoeff()))
           << name << " step " << n;
     }
     EXPECT_GT((batch.dw - dw).norm(), 1e-3) << name;  // the control does something
@@ -401,8 +420,10 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
         c.kind = GetParam();
         c.width = 5;
         c.zscale = 0.5;
-        c.skip = clip > 0 ? (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kFull : DenseNet::Skip::kGated)
-                          : (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kDiagonal : DenseNet::Skip::kGatedQuadratic);
+        c.skip = clip > 0 ? (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kFull
+                                                              : DenseNet::Skip::kGated)
+                          : (scheme == BackwardScheme::kEuler ? DenseNet::Skip::kDiagonal
+                                                              : DenseNet::Skip::kGatedQuadratic);
         c.norm_feature = clip > 0;
         BsdeModel model(*eq, CreateZNetwork(c, d, N, eq->Horizon()), N, SdeScheme::kExact, scheme);
         model.InitializeNetwork(11);
@@ -411,7 +432,7 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
         model.SetLossClip(clip);
         model.SetControl(clip > 0);  // controlled paths: the gradient at fixed (simulated) paths
         const int P = model.NumParams();
-        model.Params() += RandomVector(P, 12, 0.1);  // non-zero Z_0, biases, skip
+        model.Params() += RandomVector(P, 12, 0.1);                  // non-zero Z_0, biases, skip
         model.SetY0(stats.terminal_mean + (clip > 0 ? 0.5 : 0.05));  // clip some samples
         const Vector theta = model.Params();
         BsdeBatch batch;
@@ -455,7 +476,8 @@ TEST_P(ZNetKinds, LossGradientMatchesFiniteDifferences) {
         const double lp = model.Loss(batch, w, nullptr);
         model.Params() = theta - h * dir;
         const double lm = model.Loss(batch, w, nullptr);
-        EXPECT_NEAR((lp - lm) / (2 * h), grad.dot(dir), 1e-6 * (1 + std::abs(grad.dot(dir)))) << name;
+        EXPECT_NEAR((lp - lm) / (2 * h), grad.dot(dir), 1e-6 * (1 + std::abs(grad.dot(dir))))
+            << name;
       }
 }
 
@@ -515,7 +537,8 @@ TEST(BsdeWarmStart, MatchesBruteForceLeastSquares) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Bsde, ZNetKinds, ::testing::Values(ZNetConfig::Kind::kSubnets, ZNetConfig::Kind::kShared),
+INSTANTIATE_TEST_SUITE_P(Bsde, ZNetKinds,
+                         ::testing::Values(ZNetConfig::Kind::kSubnets, ZNetConfig::Kind::kShared),
                          [](const auto& info) { return std::string(ZNetKindName(info.param)); });
 
 }  // namespace

@@ -5,8 +5,8 @@
 // checkpoints are refused with errors naming the file.
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <unistd.h>
+#include <cstring>
 
 #include <cmath>
 #include <cstdio>
@@ -74,10 +74,12 @@ TEST_P(RankIndependence, LossHistoryIsTheSameOnAnyNumberOfRanks) {
   ASSERT_EQ(static_cast<int>(losses.size()), WorldSize());
   for (size_t s = 1; s < losses.size(); ++s) {
     double worst = 0;
-    for (int i = 0; i < 50; ++i) worst = std::max(worst, udeflow::test::RelDiff(losses[s][i], losses[0][i]));
+    for (int i = 0; i < 50; ++i)
+      worst = std::max(worst, udeflow::test::RelDiff(losses[s][i], losses[0][i]));
     EXPECT_LE(worst, 1e-10) << c.name << ": " << s + 1 << " ranks vs 1";
-    std::printf("[ info ] %s: %zu ranks vs 1: largest relative loss difference over 50 iterations %.2e\n", c.name,
-                s + 1, worst);
+    std::printf(
+        "[ info ] %s: %zu ranks vs 1: largest relative loss difference over 50 iterations %.2e\n",
+        c.name, s + 1, worst);
     EXPECT_LE(udeflow::test::RelDiff(valid[s], valid[0]), 1e-10) << c.name;
     EXPECT_LE((params[s] - params[0]).norm() / params[0].norm(), 1e-10) << c.name;
   }
@@ -89,28 +91,37 @@ INSTANTIATE_TEST_SUITE_P(
     Bsde, RankIndependence,
     ::testing::Values(
         RankCase{"hjb_subnets_euler",
-                 "-bsde_equation hjb -bsde_dim 8 -bsde_steps 6 -bsde_batch 64 -bsde_hjb_lambda 10 -bsde_net subnets"
+                 "-bsde_equation hjb -bsde_dim 8 -bsde_steps 6 -bsde_batch 64 -bsde_hjb_lambda 10 "
+                 "-bsde_net subnets"
                  " -bsde_backward_scheme euler -bsde_net_skip none -bsde_lr_schedule constant"},
         RankCase{"bsb_shared_trapezoid_skip",
-                 "-bsde_equation bsb -bsde_dim 6 -bsde_steps 5 -bsde_batch 64 -bsde_net shared -bsde_net_skip full"
+                 "-bsde_equation bsb -bsde_dim 6 -bsde_steps 5 -bsde_batch 64 -bsde_net shared "
+                 "-bsde_net_skip full"
                  " -bsde_backward_scheme trapezoid -bsde_net_zscale 1"},
         RankCase{"hjb_shared_controlled",
-                 "-bsde_equation hjb -bsde_dim 8 -bsde_steps 6 -bsde_batch 64 -bsde_hjb_lambda 10 -bsde_net shared"
+                 "-bsde_equation hjb -bsde_dim 8 -bsde_steps 6 -bsde_batch 64 -bsde_hjb_lambda 10 "
+                 "-bsde_net shared"
                  " -bsde_net_skip gated -bsde_net_norm_feature -bsde_control driver"},
         RankCase{"allencahn_shared_euler_sde",
-                 "-bsde_equation allencahn -bsde_dim 5 -bsde_steps 4 -bsde_batch 31 -bsde_net shared -bsde_net_skip gated"
+                 "-bsde_equation allencahn -bsde_dim 5 -bsde_steps 4 -bsde_batch 31 -bsde_net "
+                 "shared -bsde_net_skip gated"
                  " -bsde_net_norm_feature -bsde_net_normalize step"
                  " -bsde_backward_scheme trapezoid -bsde_sde_scheme euler -bsde_grad_clip 1"}),
     [](const auto& info) { return std::string(info.param.name); });
 
-std::string TmpDir() { return "bsde_mpi_np" + std::to_string(WorldSize()); }
+std::string TmpDir() {
+  return "bsde_mpi_np" + std::to_string(WorldSize());
+}
 
 // Resume from a checkpoint written after 20 iterations reproduces the parameters and the
 // losses of an uninterrupted 40-iteration run.
 TEST(BsdeCheckpoint, ResumeReproducesTheUninterruptedRun) {
   const std::string dir = TmpDir(), ckpt = dir + "/bsde_checkpoint.h5";
-  const std::string base = kCommon + " -bsde_equation hjb -bsde_dim 6 -bsde_steps 5 -bsde_batch 20 -bsde_hjb_lambda 5"
-                                     " -bsde_lr_schedule step -bsde_lr_milestones 10,30 -output_dir " + dir;
+  const std::string base =
+      kCommon +
+      " -bsde_equation hjb -bsde_dim 6 -bsde_steps 5 -bsde_batch 20 -bsde_hjb_lambda 5"
+      " -bsde_lr_schedule step -bsde_lr_milestones 10,30 -output_dir " +
+      dir;
   Vector uninterrupted;
   std::vector<double> history;
   {
@@ -139,10 +150,12 @@ TEST(BsdeCheckpoint, ResumeReproducesTheUninterruptedRun) {
     EXPECT_EQ(t.Iteration(), 40);
     // Bit for bit (the parameters, Adam's moments and the loss history are restored exactly).
     ASSERT_EQ(t.Params().size(), uninterrupted.size());
-    EXPECT_EQ(0, std::memcmp(t.Params().data(), uninterrupted.data(), sizeof(double) * uninterrupted.size()))
+    EXPECT_EQ(0, std::memcmp(t.Params().data(), uninterrupted.data(),
+                             sizeof(double) * uninterrupted.size()))
         << "max difference " << (t.Params() - uninterrupted).cwiseAbs().maxCoeff();
     ASSERT_EQ(t.LossHistory().size(), history.size());
-    EXPECT_EQ(0, std::memcmp(t.LossHistory().data(), history.data(), sizeof(double) * history.size()));
+    EXPECT_EQ(0,
+              std::memcmp(t.LossHistory().data(), history.data(), sizeof(double) * history.size()));
   }
 }
 
@@ -150,8 +163,8 @@ TEST(BsdeCheckpoint, ResumeReproducesTheUninterruptedRun) {
 struct Captured {
   std::string message;
 };
-PetscErrorCode CaptureHandler(MPI_Comm, int, const char*, const char*, PetscErrorCode n, PetscErrorType p,
-                              const char* mess, void* ctx) {
+PetscErrorCode CaptureHandler(MPI_Comm, int, const char*, const char*, PetscErrorCode n,
+                              PetscErrorType p, const char* mess, void* ctx) {
   auto* c = static_cast<Captured*>(ctx);
   if (p == PETSC_ERROR_INITIAL && c->message.empty() && mess) c->message = mess;
   return n;
@@ -161,8 +174,11 @@ PetscErrorCode CaptureHandler(MPI_Comm, int, const char*, const char*, PetscErro
 // good checkpoint, which is left untouched.
 TEST(BsdeCheckpoint, NanStopsWithMessageAndKeepsLastGoodCheckpoint) {
   const std::string dir = TmpDir() + "_nan", ckpt = dir + "/bsde_checkpoint.h5";
-  ScopedOptions o(kCommon + " -bsde_equation hjb -bsde_dim 4 -bsde_steps 3 -bsde_batch 8 -bsde_checkpoint_every 5"
-                            " -output_dir " + dir);
+  ScopedOptions o(
+      kCommon +
+      " -bsde_equation hjb -bsde_dim 4 -bsde_steps 3 -bsde_batch 8 -bsde_checkpoint_every 5"
+      " -output_dir " +
+      dir);
   Trainer t(PETSC_COMM_WORLD);
   UDE_ASSERT_OK(t.SetFromOptions());
   UDE_ASSERT_OK(t.SetUp());
@@ -186,7 +202,8 @@ TEST(BsdeCheckpoint, NanStopsWithMessageAndKeepsLastGoodCheckpoint) {
 // naming the option and the file.
 TEST(BsdeCheckpoint, BadResumeFilesAreRefused) {
   const std::string dir = TmpDir() + "_bad";
-  const std::string base = kCommon + " -bsde_equation hjb -bsde_dim 4 -bsde_steps 3 -bsde_batch 8 -output_dir " + dir;
+  const std::string base =
+      kCommon + " -bsde_equation hjb -bsde_dim 4 -bsde_steps 3 -bsde_batch 8 -output_dir " + dir;
   {
     ScopedOptions o(base + " -bsde_checkpoint_every 2");
     Trainer t(PETSC_COMM_WORLD);
@@ -199,9 +216,10 @@ TEST(BsdeCheckpoint, BadResumeFilesAreRefused) {
     PetscErrorCode code;
     const char* needle;
   };
-  for (const Bad& b : {Bad{" -bsde_resume " + dir + "/missing.h5", PETSC_ERR_FILE_OPEN, "missing.h5"},
-                       Bad{" -bsde_dim 5 -bsde_resume " + dir + "/bsde_checkpoint.h5", PETSC_ERR_FILE_UNEXPECTED,
-                           "d=4"}}) {
+  for (const Bad& b :
+       {Bad{" -bsde_resume " + dir + "/missing.h5", PETSC_ERR_FILE_OPEN, "missing.h5"},
+        Bad{" -bsde_dim 5 -bsde_resume " + dir + "/bsde_checkpoint.h5", PETSC_ERR_FILE_UNEXPECTED,
+            "d=4"}}) {
     ScopedOptions o(base + b.options);
     Trainer t(PETSC_COMM_WORLD);
     UDE_ASSERT_OK(t.SetFromOptions());

@@ -13,7 +13,9 @@ using udeflow::bsde::test::MakeEquation;
 
 namespace {
 
-double Rel(double a, double b) { return std::abs(a - b) / std::abs(b); }
+double Rel(double a, double b) {
+  return std::abs(a - b) / std::abs(b);
+}
 
 TEST(BsdeReference, HjbExactValuesMatchReference) {
   EXPECT_LT(Rel(HjbExactValue(100, 1.0, 1.0), 4.590161724605), 1e-10);
@@ -33,7 +35,8 @@ TEST(BsdeReference, HjbTrivialAnswer) {
   EXPECT_NEAR(HjbTrivialAnswer(100, 1.0), 4.600226, 5e-7);
   // d = 1: E ln(1/2 + S), S = V^2 with V ~ N(0,1), by an independent midpoint sum in v.
   double sum = 0, h = 1e-4;
-  for (double v = h / 2; v < 40; v += h) sum += 2 * std::log(0.5 + v * v) * std::exp(-v * v / 2) / std::sqrt(2 * M_PI) * h;
+  for (double v = h / 2; v < 40; v += h)
+    sum += 2 * std::log(0.5 + v * v) * std::exp(-v * v / 2) / std::sqrt(2 * M_PI) * h;
   EXPECT_NEAR(HjbTrivialAnswer(1, 1.0), sum, 1e-8);
   // The trivial answer is an upper bound (Jensen) and the HJB gap grows with lambda.
   EXPECT_GT(HjbTrivialAnswer(100, 1.0), HjbExactValue(100, 1.0, 1.0));
@@ -66,7 +69,9 @@ TEST(BsdeReference, EquationsReportTheirReferences) {
 // 10 for which the trivial answer is at least 1% off the exact value.
 TEST(BsdeReference, Hjb1000LambdaMakesTheTestReal) {
   const double triv = HjbTrivialAnswer(1000, 1.0);
-  auto gap = [&](double lambda) { return (triv - HjbExactValue(1000, 1.0, lambda)) / HjbExactValue(1000, 1.0, lambda); };
+  auto gap = [&](double lambda) {
+    return (triv - HjbExactValue(1000, 1.0, lambda)) / HjbExactValue(1000, 1.0, lambda);
+  };
   EXPECT_GE(gap(70.0), 0.01);
   EXPECT_LT(gap(60.0), 0.01);
   EXPECT_NEAR(gap(1.0), 1.45e-4, 1e-6);  // the LQG gap is only 0.0145% at lambda = 1

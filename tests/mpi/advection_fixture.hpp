@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "pde/advection.hpp"
 #include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/rng.hpp"
-#include "pde/advection.hpp"
 #include "udeflow/pde/physics.hpp"
 #include "udeflow/train/observers.hpp"
 

@@ -64,7 +64,8 @@ struct BurgersProblem {
   Vec u0 = nullptr;
   std::vector<PetscReal> times;
 
-  PetscErrorCode Create(MPI_Comm comm, const std::string& opts, int K = 4, PetscReal dt_obs = 0.25) {
+  PetscErrorCode Create(MPI_Comm comm, const std::string& opts, int K = 4,
+                        PetscReal dt_obs = 0.25) {
     PetscFunctionBeginUser;
     ScopedOptions scoped(opts);
     PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &physics));
@@ -88,7 +89,8 @@ struct BurgersProblem {
         PetscCall(VecSet(d, 0.05 * k));
         data.push_back(d);
       }
-      observer = std::make_unique<train::DataMisfit>(&data, 1.0, train::DataMisfit::Kind::kHuber, delta);
+      observer =
+          std::make_unique<train::DataMisfit>(&data, 1.0, train::DataMisfit::Kind::kHuber, delta);
     } else {
       observer = std::make_unique<MseObserver>(physics->Grid(), K);
     }
@@ -108,7 +110,8 @@ struct BurgersProblem {
     PetscCall(integrator->Forward(0.0, u0, times, observer.get(), loss));
     PetscFunctionReturn(0);
   }
-  PetscErrorCode Gradient(const std::vector<double>& theta, PetscReal* loss, std::vector<double>* g) {
+  PetscErrorCode Gradient(const std::vector<double>& theta, PetscReal* loss,
+                          std::vector<double>* g) {
     PetscFunctionBeginUser;
     g->assign(physics->NumParams(), 0.0);
     params.assign(theta.begin(), theta.end());

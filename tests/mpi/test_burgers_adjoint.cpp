@@ -97,18 +97,21 @@ TEST_P(BurgersJacobians, DotProductAndFiniteDifferenceTests) {
   for (Vec* x : {&u, &v, &w, &Jv, &JTw, &f1, &f2, &tmp}) VecDestroy(x);
 }
 
-INSTANTIATE_TEST_SUITE_P(Schemes, BurgersJacobians,
-                         ::testing::Values("-burgers_flux rusanov -burgers_reconstruction vanalbada",
-                                           "-burgers_flux central -burgers_reconstruction first",
-                                           "-burgers_flux rusanov -burgers_reconstruction first -burgers_closure_stencil 6",
-                                           "-burgers_closure_stencil 4",
-                                           "-burgers_closure_form coefficients",
-                                           "-burgers_closure_form coefficients -burgers_closure_stencil 6 -closure_activation softplus",
-                                           "-burgers_closure_form coefficients -burgers_closure_stencil 6 -burgers_closure_difference_order 2",
-                                           "-burgers_closure_form coefficients -burgers_closure_difference_order 3",
-                                           "-burgers_closure_features normalized -burgers_closure_stencil 6",
-                                           "-burgers_closure_features normalized -burgers_closure_form coefficients "
-                                           "-burgers_closure_feature_eps 0.05"));
+INSTANTIATE_TEST_SUITE_P(
+    Schemes, BurgersJacobians,
+    ::testing::Values(
+        "-burgers_flux rusanov -burgers_reconstruction vanalbada",
+        "-burgers_flux central -burgers_reconstruction first",
+        "-burgers_flux rusanov -burgers_reconstruction first -burgers_closure_stencil 6",
+        "-burgers_closure_stencil 4", "-burgers_closure_form coefficients",
+        "-burgers_closure_form coefficients -burgers_closure_stencil 6 -closure_activation "
+        "softplus",
+        "-burgers_closure_form coefficients -burgers_closure_stencil 6 "
+        "-burgers_closure_difference_order 2",
+        "-burgers_closure_form coefficients -burgers_closure_difference_order 3",
+        "-burgers_closure_features normalized -burgers_closure_stencil 6",
+        "-burgers_closure_features normalized -burgers_closure_form coefficients "
+        "-burgers_closure_feature_eps 0.05"));
 
 struct GradCase {
   const char* name;
@@ -143,51 +146,68 @@ TEST_P(BurgersGradient, MatchesCentralFiniteDifferences) {
     UDE_ASSERT_OK(p.Loss(tp, &Lp));
     UDE_ASSERT_OK(p.Loss(tm, &Lm));
     const double fd = (Lp - Lm) / (2 * h), ad = Dot(g, d);
-    EXPECT_LT(RelDiff(fd, ad), 1e-6) << GetParam().name << " direction " << seed << ": fd " << fd << " adjoint " << ad;
+    EXPECT_LT(RelDiff(fd, ad), 1e-6)
+        << GetParam().name << " direction " << seed << ": fd " << fd << " adjoint " << ad;
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(
     SchemesAndMemory, BurgersGradient,
-    ::testing::Values(GradCase{"rk4_store", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory store"},
-                      GradCase{"rk4_checkpoint", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory checkpoint"},
-                      GradCase{"rk4_checkpoint_every3",
-                               "-ts_type rk -ts_rk_type 4 -ts_dt 0.04 -adjoint_memory checkpoint -adjoint_checkpoint_every 3"},
-                      GradCase{"rk4_disk", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory disk -adjoint_checkpoint_every 2"},
-                      GradCase{"rk5dp_adaptive", "-ts_type rk -ts_rk_type 5dp -ts_adapt_type basic -ts_dt 0.01 "
-                                                 "-ts_atol 1e-6 -ts_rtol 1e-6 -adjoint_memory checkpoint"},
-                      GradCase{"rk5dp_fixed", "-ts_type rk -ts_rk_type 5dp -ts_dt 0.05 -adjoint_memory store"},
-                      GradCase{"rk3bs_fixed_ckpt", "-ts_type rk -ts_rk_type 3bs -ts_dt 0.05 -adjoint_memory checkpoint"},
-                      // Tableaus with an internal b_i = 0 (PETSc 3.18 drops df/dtheta there).
-                      GradCase{"rk5f", "-ts_type rk -ts_rk_type 5f -ts_dt 0.05"},
-                      GradCase{"rk6vr", "-ts_type rk -ts_rk_type 6vr -ts_dt 0.05 -adjoint_memory checkpoint"},
-                      GradCase{"cn_store", "-ts_type cn -ts_dt 0.05 -adjoint_memory store"},
-                      GradCase{"rk4_huber_loss", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -test_huber 0.05"},
-                      GradCase{"rk4_coefficients", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_form coefficients"},
-                      GradCase{"cn_coefficients", "-ts_type cn -ts_dt 0.05 -burgers_closure_form coefficients"},
-                      GradCase{"rk4_normalized_features", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_features normalized "
-                                                          "-burgers_closure_form coefficients -burgers_closure_stencil 6"},
-                      GradCase{"cn_normalized_features", "-ts_type cn -ts_dt 0.05 -burgers_closure_features normalized"},
-                      GradCase{"rk4_second_differences", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_form coefficients "
-                                                         "-burgers_closure_stencil 6 -burgers_closure_difference_order 2"},
-                      GradCase{"cn_checkpoint", "-ts_type cn -ts_dt 0.05 -adjoint_memory checkpoint -adjoint_checkpoint_every 2"},
-                      GradCase{"cn_disk", "-ts_type cn -ts_dt 0.05 -adjoint_memory disk"},
-                      GradCase{"beuler_store", "-ts_type beuler -ts_dt 0.05 -adjoint_memory store"},
-                      GradCase{"theta_midpoint", "-ts_type theta -ts_theta_theta 0.5 -ts_dt 0.05 -adjoint_memory checkpoint"}),
+    ::testing::Values(
+        GradCase{"rk4_store", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory store"},
+        GradCase{"rk4_checkpoint",
+                 "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory checkpoint"},
+        GradCase{"rk4_checkpoint_every3",
+                 "-ts_type rk -ts_rk_type 4 -ts_dt 0.04 -adjoint_memory checkpoint "
+                 "-adjoint_checkpoint_every 3"},
+        GradCase{"rk4_disk",
+                 "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory disk "
+                 "-adjoint_checkpoint_every 2"},
+        GradCase{"rk5dp_adaptive",
+                 "-ts_type rk -ts_rk_type 5dp -ts_adapt_type basic -ts_dt 0.01 "
+                 "-ts_atol 1e-6 -ts_rtol 1e-6 -adjoint_memory checkpoint"},
+        GradCase{"rk5dp_fixed", "-ts_type rk -ts_rk_type 5dp -ts_dt 0.05 -adjoint_memory store"},
+        GradCase{"rk3bs_fixed_ckpt",
+                 "-ts_type rk -ts_rk_type 3bs -ts_dt 0.05 -adjoint_memory checkpoint"},
+        // Tableaus with an internal b_i = 0 (PETSc 3.18 drops df/dtheta there).
+        GradCase{"rk5f", "-ts_type rk -ts_rk_type 5f -ts_dt 0.05"},
+        GradCase{"rk6vr", "-ts_type rk -ts_rk_type 6vr -ts_dt 0.05 -adjoint_memory checkpoint"},
+        GradCase{"cn_store", "-ts_type cn -ts_dt 0.05 -adjoint_memory store"},
+        GradCase{"rk4_huber_loss", "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -test_huber 0.05"},
+        GradCase{"rk4_coefficients",
+                 "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_form coefficients"},
+        GradCase{"cn_coefficients", "-ts_type cn -ts_dt 0.05 -burgers_closure_form coefficients"},
+        GradCase{"rk4_normalized_features",
+                 "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_features normalized "
+                 "-burgers_closure_form coefficients -burgers_closure_stencil 6"},
+        GradCase{"cn_normalized_features",
+                 "-ts_type cn -ts_dt 0.05 -burgers_closure_features normalized"},
+        GradCase{"rk4_second_differences",
+                 "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_closure_form coefficients "
+                 "-burgers_closure_stencil 6 -burgers_closure_difference_order 2"},
+        GradCase{"cn_checkpoint",
+                 "-ts_type cn -ts_dt 0.05 -adjoint_memory checkpoint -adjoint_checkpoint_every 2"},
+        GradCase{"cn_disk", "-ts_type cn -ts_dt 0.05 -adjoint_memory disk"},
+        GradCase{"beuler_store", "-ts_type beuler -ts_dt 0.05 -adjoint_memory store"},
+        GradCase{"theta_midpoint",
+                 "-ts_type theta -ts_theta_theta 0.5 -ts_dt 0.05 -adjoint_memory checkpoint"}),
     [](const ::testing::TestParamInfo<GradCase>& i) { return std::string(i.param.name); });
 
 TEST(BurgersGradient, ActivationCacheGivesTheSameGradient) {
   // Cached closure activations (store mode: whole run; checkpoint: per replayed
   // segment) against recomputation.
   for (const char* opts : {"-ts_type rk -ts_rk_type 4 -ts_dt 0.04 -adjoint_memory store",
-                           "-ts_type rk -ts_rk_type 5dp -ts_dt 0.04 -adjoint_memory checkpoint -adjoint_checkpoint_every 3",
-                           "-ts_type rk -ts_rk_type 4 -ts_dt 0.04 -adjoint_memory disk -burgers_closure_form coefficients "
+                           "-ts_type rk -ts_rk_type 5dp -ts_dt 0.04 -adjoint_memory checkpoint "
+                           "-adjoint_checkpoint_every 3",
+                           "-ts_type rk -ts_rk_type 4 -ts_dt 0.04 -adjoint_memory disk "
+                           "-burgers_closure_form coefficients "
                            "-burgers_closure_features normalized -burgers_closure_stencil 6"}) {
     std::vector<double> g[2];
     PetscInt hits[2];
     for (int c = 0; c < 2; ++c) {
       BurgersProblem p;
-      UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + opts + (c ? " -adjoint_cache_mb 0" : "")));
+      UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD,
+                             std::string(kBurgersBase) + opts + (c ? " -adjoint_cache_mb 0" : "")));
       std::vector<double> theta(p.params.begin(), p.params.end());
       PetscReal L;
       UDE_ASSERT_OK(p.Gradient(theta, &L, &g[c]));
@@ -211,7 +231,9 @@ TEST(BurgersGradient, MemoryModesAgreeToRoundOff) {
     std::vector<double> losses;
     for (const char* mode : {"store", "checkpoint", "disk"}) {
       BurgersProblem p;
-      UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + ts + " -adjoint_checkpoint_every 3 -adjoint_memory " + mode));
+      UDE_ASSERT_OK(p.Create(
+          PETSC_COMM_WORLD,
+          std::string(kBurgersBase) + ts + " -adjoint_checkpoint_every 3 -adjoint_memory " + mode));
       std::vector<double> theta(p.params.begin(), p.params.end()), g;
       PetscReal L;
       UDE_ASSERT_OK(p.Gradient(theta, &L, &g));

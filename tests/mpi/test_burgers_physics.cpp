@@ -30,10 +30,12 @@ class Keep : public adjoint::Observer {
 };
 
 TEST(BurgersPhysics, ConservesMomentumWithTheClosure) {
-  for (const char* closure : {"-closure_type none", "-closure_type mlp -closure_init_scale 1",
-                              "-closure_type mlp -burgers_closure_form coefficients -closure_init_scale 1"}) {
+  for (const char* closure :
+       {"-closure_type none", "-closure_type mlp -closure_init_scale 1",
+        "-closure_type mlp -burgers_closure_form coefficients -closure_init_scale 1"}) {
     BurgersProblem p;
-    UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + closure + " -ts_type rk -ts_dt 0.02"));
+    UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD,
+                           std::string(kBurgersBase) + closure + " -ts_type rk -ts_dt 0.02"));
     Keep keep;
     PetscReal dummy;
     UDE_ASSERT_OK(p.integrator->Forward(0.0, p.u0, {0.5, 1.0}, &keep, &dummy));
@@ -54,9 +56,11 @@ TEST(BurgersPhysics, SmallSineDecaysAtTheViscousRate) {
   // v = eps sin(x): the nonlinear term is O(eps^2), so v(t) = eps exp(-eta t) sin(x).
   BurgersProblem p;
   const double eps = 1e-5, eta = 0.05, T = 2.0;
-  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, "-burgers_n 128 -burgers_flux central -burgers_reconstruction first "
-                         "-burgers_ic sine -burgers_ic_amplitude 1e-5 -burgers_eta 0.05 -burgers_forcing_modes 0 "
-                         "-ts_type rk -ts_dt 0.01"));
+  UDE_ASSERT_OK(p.Create(
+      PETSC_COMM_WORLD,
+      "-burgers_n 128 -burgers_flux central -burgers_reconstruction first "
+      "-burgers_ic sine -burgers_ic_amplitude 1e-5 -burgers_eta 0.05 -burgers_forcing_modes 0 "
+      "-ts_type rk -ts_dt 0.01"));
   Keep keep;
   PetscReal dummy;
   UDE_ASSERT_OK(p.integrator->Forward(0.0, p.u0, {T}, &keep, &dummy));
@@ -84,9 +88,11 @@ TEST(BurgersPhysics, TruthConvergesUnderRefinement) {
   const PetscInt sizes[2] = {2048, 4096};
   for (int r = 0; r < 2; ++r) {
     BurgersProblem p;
-    const std::string opts = "-burgers_n " + std::to_string(sizes[r]) +
-                             " -burgers_flux central -burgers_reconstruction first -burgers_ic sine "
-                             "-ts_type rk -ts_dt " + std::to_string(r == 0 ? 5e-4 : 1.25e-4);
+    const std::string opts =
+        "-burgers_n " + std::to_string(sizes[r]) +
+        " -burgers_flux central -burgers_reconstruction first -burgers_ic sine "
+        "-ts_type rk -ts_dt " +
+        std::to_string(r == 0 ? 5e-4 : 1.25e-4);
     UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, opts));
     Keep keep;
     PetscReal dummy;
@@ -110,7 +116,8 @@ TEST(BurgersPhysics, TruthConvergesUnderRefinement) {
     mae += std::abs(coarse[0][i] - coarse[1][i]) / 64;
     vmax = std::max(vmax, std::abs(coarse[1][i]));
   }
-  PetscPrintf(PETSC_COMM_WORLD, "  truth 2048 vs 4096 cells (on 64 cells): MAE %.2e, max|v| %.2f\n", mae, vmax);
+  PetscPrintf(PETSC_COMM_WORLD, "  truth 2048 vs 4096 cells (on 64 cells): MAE %.2e, max|v| %.2f\n",
+              mae, vmax);
   EXPECT_GT(vmax, 0.5);
   EXPECT_LT(mae, 2e-4) << "the truth is not resolved: refine -truth_burgers_n";
 }

@@ -11,13 +11,13 @@
 #include <memory>
 #include <numeric>
 
+#include "pde/fisher_kpp.hpp"
+#include "pde/stencil_closure.hpp"
 #include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/error.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
-#include "pde/fisher_kpp.hpp"
-#include "pde/stencil_closure.hpp"
 #include "udeflow/train/observers.hpp"
 
 using namespace udeflow;
@@ -40,8 +40,8 @@ PetscErrorCode RandomVec(DM da, Vec v, uint64_t seed, double scale) {
   PetscFunctionBeginUser;
   PetscInt xs, ys, xm, ym, mx;
   PetscCall(DMDAGetCorners(da, &xs, &ys, nullptr, &xm, &ym, nullptr));
-  PetscCall(DMDAGetInfo(da, nullptr, &mx, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-                        nullptr, nullptr, nullptr));
+  PetscCall(DMDAGetInfo(da, nullptr, &mx, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                        nullptr, nullptr, nullptr, nullptr, nullptr));
   PetscScalar* a;
   PetscCall(VecGetArray(v, &a));
   for (PetscInt j = 0; j < ym; ++j)
@@ -52,10 +52,12 @@ PetscErrorCode RandomVec(DM da, Vec v, uint64_t seed, double scale) {
 }
 
 const char* k1D =
-    "-physics fisher_kpp -fisher_n 26 -fisher_diffusion 0.002 -fisher_rate 0.3 -fisher_ic_width 0.05 "
+    "-physics fisher_kpp -fisher_n 26 -fisher_diffusion 0.002 -fisher_rate 0.3 -fisher_ic_width "
+    "0.05 "
     "-closure_type mlp -closure_hidden 10,20,10 -closure_seed 3 -stencil_closure_type stencil ";
 const char* k2D =
-    "-physics fisher_kpp -fisher_dim 2 -fisher_n 12 -fisher_dx 0.08 -fisher_diffusion 0.002 -fisher_rate 0.3 "
+    "-physics fisher_kpp -fisher_dim 2 -fisher_n 12 -fisher_dx 0.08 -fisher_diffusion 0.002 "
+    "-fisher_rate 0.3 "
     "-fisher_ic_halfwidth 0.2 -fisher_ic_width 0.1 -fisher_stencil_scale_init 1.5 "
     "-closure_type mlp -closure_hidden 10,20,10 -closure_seed 3 -stencil_closure_type stencil ";
 
@@ -69,7 +71,8 @@ struct FisherProblem {
   Vec u0 = nullptr;
   std::vector<PetscReal> times;
 
-  PetscErrorCode Create(MPI_Comm comm, const std::string& opts, int K = 4, PetscReal dt_obs = 0.25) {
+  PetscErrorCode Create(MPI_Comm comm, const std::string& opts, int K = 4,
+                        PetscReal dt_obs = 0.25) {
     PetscFunctionBeginUser;
     ScopedOptions scoped(opts);
     PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "fisher_kpp", &physics));
@@ -107,7 +110,8 @@ struct FisherProblem {
     PetscCall(integrator->Forward(0.0, u0, times, observer.get(), loss));
     PetscFunctionReturn(0);
   }
-  PetscErrorCode Gradient(const std::vector<double>& theta, PetscReal* loss, std::vector<double>* g) {
+  PetscErrorCode Gradient(const std::vector<double>& theta, PetscReal* loss,
+                          std::vector<double>* g) {
     PetscFunctionBeginUser;
     g->assign(physics->NumParams(), 0.0);
     params.assign(theta.begin(), theta.end());
@@ -144,7 +148,8 @@ TEST(StencilClosure, ProductsAreConsistentAndExact) {
   std::vector<double> g(4, 0.0), thd = {0.3, -0.2, 0.7, -1.1};
   c->Jvp(tape, xd, &yd);
   c->Vjp(tape, yb, &xb, g.data());
-  EXPECT_NEAR((yb.array() * yd.array()).sum(), (xb.array() * xd.array()).sum(), 1e-13) << "input dot-product test";
+  EXPECT_NEAR((yb.array() * yd.array()).sum(), (xb.array() * xd.array()).sum(), 1e-13)
+      << "input dot-product test";
   c->ParamJvp(tape, thd.data(), &yd);
   EXPECT_NEAR((yb.array() * yd.array()).sum(), Dot(g, thd), 1e-13) << "parameter dot-product test";
   // The output is bilinear in (w, s): central differences are exact up to round-off.
@@ -254,7 +259,8 @@ INSTANTIATE_TEST_SUITE_P(Grids, FisherJacobians, ::testing::Values(k1D, k2D));
 // The truth (no closures) has exactly the Fisher-KPP right-hand side.
 TEST(FisherTruth, RhsIsDiffusionPlusLogisticReaction) {
   FisherProblem p;
-  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, "-physics fisher_kpp -fisher_n 26 -fisher_diffusion 0.01 -fisher_rate 1"));
+  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD,
+                         "-physics fisher_kpp -fisher_n 26 -fisher_diffusion 0.01 -fisher_rate 1"));
   ASSERT_EQ(p.physics->NumParams(), 0);
   Vec f, all;
   VecScatter sc;
@@ -272,7 +278,8 @@ TEST(FisherTruth, RhsIsDiffusionPlusLogisticReaction) {
     return 0.5 * (std::tanh((x - 0.4) / 0.02) - std::tanh((x - 0.6) / 0.02));
   };
   for (int i = 0; i < n; ++i) {
-    const double expect = 0.01 * (rho(i - 1) - 2 * rho(i) + rho(i + 1)) / (dx * dx) + rho(i) * (1 - rho(i));
+    const double expect =
+        0.01 * (rho(i - 1) - 2 * rho(i) + rho(i + 1)) / (dx * dx) + rho(i) * (1 - rho(i));
     EXPECT_NEAR(fa[i], expect, 1e-12) << "node " << i;
   }
   VecRestoreArrayRead(all, &fa);
@@ -306,7 +313,9 @@ TEST_P(FisherGradient, MatchesCentralFiniteDifferences) {
   EXPECT_NEAR(L, Lf, 1e-12 * L) << "Gradient() and Forward() losses differ";
   // Two random directions, the stencil parameters alone, and the gradient direction.
   for (uint64_t seed : {11u, 12u, 1u, 0u}) {
-    std::vector<double> d = seed > 1 ? Direction(P, seed) : seed == 0 ? g : std::vector<double>(P, 0.0);
+    std::vector<double> d = seed > 1    ? Direction(P, seed)
+                            : seed == 0 ? g
+                                        : std::vector<double>(P, 0.0);
     if (seed == 1)
       for (PetscInt i = P - 4; i < P; ++i) d[i] = 1.0 - 0.3 * (i - P + 4);
     const double h = 1e-5 / std::sqrt(Dot(d, d) / P);
@@ -319,25 +328,29 @@ TEST_P(FisherGradient, MatchesCentralFiniteDifferences) {
     UDE_ASSERT_OK(p.Loss(tp, &Lp));
     UDE_ASSERT_OK(p.Loss(tm, &Lm));
     const double fd = (Lp - Lm) / (2 * h), ad = Dot(g, d);
-    EXPECT_LT(RelDiff(fd, ad), 1e-6) << GetParam().name << " direction " << seed << ": fd " << fd << " adjoint " << ad;
+    EXPECT_LT(RelDiff(fd, ad), 1e-6)
+        << GetParam().name << " direction " << seed << ": fd " << fd << " adjoint " << ad;
   }
 }
 
 const std::string kCn =
-    "-ts_type cn -ts_dt 0.05 -ksp_type preonly -pc_type lu -pc_factor_mat_solver_type mumps -snes_rtol 1e-14 "
+    "-ts_type cn -ts_dt 0.05 -ksp_type preonly -pc_type lu -pc_factor_mat_solver_type mumps "
+    "-snes_rtol 1e-14 "
     "-snes_atol 1e-14 -snes_stol 0 ";
 
 INSTANTIATE_TEST_SUITE_P(
     Integrators, FisherGradient,
-    ::testing::Values(GradCase{"1-D rk4", std::string(k1D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025"},
-                      GradCase{"1-D rk3 checkpoint", std::string(k1D) + "-ts_type rk -ts_rk_type 3 -ts_dt 0.02 "
-                                                                        "-adjoint_memory checkpoint "
-                                                                        "-adjoint_checkpoint_every 4"},
-                      GradCase{"1-D cn", std::string(k1D) + kCn},
-                      GradCase{"2-D rk4", std::string(k2D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025"},
-                      GradCase{"2-D beuler", std::string(k2D) + "-ts_type beuler -ts_dt 0.05 -ksp_type preonly -pc_type lu "
-                                                                "-pc_factor_mat_solver_type mumps -snes_rtol 1e-14 "
-                                                                "-snes_atol 1e-14 -snes_stol 0"}),
+    ::testing::Values(
+        GradCase{"1-D rk4", std::string(k1D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025"},
+        GradCase{"1-D rk3 checkpoint", std::string(k1D) + "-ts_type rk -ts_rk_type 3 -ts_dt 0.02 "
+                                                          "-adjoint_memory checkpoint "
+                                                          "-adjoint_checkpoint_every 4"},
+        GradCase{"1-D cn", std::string(k1D) + kCn},
+        GradCase{"2-D rk4", std::string(k2D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025"},
+        GradCase{"2-D beuler", std::string(k2D) +
+                                   "-ts_type beuler -ts_dt 0.05 -ksp_type preonly -pc_type lu "
+                                   "-pc_factor_mat_solver_type mumps -snes_rtol 1e-14 "
+                                   "-snes_atol 1e-14 -snes_stol 0"}),
     [](const ::testing::TestParamInfo<GradCase>& i) {
       std::string s = i.param.name;
       for (char& c : s)
@@ -372,7 +385,9 @@ TEST(FisherPenalty, GradientMatchesFiniteDifferences) {
         tp[i] += h * d[i];
         tm[i] -= h * d[i];
       }
-      const double fd = (p.physics->ParamPenalty(tp.data(), nullptr) - p.physics->ParamPenalty(tm.data(), nullptr)) / (2 * h);
+      const double fd = (p.physics->ParamPenalty(tp.data(), nullptr) -
+                         p.physics->ParamPenalty(tm.data(), nullptr)) /
+                        (2 * h);
       EXPECT_LT(RelDiff(fd, Dot(g, d)), 1e-8) << extra << " direction " << seed;
     }
   }
@@ -383,8 +398,9 @@ TEST(FisherPenalty, GradientMatchesFiniteDifferences) {
 TEST(FisherRanks, GradientAgreesOn1To3Ranks) {
   int size;
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  for (const std::string& opts : {std::string(k2D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025", std::string(k2D) + kCn,
-                                  std::string(k1D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025"}) {
+  for (const std::string& opts :
+       {std::string(k2D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025", std::string(k2D) + kCn,
+        std::string(k1D) + "-ts_type rk -ts_rk_type 4 -ts_dt 0.025"}) {
     std::vector<double> g1, gn;
     double L1, Ln;
     GradientOnRanks<FisherProblem>(1, opts, &g1, &L1);
@@ -396,7 +412,8 @@ TEST(FisherRanks, GradientAgreesOn1To3Ranks) {
         num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
         den += g1[i] * g1[i];
       }
-      PetscPrintf(PETSC_COMM_WORLD, "  %s, %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n",
+      PetscPrintf(PETSC_COMM_WORLD,
+                  "  %s, %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n",
                   opts.find("fisher_dim 2") != std::string::npos ? "2-D" : "1-D", n,
                   std::sqrt(num / den), RelDiff(L1, Ln));
       EXPECT_LT(std::sqrt(num / den), 1e-10) << n << " ranks vs 1";

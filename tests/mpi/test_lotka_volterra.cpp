@@ -8,17 +8,17 @@
 #include <cmath>
 #include <memory>
 
+#include "pde/lotka_volterra.hpp"
 #include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "pde/lotka_volterra.hpp"
 #include "udeflow/train/model_file.hpp"
-#include "udeflow/workflow/case.hpp"
-#include "udeflow/workflow/generate.hpp"
 #include "udeflow/train/observers.hpp"
 #include "udeflow/train/trainer.hpp"
+#include "udeflow/workflow/case.hpp"
+#include "udeflow/workflow/generate.hpp"
 
 using namespace udeflow;
 using test::RelDiff;
@@ -26,7 +26,8 @@ using test::RelDiff;
 namespace {
 
 const std::string kModel =
-    "-physics lotka_volterra -closure_type mlp -closure_hidden 6,6 -closure_init_scale 0.8 -closure_seed 3 ";
+    "-physics lotka_volterra -closure_type mlp -closure_hidden 6,6 -closure_init_scale 0.8 "
+    "-closure_seed 3 ";
 
 std::vector<double> Direction(size_t n, uint64_t seed) {
   std::vector<double> d(n);
@@ -129,7 +130,8 @@ TEST(LotkaVolterraPhysics, JacobiansMatchFiniteDifferencesAndTransposes) {
   UDE_ASSERT_OK(GetVec(a, &Jv));
   UDE_ASSERT_OK(GetVec(fp, &fpa));
   UDE_ASSERT_OK(GetVec(fm, &fma));
-  for (int i = 0; i < 2; ++i) EXPECT_LT(RelDiff(Jv[i], (fpa[i] - fma[i]) / (2 * h)), 1e-7) << "component " << i;
+  for (int i = 0; i < 2; ++i)
+    EXPECT_LT(RelDiff(Jv[i], (fpa[i] - fma[i]) / (2 * h)), 1e-7) << "component " << i;
   // w . J v == (J^T w) . v, and the parameter products.
   std::vector<double> gtheta(P, 0.0), JTw;
   UDE_ASSERT_OK(p->JacobianMultTranspose(w, b, gtheta.data()));
@@ -236,10 +238,11 @@ TEST_P(LotkaVolterraGradient, MatchesCentralFiniteDifferences) {
   UDE_ASSERT_OK(VecDestroy(&u0p));
 }
 
-INSTANTIATE_TEST_SUITE_P(Schemes, LotkaVolterraGradient,
-                         ::testing::Values("-ts_type rk -ts_rk_type 4 -ts_dt 0.05",
-                                           "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory checkpoint",
-                                           "-ts_type cn -ts_dt 0.05"));
+INSTANTIATE_TEST_SUITE_P(
+    Schemes, LotkaVolterraGradient,
+    ::testing::Values("-ts_type rk -ts_rk_type 4 -ts_dt 0.05",
+                      "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory checkpoint",
+                      "-ts_type cn -ts_dt 0.05"));
 
 // ------------------------------------------------------------------ shooting
 
@@ -251,12 +254,13 @@ std::string Dir() {
   return "lv_shooting_np" + std::to_string(size);
 }
 
-const std::string kShootCase = kModel +
-                               "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -truth_physics lotka_volterra -truth_lv_interactions "
-                               "-truth_closure_type none -truth_ts_type rk -truth_ts_rk_type 4 -truth_ts_dt 0.01 "
-                               "-lv_ic_spread 0.3 -generate_train_seeds 1,2,3 -generate_test_seeds 9 -generate_duration 2 "
-                               "-generate_dt_save 0.1 -generate_noise 0.01 -train_shooting_segments 3 "
-                               "-train_shooting_continuity 2.5 ";
+const std::string kShootCase =
+    kModel +
+    "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -truth_physics lotka_volterra -truth_lv_interactions "
+    "-truth_closure_type none -truth_ts_type rk -truth_ts_rk_type 4 -truth_ts_dt 0.01 "
+    "-lv_ic_spread 0.3 -generate_train_seeds 1,2,3 -generate_test_seeds 9 -generate_duration 2 "
+    "-generate_dt_save 0.1 -generate_noise 0.01 -train_shooting_segments 3 "
+    "-train_shooting_continuity 2.5 ";
 
 struct ShootSetup {
   train::TrainGroups groups;
@@ -336,7 +340,8 @@ TEST_F(Shooting, GradientWrtThetaAndNodeStatesMatchesFiniteDifferences) {
       continue;
     }
     worst = std::max(worst, RelDiff(fd, g[i], 1e-12));
-    EXPECT_LT(RelDiff(fd, g[i], 1e-12), 1e-6) << "node entry " << i - P << ": fd " << fd << " adjoint " << g[i];
+    EXPECT_LT(RelDiff(fd, g[i], 1e-12), 1e-6)
+        << "node entry " << i - P << ": fd " << fd << " adjoint " << g[i];
   }
   // theta: random directions.
   for (uint64_t seed : {31u, 32u}) {
@@ -351,9 +356,11 @@ TEST_F(Shooting, GradientWrtThetaAndNodeStatesMatchesFiniteDifferences) {
     }
     const double fd = (Loss(xp) - Loss(xm)) / (2 * h);
     worst = std::max(worst, RelDiff(fd, gd));
-    EXPECT_LT(RelDiff(fd, gd), 1e-6) << "theta direction " << seed << ": fd " << fd << " adjoint " << gd;
+    EXPECT_LT(RelDiff(fd, gd), 1e-6)
+        << "theta direction " << seed << ": fd " << fd << " adjoint " << gd;
   }
-  PetscPrintf(PETSC_COMM_WORLD, "  multiple shooting: loss %.6e, worst relative FD error %.2e\n", L, worst);
+  PetscPrintf(PETSC_COMM_WORLD, "  multiple shooting: loss %.6e, worst relative FD error %.2e\n", L,
+              worst);
 }
 
 TEST_F(Shooting, BatchIsTheMeanOrSumOfTrajectories) {
@@ -369,7 +376,8 @@ TEST_F(Shooting, BatchIsTheMeanOrSumOfTrajectories) {
     UDE_ASSERT_OK(s.physics->InitializeParams(x.data()));
     UDE_ASSERT_OK(s.trainer->InitialShootingStates(&x));
     if (std::string(reduce) == "mean") {
-      for (size_t j = 0; j < 2; ++j) UDE_ASSERT_OK(s.trainer->ShootingLossAndGradient({j}, 20, x, &l[j], &g[j]));
+      for (size_t j = 0; j < 2; ++j)
+        UDE_ASSERT_OK(s.trainer->ShootingLossAndGradient({j}, 20, x, &l[j], &g[j]));
       UDE_ASSERT_OK(s.trainer->ShootingLossAndGradient({0, 1}, 20, x, &lmean, &gmean));
       // Batches drawn by the trainer: B distinct trajectories, deterministic in the iteration.
     } else {
@@ -390,7 +398,8 @@ TEST_F(Shooting, TrajectoryBatchesAndEnsembleGroups) {
   double l1 = 0, l0 = 0;
   std::vector<double> g1, g0;
   for (const char* groups : {"1", "0"}) {
-    test::ScopedOptions o(kShootCase + "-output_dir " + Dir() + " -train_batch_trajectories 2 -train_groups " + groups);
+    test::ScopedOptions o(kShootCase + "-output_dir " + Dir() +
+                          " -train_batch_trajectories 2 -train_groups " + groups);
     ShootSetup s;
     UDE_ASSERT_OK(s.Create());
     // Two distinct trajectories per iteration, deterministic in (seed, iteration).
@@ -409,26 +418,30 @@ TEST_F(Shooting, TrajectoryBatchesAndEnsembleGroups) {
   // One group holding the state vs one group per rank sharing the segments.
   EXPECT_LT(RelDiff(l1, l0), 1e-13);
   for (size_t i = 0; i < g1.size(); ++i) EXPECT_NEAR(g1[i], g0[i], 1e-12 * (1 + std::abs(g1[i])));
-  PetscPrintf(PETSC_COMM_WORLD, "  full shooting objective %.10e (groups 1) %.10e (one per rank, %d ranks)\n", l1, l0,
+  PetscPrintf(PETSC_COMM_WORLD,
+              "  full shooting objective %.10e (groups 1) %.10e (one per rank, %d ranks)\n", l1, l0,
               size);
 }
 
 TEST_F(Shooting, WindowScheduleStagesAndLbfgsAfterAdam) {
   {
     // Window mode: the schedule replaces -train_window.
-    test::ScopedOptions o(kModel + "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -output_dir " + Dir() +
-                          " -train_window_schedule 5,10,20 -train_window_schedule_iterations 2,3,4");
+    test::ScopedOptions o(
+        kModel + "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -output_dir " + Dir() +
+        " -train_window_schedule 5,10,20 -train_window_schedule_iterations 2,3,4");
     ShootSetup s;
     UDE_ASSERT_OK(s.Create());
     const long long its[] = {0, 1, 2, 4, 5, 8, 9, 100};
     const PetscInt want[] = {5, 5, 10, 10, 20, 20, 20, 20};
-    for (int i = 0; i < 8; ++i) EXPECT_EQ(s.trainer->WindowAt(its[i]), want[i]) << "iteration " << its[i];
+    for (int i = 0; i < 8; ++i)
+      EXPECT_EQ(s.trainer->WindowAt(its[i]), want[i]) << "iteration " << its[i];
   }
   {
     // Shooting mode: the schedule is the horizon; one value of iterations for every stage.
-    test::ScopedOptions o(kShootCase + "-output_dir " + Dir() +
-                          " -train_window_schedule 6,12,20 -train_window_schedule_iterations 3 -train_iterations 6"
-                          " -train_lbfgs_iterations 4 -train_lr 0.01");
+    test::ScopedOptions o(
+        kShootCase + "-output_dir " + Dir() +
+        " -train_window_schedule 6,12,20 -train_window_schedule_iterations 3 -train_iterations 6"
+        " -train_lbfgs_iterations 4 -train_lr 0.01");
     ShootSetup s;
     UDE_ASSERT_OK(s.Create());
     EXPECT_EQ(s.trainer->HorizonAt(0), 6);

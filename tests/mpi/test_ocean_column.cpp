@@ -30,8 +30,8 @@ const char* kOceanBase =
 // Natural (rank-independent) index of each local entry of an ocean state vector.
 std::vector<PetscInt> NaturalIndex(DM da) {
   PetscInt nz, nx, xs, ys, xm, ym;
-  DMDAGetInfo(da, nullptr, &nz, &nx, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-              nullptr);
+  DMDAGetInfo(da, nullptr, &nz, &nx, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+              nullptr, nullptr, nullptr);
   DMDAGetCorners(da, nullptr, &xs, &ys, nullptr, &xm, &ym);
   std::vector<PetscInt> idx;
   for (PetscInt y = ys; y < ys + ym; ++y)
@@ -93,7 +93,8 @@ struct OceanProblem {
   std::vector<PetscInt> idx;
   std::vector<PetscReal> times;
 
-  PetscErrorCode Create(MPI_Comm comm, const std::string& opts, int K = 3, PetscReal dt_obs = 7200) {
+  PetscErrorCode Create(MPI_Comm comm, const std::string& opts, int K = 3,
+                        PetscReal dt_obs = 7200) {
     PetscFunctionBeginUser;
     ScopedOptions scoped(opts);
     PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "ocean_column", &physics));
@@ -123,7 +124,8 @@ struct OceanProblem {
     PetscCall(integrator->Forward(0.0, u0, times, observer.get(), loss));
     PetscFunctionReturn(0);
   }
-  PetscErrorCode Gradient(const std::vector<double>& theta, PetscReal* loss, std::vector<double>* g) {
+  PetscErrorCode Gradient(const std::vector<double>& theta, PetscReal* loss,
+                          std::vector<double>* g) {
     PetscFunctionBeginUser;
     g->assign(physics->NumParams(), 0.0);
     params.assign(theta.begin(), theta.end());
@@ -275,31 +277,36 @@ TEST_P(OceanGradient, MatchesFiniteDifferences) {
     fdh[r] = (Lp - Lm) / (2 * hr);
   }
   const double fd = (4 * fdh[1] - fdh[0]) / 3, ad = Dot(g, d);
-  PetscPrintf(PETSC_COMM_WORLD, "  %s: loss %.6e  adjoint %.10e  FD %.10e  rel. error %.2e\n", GetParam().c_str(), L,
-              ad, fd, RelDiff(ad, fd));
+  PetscPrintf(PETSC_COMM_WORLD, "  %s: loss %.6e  adjoint %.10e  FD %.10e  rel. error %.2e\n",
+              GetParam().c_str(), L, ad, fd, RelDiff(ad, fd));
   EXPECT_LT(RelDiff(ad, fd), relu && !last ? 1e-4 : 1e-6);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     ImplicitMemoryModes, OceanGradient,
-    ::testing::Values("-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory store",
-                      "-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint "
-                      "-adjoint_checkpoint_every 3",
-                      "-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory disk",
-                      "-closure_activation softplus -ts_type cn -ts_dt 1200 -adjoint_memory checkpoint",
-                      "-closure_activation softplus -ts_type theta -ts_theta_theta 0.6 -ts_dt 3600 "
-                      "-adjoint_memory disk -adjoint_checkpoint_every 2",
-                      "-closure_activation relu -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
-                      "-closure_activation relu -test_last_layer -ts_type beuler -ts_dt 1800 -adjoint_memory store",
-                      "-closure_activation relu -test_last_layer -ts_type beuler -ts_dt 1800 -adjoint_memory "
-                      "checkpoint -adjoint_checkpoint_every 2",
-                      "-closure_activation relu -test_last_layer -ts_type beuler -ts_dt 1800 -adjoint_memory disk",
-                      "-closure_activation relu -test_last_layer -ts_type cn -ts_dt 1200 -adjoint_memory checkpoint"));
+    ::testing::Values(
+        "-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory store",
+        "-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint "
+        "-adjoint_checkpoint_every 3",
+        "-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory disk",
+        "-closure_activation softplus -ts_type cn -ts_dt 1200 -adjoint_memory checkpoint",
+        "-closure_activation softplus -ts_type theta -ts_theta_theta 0.6 -ts_dt 3600 "
+        "-adjoint_memory disk -adjoint_checkpoint_every 2",
+        "-closure_activation relu -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
+        "-closure_activation relu -test_last_layer -ts_type beuler -ts_dt 1800 -adjoint_memory "
+        "store",
+        "-closure_activation relu -test_last_layer -ts_type beuler -ts_dt 1800 -adjoint_memory "
+        "checkpoint -adjoint_checkpoint_every 2",
+        "-closure_activation relu -test_last_layer -ts_type beuler -ts_dt 1800 -adjoint_memory "
+        "disk",
+        "-closure_activation relu -test_last_layer -ts_type cn -ts_dt 1200 -adjoint_memory "
+        "checkpoint"));
 
 TEST(OceanColumn, SameLossAndGradientOn1To3Ranks) {
   int size;
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  const std::string opts = std::string(kOceanBase) + "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint";
+  const std::string opts =
+      std::string(kOceanBase) + "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint";
   std::vector<double> g1, gn;
   double L1, Ln;
   GradientOnRanks<OceanProblem>(1, opts, &g1, &L1);
@@ -311,8 +318,8 @@ TEST(OceanColumn, SameLossAndGradientOn1To3Ranks) {
       num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
       den += g1[i] * g1[i];
     }
-    PetscPrintf(PETSC_COMM_WORLD, "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n", n,
-                std::sqrt(num / den), RelDiff(L1, Ln));
+    PetscPrintf(PETSC_COMM_WORLD, "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n",
+                n, std::sqrt(num / den), RelDiff(L1, Ln));
     EXPECT_LT(std::sqrt(num / den), 1e-10);
     EXPECT_LT(RelDiff(L1, Ln), 1e-10);
   }
@@ -323,7 +330,9 @@ class FinalState : public adjoint::Observer {
  public:
   explicit FinalState(Vec u0) { VecDuplicate(u0, &u_); }
   ~FinalState() override { VecDestroy(&u_); }
-  PetscErrorCode Observe(PetscInt, PetscReal, Vec u, PetscReal*, Vec) override { return VecCopy(u, u_); }
+  PetscErrorCode Observe(PetscInt, PetscReal, Vec u, PetscReal*, Vec) override {
+    return VecCopy(u, u_);
+  }
   Vec u_ = nullptr;
 };
 
@@ -339,11 +348,15 @@ TEST(OceanColumn, KppEntrainmentConservesHeatAndDeepensMixedLayer) {
   double hc[2], hw[2];
   const double E[2] = {0.0, 0.2};
   for (int e = 0; e < 2; ++e) {
-    ScopedOptions scoped("-physics ocean_column -ocean_scheme kpp -closure_type none -ocean_nz 256 -ocean_nx 3 "
-                         "-ocean_ny 1 -ocean_cooling 50 -ocean_n2 1e-5 -ts_type beuler -ts_dt 600 -snes_type ksponly "
-                         "-ocean_kpp_entrainment " + std::to_string(E[e]));
+    ScopedOptions scoped(
+        "-physics ocean_column -ocean_scheme kpp -closure_type none -ocean_nz 256 -ocean_nx 3 "
+        "-ocean_ny 1 -ocean_cooling 50 -ocean_n2 1e-5 -ts_type beuler -ts_dt 600 -snes_type "
+        "ksponly "
+        "-ocean_kpp_entrainment " +
+        std::to_string(E[e]));
     std::unique_ptr<pde::Physics> physics;
-    ASSERT_EQ(pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "ocean_column", &physics), 0);
+    ASSERT_EQ(pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "ocean_column", &physics),
+              0);
     ASSERT_EQ(physics->SetUp(), 0);
     pde::Scenario sc;
     ASSERT_EQ(physics->MakeScenario(1, &sc), 0);
@@ -362,7 +375,8 @@ TEST(OceanColumn, KppEntrainmentConservesHeatAndDeepensMixedLayer) {
     VecGetArrayRead(obs.u_, &a);
     PetscInt n;
     VecGetLocalSize(u0, &n);
-    double loc[3] = {0, 0, 0}, glob[3];  // heat error, cooled depth, warmed depth (max over columns)
+    double loc[3] = {0, 0, 0},
+           glob[3];  // heat error, cooled depth, warmed depth (max over columns)
     for (PetscInt c = 0; c < n / 256; ++c) {
       const PetscScalar *T0 = a0 + 256 * c, *T = a + 256 * c;
       double dh = 0;
@@ -382,7 +396,8 @@ TEST(OceanColumn, KppEntrainmentConservesHeatAndDeepensMixedLayer) {
     hc[e] = glob[1];
     hw[e] = glob[2];
     PetscPrintf(PETSC_COMM_WORLD,
-                "  entrainment %.1f: heat loss rel. error %.2e, cooled to %.1f m, warmed to %.1f m (CA theory %.1f m)\n",
+                "  entrainment %.1f: heat loss rel. error %.2e, cooled to %.1f m, warmed to %.1f m "
+                "(CA theory %.1f m)\n",
                 E[e], glob[0], hc[e], hw[e], h_ca);
     EXPECT_LT(glob[0], 1e-9);
   }

@@ -28,19 +28,21 @@ TEST_P(RankIndependence, GradientAgreesOn1To3Ranks) {
       den += g1[i] * g1[i];
       worst = std::max(worst, std::abs(gn[i] - g1[i]) / gmax);
     }
-    PetscPrintf(PETSC_COMM_WORLD, "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n", n,
-                std::sqrt(num / den), RelDiff(L1, Ln));
+    PetscPrintf(PETSC_COMM_WORLD, "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n",
+                n, std::sqrt(num / den), RelDiff(L1, Ln));
     EXPECT_LT(std::sqrt(num / den), 1e-10) << n << " ranks vs 1 rank (" << GetParam() << ")";
     EXPECT_LT(worst, 1e-10) << n << " ranks: largest component difference relative to max |g|";
     EXPECT_LT(RelDiff(L1, Ln), 1e-12) << n << " ranks: loss";
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Schemes, RankIndependence,
-                         ::testing::Values("-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory store",
-                                           "-ts_type rk -ts_rk_type 5dp -ts_dt 0.05 -adjoint_memory checkpoint "
-                                           "-adjoint_checkpoint_every 3",
-                                           "-ts_type cn -ts_dt 0.05 -adjoint_memory checkpoint -ksp_type preonly "
-                                           "-pc_type lu -pc_factor_mat_solver_type mumps -snes_rtol 1e-14 -snes_atol 1e-14"));
+INSTANTIATE_TEST_SUITE_P(
+    Schemes, RankIndependence,
+    ::testing::Values(
+        "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory store",
+        "-ts_type rk -ts_rk_type 5dp -ts_dt 0.05 -adjoint_memory checkpoint "
+        "-adjoint_checkpoint_every 3",
+        "-ts_type cn -ts_dt 0.05 -adjoint_memory checkpoint -ksp_type preonly "
+        "-pc_type lu -pc_factor_mat_solver_type mumps -snes_rtol 1e-14 -snes_atol 1e-14"));
 
 }  // namespace

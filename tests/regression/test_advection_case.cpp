@@ -11,12 +11,12 @@
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/train/model_file.hpp"
+#include "udeflow/train/trainer.hpp"
 #include "udeflow/workflow/case.hpp"
 #include "udeflow/workflow/diagnose.hpp"
 #include "udeflow/workflow/evaluate.hpp"
 #include "udeflow/workflow/generate.hpp"
 #include "udeflow/workflow/train.hpp"
-#include "udeflow/train/trainer.hpp"
 
 using namespace udeflow;
 

@@ -7,16 +7,16 @@
 #include <cmath>
 #include <memory>
 
-#include "test_util.hpp"
+#include "pde/fisher_kpp.hpp"
 #include "scoped_options.hpp"
+#include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/io/dataset.hpp"
-#include "pde/fisher_kpp.hpp"
 #include "udeflow/train/model_file.hpp"
+#include "udeflow/train/trainer.hpp"
 #include "udeflow/workflow/case.hpp"
 #include "udeflow/workflow/generate.hpp"
-#include "udeflow/train/trainer.hpp"
 
 using namespace udeflow;
 
@@ -32,9 +32,11 @@ std::string Dir() {
 const std::string kCase =
     "-physics fisher_kpp -fisher_n 26 -fisher_dx 0.04 -fisher_diffusion 0 -fisher_rate 0 "
     "-fisher_stencil_init 1.1,-2.5,1.0 -fisher_stencil_scale_init 6.5 -fisher_penalty 0.385 "
-    "-closure_type mlp -closure_hidden 10,20,10 -closure_activation tanh -closure_seed 1 -stencil_closure_type stencil "
+    "-closure_type mlp -closure_hidden 10,20,10 -closure_activation tanh -closure_seed 1 "
+    "-stencil_closure_type stencil "
     "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -adjoint_memory store "
-    "-truth_fisher_diffusion 0.01 -truth_fisher_rate 1 -truth_ts_type rk -truth_ts_rk_type 4 -truth_ts_dt 0.0025 "
+    "-truth_fisher_diffusion 0.01 -truth_fisher_rate 1 -truth_ts_type rk -truth_ts_rk_type 4 "
+    "-truth_ts_dt 0.0025 "
     "-generate_train_seeds 0 -generate_test_seeds 1 -generate_duration 5 -generate_dt_save 0.5 "
     "-train_batch 1 -train_window 10 -train_checkpoint_every 0 -train_monitor_every 100000 ";
 
@@ -95,7 +97,8 @@ TEST_F(FisherTraining, LossAndGradientIncludeThePenalty) {
     ScopedOptionValues v;
     UDE_ASSERT_OK(v.Set("-fisher_penalty", k == 0 ? "0" : "0.385"));
     Trained t;
-    UDE_ASSERT_OK(pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "fisher_kpp", &t.physics));
+    UDE_ASSERT_OK(
+        pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "fisher_kpp", &t.physics));
     UDE_ASSERT_OK(t.physics->SetUp());
     adjoint::Integrator integ(t.physics.get());
     UDE_ASSERT_OK(integ.SetFromOptions(nullptr));
@@ -108,15 +111,18 @@ TEST_F(FisherTraining, LossAndGradientIncludeThePenalty) {
     UDE_ASSERT_OK(t.physics->InitializeParams(theta.data()));
     UDE_ASSERT_OK(trainer.LossAndGradient(trainer.Tiling(10), 10, theta, &loss[k], &grad[k]));
   }
-  // w0 = [1.1, -2.5, 1.0]: penalty 0.385 (sqrt(0.4^2 + 1e-6) - 1e-3), slope 0.385 * (-0.4) / sqrt(0.16 + 1e-6).
+  // w0 = [1.1, -2.5, 1.0]: penalty 0.385 (sqrt(0.4^2 + 1e-6) - 1e-3), slope 0.385 * (-0.4) /
+  // sqrt(0.16 + 1e-6).
   const double q = std::sqrt(0.16 + 1e-6);
   EXPECT_NEAR(loss[1] - loss[0], 0.385 * (q - 1e-3), 1e-12);
   const size_t P = theta.size();
   double gmax = 0;
   for (double g : grad[0]) gmax = std::max(gmax, std::abs(g));
-  // Same data gradient to round-off (two physics objects; vectorized sums may differ in the last bit).
+  // Same data gradient to round-off (two physics objects; vectorized sums may differ in the last
+  // bit).
   for (size_t i = 0; i + 4 < P; ++i) EXPECT_NEAR(grad[1][i], grad[0][i], 1e-13 * gmax);
-  for (size_t i = P - 4; i + 1 < P; ++i) EXPECT_NEAR(grad[1][i] - grad[0][i], 0.385 * -0.4 / q, 1e-12);
+  for (size_t i = P - 4; i + 1 < P; ++i)
+    EXPECT_NEAR(grad[1][i] - grad[0][i], 0.385 * -0.4 / q, 1e-12);
   EXPECT_NEAR(grad[1][P - 1], grad[0][P - 1], 1e-13 * gmax) << "the scale D0 is not penalised";
 }
 
@@ -124,7 +130,8 @@ TEST_F(FisherTraining, LbfgsStepsBackFromDivergingTrialSteps) {
   // From the paper's initialisation the first L-BFGS line-search trials blow the explicit
   // solve up; the trainer reports them as a high objective so the search steps back (it
   // used to stop the run with "forward solve diverged").
-  test::ScopedOptions o(kCase + "-output_dir " + Dir() + " -train_optimizer tao -tao_type lmvm -train_iterations 8");
+  test::ScopedOptions o(kCase + "-output_dir " + Dir() +
+                        " -train_optimizer tao -tao_type lmvm -train_iterations 8");
   Trained t;
   // As in the udeflow program: errors return quietly (the default handler's traceback
   // printing is not meant for errors that are handled).
@@ -132,7 +139,9 @@ TEST_F(FisherTraining, LbfgsStepsBackFromDivergingTrialSteps) {
   PetscErrorCode ierr = Train(&t);
   PetscPopErrorHandler();
   UDE_ASSERT_OK(ierr);
-  PetscPrintf(PETSC_COMM_WORLD, "  8 L-BFGS iterations from the initialisation: loss %.3e (initially 6.1e-1)\n", t.loss);
+  PetscPrintf(PETSC_COMM_WORLD,
+              "  8 L-BFGS iterations from the initialisation: loss %.3e (initially 6.1e-1)\n",
+              t.loss);
   EXPECT_LT(t.loss, 0.2);
 }
 
@@ -174,9 +183,11 @@ TEST_F(FisherTraining, RecoversDiffusionAndReaction) {
   double err = 0;
   for (int k = 0; k <= 100; ++k) err = std::max(err, std::abs(nn[k] - rho[k] * (1 - rho[k])));
   PetscPrintf(PETSC_COMM_WORLD,
-              "  Adam loss %.3e, after L-BFGS %.3e (%.1f s): w1/w3 %.6f, sum w %.2e, D_eff %.6f, max |NN - rho(1-rho)| %.3e\n",
+              "  Adam loss %.3e, after L-BFGS %.3e (%.1f s): w1/w3 %.6f, sum w %.2e, D_eff %.6f, "
+              "max |NN - rho(1-rho)| %.3e\n",
               adam_loss, t.loss, t.seconds, w1 / w3, w1 + w2 + w3, D_eff, err);
-  if (t.groups.id == 0) UDE_ASSERT_OK(ph.ReportLearned(Dir() + "/learned.h5"));  // collective on one group
+  if (t.groups.id == 0)
+    UDE_ASSERT_OK(ph.ReportLearned(Dir() + "/learned.h5"));  // collective on one group
   // Measured 2026-11-28: 1 rank: loss 1.2e-7 .. 1.5e-7, w1/w3 1.00002 .. 1.00003, sum w
   // -1.6e-7 .. -6.0e-7, D_eff 0.010030 .. 0.010040, max reaction error 1.04e-2; 2 ranks: loss
   // 3.0e-8, w1/w3 1.000002, sum w 2.5e-7, D_eff 0.010006, reaction error 6.4e-3.  The L-BFGS

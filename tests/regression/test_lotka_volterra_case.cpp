@@ -14,13 +14,13 @@
 
 #include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
-#include "udeflow/workflow/discover.hpp"
-#include "udeflow/workflow/train.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/train/model_file.hpp"
-#include "udeflow/workflow/case.hpp"
-#include "udeflow/workflow/generate.hpp"
 #include "udeflow/train/trainer.hpp"
+#include "udeflow/workflow/case.hpp"
+#include "udeflow/workflow/discover.hpp"
+#include "udeflow/workflow/generate.hpp"
+#include "udeflow/workflow/train.hpp"
 
 using namespace udeflow;
 
@@ -37,13 +37,13 @@ const std::string kShort = " -train_monitor_every 100000 ";
 }  // namespace
 
 TEST(LotkaVolterraCase, ShortRunRecoversTheInteractions) {
-  test::ScopedOptions o("-options_file " + std::string(UDEFLOW_SOURCE_DIR) + "/cases/lotka_volterra.yaml -output_dir " +
-                        Dir() + kShort);
+  test::ScopedOptions o("-options_file " + std::string(UDEFLOW_SOURCE_DIR) +
+                        "/cases/lotka_volterra.yaml -output_dir " + Dir() + kShort);
   MPI_Comm comm = PETSC_COMM_WORLD;
   UDE_ASSERT_OK(workflow::GenerateDataset(comm));
   train::TrainResult r;
   UDE_ASSERT_OK(workflow::TrainCase(comm, &r));  // what `udeflow train` runs
-  EXPECT_EQ(r.history.size(), 1201u);  // 200 Adam + L-BFGS iterations 0..1000
+  EXPECT_EQ(r.history.size(), 1201u);            // 200 Adam + L-BFGS iterations 0..1000
   EXPECT_EQ(r.history.back().phase, train::TrainHistory::kLbfgs);
   // Noise alone costs 2.0e-5 against the truth: the fit is at the noise level (the
   // untrained model starts at ~30).
@@ -58,7 +58,8 @@ TEST(LotkaVolterraCase, ShortRunRecoversTheInteractions) {
       EXPECT_EQ(s.learned(j, i) != 0, j == xy) << "U" << i + 1 << " term " << s.names[j];
   EXPECT_NEAR(s.learned(xy, 0), -0.9, 0.05 * 0.9);
   EXPECT_NEAR(s.learned(xy, 1), 0.8, 0.05 * 0.8);
-  EXPECT_NEAR(s.truth(xy, 0), -0.9, 1e-9);  // the true terms fitted on the library (ill-conditioned on a curve)
+  EXPECT_NEAR(s.truth(xy, 0), -0.9,
+              1e-9);  // the true terms fitted on the library (ill-conditioned on a curve)
   EXPECT_NEAR(s.truth(xy, 1), 0.8, 1e-9);
   // The recovered model stays on an orbit close to the truth's up to t = 50; its max
   // error is dominated by the phase drift of the sharp peaks (9 periods), so a 3% error
@@ -67,6 +68,8 @@ TEST(LotkaVolterraCase, ShortRunRecoversTheInteractions) {
   EXPECT_TRUE(std::isfinite(s.extrap_learned));
   EXPECT_LT(s.extrap_learned, 0.9);
   EXPECT_LT(s.extrap_learned, s.extrap_fd);
-  PetscPrintf(comm, "  LV short: loss %.6e, U1 = %.4f xy, U2 = %.4f xy, extrapolation to t=50: %.3e (FD: %.3e)\n", r.loss,
-              s.learned(xy, 0), s.learned(xy, 1), s.extrap_learned, s.extrap_fd);
+  PetscPrintf(
+      comm,
+      "  LV short: loss %.6e, U1 = %.4f xy, U2 = %.4f xy, extrapolation to t=50: %.3e (FD: %.3e)\n",
+      r.loss, s.learned(xy, 0), s.learned(xy, 1), s.extrap_learned, s.extrap_fd);
 }

@@ -6,15 +6,15 @@
 #include <cstring>
 #include <memory>
 
-#include "test_util.hpp"
 #include "scoped_options.hpp"
+#include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/train/model_file.hpp"
+#include "udeflow/train/trainer.hpp"
 #include "udeflow/workflow/case.hpp"
 #include "udeflow/workflow/generate.hpp"
-#include "udeflow/train/trainer.hpp"
 
 using namespace udeflow;
 
@@ -27,12 +27,16 @@ std::string Dir() {
 }
 
 const std::string kCase =
-    "-physics burgers -burgers_n 32 -burgers_closure_stencil 5 -closure_type mlp -closure_hidden 16,16 "
+    "-physics burgers -burgers_n 32 -burgers_closure_stencil 5 -closure_type mlp -closure_hidden "
+    "16,16 "
     "-closure_init_scale 0.1 -ts_type rk -ts_rk_type 4 -ts_dt 0.05 "
-    "-truth_burgers_n 128 -truth_burgers_flux central -truth_burgers_reconstruction first -truth_closure_type none "
+    "-truth_burgers_n 128 -truth_burgers_flux central -truth_burgers_reconstruction first "
+    "-truth_closure_type none "
     "-truth_ts_type rk -truth_ts_rk_type 4 -truth_ts_dt 0.005 "
-    "-generate_train_seeds 1,2 -generate_test_seeds 101 -generate_spinup 1 -generate_duration 2 -generate_dt_save 0.1 "
-    "-train_batch 3 -train_window 4 -train_window_max 8 -train_window_grow_every 5 -train_lr 3e-3 -train_seed 5 ";
+    "-generate_train_seeds 1,2 -generate_test_seeds 101 -generate_spinup 1 -generate_duration 2 "
+    "-generate_dt_save 0.1 "
+    "-train_batch 3 -train_window 4 -train_window_max 8 -train_window_grow_every 5 -train_lr 3e-3 "
+    "-train_seed 5 ";
 
 // Stored reference of MatchesTheStoredReference (Release build on the project machine,
 // identical at 1 and 2 ranks to the printed 16 digits).
@@ -40,7 +44,8 @@ const double kReferenceBefore = 5.692827726774017e-03;
 const double kReferenceAfter = 5.040780693539932e-03;
 
 // Trains with the current options; returns the final parameters.
-PetscErrorCode Train(std::vector<double>* theta, double* tiling_loss_before = nullptr, double* tiling_loss_after = nullptr) {
+PetscErrorCode Train(std::vector<double>* theta, double* tiling_loss_before = nullptr,
+                     double* tiling_loss_after = nullptr) {
   PetscFunctionBeginUser;
   MPI_Comm comm = PETSC_COMM_WORLD;
   workflow::CasePaths paths;
@@ -59,12 +64,14 @@ PetscErrorCode Train(std::vector<double>* theta, double* tiling_loss_before = nu
   PetscCall(trainer.SetUp());
   AlignedVector<double> th0(physics->NumParams());
   PetscCall(physics->InitializeParams(th0.data()));
-  if (tiling_loss_before) PetscCall(trainer.LossAndGradient(trainer.Tiling(8), 8, th0, tiling_loss_before, nullptr));
+  if (tiling_loss_before)
+    PetscCall(trainer.LossAndGradient(trainer.Tiling(8), 8, th0, tiling_loss_before, nullptr));
   train::TrainResult r;
   PetscCall(trainer.Run(paths.checkpoint, &r));
   *theta = r.theta;
   const AlignedVector<double> trained(r.theta.begin(), r.theta.end());
-  if (tiling_loss_after) PetscCall(trainer.LossAndGradient(trainer.Tiling(8), 8, trained, tiling_loss_after, nullptr));
+  if (tiling_loss_after)
+    PetscCall(trainer.LossAndGradient(trainer.Tiling(8), 8, trained, tiling_loss_after, nullptr));
   PetscCall(groups.Destroy());
   PetscFunctionReturn(0);
 }
@@ -80,8 +87,10 @@ void ExpectResumedEqualsFull(const std::vector<double>& full, const std::vector<
     norm = std::max(norm, std::abs(full[i]));
     moved = std::max(moved, std::abs(full[i] - part[i]));
   }
-  PetscPrintf(PETSC_COMM_WORLD, "  resume: max |theta_resumed - theta_full| = %.2e (max |theta| %.2e, change over %s %.2e)\n",
-              diff, norm, what, moved);
+  PetscPrintf(
+      PETSC_COMM_WORLD,
+      "  resume: max |theta_resumed - theta_full| = %.2e (max |theta| %.2e, change over %s %.2e)\n",
+      diff, norm, what, moved);
   EXPECT_EQ(0, std::memcmp(full.data(), resumed.data(), full.size() * sizeof(double)))
       << "resumed run differs from the uninterrupted one (max difference " << diff << ")";
   EXPECT_GT(moved, 1e-6 * norm) << what << " changed nothing: the test would not see a bad resume";
@@ -150,7 +159,8 @@ TEST_F(Training, ResumeInTheLbfgsPhaseReproducesTheUninterruptedRun) {
 TEST_F(Training, EnsembleGroupsGiveTheSameRun) {
   // Windows shared out over groups of ranks (one per rank) vs one group holding the
   // whole domain-decomposed grid: the same training to round-off.
-  test::ScopedOptions o(kCase + "-output_dir " + Dir() + " -train_iterations 8 -train_checkpoint_every 0");
+  test::ScopedOptions o(kCase + "-output_dir " + Dir() +
+                        " -train_iterations 8 -train_checkpoint_every 0");
   std::vector<double> one, many;
   {
     ScopedOptionValues v;
@@ -174,7 +184,8 @@ TEST_F(Training, MatchesTheStoredReference) {
   // A short fixed run against numbers stored when it was written (this machine,
   // Release build): the dataset's first snapshot, the tiling loss before and after 10
   // Adam iterations.  A change of numerics shows here first.
-  test::ScopedOptions o(kCase + "-output_dir " + Dir() + " -train_iterations 10 -train_checkpoint_every 0");
+  test::ScopedOptions o(kCase + "-output_dir " + Dir() +
+                        " -train_iterations 10 -train_checkpoint_every 0");
   std::vector<double> theta;
   double before, after;
   UDE_ASSERT_OK(Train(&theta, &before, &after));
@@ -184,7 +195,8 @@ TEST_F(Training, MatchesTheStoredReference) {
 }
 
 TEST_F(Training, AdamLowersTheLoss) {
-  test::ScopedOptions o(kCase + "-output_dir " + Dir() + " -train_iterations 40 -train_checkpoint_every 0");
+  test::ScopedOptions o(kCase + "-output_dir " + Dir() +
+                        " -train_iterations 40 -train_checkpoint_every 0");
   std::vector<double> theta;
   double before, after;
   UDE_ASSERT_OK(Train(&theta, &before, &after));
@@ -194,7 +206,8 @@ TEST_F(Training, AdamLowersTheLoss) {
 
 TEST_F(Training, TaoLmvmLowersTheLoss) {
   // -tao_type alone selects TAO.
-  test::ScopedOptions o(kCase + "-output_dir " + Dir() + " -tao_type lmvm -train_iterations 15 -train_window 8");
+  test::ScopedOptions o(kCase + "-output_dir " + Dir() +
+                        " -tao_type lmvm -train_iterations 15 -train_window 8");
   std::vector<double> theta;
   double before, after;
   UDE_ASSERT_OK(Train(&theta, &before, &after));

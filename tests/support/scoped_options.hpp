@@ -14,8 +14,11 @@ class ScopedOptionValues {
   ScopedOptionValues() = default;
   ~ScopedOptionValues() {
     for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->had) PetscOptionsSetValue(nullptr, it->name.c_str(), it->value.empty() ? nullptr : it->value.c_str());
-      else PetscOptionsClearValue(nullptr, it->name.c_str());
+      if (it->had)
+        PetscOptionsSetValue(nullptr, it->name.c_str(),
+                             it->value.empty() ? nullptr : it->value.c_str());
+      else
+        PetscOptionsClearValue(nullptr, it->name.c_str());
     }
   }
   ScopedOptionValues(const ScopedOptionValues&) = delete;

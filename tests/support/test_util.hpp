@@ -11,10 +11,10 @@
 #include "udeflow/core/session.hpp"
 
 // Asserts that a PETSc-style call returns 0.
-#define UDE_ASSERT_OK(expr)                                 \
-  do {                                                      \
-    PetscErrorCode ude_ierr_ = (expr);                      \
-    ASSERT_EQ(ude_ierr_, 0) << "PETSc error in: " #expr;    \
+#define UDE_ASSERT_OK(expr)                              \
+  do {                                                   \
+    PetscErrorCode ude_ierr_ = (expr);                   \
+    ASSERT_EQ(ude_ierr_, 0) << "PETSc error in: " #expr; \
   } while (0)
 
 namespace udeflow::test {

@@ -31,7 +31,8 @@ TEST_P(MlpActivations, DotProductTestsAndFiniteDifferences) {
   Mlp net({3, 7, 5, 2}, act, Activation::kIdentity);
   net.Initialize(42, 1.0);
   // Make biases non-zero so that ReLU kinks are away from the sample points.
-  for (int i = 0; i < net.NumParams(); ++i) net.Params()[i] += 0.05 * (2 * Philox::Uniform(9, i, 0) - 1);
+  for (int i = 0; i < net.NumParams(); ++i)
+    net.Params()[i] += 0.05 * (2 * Philox::Uniform(9, i, 0) - 1);
   const int n = 11;
   Matrix x = RandomMatrix(3, n, 1);
   Mlp::Tape tape;
@@ -76,8 +77,9 @@ TEST_P(MlpActivations, DotProductTestsAndFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(All, MlpActivations,
-                         ::testing::Values(Activation::kTanh, Activation::kRelu, Activation::kSoftplus,
-                                           Activation::kSigmoid, Activation::kIdentity));
+                         ::testing::Values(Activation::kTanh, Activation::kRelu,
+                                           Activation::kSoftplus, Activation::kSigmoid,
+                                           Activation::kIdentity));
 
 TEST(Mlp, KnownValues) {
   // 1-2-1 network with hand-set parameters: y = w2 . tanh(w1 x + b1) + b2.
@@ -105,7 +107,8 @@ TEST(Mlp, FastTanhMatchesStdTanh) {
   Mlp::Tape t;
   net.Forward(x, t);
   double worst = 0;
-  for (int i = 0; i < 2001; ++i) worst = std::max(worst, std::abs(t.Output()(0, i) - std::tanh(x(0, i))));
+  for (int i = 0; i < 2001; ++i)
+    worst = std::max(worst, std::abs(t.Output()(0, i) - std::tanh(x(0, i))));
   EXPECT_LT(worst, 4e-16);
   Matrix big(1, 2);
   big << -1e4, 1e4;
@@ -146,26 +149,30 @@ TEST(Mlp, InitializationIsDeterministicAndScaled) {
 
 // The input JVP of the kernel with every skip connection: ybar . J xdot = (J^T ybar) . xdot.
 TEST(DenseNet, InputJvpMatchesVjpWithEverySkip) {
-  for (auto skip : {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
-                    DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
+  for (auto skip :
+       {DenseNet::Skip::kNone, DenseNet::Skip::kDiagonal, DenseNet::Skip::kQuadratic,
+        DenseNet::Skip::kGated, DenseNet::Skip::kGatedQuadratic, DenseNet::Skip::kFull}) {
     DenseNet net({5, 8, 7, 4}, Activation::kTanh, Activation::kIdentity, skip, 1);
     std::vector<double> p(net.NumParams());
     for (int i = 0; i < net.NumParams(); ++i) p[i] = Philox::Uniform(1, i, 0) - 0.5;
     const int B = 6;
-    const Matrix x = RandomMatrix(5, B, 2), ybar = RandomMatrix(4, B, 3), xdot = RandomMatrix(5, B, 5);
+    const Matrix x = RandomMatrix(5, B, 2), ybar = RandomMatrix(4, B, 3),
+                 xdot = RandomMatrix(5, B, 5);
     DenseNet::Tape t;
     net.Forward(p.data(), x, t);
     Matrix ydot, xbar;
     net.Jvp(p.data(), t, xdot, &ydot);
     net.Vjp(p.data(), t, ybar, nullptr, &xbar);
-    const double lhs = (ybar.array() * ydot.array()).sum(), rhs = (xbar.array() * xdot.array()).sum();
+    const double lhs = (ybar.array() * ydot.array()).sum(),
+                 rhs = (xbar.array() * xdot.array()).sum();
     EXPECT_NEAR(lhs, rhs, 1e-12 * (1 + std::abs(lhs))) << DenseNet::SkipName(skip);
     // and against central differences of the forward map
     const double h = 1e-6;
     DenseNet::Tape tp, tm;
     net.Forward(p.data(), x + h * xdot, tp);
     net.Forward(p.data(), x - h * xdot, tm);
-    EXPECT_LT(((tp.Output() - tm.Output()) / (2 * h) - ydot).norm(), 1e-7) << DenseNet::SkipName(skip);
+    EXPECT_LT(((tp.Output() - tm.Output()) / (2 * h) - ydot).norm(), 1e-7)
+        << DenseNet::SkipName(skip);
   }
 }
 
@@ -180,7 +187,8 @@ TEST(DenseNet, StagedAndInPlaceGradientsAgree) {
   std::vector<double> g1(net.NumParams(), 1.0), g2(net.NumParams(), 1.0);
   net.Vjp(p.data(), t, ybar, g1.data(), nullptr, DenseNet::Accumulate::kStaged);
   net.Vjp(p.data(), t, ybar, g2.data(), nullptr, DenseNet::Accumulate::kInPlace);
-  for (int i = 0; i < net.NumParams(); ++i) EXPECT_NEAR(g1[i], g2[i], 1e-14 * (1 + std::abs(g1[i])));
+  for (int i = 0; i < net.NumParams(); ++i)
+    EXPECT_NEAR(g1[i], g2[i], 1e-14 * (1 + std::abs(g1[i])));
 }
 
 // A closure owns no parameters: it reads the theta it is bound to, so a change of theta in
@@ -204,7 +212,8 @@ TEST(Closure, ReadsBoundParametersInPlace) {
     // theta[P-1]: the stencil's scale s / the MLP's output bias: y changes by 2 y or by 1.
     theta[P - 1] += 1.0;
     closure->Forward(x, tape);
-    const Matrix expected = std::string(type) == "stencil" ? Matrix(2 * y0) : Matrix(y0.array() + 1.0);
+    const Matrix expected =
+        std::string(type) == "stencil" ? Matrix(2 * y0) : Matrix(y0.array() + 1.0);
     EXPECT_LT((tape.Output() - expected).norm(), 1e-14 * (1 + y0.norm())) << type;
     // The owned convenience network computes the same bits with the same parameters.
     if (std::string(type) == "mlp") {
@@ -212,7 +221,8 @@ TEST(Closure, ReadsBoundParametersInPlace) {
       mlp.SetParams(Eigen::Map<const Vector>(theta.data(), P));
       Mlp::Tape t2;
       mlp.Forward(x, t2);
-      EXPECT_EQ(0, std::memcmp(t2.Output().data(), tape.Output().data(), sizeof(double) * x.cols()));
+      EXPECT_EQ(0,
+                std::memcmp(t2.Output().data(), tape.Output().data(), sizeof(double) * x.cols()));
     }
     closure->Bind(nullptr);
     EXPECT_THROW(closure->Forward(x, tape), udeflow::Error) << type;
@@ -300,8 +310,9 @@ TEST(Philox, UniformMomentsAndNormalMoments) {
 // over the caller's parameters) failed this.
 TEST(Determinism, KernelsDoNotDependOnBufferAlignment) {
   for (const Activation act : {Activation::kTanh, Activation::kRelu, Activation::kSigmoid}) {
-    for (const std::vector<int>& widths : {std::vector<int>{2, 5, 5, 2}, std::vector<int>{1, 10, 20, 10, 1},
-                                           std::vector<int>{8, 64, 64, 5}}) {
+    for (const std::vector<int>& widths :
+         {std::vector<int>{2, 5, 5, 2}, std::vector<int>{1, 10, 20, 10, 1},
+          std::vector<int>{8, 64, 64, 5}}) {
       Mlp net(widths, act, Activation::kIdentity);
       net.Initialize(7, 1.0);
       const int P = net.NumParams(), nin = widths.front(), nout = widths.back();
@@ -309,8 +320,8 @@ TEST(Determinism, KernelsDoNotDependOnBufferAlignment) {
         std::vector<double> ref_g, ref_xbar, ref_y, ref_theta;
         for (int off = 0; off < 8; ++off) {
           // Caller-owned buffers at offset `off` doubles from a 64-byte boundary.
-          std::vector<double, Eigen::aligned_allocator<double>> xbuf(nin * n + 8), gbuf(P + 8), ybuf(nout * n + 8),
-              tbuf(P + 8), mbuf(P + 8);
+          std::vector<double, Eigen::aligned_allocator<double>> xbuf(nin * n + 8), gbuf(P + 8),
+              ybuf(nout * n + 8), tbuf(P + 8), mbuf(P + 8);
           Eigen::Map<Matrix> x(xbuf.data() + off, nin, n), ybar(ybuf.data() + off, nout, n);
           x = RandomMatrix(nin, n, 11);
           ybar = RandomMatrix(nout, n, 12);
@@ -333,12 +344,17 @@ TEST(Determinism, KernelsDoNotDependOnBufferAlignment) {
             ref_g = gv, ref_xbar = xb, ref_y = yv, ref_theta = tv;
             continue;
           }
-          const std::string where = std::string(ActivationName(act)) + " widths " + std::to_string(widths[1]) +
-                                    " batch " + std::to_string(n) + " offset " + std::to_string(off);
-          EXPECT_EQ(0, std::memcmp(yv.data(), ref_y.data(), sizeof(double) * yv.size())) << "forward, " << where;
-          EXPECT_EQ(0, std::memcmp(gv.data(), ref_g.data(), sizeof(double) * P)) << "parameter VJP, " << where;
-          EXPECT_EQ(0, std::memcmp(xb.data(), ref_xbar.data(), sizeof(double) * xb.size())) << "input VJP, " << where;
-          EXPECT_EQ(0, std::memcmp(tv.data(), ref_theta.data(), sizeof(double) * P)) << "Adam, " << where;
+          const std::string where = std::string(ActivationName(act)) + " widths " +
+                                    std::to_string(widths[1]) + " batch " + std::to_string(n) +
+                                    " offset " + std::to_string(off);
+          EXPECT_EQ(0, std::memcmp(yv.data(), ref_y.data(), sizeof(double) * yv.size()))
+              << "forward, " << where;
+          EXPECT_EQ(0, std::memcmp(gv.data(), ref_g.data(), sizeof(double) * P))
+              << "parameter VJP, " << where;
+          EXPECT_EQ(0, std::memcmp(xb.data(), ref_xbar.data(), sizeof(double) * xb.size()))
+              << "input VJP, " << where;
+          EXPECT_EQ(0, std::memcmp(tv.data(), ref_theta.data(), sizeof(double) * P))
+              << "Adam, " << where;
         }
       }
     }

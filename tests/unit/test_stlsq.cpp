@@ -48,7 +48,8 @@ TEST(PolynomialLibrary, TermsAndNames) {
   PolynomialLibrary lib(2, 3);
   EXPECT_EQ(lib.NumTerms(), 10);
   const auto n = lib.Names({"x", "y"});
-  const std::vector<std::string> want = {"1", "x", "y", "x^2", "x*y", "y^2", "x^3", "x^2*y", "x*y^2", "y^3"};
+  const std::vector<std::string> want = {"1",   "x",   "y",     "x^2",   "x*y",
+                                         "y^2", "x^3", "x^2*y", "x*y^2", "y^3"};
   EXPECT_EQ(n, want);
   Matrix X(1, 2);
   X << 2.0, 3.0;
@@ -64,12 +65,14 @@ TEST(Stlsq, RecoversExactCoefficientsWithoutNoise) {
   const Matrix T = lib.Evaluate(k.X);
   for (int i = 0; i < 2; ++i) {
     StlsqFit f = Stlsq(T, k.Y.col(i), 0.01);
-    for (int j = 0; j < 10; ++j) EXPECT_NEAR(f.coef[j], k.coef(j, i), 1e-10) << "target " << i << " term " << j;
+    for (int j = 0; j < 10; ++j)
+      EXPECT_NEAR(f.coef[j], k.coef(j, i), 1e-10) << "target " << i << " term " << j;
     for (const char* c : {"holdout", "bic", "aic"}) {
       StlsqOptions o;
       o.criterion = c;
       StlsqFit a = StlsqAuto(T, k.Y.col(i), o);
-      for (int j = 0; j < 10; ++j) EXPECT_NEAR(a.coef[j], k.coef(j, i), 1e-10) << c << " target " << i << " term " << j;
+      for (int j = 0; j < 10; ++j)
+        EXPECT_NEAR(a.coef[j], k.coef(j, i), 1e-10) << c << " target " << i << " term " << j;
     }
   }
 }

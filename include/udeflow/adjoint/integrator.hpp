@@ -29,9 +29,9 @@
 /// adjoint runs the closure's backward pass only; otherwise they are recomputed.
 ///
 /// Options: every -ts_* option (type, dt, tolerances; prefix given to SetFromOptions),
-/// -adjoint_memory, -adjoint_checkpoint_every, -adjoint_checkpoint_dir, -adjoint_cache_mb, -adjoint_diverge_limit
-/// (a state with max|u| above it, or not finite, at an observation stops the solve).
-/// An explicit method with -ts_dt above 2.8x the physics' StableTimeStep() gets a warning
+/// -adjoint_memory, -adjoint_checkpoint_every, -adjoint_checkpoint_dir, -adjoint_cache_mb,
+/// -adjoint_diverge_limit (a state with max|u| above it, or not finite, at an observation stops the
+/// solve). An explicit method with -ts_dt above 2.8x the physics' StableTimeStep() gets a warning
 /// on stderr naming the stable step (not a refusal: the estimate is a heuristic).
 #include <petscts.h>
 
@@ -58,12 +58,12 @@ const char* MemoryModeName(MemoryMode m);
 
 /// Counters of the last Forward()/Gradient() call.
 struct IntegratorStats {
-  PetscInt forward_steps = 0;    ///< steps of the first forward pass
-  PetscInt replayed_steps = 0;   ///< steps recomputed for the adjoint
-  PetscInt adjoint_steps = 0;    ///< TSAdjoint steps
-  PetscInt checkpoints = 0;      ///< states checkpointed
-  PetscInt cache_hits = 0;       ///< adjoint stages that reused cached closure activations
-  double checkpoint_bytes = 0;   ///< bytes of checkpoints on this rank (RAM or disk)
+  PetscInt forward_steps = 0;   ///< steps of the first forward pass
+  PetscInt replayed_steps = 0;  ///< steps recomputed for the adjoint
+  PetscInt adjoint_steps = 0;   ///< TSAdjoint steps
+  PetscInt checkpoints = 0;     ///< states checkpointed
+  PetscInt cache_hits = 0;      ///< adjoint stages that reused cached closure activations
+  double checkpoint_bytes = 0;  ///< bytes of checkpoints on this rank (RAM or disk)
   double forward_seconds = 0, adjoint_seconds = 0;
 };
 
@@ -82,12 +82,13 @@ class Integrator {
 
   /// Integrates from (t0, u0) through `times`, calling the observer at each; *loss is
   /// the sum of the observed terms.  u0 is not modified.  Collective.
-  PetscErrorCode Forward(PetscReal t0, Vec u0, const std::vector<PetscReal>& times, Observer* observer,
-                         PetscReal* loss);
+  PetscErrorCode Forward(PetscReal t0, Vec u0, const std::vector<PetscReal>& times,
+                         Observer* observer, PetscReal* loss);
   /// As Forward, and the exact discrete gradient: grad_theta (length NumParams(),
   /// replicated, summed over ranks) and, if grad_u0 is not null, dL/du0.  Collective.
-  PetscErrorCode Gradient(PetscReal t0, Vec u0, const std::vector<PetscReal>& times, Observer* observer,
-                          PetscReal* loss, double* grad_theta, Vec grad_u0 = nullptr);
+  PetscErrorCode Gradient(PetscReal t0, Vec u0, const std::vector<PetscReal>& times,
+                          Observer* observer, PetscReal* loss, double* grad_theta,
+                          Vec grad_u0 = nullptr);
 
   /// Adaptive runs: when frozen, Forward() and Gradient() replay the step sequence of
   /// the last adaptive pass instead of choosing new steps (same t0 and times required).

@@ -26,28 +26,29 @@ const char* BackwardSchemeName(BackwardScheme s);
 
 /// Work buffers for N steps of B samples (sized by Resize, reused afterwards).
 struct BackwardWork {
-  Matrix y;    ///< B x (N+1): column n is Y_n
-  Matrix f;    ///< B x N: F_n
-  Matrix p;    ///< B x N: predictor P_n (trapezoid)
-  Matrix fp;   ///< B x N: f(t_{n+1}, X_{n+1}, P_n, Z_{n+1}) (trapezoid)
-  Matrix zdw;  ///< B x N: Z_n . dW_n
+  Matrix y;                                ///< B x (N+1): column n is Y_n
+  Matrix f;                                ///< B x N: F_n
+  Matrix p;                                ///< B x N: predictor P_n (trapezoid)
+  Matrix fp;                               ///< B x N: f(t_{n+1}, X_{n+1}, P_n, Z_{n+1}) (trapezoid)
+  Matrix zdw;                              ///< B x N: Z_n . dW_n
   Vector a, fbar, pbar, gbar, dot1, dot2;  ///< length-B adjoint/tangent buffers
   void Resize(int num_steps, Eigen::Index B);
 };
 
 /// Runs the recursion from Y_0 = y0; Y_N is w.y.col(N).
-void BackwardSolve(const Equation& eq, BackwardScheme scheme, double dt, double y0, const ConstMatrixRef& x,
-                   const ConstMatrixRef& z, const ConstMatrixRef& dw, BackwardWork& w);
+void BackwardSolve(const Equation& eq, BackwardScheme scheme, double dt, double y0,
+                   const ConstMatrixRef& x, const ConstMatrixRef& z, const ConstMatrixRef& dw,
+                   BackwardWork& w);
 
 /// Reverse mode after BackwardSolve: overwrites zbar (d x (N+1)*B) with (dY_N/dZ)^T ybar_n
 /// and returns (dY_N/dy0)^T ybar_n summed over the batch.
 double BackwardVjp(const Equation& eq, BackwardScheme scheme, double dt, const ConstMatrixRef& x,
-                   const ConstMatrixRef& z, const ConstMatrixRef& dw, const ConstVectorRef& ybar_n, MatrixRef zbar,
-                   BackwardWork& w);
+                   const ConstMatrixRef& z, const ConstMatrixRef& dw, const ConstVectorRef& ybar_n,
+                   MatrixRef zbar, BackwardWork& w);
 
 /// Tangent after BackwardSolve: ydot_n = dY_N/dy0 * y0dot + dY_N/dZ zdot.
 void BackwardJvp(const Equation& eq, BackwardScheme scheme, double dt, const ConstMatrixRef& x,
-                 const ConstMatrixRef& z, const ConstMatrixRef& dw, double y0dot, const ConstMatrixRef& zdot,
-                 VectorRef ydot_n, BackwardWork& w);
+                 const ConstMatrixRef& z, const ConstMatrixRef& dw, double y0dot,
+                 const ConstMatrixRef& zdot, VectorRef ydot_n, BackwardWork& w);
 
 }  // namespace udeflow::bsde

@@ -62,7 +62,8 @@ class Equation {
   /// out = mu(t, x)
   virtual void Drift(double t, const ConstMatrixRef& x, MatrixRef out) const = 0;
   /// out = sigma(t, x) v
-  virtual void Diffusion(double t, const ConstMatrixRef& x, const ConstMatrixRef& v, MatrixRef out) const = 0;
+  virtual void Diffusion(double t, const ConstMatrixRef& x, const ConstMatrixRef& v,
+                         MatrixRef out) const = 0;
   /// out = sigma(t, x)^T v
   virtual void DiffusionTranspose(double t, const ConstMatrixRef& x, const ConstMatrixRef& v,
                                   MatrixRef out) const = 0;
@@ -74,15 +75,17 @@ class Equation {
 
   // ---- Backward equation ----
   /// f = f(t, x, y, z) for every sample (y: B, z: d x B, f: B).
-  virtual void Driver(double t, const ConstMatrixRef& x, const ConstVectorRef& y, const ConstMatrixRef& z,
-                      VectorRef f) const = 0;
+  virtual void Driver(double t, const ConstMatrixRef& x, const ConstVectorRef& y,
+                      const ConstMatrixRef& z, VectorRef f) const = 0;
   /// Accumulates the vector-Jacobian product of the driver: ybar += fbar .* df/dy,
   /// zbar(:, b) += fbar(b) * df/dz(:, b).
-  virtual void DriverVjp(double t, const ConstMatrixRef& x, const ConstVectorRef& y, const ConstMatrixRef& z,
-                         const ConstVectorRef& fbar, VectorRef ybar, MatrixRef zbar) const = 0;
+  virtual void DriverVjp(double t, const ConstMatrixRef& x, const ConstVectorRef& y,
+                         const ConstMatrixRef& z, const ConstVectorRef& fbar, VectorRef ybar,
+                         MatrixRef zbar) const = 0;
   /// Jacobian-vector product: fdot = df/dy .* ydot + sum_i df/dz_i zdot_i.
-  virtual void DriverJvp(double t, const ConstMatrixRef& x, const ConstVectorRef& y, const ConstMatrixRef& z,
-                         const ConstVectorRef& ydot, const ConstMatrixRef& zdot, VectorRef fdot) const = 0;
+  virtual void DriverJvp(double t, const ConstMatrixRef& x, const ConstVectorRef& y,
+                         const ConstMatrixRef& z, const ConstVectorRef& ydot,
+                         const ConstMatrixRef& zdot, VectorRef fdot) const = 0;
   /// g(x) for every sample.
   virtual void Terminal(const ConstMatrixRef& x, VectorRef g) const = 0;
   /// grad g(x) (d x B).

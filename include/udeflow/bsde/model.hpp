@@ -23,14 +23,14 @@ namespace udeflow::bsde {
 /// Every buffer needed for one batch of B paths; sized once by Resize().
 struct BsdeBatch {
   Eigen::Index B = 0;
-  uint64_t first = 0;  ///< global index of the first sample
-  Matrix dw;           ///< d x N*B Brownian increments
-  Matrix x;            ///< d x (N+1)*B forward paths
-  Matrix z, zbar;      ///< d x (N+1)*B
-  Matrix work;         ///< d x B
-  Vector g, r, rbar;   ///< B: g(X_N), residual Y_N - g, loss cotangent
-  Vector sens;         ///< B: dY_N/dY_0
-  Matrix theta;        ///< d x B: control theta_n = df/dz of one step (controlled models only)
+  uint64_t first = 0;       ///< global index of the first sample
+  Matrix dw;                ///< d x N*B Brownian increments
+  Matrix x;                 ///< d x (N+1)*B forward paths
+  Matrix z, zbar;           ///< d x (N+1)*B
+  Matrix work;              ///< d x B
+  Vector g, r, rbar;        ///< B: g(X_N), residual Y_N - g, loss cotangent
+  Vector sens;              ///< B: dY_N/dY_0
+  Matrix theta;             ///< d x B: control theta_n = df/dz of one step (controlled models only)
   Vector cy, cybar, cones;  ///< B: buffers of the control's driver derivative
   BackwardWork backward;
   ZTape tape;

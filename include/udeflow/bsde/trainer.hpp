@@ -14,11 +14,11 @@
 /// All methods are collective on the communicator.
 ///
 /// Options (all listed by -help): -bsde_equation, -bsde_dim, -bsde_steps,
-/// -bsde_sde_scheme, -bsde_backward_scheme, -bsde_control, -bsde_net, -bsde_net_width, -bsde_net_depth,
-/// -bsde_net_activation, -bsde_net_skip, -bsde_net_skip_init, -bsde_net_norm_feature,
-/// -bsde_net_zscale, -bsde_net_init_scale, -bsde_net_output_scale, -bsde_net_normalize,
-/// -bsde_norm_samples, -bsde_batch, -bsde_iterations, -bsde_seed, -bsde_y0_init,
-/// -bsde_y0_rate, -bsde_lr, -bsde_lr_schedule, -bsde_lr_factor, -bsde_lr_period,
+/// -bsde_sde_scheme, -bsde_backward_scheme, -bsde_control, -bsde_net, -bsde_net_width,
+/// -bsde_net_depth, -bsde_net_activation, -bsde_net_skip, -bsde_net_skip_init,
+/// -bsde_net_norm_feature, -bsde_net_zscale, -bsde_net_init_scale, -bsde_net_output_scale,
+/// -bsde_net_normalize, -bsde_norm_samples, -bsde_batch, -bsde_iterations, -bsde_seed,
+/// -bsde_y0_init, -bsde_y0_rate, -bsde_lr, -bsde_lr_schedule, -bsde_lr_factor, -bsde_lr_period,
 /// -bsde_lr_min, -bsde_lr_milestones, -bsde_adam_beta1/beta2/epsilon, -bsde_grad_clip,
 /// -bsde_loss_clip, -bsde_valid_batch, -bsde_valid_every, -bsde_checkpoint_every,
 /// -bsde_final_samples, -bsde_resume, -bsde_save, -bsde_monitor, -output_dir, and the
@@ -54,7 +54,7 @@ struct TrainerOptions {
   std::string control = "none";  ///< none | driver (BsdeModel::SetControl)
   std::string net = "shared", activation = "tanh";
   PetscInt net_width = 0, net_depth = 2;  ///< width 0: d + 10
-  std::string net_skip = "diagonal";  ///< none | diagonal | gated | full
+  std::string net_skip = "diagonal";      ///< none | diagonal | gated | full
   PetscBool net_norm_feature = PETSC_FALSE;
   std::string skip_init = "terminal";  ///< zero | terminal (ZNetwork::WarmStartSkip)
   PetscReal net_zscale = 0, net_init_scale = 1.0, net_output_scale = 0.1;
@@ -77,11 +77,11 @@ struct TrainerOptions {
 
 /// One validation evaluation (a monitor line).
 struct ValidationRecord {
-  long iteration;      ///< completed iterations
-  double train_loss;   ///< mean training loss since the previous record
-  double valid_loss;   ///< loss on the fixed validation batch
-  double u0;           ///< the current estimate of u(0, x0) = Y_0
-  double seconds;      ///< wall time of training so far
+  long iteration;     ///< completed iterations
+  double train_loss;  ///< mean training loss since the previous record
+  double valid_loss;  ///< loss on the fixed validation batch
+  double u0;          ///< the current estimate of u(0, x0) = Y_0
+  double seconds;     ///< wall time of training so far
 };
 
 class Trainer {
@@ -130,7 +130,9 @@ class Trainer {
   PetscErrorCode MonteCarloU0(long samples, double* u0, double* std_error);
   /// Wall time of the training steps of this run (without validation and I/O) per iteration.
   double SecondsPerIteration() const {
-    return iteration_ > start_iteration_ ? step_seconds_ / static_cast<double>(iteration_ - start_iteration_) : 0;
+    return iteration_ > start_iteration_
+               ? step_seconds_ / static_cast<double>(iteration_ - start_iteration_)
+               : 0;
   }
   /// True when training was stopped early by SIGTERM/SIGUSR1 (a checkpoint was written).
   bool Interrupted() const { return stop_; }
@@ -140,7 +142,8 @@ class Trainer {
   std::string OutputPath(const char* name) const;
 
  private:
-  PetscErrorCode PrintSetUp(int N, SdeScheme sde, BackwardScheme backward, const std::string& resume) const;
+  PetscErrorCode PrintSetUp(int N, SdeScheme sde, BackwardScheme backward,
+                            const std::string& resume) const;
   PetscErrorCode Step();
   PetscErrorCode Validate();
   PetscErrorCode WriteHistoryCsv(const std::string& path) const;

@@ -13,38 +13,40 @@
 /// the answer depend on how the batch is split over ranks).  Z = zscale * NN(input).
 ///
 /// The parameters live in the caller's flat vector (a pointer is passed to every
-/// call), gradients use the same layout.  All buffers of one batch live in a ZTape owned by the caller
-/// (one per batch size), so evaluation allocates nothing once the tape is sized.
+/// call), gradients use the same layout.  All buffers of one batch live in a ZTape owned by the
+/// caller (one per batch size), so evaluation allocates nothing once the tape is sized.
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "udeflow/bsde/types.hpp"
 #include "udeflow/bsde/paths.hpp"
+#include "udeflow/bsde/types.hpp"
 
 namespace udeflow::bsde {
 
 /// Work buffers of one batch (sized on first use).
 struct ZTape {
   std::vector<nn::DenseNet::Tape> nets;
-  Matrix input;  ///< standardized network input
-  Matrix ybar;   ///< scaled output cotangent / tangent
-  Matrix step_input;       ///< ForwardStep: standardized input of one step
-  nn::DenseNet::Tape step_net; ///< ForwardStep: its evaluation (not used by Vjp/ParamJvp)
+  Matrix input;                 ///< standardized network input
+  Matrix ybar;                  ///< scaled output cotangent / tangent
+  Matrix step_input;            ///< ForwardStep: standardized input of one step
+  nn::DenseNet::Tape step_net;  ///< ForwardStep: its evaluation (not used by Vjp/ParamJvp)
 };
 
 struct ZNetConfig {
   enum class Kind { kSubnets, kShared };
   Kind kind = Kind::kSubnets;
-  int width = 0;             ///< hidden width (0: d + 10)
-  int depth = 2;             ///< number of hidden layers
+  int width = 0;  ///< hidden width (0: d + 10)
+  int depth = 2;  ///< number of hidden layers
   nn::Activation activation = nn::Activation::kTanh;
-  nn::DenseNet::Skip skip = nn::DenseNet::Skip::kNone;  ///< linear skip connection x -> Z (nn::DenseNet)
-  bool norm_feature = false; ///< also feed q = |xhat|^2 / d (rotation-invariant feature) to the MLP
-  double zscale = 0;         ///< Z = zscale * NN (must be set > 0 before use; Han et al.: 1/d)
-  double init_scale = 1.0;   ///< multiplies the Glorot initialization
-  double output_scale = 1.0; ///< further multiplies the last layer's initial weights
+  nn::DenseNet::Skip skip =
+      nn::DenseNet::Skip::kNone;  ///< linear skip connection x -> Z (nn::DenseNet)
+  bool norm_feature =
+      false;                ///< also feed q = |xhat|^2 / d (rotation-invariant feature) to the MLP
+  double zscale = 0;        ///< Z = zscale * NN (must be set > 0 before use; Han et al.: 1/d)
+  double init_scale = 1.0;  ///< multiplies the Glorot initialization
+  double output_scale = 1.0;  ///< further multiplies the last layer's initial weights
 };
 ZNetConfig::Kind ParseZNetKind(const std::string& name);  ///< "subnets" | "shared"; throws
 const char* ZNetKindName(ZNetConfig::Kind k);
@@ -115,7 +117,8 @@ class ZNetwork {
   /// Adds, for every coordinate i, the normal equations of the fit of Z_N,i by the basis
   /// (1, xhat, xhat^2)[0..degree] on the standardized input of step n: ata[i] += E[phi phi^T],
   /// atb[i] += E[phi Z].
-  void AddSkipNormalEquations(const PathStatistics& s, int n, int degree, std::vector<Eigen::Matrix3d>* ata,
+  void AddSkipNormalEquations(const PathStatistics& s, int n, int degree,
+                              std::vector<Eigen::Matrix3d>* ata,
                               std::vector<Eigen::Vector3d>* atb) const;
   /// Solves them and writes s_i, c_i (skip) and b_i (output bias) into a DenseNet's params.
   void SolveSkipFit(const nn::DenseNet& net, int degree, const std::vector<Eigen::Matrix3d>& ata,
@@ -125,9 +128,11 @@ class ZNetwork {
 /// Sets the per-step standardization of the norm feature of `net` from the statistics
 /// paths of the equation (the same paths as ComputePathStatistics; call after
 /// SetNormalization).  Pure; the same on every rank.
-void StandardizeNormFeature(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_samples, ZNetwork* net);
+void StandardizeNormFeature(const Equation& eq, SdeScheme scheme, uint64_t seed, int num_samples,
+                            ZNetwork* net);
 
 /// Creates the network for dimension d and N time steps on [0, T].  Throws on bad sizes.
-std::unique_ptr<ZNetwork> CreateZNetwork(const ZNetConfig& config, int d, int num_steps, double horizon);
+std::unique_ptr<ZNetwork> CreateZNetwork(const ZNetConfig& config, int d, int num_steps,
+                                         double horizon);
 
 }  // namespace udeflow::bsde

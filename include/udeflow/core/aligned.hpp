@@ -29,7 +29,8 @@ struct AlignedAllocator {
   T* allocate(std::size_t n) {
     if (n == 0) n = 1;
     if (n > static_cast<std::size_t>(-1) / sizeof(T)) throw std::bad_array_new_length();
-    const std::size_t bytes = (n * sizeof(T) + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
+    const std::size_t bytes =
+        (n * sizeof(T) + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
     void* p = std::aligned_alloc(kBufferAlignment, bytes);
     if (!p) throw std::bad_alloc();
     return static_cast<T*>(p);

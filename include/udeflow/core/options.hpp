@@ -13,12 +13,12 @@ namespace udeflow {
 /// "-<prefix><name>" for messages; `opt` includes its leading dash.
 std::string OptionName(PetscOptionItems* items, const char* opt);
 
-PetscErrorCode OptionsPositiveInt_Private(PetscOptionItems* items, const char* opt, const char* text,
-                                          PetscInt* value, PetscBool* set);
-PetscErrorCode OptionsNonNegativeInt_Private(PetscOptionItems* items, const char* opt, const char* text,
-                                             PetscInt* value, PetscBool* set);
-PetscErrorCode OptionsPositiveReal_Private(PetscOptionItems* items, const char* opt, const char* text,
-                                           PetscReal* value, PetscBool* set);
+PetscErrorCode OptionsPositiveInt_Private(PetscOptionItems* items, const char* opt,
+                                          const char* text, PetscInt* value, PetscBool* set);
+PetscErrorCode OptionsNonNegativeInt_Private(PetscOptionItems* items, const char* opt,
+                                             const char* text, PetscInt* value, PetscBool* set);
+PetscErrorCode OptionsPositiveReal_Private(PetscOptionItems* items, const char* opt,
+                                           const char* text, PetscReal* value, PetscBool* set);
 PetscErrorCode OptionsNonNegativeReal_Private(PetscOptionItems* items, const char* opt,
                                               const char* text, PetscReal* value, PetscBool* set);
 PetscErrorCode OptionsFiniteReal_Private(PetscOptionItems* items, const char* opt, const char* text,

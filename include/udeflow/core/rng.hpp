@@ -47,7 +47,8 @@ class Philox {
 
  private:
   static double ToUnit(uint32_t hi, uint32_t lo) {
-    const uint64_t m = (static_cast<uint64_t>(hi) << 21) ^ (static_cast<uint64_t>(lo) >> 11);  // 53 bits
+    const uint64_t m =
+        (static_cast<uint64_t>(hi) << 21) ^ (static_cast<uint64_t>(lo) >> 11);  // 53 bits
     return (static_cast<double>(m) + 0.5) * (1.0 / 9007199254740992.0);
   }
 };

@@ -84,10 +84,11 @@ struct StlsqFit {
 /// columns, as sequentially thresholded ridge regression), which keeps the coefficients
 /// bounded when the library columns are nearly collinear (samples along one trajectory
 /// curve); the selected terms are then refitted by plain least squares (unbiased).
-StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold, int max_iterations = 25,
-               double ridge = 0);
+StlsqFit Stlsq(const Matrix& theta, const Eigen::VectorXd& y, double threshold,
+               int max_iterations = 25, double ridge = 0);
 /// Least squares refit on a support (true entries), zero elsewhere.
-Eigen::VectorXd FitSupport(const Matrix& theta, const Eigen::VectorXd& y, const std::vector<bool>& support);
+Eigen::VectorXd FitSupport(const Matrix& theta, const Eigen::VectorXd& y,
+                           const std::vector<bool>& support);
 /// Threshold chosen by the criterion (see the file comment); `candidates` (optional)
 /// receives every distinct support found in the sweep (ordered by threshold).
 StlsqFit StlsqAuto(const Matrix& theta, const Eigen::VectorXd& y, const StlsqOptions& opt,

@@ -13,8 +13,8 @@
 ///                                 ParaView 5.9+ "v2" scripts)
 ///   -catalyst_vti                 built-in pipeline without Python: writes the pieces
 ///                                 as <output>/<run>_<step>.pvti (+ one .vti per rank)
-///   -catalyst_every K             every K time steps (default 1; given alone: the built-in pipeline)
-///   -catalyst_output dir          output directory for the built-in pipeline and for
+///   -catalyst_every K             every K time steps (default 1; given alone: the built-in
+///   pipeline) -catalyst_output dir          output directory for the built-in pipeline and for
 ///                                 scripts (passed as user data "output"; default catalyst)
 /// Built without Catalyst (cmake -DUDEFLOW_WITH_CATALYST=OFF, or AUTO without
 /// paraview-dev), any of these options is a user error "built without ParaView Catalyst".

@@ -44,7 +44,8 @@ class DatasetWriter {
                         const std::string& description);
   /// Starts a new trajectory with `nt` = times.size() snapshots.
   PetscErrorCode BeginTrajectory(const std::string& name, const std::string& split, long long seed,
-                                 const pde::Scenario& scenario, const std::vector<PetscReal>& times);
+                                 const pde::Scenario& scenario,
+                                 const std::vector<PetscReal>& times);
   /// Writes snapshot k of the current trajectory.  Collective.
   PetscErrorCode WriteState(PetscInt k, Vec u);
   /// Closes the file under its final name and writes <path without .h5>.xmf.
@@ -89,10 +90,11 @@ class Dataset {
 /// (natural order: x fastest, fields interleaved), or as one [cells*fields] dataset per
 /// time (`frames`).
 struct XdmfSeries {
-  std::string name;                 ///< grid name shown in ParaView
-  std::string dataset;              ///< HDF5 path of the [nt, cells*fields] dataset
+  std::string name;     ///< grid name shown in ParaView
+  std::string dataset;  ///< HDF5 path of the [nt, cells*fields] dataset
   std::vector<PetscReal> times;
-  std::vector<std::string> frames;  ///< if not empty: HDF5 path of each time's [cells*fields] dataset
+  std::vector<std::string>
+      frames;  ///< if not empty: HDF5 path of each time's [cells*fields] dataset
 };
 /// Writes `xmf_path` (rank 0) referring to `h5_name` (relative to the .xmf): a
 /// temporal collection per series on a 2DCoRectMesh (1-D: one row of square cells;
@@ -103,9 +105,11 @@ PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::
 /// As above with origin 0 and no units.
 PetscErrorCode WriteXdmf(MPI_Comm comm, const std::string& xmf_path, const std::string& h5_name,
                          const std::vector<PetscInt>& grid, const std::vector<PetscReal>& domain,
-                         const std::vector<std::string>& fields, const std::vector<XdmfSeries>& series);
+                         const std::vector<std::string>& fields,
+                         const std::vector<XdmfSeries>& series);
 /// Attributes origin and units (comma lists) on `object`, and for a field dataset also
 /// grid, domain, fields and layout, so that a file is self-describing.
-PetscErrorCode WriteGeometryAttrs(H5File& file, const std::string& object, const GridGeometry& geometry);
+PetscErrorCode WriteGeometryAttrs(H5File& file, const std::string& object,
+                                  const GridGeometry& geometry);
 
 }  // namespace udeflow::io

@@ -24,7 +24,8 @@ class H5File {
   static PetscErrorCode Create(MPI_Comm comm, const std::string& path, H5File* file);
   /// Opens an existing file read-only; a missing or unreadable file is a user error
   /// naming `what` (e.g. "option -dataset").
-  static PetscErrorCode Open(MPI_Comm comm, const std::string& path, const char* what, H5File* file);
+  static PetscErrorCode Open(MPI_Comm comm, const std::string& path, const char* what,
+                             H5File* file);
   /// Closes a file being written and moves it to its final name.
   PetscErrorCode Commit();
   /// Closes without committing (removes a partial file).
@@ -47,9 +48,11 @@ class H5File {
   bool HasAttr(const std::string& object, const char* name) const;
 
   /// Small replicated arrays: every rank passes the same data; rank 0 writes.
-  PetscErrorCode WriteArray(const std::string& path, const std::vector<hsize_t>& dims, const double* data);
+  PetscErrorCode WriteArray(const std::string& path, const std::vector<hsize_t>& dims,
+                            const double* data);
   /// Reads a whole dataset on every rank.
-  PetscErrorCode ReadArray(const std::string& path, std::vector<hsize_t>* dims, std::vector<double>* data) const;
+  PetscErrorCode ReadArray(const std::string& path, std::vector<hsize_t>* dims,
+                           std::vector<double>* data) const;
 
   /// Distributed datasets: create with global dims, then each rank writes/reads its
   /// hyperslab (offset, count; a rank may pass count 0).

@@ -24,7 +24,8 @@ class Adam {
   Adam(int n, AdamConfig config = {});
 
   /// params -= lr * mhat / (sqrt(vhat) + eps) (+ decoupled weight decay).
-  void Step(Eigen::Ref<Eigen::VectorXd> params, const Eigen::Ref<const Eigen::VectorXd>& grad, double lr);
+  void Step(Eigen::Ref<Eigen::VectorXd> params, const Eigen::Ref<const Eigen::VectorXd>& grad,
+            double lr);
 
   long StepCount() const { return t_; }
   const Eigen::VectorXd& FirstMoment() const { return m_; }
@@ -45,10 +46,10 @@ struct LearningRateSchedule {
   enum class Kind { kConstant, kStep, kExponential, kCosine };
   Kind kind = Kind::kConstant;
   double lr = 1e-3;
-  double factor = 0.1;             ///< step: multiplier per milestone; exponential: per `period`
-  double period = 1000;            ///< exponential decay period / cosine length in iterations
-  double lr_min = 0.0;             ///< cosine floor
-  std::vector<long> milestones;    ///< step: iterations where lr is multiplied by factor
+  double factor = 0.1;           ///< step: multiplier per milestone; exponential: per `period`
+  double period = 1000;          ///< exponential decay period / cosine length in iterations
+  double lr_min = 0.0;           ///< cosine floor
+  std::vector<long> milestones;  ///< step: iterations where lr is multiplied by factor
 
   double At(long iteration) const;
   static Kind ParseKind(const std::string& name);  ///< throws udeflow::Error

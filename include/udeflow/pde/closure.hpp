@@ -33,8 +33,8 @@ struct ClosureConfig {
   std::vector<int> hidden = {32, 32};  ///< hidden layer widths
   std::string activation = "tanh";     ///< hidden activation
   std::string output_activation = "identity";
-  double init_scale = 1.0;             ///< scale of the Glorot initialisation
-  long long seed = 1;                  ///< initialisation seed
+  double init_scale = 1.0;  ///< scale of the Glorot initialisation
+  long long seed = 1;       ///< initialisation seed
 };
 
 /// Reads -<prefix>closure_type, _hidden, _activation, _output_activation,
@@ -60,7 +60,8 @@ class Closure {
   /// Output (NumOutputs() x n) in tape.Output().
   virtual void Forward(const nn::ConstMatrixRef& x, Tape& tape) const = 0;
   /// xbar = (dy/dx)^T ybar (if xbar), gtheta += (dy/dtheta)^T ybar (if gtheta).
-  virtual void Vjp(Tape& tape, const nn::ConstMatrixRef& ybar, nn::Matrix* xbar, double* gtheta) const = 0;
+  virtual void Vjp(Tape& tape, const nn::ConstMatrixRef& ybar, nn::Matrix* xbar,
+                   double* gtheta) const = 0;
   virtual void Jvp(Tape& tape, const nn::ConstMatrixRef& xdot, nn::Matrix* ydot) const = 0;
   virtual void ParamJvp(Tape& tape, const double* thetadot, nn::Matrix* ydot) const = 0;
   virtual double FlopsPerPoint() const = 0;
@@ -79,7 +80,7 @@ class Closure {
 
 Registry<Closure>& ClosureRegistry();
 /// Creates and configures a closure (unbound); an unknown type is a user error naming the option.
-PetscErrorCode ClosureCreate(MPI_Comm comm, const char* prefix, const ClosureConfig& config, int n_in, int n_out,
-                             std::unique_ptr<Closure>* closure);
+PetscErrorCode ClosureCreate(MPI_Comm comm, const char* prefix, const ClosureConfig& config,
+                             int n_in, int n_out, std::unique_ptr<Closure>* closure);
 
 }  // namespace udeflow::pde

@@ -51,9 +51,13 @@ class Physics {
   /// Names of the state components (dof of the DMDA).
   virtual std::vector<std::string> FieldNames() const = 0;
   /// Physical coordinate of the grid's lower corner per dimension (default 0).
-  virtual std::vector<PetscReal> DomainOrigin() const { return std::vector<PetscReal>(GridSize().size(), 0.0); }
+  virtual std::vector<PetscReal> DomainOrigin() const {
+    return std::vector<PetscReal>(GridSize().size(), 0.0);
+  }
   /// Units of the state components, for output attributes (default: none).
-  virtual std::vector<std::string> FieldUnits() const { return std::vector<std::string>(FieldNames().size(), ""); }
+  virtual std::vector<std::string> FieldUnits() const {
+    return std::vector<std::string>(FieldNames().size(), "");
+  }
   /// Names of the options (without prefix and dash) that set the cell counts, x first
   /// (e.g. "burgers_n"), for messages; empty for a physics without a grid (ODEs).
   virtual std::vector<std::string> ResolutionOptions() const = 0;
@@ -173,7 +177,8 @@ class Physics {
     double error = 0, reference = 0;
   };
   virtual Closure* OfflineClosure() { return nullptr; }
-  virtual PetscErrorCode AppendOfflineSamples(PetscReal dt, Vec a, Vec b, std::vector<double>* inputs,
+  virtual PetscErrorCode AppendOfflineSamples(PetscReal dt, Vec a, Vec b,
+                                              std::vector<double>* inputs,
                                               std::vector<double>* targets, OfflineCheck* check);
   /// The physics as a system of ODEs on a replicated state (for equation discovery);
   /// nullptr when it is not one.
@@ -201,6 +206,7 @@ using PhysicsDefaults = std::function<PetscErrorCode(Physics&)>;
 /// Reads -<prefix>physics (default `default_type`), creates it, applies `defaults` and
 /// reads its options.  Unknown names are a user error listing the choices.  Collective.
 PetscErrorCode PhysicsCreateFromOptions(MPI_Comm comm, const char* prefix, const char* default_type,
-                                        std::unique_ptr<Physics>* physics, const PhysicsDefaults& defaults = {});
+                                        std::unique_ptr<Physics>* physics,
+                                        const PhysicsDefaults& defaults = {});
 
 }  // namespace udeflow::pde

@@ -41,8 +41,8 @@ class EvaluationLog {
   /// replayed (Replay()) and kept, later ones dropped; new records go to `path` (which may
   /// be `from`: it is then cut after the replayed records).  A missing, short or foreign
   /// log is an error naming `what`.  Collective.
-  PetscErrorCode Resume(MPI_Comm comm, const std::string& from, const std::string& path, PetscInt P, long long count,
-                        const char* what);
+  PetscErrorCode Resume(MPI_Comm comm, const std::string& from, const std::string& path, PetscInt P,
+                        long long count, const char* what);
 
   /// True while recorded evaluations remain to be replayed.
   bool Replaying() const { return next_ < replay_count_; }
@@ -63,7 +63,7 @@ class EvaluationLog {
   MPI_Comm comm_ = MPI_COMM_NULL;
   std::string path_;
   std::string from_;
-  std::FILE* fp_ = nullptr;    // rank 0: the log being written
+  std::FILE* fp_ = nullptr;       // rank 0: the log being written
   std::FILE* from_fp_ = nullptr;  // rank 0: the log being replayed, when another file
   PetscInt P_ = 0;
   long long count_ = 0, next_ = 0, replay_count_ = 0;

@@ -1,9 +1,10 @@
 #pragma once
 /// \file history.hpp
 /// The training history of `udeflow train`: one row per iteration (iteration, phase
-/// adam|lbfgs, loss, gradient norm, learning rate, window or shooting horizon, seconds), written as CSV next to the training
-/// checkpoint (train_history.csv) whenever the checkpoint is written, and read back
-/// on resume so that the file always covers the whole run.  For scripts/plot/loss_history.py.
+/// adam|lbfgs, loss, gradient norm, learning rate, window or shooting horizon, seconds), written as
+/// CSV next to the training checkpoint (train_history.csv) whenever the checkpoint is written, and
+/// read back on resume so that the file always covers the whole run.  For
+/// scripts/plot/loss_history.py.
 #include <petscsys.h>
 
 #include <string>

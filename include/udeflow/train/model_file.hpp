@@ -14,11 +14,11 @@
 namespace udeflow::train {
 
 /// Saves theta with a description of the physics and closure (HDF5, atomic).
-PetscErrorCode SaveModel(MPI_Comm comm, const std::string& path, pde::Physics& physics, const std::vector<double>& theta,
-                         long long iterations, double loss);
+PetscErrorCode SaveModel(MPI_Comm comm, const std::string& path, pde::Physics& physics,
+                         const std::vector<double>& theta, long long iterations, double loss);
 /// Loads theta saved by SaveModel into `theta` (the caller owns it) and binds `physics` to
 /// it, checking that it fits.  `what` names the option for errors.
-PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* what, pde::Physics& physics,
-                         AlignedVector<double>* theta);
+PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* what,
+                         pde::Physics& physics, AlignedVector<double>* theta);
 
 }  // namespace udeflow::train

@@ -15,7 +15,8 @@ namespace udeflow::train {
 class DataMisfit : public adjoint::Observer {
  public:
   enum class Kind { kMse, kHuber };
-  DataMisfit(const std::vector<Vec>* data, double weight, Kind kind = Kind::kMse, double delta = 0.01)
+  DataMisfit(const std::vector<Vec>* data, double weight, Kind kind = Kind::kMse,
+             double delta = 0.01)
       : data_(data), weight_(weight), kind_(kind), delta_(delta) {}
   ~DataMisfit() override;
   PetscErrorCode Observe(PetscInt k, PetscReal t, Vec u, PetscReal* loss, Vec dldu) override;

@@ -29,7 +29,7 @@ PetscErrorCode OfflineConfigFromOptions(MPI_Comm comm, OfflineConfig* config);
 /// Fits the network of `physics` (an ocean_column with a closure) to the diagnosed flux
 /// residuals of the training trajectories of `data`; result->theta holds the fit, which
 /// is also set in the physics.  Collective.
-PetscErrorCode TrainOffline(MPI_Comm comm, const OfflineConfig& config, pde::Physics* physics, const io::Dataset& data,
-                            TrainResult* result);
+PetscErrorCode TrainOffline(MPI_Comm comm, const OfflineConfig& config, pde::Physics* physics,
+                            const io::Dataset& data, TrainResult* result);
 
 }  // namespace udeflow::train

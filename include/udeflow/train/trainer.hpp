@@ -46,13 +46,13 @@
 ///
 /// theta: the trainer owns the one copy that is trained, x = [theta, shooting node states]
 /// (64-byte aligned); Run() starts it from -train_init, else from the theta the physics is
-/// bound to (a previous run's), else from the physics' initialisation; Adam updates it in place, TAO's solution is copied into it, and the
-/// physics reads it through Physics::BindParams (rebound, a pointer assignment, at every
-/// loss evaluation).  After Run() the physics stays bound to it: the trainer must outlive
-/// the physics' use of the trained theta.
+/// bound to (a previous run's), else from the physics' initialisation; Adam updates it in place,
+/// TAO's solution is copied into it, and the physics reads it through Physics::BindParams (rebound,
+/// a pointer assignment, at every loss evaluation).  After Run() the physics stays bound to it: the
+/// trainer must outlive the physics' use of the trained theta.
 ///
-/// Options (prefix -train_): optimizer, loss (mse | huber), huber_delta, iterations, batch, lr, lr_schedule, lr_factor,
-/// lr_period, lr_milestones, grad_clip, weight_decay, window, window_max,
+/// Options (prefix -train_): optimizer, loss (mse | huber), huber_delta, iterations, batch, lr,
+/// lr_schedule, lr_factor, lr_period, lr_milestones, grad_clip, weight_decay, window, window_max,
 /// window_grow_every, window_step, window_schedule, window_schedule_iterations,
 /// shooting_segments, shooting_continuity, batch_trajectories, batch_reduce,
 /// lbfgs_iterations, obs_stride, seed, checkpoint_every, resume, init, monitor_every.
@@ -90,9 +90,9 @@ struct TrainGroups {
 struct TrainResult {
   long long iterations = 0;
   double loss = 0, seconds = 0;
-  std::vector<double> theta;           ///< the physics' parameters
-  bool interrupted = false;            ///< stopped early by SIGTERM/SIGUSR1 (checkpoint written)
-  std::vector<double> shooting_states; ///< multiple shooting: the node states
+  std::vector<double> theta;            ///< the physics' parameters
+  bool interrupted = false;             ///< stopped early by SIGTERM/SIGUSR1 (checkpoint written)
+  std::vector<double> shooting_states;  ///< multiple shooting: the node states
   std::vector<TrainHistory::Row> history;  ///< one row per Adam / L-BFGS iteration
 };
 
@@ -112,8 +112,9 @@ class Trainer {
 
   /// Mean loss over `windows` of W observations and its gradient (replicated).
   /// The physics is bound to theta (NumParams() entries; x of Objective() fits).
-  PetscErrorCode LossAndGradient(const std::vector<Window>& windows, PetscInt W, const AlignedVector<double>& theta,
-                                 double* loss, std::vector<double>* grad);
+  PetscErrorCode LossAndGradient(const std::vector<Window>& windows, PetscInt W,
+                                 const AlignedVector<double>& theta, double* loss,
+                                 std::vector<double>* grad);
   /// The windows of iteration `it` (deterministic in the seed and the iteration).
   std::vector<Window> BatchAt(long long it, PetscInt W) const;
   PetscInt WindowAt(long long it) const;
@@ -122,7 +123,8 @@ class Trainer {
 
   /// Called after every Adam step with the number of iterations done and theta
   /// (training snapshots, in-situ visualization).  Collective.
-  using IterationHook = std::function<PetscErrorCode(long long iterations_done, const double* theta)>;
+  using IterationHook =
+      std::function<PetscErrorCode(long long iterations_done, const double* theta)>;
   void SetIterationHook(IterationHook hook) { iteration_hook_ = std::move(hook); }
   // ---- strategies
   /// Length of the optimized vector x = [theta, shooting node states].
@@ -131,11 +133,13 @@ class Trainer {
   /// Loss and gradient of Adam iteration `it` (its batch, window or horizon); it < 0:
   /// the full objective (all windows of the last window / all trajectories over the
   /// last horizon).  x has NumTrainable() entries.  Collective.
-  PetscErrorCode Objective(long long it, const AlignedVector<double>& x, double* loss, std::vector<double>* grad);
+  PetscErrorCode Objective(long long it, const AlignedVector<double>& x, double* loss,
+                           std::vector<double>* grad);
   /// Multiple shooting loss of training trajectories `trajs` over snapshots 0..horizon
   /// and its gradient with respect to x = [theta, node states].  Collective.
   PetscErrorCode ShootingLossAndGradient(const std::vector<size_t>& trajs, PetscInt horizon,
-                                         const AlignedVector<double>& x, double* loss, std::vector<double>* grad);
+                                         const AlignedVector<double>& x, double* loss,
+                                         std::vector<double>* grad);
   /// Node states taken from the data (the tail of x).  Collective.
   PetscErrorCode InitialShootingStates(AlignedVector<double>* x);
   /// Trajectories of shooting iteration `it` (sorted).
@@ -167,14 +171,16 @@ class Trainer {
   PetscErrorCode CheckWindowSchedule(bool sched_set, bool sched_it_set);
   /// -train_resume latest: the newest checkpoint next to `checkpoint_path`, or none.
   PetscErrorCode ResolveLatest(const std::string& checkpoint_path);
-  PetscErrorCode RunAdam(const std::string& checkpoint_path, const State* resumed, TrainResult* result);
-  PetscErrorCode RunTao(const std::string& checkpoint_path, const State* resumed, PetscInt iterations,
-                        TrainResult* result);
+  PetscErrorCode RunAdam(const std::string& checkpoint_path, const State* resumed,
+                         TrainResult* result);
+  PetscErrorCode RunTao(const std::string& checkpoint_path, const State* resumed,
+                        PetscInt iterations, TrainResult* result);
   /// History row time: seconds since the start of the run, including resumed runs.
   double Elapsed() const;
   PetscInt ScheduleStage(long long it) const;
   PetscErrorCode ReplicateVec(Vec v, double* out);
-  PetscErrorCode Monitor(long long it, double loss, double gnorm, double lr, PetscInt W, double seconds) const;
+  PetscErrorCode Monitor(long long it, double loss, double gnorm, double lr, PetscInt W,
+                         double seconds) const;
 
   pde::Physics* physics_;
   adjoint::Integrator* integrator_;
@@ -185,7 +191,8 @@ class Trainer {
 
   std::string optimizer_ = "adam", resume_, init_, loss_ = "mse";
   PetscReal huber_delta_ = 0.01;
-  PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0, window_step_ = 5;
+  PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0,
+           window_step_ = 5;
   PetscInt obs_stride_ = 1, checkpoint_every_ = 50, monitor_every_ = 1;
   PetscInt seed_ = 1;
   std::vector<PetscInt> schedule_, schedule_iterations_;
@@ -195,14 +202,15 @@ class Trainer {
   long long adam_done_ = 0;  // Adam iterations run (the L-BFGS stage uses the last window)
   PetscLogDouble start_ = 0;
   double seconds_before_ = 0;  // run time of the resumed run up to its checkpoint
-  Vec all_ = nullptr;  // ReplicateVec: scatter of a state to every rank
+  Vec all_ = nullptr;          // ReplicateVec: scatter of a state to every rank
   VecScatter to_all_ = nullptr;
   nn::LearningRateSchedule lr_;
   nn::AdamConfig adam_config_;
   nn::Adam adam_;
   TrainHistory history_;  // written as train_history.csv with every checkpoint
   IterationHook iteration_hook_;
-  AlignedVector<double> x_;  // the trained parameters [theta, shooting node states], viewed by the physics
+  AlignedVector<double>
+      x_;  // the trained parameters [theta, shooting node states], viewed by the physics
 
   // Training data on the model grid: states[traj][snapshot].
   std::vector<std::vector<Vec>> states_;

@@ -27,12 +27,12 @@
 namespace udeflow::workflow {
 
 struct DiscoverSummary {
-  std::vector<std::string> names;  ///< library terms
+  std::vector<std::string> names;      ///< library terms
   Eigen::MatrixXd learned, fd, truth;  ///< coefficients, terms x state components
-  double u_error = 0;         ///< max |U - U_true| / max |U_true| along the trajectory
-  double extrap_learned = 0;  ///< relative max error of the recovered model
-  double extrap_fd = 0;       ///< same for the finite-difference regression (inf: diverged)
-  double extrap_ude = 0;      ///< same for the trained UDE (network)
+  double u_error = 0;                  ///< max |U - U_true| / max |U_true| along the trajectory
+  double extrap_learned = 0;           ///< relative max error of the recovered model
+  double extrap_fd = 0;   ///< same for the finite-difference regression (inf: diverged)
+  double extrap_ude = 0;  ///< same for the trained UDE (network)
   double horizon = 0;
 };
 

@@ -29,11 +29,12 @@ namespace udeflow::workflow {
 struct EvaluationRow {
   std::string model;  ///< "closure" or "baseline"
   PetscInt cells = 0;
-  double mae = 0;       ///< mean over test trajectories, snapshots and cells (on the model's own grid)
-  double mae_model_grid = 0;  ///< the same after averaging onto the closure's grid (finer baselines)
+  double mae = 0;  ///< mean over test trajectories, snapshots and cells (on the model's own grid)
+  double mae_model_grid =
+      0;                ///< the same after averaging onto the closure's grid (finer baselines)
   double survival = 0;  ///< mean survival time over test trajectories
   double seconds = 0;
-  int diverged = 0;     ///< test trajectories on which the model blew up (MAE is then inf)
+  int diverged = 0;  ///< test trajectories on which the model blew up (MAE is then inf)
 };
 
 /// One held-out trajectory as the evaluations use it: its snapshot times `t`, scenario,
@@ -59,10 +60,11 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows);
 /// fields to <output_dir>/evaluate.h5 (+ evaluate.xmf for the case's resolution) and, for
 /// a learned advection limiter, its phi(r) next to the fixed limiters (/limiter/*).
 /// Rows: one per (scheme, resolution), model = the label.  Collective.
-PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option, std::vector<EvaluationRow>* rows);
+PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
+                                std::vector<EvaluationRow>* rows);
 /// One model of a comparison: its label and mean scaled-temperature MSE.
 struct ModelComparisonRow {
-  std::string label, path;                ///< path "none": the physics without network
+  std::string label, path;                 ///< path "none": the physics without network
   std::vector<double> mse_per_trajectory;  ///< mean over snapshots and cells, per test trajectory
   double mse = 0;                          ///< mean over test trajectories
   int diverged = 0;
@@ -76,6 +78,7 @@ struct ModelComparisonRow {
 /// over -evaluate_horizon per trajectory and on average, and the error ratios; writes
 /// <output_dir>/profiles.h5 (plot-ready: /z, and per trajectory /t, /truth, /<label>
 /// [nt, cells] in natural order, /<label>_mse [nt]).  Collective.
-PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& models, std::vector<ModelComparisonRow>* rows);
+PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& models,
+                              std::vector<ModelComparisonRow>* rows);
 
 }  // namespace udeflow::workflow
