@@ -112,6 +112,29 @@ PetscErrorCode Trainer::WriteCheckpoint(const std::string& path) {
   PetscFunctionReturn(0);
 }
 
+namespace {
+
+// A checkpoint written by another build, CPU or rank count resumes correctly but not bit
+// for bit: say so.
+PetscErrorCode NoteProvenance(MPI_Comm comm, io::H5File& f, const std::string& path) {
+  PetscFunctionBeginUser;
+  const std::string changed = ProvenanceDifferences([&](const char* name) {
+    std::string value;
+    if (f.HasAttr("/", name)) f.ReadAttr("/", name, &value);
+    return value;
+  });
+  if (!changed.empty())
+    PetscCall(PetscPrintf(
+        comm,
+        "bsde: note: '%s' was written by another set-up (%s): the resumed run continues "
+        "correctly but is bit-identical to an uninterrupted run only on the same build, CPU "
+        "and rank count\n",
+        path.c_str(), changed.c_str()));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
+
 PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::hdf5_read, 0, 0, 0, 0));
@@ -152,18 +175,7 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
              "%s: checkpoint '%s' has parameter arrays of the wrong length", what, path.c_str());
   long long version = 1;
   PetscCall(f.ReadAttr("/", "version", &version));
-  const std::string changed = ProvenanceDifferences([&](const char* name) {
-    std::string value;
-    if (f.HasAttr("/", name)) f.ReadAttr("/", name, &value);
-    return value;
-  });
-  if (!changed.empty() && opt_.monitor)
-    PetscCall(PetscPrintf(
-        comm_,
-        "bsde: note: '%s' was written by another set-up (%s): the resumed run continues "
-        "correctly but is bit-identical to an uninterrupted run only on the same build, CPU "
-        "and rank count\n",
-        path.c_str(), changed.c_str()));
+  if (opt_.monitor) PetscCall(NoteProvenance(comm_, f, path));
   std::vector<double> loss, rows, row_seconds;
   if (f.Exists("/history/loss")) PetscCall(f.ReadArray("/history/loss", &dims, &loss));
   PetscCall(ReadValidationRows(comm_, f, version, path, what, &rows, &row_seconds));

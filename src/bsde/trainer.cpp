@@ -50,6 +50,20 @@ ZNetConfig NetConfigOf(const TrainerOptions& o, const PathStatistics& stats) {
   return net;
 }
 
+// Both batches are split over the ranks: at least one sample per rank.
+PetscErrorCode CheckBatchSplit(MPI_Comm comm, const TrainerOptions& o, int size) {
+  PetscFunctionBeginUser;
+  PetscCheck(o.batch >= size, comm, PETSC_ERR_USER_INPUT,
+             "option -bsde_batch: %" PetscInt_FMT
+             " samples cannot be split over %d ranks (need at least one per rank)",
+             o.batch, size);
+  PetscCheck(o.valid_batch >= size, comm, PETSC_ERR_USER_INPUT,
+             "option -bsde_valid_batch: %" PetscInt_FMT
+             " samples cannot be split over %d ranks (need at least one per rank)",
+             o.valid_batch, size);
+  PetscFunctionReturn(0);
+}
+
 }  // namespace
 
 Trainer::Trainer(MPI_Comm comm) : comm_(comm) {
@@ -69,14 +83,7 @@ PetscErrorCode Trainer::SetUp() {
   const TrainerOptions& o = opt_;
   PetscCallCXX(eq_->SetUp());
   const int d = eq_->Dim(), N = static_cast<int>(o.steps);
-  PetscCheck(o.batch >= size_, comm_, PETSC_ERR_USER_INPUT,
-             "option -bsde_batch: %" PetscInt_FMT
-             " samples cannot be split over %d ranks (need at least one per rank)",
-             o.batch, size_);
-  PetscCheck(o.valid_batch >= size_, comm_, PETSC_ERR_USER_INPUT,
-             "option -bsde_valid_batch: %" PetscInt_FMT
-             " samples cannot be split over %d ranks (need at least one per rank)",
-             o.valid_batch, size_);
+  PetscCall(CheckBatchSplit(comm_, o, size_));
   SdeScheme sde;
   PetscCallCXX(sde = ParseSdeScheme(o.sde_scheme));
   PetscCheck(sde != SdeScheme::kExact || eq_->HasExactStep(), comm_, PETSC_ERR_USER_INPUT,
@@ -129,8 +136,7 @@ PetscErrorCode Trainer::SetUp() {
                o.output_dir.c_str());
   }
   iteration_ = start_iteration_ = 0;
-  std::string
-      resume;  // -bsde_resume latest: the newest checkpoint in -output_dir, or a fresh start
+  std::string resume;  // -bsde_resume latest: the newest checkpoint in -output_dir, or none
   PetscCall(io::ResolveResume(comm_, o.resume, o.output_dir, "bsde_checkpoint", &resume));
   if (o.resume == "latest" && resume.empty() && o.monitor)
     PetscCall(PetscPrintf(

@@ -63,6 +63,58 @@ PetscErrorCode OceanColumn::SharedDefaultsFromOptions(MPI_Comm comm) {
   PetscFunctionReturn(0);
 }
 
+// The surface forcing and initial stratification of the scenarios, the K-profile truth's
+// parameters and the Jacobian assembly (options with prefix `p`).
+PetscErrorCode OceanColumn::ForcingFromOptions(MPI_Comm comm, const std::string& p) {
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(comm, p.c_str(), "Ocean columns: forcing, K-profile truth", "physics");
+  PetscCall(UdeOptionsRealList("-cooling_range", "Surface cooling range of training seeds (W/m^2)",
+                               &cooling_range_, 2, nullptr));
+  PetscCall(UdeOptionsRealList("-n2_range", "Initial N^2 range of training seeds (1/s^2)",
+                               &n2_range_, 2, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-extrapolation_seed",
+                                     "Seeds >= this draw from the extrapolation ranges",
+                                     &extrap_seed_, nullptr));
+  PetscCall(UdeOptionsRealList("-cooling_extrapolation",
+                               "Surface cooling range of extrapolation seeds (W/m^2)",
+                               &cooling_extrap_, 2, nullptr));
+  PetscCall(UdeOptionsRealList("-n2_extrapolation",
+                               "Initial N^2 range of extrapolation seeds (1/s^2)", &n2_extrap_, 2,
+                               nullptr));
+  PetscCall(UdeOptionsRealList(
+      "-cooling", "Surface cooling per column (W/m^2): 1 or nx*ny values (overrides ranges)",
+      &cooling_, 1 << 18, nullptr));
+  PetscCall(UdeOptionsRealList(
+      "-n2", "Initial N^2 per column (1/s^2): 1 or nx*ny values (overrides ranges)", &n2_, 1 << 18,
+      nullptr));
+  PetscCall(UdeOptionsPositiveReal("-kpp_ri_c", "K-profile truth: critical bulk Richardson number",
+                                   &ri_c_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-kpp_entrainment",
+      "K-profile truth: entrainment heat flux at the boundary-layer base as a fraction "
+      "of the surface cooling (0: none; 0.2 the classic convective value)",
+      &entrain_, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-kpp_entrainment_width",
+      "K-profile truth: entrainment flux tapers to zero over this fraction of h below h",
+      &entrain_width_, nullptr));
+  PetscCall(PetscOptionsBool(
+      "-jacobian_network",
+      "Assemble the network's column Jacobians (false: tridiagonal part only, a cheaper "
+      "preconditioner of the exact matrix-free Jacobian)",
+      "", jacobian_network_, &jacobian_network_, nullptr));
+  PetscOptionsEnd();
+  for (auto* r : {&cooling_range_, &n2_range_, &cooling_extrap_, &n2_extrap_})
+    PetscCheck(r->size() == 2 && (*r)[0] <= (*r)[1], comm, PETSC_ERR_USER_INPUT,
+               "option -%s...range/-extrapolation: give two increasing values lo,hi", p.c_str());
+  PetscCall(CheckList(cooling_, "cooling"));
+  PetscCall(CheckList(n2_, "n2"));
+  for (PetscReal v : n2_)
+    PetscCheck(v >= 0, comm, PETSC_ERR_USER_INPUT,
+               "option -%sn2: stratification must be non-negative", p.c_str());
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
   comm_ = comm;
@@ -106,52 +158,10 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
       &t_scale_, nullptr));
   PetscCall(
       UdeOptionsPositiveReal("-flux_scale", "Network output scale (K m/s)", &flux_scale_, nullptr));
-  PetscCall(UdeOptionsRealList("-cooling_range", "Surface cooling range of training seeds (W/m^2)",
-                               &cooling_range_, 2, nullptr));
-  PetscCall(UdeOptionsRealList("-n2_range", "Initial N^2 range of training seeds (1/s^2)",
-                               &n2_range_, 2, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-extrapolation_seed",
-                                     "Seeds >= this draw from the extrapolation ranges",
-                                     &extrap_seed_, nullptr));
-  PetscCall(UdeOptionsRealList("-cooling_extrapolation",
-                               "Surface cooling range of extrapolation seeds (W/m^2)",
-                               &cooling_extrap_, 2, nullptr));
-  PetscCall(UdeOptionsRealList("-n2_extrapolation",
-                               "Initial N^2 range of extrapolation seeds (1/s^2)", &n2_extrap_, 2,
-                               nullptr));
-  PetscCall(UdeOptionsRealList(
-      "-cooling", "Surface cooling per column (W/m^2): 1 or nx*ny values (overrides ranges)",
-      &cooling_, 1 << 18, nullptr));
-  PetscCall(UdeOptionsRealList(
-      "-n2", "Initial N^2 per column (1/s^2): 1 or nx*ny values (overrides ranges)", &n2_, 1 << 18,
-      nullptr));
-  PetscCall(UdeOptionsPositiveReal("-kpp_ri_c", "K-profile truth: critical bulk Richardson number",
-                                   &ri_c_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal(
-      "-kpp_entrainment",
-      "K-profile truth: entrainment heat flux at the boundary-layer base as a fraction "
-      "of the surface cooling (0: none; 0.2 the classic convective value)",
-      &entrain_, nullptr));
-  PetscCall(UdeOptionsPositiveReal(
-      "-kpp_entrainment_width",
-      "K-profile truth: entrainment flux tapers to zero over this fraction of h below h",
-      &entrain_width_, nullptr));
-  PetscCall(PetscOptionsBool(
-      "-jacobian_network",
-      "Assemble the network's column Jacobians (false: tridiagonal part only, a cheaper "
-      "preconditioner of the exact matrix-free Jacobian)",
-      "", jacobian_network_, &jacobian_network_, nullptr));
   PetscOptionsEnd();
   scheme_ = scheme == "ca" ? Scheme::kCa : Scheme::kKpp;
   PetscCheck(nz_ >= 4, comm, PETSC_ERR_USER_INPUT, "option -%snz must be at least 4", p.c_str());
-  for (auto* r : {&cooling_range_, &n2_range_, &cooling_extrap_, &n2_extrap_})
-    PetscCheck(r->size() == 2 && (*r)[0] <= (*r)[1], comm, PETSC_ERR_USER_INPUT,
-               "option -%s...range/-extrapolation: give two increasing values lo,hi", p.c_str());
-  PetscCall(CheckList(cooling_, "cooling"));
-  PetscCall(CheckList(n2_, "n2"));
-  for (PetscReal v : n2_)
-    PetscCheck(v >= 0, comm, PETSC_ERR_USER_INPUT,
-               "option -%sn2: stratification must be non-negative", p.c_str());
+  PetscCall(ForcingFromOptions(comm, p));
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
   PetscCheck(
       scheme_ == Scheme::kCa || closure_config_.type == "none", comm, PETSC_ERR_USER_INPUT,

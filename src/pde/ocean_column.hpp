@@ -73,6 +73,7 @@ class OceanColumn final : public Physics {
   PetscErrorCode SetFromOptions(MPI_Comm comm, const char* prefix) override;
   /// A prefixed instance: the unprefixed -ocean_* values it shares are its defaults.
   PetscErrorCode SharedDefaultsFromOptions(MPI_Comm comm);
+  PetscErrorCode ForcingFromOptions(MPI_Comm comm, const std::string& p);
   PetscErrorCode SetUp() override;
   DM Grid() const override { return da_; }
   std::string Describe() const override;

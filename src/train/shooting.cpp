@@ -145,6 +145,18 @@ PetscErrorCode AddSegmentGradient(const std::vector<double>& g, Vec gz, Vec mism
   PetscFunctionReturn(0);
 }
 
+// Work vectors of a segment, destroyed with the object.
+struct SegmentVectors {
+  Vec v[4] = {nullptr, nullptr, nullptr, nullptr};
+  PetscErrorCode Create(Vec like) {
+    for (Vec& x : v) PetscCall(VecDuplicate(like, &x));
+    return 0;
+  }
+  ~SegmentVectors() {
+    for (Vec& x : v) VecDestroy(&x);
+  }
+};
+
 // Node terms and node gradients are per-rank pieces within the group (gcomm); the groups'
 // losses and gradients are summed across groups (`across`, MPI_COMM_NULL: one group).
 PetscErrorCode ReduceShooting(MPI_Comm gcomm, MPI_Comm across, PetscInt P, PetscInt X,
@@ -177,11 +189,9 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
              "shooting: x has %zu entries, expected %" PetscInt_FMT, x.size(), X);
   PetscCall(physics_->BindParams(x.data()));
   MPI_Comm gcomm = PetscObjectComm((PetscObject)physics_->Grid());
-  Vec z, target, gz, mismatch;
-  PetscCall(VecDuplicate(states_[0][0], &z));
-  PetscCall(VecDuplicate(z, &target));
-  PetscCall(VecDuplicate(z, &gz));
-  PetscCall(VecDuplicate(z, &mismatch));
+  SegmentVectors w;  // node state, next node (target), node gradient, continuity mismatch
+  PetscCall(w.Create(states_[0][0]));
+  Vec z = w.v[0], target = w.v[1], gz = w.v[2], mismatch = w.v[3];
   PetscInt N, lo, hi;
   PetscCall(VecGetSize(z, &N));
   PetscCall(VecGetOwnershipRange(z, &lo, &hi));
@@ -242,10 +252,6 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
       *loss += l;
     }
   }
-  PetscCall(VecDestroy(&z));
-  PetscCall(VecDestroy(&target));
-  PetscCall(VecDestroy(&gz));
-  PetscCall(VecDestroy(&mismatch));
   PetscCall(ReduceShooting(gcomm, ngroups_ > 1 ? across_ : MPI_COMM_NULL, P, X, direct, loss,
                            grad ? grad->data() : nullptr));
   // The physics' penalty on theta (the first P entries of x; replicated, added once).

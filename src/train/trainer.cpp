@@ -102,41 +102,12 @@ PetscErrorCode Trainer::CheckWindowSchedule(bool sched_set, bool sched_it_set) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Trainer::SetFromOptions() {
+// Windows, their growth and schedule, shooting and batches (-train_window*, -train_shooting_*,
+// -train_batch_*).
+PetscErrorCode Trainer::WindowOptionsFromOptions() {
   PetscFunctionBeginUser;
-  std::string schedule = "constant";
-  std::vector<PetscInt> milestones;
-  PetscReal lr = lr_.lr, factor = lr_.factor, period = lr_.period, lr_min = lr_.lr_min;
-  PetscReal clip = adam_config_.grad_clip, decay = adam_config_.weight_decay;
-  // Giving -tao_type selects TAO unless -train_optimizer says otherwise.
-  PetscBool tao_given = PETSC_FALSE;
-  PetscCall(PetscOptionsHasName(nullptr, nullptr, "-tao_type", &tao_given));
-  if (tao_given) optimizer_ = "tao";
   PetscBool sched_set = PETSC_FALSE, sched_it_set = PETSC_FALSE;
-  PetscOptionsBegin(comm_, "train_", "Training options", "train");
-  PetscCall(UdeOptionsChoice("-optimizer",
-                             "Optimizer: Adam on random batches, or TAO (-tao_type) on all windows",
-                             {"adam", "tao"}, &optimizer_, nullptr));
-  PetscCall(UdeOptionsNonNegativeInt("-iterations", "Optimizer iterations", &iterations_, nullptr));
-  PetscCall(UdeOptionsChoice("-loss",
-                             "Misfit: mean squared error, or pseudo-Huber (~ mean absolute error)",
-                             {"mse", "huber"}, &loss_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-huber_delta", "Pseudo-Huber: quadratic below this error",
-                                   &huber_delta_, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-batch", "Windows per Adam iteration", &batch_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-lr", "Adam learning rate", &lr, nullptr));
-  PetscCall(UdeOptionsChoice("-lr_schedule", "Learning-rate schedule",
-                             {"constant", "step", "exponential", "cosine"}, &schedule, nullptr));
-  PetscCall(
-      UdeOptionsPositiveReal("-lr_factor", "Step/exponential decay factor", &factor, nullptr));
-  PetscCall(UdeOptionsPositiveReal(
-      "-lr_period", "Exponential decay period / cosine length (iterations)", &period, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-lr_min", "Cosine schedule floor", &lr_min, nullptr));
-  PetscCall(UdeOptionsIntList("-lr_milestones", "Step schedule: iterations where lr *= factor",
-                              &milestones, 64, nullptr));
-  PetscCall(
-      UdeOptionsNonNegativeReal("-grad_clip", "Clip the gradient 2-norm (0: off)", &clip, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal("-weight_decay", "Decoupled weight decay", &decay, nullptr));
+  PetscOptionsBegin(comm_, "train_", "Training windows, shooting and batches", "train");
   PetscCall(
       UdeOptionsPositiveInt("-window", "Observations per window (initial)", &window_, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-window_max", "Largest window when growing (0: no growth)",
@@ -165,6 +136,45 @@ PetscErrorCode Trainer::SetFromOptions() {
   PetscCall(UdeOptionsChoice("-batch_reduce",
                              "Combine the losses of a batch by their mean or their sum",
                              {"mean", "sum"}, &batch_reduce_, nullptr));
+  PetscOptionsEnd();
+  PetscCall(CheckWindowSchedule(sched_set, sched_it_set));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Trainer::SetFromOptions() {
+  PetscFunctionBeginUser;
+  std::string schedule = "constant";
+  std::vector<PetscInt> milestones;
+  PetscReal lr = lr_.lr, factor = lr_.factor, period = lr_.period, lr_min = lr_.lr_min;
+  PetscReal clip = adam_config_.grad_clip, decay = adam_config_.weight_decay;
+  // Giving -tao_type selects TAO unless -train_optimizer says otherwise.
+  PetscBool tao_given = PETSC_FALSE;
+  PetscCall(PetscOptionsHasName(nullptr, nullptr, "-tao_type", &tao_given));
+  if (tao_given) optimizer_ = "tao";
+  PetscOptionsBegin(comm_, "train_", "Training options", "train");
+  PetscCall(UdeOptionsChoice("-optimizer",
+                             "Optimizer: Adam on random batches, or TAO (-tao_type) on all windows",
+                             {"adam", "tao"}, &optimizer_, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt("-iterations", "Optimizer iterations", &iterations_, nullptr));
+  PetscCall(UdeOptionsChoice("-loss",
+                             "Misfit: mean squared error, or pseudo-Huber (~ mean absolute error)",
+                             {"mse", "huber"}, &loss_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-huber_delta", "Pseudo-Huber: quadratic below this error",
+                                   &huber_delta_, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-batch", "Windows per Adam iteration", &batch_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-lr", "Adam learning rate", &lr, nullptr));
+  PetscCall(UdeOptionsChoice("-lr_schedule", "Learning-rate schedule",
+                             {"constant", "step", "exponential", "cosine"}, &schedule, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-lr_factor", "Step/exponential decay factor", &factor, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-lr_period", "Exponential decay period / cosine length (iterations)", &period, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-lr_min", "Cosine schedule floor", &lr_min, nullptr));
+  PetscCall(UdeOptionsIntList("-lr_milestones", "Step schedule: iterations where lr *= factor",
+                              &milestones, 64, nullptr));
+  PetscCall(
+      UdeOptionsNonNegativeReal("-grad_clip", "Clip the gradient 2-norm (0: off)", &clip, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-weight_decay", "Decoupled weight decay", &decay, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-lbfgs_iterations", "TAO L-BFGS (lmvm) iterations after Adam",
                                      &lbfgs_iterations_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-obs_stride", "Snapshots between observations", &obs_stride_,
@@ -190,7 +200,7 @@ PetscErrorCode Trainer::SetFromOptions() {
   lr_.milestones.assign(milestones.begin(), milestones.end());
   adam_config_.grad_clip = clip;
   adam_config_.weight_decay = decay;
-  PetscCall(CheckWindowSchedule(sched_set, sched_it_set));
+  PetscCall(WindowOptionsFromOptions());
   PetscFunctionReturn(0);
 }
 

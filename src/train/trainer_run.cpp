@@ -287,12 +287,42 @@ PetscErrorCode TaoMonitorLine(Tao tao, void* ctx) {
 
 }  // namespace
 
+namespace {
+
+// TAO's solution vector: all entries on rank 0 (the replicated theta's copy there).
+PetscErrorCode RootVectorFrom(MPI_Comm comm, const AlignedVector<double>& theta, Vec* x) {
+  PetscFunctionBeginUser;
+  int rank;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  const PetscInt P = static_cast<PetscInt>(theta.size());
+  PetscCall(VecCreateMPI(comm, rank == 0 ? P : 0, P, x));
+  PetscScalar* xa;
+  PetscCall(VecGetArray(*x, &xa));
+  if (rank == 0) std::copy(theta.begin(), theta.end(), xa);
+  PetscCall(VecRestoreArray(*x, &xa));
+  PetscFunctionReturn(0);
+}
+
+// The solution back into the replicated theta (broadcast from rank 0).
+PetscErrorCode ReplicateRootVector(MPI_Comm comm, Vec x, AlignedVector<double>* theta) {
+  PetscFunctionBeginUser;
+  int rank;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  const PetscInt P = static_cast<PetscInt>(theta->size());
+  PetscScalar* xa;
+  PetscCall(VecGetArray(x, &xa));
+  if (rank == 0) std::copy(xa, xa + P, theta->begin());
+  PetscCall(VecRestoreArray(x, &xa));
+  PetscCallMPI(MPI_Bcast(theta->data(), P, MPI_DOUBLE, 0, comm));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
+
 PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* resumed,
                                PetscInt iterations, TrainResult* result) {
   PetscFunctionBeginUser;
   const PetscInt P = NumTrainable();
-  int rank;
-  PetscCallMPI(MPI_Comm_rank(comm_, &rank));
   AlignedVector<double>& theta = x_;
   const PetscInt W =
       Shooting() ? HorizonAt(-1) : (adam_done_ > 0 ? WindowAt(adam_done_ - 1) : window_);
@@ -329,11 +359,7 @@ PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* 
   ctx.state.tao_log = BaseName(log.Path());
   ctx.state.tao_x0.assign(theta.begin(), theta.end());
   Vec x;
-  PetscCall(VecCreateMPI(comm_, rank == 0 ? P : 0, P, &x));
-  PetscScalar* xa;
-  PetscCall(VecGetArray(x, &xa));
-  if (rank == 0) std::copy(theta.begin(), theta.end(), xa);
-  PetscCall(VecRestoreArray(x, &xa));
+  PetscCall(RootVectorFrom(comm_, theta, &x));
   Tao tao;
   PetscCall(TaoCreate(comm_, &tao));
   PetscCall(TaoSetType(tao, TAOLMVM));
@@ -351,10 +377,7 @@ PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* 
   if (!ctx.interrupted)
     PetscCall(PetscPrintf(comm_, "train: TAO %s after %" PetscInt_FMT " iterations\n",
                           TaoConvergedReasons[reason], its));
-  PetscCall(VecGetArray(x, &xa));
-  if (rank == 0) std::copy(xa, xa + P, theta.begin());
-  PetscCall(VecRestoreArray(x, &xa));
-  PetscCallMPI(MPI_Bcast(theta.data(), P, MPI_DOUBLE, 0, comm_));
+  PetscCall(ReplicateRootVector(comm_, x, &theta));
   PetscCall(physics_->BindParams(theta.data()));
   if (ctx.log && !checkpoint_path.empty() &&
       !ctx.interrupted) {  // the finished run (resuming it replays it all)

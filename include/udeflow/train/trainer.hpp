@@ -168,6 +168,7 @@ class Trainer {
   PetscErrorCode LoadState(const std::string& path, const char* what, State* state);
 
  private:
+  PetscErrorCode WindowOptionsFromOptions();
   PetscErrorCode CheckWindowSchedule(bool sched_set, bool sched_it_set);
   /// -train_resume latest: the newest checkpoint next to `checkpoint_path`, or none.
   PetscErrorCode ResolveLatest(const std::string& checkpoint_path);
