@@ -11,7 +11,6 @@
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
-#include "udeflow/io/hdf5.hpp"
 
 namespace udeflow::pde {
 
@@ -536,7 +535,7 @@ void FisherKpp::Reaction(const std::vector<double>& rho, std::vector<double>* nn
   for (size_t k = 0; k < rho.size(); ++k) (*nn)[k] = tape.Output()(0, k);
 }
 
-PetscErrorCode FisherKpp::ReportLearned(const std::string& h5path) {
+PetscErrorCode FisherKpp::ReportLearned(LearnedReport* report) {
   PetscFunctionBeginUser;
   // The truth the case was generated with (-truth_fisher_diffusion, -truth_fisher_rate).
   PetscReal D_true = 0.01, r_true = 1.0;
@@ -577,26 +576,18 @@ PetscErrorCode FisherKpp::ReportLearned(const std::string& h5path) {
         "%.3g), NN(0) = %.3e, NN(1) = %.3e, NN(0.5) = %.4f (truth %.4f)\n",
         err, 100 * err / std::max(tmax, 1e-300), tmax, learned[0], learned[K - 1], learned[K / 2],
         truth[K / 2]));
-  if (!h5path.empty()) {
-    io::H5File f;
-    PetscCall(io::H5File::Create(comm_, h5path, &f));
-    PetscCall(f.WriteAttr("/", "format", std::string("udeflow-fisher-kpp-report-1")));
-    PetscCall(f.WriteAttr("/", "description", Describe()));
-    PetscCall(f.WriteArray("/rho", {(hsize_t)K}, rho.data()));
-    PetscCall(f.WriteArray("/reaction_learned", {(hsize_t)K}, learned.data()));
-    PetscCall(f.WriteArray("/reaction_true", {(hsize_t)K}, truth.data()));
-    PetscCall(f.WriteAttr("/", "reaction_max_error", err));
-    PetscCall(f.WriteAttr("/", "D_true", (double)D_true));
-    PetscCall(f.WriteAttr("/", "r_true", (double)r_true));
-    PetscCall(f.WriteAttr("/", "D_eff", D_eff));
-    PetscCall(f.WriteAttr("/", "dx", (double)dx_));
-    if (stencil) {
-      PetscCall(f.WriteArray("/stencil", {4}, th));
-      PetscCall(f.WriteAttr("/", "w1_over_w3", th[0] / th[2]));
-      PetscCall(f.WriteAttr("/", "sum_w", th[0] + th[1] + th[2]));
-    }
-    PetscCall(f.Commit());
-    PetscCall(PetscPrintf(comm_, "learned terms written to %s\n", h5path.c_str()));
+  report->format = "udeflow-fisher-kpp-report-1";
+  report->text = {{"description", Describe()}};
+  report->arrays = {{"rho", rho}, {"reaction_learned", learned}, {"reaction_true", truth}};
+  report->values = {{"reaction_max_error", err},
+                    {"D_true", (double)D_true},
+                    {"r_true", (double)r_true},
+                    {"D_eff", D_eff},
+                    {"dx", (double)dx_}};
+  if (stencil) {
+    report->arrays.push_back({"stencil", std::vector<double>(th, th + 4)});
+    report->values.push_back({"w1_over_w3", th[0] / th[2]});
+    report->values.push_back({"sum_w", th[0] + th[1] + th[2]});
   }
   PetscFunctionReturn(0);
 }

@@ -76,7 +76,7 @@ class FisherKpp final : public Physics {
   PetscErrorCode CreateJacobian(Mat* J) override;
   PetscErrorCode AssembleJacobian(PetscReal a, PetscReal b, Mat J) override;
   PetscErrorCode StableTimeStep(Vec u, PetscReal* dt) override;
-  PetscErrorCode ReportLearned(const std::string& h5path) override;
+  PetscErrorCode ReportLearned(LearnedReport* report) override;
 
   PetscInt Dim() const { return dim_; }
   PetscReal Dx() const { return dx_; }

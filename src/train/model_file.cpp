@@ -53,4 +53,20 @@ PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* wha
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode WriteLearnedReport(MPI_Comm comm, const std::string& path,
+                                  const pde::Physics::LearnedReport& report) {
+  PetscFunctionBeginUser;
+  if (report.format.empty()) PetscFunctionReturn(0);
+  io::H5File f;
+  PetscCall(io::H5File::Create(comm, path, &f));
+  PetscCall(f.WriteAttr("/", "format", report.format));
+  for (const auto& [name, value] : report.text) PetscCall(f.WriteAttr("/", name.c_str(), value));
+  for (const auto& [name, v] : report.arrays)
+    PetscCall(f.WriteArray("/" + name, {(hsize_t)v.size()}, v.data()));
+  for (const auto& [name, value] : report.values) PetscCall(f.WriteAttr("/", name.c_str(), value));
+  PetscCall(f.Commit());
+  PetscCall(PetscPrintf(comm, "learned terms written to %s\n", path.c_str()));
+  PetscFunctionReturn(0);
+}
+
 }  // namespace udeflow::train

@@ -302,6 +302,16 @@ PetscErrorCode PrintTable(MPI_Comm comm, double horizon_used, size_t ntests,
   PetscFunctionReturn(0);
 }
 
+// What the learned closure says about the physics: printed, and written to `path` unless
+// empty.
+PetscErrorCode ReportLearned(MPI_Comm comm, pde::Physics& model, const std::string& path) {
+  PetscFunctionBeginUser;
+  pde::Physics::LearnedReport report;
+  PetscCall(model.ReportLearned(&report));
+  if (!path.empty()) PetscCall(train::WriteLearnedReport(comm, path, report));
+  PetscFunctionReturn(0);
+}
+
 }  // namespace
 
 PetscErrorCode ReadHeldOut(MPI_Comm comm, const io::Dataset& data, size_t traj, PetscReal horizon,
@@ -392,7 +402,7 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
     PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n",
                           out_path.c_str()));
   // What the learned closure says about the physics (recovered coefficients etc.).
-  PetscCall(model.ReportLearned(opt.fields ? paths.output_dir + "/learned.h5" : std::string()));
+  PetscCall(ReportLearned(comm, model, opt.fields ? paths.output_dir + "/learned.h5" : ""));
   if (catalyst) {
     PetscLogDouble run_end;
     PetscCall(PetscTime(&run_end));

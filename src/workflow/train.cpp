@@ -108,7 +108,8 @@ PetscErrorCode TrainCase(MPI_Comm comm, train::TrainResult* result) {
   PetscCall(PetscPrintf(comm,
                         "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
                         result->iterations, result->seconds, result->loss, paths.model.c_str()));
-  if (groups.id == 0) PetscCall(physics->ReportLearned(""));  // collective on the group
+  pde::Physics::LearnedReport report;  // printed; evaluate writes it to learned.h5
+  if (groups.id == 0) PetscCall(physics->ReportLearned(&report));  // collective on the group
   PetscCall(groups.Destroy());
   PetscFunctionReturn(0);
 }

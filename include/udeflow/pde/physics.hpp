@@ -184,9 +184,20 @@ class Physics {
   /// nullptr when it is not one.
   virtual const class OdeSystem* AsOdeSystem() const { return nullptr; }
 
-  /// Prints what the learned closure says about the physics (recovered coefficients,
-  /// learned terms vs the truth) and writes it to `h5path` if not empty.  Collective.
-  virtual PetscErrorCode ReportLearned(const std::string& h5path) { return 0; }
+  /// What the learned closure says about the physics (recovered coefficients, learned
+  /// terms vs the truth): printed, and returned as data for a file (written by the
+  /// workflow, train::WriteLearnedReport); an empty format means nothing to write.
+  /// Collective.
+  struct LearnedReport {
+    std::string format;
+    std::vector<std::pair<std::string, std::string>> text;            ///< string attributes of "/"
+    std::vector<std::pair<std::string, double>> values;               ///< numeric attributes of "/"
+    std::vector<std::pair<std::string, std::vector<double>>> arrays;  ///< datasets "/<name>"
+  };
+  virtual PetscErrorCode ReportLearned(LearnedReport* report) {
+    report->format.clear();
+    return 0;
+  }
 };
 
 /// Sets *theta to the physics' initial parameters and binds the physics to it (for a

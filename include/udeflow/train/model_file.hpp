@@ -21,4 +21,9 @@ PetscErrorCode SaveModel(MPI_Comm comm, const std::string& path, pde::Physics& p
 PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* what,
                          pde::Physics& physics, AlignedVector<double>* theta);
 
+/// Writes what the physics reported about its learned closure (Physics::ReportLearned) to
+/// `path` (HDF5, atomic) and says so; nothing when the report is empty.  Collective.
+PetscErrorCode WriteLearnedReport(MPI_Comm comm, const std::string& path,
+                                  const pde::Physics::LearnedReport& report);
+
 }  // namespace udeflow::train
