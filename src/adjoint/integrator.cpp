@@ -248,15 +248,19 @@ PetscErrorCode CheckReason(TS ts, MPI_Comm comm) {
 // An explicit method with a fixed step well above the physics' stable step estimate
 // (stiff problems such as convective adjustment): warn once per integrator with the
 // estimate, and let the run go on (the estimate is a heuristic; a run that does blow up
-// stops at -adjoint_diverge_limit with a message).
+// stops at -adjoint_diverge_limit with a message).  Only a step the schedule takes
+// counts: the observation spacing may keep every step below -ts_dt.
 static PetscErrorCode WarnUnstableExplicitStep(pde::Physics* phys, Vec u0, PetscReal dt,
-                                               const std::string& prefix, TS ts, bool* warned) {
+                                               const Integrator::Impl& m, const std::string& prefix,
+                                               TS ts, bool* warned) {
   PetscFunctionBeginUser;
   if (*warned || dt <= 0) PetscFunctionReturn(0);
-  PetscReal stable;
+  PetscReal stable, taken = 0;
   PetscCall(phys->StableTimeStep(u0, &stable));
+  for (size_t i = 1; i < m.steps_t.size(); ++i)
+    taken = std::max(taken, m.steps_t[i] - m.steps_t[i - 1]);
   // RK4's stability interval on the negative real axis is ~2.8 times forward Euler's.
-  if (dt > 2.8 * stable) {
+  if (taken > 2.8 * stable) {
     TSType type;
     PetscCall(TSGetType(ts, &type));
     char line[512];
@@ -379,10 +383,10 @@ PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<Petsc
       if (dt <= 0) {
         PetscCall(physics_->StableTimeStep(u0, &dt));
         dt *= 0.5;
-      } else if (!implicit_) {
-        PetscCall(WarnUnstableExplicitStep(physics_, u0, dt, prefix_, ts_, &warned_));
       }
       BuildSchedule(t0, times, dt, m);
+      if (dt_ > 0 && !implicit_)
+        PetscCall(WarnUnstableExplicitStep(physics_, u0, dt, m, prefix_, ts_, &warned_));
     }
     m.obs_of_step.clear();
     for (size_t k = 0; k < times.size(); ++k)
@@ -528,10 +532,10 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
     if (dt <= 0) {
       PetscCall(physics_->StableTimeStep(u0, &dt));
       dt *= 0.5;
-    } else if (!implicit_) {
-      PetscCall(WarnUnstableExplicitStep(physics_, u0, dt, prefix_, ts_, &warned_));
     }
     BuildSchedule(t0, times, dt, m);
+    if (dt_ > 0 && !implicit_)
+      PetscCall(WarnUnstableExplicitStep(physics_, u0, dt, m, prefix_, ts_, &warned_));
   }
   const PetscInt M = static_cast<PetscInt>(m.steps_t.size()) - 1;
   m.obs_of_step.clear();

@@ -5,9 +5,11 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "udeflow/config.hpp"
+#include "udeflow/core/options_check.hpp"
 #include "udeflow/core/provenance.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/core/signals.hpp"
@@ -41,6 +43,26 @@ const Command kCommands[] = {
     {"diagnose", udeflow::app::CommandDiagnose}, {"discover", udeflow::app::CommandDiscover},
 };
 
+// Unused options (misspellings): refused before any work with -options_strict (a dry
+// pass of the command reads all its options), reported after the command otherwise.
+PetscErrorCode CheckOptions(const Command& command, bool before) {
+  PetscFunctionBeginUser;
+  bool strict = false;
+  PetscBool help = PETSC_FALSE;
+  PetscCall(udeflow::OptionsStrict(&strict));
+  PetscCall(PetscOptionsHasHelp(nullptr, &help));
+  if (before && (!strict || help)) PetscFunctionReturn(0);
+  if (before) PetscCall(udeflow::OptionsDryPass(command.run, false));
+  std::vector<udeflow::OptionsCommand> all;
+  for (const Command& c : kCommands) all.push_back({c.name, c.run});
+  std::vector<udeflow::UnusedOption> unused;
+  PetscCall(udeflow::OptionsFindUnused(command.name, all, &unused));
+  if (!before || unused.empty()) PetscFunctionReturn(udeflow::OptionsReportUnused(unused));
+  PetscCall(udeflow::OptionsReportUnused({unused.begin() + 1, unused.end()}));
+  SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-options_strict: %s%s", unused[0].text.c_str(),
+          unused.size() > 1 ? " (more above)" : "");
+}
+
 PetscErrorCode Run(const std::string& command) {
   PetscFunctionBeginUser;
   PetscBool help = PETSC_FALSE;
@@ -56,7 +78,9 @@ PetscErrorCode Run(const std::string& command) {
       if (!help)
         PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s: %s\n", c.name,
                               udeflow::ProvenanceSummary().c_str()));
+      PetscCall(CheckOptions(c, true));
       PetscCall(c.run());
+      PetscCall(CheckOptions(c, false));
       PetscFunctionReturn(0);
     }
   }

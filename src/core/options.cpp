@@ -1,8 +1,99 @@
 #include "udeflow/core/options.hpp"
 
 #include <cmath>
+#include <map>
+#include <utility>
 
 namespace udeflow {
+
+namespace {
+
+struct Source {
+  std::string source, value;
+};
+std::map<std::string, Source>& Sources() {
+  static std::map<std::string, Source> sources;
+  return sources;
+}
+std::set<std::string>& Queried() {
+  static std::set<std::string> queried;
+  return queried;
+}
+std::string Undashed(const std::string& name) {
+  return (!name.empty() && name[0] == '-') ? name.substr(1) : name;
+}
+
+std::string Joined(const std::vector<const char*>& v) {
+  std::string s;
+  for (const char* c : v) s += (s.empty() ? "" : ", ") + std::string(c);
+  return s;
+}
+
+enum class Kind { kInt, kReal, kIntList, kRealList };
+
+// Parses the option's text with PETSc's own reader, errors silenced: true when it parses.
+bool Parses(PetscOptionItems* items, const char* opt, Kind kind) {
+  PetscInt i, n = 64;
+  PetscReal r;
+  std::vector<PetscInt> ibuf(n);
+  std::vector<PetscReal> rbuf(n);
+  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+  PetscErrorCode e = 0;
+  switch (kind) {
+    case Kind::kInt:
+      e = PetscOptionsGetInt(items->options, items->prefix, opt, &i, nullptr);
+      break;
+    case Kind::kReal:
+      e = PetscOptionsGetReal(items->options, items->prefix, opt, &r, nullptr);
+      break;
+    case Kind::kIntList:
+      e = PetscOptionsGetIntArray(items->options, items->prefix, opt, ibuf.data(), &n, nullptr);
+      break;
+    case Kind::kRealList:
+      e = PetscOptionsGetRealArray(items->options, items->prefix, opt, rbuf.data(), &n, nullptr);
+      break;
+  }
+  PetscPopErrorHandler();
+  return e == 0;
+}
+
+// Before PETSc reads a number: a text that is not one is an error naming the option
+// (PETSc's own message names neither the option nor where it was set).
+PetscErrorCode CheckNumber(PetscOptionItems* items, const char* opt, Kind kind) {
+  PetscFunctionBeginUser;
+  const std::string name = OptionName(items, opt);
+  Queried().insert(name.substr(1));
+  char raw[PETSC_MAX_PATH_LEN] = "";
+  PetscBool set = PETSC_FALSE;
+  PetscCall(PetscOptionsGetString(items->options, items->prefix, opt, raw, sizeof(raw), &set));
+  if (!set || Parses(items, opt, kind)) PetscFunctionReturn(0);
+  static const char* what[] = {"an integer", "a number", "a comma-separated list of integers",
+                               "a comma-separated list of numbers"};
+  SETERRQ(items->comm, PETSC_ERR_USER_INPUT, "option %s must be %s, got %s%s%s", name.c_str(),
+          what[static_cast<int>(kind)], raw[0] ? "'" : "no value", raw, raw[0] ? "'" : "");
+}
+
+}  // namespace
+
+void OptionsSetSource(const std::string& name, const std::string& source,
+                      const std::string& value) {
+  Sources()[Undashed(name)] = Source{source, value};
+}
+
+std::string OptionsSourceOf(const std::string& name) {
+  auto it = Sources().find(Undashed(name));
+  return it == Sources().end() ? std::string() : it->second.source;
+}
+
+std::vector<std::pair<std::string, std::string>> OptionsWithSource() {
+  std::vector<std::pair<std::string, std::string>> all;
+  for (const auto& kv : Sources()) all.emplace_back(kv.first, kv.second.value);
+  return all;
+}
+
+const std::set<std::string>& OptionsQueried() {
+  return Queried();
+}
 
 std::string OptionName(PetscOptionItems* items, const char* opt) {
   std::string s = "-";
@@ -11,17 +102,10 @@ std::string OptionName(PetscOptionItems* items, const char* opt) {
   return s;
 }
 
-namespace {
-std::string Joined(const std::vector<const char*>& v) {
-  std::string s;
-  for (const char* c : v) s += (s.empty() ? "" : ", ") + std::string(c);
-  return s;
-}
-}  // namespace
-
 PetscErrorCode OptionsPositiveInt_Private(PetscOptionItems* items, const char* opt,
                                           const char* text, PetscInt* value, PetscBool* set) {
   PetscFunctionBeginUser;
+  PetscCall(CheckNumber(items, opt, Kind::kInt));
   PetscCall(PetscOptionsInt_Private(items, opt, text, "", *value, value, set, PETSC_MIN_INT,
                                     PETSC_MAX_INT));
   PetscCheck(*value > 0, items->comm, PETSC_ERR_USER_INPUT,
@@ -33,6 +117,7 @@ PetscErrorCode OptionsPositiveInt_Private(PetscOptionItems* items, const char* o
 PetscErrorCode OptionsNonNegativeInt_Private(PetscOptionItems* items, const char* opt,
                                              const char* text, PetscInt* value, PetscBool* set) {
   PetscFunctionBeginUser;
+  PetscCall(CheckNumber(items, opt, Kind::kInt));
   PetscCall(PetscOptionsInt_Private(items, opt, text, "", *value, value, set, PETSC_MIN_INT,
                                     PETSC_MAX_INT));
   PetscCheck(*value >= 0, items->comm, PETSC_ERR_USER_INPUT,
@@ -44,6 +129,7 @@ PetscErrorCode OptionsNonNegativeInt_Private(PetscOptionItems* items, const char
 PetscErrorCode OptionsPositiveReal_Private(PetscOptionItems* items, const char* opt,
                                            const char* text, PetscReal* value, PetscBool* set) {
   PetscFunctionBeginUser;
+  PetscCall(CheckNumber(items, opt, Kind::kReal));
   PetscCall(PetscOptionsReal_Private(items, opt, text, "", *value, value, set));
   PetscCheck(std::isfinite(*value) && *value > 0, items->comm, PETSC_ERR_USER_INPUT,
              "option %s must be a positive number, got %g", OptionName(items, opt).c_str(),
@@ -54,6 +140,7 @@ PetscErrorCode OptionsPositiveReal_Private(PetscOptionItems* items, const char* 
 PetscErrorCode OptionsNonNegativeReal_Private(PetscOptionItems* items, const char* opt,
                                               const char* text, PetscReal* value, PetscBool* set) {
   PetscFunctionBeginUser;
+  PetscCall(CheckNumber(items, opt, Kind::kReal));
   PetscCall(PetscOptionsReal_Private(items, opt, text, "", *value, value, set));
   PetscCheck(std::isfinite(*value) && *value >= 0, items->comm, PETSC_ERR_USER_INPUT,
              "option %s must be a non-negative number, got %g", OptionName(items, opt).c_str(),
@@ -64,6 +151,7 @@ PetscErrorCode OptionsNonNegativeReal_Private(PetscOptionItems* items, const cha
 PetscErrorCode OptionsFiniteReal_Private(PetscOptionItems* items, const char* opt, const char* text,
                                          PetscReal* value, PetscBool* set) {
   PetscFunctionBeginUser;
+  PetscCall(CheckNumber(items, opt, Kind::kReal));
   PetscCall(PetscOptionsReal_Private(items, opt, text, "", *value, value, set));
   PetscCheck(std::isfinite(*value), items->comm, PETSC_ERR_USER_INPUT,
              "option %s must be a finite number, got %g", OptionName(items, opt).c_str(),
@@ -75,6 +163,7 @@ PetscErrorCode OptionsChoice_Private(PetscOptionItems* items, const char* opt, c
                                      const std::vector<const char*>& choices, std::string* value,
                                      PetscBool* set) {
   PetscFunctionBeginUser;
+  Queried().insert(OptionName(items, opt).substr(1));
   char buf[256];
   PetscBool flg = PETSC_FALSE;
   std::string help = std::string(text) + " (one of: " + Joined(choices) + ")";
@@ -93,6 +182,7 @@ PetscErrorCode OptionsChoice_Private(PetscOptionItems* items, const char* opt, c
 PetscErrorCode OptionsString_Private(PetscOptionItems* items, const char* opt, const char* text,
                                      std::string* value, PetscBool* set) {
   PetscFunctionBeginUser;
+  Queried().insert(OptionName(items, opt).substr(1));
   char buf[PETSC_MAX_PATH_LEN];
   PetscBool flg = PETSC_FALSE;
   PetscCall(
@@ -105,6 +195,7 @@ PetscErrorCode OptionsString_Private(PetscOptionItems* items, const char* opt, c
 PetscErrorCode OptionsIntList_Private(PetscOptionItems* items, const char* opt, const char* text,
                                       std::vector<PetscInt>* value, PetscInt max, PetscBool* set) {
   PetscFunctionBeginUser;
+  PetscCall(CheckNumber(items, opt, Kind::kIntList));
   std::vector<PetscInt> buf(max);
   for (size_t i = 0; i < value->size() && i < (size_t)max; ++i) buf[i] = (*value)[i];
   PetscInt n = max;
@@ -119,6 +210,7 @@ PetscErrorCode OptionsRealList_Private(PetscOptionItems* items, const char* opt,
                                        std::vector<PetscReal>* value, PetscInt max,
                                        PetscBool* set) {
   PetscFunctionBeginUser;
+  PetscCall(CheckNumber(items, opt, Kind::kRealList));
   std::vector<PetscReal> buf(max);
   for (size_t i = 0; i < value->size() && i < (size_t)max; ++i) buf[i] = (*value)[i];
   PetscInt n = max;

@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,8 @@
 
 #include "udeflow/core/aligned.hpp"
 #include "udeflow/core/log.hpp"
+#include "udeflow/core/options.hpp"
+#include "udeflow/core/options_check.hpp"
 #include "udeflow/core/provenance.hpp"
 #include "udeflow/core/signals.hpp"
 
@@ -83,7 +86,59 @@ bool EndsWith(const std::string& s, const char* suffix) {
   return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
 }
 
+// Records which options `file` sets (read into a scratch database: PETSc does not keep
+// the source of an option), for messages that say where an option came from.
+PetscErrorCode RecordFileSources(const std::string& file, bool yaml) {
+  PetscFunctionBeginUser;
+  PetscOptions scratch;
+  PetscCall(PetscOptionsCreate(&scratch));
+  PetscErrorCode e =
+      yaml ? PetscOptionsInsertFileYAML(PETSC_COMM_WORLD, scratch, file.c_str(), PETSC_TRUE)
+           : PetscOptionsInsertFile(PETSC_COMM_WORLD, scratch, file.c_str(), PETSC_TRUE);
+  if (!e) {
+    PetscInt n;
+    char **names, **values;
+    PetscCall(PetscOptionsLeftGet(scratch, &n, &names, &values));
+    for (PetscInt i = 0; i < n; ++i) OptionsSetSource(names[i], file, values[i] ? values[i] : "");
+    PetscCall(PetscOptionsLeftRestore(scratch, &n, &names, &values));
+  }
+  PetscCall(PetscOptionsDestroy(&scratch));
+  PetscFunctionReturn(0);
+}
+
 }  // namespace
+
+void SessionRecordCommandLine(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    if (a[0] != '-' || !a[1] || std::isdigit((unsigned char)a[1]) || a[1] == '.') continue;
+    const char* name = a + (a[1] == '-' ? 2 : 1);
+    const char* next = i + 1 < argc ? argv[i + 1] : nullptr;
+    const bool value = next && (next[0] != '-' || std::isdigit((unsigned char)next[1]) ||
+                                next[1] == '.' || !next[1]);
+    OptionsSetSource(name, "the command line", value ? next : "");
+  }
+}
+
+PetscErrorCode SessionInsertOptionsFile(const std::string& file) {
+  PetscFunctionBeginUser;
+  PetscCheck(access(file.c_str(), R_OK) == 0, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN,
+             "option -options_file: cannot read case file '%s'", file.c_str());
+  const bool yaml = EndsWith(file, ".yaml") || EndsWith(file, ".yml");
+  PetscErrorCode e =
+      yaml ? PetscOptionsInsertFileYAML(PETSC_COMM_WORLD, nullptr, file.c_str(), PETSC_TRUE)
+           : PetscOptionsInsertFile(PETSC_COMM_WORLD, nullptr, file.c_str(), PETSC_TRUE);
+  if (e) {
+    std::string inner = g_first_message;
+    g_first_code = 0;
+    g_first_message[0] = '\0';
+    SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_FILE_UNEXPECTED,
+            "option -options_file: malformed %s file '%s': %s", yaml ? "YAML case" : "options",
+            file.c_str(), inner.c_str());
+  }
+  PetscCall(RecordFileSources(file, yaml));
+  PetscFunctionReturn(0);
+}
 
 const char* SessionFirstErrorMessage() {
   return g_first_message;
@@ -131,22 +186,8 @@ PetscErrorCode SessionInitialize(int* argc, char*** argv, const char* help) {
   if (!traceback) PetscCall(PetscPushErrorHandler(RecordingHandler, nullptr));
   PetscCall(LogEventsRegister());
 
-  for (const std::string& file : files) {
-    PetscCheck(access(file.c_str(), R_OK) == 0, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN,
-               "option -options_file: cannot read case file '%s'", file.c_str());
-    const bool yaml = EndsWith(file, ".yaml") || EndsWith(file, ".yml");
-    PetscErrorCode e =
-        yaml ? PetscOptionsInsertFileYAML(PETSC_COMM_WORLD, nullptr, file.c_str(), PETSC_TRUE)
-             : PetscOptionsInsertFile(PETSC_COMM_WORLD, nullptr, file.c_str(), PETSC_TRUE);
-    if (e) {
-      std::string inner = g_first_message;
-      g_first_code = 0;
-      g_first_message[0] = '\0';
-      SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_FILE_UNEXPECTED,
-              "option -options_file: malformed %s file '%s': %s", yaml ? "YAML case" : "options",
-              file.c_str(), inner.c_str());
-    }
-  }
+  for (const std::string& file : files) PetscCall(SessionInsertOptionsFile(file));
+  SessionRecordCommandLine(*argc, *argv);
   if (!files.empty()) {
     // Command-line options override the case file.
     PetscCall(PetscOptionsInsert(nullptr, argc, argv, nullptr));
@@ -175,7 +216,8 @@ int SessionFinalize(PetscErrorCode ierr) {
     if (std::chrono::steady_clock::now() - start > std::chrono::seconds(5)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  const char* msg = g_first_message[0] ? g_first_message : "unknown error";
+  const std::string explained = OptionsExplainError(g_first_message);
+  const char* msg = g_first_message[0] ? explained.c_str() : "unknown error";
   if (!done) {
     std::fprintf(stderr, "udeflow: error (rank %d): %s\n", rank, msg);
     std::fflush(stderr);

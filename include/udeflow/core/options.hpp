@@ -5,10 +5,22 @@
 /// option with its current value, and the choices for enumerated options.
 #include <petscsys.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
 namespace udeflow {
+
+/// Records that option `name` (without the leading dash) was set by `source`: a case
+/// file's path, or "the command line".  A later record of the same name wins (the
+/// command line overrides the case file).  Filled by SessionInitialize.
+void OptionsSetSource(const std::string& name, const std::string& source, const std::string& value);
+/// The source recorded for `name` (with or without the dash); empty when unknown.
+std::string OptionsSourceOf(const std::string& name);
+/// The names (without dash) of all options with a recorded source, and their values.
+std::vector<std::pair<std::string, std::string>> OptionsWithSource();
+/// The names (without dash) queried so far through the Ude option readers below.
+const std::set<std::string>& OptionsQueried();
 
 /// "-<prefix><name>" for messages; `opt` includes its leading dash.
 std::string OptionName(PetscOptionItems* items, const char* opt);

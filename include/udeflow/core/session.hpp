@@ -3,6 +3,8 @@
 /// Program start-up and shut-down: MPI, PETSc, the case file and the error report.
 #include <petscsys.h>
 
+#include <string>
+
 namespace udeflow {
 
 /// What every udeflow process does before PetscInitialize for bit-reproducible results:
@@ -22,6 +24,15 @@ void SessionPrepare();
 ///
 /// Always call SessionFinalize() afterwards, even when this returns an error.
 PetscErrorCode SessionInitialize(int* argc, char*** argv, const char* help);
+
+/// Reads a case file (`-options_file`: PETSc format, or YAML when the name ends in
+/// .yaml/.yml) into the options database and records which options it sets (for
+/// messages naming where an option came from).  A missing or malformed file is an error
+/// naming it.  Called by SessionInitialize; collective on PETSC_COMM_WORLD.
+PetscErrorCode SessionInsertOptionsFile(const std::string& file);
+
+/// Records the options of a command line as set by "the command line" (for messages).
+void SessionRecordCommandLine(int argc, char** argv);
 
 /// Reports `ierr` (when non-zero) as one line on rank 0, finalizes PETSc and MPI,
 /// and returns the process exit code (0 on success).
