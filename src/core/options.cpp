@@ -1,5 +1,7 @@
 #include "udeflow/core/options.hpp"
 
+#include "udeflow/core/options_check.hpp"
+
 #include <cmath>
 #include <map>
 #include <utility>
@@ -14,6 +16,10 @@ struct Source {
 std::map<std::string, Source>& Sources() {
   static std::map<std::string, Source> sources;
   return sources;
+}
+std::map<std::string, std::string>& FileValues() {
+  static std::map<std::string, std::string> values;
+  return values;
 }
 std::set<std::string>& Queried() {
   static std::set<std::string> queried;
@@ -78,6 +84,14 @@ PetscErrorCode CheckNumber(PetscOptionItems* items, const char* opt, Kind kind) 
 void OptionsSetSource(const std::string& name, const std::string& source,
                       const std::string& value) {
   Sources()[Undashed(name)] = Source{source, value};
+  if (source != kCommandLine) FileValues()[Undashed(name)] = value;
+}
+
+bool OptionsFileValue(const std::string& name, std::string* value) {
+  auto it = FileValues().find(Undashed(name));
+  if (it == FileValues().end()) return false;
+  *value = it->second;
+  return true;
 }
 
 std::string OptionsSourceOf(const std::string& name) {

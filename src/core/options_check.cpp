@@ -24,12 +24,31 @@ PetscErrorCode SilentHelpPrintf(MPI_Comm, const char[], ...) {
 // '*' matches any suffix.
 bool ReadByPetscRuntime(const std::string& name) {
   static const char* kNames[] = {
-      "help",        "options_left", "options_view",   "options_monitor*",
-      "log_view*",   "log_trace*",   "log_all",        "log_summary*",
-      "malloc_dump", "malloc_view*", "malloc_debug",   "malloc_test",
-      "memory_view", "objects_dump", "citations",      "get_total_flops",
-      "info*",       "history",      "on_error_*",     "no_signal_handler",
-      "fp_trap",     "skip_petscrc", "options_strict", "udeflow_traceback"};
+      "help",
+      "options_left",
+      "options_view",
+      "options_monitor*",
+      "log_view*",
+      "log_trace*",
+      "log_all",
+      "log_summary*",
+      "malloc_dump",
+      "malloc_view*",
+      "malloc_debug",
+      "malloc_test",
+      "memory_view",
+      "objects_dump",
+      "citations",
+      "get_total_flops",
+      "info*",
+      "history",
+      "on_error_*",
+      "no_signal_handler",
+      "fp_trap",
+      "skip_petscrc",
+      "options_strict",
+      "udeflow_traceback",
+      "udeflow_commands"};  // the last: which commands a case is for (read by scripts)
   for (const char* k : kNames) {
     const size_t n = std::strlen(k);
     if (k[n - 1] == '*' ? name.compare(0, n - 1, k, n - 1) == 0 : name == k) return true;
@@ -108,6 +127,33 @@ PetscErrorCode StillUnread(MPI_Comm comm, std::vector<std::string>* names) {
   PetscFunctionReturn(0);
 }
 
+// Dry-passes every command with the options as the case files alone set them (command
+// line options taken out), then puts the command line back.
+PetscErrorCode DryPassCaseFileAlone(MPI_Comm comm, const std::vector<OptionsCommand>& all,
+                                    std::vector<std::string>* names) {
+  PetscFunctionBeginUser;
+  std::vector<std::pair<std::string, std::string>> given;
+  for (const auto& nv : OptionsWithSource())
+    if (OptionsSourceOf(nv.first) == kCommandLine && nv.first != "help") given.push_back(nv);
+  for (const auto& nv : given) {
+    std::string file_value;
+    const std::string dashed = "-" + nv.first;
+    PetscCall(PetscOptionsClearValue(nullptr, dashed.c_str()));
+    if (OptionsFileValue(nv.first, &file_value))
+      PetscCall(PetscOptionsSetValue(nullptr, dashed.c_str(),
+                                     file_value.empty() ? nullptr : file_value.c_str()));
+  }
+  for (const OptionsCommand& c : all) {
+    if (names->empty()) break;
+    PetscCall(OptionsDryPass(c.run, true));
+    PetscCall(StillUnread(comm, names));
+  }
+  for (const auto& nv : given)
+    PetscCall(PetscOptionsSetValue(nullptr, ("-" + nv.first).c_str(),
+                                   nv.second.empty() ? nullptr : nv.second.c_str()));
+  PetscFunctionReturn(0);
+}
+
 void AddUnused(const std::vector<std::string>& names, const std::string& scope,
                std::vector<UnusedOption>* unused) {
   for (const std::string& n : names) {
@@ -148,16 +194,20 @@ PetscErrorCode OptionsFindUnused(const std::string& command, const std::vector<O
   PetscCall(StillUnread(comm, &names));
   for (const std::string& n : names) {
     const std::string src = OptionsSourceOf(n);
-    (src.empty() || src == "the command line" ? other : from_file).push_back(n);
+    (src.empty() || src == kCommandLine ? other : from_file).push_back(n);
   }
   AddUnused(other, " is not read by `udeflow " + command + "`", unused);
-  // A case file serves every command: its options count as used when any command reads them.
+  // A case file serves every command: its options count as used when any command reads
+  // them, with the command line's options or as the case file alone sets them (the
+  // command line may choose a method that does not read them, e.g. -ts_type bdf and the
+  // case's ts_rk_type).
   for (const OptionsCommand& c : all) {
     if (from_file.empty()) break;
     if (command == c.name) continue;
     PetscCall(OptionsDryPass(c.run, true));
     PetscCall(StillUnread(comm, &from_file));
   }
+  if (!from_file.empty()) PetscCall(DryPassCaseFileAlone(comm, all, &from_file));
   AddUnused(from_file, " is not read by any udeflow command", unused);
   PetscFunctionReturn(0);
 }
@@ -240,8 +290,7 @@ std::string OptionsExplainError(const std::string& message) {
   const std::string name = NamedOption(m);
   if (name.empty() || m.find("(from ") != std::string::npos) return m;
   const std::string src = OptionsSourceOf(name);
-  return m + " (-" + name + (src == "the command line" ? " was set on " : " was set in ") + src +
-         ")";
+  return m + " (-" + name + (src == kCommandLine ? " was set on " : " was set in ") + src + ")";
 }
 
 }  // namespace udeflow

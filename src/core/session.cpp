@@ -116,7 +116,7 @@ void SessionRecordCommandLine(int argc, char** argv) {
     const char* next = i + 1 < argc ? argv[i + 1] : nullptr;
     const bool value = next && (next[0] != '-' || std::isdigit((unsigned char)next[1]) ||
                                 next[1] == '.' || !next[1]);
-    OptionsSetSource(name, "the command line", value ? next : "");
+    OptionsSetSource(name, kCommandLine, value ? next : "");
   }
 }
 

@@ -9,6 +9,12 @@
 
 namespace udeflow {
 
+/// The source recorded for options given on the command line.
+inline constexpr const char* kCommandLine = "the command line";
+
+/// The value a case file gave option `name` (even when the command line overrides it).
+bool OptionsFileValue(const std::string& name, std::string* value);
+
 /// A udeflow command: its name and the function that runs it.
 struct OptionsCommand {
   const char* name;
