@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -27,9 +28,16 @@ bool g_petsc_up = false;
 
 PetscErrorCode RecordingHandler(MPI_Comm comm, int line, const char* fun, const char* file,
                                 PetscErrorCode n, PetscErrorType p, const char* mess, void* ctx) {
-  if (p == PETSC_ERROR_INITIAL && !g_first_code) {
+  // The first call is the one at the error's origin (PETSC_ERROR_INITIAL), except for an
+  // error code returned by a callback such as the allocator (a repeat from the start).
+  if (!g_first_code) {
     g_first_code = n;
-    if (mess && mess[0]) {
+    if (n == PETSC_ERR_MEM) {
+      std::snprintf(g_first_message, sizeof(g_first_message),
+                    "out of memory (in %s): more than this machine has; check the grid sizes "
+                    "and counts in the options",
+                    fun);
+    } else if (mess && mess[0] && std::strcmp(mess, " ") != 0) {
       std::snprintf(g_first_message, sizeof(g_first_message), "%s", mess);
     } else {
       const char* text = nullptr;
@@ -44,21 +52,33 @@ PetscErrorCode RecordingHandler(MPI_Comm comm, int line, const char* fun, const 
 // PETSc's own allocator aligns to 16 bytes (PETSC_MEMALIGN); these give every Vec array
 // a 64-byte boundary, so vectorized code reading PETSc memory peels the same way in every
 // run (see core/aligned.hpp).  Same contract as PETSc's PetscMallocAlign & co.
+std::atomic<long long> g_live_bytes{0};  // held by PETSc through the allocator below
+
 PetscErrorCode AlignedMalloc(size_t bytes, PetscBool clear, int, const char[], const char[],
                              void** result) {
   if (!bytes) {
     *result = nullptr;
     return 0;
   }
+  // More than the machine's memory in all (e.g. a mistyped grid size) is refused at once,
+  // as an error; with overcommit it would otherwise be granted, and the process killed.
+  static const double physical = (double)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+  if (physical > 0 && (double)g_live_bytes + (double)bytes > physical) return PETSC_ERR_MEM;
   const size_t rounded = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
   *result = std::aligned_alloc(kBufferAlignment, rounded);
   if (!*result) return PETSC_ERR_MEM;
+  g_live_bytes += (long long)malloc_usable_size(*result);
   if (clear) std::memset(*result, 0, bytes);
   return 0;
 }
 
-PetscErrorCode AlignedFree(void* ptr, int, const char[], const char[]) {
+void FreeCounted(void* ptr) {
+  if (ptr) g_live_bytes -= (long long)malloc_usable_size(ptr);
   std::free(ptr);
+}
+
+PetscErrorCode AlignedFree(void* ptr, int, const char[], const char[]) {
+  FreeCounted(ptr);
   return 0;
 }
 
@@ -66,7 +86,7 @@ PetscErrorCode AlignedRealloc(size_t bytes, int line, const char func[], const c
                               void** result) {
   void* old = *result;
   if (!bytes) {
-    std::free(old);
+    FreeCounted(old);
     *result = nullptr;
     return 0;
   }
@@ -75,7 +95,7 @@ PetscErrorCode AlignedRealloc(size_t bytes, int line, const char func[], const c
   if (old) {
     const size_t have = malloc_usable_size(old);
     std::memcpy(fresh, old, have < bytes ? have : bytes);
-    std::free(old);
+    FreeCounted(old);
   }
   *result = fresh;
   return 0;

@@ -187,6 +187,12 @@ PetscErrorCode Dataset::Open(MPI_Comm comm, const std::string& path, const char*
   domain_.clear();
   for (const auto& s : SplitList(grid)) grid_.push_back(std::atoll(s.c_str()));
   for (const auto& s : SplitList(domain)) domain_.push_back(std::atof(s.c_str()));
+  bool sane = !grid_.empty() && grid_.size() == domain_.size();
+  for (size_t i = 0; sane && i < grid_.size(); ++i)
+    sane = grid_[i] > 0 && std::isfinite(domain_[i]) && domain_[i] > 0;
+  PetscCheck(sane, comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: dataset '%s' has a damaged grid '%s' or domain '%s' attribute", what,
+             path.c_str(), grid.c_str(), domain.c_str());
   trajs_.clear();
   for (size_t i = 0; file_.Exists(GroupName(i)); ++i) {
     TrajectoryInfo info;

@@ -15,9 +15,11 @@ Prints the count of cases by kind and outcome; exits 1 when any case failed.
 """
 import argparse
 import collections
+import concurrent.futures
 import glob
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -38,6 +40,7 @@ CASES = {  # base case -> the commands that apply to it
     "fisher_tiny.yaml": ["generate", "train", "evaluate"],
     "tiny_ocean.yaml": ["generate", "train", "evaluate"],
 }
+MEMORY_LIMIT = 3 << 30
 ALL_COMMANDS = ["generate", "train", "evaluate", "bsde", "diagnose", "discover"]
 BSDE_OPTIONS = ["-bsde_equation hjb", "-bsde_dim 3", "-bsde_iterations 2", "-bsde_batch 8",
                 "-bsde_steps 4", "-bsde_equation allen_cahn", "-bsde_lr 0.01"]
@@ -232,7 +235,8 @@ def mutate_h5(rng, src, dst):
                 new = np.bytes_(rng.choice(["", "burgers", "advection", "x" * 300, "u,v", "test"]))
             else:
                 o = np.asarray(old)
-                new = (o * rng.choice([0, -1, 1e12, np.nan])).astype(o.dtype) if o.size else o
+                with np.errstate(all="ignore"):
+                    new = (o * rng.choice([0, -1, 1e12, np.nan])).astype(o.dtype) if o.size else o
                 if o.size > 1 and rng.random() < 0.5:
                     new = o[:-1]
             obj.attrs[a] = new
@@ -248,8 +252,22 @@ def mutate_h5(rng, src, dst):
 
 # ---- running ------------------------------------------------------------------------------
 
-def run_driver(driver, manifest_lines, work, timeout_per_case=30.0):
-    """Runs the in-process driver over the manifest; returns {id: (outcome, message)}."""
+def limit_memory():
+    """Child processes get at most MEMORY_LIMIT bytes of address space: a mutated size that
+    asks for too much memory must fail cleanly, not take the machine's memory."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
+def run_driver(driver, manifest_lines, work, chunk=400):
+    """Runs the in-process driver over the manifest in chunks (a fresh process every
+    `chunk` cases); returns {id: (outcome, message)}."""
+    results = {}
+    for a in range(0, len(manifest_lines), chunk):
+        results.update(run_driver_chunk(driver, manifest_lines[a:a + chunk], work))
+    return results
+
+
+def run_driver_chunk(driver, manifest_lines, work, timeout_per_case=30.0):
     results = {}
     pending = list(manifest_lines)
     env = dict(os.environ)
@@ -260,7 +278,8 @@ def run_driver(driver, manifest_lines, work, timeout_per_case=30.0):
         ids = [l.split("\t", 1)[0] for l in pending]
         start = time.time()
         proc = subprocess.Popen([driver, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                cwd=work, env=env, text=True, errors="replace")
+                                cwd=work, env=env, text=True, errors="replace",
+                                preexec_fn=limit_memory)
         try:
             out, err = proc.communicate(timeout=timeout_per_case * len(pending) / 10 + 60)
         except subprocess.TimeoutExpired:
@@ -311,7 +330,8 @@ def run_full(args, cmdline, outdir, np_):
     pre = [args.mpiexec, "-n", str(np_), "--oversubscribe"] if np_ > 1 else []
     try:
         p = subprocess.run(pre + [args.udeflow] + cmdline, capture_output=True, text=True,
-                           errors="replace", timeout=args.full_timeout, cwd=outdir)
+                           errors="replace", timeout=args.full_timeout, cwd=outdir,
+                           preexec_fn=limit_memory)
     except subprocess.TimeoutExpired:
         return "timeout", "no answer within %g s" % args.full_timeout
     errs = [l for l in p.stderr.splitlines() if l.startswith("udeflow: error")]
@@ -357,7 +377,10 @@ def main():
     ap.add_argument("--models", type=int, default=500)
     ap.add_argument("--full", type=int, default=150)
     ap.add_argument("--full_timeout", type=float, default=60)
+    ap.add_argument("--jobs", type=int, default=2, help="full runs at a time")
     args = ap.parse_args()
+    args.udeflow, args.driver = os.path.abspath(args.udeflow), os.path.abspath(args.driver)
+    args.cases = os.path.abspath(args.cases)
     rng = random.Random(args.seed)
     work = os.path.abspath(args.work)
     for sub in ("cases", "h5", "runs"):
@@ -399,6 +422,7 @@ def main():
     t_inproc = time.time() - t0
 
     # Full command runs: mutated datasets/models/cases/command lines, 1 rank and 2 ranks.
+    jobs = []
     for i in range(args.full):
         np_ = 2 if i % 5 == 4 else 1
         out = os.path.join(work, "runs", f"r{i}")
@@ -426,7 +450,12 @@ def main():
             cmd += command_line_mutation(rng, flatten(trees["tiny.yaml"]), command).split()
         cid = f"f{i}"
         kinds[cid] = (f"full_np{np_}", " ".join(cmd))
-        results[cid] = run_full(args, cmd, out, np_)
+        jobs.append((cid, cmd, out, np_))
+    # Two at a time (the runs mostly wait on start-up and file I/O).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {cid: pool.submit(run_full, args, cmd, out, np_) for cid, cmd, out, np_ in jobs}
+        for cid, fut in futures.items():
+            results[cid] = fut.result()
 
     # Report.
     table = collections.Counter((kinds[c][0], results.get(c, ("missing", ""))[0]) for c in kinds)
@@ -441,7 +470,7 @@ def main():
                         ("ok", "error", "bad_error", "crash", "timeout", "missing")
                         if table[(kind, o)])
         print(f"  {kind:10s} {row}")
-    messages = collections.Counter(results[c][1].split(" (")[0][:90] for c in kinds
+    messages = collections.Counter(results[c][1].split(" (-")[0][:100] for c in kinds
                                    if results.get(c, ("",))[0] == "error")
     print("  most frequent errors:")
     for m, n in messages.most_common(12):
