@@ -57,7 +57,8 @@ PetscErrorCode CheckOptions(const Command& command, bool before) {
   for (const Command& c : kCommands) all.push_back({c.name, c.run});
   std::vector<udeflow::UnusedOption> unused;
   PetscCall(udeflow::OptionsFindUnused(command.name, all, &unused));
-  if (!before || unused.empty()) PetscFunctionReturn(udeflow::OptionsReportUnused(unused));
+  if (!before || unused.empty() || !unused[0].refused)
+    PetscFunctionReturn(udeflow::OptionsReportUnused(unused));
   PetscCall(udeflow::OptionsReportUnused({unused.begin() + 1, unused.end()}));
   SETERRQ(PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT, "-options_strict: %s%s", unused[0].text.c_str(),
           unused.size() > 1 ? " (more above)" : "");

@@ -155,9 +155,9 @@ PetscErrorCode DryPassCaseFileAlone(MPI_Comm comm, const std::vector<OptionsComm
 }
 
 void AddUnused(const std::vector<std::string>& names, const std::string& scope,
-               std::vector<UnusedOption>* unused) {
+               std::vector<UnusedOption>* unused, bool suggest = true) {
   for (const std::string& n : names) {
-    UnusedOption u{n, OptionsSourceOf(n), Suggestion(n), ""};
+    UnusedOption u{n, OptionsSourceOf(n), suggest ? Suggestion(n) : "", ""};
     u.text = "option -" + n + (u.source.empty() ? "" : " (from " + u.source + ")") + scope;
     if (!u.suggestion.empty()) u.text += "; did you mean -" + u.suggestion + "?";
     unused->push_back(u);
@@ -196,19 +196,30 @@ PetscErrorCode OptionsFindUnused(const std::string& command, const std::vector<O
     const std::string src = OptionsSourceOf(n);
     (src.empty() || src == kCommandLine ? other : from_file).push_back(n);
   }
-  AddUnused(other, " is not read by `udeflow " + command + "`", unused);
   // A case file serves every command: its options count as used when any command reads
   // them, with the command line's options or as the case file alone sets them (the
   // command line may choose a method that does not read them, e.g. -ts_type bdf and the
-  // case's ts_rk_type).
+  // case's ts_rk_type).  A command-line option that only other commands read is noted
+  // (a script passing the same options to every command), not refused.
+  std::vector<std::string> other_left = other;
   for (const OptionsCommand& c : all) {
-    if (from_file.empty()) break;
+    if (from_file.empty() && other_left.empty()) break;
     if (command == c.name) continue;
     PetscCall(OptionsDryPass(c.run, true));
     PetscCall(StillUnread(comm, &from_file));
+    PetscCall(StillUnread(comm, &other_left));
   }
   if (!from_file.empty()) PetscCall(DryPassCaseFileAlone(comm, all, &from_file));
+  std::vector<std::string> elsewhere;
+  for (const std::string& n : other)
+    if (std::find(other_left.begin(), other_left.end(), n) == other_left.end())
+      elsewhere.push_back(n);
+  AddUnused(other_left, " is not read by `udeflow " + command + "` nor any other command", unused);
   AddUnused(from_file, " is not read by any udeflow command", unused);
+  const size_t refused = unused->size();
+  AddUnused(elsewhere, " is not read by `udeflow " + command + "` (only by other commands)", unused,
+            false);
+  for (size_t k = refused; k < unused->size(); ++k) (*unused)[k].refused = false;
   PetscFunctionReturn(0);
 }
 

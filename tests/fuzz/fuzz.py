@@ -376,7 +376,7 @@ def main():
     ap.add_argument("--datasets", type=int, default=1500)
     ap.add_argument("--models", type=int, default=500)
     ap.add_argument("--full", type=int, default=150)
-    ap.add_argument("--full_timeout", type=float, default=60)
+    ap.add_argument("--full_timeout", type=float, default=180)
     ap.add_argument("--jobs", type=int, default=2, help="full runs at a time")
     args = ap.parse_args()
     args.udeflow, args.driver = os.path.abspath(args.udeflow), os.path.abspath(args.driver)

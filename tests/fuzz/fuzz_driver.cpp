@@ -50,7 +50,8 @@ std::vector<std::string> Split(const std::string& s, char sep) {
 PetscErrorCode LoadOptions(const std::string& case_file, const std::string& args) {
   PetscFunctionBeginUser;
   PetscCall(PetscOptionsClear(nullptr));
-  if (!case_file.empty() && case_file != "-") PetscCall(udeflow::SessionInsertOptionsFile(case_file));
+  if (!case_file.empty() && case_file != "-")
+    PetscCall(udeflow::SessionInsertOptionsFile(case_file));
   std::vector<std::string> words = Split(args, ' ');
   std::vector<char*> argv(1, const_cast<char*>("udeflow"));
   for (std::string& w : words)
@@ -124,9 +125,9 @@ void RunCase(const std::string& line, long index) {
   else if (f[1] == "model")
     e = RunModelCase(f[2], f[3]);
   std::string msg = e ? udeflow::OptionsExplainError(udeflow::SessionFirstErrorMessage()) : "";
-  const char* outcome = !e ? "ok" : (msg.empty() || msg.find('\n') != std::string::npos)
-                                        ? "bad_error"
-                                        : "error";
+  const char* outcome = !e                                                     ? "ok"
+                        : (msg.empty() || msg.find('\n') != std::string::npos) ? "bad_error"
+                                                                               : "error";
   for (char& c : msg)
     if (c == '\n' || c == '\t') c = ' ';
   std::printf("%s\t%s\t%s\n", f[0].c_str(), outcome, msg.c_str());

@@ -25,6 +25,7 @@ struct OptionsCommand {
 /// read, and the sentence that says so.
 struct UnusedOption {
   std::string name, source, suggestion, text;
+  bool refused = true;  ///< false: read by other commands only (-options_strict notes it)
 };
 
 /// Runs `run` as a dry pass: in -help mode with all output suppressed, so that it reads
