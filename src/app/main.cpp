@@ -57,6 +57,7 @@ PetscErrorCode CheckOptions(const Command& command, bool before) {
   for (const Command& c : kCommands) all.push_back({c.name, c.run});
   std::vector<udeflow::UnusedOption> unused;
   PetscCall(udeflow::OptionsFindUnused(command.name, all, &unused));
+  if (before) udeflow::OptionsDropPetscObjectOptions(&unused);
   if (!before || unused.empty() || !unused[0].refused)
     PetscFunctionReturn(udeflow::OptionsReportUnused(unused));
   PetscCall(udeflow::OptionsReportUnused({unused.begin() + 1, unused.end()}));

@@ -223,6 +223,17 @@ PetscErrorCode OptionsFindUnused(const std::string& command, const std::vector<O
   PetscFunctionReturn(0);
 }
 
+void OptionsDropPetscObjectOptions(std::vector<UnusedOption>* unused) {
+  static const char* kObjects[] = {"ts_", "tao_", "snes_", "ksp_", "pc_"};
+  auto petsc = [](const UnusedOption& u) {
+    for (const char* o : kObjects)
+      for (size_t at = u.name.find(o); at != std::string::npos; at = u.name.find(o, at + 1))
+        if (at == 0 || u.name[at - 1] == '_') return true;
+    return false;
+  };
+  unused->erase(std::remove_if(unused->begin(), unused->end(), petsc), unused->end());
+}
+
 PetscErrorCode OptionsStrict(bool* strict) {
   PetscFunctionBeginUser;
   PetscBool flg = PETSC_FALSE;

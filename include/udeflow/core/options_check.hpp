@@ -40,6 +40,11 @@ PetscErrorCode OptionsDryPass(PetscErrorCode (*run)(), bool quiet);
 PetscErrorCode OptionsFindUnused(const std::string& command, const std::vector<OptionsCommand>& all,
                                  std::vector<UnusedOption>* unused);
 
+/// Removes the options of PETSc objects (ts_, tao_, snes_, ksp_, pc_, after any prefix
+/// such as truth_): a dry pass does not create every object (a TAO solver only when
+/// training starts), so before a command these are left to the report after it.
+void OptionsDropPetscObjectOptions(std::vector<UnusedOption>* unused);
+
 /// True when -options_strict is given (or UDEFLOW_OPTIONS_STRICT=1 in the environment).
 PetscErrorCode OptionsStrict(bool* strict);
 
