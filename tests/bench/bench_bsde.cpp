@@ -7,6 +7,8 @@
 //
 // Options: -bench_cases (names in -bench_cases_dir, default "cases"), -bench_seeds,
 // -bench_speed_iterations (default 40), -bench_full (default true: also train to the end),
+// -bench_steps 10,20,40,80 (time-step study: error against N for the Euler and trapezoidal
+// backward schemes, first seed, with the observed order log2(e_N / e_2N); default off),
 // -bench_extra " <options>" (appended to every run; start the value with a space, e.g.
 // " -bsde_iterations 500", or PETSc takes it for an option name).
 #include <petscsys.h>
@@ -48,6 +50,7 @@ class CaseOptions {
 struct RunResult {
   double seconds_per_iteration = 0, total_seconds = 0, final_error = NAN, u0 = NAN,
          trivial_error = NAN;
+  double own_error = NAN, signed_error = NAN;  ///< against the radial PDE reference if any
   std::vector<double>
       time_to;  // per threshold: first time after which the error stays below (NAN: never)
 };
@@ -65,6 +68,11 @@ PetscErrorCode Run(MPI_Comm comm, const std::string& file, const std::string& ex
   r->total_seconds = t.Elapsed();
   r->u0 = t.U0();
   r->time_to.assign(thresholds.size(), NAN);
+  bool radial = false;
+  PetscCall(t.ComputeRadialReference(&radial));
+  const double own = radial ? t.RadialReference().value : (t.HasReference() ? t.Reference() : NAN);
+  r->signed_error = (t.U0() - own) / std::abs(own);
+  if (radial) r->own_error = std::abs(r->signed_error);
   if (t.HasReference()) {
     const double ref = t.Reference();
     r->final_error = std::abs(t.U0() - ref) / std::abs(ref);
@@ -96,6 +104,34 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   return out;
 }
 
+// Time-step study: the signed error of u(0,x0) (against the radial PDE reference when the
+// set-up is radial, else the equation's) for every N and both backward schemes, with the
+// observed order between successive N.  The training error is part of every figure.
+PetscErrorCode StepStudy(MPI_Comm world, const std::string& file, const std::string& options,
+                         const std::vector<PetscInt>& steps) {
+  PetscFunctionBeginUser;
+  for (const char* scheme : {"euler", "trapezoid"}) {
+    std::vector<double> err;
+    PetscCall(PetscPrintf(world, "time steps, %s:", scheme));
+    for (PetscInt N : steps) {
+      RunResult r;
+      PetscCall(
+          Run(world, file,
+              options + " -bsde_backward_scheme " + scheme + " -bsde_steps " + std::to_string(N),
+              {}, &r));
+      err.push_back(r.signed_error);
+      PetscCall(PetscPrintf(world, "  N=%" PetscInt_FMT " %+.3e", N, r.signed_error));
+    }
+    PetscCall(PetscPrintf(world, "\n  observed order:"));
+    for (size_t k = 1; k < err.size(); ++k)
+      PetscCall(PetscPrintf(
+          world, "  %.2f",
+          std::log(std::abs(err[k - 1] / err[k])) / std::log(double(steps[k]) / steps[k - 1])));
+    PetscCall(PetscPrintf(world, "\n"));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Bench() {
   PetscFunctionBeginUser;
   MPI_Comm world = PETSC_COMM_WORLD;
@@ -104,7 +140,7 @@ PetscErrorCode Bench() {
   PetscCallMPI(MPI_Comm_size(world, &size));
   char buf[4096] = "hjb100,hjb100_lambda10,allencahn100,bsb100,hjb1000,bsb1000",
        dir[1024] = "cases", extra[4096] = "";
-  PetscInt seeds[16] = {1, 2, 3}, nseeds = 16, speed_its = 40;
+  PetscInt seeds[16] = {1, 2, 3}, nseeds = 16, speed_its = 40, study[8], nstudy = 8;
   PetscBool full = PETSC_TRUE;
   PetscOptionsBegin(world, nullptr, "BSDE benchmark", nullptr);
   PetscCall(PetscOptionsString("-bench_cases", "Comma-separated case names", "", buf, buf,
@@ -115,12 +151,15 @@ PetscErrorCode Bench() {
                                sizeof(extra), nullptr));
   PetscCall(
       PetscOptionsIntArray("-bench_seeds", "Seeds of the full runs", "", seeds, &nseeds, nullptr));
+  PetscCall(PetscOptionsIntArray("-bench_steps", "Time-step study: these N (e.g. 10,20,40,80)", "",
+                                 study, &nstudy, nullptr));
   PetscCall(PetscOptionsInt("-bench_speed_iterations", "Iterations of the speed runs", "",
                             speed_its, &speed_its, nullptr));
   PetscCall(PetscOptionsBool("-bench_full", "Also train every case to the end for each seed", "",
                              full, &full, nullptr));
   PetscOptionsEnd();
   if (nseeds == 16) nseeds = 3;  // not given
+  if (nstudy == 8) nstudy = 0;
   const std::vector<double> thresholds = {1e-2, 3e-3, 1e-3, 5e-4};
   const std::string quiet = " -bsde_monitor 0 -bsde_save 0 ";
 
@@ -154,8 +193,12 @@ PetscErrorCode Bench() {
           1e3 * one.seconds_per_iteration, 1e3 * all.seconds_per_iteration, size,
           one.seconds_per_iteration / all.seconds_per_iteration));
     }
+    if (nstudy > 0)
+      PetscCall(StepStudy(world, file,
+                          quiet + std::string(extra) + " -bsde_seed " + std::to_string(seeds[0]),
+                          std::vector<PetscInt>(study, study + nstudy)));
     if (!full) continue;
-    std::vector<double> errs, times, u0s;
+    std::vector<double> errs, times, u0s, owns;
     std::vector<std::vector<double>> tto(thresholds.size());
     double trivial = NAN;
     for (PetscInt s = 0; s < nseeds; ++s) {
@@ -167,6 +210,7 @@ PetscErrorCode Bench() {
       errs.push_back(r.final_error);
       times.push_back(r.total_seconds);
       u0s.push_back(r.u0);
+      if (!std::isnan(r.own_error)) owns.push_back(r.own_error);
       PetscCall(PetscPrintf(world,
                             "seed %" PetscInt_FMT ": u0 %.10g  rel.err %.3e  %.1f s  time to",
                             seeds[s], r.u0, r.final_error, r.total_seconds));
@@ -196,6 +240,10 @@ PetscErrorCode Bench() {
         PetscCall(PetscPrintf(world, "; <=%.0e in %zu/%zu runs", thresholds[k], tto[k].size(),
                               errs.size()));
       }
+    }
+    if (!owns.empty()) {
+      MeanStd(owns, &m, &sd);
+      PetscCall(PetscPrintf(world, "; against the own (radial PDE) reference %.3e +- %.2e", m, sd));
     }
     PetscCall(PetscPrintf(world, "\n"));
   }
