@@ -7,6 +7,7 @@
 //
 // Options: -bench_cases (names in -bench_cases_dir, default "cases"), -bench_seeds,
 // -bench_speed_iterations (default 40), -bench_full (default true: also train to the end),
+// -bench_plain (also the plain-network column: every case again with a generic network),
 // -bench_steps 10,20,40,80 (time-step study: error against N for the Euler and trapezoidal
 // backward schemes, first seed, with the observed order log2(e_N / e_2N); default off),
 // -bench_extra " <options>" (appended to every run; start the value with a space, e.g.
@@ -51,9 +52,14 @@ struct RunResult {
   double seconds_per_iteration = 0, total_seconds = 0, final_error = NAN, u0 = NAN,
          trivial_error = NAN;
   double own_error = NAN, signed_error = NAN;  ///< against the radial PDE reference if any
+  bool interrupted = false;                    ///< a stop signal ended the run early
   std::vector<double>
       time_to;  // per threshold: first time after which the error stays below (NAN: never)
 };
+
+// The generic network of the plain column: no problem-shaped skip or input, default start.
+const char* const kPlainNetwork =
+    " -bsde_net_skip none -bsde_net_norm_feature false -bsde_net_skip_init zero";
 
 PetscErrorCode Run(MPI_Comm comm, const std::string& file, const std::string& extra,
                    const std::vector<double>& thresholds, RunResult* r) {
@@ -65,6 +71,7 @@ PetscErrorCode Run(MPI_Comm comm, const std::string& file, const std::string& ex
   PetscCall(t.SetUp());
   PetscCall(t.TrainIterations(t.Options().iterations));
   r->seconds_per_iteration = t.SecondsPerIteration();
+  r->interrupted = t.Interrupted();
   r->total_seconds = t.Elapsed();
   r->u0 = t.U0();
   r->time_to.assign(thresholds.size(), NAN);
@@ -120,7 +127,8 @@ PetscErrorCode StepStudy(MPI_Comm world, const std::string& file, const std::str
               options + " -bsde_backward_scheme " + scheme + " -bsde_steps " + std::to_string(N),
               {}, &r));
       err.push_back(r.signed_error);
-      PetscCall(PetscPrintf(world, "  N=%" PetscInt_FMT " %+.3e", N, r.signed_error));
+      PetscCall(PetscPrintf(world, "  N=%" PetscInt_FMT " %+.3e%s", N, r.signed_error,
+                            r.interrupted ? " (interrupted)" : ""));
     }
     PetscCall(PetscPrintf(world, "\n  observed order:"));
     for (size_t k = 1; k < err.size(); ++k)
@@ -129,6 +137,60 @@ PetscErrorCode StepStudy(MPI_Comm world, const std::string& file, const std::str
           std::log(std::abs(err[k - 1] / err[k])) / std::log(double(steps[k]) / steps[k - 1])));
     PetscCall(PetscPrintf(world, "\n"));
   }
+  PetscFunctionReturn(0);
+}
+
+// Full training runs over the seeds: per-seed lines and a summary line.
+PetscErrorCode FullRuns(MPI_Comm world, const std::string& label, const std::string& file,
+                        const std::string& options, const PetscInt* seeds, PetscInt nseeds,
+                        const std::vector<double>& thresholds) {
+  PetscFunctionBeginUser;
+  std::vector<double> errs, times, u0s, owns;
+  std::vector<std::vector<double>> tto(thresholds.size());
+  double trivial = NAN;
+  for (PetscInt s = 0; s < nseeds; ++s) {
+    RunResult r;
+    PetscCall(
+        Run(world, file, options + " -bsde_seed " + std::to_string(seeds[s]), thresholds, &r));
+    trivial = r.trivial_error;
+    errs.push_back(r.final_error);
+    times.push_back(r.total_seconds);
+    u0s.push_back(r.u0);
+    if (!std::isnan(r.own_error)) owns.push_back(r.own_error);
+    PetscCall(PetscPrintf(world, "seed %" PetscInt_FMT ": u0 %.10g  rel.err %.3e  %.1f s  time to",
+                          seeds[s], r.u0, r.final_error, r.total_seconds));
+    for (size_t k = 0; k < thresholds.size(); ++k) {
+      PetscCall(PetscPrintf(
+          world, "  %.0e: %s", thresholds[k],
+          std::isnan(r.time_to[k]) ? "-" : std::to_string(r.time_to[k]).substr(0, 6).c_str()));
+      if (!std::isnan(r.time_to[k])) tto[k].push_back(r.time_to[k]);
+    }
+    PetscCall(PetscPrintf(world, "\n"));
+  }
+  double m, sd, tm, tsd, um, usd;
+  MeanStd(errs, &m, &sd);
+  MeanStd(times, &tm, &tsd);
+  MeanStd(u0s, &um, &usd);
+  PetscCall(PetscPrintf(world,
+                        "summary %s: u0 %.8g +- %.2g, rel.err %.3e +- %.2e (max %.3e) over %zu "
+                        "seeds; trivial answer "
+                        "error %.3e; %.1f +- %.1f s",
+                        label.c_str(), um, usd, m, sd, *std::max_element(errs.begin(), errs.end()),
+                        errs.size(), trivial, tm, tsd));
+  for (size_t k = 0; k < thresholds.size(); ++k) {
+    if (tto[k].size() == errs.size()) {
+      MeanStd(tto[k], &m, &sd);
+      PetscCall(PetscPrintf(world, "; <=%.0e after %.1f +- %.1f s", thresholds[k], m, sd));
+    } else {
+      PetscCall(PetscPrintf(world, "; <=%.0e in %zu/%zu runs", thresholds[k], tto[k].size(),
+                            errs.size()));
+    }
+  }
+  if (!owns.empty()) {
+    MeanStd(owns, &m, &sd);
+    PetscCall(PetscPrintf(world, "; against the own (radial PDE) reference %.3e +- %.2e", m, sd));
+  }
+  PetscCall(PetscPrintf(world, "\n"));
   PetscFunctionReturn(0);
 }
 
@@ -141,7 +203,7 @@ PetscErrorCode Bench() {
   char buf[4096] = "hjb100,hjb100_lambda10,allencahn100,bsb100,hjb1000,bsb1000",
        dir[1024] = "cases", extra[4096] = "";
   PetscInt seeds[16] = {1, 2, 3}, nseeds = 16, speed_its = 40, study[8], nstudy = 8;
-  PetscBool full = PETSC_TRUE;
+  PetscBool full = PETSC_TRUE, plain = PETSC_FALSE;
   PetscOptionsBegin(world, nullptr, "BSDE benchmark", nullptr);
   PetscCall(PetscOptionsString("-bench_cases", "Comma-separated case names", "", buf, buf,
                                sizeof(buf), nullptr));
@@ -155,6 +217,10 @@ PetscErrorCode Bench() {
                                  study, &nstudy, nullptr));
   PetscCall(PetscOptionsInt("-bench_speed_iterations", "Iterations of the speed runs", "",
                             speed_its, &speed_its, nullptr));
+  PetscCall(PetscOptionsBool("-bench_plain",
+                             "Also train every case with the plain network (no shaped skip, no "
+                             "|x|^2 feature, no warm start)",
+                             "", plain, &plain, nullptr));
   PetscCall(PetscOptionsBool("-bench_full", "Also train every case to the end for each seed", "",
                              full, &full, nullptr));
   PetscOptionsEnd();
@@ -198,54 +264,10 @@ PetscErrorCode Bench() {
                           quiet + std::string(extra) + " -bsde_seed " + std::to_string(seeds[0]),
                           std::vector<PetscInt>(study, study + nstudy)));
     if (!full) continue;
-    std::vector<double> errs, times, u0s, owns;
-    std::vector<std::vector<double>> tto(thresholds.size());
-    double trivial = NAN;
-    for (PetscInt s = 0; s < nseeds; ++s) {
-      RunResult r;
-      PetscCall(Run(world, file,
-                    quiet + std::string(extra) + " -bsde_seed " + std::to_string(seeds[s]),
-                    thresholds, &r));
-      trivial = r.trivial_error;
-      errs.push_back(r.final_error);
-      times.push_back(r.total_seconds);
-      u0s.push_back(r.u0);
-      if (!std::isnan(r.own_error)) owns.push_back(r.own_error);
-      PetscCall(PetscPrintf(world,
-                            "seed %" PetscInt_FMT ": u0 %.10g  rel.err %.3e  %.1f s  time to",
-                            seeds[s], r.u0, r.final_error, r.total_seconds));
-      for (size_t k = 0; k < thresholds.size(); ++k) {
-        PetscCall(PetscPrintf(
-            world, "  %.0e: %s", thresholds[k],
-            std::isnan(r.time_to[k]) ? "-" : std::to_string(r.time_to[k]).substr(0, 6).c_str()));
-        if (!std::isnan(r.time_to[k])) tto[k].push_back(r.time_to[k]);
-      }
-      PetscCall(PetscPrintf(world, "\n"));
-    }
-    double m, sd, tm, tsd, um, usd;
-    MeanStd(errs, &m, &sd);
-    MeanStd(times, &tm, &tsd);
-    MeanStd(u0s, &um, &usd);
-    PetscCall(PetscPrintf(world,
-                          "summary %s: u0 %.8g +- %.2g, rel.err %.3e +- %.2e (max %.3e) over %zu "
-                          "seeds; trivial answer "
-                          "error %.3e; %.1f +- %.1f s",
-                          name.c_str(), um, usd, m, sd, *std::max_element(errs.begin(), errs.end()),
-                          errs.size(), trivial, tm, tsd));
-    for (size_t k = 0; k < thresholds.size(); ++k) {
-      if (tto[k].size() == errs.size()) {
-        MeanStd(tto[k], &m, &sd);
-        PetscCall(PetscPrintf(world, "; <=%.0e after %.1f +- %.1f s", thresholds[k], m, sd));
-      } else {
-        PetscCall(PetscPrintf(world, "; <=%.0e in %zu/%zu runs", thresholds[k], tto[k].size(),
-                              errs.size()));
-      }
-    }
-    if (!owns.empty()) {
-      MeanStd(owns, &m, &sd);
-      PetscCall(PetscPrintf(world, "; against the own (radial PDE) reference %.3e +- %.2e", m, sd));
-    }
-    PetscCall(PetscPrintf(world, "\n"));
+    PetscCall(FullRuns(world, name, file, quiet + std::string(extra), seeds, nseeds, thresholds));
+    if (plain)
+      PetscCall(FullRuns(world, name + " (plain network)", file,
+                         quiet + std::string(extra) + kPlainNetwork, seeds, nseeds, thresholds));
   }
   PetscFunctionReturn(0);
 }
