@@ -236,7 +236,9 @@ PetscErrorCode Trainer::Step() {
   PetscCall(PetscLogEventEnd(LogEvents::bsde_batch, 0, 0, 0, 0));
   // One reduction per iteration: the gradient, the loss and the stop flag together.
   PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
+  const double t_reduce = MPI_Wtime();
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad_.data(), P + 3, MPI_DOUBLE, MPI_SUM, comm_));
+  allreduce_seconds_ += MPI_Wtime() - t_reduce;
   PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
   stop_ = grad_[P + 2] > 0;
   const double loss = grad_[P], curvature = grad_[P + 1];

@@ -7,6 +7,8 @@
 //
 // Options: -bench_cases (names in -bench_cases_dir, default "cases"), -bench_seeds,
 // -bench_speed_iterations (default 40), -bench_full (default true: also train to the end),
+// -bench_batches 64,256,1024,4096 (data-parallel efficiency table: ms per iteration on 1
+// and on all ranks, speed-up, allreduce share),
 // -bench_plain (also the plain-network column: every case again with a generic network),
 // -bench_steps 10,20,40,80 (time-step study: error against N for the Euler and trapezoidal
 // backward schemes, first seed, with the observed order log2(e_N / e_2N); default off),
@@ -53,6 +55,7 @@ struct RunResult {
          trivial_error = NAN;
   double own_error = NAN, signed_error = NAN;  ///< against the radial PDE reference if any
   bool interrupted = false;                    ///< a stop signal ended the run early
+  double allreduce_share = 0;                  ///< of the training step time
   std::vector<double>
       time_to;  // per threshold: first time after which the error stays below (NAN: never)
 };
@@ -72,6 +75,7 @@ PetscErrorCode Run(MPI_Comm comm, const std::string& file, const std::string& ex
   PetscCall(t.TrainIterations(t.Options().iterations));
   r->seconds_per_iteration = t.SecondsPerIteration();
   r->interrupted = t.Interrupted();
+  r->allreduce_share = t.AllreduceShare();
   r->total_seconds = t.Elapsed();
   r->u0 = t.U0();
   r->time_to.assign(thresholds.size(), NAN);
@@ -140,6 +144,38 @@ PetscErrorCode StepStudy(MPI_Comm world, const std::string& file, const std::str
   PetscFunctionReturn(0);
 }
 
+// Data-parallel efficiency: seconds per iteration on 1 rank and on all ranks for each global
+// batch, the speed-up and the share of the step spent in the gradient allreduce.
+PetscErrorCode Scaling(MPI_Comm world, const std::string& file, const std::string& options,
+                       const std::vector<PetscInt>& batches) {
+  PetscFunctionBeginUser;
+  int rank, size;
+  PetscCallMPI(MPI_Comm_rank(world, &rank));
+  PetscCallMPI(MPI_Comm_size(world, &size));
+  PetscCall(PetscPrintf(world,
+                        "scaling:  batch   ms/it 1 rank   ms/it %d ranks   speed-up   "
+                        "allreduce share (%d ranks)\n",
+                        size, size));
+  for (PetscInt B : batches) {
+    const std::string o = options + " -bsde_batch " + std::to_string(B);
+    RunResult one, all;
+    MPI_Comm sub;
+    PetscCallMPI(MPI_Comm_split(world, rank == 0 ? 0 : MPI_UNDEFINED, rank, &sub));
+    if (sub != MPI_COMM_NULL) {
+      PetscCall(Run(sub, file, o, {}, &one));
+      PetscCallMPI(MPI_Comm_free(&sub));
+    }
+    PetscCallMPI(MPI_Bcast(&one.seconds_per_iteration, 1, MPI_DOUBLE, 0, world));
+    PetscCall(Run(world, file, o, {}, &all));
+    double share = all.allreduce_share;  // the largest over the ranks
+    PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &share, 1, MPI_DOUBLE, MPI_MAX, world));
+    PetscCall(PetscPrintf(world, "scaling: %6" PetscInt_FMT "   %12.2f   %14.2f   %8.2f   %.1f%%\n",
+                          B, 1e3 * one.seconds_per_iteration, 1e3 * all.seconds_per_iteration,
+                          one.seconds_per_iteration / all.seconds_per_iteration, 100 * share));
+  }
+  PetscFunctionReturn(0);
+}
+
 // Full training runs over the seeds: per-seed lines and a summary line.
 PetscErrorCode FullRuns(MPI_Comm world, const std::string& label, const std::string& file,
                         const std::string& options, const PetscInt* seeds, PetscInt nseeds,
@@ -203,6 +239,7 @@ PetscErrorCode Bench() {
   char buf[4096] = "hjb100,hjb100_lambda10,allencahn100,bsb100,hjb1000,bsb1000",
        dir[1024] = "cases", extra[4096] = "";
   PetscInt seeds[16] = {1, 2, 3}, nseeds = 16, speed_its = 40, study[8], nstudy = 8;
+  PetscInt batches[16], nbatches = 16;
   PetscBool full = PETSC_TRUE, plain = PETSC_FALSE;
   PetscOptionsBegin(world, nullptr, "BSDE benchmark", nullptr);
   PetscCall(PetscOptionsString("-bench_cases", "Comma-separated case names", "", buf, buf,
@@ -213,6 +250,10 @@ PetscErrorCode Bench() {
                                sizeof(extra), nullptr));
   PetscCall(
       PetscOptionsIntArray("-bench_seeds", "Seeds of the full runs", "", seeds, &nseeds, nullptr));
+  PetscCall(PetscOptionsIntArray("-bench_batches",
+                                 "Data-parallel efficiency for these global batches (e.g. "
+                                 "64,256,1024,4096; speed iterations each)",
+                                 "", batches, &nbatches, nullptr));
   PetscCall(PetscOptionsIntArray("-bench_steps", "Time-step study: these N (e.g. 10,20,40,80)", "",
                                  study, &nstudy, nullptr));
   PetscCall(PetscOptionsInt("-bench_speed_iterations", "Iterations of the speed runs", "",
@@ -226,6 +267,7 @@ PetscErrorCode Bench() {
   PetscOptionsEnd();
   if (nseeds == 16) nseeds = 3;  // not given
   if (nstudy == 8) nstudy = 0;
+  if (nbatches == 16) nbatches = 0;
   const std::vector<double> thresholds = {1e-2, 3e-3, 1e-3, 5e-4};
   const std::string quiet = " -bsde_monitor 0 -bsde_save 0 ";
 
@@ -259,6 +301,12 @@ PetscErrorCode Bench() {
           1e3 * one.seconds_per_iteration, 1e3 * all.seconds_per_iteration, size,
           one.seconds_per_iteration / all.seconds_per_iteration));
     }
+    if (nbatches > 0 && speed_its > 0)
+      PetscCall(Scaling(world, file,
+                        quiet + std::string(extra) +
+                            " -bsde_valid_every 1000000 -bsde_iterations " +
+                            std::to_string(speed_its),
+                        std::vector<PetscInt>(batches, batches + nbatches)));
     if (nstudy > 0)
       PetscCall(StepStudy(world, file,
                           quiet + std::string(extra) + " -bsde_seed " + std::to_string(seeds[0]),

@@ -145,6 +145,11 @@ class Trainer {
                ? step_seconds_ / static_cast<double>(iteration_ - start_iteration_)
                : 0;
   }
+  /// Share of SecondsPerIteration() spent in the gradient allreduce of this rank (waiting
+  /// for the slowest rank included).
+  double AllreduceShare() const {
+    return step_seconds_ > 0 ? allreduce_seconds_ / step_seconds_ : 0;
+  }
   /// True when training was stopped early by SIGTERM/SIGUSR1 (a checkpoint was written).
   bool Interrupted() const { return stop_; }
   /// Wall time of training so far, including that of the run a checkpoint came from.
@@ -175,7 +180,8 @@ class Trainer {
   bool has_radial_ = false;
   RadialResult radial_, radial_linear_;
   long iteration_ = 0, start_iteration_ = 0;
-  double step_seconds_ = 0, seconds_offset_ = 0, train_start_ = 0, loss_since_record_ = 0;
+  double step_seconds_ = 0, allreduce_seconds_ = 0, seconds_offset_ = 0, train_start_ = 0,
+         loss_since_record_ = 0;
   std::string last_checkpoint_;
   long last_checkpoint_iteration_ = 0;
   long iterations_since_record_ = 0;
