@@ -177,7 +177,7 @@ PetscErrorCode Trainer::PrintRadialReference() const {
                         "bsde: without the nonlinear term u(0,x0) = %.12g: the nonlinearity "
                         "contributes %.4e (%.3e relative)\n",
                         radial_linear_.value, nl, std::abs(nl / ref)));
-  if (eq_->HasReference())
+  if (eq_->HasReference() && eq_->Reference() != ref)  // equal: the reference is this one
     PetscCall(PetscPrintf(comm_, "bsde: reference - own reference = %.3e (%.3e relative)\n",
                           eq_->Reference() - ref, std::abs((eq_->Reference() - ref) / ref)));
   PetscFunctionReturn(0);
