@@ -35,6 +35,20 @@ class AllenCahn final : public ScaledBrownianEquation {
                  const ConstVectorRef& ydot, const ConstMatrixRef&, VectorRef fdot) const override {
     fdot = ((1.0 - 3.0 * y.array().square()) * ydot.array()).matrix();
   }
+  bool RadialForm(RadialProblem* full, RadialProblem* linear) const override {
+    if (dim_ < 2) return false;
+    full->dim = dim_, full->horizon = horizon_, full->sigma = s_;
+    full->x0_sq = x0_.squaredNorm();
+    full->terminal = [](double s) { return 1.0 / (2.0 + 0.4 * s); };
+    *linear = *full;
+    full->driver = [](double u, double, double* f, double* fu, double* fq) {
+      *f = u - u * u * u, *fu = 1 - 3 * u * u, *fq = 0;
+    };
+    linear->driver = [](double u, double, double* f, double* fu, double* fq) {
+      *f = u, *fu = 1, *fq = 0;  // u_t + Lap u + u = 0: the cubic term removed
+    };
+    return true;
+  }
   void Terminal(const ConstMatrixRef& x, VectorRef g) const override {
     g = (1.0 / (2.0 + 0.4 * x.colwise().squaredNorm().array())).matrix().transpose();
   }

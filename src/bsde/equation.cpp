@@ -40,6 +40,10 @@ void Equation::ExactStep(double, double, const ConstMatrixRef&, const ConstMatri
   throw Error(std::string("equation ") + Name() + " has no exact-in-law SDE step");
 }
 
+bool Equation::RadialForm(RadialProblem*, RadialProblem*) const {
+  return false;
+}
+
 Registry<Equation>& EquationRegistry() {
   static Registry<Equation> registry;
   return registry;

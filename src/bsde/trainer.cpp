@@ -148,7 +148,38 @@ PetscErrorCode Trainer::SetUp() {
       static_cast<size_t>(std::max<long>(o.iterations, iteration_)));  // no growth in the loop
   setup_ = true;
 
+  if (o.monitor && o.radial_reference) PetscCall(ComputeRadialReference(&has_radial_));
   if (o.monitor) PetscCall(PrintSetUp(N, sde, backward, resume));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Trainer::ComputeRadialReference(bool* available) {
+  PetscFunctionBeginUser;
+  RadialProblem full, linear;
+  has_radial_ = false;
+  PetscCallCXX(has_radial_ = eq_->RadialForm(&full, &linear));
+  if (has_radial_) {
+    PetscCallCXX(radial_ = SolveRadial(full, RadialGrid()));
+    PetscCallCXX(radial_linear_ = SolveRadial(linear, RadialGrid()));
+  }
+  *available = has_radial_;
+  PetscFunctionReturn(0);
+}
+
+// The own reference and the nonlinear term's contribution (monitor).
+PetscErrorCode Trainer::PrintRadialReference() const {
+  PetscFunctionBeginUser;
+  if (!has_radial_) PetscFunctionReturn(0);
+  const double ref = radial_.value, nl = NonlinearContribution();
+  PetscCall(PetscPrintf(comm_, "bsde: own reference u(0,x0) = %.12g (%s)\n", ref,
+                        radial_.Describe().c_str()));
+  PetscCall(PetscPrintf(comm_,
+                        "bsde: without the nonlinear term u(0,x0) = %.12g: the nonlinearity "
+                        "contributes %.4e (%.3e relative)\n",
+                        radial_linear_.value, nl, std::abs(nl / ref)));
+  if (eq_->HasReference() && eq_->Reference() != ref)  // equal: the reference is this one
+    PetscCall(PetscPrintf(comm_, "bsde: reference - own reference = %.3e (%.3e relative)\n",
+                          eq_->Reference() - ref, std::abs((eq_->Reference() - ref) / ref)));
   PetscFunctionReturn(0);
 }
 
@@ -182,6 +213,7 @@ PetscErrorCode Trainer::PrintSetUp(int N, SdeScheme sde, BackwardScheme backward
     PetscCall(PetscPrintf(
         comm_, "bsde: trivial answer error %.3e (a run has learned the PDE only below this)\n",
         std::abs(trivial_ - eq_->Reference()) / std::abs(eq_->Reference())));
+  PetscCall(PrintRadialReference());
   if (iteration_ > 0)
     PetscCall(
         PetscPrintf(comm_, "bsde: resumed at iteration %ld from %s\n", iteration_, resume.c_str()));
@@ -204,7 +236,9 @@ PetscErrorCode Trainer::Step() {
   PetscCall(PetscLogEventEnd(LogEvents::bsde_batch, 0, 0, 0, 0));
   // One reduction per iteration: the gradient, the loss and the stop flag together.
   PetscCall(PetscLogEventBegin(LogEvents::allreduce, 0, 0, 0, 0));
+  const double t_reduce = MPI_Wtime();
   PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, grad_.data(), P + 3, MPI_DOUBLE, MPI_SUM, comm_));
+  allreduce_seconds_ += MPI_Wtime() - t_reduce;
   PetscCall(PetscLogEventEnd(LogEvents::allreduce, 0, 0, 0, 0));
   stop_ = grad_[P + 2] > 0;
   const double loss = grad_[P], curvature = grad_[P + 1];
@@ -344,6 +378,33 @@ PetscErrorCode Trainer::MonteCarloU0(long samples, double* u0, double* std_error
   PetscFunctionReturn(0);
 }
 
+// The monitor's final line(s): u(0,x0) against the references.
+PetscErrorCode Trainer::PrintDone() const {
+  PetscFunctionBeginUser;
+  const double u0 = model_->Y0();
+  const long done = iteration_ - start_iteration_;
+  PetscCall(PetscPrintf(
+      comm_, "bsde: done: %ld iterations in %.2f s (%.3g ms per iteration); u(0,x0) = %.10g", done,
+      Elapsed(), 1e3 * SecondsPerIteration(), u0));
+  if (eq_->HasReference()) {
+    const double ref = eq_->Reference();
+    PetscCall(PetscPrintf(comm_, ", reference %.10g, rel.err %.3e (trivial answer %.3e)", ref,
+                          std::abs(u0 - ref) / std::abs(ref),
+                          std::abs(trivial_ - ref) / std::abs(ref)));
+  }
+  PetscCall(PetscPrintf(comm_, "\n"));
+  if (has_radial_) {
+    const double ref = radial_.value;
+    PetscCall(PetscPrintf(comm_,
+                          "bsde: against the own reference %.10g: rel.err %.3e; the nonlinear "
+                          "term contributes %.3e relative (trivial answer %.3e)\n",
+                          ref, std::abs(u0 - ref) / std::abs(ref),
+                          std::abs(NonlinearContribution() / ref),
+                          std::abs(trivial_ - ref) / std::abs(ref)));
+  }
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Trainer::Train() {
   PetscFunctionBeginUser;
   PetscCall(TrainIterations(opt_.iterations - iteration_));
@@ -357,20 +418,7 @@ PetscErrorCode Trainer::Train() {
     PetscCall(WriteCheckpoint(OutputPath("bsde_checkpoint.h5")));
     PetscCall(WriteHistoryCsv(OutputPath("bsde_history.csv")));
   }
-  if (opt_.monitor) {
-    const double u0 = model_->Y0();
-    const long done = iteration_ - start_iteration_;
-    PetscCall(PetscPrintf(
-        comm_, "bsde: done: %ld iterations in %.2f s (%.3g ms per iteration); u(0,x0) = %.10g",
-        done, Elapsed(), 1e3 * SecondsPerIteration(), u0));
-    if (eq_->HasReference()) {
-      const double ref = eq_->Reference();
-      PetscCall(PetscPrintf(comm_, ", reference %.10g, rel.err %.3e (trivial answer %.3e)", ref,
-                            std::abs(u0 - ref) / std::abs(ref),
-                            std::abs(trivial_ - ref) / std::abs(ref)));
-    }
-    PetscCall(PetscPrintf(comm_, "\n"));
-  }
+  if (opt_.monitor) PetscCall(PrintDone());
   if (opt_.final_samples > 0) {
     double u0, se;
     PetscCall(MonteCarloU0(opt_.final_samples, &u0, &se));

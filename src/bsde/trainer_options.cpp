@@ -189,6 +189,11 @@ PetscErrorCode OutputOptions(PetscOptionItems* PetscOptionsObject, TrainerOption
       "After training, re-estimate u(0,x0) by Monte Carlo with the learned Z on this "
       "many fresh paths (0: off)",
       &o.final_samples, nullptr));
+  PetscCall(PetscOptionsBool(
+      "-bsde_radial_reference",
+      "With the monitor: also solve the radial PDE (radially symmetric set-ups: HJB, Allen-Cahn) "
+      "for the project's own reference and the nonlinear term's contribution",
+      "", o.radial_reference, &o.radial_reference, nullptr));
   PetscCall(UdeOptionsString(
       "-bsde_resume",
       "Resume from this training checkpoint (HDF5; latest: the newest in -output_dir, if any)",

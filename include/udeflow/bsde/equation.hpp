@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "udeflow/bsde/radial.hpp"
 #include "udeflow/bsde/types.hpp"
 #include "udeflow/core/registry.hpp"
 
@@ -86,6 +87,11 @@ class Equation {
   virtual void DriverJvp(double t, const ConstMatrixRef& x, const ConstVectorRef& y,
                          const ConstMatrixRef& z, const ConstVectorRef& ydot,
                          const ConstMatrixRef& zdot, VectorRef fdot) const = 0;
+  /// The radially symmetric form of the set-up (radial.hpp) for the project's PDE reference,
+  /// and `linear`: the same equation without its nonlinear term (the difference of the two
+  /// answers is what the nonlinearity contributes).  After SetUp(); false when the set-up is
+  /// not radial (terminal condition of |x|^2 only, dX = s dW, driver of (y, |z|)).
+  virtual bool RadialForm(RadialProblem* full, RadialProblem* linear) const;
   /// g(x) for every sample.
   virtual void Terminal(const ConstMatrixRef& x, VectorRef g) const = 0;
   /// grad g(x) (d x B).

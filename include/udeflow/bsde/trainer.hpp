@@ -21,9 +21,9 @@
 /// -bsde_y0_init, -bsde_y0_rate, -bsde_lr, -bsde_lr_schedule, -bsde_lr_factor, -bsde_lr_period,
 /// -bsde_lr_min, -bsde_lr_milestones, -bsde_adam_beta1/beta2/epsilon, -bsde_grad_clip,
 /// -bsde_loss_clip, -bsde_valid_batch, -bsde_valid_every, -bsde_checkpoint_every,
-/// -bsde_final_samples, -bsde_resume, -bsde_save, -bsde_monitor, -output_dir, and the
-/// equation's own (-bsde_horizon, -bsde_hjb_lambda, -bsde_bsb_sigma, -bsde_bsb_rate,
-/// -bsde_defaultrisk_x0).
+/// -bsde_final_samples, -bsde_radial_reference, -bsde_resume, -bsde_save, -bsde_monitor,
+/// -output_dir, and the equation's own (-bsde_horizon, -bsde_hjb_lambda, -bsde_bsb_sigma,
+/// -bsde_bsb_rate, -bsde_defaultrisk_x0).
 #include <petscsys.h>
 
 #include <memory>
@@ -71,6 +71,7 @@ struct TrainerOptions {
   PetscInt valid_batch = 256, valid_every = 100;
   PetscInt checkpoint_every = 0;
   PetscInt final_samples = 0;  ///< Monte Carlo re-estimate of u(0,x0) after training (0: off)
+  PetscBool radial_reference = PETSC_TRUE;  ///< monitor: own radial-PDE reference
   std::string resume, output_dir = ".";
   PetscBool save = PETSC_TRUE, monitor = PETSC_TRUE;
 };
@@ -116,6 +117,16 @@ class Trainer {
   bool HasReference() const { return eq_->HasReference(); }
   double Reference() const { return eq_->Reference(); }
   double TrivialAnswer() const { return trivial_; }
+  /// The project's own reference by the radial PDE solver (radial.hpp) and the answer of
+  /// the same equation without its nonlinear term, for radially symmetric set-ups (the
+  /// monitor computes them in SetUp() unless -bsde_radial_reference false).  Returns false
+  /// if the set-up is not radial.  Pure computation, the same on every rank.
+  PetscErrorCode ComputeRadialReference(bool* available);
+  bool HasRadialReference() const { return has_radial_; }
+  const RadialResult& RadialReference() const { return radial_; }
+  const RadialResult& RadialLinear() const { return radial_linear_; }
+  /// What the nonlinear term contributes to u(0, x0): reference minus linear answer.
+  double NonlinearContribution() const { return radial_.value - radial_linear_.value; }
   const std::vector<double>& LossHistory() const { return loss_history_; }
   const std::vector<ValidationRecord>& ValidationHistory() const { return valid_history_; }
   /// Flat parameter vector (Y_0 first).
@@ -134,6 +145,11 @@ class Trainer {
                ? step_seconds_ / static_cast<double>(iteration_ - start_iteration_)
                : 0;
   }
+  /// Share of SecondsPerIteration() spent in the gradient allreduce of this rank (waiting
+  /// for the slowest rank included).
+  double AllreduceShare() const {
+    return step_seconds_ > 0 ? allreduce_seconds_ / step_seconds_ : 0;
+  }
   /// True when training was stopped early by SIGTERM/SIGUSR1 (a checkpoint was written).
   bool Interrupted() const { return stop_; }
   /// Wall time of training so far, including that of the run a checkpoint came from.
@@ -147,6 +163,8 @@ class Trainer {
   PetscErrorCode Step();
   PetscErrorCode Validate();
   PetscErrorCode WriteHistoryCsv(const std::string& path) const;
+  PetscErrorCode PrintRadialReference() const;
+  PetscErrorCode PrintDone() const;
 
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
@@ -159,8 +177,11 @@ class Trainer {
   Vector grad_;  ///< P gradient entries, the loss and the Y_0 curvature (one allreduce)
   double trivial_ = 0;
   bool trivial_exact_ = false;
+  bool has_radial_ = false;
+  RadialResult radial_, radial_linear_;
   long iteration_ = 0, start_iteration_ = 0;
-  double step_seconds_ = 0, seconds_offset_ = 0, train_start_ = 0, loss_since_record_ = 0;
+  double step_seconds_ = 0, allreduce_seconds_ = 0, seconds_offset_ = 0, train_start_ = 0,
+         loss_since_record_ = 0;
   std::string last_checkpoint_;
   long last_checkpoint_iteration_ = 0;
   long iterations_since_record_ = 0;
