@@ -1,4 +1,5 @@
 // Observations, the TS trajectory, and checkpoints in RAM or in an HDF5 file.
+#include <algorithm>
 #include <cmath>
 
 #include "integrator_impl.hpp"
@@ -51,9 +52,12 @@ PetscErrorCode Integrator::Impl::StoreCheckpoint(PetscInt step, Vec u) {
     PetscCall(disk.WriteSlab(name, {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
     PetscCall(VecRestoreArrayRead(u, &a));
   } else {
+    PetscCheck(!ram.count(step), comm, PETSC_ERR_PLIB, "checkpoint at step %" PetscInt_FMT " twice",
+               step);
     Vec c;
-    if (pool.size() > ram.size()) {
-      c = pool[ram.size()];
+    if (!spare.empty()) {
+      c = spare.back();
+      spare.pop_back();
     } else {
       PetscCall(VecDuplicate(u, &c));
       pool.push_back(c);
@@ -61,8 +65,11 @@ PetscErrorCode Integrator::Impl::StoreCheckpoint(PetscInt step, Vec u) {
     PetscCall(VecCopy(u, c));
     ram[step] = c;
   }
-  self->stats_.checkpoints++;
-  self->stats_.checkpoint_bytes += (hi - lo) * sizeof(PetscScalar);
+  IntegratorStats& st = self->stats_;
+  st.checkpoints++;
+  live_ckpts++;
+  st.peak_checkpoints = std::max(st.peak_checkpoints, live_ckpts);
+  st.checkpoint_bytes = st.peak_checkpoints * (double)(hi - lo) * sizeof(PetscScalar);
   PetscCall(PetscLogEventEnd(LogEvents::checkpoint_io, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -87,9 +94,22 @@ PetscErrorCode Integrator::Impl::LoadCheckpoint(PetscInt step, Vec u) {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode Integrator::Impl::FreeCheckpoint(PetscInt step) {
+  PetscFunctionBeginUser;
+  auto it = ram.find(step);
+  PetscCheck(it != ram.end(), comm, PETSC_ERR_PLIB, "no checkpoint to free at step %" PetscInt_FMT,
+             step);
+  spare.push_back(it->second);
+  ram.erase(it);
+  live_ckpts--;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Integrator::Impl::ClearCheckpoints() {
   PetscFunctionBeginUser;
   ram.clear();
+  spare = pool;
+  live_ckpts = 0;
   if (disk.IsOpen()) PetscCall(disk.Close());  // never committed: the file is removed
   PetscFunctionReturn(0);
 }

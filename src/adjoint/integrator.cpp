@@ -23,6 +23,8 @@ const char* MemoryModeName(MemoryMode m) {
       return "checkpoint";
     case MemoryMode::kDisk:
       return "disk";
+    case MemoryMode::kBinomial:
+      return "binomial";
   }
   return "?";
 }
@@ -85,12 +87,16 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
              "option -%sts_dt must be positive, got %g", prefix_.c_str(), (double)dt_);
 
   std::string mode = MemoryModeName(mode_);
-  PetscInt every = checkpoint_every_;
+  PetscInt every = checkpoint_every_, slots = checkpoint_slots_;
   const std::string p = prefix_ + "adjoint_";
   PetscOptionsBegin(comm, p.c_str(), "Adjoint (gradient) options", "adjoint");
   PetscCall(UdeOptionsChoice("-memory",
-                             "Trajectory memory: store every step, checkpoint (RAM) or disk (HDF5)",
-                             {"store", "checkpoint", "disk"}, &mode, nullptr));
+                             "Trajectory memory: store every step, checkpoint (RAM), disk (HDF5) "
+                             "or binomial (optimal schedule for -adjoint_checkpoint_slots states)",
+                             {"store", "checkpoint", "disk", "binomial"}, &mode, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-checkpoint_slots",
+                                  "Binomial memory: states held at once (the initial one included)",
+                                  &slots, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every",
                                      "Also checkpoint every K steps (0: only at observations)",
                                      &every, nullptr));
@@ -107,8 +113,10 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
   PetscOptionsEnd();
   mode_ = mode == "store"        ? MemoryMode::kStore
           : mode == "checkpoint" ? MemoryMode::kCheckpoint
+          : mode == "binomial"   ? MemoryMode::kBinomial
                                  : MemoryMode::kDisk;
   checkpoint_every_ = every;
+  checkpoint_slots_ = slots;
   PetscFunctionReturn(0);
 }
 
@@ -204,7 +212,9 @@ std::string Integrator::Describe() const {
   else if (dt_ > 0)
     s << ", dt <= " << dt_;
   s << ", adjoint memory " << MemoryModeName(mode_);
-  if (mode_ != MemoryMode::kStore)
+  if (mode_ == MemoryMode::kBinomial)
+    s << " (" << checkpoint_slots_ << " slots)";
+  else if (mode_ != MemoryMode::kStore)
     s << " (checkpoints at observations"
       << (checkpoint_every_ ? " and every " + std::to_string(checkpoint_every_) + " steps" : "")
       << ")";
@@ -310,7 +320,7 @@ static bool SameSchedule(const Integrator::Impl& m, PetscReal t0,
 }
 
 // Runs TS over the schedule steps [a, b) from the state in m.usol (at steps_t[a]).
-static PetscErrorCode RunSteps(TS ts, Integrator::Impl& m, PetscInt a, PetscInt b) {
+PetscErrorCode detail::RunSteps(TS ts, Integrator::Impl& m, PetscInt a, PetscInt b) {
   PetscFunctionBeginUser;
   m.offset = a;
   m.follow_schedule = true;
@@ -540,44 +550,56 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
   const PetscInt M = static_cast<PetscInt>(m.steps_t.size()) - 1;
   m.obs_of_step.clear();
   for (size_t k = 0; k < K; ++k) m.obs_of_step[m.obs_step[k]] = static_cast<PetscInt>(k);
-  const bool replay = mode_ != MemoryMode::kStore;
-  const std::vector<PetscInt> b = SegmentBounds(m, K, M, replay, checkpoint_every_);
 
   stats_ = IntegratorStats{};
   stats_.forward_steps = M;
-  PetscLogDouble t_start, t_mid, t_end;
+  PetscLogDouble t_start, t_end;
   PetscCall(PetscTime(&t_start));
-
-  // ---- forward pass: loss, dl/du at observations, checkpoints or the full trajectory
-  PetscCall(PetscLogEventBegin(LogEvents::forward_solve, 0, 0, 0, 0));
   m.observer = observer;
   m.observe = true;
   m.want_grad = true;
   m.loss = 0;
-  PetscCall(PrepareForwardStorage(ts_, m, mode_, checkpoint_dir_, b, u0));
-  PetscCall(VecCopy(u0, m.usol));
   m.cache_hits = 0;
   m.caching = false;
+  if (mode_ == MemoryMode::kBinomial) {
+    PetscCall(VecCopy(u0, m.usol));
+    if (m.step_hook) PetscCall(m.step_hook(0, t0, m.usol));
+    if (m.obs_step[0] == 0) PetscCall(m.ObserveAt(0, t0, m.usol));
+    PetscCall(m.BinomialPasses(M, t_start));
+  } else {
+    PetscCall(StoredPasses(m, t0, u0, M, t_start));
+  }
+  *loss = m.loss;
+  if (grad_u0) PetscCall(VecCopy(m.lambda, grad_u0));
+  if (m.P > 0) PetscCall(ReduceParamGradient(m, grad_theta));
+  PetscCall(PetscTime(&t_end));
+  stats_.adjoint_seconds = t_end - t_start - stats_.forward_seconds;
+  PetscFunctionReturn(0);
+}
+
+// Store, checkpoint and disk modes: the forward pass (loss, dl/du at observations,
+// checkpoints or the full trajectory), then the backward pass segment by segment.
+PetscErrorCode Integrator::StoredPasses(Impl& m, PetscReal t0, Vec u0, PetscInt M,
+                                        PetscLogDouble t_start) {
+  PetscFunctionBeginUser;
+  const bool replay = mode_ != MemoryMode::kStore;
+  const std::vector<PetscInt> b = SegmentBounds(m, m.obs_step.size(), M, replay, checkpoint_every_);
+  PetscCall(PetscLogEventBegin(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscCall(PrepareForwardStorage(ts_, m, mode_, checkpoint_dir_, b, u0));
+  PetscCall(VecCopy(u0, m.usol));
   if (!replay) PetscCall(m.BeginCaching(M));  // the adjoint follows this very pass
   if (m.step_hook) PetscCall(m.step_hook(0, t0, m.usol));
   if (m.obs_step[0] == 0) PetscCall(m.ObserveAt(0, t0, m.usol));
   if (M > 0) PetscCall(RunSteps(ts_, m, 0, M));
   m.observe = false;
   m.store_ckpts = false;
-  *loss = m.loss;
   PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscLogDouble t_mid;
   PetscCall(PetscTime(&t_mid));
   stats_.forward_seconds = t_mid - t_start;
-
-  // ---- backward pass, segment by segment
   PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
   PetscCall(BackwardPass(ts_, m, b, replay, &stats_));
   PetscCall(PetscLogEventEnd(LogEvents::adjoint_solve, 0, 0, 0, 0));
-
-  if (grad_u0) PetscCall(VecCopy(m.lambda, grad_u0));
-  if (m.P > 0) PetscCall(ReduceParamGradient(m, grad_theta));
-  PetscCall(PetscTime(&t_end));
-  stats_.adjoint_seconds = t_end - t_mid;
   PetscFunctionReturn(0);
 }
 

@@ -65,9 +65,10 @@ struct Integrator::Impl {
   std::set<PetscInt> ckpt_steps;
   bool store_ckpts = false;
 
-  // Checkpoints.
-  std::vector<Vec> pool;
+  // Checkpoints: `pool` owns every RAM checkpoint vector, `spare` lists the free ones.
+  std::vector<Vec> pool, spare;
   std::map<PetscInt, Vec> ram;
+  PetscInt live_ckpts = 0;  // checkpoints held now (RAM or disk)
   io::H5File disk;
   PetscInt disk_count = 0;
 
@@ -131,7 +132,11 @@ struct Integrator::Impl {
 
   PetscErrorCode StoreCheckpoint(PetscInt step, Vec u);
   PetscErrorCode LoadCheckpoint(PetscInt step, Vec u);
+  PetscErrorCode FreeCheckpoint(PetscInt step);
   PetscErrorCode ClearCheckpoints();
+  /// Binomial mode: forward and backward passes of Gradient() over M steps from the
+  /// state in usol (observed up to the first reversal); see binomial_pass.cpp.
+  PetscErrorCode BinomialPasses(PetscInt M, PetscLogDouble t_start);
   PetscErrorCode EnableTrajectory(TS ts);
   PetscErrorCode ObserveAt(PetscInt k, PetscReal t, Vec u);
 };
@@ -149,6 +154,8 @@ PetscErrorCode JMultTranspose(Mat A, Vec x, Vec y);
 PetscErrorCode JpMultTranspose(Mat A, Vec x, Vec y);
 PetscErrorCode PreStep(TS ts);
 PetscErrorCode PostStep(TS ts);
+// Runs TS over the schedule steps [a, b) from the state in usol (integrator.cpp).
+PetscErrorCode RunSteps(TS ts, Impl& m, PetscInt a, PetscInt b);
 }  // namespace detail
 
 }  // namespace udeflow::adjoint

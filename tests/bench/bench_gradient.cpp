@@ -3,15 +3,21 @@
 // Burgers with a 5-point-stencil MLP flux closure 5-32-32-1 tanh, RK4 with fixed
 // steps, 10 observation times, for several grid sizes and every adjoint memory mode.
 // Prints forward time, gradient time (forward + adjoint), their ratio and the peak
-// memory of the gradient, plus the closure's throughput.  Figures, not pass/fail.
+// memory of the gradient, plus the closure's throughput against this core's FMA peak,
+// the gradient's time breakdown (PETSc log events) and, for binomial checkpointing, the
+// recomputed steps against the optimum and the states held at 10^5 steps.  Figures,
+// not pass/fail.
 //
 //   mpiexec -n 2 build/udeflow-bench-gradient [-bench_n 1024,16384,262144]
-//       [-bench_steps_per_obs 2] [-bench_repeat 3] [-bench_modes store,checkpoint,disk]
+//       [-bench_steps_per_obs 2] [-bench_repeat 3]
+//       [-bench_modes store,checkpoint,disk,binomial] [-bench_slots 20]
+//       [-bench_long_steps 100000]
 #include <malloc.h>
 #include <petscsys.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -20,7 +26,9 @@
 #include <vector>
 
 #include "scoped_options.hpp"
+#include "udeflow/adjoint/binomial.hpp"
 #include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
 #include "udeflow/core/session.hpp"
@@ -51,8 +59,31 @@ double Now() {
   return t;
 }
 
+// This core's double-precision peak: 64 independent multiply-add chains (16 vectors of
+// 4 at AVX2, 8 of 8 at AVX-512), contracted to FMA instructions by the compiler.
+double FmaPeakGflops() {
+  alignas(64) double acc[64];
+  for (int k = 0; k < 64; ++k) acc[k] = 1.0 + 1e-3 * k;
+  const double a = 0.999999999, b = 1e-9;
+  const long iters = 2000000;
+  double best = 0;
+  for (int rep = 0; rep < 5; ++rep) {
+    const double t0 = Now();
+    for (long it = 0; it < iters; ++it)
+#pragma GCC unroll 4
+      for (int k = 0; k < 64; ++k) acc[k] = acc[k] * a + b;
+    const double t1 = Now();
+    best = std::max(best, 2.0 * 64 * iters / (t1 - t0) * 1e-9);
+  }
+  volatile double sink = 0;
+  for (int k = 0; k < 64; ++k) sink = sink + acc[k];
+  (void)sink;
+  return best;
+}
+
 PetscErrorCode ClosureThroughput(MPI_Comm comm) {
   PetscFunctionBeginUser;
+  const double peak = FmaPeakGflops();
   nn::Mlp net({5, 32, 32, 1}, nn::Activation::kTanh);
   net.Initialize(1, 1.0);
   const int n = 4096, reps = 200;
@@ -62,41 +93,251 @@ PetscErrorCode ClosureThroughput(MPI_Comm comm) {
   nn::Mlp::Tape tape;
   std::vector<double> g(net.NumParams());
   net.Forward(x, tape);
-  double t0 = Now();
-  for (int r = 0; r < reps; ++r) net.Forward(x, tape);
-  double t1 = Now();
-  for (int r = 0; r < reps; ++r) net.Vjp(tape, ybar, &xbar, g.data());
-  double t2 = Now();
+  double tf = 1e300, tv = 1e300;  // best of 5
+  for (int k = 0; k < 5; ++k) {
+    double t0 = Now();
+    for (int r = 0; r < reps; ++r) net.Forward(x, tape);
+    double t1 = Now();
+    for (int r = 0; r < reps; ++r) net.Vjp(tape, ybar, &xbar, g.data());
+    double t2 = Now();
+    tf = std::min(tf, t1 - t0);
+    tv = std::min(tv, t2 - t1);
+  }
   const double flops = net.FlopsPerPoint() * n * reps;
+  const double gf = flops / tf * 1e-9, gv = 2 * flops / tv * 1e-9;
+  PetscCall(
+      PetscPrintf(comm, "FMA peak of this core (pure multiply-add loop): %.2f GFLOP/s\n", peak));
   PetscCall(PetscPrintf(
       comm,
-      "closure MLP 5-32-32-1 tanh, batches of %d points, one core: forward %.2f GFLOP/s "
-      "(%.1f ns/point), VJP (input + parameters) %.2f GFLOP/s (%.2fx forward time)\n",
-      n, flops / (t1 - t0) * 1e-9, (t1 - t0) / (n * reps) * 1e9, 2 * flops / (t2 - t1) * 1e-9,
-      (t2 - t1) / (t1 - t0)));
+      "closure MLP 5-32-32-1 tanh, batches of %d points, one core, best of 5: forward %.2f "
+      "GFLOP/s = %.0f%% of peak (%.1f ns/point); VJP (input + parameters) %.2f GFLOP/s = %.0f%% "
+      "of peak (%.2fx forward time)\n",
+      n, gf, 100 * gf / peak, tf / (n * reps) * 1e9, gv, 100 * gv / peak, tv / tf));
+  PetscFunctionReturn(0);
+}
+
+// Seconds spent in a log event so far on this rank (0 without logging).
+double EventSeconds(PetscLogEvent e) {
+  PetscEventPerfInfo info;
+  if (PetscLogEventGetPerfInfo(PETSC_DETERMINE, e, &info)) return 0;
+  return info.time;
+}
+
+struct EventTimes {
+  double rhs, closure_fwd, rhs_vjp, closure_vjp, ckpt, allreduce, total;
+};
+EventTimes ReadEvents() {
+  return {EventSeconds(LogEvents::rhs),
+          EventSeconds(LogEvents::closure_forward),
+          EventSeconds(LogEvents::rhs_vjp),
+          EventSeconds(LogEvents::closure_vjp),
+          EventSeconds(LogEvents::checkpoint_io),
+          EventSeconds(LogEvents::allreduce),
+          Now()};
+}
+
+// The gradient's time split by log events (rank 0), in disjoint parts: closure forward
+// (in the RHS and, without cached activations, in the adjoint's linearization), closure
+// VJP, the rest of the RHS and of its VJP (fluxes, stencils, ghost exchange), checkpoint
+// copies, the parameter reduction, and the rest (TS bookkeeping, vector updates,
+// observations).  Recomputation: the RHS time of the replayed steps (a part of the above).
+PetscErrorCode PrintBreakdown(MPI_Comm comm, const EventTimes& a, const EventTimes& b,
+                              const adjoint::IntegratorStats& st) {
+  PetscFunctionBeginUser;
+  const double total = b.total - a.total, rhs = b.rhs - a.rhs, cf = b.closure_fwd - a.closure_fwd;
+  const double vjp = b.rhs_vjp - a.rhs_vjp, cv = b.closure_vjp - a.closure_vjp;
+  const double ck = b.ckpt - a.ckpt, red = b.allreduce - a.allreduce;
+  const double rest = total - rhs - vjp - ck - red;
+  const double steps = st.forward_steps + st.replayed_steps;
+  const double recompute = steps > 0 ? rhs * st.replayed_steps / steps : 0;
+  auto pct = [&](double x) { return 100 * x / total; };
+  PetscCall(
+      PetscPrintf(comm,
+                  "    breakdown (rank 0, %.4f s): closure forward %.0f%%, closure VJP %.0f%%, "
+                  "rest of RHS and RHS VJP %.0f%%, checkpoint I/O %.1f%%, reduction %.1f%%, "
+                  "TS, vectors and observations %.0f%%; recomputation %.0f%% (%" PetscInt_FMT
+                  " of %.0f steps replayed)\n",
+                  total, pct(cf), pct(cv), pct(rhs + vjp - cf - cv), pct(ck), pct(red), pct(rest),
+                  pct(recompute), st.replayed_steps, steps));
+  PetscFunctionReturn(0);
+}
+
+struct BenchConfig {
+  std::vector<PetscInt> sizes = {1024, 16384, 262144};
+  PetscInt steps_per_obs = 2, repeat = 3, nobs = 10, slots = 20, long_steps = 100000;
+  std::vector<std::string> modes;
+};
+
+// The Burgers + MLP closure problem of the benchmark at N cells (options set in `o`).
+PetscErrorCode MakeProblem(MPI_Comm comm, PetscInt N, ScopedOptionValues& o,
+                           std::unique_ptr<pde::Physics>* phys, AlignedVector<double>* theta,
+                           Vec* u0, PetscReal* dt) {
+  PetscFunctionBeginUser;
+  PetscCall(o.Set("-burgers_n", std::to_string(N)));
+  PetscCall(o.Set("-burgers_ic", "sine"));
+  PetscCall(o.Set("-burgers_closure_stencil", "5"));
+  PetscCall(o.Set("-closure_type", "mlp"));
+  PetscCall(o.Set("-closure_hidden", "32,32"));
+  PetscCall(o.Set("-closure_activation", "tanh"));
+  PetscCall(o.Set("-closure_init_scale", "0.1"));
+  PetscCall(o.Set("-ts_type", "rk"));
+  PetscCall(o.Set("-ts_rk_type", "4"));
+  PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", phys));
+  PetscCall((*phys)->SetUp());
+  PetscCall(pde::BindInitialParams(**phys, theta));
+  pde::Scenario sc;
+  PetscCall((*phys)->MakeScenario(1, &sc));
+  PetscCall((*phys)->SetScenario(sc));
+  PetscCall(DMCreateGlobalVector((*phys)->Grid(), u0));
+  PetscCall((*phys)->InitialCondition(*u0));
+  PetscCall((*phys)->StableTimeStep(*u0, dt));
+  *dt *= 0.5;
+  std::ostringstream dts;
+  dts.precision(17);
+  dts << *dt;
+  PetscCall(o.Set("-ts_dt", dts.str()));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode RunOne(MPI_Comm comm, const BenchConfig& c, PetscInt N, const std::string& mode) {
+  PetscFunctionBeginUser;
+  ScopedOptionValues o;
+  PetscCall(o.Set("-adjoint_memory", mode));
+  PetscCall(o.Set("-adjoint_checkpoint_dir", "/tmp"));
+  PetscCall(o.Set("-adjoint_checkpoint_slots", std::to_string(c.slots)));
+  std::unique_ptr<pde::Physics> phys;
+  AlignedVector<double> theta;  // the parameters phys reads (initial)
+  Vec u0;
+  PetscReal dt;
+  PetscCall(MakeProblem(comm, N, o, &phys, &theta, &u0, &dt));
+  adjoint::Integrator integ(phys.get());
+  PetscCall(integ.SetFromOptions(nullptr));
+  PetscCall(integ.SetUp());
+  std::vector<PetscReal> times;
+  std::vector<Vec> data(c.nobs);
+  for (PetscInt k = 0; k < c.nobs; ++k) {
+    times.push_back(dt * c.steps_per_obs * (k + 1));
+    PetscCall(VecDuplicate(u0, &data[k]));
+    PetscCall(VecSet(data[k], 0.1 * k));
+  }
+  train::DataMse obs(&data, 1.0);
+  std::vector<double> g(phys->NumParams());
+  PetscReal L;
+  // Warm up (allocations, first touch), then best-of timings.
+  PetscCall(integ.Gradient(0.0, u0, times, &obs, &L, g.data()));
+  double tf = 1e300, tg = 1e300;
+  for (PetscInt r = 0; r < c.repeat; ++r) {
+    PetscCall(PetscBarrier(nullptr));
+    double a = Now();
+    PetscCall(integ.Forward(0.0, u0, times, &obs, &L));
+    PetscCall(PetscBarrier(nullptr));
+    tf = std::min(tf, Now() - a);
+  }
+  malloc_trim(0);
+  EventTimes best_a{}, best_b{};
+  for (PetscInt r = 0; r < c.repeat; ++r) {
+    malloc_trim(0);
+    PetscCall(PetscBarrier(nullptr));
+    ResetPeakRss();
+    const EventTimes ea = ReadEvents();
+    PetscCall(integ.Gradient(0.0, u0, times, &obs, &L, g.data()));
+    PetscCall(PetscBarrier(nullptr));
+    const EventTimes eb = ReadEvents();
+    if (eb.total - ea.total < tg) {
+      tg = eb.total - ea.total;
+      best_a = ea;
+      best_b = eb;
+    }
+  }
+  long peak = PeakRssKb();
+  long peak_max;
+  MPI_Allreduce(&peak, &peak_max, 1, MPI_LONG, MPI_MAX, comm);
+  const double flops = phys->ClosureFlopsPerRhs() * 4 * c.nobs * c.steps_per_obs;
+  double fl_sum;
+  MPI_Allreduce(&flops, &fl_sum, 1, MPI_DOUBLE, MPI_SUM, comm);
+  const adjoint::IntegratorStats& st = integ.Stats();
+  const char* cached = st.cache_hits > 0 ? "yes" : "no";
+  std::string recompute = std::to_string(st.replayed_steps);
+  if (mode == "binomial")
+    recompute += " (optimum " +
+                 std::to_string(adjoint::BinomialMinAdvances(st.forward_steps, c.slots)) + ")";
+  PetscCall(PetscPrintf(comm,
+                        "%9" PetscInt_FMT
+                        " %-11s %-6s %11.4f %11.4f %7.2f %14.1f %12.2f  %s, %" PetscInt_FMT
+                        " held\n",
+                        N, mode.c_str(), cached, tf, tg, tg / tf, peak_max / 1024.0,
+                        fl_sum / tf * 1e-9, recompute.c_str(), st.peak_checkpoints));
+  PetscCall(PrintBreakdown(comm, best_a, best_b, st));
+  for (Vec& d : data) PetscCall(VecDestroy(&d));
+  PetscCall(VecDestroy(&u0));
+  PetscFunctionReturn(0);
+}
+
+// Binomial checkpointing over a long chain at small N: the states held stay at the slot
+// budget, the recomputations at the optimum.
+PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c) {
+  PetscFunctionBeginUser;
+  ScopedOptionValues o;
+  PetscCall(o.Set("-adjoint_memory", "binomial"));
+  PetscCall(o.Set("-adjoint_checkpoint_slots", std::to_string(c.slots)));
+  std::unique_ptr<pde::Physics> phys;
+  AlignedVector<double> theta;
+  Vec u0;
+  PetscReal dt;
+  PetscCall(MakeProblem(comm, 64, o, &phys, &theta, &u0, &dt));
+  adjoint::Integrator integ(phys.get());
+  PetscCall(integ.SetFromOptions(nullptr));
+  std::vector<PetscReal> times = {dt * c.long_steps / 2, dt * c.long_steps};
+  std::vector<Vec> data(2);
+  for (Vec& d : data) {
+    PetscCall(VecDuplicate(u0, &d));
+    PetscCall(VecSet(d, 0.1));
+  }
+  train::DataMse obs(&data, 1.0);
+  std::vector<double> g(phys->NumParams());
+  PetscReal L;
+  malloc_trim(0);
+  ResetPeakRss();
+  const long rss0 = PeakRssKb();
+  const double t0 = Now();
+  PetscCall(integ.Gradient(0.0, u0, times, &obs, &L, g.data()));
+  const double t1 = Now();
+  const adjoint::IntegratorStats& st = integ.Stats();
+  PetscCall(PetscPrintf(
+      comm,
+      "binomial, %" PetscInt_FMT " steps (N = 64), %" PetscInt_FMT " slots: %" PetscInt_FMT
+      " states held at most (%.1f kB/rank), %" PetscInt_FMT
+      " steps recomputed (optimum %lld, "
+      "%.2f per step), %.1f s, peak RSS growth %.1f MB\n",
+      st.forward_steps, c.slots, st.peak_checkpoints, st.checkpoint_bytes / 1024, st.replayed_steps,
+      (long long)adjoint::BinomialMinAdvances(st.forward_steps, c.slots),
+      (double)st.replayed_steps / st.forward_steps, t1 - t0, (PeakRssKb() - rss0) / 1024.0));
+  for (Vec& d : data) PetscCall(VecDestroy(&d));
+  PetscCall(VecDestroy(&u0));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode Run() {
   PetscFunctionBeginUser;
   MPI_Comm comm = PETSC_COMM_WORLD;
-  std::vector<PetscInt> sizes = {1024, 16384, 262144};
-  PetscInt steps_per_obs = 2, repeat = 3, nobs = 10;
-  std::string modes_s = "store,checkpoint,disk";
+  BenchConfig c;
+  std::string modes_s = "store,checkpoint,disk,binomial";
   PetscOptionsBegin(comm, "bench_", "Gradient benchmark", "bench");
-  PetscCall(UdeOptionsIntList("-n", "Grid sizes", &sizes, 16, nullptr));
+  PetscCall(UdeOptionsIntList("-n", "Grid sizes", &c.sizes, 16, nullptr));
   PetscCall(UdeOptionsPositiveInt("-steps_per_obs", "RK4 steps between observations",
-                                  &steps_per_obs, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-obs", "Observation times", &nobs, nullptr));
-  PetscCall(
-      UdeOptionsPositiveInt("-repeat", "Timing repetitions (best is reported)", &repeat, nullptr));
+                                  &c.steps_per_obs, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-obs", "Observation times", &c.nobs, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-repeat", "Timing repetitions (best is reported)", &c.repeat,
+                                  nullptr));
   PetscCall(UdeOptionsString("-modes", "Memory modes", &modes_s, nullptr));
+  PetscCall(UdeOptionsPositiveInt("-slots", "Binomial mode: checkpoint slots", &c.slots, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-long_steps", "Steps of the binomial long-chain run (0: none)", &c.long_steps, nullptr));
   PetscOptionsEnd();
-  std::vector<std::string> modes;
   {
     std::stringstream ss(modes_s);
     std::string m;
-    while (std::getline(ss, m, ',')) modes.push_back(m);
+    while (std::getline(ss, m, ',')) c.modes.push_back(m);
   }
   int size;
   MPI_Comm_size(comm, &size);
@@ -104,97 +345,22 @@ PetscErrorCode Run() {
   PetscCall(
       PetscPrintf(comm,
                   "gradient benchmark: Burgers + MLP closure 5-32-32-1 tanh, RK4, %" PetscInt_FMT
-                  " observations x %" PetscInt_FMT " steps, %d MPI ranks\n",
-                  nobs, steps_per_obs, size));
-  PetscCall(PetscPrintf(comm, "%9s %-11s %-6s %11s %11s %7s %14s %12s\n", "N", "memory", "cache",
-                        "forward s", "gradient s", "ratio", "peak MB/rank", "closure GF/s"));
-  for (PetscInt N : sizes) {
-    for (const std::string& mode : modes) {
-      ScopedOptionValues o;
-      PetscCall(o.Set("-burgers_n", std::to_string(N)));
-      PetscCall(o.Set("-burgers_ic", "sine"));
-      PetscCall(o.Set("-burgers_closure_stencil", "5"));
-      PetscCall(o.Set("-closure_type", "mlp"));
-      PetscCall(o.Set("-closure_hidden", "32,32"));
-      PetscCall(o.Set("-closure_activation", "tanh"));
-      PetscCall(o.Set("-closure_init_scale", "0.1"));
-      PetscCall(o.Set("-ts_type", "rk"));
-      PetscCall(o.Set("-ts_rk_type", "4"));
-      PetscCall(o.Set("-adjoint_memory", mode));
-      PetscCall(o.Set("-adjoint_checkpoint_dir", "/tmp"));
-      std::unique_ptr<pde::Physics> phys;
-      PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "burgers", &phys));
-      PetscCall(phys->SetUp());
-      AlignedVector<double> theta;  // the parameters phys reads (initial)
-      PetscCall(pde::BindInitialParams(*phys, &theta));
-      pde::Scenario sc;
-      PetscCall(phys->MakeScenario(1, &sc));
-      PetscCall(phys->SetScenario(sc));
-      Vec u0;
-      PetscCall(DMCreateGlobalVector(phys->Grid(), &u0));
-      PetscCall(phys->InitialCondition(u0));
-      PetscReal dt;
-      PetscCall(phys->StableTimeStep(u0, &dt));
-      dt *= 0.5;
-      std::ostringstream dts;
-      dts.precision(17);
-      dts << dt;
-      PetscCall(o.Set("-ts_dt", dts.str()));
-      adjoint::Integrator integ(phys.get());
-      PetscCall(integ.SetFromOptions(nullptr));
-      PetscCall(integ.SetUp());
-      std::vector<PetscReal> times;
-      std::vector<Vec> data(nobs);
-      for (PetscInt k = 0; k < nobs; ++k) {
-        times.push_back(dt * steps_per_obs * (k + 1));
-        PetscCall(VecDuplicate(u0, &data[k]));
-        PetscCall(VecSet(data[k], 0.1 * k));
-      }
-      train::DataMse obs(&data, 1.0);
-      std::vector<double> g(phys->NumParams());
-      PetscReal L;
-      // Warm up (allocations, first touch), then best-of timings.
-      PetscCall(integ.Gradient(0.0, u0, times, &obs, &L, g.data()));
-      double tf = 1e300, tg = 1e300;
-      for (PetscInt r = 0; r < repeat; ++r) {
-        PetscCall(PetscBarrier(nullptr));
-        double a = Now();
-        PetscCall(integ.Forward(0.0, u0, times, &obs, &L));
-        PetscCall(PetscBarrier(nullptr));
-        double b = Now();
-        tf = std::min(tf, b - a);
-      }
-      malloc_trim(0);
-      for (PetscInt r = 0; r < repeat; ++r) {
-        malloc_trim(0);
-        PetscCall(PetscBarrier(nullptr));
-        ResetPeakRss();
-        double a = Now();
-        PetscCall(integ.Gradient(0.0, u0, times, &obs, &L, g.data()));
-        PetscCall(PetscBarrier(nullptr));
-        double b = Now();
-        tg = std::min(tg, b - a);
-      }
-      long peak = PeakRssKb();
-      long peak_max;
-      MPI_Allreduce(&peak, &peak_max, 1, MPI_LONG, MPI_MAX, comm);
-      const double flops = phys->ClosureFlopsPerRhs() * 4 * nobs * steps_per_obs;
-      double fl_sum;
-      MPI_Allreduce(&flops, &fl_sum, 1, MPI_DOUBLE, MPI_SUM, comm);
-      const char* cached = integ.Stats().cache_hits > 0 ? "yes" : "no";
-      PetscCall(PetscPrintf(
-          comm, "%9" PetscInt_FMT " %-11s %-6s %11.4f %11.4f %7.2f %14.1f %12.2f\n", N,
-          mode.c_str(), cached, tf, tg, tg / tf, peak_max / 1024.0, fl_sum / tf * 1e-9));
-      for (Vec& d : data) PetscCall(VecDestroy(&d));
-      PetscCall(VecDestroy(&u0));
-    }
-  }
+                  " observations x %" PetscInt_FMT
+                  " steps, %d MPI ranks, binomial with %" PetscInt_FMT " slots\n",
+                  c.nobs, c.steps_per_obs, size, c.slots));
+  PetscCall(PetscPrintf(comm, "%9s %-11s %-6s %11s %11s %7s %14s %12s  %s\n", "N", "memory",
+                        "cache", "forward s", "gradient s", "ratio", "peak MB/rank", "closure GF/s",
+                        "recomputed steps, states held"));
+  for (PetscInt N : c.sizes)
+    for (const std::string& mode : c.modes) PetscCall(RunOne(comm, c, N, mode));
+  if (c.long_steps > 0) PetscCall(LongChain(comm, c));
   PetscCall(PetscPrintf(
       comm,
       "cache: closure activations kept for the adjoint (-adjoint_cache_mb, default 512 MB/rank) "
       "instead of recomputed\n"
-      "targets: ratio <= 3 (store), <= 4.5 (checkpoint); checkpointed peak well under store at "
-      "the largest N\n"));
+      "targets: closure forward >= 50%% and VJP >= 40%% of the FMA peak; ratio <= 2.5 (store), "
+      "<= 3.2 (binomial) at N >= 16384; binomial recomputations = optimum, states held <= "
+      "slots\n"));
   PetscFunctionReturn(0);
 }
 
@@ -205,6 +371,7 @@ int main(int argc, char** argv) {
   // peak-memory reading of one configuration is not inflated by the previous one.
   mallopt(M_MMAP_THRESHOLD, 64 * 1024);
   PetscErrorCode ierr = SessionInitialize(&argc, &argv, "udeflow gradient benchmark\n");
+  if (!ierr) ierr = PetscLogDefaultBegin();  // log events give the time breakdown
   if (!ierr) ierr = Run();
   return SessionFinalize(ierr);
 }

@@ -23,13 +23,18 @@
 ///               each segment is recomputed once, then adjoined (one extra forward solve)
 ///   disk        as checkpoint, with the checkpoints in an HDF5 file
 ///               (-adjoint_checkpoint_dir); RAM holds one segment at a time
+///   binomial    at most S states in RAM (-adjoint_checkpoint_slots S) and one step's
+///               stages: the optimal binomial (Revolve-class) schedule of binomial.hpp,
+///               each step taped and adjoined on its own; Stats().replayed_steps is the
+///               optimum BinomialMinAdvances(steps, S)
 /// All modes give the same gradient to round-off.  With explicit RK the closure
 /// activations of the pass the adjoint follows (the whole run in store mode, one
 /// segment's replay otherwise) are kept when they fit -adjoint_cache_mb, so the
 /// adjoint runs the closure's backward pass only; otherwise they are recomputed.
 ///
 /// Options: every -ts_* option (type, dt, tolerances; prefix given to SetFromOptions),
-/// -adjoint_memory, -adjoint_checkpoint_every, -adjoint_checkpoint_dir, -adjoint_cache_mb,
+/// -adjoint_memory, -adjoint_checkpoint_every, -adjoint_checkpoint_dir,
+/// -adjoint_checkpoint_slots, -adjoint_cache_mb,
 /// -adjoint_diverge_limit (a state with max|u| above it, or not finite, at an observation stops the
 /// solve). An explicit method with -ts_dt above 2.8x the physics' StableTimeStep() gets a warning
 /// on stderr naming the stable step (not a refusal: the estimate is a heuristic).
@@ -53,17 +58,18 @@ class Observer {
   virtual PetscErrorCode Observe(PetscInt k, PetscReal t, Vec u, PetscReal* loss, Vec dldu) = 0;
 };
 
-enum class MemoryMode { kStore, kCheckpoint, kDisk };
+enum class MemoryMode { kStore, kCheckpoint, kDisk, kBinomial };
 const char* MemoryModeName(MemoryMode m);
 
 /// Counters of the last Forward()/Gradient() call.
 struct IntegratorStats {
-  PetscInt forward_steps = 0;   ///< steps of the first forward pass
-  PetscInt replayed_steps = 0;  ///< steps recomputed for the adjoint
-  PetscInt adjoint_steps = 0;   ///< TSAdjoint steps
-  PetscInt checkpoints = 0;     ///< states checkpointed
-  PetscInt cache_hits = 0;      ///< adjoint stages that reused cached closure activations
-  double checkpoint_bytes = 0;  ///< bytes of checkpoints on this rank (RAM or disk)
+  PetscInt forward_steps = 0;     ///< steps of the first forward pass
+  PetscInt replayed_steps = 0;    ///< steps recomputed for the adjoint
+  PetscInt adjoint_steps = 0;     ///< TSAdjoint steps
+  PetscInt checkpoints = 0;       ///< states checkpointed
+  PetscInt peak_checkpoints = 0;  ///< most checkpointed states held at once
+  PetscInt cache_hits = 0;        ///< adjoint stages that reused cached closure activations
+  double checkpoint_bytes = 0;    ///< peak bytes of checkpoints on this rank (RAM or disk)
   double forward_seconds = 0, adjoint_seconds = 0;
 };
 
@@ -111,6 +117,8 @@ class Integrator {
   void SetDivergeLimit(PetscReal limit) { diverge_limit_ = limit; }
   void SetMode(MemoryMode m) { mode_ = m; }
   void SetCheckpointEvery(PetscInt k) { checkpoint_every_ = k; }
+  /// Binomial mode: the most states held at once (>= 1, the initial state included).
+  void SetCheckpointSlots(PetscInt s) { checkpoint_slots_ = s; }
   TS Ts() const { return ts_; }
   bool Implicit() const { return implicit_; }
   bool Adaptive() const { return adaptive_; }
@@ -120,12 +128,14 @@ class Integrator {
   struct Impl;
 
  private:
+  PetscErrorCode StoredPasses(Impl& m, PetscReal t0, Vec u0, PetscInt M, PetscLogDouble t_start);
   pde::Physics* physics_;
   std::unique_ptr<Impl> impl_;
   TS ts_ = nullptr;
   std::string prefix_;
   MemoryMode mode_ = MemoryMode::kStore;
-  PetscInt checkpoint_every_ = 0;  // 0: only at observation times
+  PetscInt checkpoint_every_ = 0;   // 0: only at observation times
+  PetscInt checkpoint_slots_ = 16;  // binomial mode
   std::string checkpoint_dir_ = ".";
   bool implicit_ = false, adaptive_ = false, setup_ = false, freeze_ = false;
   bool warned_ = false;  // explicit step above the stable estimate reported

@@ -1,0 +1,139 @@
+// Binomial checkpointing (-adjoint_memory binomial): the gradient equals the one of the
+// stored trajectory, matches central finite differences, recomputes exactly the optimal
+// number of steps and holds at most the slot budget of states.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "burgers_fixture.hpp"
+#include "udeflow/adjoint/binomial.hpp"
+
+namespace {
+
+using namespace udeflow;
+using namespace udeflow::test;
+
+double Dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+struct GradRun {
+  PetscReal loss = 0;
+  std::vector<double> grad;
+  adjoint::IntegratorStats stats;
+};
+
+PetscErrorCode GradientOf(const std::string& opts, GradRun* r, int K = 4, PetscReal dt_obs = 0.25) {
+  PetscFunctionBeginUser;
+  BurgersProblem p;
+  PetscCall(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + opts, K, dt_obs));
+  std::vector<double> theta(p.params.begin(), p.params.end());
+  PetscCall(p.Gradient(theta, &r->loss, &r->grad));
+  r->stats = p.integrator->Stats();
+  PetscFunctionReturn(0);
+}
+
+// Largest |a - b| over max |b|.
+double RelMaxDiff(const std::vector<double>& a, const std::vector<double>& b) {
+  double d = 0, m = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    d = std::max(d, std::abs(a[i] - b[i]));
+    m = std::max(m, std::abs(b[i]));
+  }
+  return d / m;
+}
+
+class BinomialGradient : public ::testing::TestWithParam<const char*> {};
+
+// Every slot budget gives the stored trajectory's loss and gradient bit for bit: the
+// same steps from the same states, the same adjoint arithmetic step by step.  FSAL
+// tableaus (5dp) agree to round-off only: a run restarted from a checkpoint evaluates
+// the first stage afresh instead of reusing the previous step's last stage.  The
+// recomputations are the optimum and the states held <= slots.
+TEST_P(BinomialGradient, EqualsStoredTrajectoryWithOptimalRecomputation) {
+  const bool exact = std::string(GetParam()).find("5dp") == std::string::npos;
+  GradRun ref;
+  UDE_ASSERT_OK(GradientOf(std::string(GetParam()) + " -adjoint_memory store", &ref));
+  const PetscInt M = ref.stats.forward_steps;
+  ASSERT_GT(M, 10);
+  for (PetscInt slots : {1, 3, 1000}) {
+    GradRun b;
+    UDE_ASSERT_OK(GradientOf(std::string(GetParam()) +
+                                 " -adjoint_memory binomial -adjoint_checkpoint_slots " +
+                                 std::to_string(slots),
+                             &b));
+    if (exact)
+      EXPECT_EQ(b.loss, ref.loss) << "slots " << slots;
+    else
+      EXPECT_NEAR(b.loss, ref.loss, 1e-14 * ref.loss) << "slots " << slots;
+    EXPECT_EQ(b.stats.forward_steps, M);
+    EXPECT_EQ(b.stats.adjoint_steps, M);
+    EXPECT_EQ(b.stats.replayed_steps, adjoint::BinomialMinAdvances(M, slots)) << "slots " << slots;
+    EXPECT_LE(b.stats.peak_checkpoints, slots);
+    EXPECT_EQ(b.stats.peak_checkpoints, std::min<PetscInt>(slots, M)) << "slots " << slots;
+    if (exact) {
+      EXPECT_EQ(b.grad, ref.grad) << GetParam() << " slots " << slots;
+    } else {
+      EXPECT_LE(RelMaxDiff(b.grad, ref.grad), 1e-14) << GetParam() << " slots " << slots;
+    }
+  }
+}
+
+TEST_P(BinomialGradient, MatchesCentralFiniteDifferences) {
+  BurgersProblem p;
+  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + GetParam() +
+                                               " -adjoint_memory binomial "
+                                               "-adjoint_checkpoint_slots 3"));
+  const PetscInt P = p.physics->NumParams();
+  std::vector<double> theta(p.params.begin(), p.params.end()), g;
+  PetscReal L;
+  UDE_ASSERT_OK(p.Gradient(theta, &L, &g));
+  EXPECT_GT(p.integrator->Stats().replayed_steps, p.integrator->Stats().forward_steps);
+  p.integrator->FreezeSchedule(true);
+  for (uint64_t seed : {21u, 0u}) {
+    std::vector<double> d = seed ? Direction(P, seed) : g;
+    const double h = 1e-5 / std::sqrt(Dot(d, d) / P);
+    std::vector<double> tp(P), tm(P);
+    for (PetscInt i = 0; i < P; ++i) {
+      tp[i] = theta[i] + h * d[i];
+      tm[i] = theta[i] - h * d[i];
+    }
+    PetscReal Lp, Lm;
+    UDE_ASSERT_OK(p.Loss(tp, &Lp));
+    UDE_ASSERT_OK(p.Loss(tm, &Lm));
+    const double fd = (Lp - Lm) / (2 * h), ad = Dot(g, d);
+    EXPECT_LT(std::abs(fd - ad) / std::max(std::abs(fd), std::abs(ad)), 1e-6)
+        << GetParam() << " direction " << seed << ": fd " << fd << " adjoint " << ad;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Schemes, BinomialGradient,
+    ::testing::Values("-ts_type rk -ts_rk_type 4 -ts_dt 0.04",
+                      "-ts_type rk -ts_rk_type 5dp -ts_dt 0.04",
+                      "-ts_type rk -ts_rk_type 5dp -ts_adapt_type basic -ts_dt 0.01 "
+                      "-ts_atol 1e-6 -ts_rtol 1e-6",
+                      "-ts_type cn -ts_dt 0.04", "-ts_type theta -ts_theta_theta 0.7 -ts_dt 0.04",
+                      "-ts_type beuler -ts_dt 0.04"));
+
+// A long chain: the live checkpoints never exceed the slots, and the recomputation count
+// is the closed-form optimum.
+TEST(BinomialMemory, LongChainHoldsAtMostTheSlots) {
+  GradRun r;
+  UDE_ASSERT_OK(
+      GradientOf("-burgers_n 16 -ts_type rk -ts_rk_type 4 -ts_dt 0.001 "
+                 "-adjoint_memory binomial -adjoint_checkpoint_slots 6",
+                 &r, 2, 1.0));
+  EXPECT_EQ(r.stats.forward_steps, 2000);
+  EXPECT_EQ(r.stats.peak_checkpoints, 6);
+  EXPECT_EQ(r.stats.replayed_steps, adjoint::BinomialMinAdvances(2000, 6));
+  EXPECT_EQ(r.stats.adjoint_steps, 2000);
+  for (double v : r.grad) EXPECT_TRUE(std::isfinite(v));
+}
+
+}  // namespace
