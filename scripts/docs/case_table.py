@@ -103,8 +103,8 @@ def run_step(np_, step, case_file, out, short, log):
 HEADLINES = {
     "bsde": [r"^bsde: done: .*"],
     "discover": [r"^  learned U +U1 .*", r"^  learned U +U2 .*"],
-    "evaluate": [r"^evaluate: closure at .*"],
-    "train": [r"^train: (this run .*|\d+ iterations in .*)"],
+    "evaluate": [r"^evaluate: (?:closure at .*|at \d+ cells the learned model .*)"],
+    "train": [r"^train: (?:this run .*|\d+ iterations in .*)"],
     "diagnose": [r"^diagnose: integrating back .*"],
 }
 
@@ -121,6 +121,14 @@ def headline_of(cmd, output):
     return lines[-1] if lines else ""
 
 
+def pick(found):
+    """The headline of the step that says most about the case."""
+    for cmd in ("bsde", "discover", "evaluate", "diagnose", "train", "generate"):
+        if cmd in found:
+            return found[cmd]
+    return ""
+
+
 def reparse(case):
     """The row of a case from its kept log (results/case-table/<case>/case_table.log)."""
     log = open(os.path.join("results", "case-table", case, "case_table.log")).read()
@@ -134,13 +142,15 @@ def reparse(case):
                 head = re.match(r"# measured (\S+) (\w+) np (\d+) load ([\d.]+)", log)
     if not head:
         raise RuntimeError("no '# measured' line in the log")
-    seconds, peak, headline = 0.0, 0, ""
+    seconds, peak, found = 0.0, 0, {}
     for step in log.split("\n$ ")[1:]:
         words = step.split("\n", 1)[0].split()
         cmd = words[words.index("-options_file") - 1]
         m = re.search(r"^TIME ([\d.]+) (\d+)$", step, re.M)
         seconds, peak = seconds + float(m.group(1)), max(peak, int(m.group(2)))
-        headline = headline_of(cmd, step) or headline
+        if headline_of(cmd, step):
+            found[cmd] = headline_of(cmd, step)
+    headline = pick(found)
     seq = ", ".join(shlex.split(s)[0] for s in steps_of(os.path.join(ROOT, "cases", case + ".yaml")))
     return row(case, seq, int(head.group(3)), seconds, peak, headline, head.group(1), head.group(2),
                float(head.group(4)))
@@ -168,9 +178,13 @@ def measure(case, np_, short):
     with open(os.path.join(out, "case_table.log"), "w") as log:
         log.write("# measured %s %s np %d load %.1f\n" % (datetime.date.today().isoformat(),
                                                            "short" if short else "full", np_, load))
+        found = {}
         for step in steps_of(os.path.join(ROOT, case_file)):
             s, kb, last = run_step(np_, step, case_file, out, short, log)
-            seconds, peak, headline = seconds + s, max(peak, kb), last or headline
+            seconds, peak = seconds + s, max(peak, kb)
+            if last:
+                found[shlex.split(step)[0]] = last
+        headline = pick(found)
     seq = ", ".join(shlex.split(s)[0] for s in steps_of(os.path.join(ROOT, case_file)))
     return row(case, seq, np_, seconds, peak, headline, datetime.date.today().isoformat(),
                "short" if short else "full", max(load, os.getloadavg()[0]))
