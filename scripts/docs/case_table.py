@@ -87,8 +87,8 @@ def run_step(np_, step, case_file, out, short, log):
     if np_ > os.cpu_count():
         argv.append("--oversubscribe")
     argv += [os.path.join(ROOT, "build", "udeflow"), cmd, "-options_file", case_file, "-output_dir", out]
+    argv += extra  # the step's own options, then the shortening ones, which win
     argv += shlex.split(SHORT.get(cmd, "")) if short else []
-    argv += extra
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     log.write("$ " + " ".join(argv) + "\n" + p.stdout)
     m = re.search(r"^TIME ([\d.]+) (\d+)$", p.stdout, re.M)
