@@ -5,7 +5,8 @@
 #   generate,train,evaluate): commands separated by commas, each optionally followed by
 #   options for that step only ({out} stands for the output directory), e.g.
 #   "generate,train -model {out}/adam.h5,train -train_optimizer tao -train_init {out}/adam.h5,evaluate".
-#   Results go to results/<case>/, with each step's output also in <step>[_<k>].log.
+#   Results go to results/<case>/ (or the -output_dir among the extra options), with each
+#   step's output also in <step>[_<k>].log.  A second run of a case overwrites the first.
 #   UDEFLOW_NP  number of MPI ranks (default: number of cores)
 set -euo pipefail
 UDEFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,7 +27,13 @@ case_name="$(basename "${case_file%.yaml}")"
 commands="$(sed -n 's/^udeflow_commands:[[:space:]]*//p' "$case_file" | tr -d "\"'" | head -1)"
 commands="${commands:-generate,train,evaluate}"
 np="${UDEFLOW_NP:-$(nproc)}"
+# The case's default output directory (results/<case>, as udeflow's own default), or the
+# -output_dir given among the extra options (logs and figures go there too).
 out="results/$case_name"
+args=("$@")
+for ((i = 0; i + 1 < ${#args[@]}; ++i)); do
+  if [ "${args[i]}" = "-output_dir" ]; then out="${args[i+1]}"; fi
+done
 mkdir -p "$out"
 
 echo "== udeflow case $case_name ($case_file) on $np MPI ranks: $commands -> $out"

@@ -25,6 +25,8 @@ except ImportError as e:  # the ctest treats 77 as "skipped"
     print(f"advection.py: {e}; skipping (needs numpy, h5py and matplotlib)")
     sys.exit(77)
 
+from plotutil import require  # noqa: E402
+
 COLORS = {"learned": "C3", "minmod": "C0", "superbee": "C1", "vanleer": "C2", "mc": "C4"}
 
 
@@ -43,8 +45,8 @@ def main():
     ap.add_argument("--traj", help="test trajectory to show (default: the first)")
     a = ap.parse_args()
     out = a.output or os.path.join(a.dir, "advection.png")
-    ev = h5py.File(os.path.join(a.dir, "evaluate.h5"), "r")
-    ds = h5py.File(os.path.join(a.dir, "dataset.h5"), "r")
+    ds = h5py.File(require(os.path.join(a.dir, "dataset.h5"), "udeflow generate"), "r")
+    ev = h5py.File(require(os.path.join(a.dir, "evaluate.h5"), "udeflow evaluate"), "r")
     grid = [int(g) for g in text(ds.attrs["grid"]).split(",")]
     trajs = sorted(k for k in ev.keys() if k != "limiter")
     name = a.traj or trajs[0]

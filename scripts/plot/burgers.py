@@ -9,6 +9,7 @@ Reads <dir>/evaluate.h5 and <dir>/dataset.h5 and writes <dir>/burgers_error.png 
 import sys
 
 import h5py
+from plotutil import require  # noqa: E402
 import matplotlib
 
 matplotlib.use("Agg")
@@ -22,8 +23,8 @@ def coarse(fine, n):
 
 
 def main(d):
-    ev = h5py.File(f"{d}/evaluate.h5", "r")
-    ds = h5py.File(f"{d}/dataset.h5", "r")
+    ds = h5py.File(require(f"{d}/dataset.h5", "udeflow generate"), "r")
+    ev = h5py.File(require(f"{d}/evaluate.h5", "udeflow evaluate"), "r")
     trajs = sorted(ev.keys())
     fig, axes = plt.subplots(1, len(trajs), figsize=(5 * len(trajs), 3.6), squeeze=False)
     for ax, name in zip(axes[0], trajs):

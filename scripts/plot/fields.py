@@ -18,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from plotutil import require  # noqa: E402
 
 
 def attr(obj, name, default=None):
@@ -51,7 +52,7 @@ def main():
     p.add_argument("-o", "--output", default=None)
     p.add_argument("-n", "--times", type=int, default=4, help="times shown for 2-D/3-D grids")
     a = p.parse_args()
-    f = h5py.File(a.file, "r")
+    f = h5py.File(require(a.file, "udeflow generate or evaluate"), "r")
     allseries = series_of(f)
     if not allseries:
         raise SystemExit(f"{a.file}: no field series found")

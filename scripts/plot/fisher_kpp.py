@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from plotutil import require  # noqa: E402
 
 
 def loss_histories(d):
@@ -42,7 +43,7 @@ def attr_str(v):
 
 
 def main(d):
-    rep = h5py.File(os.path.join(d, "learned.h5"), "r")
+    rep = h5py.File(require(os.path.join(d, "learned.h5"), "udeflow evaluate"), "r")
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     ax = axes[0][0]
     rho = rep["rho"][:]

@@ -23,6 +23,8 @@ except ImportError as e:  # pragma: no cover
     print(f"lotka_volterra.py: skipped ({e})")
     sys.exit(77)
 
+from plotutil import require  # noqa: E402
+
 
 def read_history(path):
     it, loss = [], []
@@ -40,7 +42,7 @@ def main():
     ap.add_argument("--history", action="append", default=[], help="label=path of a train_history.csv")
     a = ap.parse_args()
     path = os.path.join(a.output_dir, "discover.h5")
-    f = h5py.File(path, "r")
+    f = h5py.File(require(path, "udeflow discover"), "r")
     fields = f.attrs["fields"]
     fields = (fields.decode() if isinstance(fields, bytes) else fields).split(",")
     fig, ax = plt.subplots(2, 2, figsize=(12, 8))

@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from plotutil import require  # noqa: E402
 
 
 def main():
@@ -24,7 +25,7 @@ def main():
     out = sys.argv[1]
     column = int(sys.argv[2]) if len(sys.argv) > 2 else 0
     path = os.path.join(out, "profiles.h5")
-    with h5py.File(path, "r") as f:
+    with h5py.File(require(path, "udeflow evaluate -evaluate_models ..."), "r") as f:
         models = f.attrs["models"]
         models = (models.decode() if isinstance(models, bytes) else str(models)).split(",")
         z = f["z"][:]

@@ -5,6 +5,7 @@
 #include "udeflow/bsde/trainer.hpp"
 #include "udeflow/core/signals.hpp"
 #include "udeflow/io/latest.hpp"
+#include "udeflow/workflow/case.hpp"
 
 namespace udeflow::app {
 
@@ -12,6 +13,7 @@ PetscErrorCode CommandBsde() {
   PetscFunctionBeginUser;
   StopSignalGuard stop_guard;  // a SIGTERM/SIGUSR1 during set-up stops after the first iteration
   bsde::Trainer trainer(PETSC_COMM_WORLD);
+  PetscCall(workflow::SetDefaultOutputDir());  // results/<case> unless -output_dir is given
   PetscCall(trainer.SetFromOptions());
   PetscBool help = PETSC_FALSE;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "help.hpp"
 #include "udeflow/config.hpp"
 #include "udeflow/core/options_check.hpp"
 #include "udeflow/core/provenance.hpp"
@@ -27,8 +28,9 @@ static const char kHelp[] =
     "             errors (advection, Burgers) vs the checkpointed adjoint (-diagnose_kind "
     "all|downwind|reversal)\n"
     "  discover   ODE cases: recover the learned terms as equations (sparse regression)\n\n"
-    "Add -help after a command and case file to list every option it reads; --version prints the "
-    "version.\n";
+    "`udeflow <command> -options_file <case> -help` lists the options the command reads "
+    "(udeflow's;\n"
+    "-help petsc: PETSc's, -help all: both) and runs nothing; --version prints the version.\n";
 
 namespace {
 
@@ -69,6 +71,7 @@ PetscErrorCode Run(const std::string& command) {
   PetscFunctionBeginUser;
   PetscBool help = PETSC_FALSE;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
+  if (command == "help") PetscFunctionReturn(PetscPrintf(PETSC_COMM_WORLD, "%s", kHelp));
   if (command.empty() || command[0] == '-') {
     if (!help) PetscCall(PetscPrintf(PETSC_COMM_WORLD, "%s", kHelp));
     PetscCheck(help, PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT,
@@ -109,6 +112,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc - 1; ++i) argv[i] = argv[i + 1];
     argv[--argc] = nullptr;
   }
+  udeflow::app::HelpPrepare(&argc, argv, &command);  // help, --help, -help [petsc|all]
   // Training commands stop gracefully on SIGTERM/SIGUSR1 from the very start (a
   // scheduler's signal may come while MPI starts up): armed before MPI/PETSc.
   std::unique_ptr<udeflow::StopSignalGuard> stop_guard;
@@ -116,5 +120,6 @@ int main(int argc, char** argv) {
     stop_guard = std::make_unique<udeflow::StopSignalGuard>();
   PetscErrorCode ierr = udeflow::SessionInitialize(&argc, &argv, kHelp);
   if (!ierr) ierr = Run(command);
+  if (!ierr) ierr = udeflow::app::HelpFinish(command);
   return udeflow::SessionFinalize(ierr);
 }

@@ -2,6 +2,7 @@
 // signals and bit-identical resume (trainer.cpp has the objective it minimizes).
 #include <petsctao.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <numeric>
@@ -76,14 +77,21 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
     PetscCall(LoadState(resume_, "option -train_resume", &resumed));
     x.assign(resumed.x.begin(), resumed.x.end());
     if (!history_.Rows().empty()) seconds_before_ = history_.Rows().back().seconds;
+    result->iterations_before =
+        resumed.adam_iterations + (resumed.phase == "tao" ? resumed.tao_iterations : 0);
+    result->seconds_before = seconds_before_;
     if (resumed.phase == "tao")
       PetscCall(PetscPrintf(comm_,
                             "train: resuming from %s in the TAO phase at iteration %lld (%lld "
                             "evaluations to replay)\n",
                             resume_.c_str(), resumed.tao_iterations, resumed.tao_evaluations));
     else
-      PetscCall(PetscPrintf(comm_, "train: resuming from %s at iteration %lld\n", resume_.c_str(),
-                            resumed.adam_iterations));
+      PetscCall(
+          PetscPrintf(comm_,
+                      "train: resuming from %s at iteration %lld (-train_iterations %" PetscInt_FMT
+                      " is the total: %lld to go)\n",
+                      resume_.c_str(), resumed.adam_iterations, iterations_,
+                      std::max(0LL, (long long)iterations_ - resumed.adam_iterations)));
   }
   if (optimizer_ == "tao") {  // (a state saved in an Adam phase starts TAO from its theta)
     PetscCall(RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr,
@@ -317,6 +325,31 @@ PetscErrorCode ReplicateRootVector(MPI_Comm comm, Vec x, AlignedVector<double>* 
   PetscFunctionReturn(0);
 }
 
+// How the L-BFGS phase ended, in words: reaching the iteration limit (TAO's
+// DIVERGED_MAXITS) is the normal end of a run, not a failure.
+PetscErrorCode ReportTaoEnd(MPI_Comm comm, TaoConvergedReason reason, PetscInt its,
+                            PetscInt limit) {
+  PetscFunctionBeginUser;
+  if (reason == TAO_DIVERGED_MAXITS)
+    PetscCall(PetscPrintf(comm,
+                          "train: L-BFGS (TAO lmvm) done: %" PetscInt_FMT
+                          " iterations, the limit of %" PetscInt_FMT
+                          " (TAO's reason DIVERGED_MAXITS: the normal end)\n",
+                          its, limit));
+  else if (reason > 0)
+    PetscCall(PetscPrintf(comm,
+                          "train: L-BFGS (TAO lmvm) converged after %" PetscInt_FMT
+                          " iterations (TAO's reason %s)\n",
+                          its, TaoConvergedReasons[reason]));
+  else
+    PetscCall(PetscPrintf(comm,
+                          "train: L-BFGS (TAO lmvm) stopped early after %" PetscInt_FMT
+                          " iterations: TAO's reason %s (the model is the last accepted "
+                          "iterate)\n",
+                          its, TaoConvergedReasons[reason]));
+  PetscFunctionReturn(0);
+}
+
 }  // namespace
 
 PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* resumed,
@@ -374,9 +407,7 @@ PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* 
   PetscReal f;
   PetscCall(TaoGetConvergedReason(tao, &reason));
   PetscCall(TaoGetSolutionStatus(tao, &its, &f, nullptr, nullptr, nullptr, nullptr));
-  if (!ctx.interrupted)
-    PetscCall(PetscPrintf(comm_, "train: TAO %s after %" PetscInt_FMT " iterations\n",
-                          TaoConvergedReasons[reason], its));
+  if (!ctx.interrupted) PetscCall(ReportTaoEnd(comm_, reason, its, iterations));
   PetscCall(ReplicateRootVector(comm_, x, &theta));
   PetscCall(physics_->BindParams(theta.data()));
   if (ctx.log && !checkpoint_path.empty() &&

@@ -300,7 +300,9 @@ PetscErrorCode CreateAdvection(MPI_Comm comm, std::unique_ptr<pde::Physics>* ph)
   PetscFunctionBeginUser;
   PetscCall(pde::PhysicsCreateFromOptions(comm, nullptr, "advection", ph));
   PetscCheck(!(*ph)->AdvectionVelocity().empty(), comm, PETSC_ERR_USER_INPUT,
-             "udeflow diagnose: the case's -physics must be advection, got '%s'", (*ph)->Type());
+             "option -physics: the downwind and advection reversal diagnostics need linear "
+             "advection (cases/advection.yaml), got '%s'",
+             (*ph)->Type());
   PetscFunctionReturn(0);
 }
 
@@ -531,24 +533,29 @@ PetscErrorCode BurgersReversal(MPI_Comm comm, const DiagnoseOptions& o, pde::Phy
 }
 
 // Reversal and gradient checks for advection (the case) and, with -diagnose_burgers, Burgers.
-PetscErrorCode ReversalChecks(MPI_Comm comm, const DiagnoseOptions& o, bool help,
+// Without an advection case (`advection` false) only the Burgers check runs.
+PetscErrorCode ReversalChecks(MPI_Comm comm, const DiagnoseOptions& o, bool advection, bool help,
                               DiagnoseResult* res) {
   PetscFunctionBeginUser;
   std::unique_ptr<pde::Physics> ph;
-  PetscCall(CreateAdvection(comm, &ph));
-  if (!o.smooth_kinds.empty()) PetscCall(ph->SetSchemeOption("advection_ic_kinds", o.smooth_kinds));
-  PetscCall(ph->SetUp());
-  adjoint::Integrator integ(ph.get());
-  integ.SetCheckpointEvery(10);
-  PetscCall(integ.SetFromOptions(nullptr));
-  integ.SetMode(adjoint::MemoryMode::kCheckpoint);
-  PetscCall(integ.SetUp());
+  std::unique_ptr<adjoint::Integrator> integ;
+  if (advection) {
+    PetscCall(CreateAdvection(comm, &ph));
+    if (!o.smooth_kinds.empty())
+      PetscCall(ph->SetSchemeOption("advection_ic_kinds", o.smooth_kinds));
+    PetscCall(ph->SetUp());
+    integ = std::make_unique<adjoint::Integrator>(ph.get());
+    integ->SetCheckpointEvery(10);
+    PetscCall(integ->SetFromOptions(nullptr));
+    integ->SetMode(adjoint::MemoryMode::kCheckpoint);
+    PetscCall(integ->SetUp());
+  }
   std::unique_ptr<pde::Physics> bu;
   std::unique_ptr<adjoint::Integrator> binteg;
   AlignedVector<double> btheta;  // bu's parameters (initial)
   if (o.burgers) PetscCall(CreateDiagnoseBurgers(comm, &bu, &binteg, &btheta));
   if (help) PetscFunctionReturn(0);
-  PetscCall(AdvectionReversal(comm, o, *ph, integ, res));
+  if (advection) PetscCall(AdvectionReversal(comm, o, *ph, *integ, res));
   if (o.burgers) PetscCall(BurgersReversal(comm, o, *bu, btheta, *binteg, res));
   PetscCall(PetscPrintf(
       comm,
@@ -589,14 +596,31 @@ PetscErrorCode WriteDiagnoseFile(MPI_Comm comm, const std::string& path,
 
 PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
   PetscFunctionBeginUser;
-  CasePaths paths;
-  PetscCall(CasePathsFromOptions(comm, &paths));
   DiagnoseOptions o;
   PetscCall(ReadDiagnoseOptions(comm, &o));
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
-  if (o.kind != "reversal") PetscCall(Downwind(comm, o, help, res));
-  if (o.kind != "downwind") PetscCall(ReversalChecks(comm, o, help, res));
+  // The downwind and advection checks need an advection case; any other case (e.g.
+  // cases/burgers.yaml) gets the Burgers reversal and gradient check alone.
+  char type[64] = "advection";
+  PetscCall(PetscOptionsGetString(nullptr, nullptr, "-physics", type, sizeof(type), nullptr));
+  const bool advection = std::string(type) == "advection";
+  PetscCheck(
+      advection || o.kind != "downwind", comm, PETSC_ERR_USER_INPUT,
+      "option -diagnose_kind downwind: needs a linear advection case (cases/advection.yaml), "
+      "the case's -physics is '%s'",
+      type);
+  PetscCheck(advection || o.burgers, comm, PETSC_ERR_USER_INPUT,
+             "option -diagnose_burgers: with -physics %s only the Burgers check can run", type);
+  CasePaths paths;  // (created only once the options are known to be valid)
+  PetscCall(CasePathsFromOptions(comm, &paths));
+  if (!advection && !help)
+    PetscCall(PetscPrintf(comm,
+                          "diagnose: -physics %s: the Burgers reversal and gradient check only "
+                          "(the downwind and advection ones need cases/advection.yaml)\n",
+                          type));
+  if (advection && o.kind != "reversal") PetscCall(Downwind(comm, o, help, res));
+  if (o.kind != "downwind") PetscCall(ReversalChecks(comm, o, advection, help, res));
   if (help) PetscFunctionReturn(0);
   PetscCall(WriteDiagnoseFile(comm, paths.output_dir + "/diagnose.h5", *res));
   PetscFunctionReturn(0);

@@ -105,9 +105,13 @@ PetscErrorCode TrainCase(MPI_Comm comm, train::TrainResult* result) {
   PetscCall(train::SaveModel(comm, paths.model, *physics, result->theta, result->iterations,
                              result->loss));
   // The trainer wrote train_history.csv (Adam and L-BFGS rows) next to the checkpoint.
-  PetscCall(PetscPrintf(comm,
-                        "train: %lld iterations in %.1f s, last loss %.4e; model written to %s\n",
-                        result->iterations, result->seconds, result->loss, paths.model.c_str()));
+  if (result->iterations_before > 0)  // resumed: this run's figures, then the totals
+    PetscCall(PetscPrintf(comm, "train: this run %lld iterations in %.1f s; ",
+                          result->iterations - result->iterations_before,
+                          result->seconds - result->seconds_before));
+  PetscCall(PetscPrintf(comm, "%s%lld iterations in %.1f s, last loss %.4e; model written to %s\n",
+                        result->iterations_before > 0 ? "in all " : "train: ", result->iterations,
+                        result->seconds, result->loss, paths.model.c_str()));
   pde::Physics::LearnedReport report;  // printed; evaluate writes it to learned.h5
   if (groups.id == 0) PetscCall(physics->ReportLearned(&report));  // collective on the group
   PetscCall(groups.Destroy());

@@ -94,6 +94,10 @@ struct TrainResult {
   bool interrupted = false;             ///< stopped early by SIGTERM/SIGUSR1 (checkpoint written)
   std::vector<double> shooting_states;  ///< multiple shooting: the node states
   std::vector<TrainHistory::Row> history;  ///< one row per Adam / L-BFGS iteration
+  /// A resumed run: the iterations and seconds done before it (`iterations` and `seconds`
+  /// are totals over all runs); 0 for a fresh start.
+  long long iterations_before = 0;
+  double seconds_before = 0;
 };
 
 class Trainer {
