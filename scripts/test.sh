@@ -9,8 +9,18 @@
 # run has run every check; UDEFLOW_ALLOW_SKIPS=1 allows skips again (a partial local
 # set-up).  Without CI=true skips are allowed.  The rule lives in
 # tests/support/skip_policy.sh (scripts) and tests/support/gtest_petsc_main.cpp (gtest).
+#
+#   scripts/test.sh --sanitize [ctest arguments]
+# builds the unit and MPI test programs with AddressSanitizer + UndefinedBehaviorSanitizer
+# in build-sanitize/ (UDEFLOW_SANITIZE_DIR) and runs them (ctest -L "unit|mpi", or the
+# given ctest arguments): any sanitizer report fails its test (docs/integrity.md).
 set -euo pipefail
 UDEFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ "${1:-}" = "--sanitize" ]; then
+  shift
+  source "$UDEFLOW_ROOT/scripts/sanitize.sh"
+  exit 0
+fi
 source "$UDEFLOW_ROOT/scripts/setup.sh"
 # Conventions (clang-format, function length, private physics headers, citations): checked,
 # never auto-fixed; a violation fails the run after the tests have run.

@@ -19,7 +19,9 @@ PetscErrorCode CommandBsde() {
   PetscCall(PetscOptionsHasHelp(nullptr, &help));
   if (help) PetscFunctionReturn(0);  // -help: the options have been listed; do not train
   PetscCall(trainer.SetUp());
-  io::RunLock lock;  // one run at a time on a training state
+  io::RunLock dir_lock, lock;  // one run at a time in the output directory, on a training state
+  PetscCall(
+      dir_lock.AcquireDirectory(PETSC_COMM_WORLD, trainer.OutputPath(""), "option -output_dir"));
   PetscCall(lock.Acquire(PETSC_COMM_WORLD, trainer.OutputPath("bsde_checkpoint.h5"),
                          "option -output_dir"));
   PetscCall(trainer.Train());

@@ -27,7 +27,9 @@ PetscErrorCode CheckFormat(MPI_Comm comm, io::H5File& f, const std::string& path
                            const char* what) {
   PetscFunctionBeginUser;
   std::string format;
-  PetscCheck(f.HasAttr("/", "format"), comm, PETSC_ERR_FILE_UNEXPECTED,
+  const bool has_format = f.HasAttr("/", "format");
+  PetscCall(f.CheckIntact());
+  PetscCheck(has_format, comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: '%s' is not a udeflow BSDE training checkpoint", what, path.c_str());
   PetscCall(f.ReadAttr("/", "format", &format));
   PetscCheck(format == kFormat, comm, PETSC_ERR_FILE_UNEXPECTED,
@@ -179,6 +181,7 @@ PetscErrorCode Trainer::ReadCheckpoint(const std::string& path, const char* what
   std::vector<double> loss, rows, row_seconds;
   if (f.Exists("/history/loss")) PetscCall(f.ReadArray("/history/loss", &dims, &loss));
   PetscCall(ReadValidationRows(comm_, f, version, path, what, &rows, &row_seconds));
+  PetscCall(f.CheckIntact());  // a damaged index is not "no history"
   PetscCall(f.Close());
 
   model_->Params() = Eigen::Map<Vector>(params.data(), P);

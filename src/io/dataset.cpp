@@ -172,7 +172,9 @@ PetscErrorCode Dataset::Open(MPI_Comm comm, const std::string& path, const char*
   PetscFunctionBeginUser;
   PetscCall(H5File::Open(comm, path, what, &file_));
   std::string format;
-  PetscCheck(file_.HasAttr("/", "format"), comm, PETSC_ERR_FILE_UNEXPECTED,
+  const bool has_format = file_.HasAttr("/", "format");
+  PetscCall(file_.CheckIntact());
+  PetscCheck(has_format, comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: '%s' is not a udeflow dataset (no format attribute)", what, path.c_str());
   PetscCall(file_.ReadAttr("/", "format", &format));
   PetscCheck(format == kFormat, comm, PETSC_ERR_FILE_UNEXPECTED,
@@ -202,6 +204,7 @@ PetscErrorCode Dataset::Open(MPI_Comm comm, const std::string& path, const char*
     PetscCall(file_.ReadAttr(info.group, "seed", &info.seed));
     trajs_.push_back(info);
   }
+  PetscCall(file_.CheckIntact());  // a damaged group index is not "no more trajectories"
   PetscCheck(!trajs_.empty(), comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: dataset '%s' holds no trajectories", what, path.c_str());
   PetscFunctionReturn(0);

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
+#include <set>
 #include <vector>
 
 namespace udeflow::io {
@@ -53,17 +55,41 @@ PetscErrorCode ResolveResume(MPI_Comm comm, const std::string& value, const std:
   PetscFunctionReturn(0);
 }
 
+namespace {
+
+// Lock files this process holds (rank 0), so that taking one again is not refused.
+std::set<std::string>& HeldLocks() {
+  static std::set<std::string> held;
+  return held;
+}
+
+}  // namespace
+
 RunLock::~RunLock() {
-  if (fd_ >= 0) close(fd_);  // releases the lock; the file stays (harmless, reused)
+  if (fd_ >= 0) {
+    close(fd_);  // releases the lock; the file stays (harmless, reused)
+    HeldLocks().erase(path_);
+  }
 }
 
 PetscErrorCode RunLock::Acquire(MPI_Comm comm, const std::string& path, const char* what) {
+  return Take(comm, path + ".lock", path, what);
+}
+
+PetscErrorCode RunLock::AcquireDirectory(MPI_Comm comm, const std::string& dir_in,
+                                         const char* what) {
+  std::string dir = dir_in.empty() ? std::string(".") : dir_in;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return Take(comm, dir + "/.udeflow.lock", dir, what);
+}
+
+PetscErrorCode RunLock::Take(MPI_Comm comm, const std::string& lock, const std::string& shown,
+                             const char* what) {
   PetscFunctionBeginUser;
   int rank;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   long holder = 0;  // 0: locked by us; -1: cannot create the lock file; > 0: the holder's pid
-  if (rank == 0 && fd_ < 0) {
-    const std::string lock = path + ".lock";
+  if (rank == 0 && fd_ < 0 && !HeldLocks().count(lock)) {
     fd_ = open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) {
       holder = -1;
@@ -76,16 +102,21 @@ PetscErrorCode RunLock::Acquire(MPI_Comm comm, const std::string& path, const ch
     } else {
       char text[32];
       const int n = std::snprintf(text, sizeof(text), "%ld\n", static_cast<long>(getpid()));
-      if (ftruncate(fd_, 0) != 0 || pwrite(fd_, text, static_cast<size_t>(n), 0) != n) holder = -1;
+      if (ftruncate(fd_, 0) != 0 || pwrite(fd_, text, static_cast<size_t>(n), 0) != n) {
+        holder = -1;
+      } else {
+        path_ = lock;
+        HeldLocks().insert(lock);
+      }
     }
   }
   PetscCallMPI(MPI_Bcast(&holder, 1, MPI_LONG, 0, comm));
-  PetscCheck(holder != -1, comm, PETSC_ERR_FILE_OPEN, "%s: cannot create the lock file '%s.lock'",
-             what, path.c_str());
+  PetscCheck(holder != -1, comm, PETSC_ERR_FILE_OPEN, "%s: cannot create the lock file '%s'", what,
+             lock.c_str());
   PetscCheck(holder == 0, comm, PETSC_ERR_USER_INPUT,
              "%s: another udeflow run (pid %ld) is writing '%s'; wait for it to end or use another "
              "output directory",
-             what, holder, path.c_str());
+             what, holder, shown.c_str());
   PetscFunctionReturn(0);
 }
 

@@ -29,11 +29,18 @@ PetscErrorCode LoadModel(MPI_Comm comm, const std::string& path, const char* wha
   io::H5File f;
   PetscCall(io::H5File::Open(comm, path, what, &f));
   std::string format, type;
-  PetscCheck(f.HasAttr("/", "format"), comm, PETSC_ERR_FILE_UNEXPECTED,
-             "%s: '%s' is not a udeflow model file", what, path.c_str());
+  const bool has_format = f.HasAttr("/", "format");
+  PetscCall(f.CheckIntact());
+  PetscCheck(has_format, comm, PETSC_ERR_FILE_UNEXPECTED, "%s: '%s' is not a udeflow model file",
+             what, path.c_str());
   PetscCall(f.ReadAttr("/", "format", &format));
+  // Say what the file is when it is another udeflow file (a training state, a dataset).
+  PetscCheck(format == "udeflow-model-1", comm, PETSC_ERR_FILE_UNEXPECTED,
+             "%s: '%s' is a udeflow %s (format %s), not a model file; train writes the model to "
+             "model.h5 in its -output_dir",
+             what, path.c_str(), f.Kind().c_str(), format.c_str());
   PetscCall(f.ReadAttr("/", "physics", &type));
-  PetscCheck(format == "udeflow-model-1" && type == physics.Type(), comm, PETSC_ERR_FILE_UNEXPECTED,
+  PetscCheck(type == physics.Type(), comm, PETSC_ERR_FILE_UNEXPECTED,
              "%s: '%s' holds a %s model, the case uses %s", what, path.c_str(), type.c_str(),
              physics.Type());
   long long count;

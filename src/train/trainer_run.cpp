@@ -559,6 +559,7 @@ PetscErrorCode Trainer::LoadState(const std::string& path, const char* what, Sta
                     seconds[i], static_cast<long long>(r[1])});
     }
   }
+  PetscCall(f.CheckIntact());  // a damaged index is not "no history"
   PetscFunctionReturn(0);
 }
 

@@ -12,6 +12,7 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
 #include "udeflow/io/hdf5.hpp"
+#include "udeflow/io/latest.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/train/observers.hpp"
 #include "udeflow/workflow/case.hpp"
@@ -619,6 +620,8 @@ PetscErrorCode Diagnose(MPI_Comm comm, DiagnoseResult* res) {
                           "diagnose: -physics %s: the Burgers reversal and gradient check only "
                           "(the downwind and advection ones need cases/advection.yaml)\n",
                           type));
+  io::RunLock lock;  // one run at a time writing the output directory
+  if (!help) PetscCall(lock.AcquireDirectory(comm, paths.output_dir, "option -output_dir"));
   if (advection && o.kind != "reversal") PetscCall(Downwind(comm, o, help, res));
   if (o.kind != "downwind") PetscCall(ReversalChecks(comm, o, advection, help, res));
   if (help) PetscFunctionReturn(0);

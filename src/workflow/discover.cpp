@@ -8,6 +8,7 @@
 #include "udeflow/discover/stlsq.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/io/hdf5.hpp"
+#include "udeflow/io/latest.hpp"
 #include "udeflow/pde/ode_system.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/workflow/case.hpp"
@@ -485,6 +486,8 @@ PetscErrorCode DiscoverCase(MPI_Comm comm, DiscoverSummary* summary) {
              "discover: the model has no learned term: set -closure_type mlp");
   PetscCall(train::LoadModel(comm, d.paths.model, "option -model", *d.model_p, &d.theta));
   PetscCall(ReadTrajectory(d));
+  io::RunLock lock;  // one run at a time writing the output directory
+  PetscCall(lock.AcquireDirectory(comm, d.paths.output_dir, "option -output_dir"));
   PetscCall(SampleLearnedTerm(d, summary));
   PolynomialLibrary lib(d.n, static_cast<int>(d.opt.degree));
   summary->names = lib.Names(d.model_p->FieldNames());

@@ -12,6 +12,7 @@
 #include "udeflow/core/session.hpp"
 #include "udeflow/io/catalyst.hpp"
 #include "udeflow/io/dataset.hpp"
+#include "udeflow/io/latest.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/workflow/case.hpp"
 
@@ -372,7 +373,8 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   std::vector<pde::Physics*> all;
   for (auto& m : models) all.push_back(m.Physics());
   PetscCall(OpenHeldOutData(comm, paths.dataset, all, &data, &tests));
-
+  io::RunLock lock;  // one run at a time writing the output directory
+  PetscCall(lock.AcquireDirectory(comm, paths.output_dir, "option -output_dir"));
   io::H5File out;
   const std::string out_path = paths.output_dir + "/evaluate.h5";
   std::vector<io::XdmfSeries> series;

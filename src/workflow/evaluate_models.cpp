@@ -11,6 +11,7 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/io/dataset.hpp"
+#include "udeflow/io/latest.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/workflow/case.hpp"
 #include "udeflow/workflow/evaluate.hpp"
@@ -260,6 +261,8 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec,
   std::vector<pde::Physics*> all;
   for (auto& e : entries) all.push_back(e.physics.get());
   PetscCall(OpenHeldOutData(comm, paths.dataset, all, &data, &tests));
+  io::RunLock lock;  // one run at a time writing the output directory
+  PetscCall(lock.AcquireDirectory(comm, paths.output_dir, "option -output_dir"));
   io::H5File out;
   const std::string out_path = paths.output_dir + "/profiles.h5";
   PetscCall(io::H5File::Create(comm, out_path, &out));

@@ -11,6 +11,7 @@
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/io/dataset.hpp"
+#include "udeflow/io/latest.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/workflow/case.hpp"
 #include "udeflow/workflow/evaluate.hpp"
@@ -282,6 +283,8 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
   std::vector<pde::Physics*> all;
   for (auto& m : models) all.push_back(m.Physics());
   PetscCall(OpenHeldOutData(comm, paths.dataset, all, &data, &tests));
+  io::RunLock lock;  // one run at a time writing the output directory
+  PetscCall(lock.AcquireDirectory(comm, paths.output_dir, "option -output_dir"));
   io::H5File out;
   const std::string out_path = paths.output_dir + "/evaluate.h5";
   std::vector<io::XdmfSeries> series;

@@ -7,6 +7,7 @@
 #include "udeflow/core/rng.hpp"
 #include "udeflow/io/catalyst.hpp"
 #include "udeflow/io/dataset.hpp"
+#include "udeflow/io/latest.hpp"
 #include "udeflow/workflow/case.hpp"
 
 namespace udeflow::workflow {
@@ -185,6 +186,8 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
   std::unique_ptr<io::Catalyst> catalyst;  // in-situ visualization of every time step (-catalyst_*)
   PetscCall(io::Catalyst::Create(comm, &catalyst));
   if (help) PetscFunctionReturn(0);
+  io::RunLock lock;  // one run at a time writing the output directory
+  PetscCall(lock.AcquireDirectory(comm, paths.output_dir, "option -output_dir"));
   PetscLogDouble run_start;
   PetscCall(PetscTime(&run_start));
   const io::GridGeometry geometry = io::GridGeometry::FromPhysics(*truth);

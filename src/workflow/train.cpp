@@ -80,7 +80,8 @@ PetscErrorCode TrainCase(MPI_Comm comm, train::TrainResult* result) {
   PetscCall(data.CheckCompatible(*physics));
   // One run at a time on a training state; taken after the inputs are checked, so a bad
   // option or file is reported as such even while another run holds the directory.
-  io::RunLock lock;
+  io::RunLock dir_lock, lock;
+  PetscCall(dir_lock.AcquireDirectory(comm, paths.output_dir, "option -output_dir"));
   PetscCall(lock.Acquire(comm, paths.checkpoint, "option -output_dir"));
   if (mode.mode != "online") {
     train::TrainResult off;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `cmake --install` into a temporary prefix, then configure, build and run a tiny consumer
-# project that uses find_package(udeflow).  Usage: run.sh <build dir> <source dir> <work dir> <mpiexec...>
+# project that uses find_package(udeflow): a C++-only one (project(x CXX)) run, and one
+# with C and C++ configured.  Usage: run.sh <build dir> <source dir> <work dir> <mpiexec...>
 set -euo pipefail
 build="$1"; src="$2"; work="$3"; shift 3
 rm -rf "$work"
@@ -13,8 +14,17 @@ test -x "$work/prefix/bin/udeflow" || { echo "no udeflow program installed"; exi
 cmake -S "$src/tests/install/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$work/prefix" \
       -DCMAKE_BUILD_TYPE=Release > "$work/configure.log" || { cat "$work/configure.log"; exit 1; }
 cmake --build "$work/consumer" -j 2 > "$work/build.log" || { cat "$work/build.log"; exit 1; }
+# The consumer is a C++-only project (no C compiler enabled): find_package(udeflow) must not
+# ask for MPI's C component there.
+grep -q "^CMAKE_C_COMPILER:" "$work/consumer/CMakeCache.txt" && { echo "the consumer enabled C"; exit 1; }
 cd "$work/consumer"
 "$@" ./consumer
+# A project with C and C++ finds it too (configured; the build is the same as above).
+mkdir -p "$work/c_and_cxx"
+cp "$src/tests/install/consumer/main.cpp" "$work/c_and_cxx/"
+sed 's/LANGUAGES CXX)/LANGUAGES C CXX)/' "$src/tests/install/consumer/CMakeLists.txt" > "$work/c_and_cxx/CMakeLists.txt"
+cmake -S "$work/c_and_cxx" -B "$work/c_and_cxx/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+      -DCMAKE_BUILD_TYPE=Release > "$work/c_and_cxx.log" || { cat "$work/c_and_cxx.log"; exit 1; }
 # A version the install does not satisfy is refused.
 mkdir -p "$work/too_new"
 cat > "$work/too_new/CMakeLists.txt" <<'CMK'

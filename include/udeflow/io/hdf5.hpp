@@ -5,6 +5,15 @@
 /// "<path>.partial" and renamed to <path> by Commit(); a file that is not committed
 /// (an error, a crash of the run) is removed, so no half-written output is left.
 /// Errors name the file and the object.
+///
+/// Integrity (docs/integrity.md): every file is written in HDF5's 1.10 file format,
+/// whose metadata (superblock, object headers with their attributes, group and chunk
+/// indexes) carry checksums, and every non-empty dataset is chunked with the Fletcher32
+/// filter, so that HDF5 verifies each chunk of data as it reads it.  The root carries
+/// udeflow_file_format (kFileFormat) and udeflow_file_kind ("model", "training state",
+/// ...).  A damaged or truncated file is refused with one line naming the file and the
+/// damaged object; a file without udeflow_file_format (written before it existed) is
+/// read with a note that its contents cannot be verified.
 #include <hdf5.h>
 #include <petscsys.h>
 
@@ -12,6 +21,14 @@
 #include <vector>
 
 namespace udeflow::io {
+
+/// The udeflow file format written (root attribute udeflow_file_format); a reader
+/// refuses files of a newer format.
+constexpr long long kFileFormat = 1;
+
+/// What a file holds, in words ("model", "training state", ...), from its "format"
+/// attribute (e.g. "udeflow-model-1"); "udeflow file" when unknown.
+std::string FileKindOfFormat(const std::string& format);
 
 class H5File {
  public:
@@ -30,6 +47,17 @@ class H5File {
   PetscErrorCode Commit();
   /// Closes without committing (removes a partial file).
   PetscErrorCode Close();
+
+  /// What the file holds in words: udeflow_file_kind, or for a file written before it
+  /// existed, from the "format" attribute.
+  std::string Kind() const;
+  /// Sets udeflow_file_kind (by default Commit() derives it from "format").
+  PetscErrorCode SetKind(const std::string& kind);
+  /// An error naming the file and the object if an HDF5 call has found the file damaged
+  /// (a failed checksum, a truncated file, an unreadable structure); 0 otherwise.  The
+  /// read functions call it; a caller that probes with Exists()/HasAttr() alone and
+  /// acts on "absent" calls it afterwards.
+  PetscErrorCode CheckIntact() const;
 
   bool IsOpen() const { return fid_ >= 0; }
   const std::string& Path() const { return path_; }
@@ -68,6 +96,11 @@ class H5File {
   hid_t fid_ = -1;
   std::string path_, write_path_;
   bool writing_ = false;
+  mutable std::string damage_;  // the first damaged object found (and HDF5's reason)
+  void NoteDamage(const std::string& object) const;
+  /// H5Dopen2 of an existing link; a failure other than "not a dataset" is damage.
+  hid_t OpenDataset(const std::string& path) const;
+  PetscErrorCode CheckFormat(const char* what);
 };
 
 /// Turns off HDF5's own error-stack printing (udeflow reports errors itself).

@@ -27,11 +27,20 @@ class RunLock {
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
   /// Takes the lock (rank 0).  Held by another process: a user error naming `what`, the
-  /// path and that process.  Collective.
+  /// path and that process.  A lock this process already holds is taken again (a
+  /// command's steps may each lock the directory they write).  Collective.
   PetscErrorCode Acquire(MPI_Comm comm, const std::string& path, const char* what);
+  /// The lock of an output directory ("<dir>/.udeflow.lock"), taken by every command
+  /// that writes into it (generate, train, evaluate, bsde, diagnose, discover) once its
+  /// inputs are checked: two runs writing the same directory would overwrite each
+  /// other's files.  Collective.
+  PetscErrorCode AcquireDirectory(MPI_Comm comm, const std::string& dir, const char* what);
 
  private:
   int fd_ = -1;
+  std::string path_;  // the lock file this object holds (rank 0), "" if none
+  PetscErrorCode Take(MPI_Comm comm, const std::string& lock, const std::string& shown,
+                      const char* what);
 };
 
 }  // namespace udeflow::io

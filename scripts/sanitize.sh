@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# AddressSanitizer + UndefinedBehaviorSanitizer run of the unit and MPI tests; sourced by
+# `scripts/test.sh --sanitize [ctest arguments]` (docs/integrity.md).
+#   UDEFLOW_SANITIZE_DIR  build directory (default: <repo>/build-sanitize)
+# Configures the build directory once (RelWithDebInfo at -O1, -fsanitize=address,undefined,
+# frame pointers kept), builds only the test programs of the selected tests (default
+# ctest -L "unit|mpi") and runs them.  Any report fails its test: ASan and UBSan stop the
+# program at the first report (halt_on_error), LeakSanitizer fails it at exit.  Leaks
+# inside Open MPI, PETSc, HDF5 and the libraries under them are suppressed by name
+# (tests/support/lsan.supp), leaks in udeflow's own code are not.
+set -euo pipefail
+UDEFLOW_ROOT="${UDEFLOW_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+SAN_DIR="${UDEFLOW_SANITIZE_DIR:-$UDEFLOW_ROOT/build-sanitize}"
+san_flags="-fsanitize=address,undefined -fno-omit-frame-pointer"
+if [ "$(id -u)" = 0 ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+fi
+if [ ! -f "$SAN_DIR/CMakeCache.txt" ]; then
+  launcher=()
+  if command -v ccache > /dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+  cmake -S "$UDEFLOW_ROOT" -B "$SAN_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_FLAGS="$san_flags" \
+        -DCMAKE_EXE_LINKER_FLAGS="$san_flags" -DCMAKE_SHARED_LINKER_FLAGS="$san_flags" \
+        -DCMAKE_MODULE_LINKER_FLAGS="$san_flags" -DUDEFLOW_WITH_CATALYST=OFF "${launcher[@]}" \
+    || { echo "scripts/test.sh --sanitize: configuring $SAN_DIR failed (run scripts/setup.sh first)" >&2; exit 1; }
+fi
+selection=("$@")
+if [ ${#selection[@]} -eq 0 ]; then selection=(-L "unit|mpi"); fi
+# The test programs the selected tests run (test_<name> targets).
+mapfile -t targets < <(cd "$SAN_DIR" && ctest --show-only=json-v1 "${selection[@]}" |
+  /usr/bin/python3 -c '
+import json, os, sys
+names = set()
+for t in json.load(sys.stdin).get("tests", []):
+    for word in t.get("command", []):
+        base = os.path.basename(word)
+        if base.startswith("test_"):
+            names.add(base)
+print("\n".join(sorted(names)))')
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "scripts/test.sh --sanitize: no test program selected by: ${selection[*]}" >&2
+  exit 1
+fi
+echo "sanitize: building ${#targets[@]} test programs in $SAN_DIR"
+cmake --build "$SAN_DIR" -j "$(nproc)" --target "${targets[@]}"
+supp="$UDEFLOW_ROOT/tests/support"
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0"
+export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp"
+cd "$SAN_DIR"
+ctest --output-on-failure -j "$(nproc)" "${selection[@]}"
