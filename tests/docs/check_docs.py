@@ -28,9 +28,6 @@ COMMANDS = {"generate", "train", "evaluate", "bsde", "diagnose", "discover", "he
 PATH_RE = re.compile(
     r"(?<![\w./-])((?:cases|scripts|src|include|tests|docs|cmake|examples)/[\w.+/-]*[\w+]"
     r"|LICENSE|CITATION\.cff|README\.md|CMakeLists\.txt)")
-# Pages written on other branches at the same time as the links to them; a link to one of
-# them is reported (not failed) while the page is not in the tree.
-PENDING = {"docs/options.md", "docs/bsde.md", "docs/performance.md", "docs/integrity.md"}
 MARK_RE = re.compile(r"<!--\s*docs-example:\s*runnable(.*?)-->")
 
 
@@ -87,14 +84,11 @@ def check_paths(src):
                 if "://" in link:
                     continue
                 target = os.path.normpath(os.path.join(os.path.dirname(f), link))
-                if os.path.relpath(target, src) in PENDING and not os.path.exists(target):
-                    print("note: %s:%d: %s is not in this tree yet" % (rel, n, link))
-                    continue
                 if not os.path.exists(target):
                     problems.append("%s:%d: link to a missing file: %s" % (rel, n, link))
             for code in re.findall(r"`([^`]+)`", line) + [line]:
                 for p in PATH_RE.findall(code):
-                    if any(c in p for c in "<>*{}$") or (p in PENDING and not os.path.exists(os.path.join(src, p))):
+                    if any(c in p for c in "<>*{}$"):
                         continue
                     if not os.path.exists(os.path.join(src, p)):
                         problems.append("%s:%d: names a missing file: %s" % (rel, n, p))
