@@ -359,6 +359,16 @@ hid_t OpenAttr(hid_t fid, const std::string& object, const char* name) {
   return H5Aopen_by_name(fid, object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
 }
 
+// True when attribute `a` holds exactly one element (a scalar attribute): reading an
+// array attribute into one value would overrun it (a damaged or foreign file).
+bool SingleElement(hid_t a) {
+  hid_t space = H5Aget_space(a);
+  if (space < 0) return false;
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  H5Sclose(space);
+  return n == 1;
+}
+
 }  // namespace
 
 PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name, double* value) const {
@@ -371,6 +381,9 @@ PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name, dou
   Closer ca{a, H5Aclose};
   if (a < 0) NoteDamage("attribute " + std::string(name) + " of " + object);
   PetscCall(CheckIntact());
+  PetscCheck(SingleElement(a), comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "'%s': attribute %s on %s is not a single number", path_.c_str(), name,
+             object.c_str());
   PetscCheck(H5Aread(a, H5T_NATIVE_DOUBLE, value) >= 0, comm_, PETSC_ERR_FILE_READ,
              "'%s': attribute %s on %s is not a number", path_.c_str(), name, object.c_str());
   PetscFunctionReturn(0);
@@ -387,6 +400,9 @@ PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name,
   Closer ca{a, H5Aclose};
   if (a < 0) NoteDamage("attribute " + std::string(name) + " of " + object);
   PetscCall(CheckIntact());
+  PetscCheck(SingleElement(a), comm_, PETSC_ERR_FILE_UNEXPECTED,
+             "'%s': attribute %s on %s is not a single integer", path_.c_str(), name,
+             object.c_str());
   PetscCheck(H5Aread(a, H5T_NATIVE_LLONG, value) >= 0, comm_, PETSC_ERR_FILE_READ,
              "'%s': attribute %s on %s is not an integer", path_.c_str(), name, object.c_str());
   PetscFunctionReturn(0);
@@ -405,7 +421,7 @@ PetscErrorCode H5File::ReadAttr(const std::string& object, const char* name,
   PetscCall(CheckIntact());
   hid_t ft = H5Aget_type(a);
   Closer ct{ft, H5Tclose};
-  PetscCheck(H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft), comm_,
+  PetscCheck(H5Tget_class(ft) == H5T_STRING && !H5Tis_variable_str(ft) && SingleElement(a), comm_,
              PETSC_ERR_FILE_UNEXPECTED, "'%s': attribute %s on %s is not a fixed-length string",
              path_.c_str(), name, object.c_str());
   size_t n = H5Tget_size(ft);
