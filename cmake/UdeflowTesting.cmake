@@ -6,7 +6,8 @@
 #                      [EXCLUDE <gtest patterns...>])
 #   Builds the GoogleTest executable test_<name> (linked with udeflow_lib and the
 #   PETSc-aware gtest main) and registers one CTest test per rank count,
-#   <name>_np<n>, run with mpiexec.  NP defaults to 1.
+#   <name>_np<n>, run with mpiexec.  NP defaults to 1; TIMEOUT to 300 s (times
+#   UDEFLOW_TEST_TIMEOUT_FACTOR).
 #   COMPARE_RANKS: the tests that compare results across rank counts (sub-communicators
 #   of the world); on 1 rank they compare nothing, so the 1-rank registration leaves them
 #   out (--gtest_filter) and the comparison helper fails there (test_util.hpp).
@@ -28,6 +29,9 @@
 #   the same rule in tests/support/gtest_petsc_main.cpp.
 
 find_package(GTest REQUIRED)
+# Every test's timeout is multiplied by this (scripts/sanitize.sh sets it for the much
+# slower sanitizer build).
+set(UDEFLOW_TEST_TIMEOUT_FACTOR 1 CACHE STRING "Factor applied to every test's timeout")
 
 execute_process(COMMAND id -u OUTPUT_VARIABLE _udeflow_uid OUTPUT_STRIP_TRAILING_WHITESPACE)
 cmake_host_system_information(RESULT _udeflow_ncores QUERY NUMBER_OF_LOGICAL_CORES)
@@ -59,8 +63,15 @@ function(udeflow_add_mpi_test)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
+  math(EXPR T_TIMEOUT "${T_TIMEOUT} * ${UDEFLOW_TEST_TIMEOUT_FACTOR}")
+  # The gtest main (PETSc initialized once per program) is compiled once for all programs.
+  if(NOT TARGET udeflow_gtest_petsc_main)
+    add_library(udeflow_gtest_petsc_main OBJECT ${PROJECT_SOURCE_DIR}/tests/support/gtest_petsc_main.cpp)
+    target_include_directories(udeflow_gtest_petsc_main PRIVATE ${PROJECT_SOURCE_DIR}/tests/support)
+    target_link_libraries(udeflow_gtest_petsc_main PRIVATE udeflow_lib GTest::gtest)
+  endif()
   set(exe test_${T_NAME})
-  add_executable(${exe} ${T_SOURCES} ${PROJECT_SOURCE_DIR}/tests/support/gtest_petsc_main.cpp)
+  add_executable(${exe} ${T_SOURCES} $<TARGET_OBJECTS:udeflow_gtest_petsc_main>)
   target_include_directories(${exe} PRIVATE ${PROJECT_SOURCE_DIR}/tests/support ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(${exe} PRIVATE udeflow_lib GTest::gtest)
   target_compile_definitions(${exe} PRIVATE UDEFLOW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
@@ -99,6 +110,7 @@ function(udeflow_add_mpi_command_test)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
+  math(EXPR T_TIMEOUT "${T_TIMEOUT} * ${UDEFLOW_TEST_TIMEOUT_FACTOR}")
   _udeflow_mpiexec_prefix(pre ${T_NP})
   if(DEFINED T_EXPECT_OUTPUT)
     set(pre ${UDEFLOW_EXPECT_OUTPUT} ${T_EXPECT_OUTPUT} ${pre})

@@ -9,7 +9,7 @@ UDEFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${UDEFLOW_BUILD_DIR:-$UDEFLOW_ROOT/build}"
 
 PACKAGES=(petsc-dev libopenmpi-dev openmpi-bin libeigen3-dev libhdf5-openmpi-dev libgtest-dev
-          pkg-config cmake g++ make librandom123-dev python3-matplotlib python3-h5py clang-format)
+          pkg-config cmake g++ make ninja-build librandom123-dev python3-matplotlib python3-h5py clang-format)
 # ParaView Catalyst (in situ) and ParaView's Python (pvbatch, Catalyst Python pipelines,
 # the XDMF reader test): ~110 s to install on a clean Debian 12 machine.
 # UDEFLOW_NO_CATALYST=1 skips them (the build then refuses the -catalyst_* options).
@@ -40,7 +40,10 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S "$UDEFLOW_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release
+  # ccache, when installed, makes rebuilds from fresh clones cheap (it is optional).
+  launcher=()
+  if command -v ccache > /dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+  cmake -S "$UDEFLOW_ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release "${launcher[@]}"
 fi
 cmake --build "$BUILD_DIR" -j "$(nproc)"
 

@@ -4,6 +4,7 @@
 #include <petscdmda.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -126,6 +127,32 @@ inline std::vector<double> Direction(size_t n, uint64_t seed) {
   std::vector<double> d(n);
   for (size_t i = 0; i < n; ++i) d[i] = 2 * Philox::Uniform(seed, i, 3) - 1;
   return d;
+}
+
+/// Checks the adjoint gradient g of p.Loss at theta against central finite differences
+/// along each direction named by a seed (0: along g itself), with the step scaled to the
+/// direction's size: relative difference below `tol`.
+template <class Problem>
+void ExpectDirectionalDerivatives(Problem& p, const std::vector<double>& theta,
+                                  const std::vector<double>& g,
+                                  std::initializer_list<uint64_t> seeds, const std::string& what,
+                                  double tol = 1e-6) {
+  const size_t P = theta.size();
+  for (uint64_t seed : seeds) {
+    std::vector<double> d = seed ? Direction(P, seed) : g;
+    const double h = 1e-5 / std::sqrt(Dot(d, d) / P);
+    std::vector<double> tp(P), tm(P);
+    for (size_t i = 0; i < P; ++i) {
+      tp[i] = theta[i] + h * d[i];
+      tm[i] = theta[i] - h * d[i];
+    }
+    PetscReal Lp, Lm;
+    UDE_ASSERT_OK(p.Loss(tp, &Lp));
+    UDE_ASSERT_OK(p.Loss(tm, &Lm));
+    const double fd = (Lp - Lm) / (2 * h), ad = Dot(g, d);
+    EXPECT_LT(RelDiff(fd, ad), tol)
+        << what << " direction " << seed << ": fd " << fd << " adjoint " << ad;
+  }
 }
 
 // Common options: 5-cell stencil MLP closure, sine initial condition, forcing.

@@ -16,12 +16,6 @@ namespace {
 using namespace udeflow;
 using namespace udeflow::test;
 
-double Dot(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
-
 struct GradRun {
   PetscReal loss = 0;
   std::vector<double> grad;
@@ -89,27 +83,12 @@ TEST_P(BinomialGradient, MatchesCentralFiniteDifferences) {
   UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + GetParam() +
                                                " -adjoint_memory binomial "
                                                "-adjoint_checkpoint_slots 3"));
-  const PetscInt P = p.physics->NumParams();
   std::vector<double> theta(p.params.begin(), p.params.end()), g;
   PetscReal L;
   UDE_ASSERT_OK(p.Gradient(theta, &L, &g));
   EXPECT_GT(p.integrator->Stats().replayed_steps, p.integrator->Stats().forward_steps);
   p.integrator->FreezeSchedule(true);
-  for (uint64_t seed : {21u, 0u}) {
-    std::vector<double> d = seed ? Direction(P, seed) : g;
-    const double h = 1e-5 / std::sqrt(Dot(d, d) / P);
-    std::vector<double> tp(P), tm(P);
-    for (PetscInt i = 0; i < P; ++i) {
-      tp[i] = theta[i] + h * d[i];
-      tm[i] = theta[i] - h * d[i];
-    }
-    PetscReal Lp, Lm;
-    UDE_ASSERT_OK(p.Loss(tp, &Lp));
-    UDE_ASSERT_OK(p.Loss(tm, &Lm));
-    const double fd = (Lp - Lm) / (2 * h), ad = Dot(g, d);
-    EXPECT_LT(std::abs(fd - ad) / std::max(std::abs(fd), std::abs(ad)), 1e-6)
-        << GetParam() << " direction " << seed << ": fd " << fd << " adjoint " << ad;
-  }
+  ExpectDirectionalDerivatives(p, theta, g, {21u, 0u}, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -12,10 +12,6 @@ using namespace udeflow::test;
 
 namespace {
 
-double Dot(const std::vector<double>& a, const std::vector<double>& b) {
-  return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
-}
-
 PetscErrorCode RandomVec(Vec v, uint64_t seed) {
   PetscFunctionBeginUser;
   PetscInt lo, hi;
@@ -123,7 +119,6 @@ class BurgersGradient : public ::testing::TestWithParam<GradCase> {};
 TEST_P(BurgersGradient, MatchesCentralFiniteDifferences) {
   BurgersProblem p;
   UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + GetParam().opts));
-  const PetscInt P = p.physics->NumParams();
   std::vector<double> theta(p.params.begin(), p.params.end());
   PetscReal L;
   std::vector<double> g;
@@ -134,21 +129,7 @@ TEST_P(BurgersGradient, MatchesCentralFiniteDifferences) {
   UDE_ASSERT_OK(p.Loss(theta, &Lf));
   EXPECT_NEAR(L, Lf, 1e-13 * L) << "Gradient() and Forward() losses differ";
   // Directional derivative in two random directions and along the gradient.
-  for (uint64_t seed : {11u, 12u, 0u}) {
-    std::vector<double> d = seed ? Direction(P, seed) : g;
-    const double h = 1e-5 / std::sqrt(Dot(d, d) / P);
-    std::vector<double> tp(P), tm(P);
-    for (PetscInt i = 0; i < P; ++i) {
-      tp[i] = theta[i] + h * d[i];
-      tm[i] = theta[i] - h * d[i];
-    }
-    PetscReal Lp, Lm;
-    UDE_ASSERT_OK(p.Loss(tp, &Lp));
-    UDE_ASSERT_OK(p.Loss(tm, &Lm));
-    const double fd = (Lp - Lm) / (2 * h), ad = Dot(g, d);
-    EXPECT_LT(RelDiff(fd, ad), 1e-6)
-        << GetParam().name << " direction " << seed << ": fd " << fd << " adjoint " << ad;
-  }
+  ExpectDirectionalDerivatives(p, theta, g, {11u, 12u, 0u}, GetParam().name);
 }
 
 INSTANTIATE_TEST_SUITE_P(

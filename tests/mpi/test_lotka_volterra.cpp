@@ -21,6 +21,7 @@
 #include "udeflow/workflow/generate.hpp"
 
 using namespace udeflow;
+using udeflow::test::Dot;
 using test::RelDiff;
 
 namespace {
@@ -37,12 +38,6 @@ std::vector<double> Direction(size_t n, uint64_t seed) {
     d[i] = a;
   }
   return d;
-}
-
-double Dot(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
 }
 
 PetscErrorCode SetVec(Vec v, const std::vector<double>& a) {

@@ -135,10 +135,6 @@ struct OceanProblem {
   }
 };
 
-double Dot(const std::vector<double>& a, const std::vector<double>& b) {
-  return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
-}
-
 std::vector<double> Direction(size_t n, uint64_t seed) {
   std::vector<double> d(n);
   for (size_t i = 0; i < n; ++i) d[i] = 2 * Philox::Uniform(seed, i, 3) - 1;

@@ -25,6 +25,13 @@ inline double RelDiff(double a, double b, double floor = 1e-300) {
   return std::abs(a - b) / s;
 }
 
+/// Euclidean inner product of two equally long vectors (in index order).
+inline double Dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
 /// Sets options for the duration of a scope (then clears them).
 class ScopedOptions {
  public:
