@@ -220,8 +220,8 @@ class ReactionDiffusion final : public Physics {
     PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
     PetscFunctionReturn(0);
   }
-  // Gershgorin bound of df/du at u, the forward-Euler limit 2 / bound.  Uses its own
-  // tape: the linearization point is left alone.
+  // Gershgorin bound of df/du at u, the forward-Euler limit 2 / bound.  Uses the tape of
+  // Rhs(), not that of Linearize(): the linearization point is left alone.
   PetscErrorCode StableTimeStep(Vec u, PetscReal* dt) override {
     PetscFunctionBeginUser;
     std::vector<double> diag;
