@@ -44,6 +44,7 @@ RECOMMENDED = {
     "ocean_column": "up to 16 (4 x 4 columns)",
     "lotka_volterra": "1 (one trajectory, ODE)",
     "lotka_volterra_long": "1 (one trajectory, ODE)",
+    "reaction_diffusion": "1 (32 cells, 1-D)",
 }
 BSDE_RANKS = "up to 64 (batch 64 split)"
 HEADER = """# Cases

@@ -8,6 +8,8 @@
 
 namespace udeflow::pde {
 
+std::unique_ptr<Physics> MakeReactionDiffusion();  // reaction_diffusion.cpp (the tutorial)
+
 // The explicit list of physics (PETSc's TSRegisterAll pattern).
 Registry<Physics>& PhysicsRegistry() {
   static Registry<Physics> registry = [] {
@@ -22,6 +24,7 @@ Registry<Physics>& PhysicsRegistry() {
           [] { return std::make_unique<LotkaVolterra>(); });
     r.Add("fisher_kpp", "Fisher-KPP reaction-diffusion (1-D/2-D), learned reaction and stencil",
           [] { return std::make_unique<FisherKpp>(); });
+    r.Add("reaction_diffusion", "1-D reaction-diffusion, learned source", MakeReactionDiffusion);
     return r;
   }();
   return registry;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `cmake --install` into a temporary prefix, then configure, build and run a tiny consumer
 # project that uses find_package(udeflow): a C++-only one (project(x CXX)) run, and one
-# with C and C++ configured.  Usage: run.sh <build dir> <source dir> <work dir> <mpiexec...>
+# with C and C++ configured; then the tutorial physics built and run outside the tree.
+# Usage: run.sh <build dir> <source dir> <work dir> <mpiexec...>
 set -euo pipefail
 build="$1"; src="$2"; work="$3"; shift 3
 rm -rf "$work"
@@ -36,4 +37,14 @@ if(udeflow_FOUND)
 endif()
 CMK
 cmake -S "$work/too_new" -B "$work/too_new/build" > /dev/null
+# The tutorial physics (docs/new-physics.md): src/pde/reaction_diffusion.cpp compiled from
+# the sources against the install, registered by the program itself, its adjoint gradient
+# checked and a short generate + train of cases/reaction_diffusion.yaml run with it.
+cmake -S "$src/tests/install/tutorial_consumer" -B "$work/tutorial" -DCMAKE_PREFIX_PATH="$work/prefix" \
+      -DUDEFLOW_SOURCE_DIR="$src" -DCMAKE_BUILD_TYPE=Release > "$work/tutorial_configure.log" \
+  || { cat "$work/tutorial_configure.log"; exit 1; }
+cmake --build "$work/tutorial" -j 2 > "$work/tutorial_build.log" || { cat "$work/tutorial_build.log"; exit 1; }
+(cd "$work/tutorial" && "$@" ./tutorial_consumer -options_file "$src/cases/reaction_diffusion.yaml" \
+   -output_dir out -physics my_reaction_diffusion -truth_physics my_reaction_diffusion \
+   -generate_train_seeds 1,2 -generate_test_seeds 3 -train_iterations 40 -train_lbfgs_iterations 0)
 echo "ok: installed, found and used udeflow from $work/prefix"
