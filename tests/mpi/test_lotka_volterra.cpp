@@ -21,8 +21,8 @@
 #include "udeflow/workflow/generate.hpp"
 
 using namespace udeflow;
-using udeflow::test::Dot;
 using test::RelDiff;
+using udeflow::test::Dot;
 
 namespace {
 
