@@ -4,6 +4,7 @@
 // differences; parameters changed in place between calls.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -174,3 +175,26 @@ TEST(DenseKernels, ParametersChangedInPlaceAreSeen) {
 }
 
 }  // namespace
+
+// The fast kernels' tanh against std::tanh over the whole range, saturation included: the
+// hidden layer of a 1-8-8 network with weights 1 and biases 0 is tanh of the input.
+TEST(DenseKernels, TanhIsAccurateOverTheWholeRange) {
+  DenseNet net({1, 8, 8}, Activation::kTanh);
+  ASSERT_TRUE(net.FastKernels());
+  std::vector<double> p(net.NumParams(), 0.0);
+  for (int i = 0; i < 8; ++i) p[i] = 1.0;  // W_0 (8 x 1)
+  const int n = 20001;
+  Matrix x(1, n);
+  for (int j = 0; j < n; ++j) x(0, j) = -40.0 + 80.0 * j / (n - 1);
+  DenseNet::Tape t;
+  net.Forward(p.data(), x, t);
+  double worst = 0;
+  for (int j = 0; j < n; ++j) {
+    const double ref = std::tanh(x(0, j));
+    worst = std::max(worst, std::abs(t.act[1](3, j) - ref));
+    ASSERT_LE(std::abs(t.act[1](3, j)), 1.0) << x(0, j);
+  }
+  EXPECT_LT(worst, 4e-16);
+  EXPECT_EQ(t.act[1](0, 0), -1.0);
+  EXPECT_EQ(t.act[1](0, n - 1), 1.0);
+}
