@@ -271,14 +271,28 @@ bool FastPathSupports(const std::vector<int>& widths, Activation hidden, Activat
   return true;
 }
 
+namespace {
+
+// The size of tape.packed, the same for the forward pass (the rows of a narrow output
+// layer) and the VJP (W_l^T for l >= 1, then the transposed output-layer gradient), so
+// that alternating calls never reallocate it.
+long PackedSize(const std::vector<int>& w) {
+  const int L = static_cast<int>(w.size()) - 1;
+  long size = 0;
+  for (int l = 1; l < L; ++l) size += static_cast<long>(w[l]) * w[l + 1];
+  return size + static_cast<long>(w[L]) * w[L - 1];
+}
+
+}  // namespace
+
 void FastForward(const FastNet& f, const double* params, DenseNet::Tape& t) {
   const std::vector<int>& w = *f.widths;
   const int L = static_cast<int>(w.size()) - 1;
   const int n = static_cast<int>(t.act[0].cols());
   for (int l = 0; l < L; ++l) t.act[l + 1].resize(w[l + 1], n);
   const double* wt_last = nullptr;
-  if (w[L] % kP != 0) {  // the output layer's rows, packed contiguous
-    t.packed.resize(static_cast<long>(w[L]) * w[L - 1]);
+  if (w[L] % kP != 0) {              // the output layer's rows, packed contiguous
+    t.packed.resize(PackedSize(w));  // the same size as in the VJP: no reallocation
     Transpose(params + (*f.w_offset)[L - 1], w[L], w[L - 1], t.packed.data());
     wt_last = t.packed.data();
   }
@@ -304,8 +318,8 @@ VjpWork PackForVjp(const FastNet& f, const double* params, DenseNet::Tape& t, bo
   long size = 0;
   v.wt.assign(L, 0);
   for (int l = 1; l < L; ++l) v.wt[l] = size, size += static_cast<long>(w[l]) * w[l + 1];
-  if (grad && w[L] % kP != 0) v.gwt = size, size += static_cast<long>(w[L]) * w[L - 1];
-  t.packed.resize(size);
+  if (grad && w[L] % kP != 0) v.gwt = size;
+  t.packed.resize(PackedSize(w));
   for (int l = 1; l < L; ++l)
     Transpose(params + (*f.w_offset)[l], w[l + 1], w[l], t.packed.data() + v.wt[l]);
   if (v.gwt >= 0) std::fill_n(t.packed.data() + v.gwt, static_cast<long>(w[L]) * w[L - 1], 0.0);

@@ -153,17 +153,20 @@ TEST(DenseKernels, VjpMatchesFiniteDifferences) {
     }
 }
 
-// The kernels keep no copy of the parameters: a change in place is seen by the next call.
+// The kernels keep no copy of the parameters: a change in place is seen by the next call;
+// and they allocate nothing once the tape is sized.
 TEST(DenseKernels, ParametersChangedInPlaceAreSeen) {
   DenseNet fast({4, 16, 16, 2}, Activation::kTanh), slow = fast;
   slow.SetFastKernels(false);
   std::vector<double> p = Params(fast, 21);
   const Matrix x = RandomMatrix(4, 30, 22), ybar = RandomMatrix(2, 30, 23);
   DenseNet::Tape tf, ts;
+  std::vector<const double*> first;
   for (int round = 0; round < 3; ++round) {
     fast.Forward(p.data(), x, tf);
     slow.Forward(p.data(), x, ts);
     EXPECT_LT(RelDiff(tf.Output(), ts.Output()), 1e-14) << "round " << round;
+    const Eigen::Index packed_after_forward = tf.packed.size();
     std::vector<double> gf(fast.NumParams(), 0.0), gs(fast.NumParams(), 0.0);
     fast.Vjp(p.data(), tf, ybar, gf.data());
     slow.Vjp(p.data(), ts, ybar, gs.data());
@@ -171,6 +174,14 @@ TEST(DenseKernels, ParametersChangedInPlaceAreSeen) {
         mgs(gs.data(), fast.NumParams());
     EXPECT_LT(RelDiff(mgf, mgs), 1e-14) << "round " << round;
     for (double& v : p) v *= 1.1;  // every weight and bias changes in place
+    // Allocation-free once sized: alternating forward and VJP calls keep every buffer at
+    // its size (Eigen reallocates only on a change of size) and address.
+    EXPECT_EQ(tf.packed.size(), packed_after_forward) << "round " << round;
+    const std::vector<const double*> buffers = {tf.packed.data(),   tf.block[0].data(),
+                                                tf.block[1].data(), tf.act[1].data(),
+                                                tf.act[2].data(),   tf.grad.data()};
+    if (round == 0) first = buffers;
+    EXPECT_EQ(buffers, first) << "round " << round;
   }
 }
 
