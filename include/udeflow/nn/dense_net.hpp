@@ -75,7 +75,8 @@ class DenseNet {
   /// kInPlace: the products are accumulated straight into grad (their last bits depend on
   ///   where grad sits modulo the SIMD width: fine for a fixed offset into an aligned buffer);
   /// kStaged: they are formed in the tape's aligned scratch and then added to grad element
-  ///   by element, so the bits do not depend on where grad sits in memory.
+  ///   by element, so the bits do not depend on where grad sits in memory.  The fast kernels
+  ///   (FastKernels()) always stage.
   enum class Accumulate { kInPlace, kStaged };
 
   DenseNet() = default;
