@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "dense_kernels.hpp"
 #include "udeflow/core/error.hpp"
 #include "udeflow/core/rng.hpp"
 
@@ -149,6 +150,11 @@ DenseNet::DenseNet(std::vector<int> widths, Activation hidden, Activation output
       num_params_ += NumOutputs() * NumInputs();
       break;
   }
+  SetFastKernels(true);
+}
+
+void DenseNet::SetFastKernels(bool on) {
+  fast_ = on && skip_ == Skip::kNone && detail::FastPathSupports(widths_, hidden_, output_);
 }
 
 std::string DenseNet::Describe(bool with_output) const {
@@ -185,6 +191,10 @@ void DenseNet::Forward(const double* params, const ConstMatrixRef& x, Tape& tape
   const int L = NumLayers();
   tape.act.resize(L + 1);
   tape.act[0] = x;  // no reallocation when the size is unchanged
+  if (fast_) {
+    detail::FastForward({&widths_, &w_offset_, &b_offset_, hidden_, output_}, params, tape);
+    return;
+  }
   for (int l = 0; l < L; ++l) {
     Eigen::Map<const Matrix> W(params + w_offset_[l], widths_[l + 1], widths_[l]);
     Eigen::Map<const Vector> b(params + b_offset_[l], widths_[l + 1]);
@@ -240,6 +250,14 @@ void DenseNet::Vjp(const double* params, Tape& tape, const ConstMatrixRef& ybar,
   const Eigen::Index n = ybar.cols();
   const bool assign =
       mode == Accumulate::kStaged;  // products formed in tape.grad, added at the end
+  if (fast_) {  // always staged: the products are formed in tape.grad, then added
+    if (grad) tape.grad.setZero(num_params_);
+    detail::FastVjp({&widths_, &w_offset_, &b_offset_, hidden_, output_}, params, tape, ybar,
+                    grad ? tape.grad.data() : nullptr, xbar);
+    if (grad)
+      for (int i = 0; i < num_params_; ++i) grad[i] += tape.grad[i];
+    return;
+  }
   if (grad && assign) tape.grad.resize(num_params_);
   double* g = grad && assign ? tape.grad.data() : grad;
   tape.gate_bar.resize(GateDegree());

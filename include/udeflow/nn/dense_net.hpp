@@ -59,8 +59,10 @@ class DenseNet {
         act;  ///< act[0] = input, act[l+1] = output of layer l (+ skip for the last)
     std::vector<Matrix> work;  ///< per-layer cotangents (Vjp) or tangents (Jvp, ParamJvp)
     std::vector<Matrix> gate,
-        gate_bar;  ///< gated skips: s_k + V_k h, and their cotangents/tangents
-    Vector grad;   ///< Vjp with Accumulate::kStaged: the products (aligned scratch)
+        gate_bar;     ///< gated skips: s_k + V_k h, and their cotangents/tangents
+    Vector grad;      ///< Vjp with Accumulate::kStaged: the products (aligned scratch)
+    Vector packed;    ///< fast kernels: transposed weights and gradient blocks
+    Matrix block[2];  ///< fast kernels: cotangent blocks of the VJP
     const Matrix& Output() const { return act.back(); }
   };
 
@@ -73,7 +75,8 @@ class DenseNet {
   /// kInPlace: the products are accumulated straight into grad (their last bits depend on
   ///   where grad sits modulo the SIMD width: fine for a fixed offset into an aligned buffer);
   /// kStaged: they are formed in the tape's aligned scratch and then added to grad element
-  ///   by element, so the bits do not depend on where grad sits in memory.
+  ///   by element, so the bits do not depend on where grad sits in memory.  The fast kernels
+  ///   (FastKernels()) always stage.
   enum class Accumulate { kInPlace, kStaged };
 
   DenseNet() = default;
@@ -133,6 +136,16 @@ class DenseNet {
   /// Floating point operations of one forward evaluation of one point.
   double FlopsPerPoint() const;
 
+  /// Whether Forward() and Vjp() use the fused fast kernels (dense_kernels.hpp): on by
+  /// default when the architecture allows it (no skip; identity, tanh or relu activations;
+  /// every hidden width a multiple of the SIMD width, e.g. 4 with AVX2, 8 with AVX-512).
+  /// Their results agree with the generic Eigen path to rounding (not bit for bit), and a
+  /// point's output and input cotangent do not depend on the batch it is in.  Jvp() and
+  /// ParamJvp() always use the generic path (they read the same tape).
+  bool FastKernels() const { return fast_; }
+  /// Turns the fast kernels off (false) or back on where supported (true); for tests.
+  void SetFastKernels(bool on);
+
  private:
   int GateDegree() const {
     return skip_ == Skip::kGated ? 1 : (skip_ == Skip::kGatedQuadratic ? 2 : 0);
@@ -162,6 +175,7 @@ class DenseNet {
   int skip_row_ = 0;
   int num_params_ = 0, skip_offset_ = 0;
   std::vector<int> w_offset_, b_offset_;
+  bool fast_ = false;
 };
 
 }  // namespace udeflow::nn
