@@ -10,10 +10,11 @@
 # set-up).  Without CI=true skips are allowed.  The rule lives in
 # tests/support/skip_policy.sh (scripts) and tests/support/gtest_petsc_main.cpp (gtest).
 #
-#   scripts/test.sh --sanitize [ctest arguments]
+#   scripts/test.sh --sanitize [--ci | ctest arguments]
 # builds the unit and MPI test programs with AddressSanitizer + UndefinedBehaviorSanitizer
-# in build-sanitize/ (UDEFLOW_SANITIZE_DIR) and runs them (ctest -L "unit|mpi", or the
-# given ctest arguments): any sanitizer report fails its test (docs/integrity.md).
+# in build-sanitize/ (UDEFLOW_SANITIZE_DIR) and runs them (ctest -L "unit|mpi" -LE
+# no_sanitize; --ci: the subset .ci/run takes; or the given ctest arguments): any
+# sanitizer report fails its test (docs/integrity.md).
 set -euo pipefail
 UDEFLOW_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ "${1:-}" = "--sanitize" ]; then
