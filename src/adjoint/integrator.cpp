@@ -35,6 +35,33 @@ void Integrator::SetStepHook(StepHook hook) {
   impl_->step_hook = std::move(hook);
 }
 
+void Integrator::SetNudging(PetscReal gain, const std::vector<PetscReal>* times,
+                            const std::vector<Vec>* data) {
+  impl_->gain = data ? gain : 0;
+  impl_->nudge_t = times;
+  impl_->nudge_data = data;
+}
+
+PetscErrorCode Integrator::Impl::AddNudging(PetscReal t, Vec U, Vec F) {
+  PetscFunctionBeginUser;
+  if (!Nudging()) PetscFunctionReturn(0);
+  const std::vector<PetscReal>& ts = *nudge_t;
+  const std::vector<Vec>& ys = *nudge_data;
+  if (!nudge_y) PetscCall(VecDuplicate(U, &nudge_y));
+  // y(t): linear between the bracketing data times, the end values outside them.
+  const size_t n = ys.size();
+  const size_t hi = std::upper_bound(ts.begin(), ts.begin() + n, t) - ts.begin();
+  if (hi == 0 || hi == n) {
+    PetscCall(VecCopy(ys[hi == 0 ? 0 : n - 1], nudge_y));
+  } else {
+    const PetscReal w = (t - ts[hi - 1]) / (ts[hi] - ts[hi - 1]);
+    PetscCall(VecAXPBYPCZ(nudge_y, 1.0 - w, w, 0.0, ys[hi - 1], ys[hi]));
+  }
+  PetscCall(VecAXPY(nudge_y, -1.0, U));
+  PetscCall(VecAXPY(F, gain, nudge_y));
+  PetscFunctionReturn(0);
+}
+
 Integrator::Integrator(pde::Physics* physics) : physics_(physics), impl_(std::make_unique<Impl>()) {
   impl_->self = this;
   impl_->phys = physics;

@@ -65,6 +65,15 @@ struct Integrator::Impl {
   std::set<PetscInt> ckpt_steps;
   bool store_ckpts = false;
 
+  // Nudging (SetNudging): f + gain (y(t) - u); nudge_y holds y(t).
+  PetscReal gain = 0;
+  const std::vector<PetscReal>* nudge_t = nullptr;
+  const std::vector<Vec>* nudge_data = nullptr;
+  Vec nudge_y = nullptr;
+  bool Nudging() const { return gain != 0 && nudge_data && !nudge_data->empty(); }
+  /// F += gain (y(t) - U).
+  PetscErrorCode AddNudging(PetscReal t, Vec U, Vec F);
+
   // Checkpoints: `pool` owns every RAM checkpoint vector, `spare` lists the free ones.
   std::vector<Vec> pool, spare;
   std::map<PetscInt, Vec> ram;
@@ -81,6 +90,7 @@ struct Integrator::Impl {
     MatDestroy(&Pasm);
     VecDestroy(&jshell.ulin);
     VecDestroy(&jpshell.ulin);
+    VecDestroy(&nudge_y);
     for (Vec& v : dldu) VecDestroy(&v);
     for (Vec& v : pool) VecDestroy(&v);
   }

@@ -33,12 +33,15 @@ PetscErrorCode RhsFunction(TS ts, PetscReal t, Vec U, Vec F, void* ctx) {
   PetscErrorCode ierr = impl->phys->Rhs(t, U, F);
   impl->phys->SetRhsCacheSlot(-1);
   PetscCall(ierr);
+  PetscCall(impl->AddNudging(t, U, F));
   PetscFunctionReturn(0);
 }
 
 PetscErrorCode IFunction(TS, PetscReal t, Vec U, Vec Udot, Vec F, void* ctx) {
   PetscFunctionBeginUser;
-  PetscCall(static_cast<Impl*>(ctx)->phys->Rhs(t, U, F));
+  Impl* impl = static_cast<Impl*>(ctx);
+  PetscCall(impl->phys->Rhs(t, U, F));
+  PetscCall(impl->AddNudging(t, U, F));
   PetscCall(VecAYPX(F, -1.0, Udot));  // F = Udot - f
   PetscFunctionReturn(0);
 }
@@ -62,7 +65,8 @@ PetscErrorCode IJacobian(TS, PetscReal t, Vec U, Vec, PetscReal shift, Mat, Mat 
   Impl* impl = static_cast<Impl*>(ctx);
   PetscCall(impl->Register(impl->jshell, t, U, shift));
   PetscCall(impl->Ensure(impl->jshell));
-  PetscCall(impl->phys->AssembleJacobian(shift, -1.0, B));  // B = shift I - df/du
+  // B = shift I - df/du (nudging: df/du - gain I)
+  PetscCall(impl->phys->AssembleJacobian(shift + impl->gain * impl->Nudging(), -1.0, B));
   PetscFunctionReturn(0);
 }
 
@@ -79,6 +83,7 @@ PetscErrorCode JMult(Mat A, Vec x, Vec y) {
   Impl* impl = s->impl;
   PetscCall(impl->Ensure(*s));
   PetscCall(impl->phys->JacobianMult(x, y));
+  if (impl->Nudging()) PetscCall(VecAXPY(y, -impl->gain, x));
   if (impl->self->Implicit()) PetscCall(VecAXPBY(y, s->shift, -1.0, x));
   PetscFunctionReturn(0);
 }
@@ -103,6 +108,7 @@ PetscErrorCode JMultTranspose(Mat A, Vec x, Vec y) {
   } else {
     PetscCall(impl->phys->JacobianMultTranspose(x, y, nullptr));
   }
+  if (impl->Nudging()) PetscCall(VecAXPY(y, -impl->gain, x));
   if (impl->self->Implicit()) PetscCall(VecAXPBY(y, s->shift, -1.0, x));
   PetscFunctionReturn(0);
 }

@@ -235,6 +235,7 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
       if (!last) PetscCall(SetFromX(target, Offset(j, s + 1)));
       SegmentObserver obs(&data, wd, last ? nullptr : target, wc, mismatch);
       PetscCall(physics_->SetScenario(scenarios_[j]));
+      integrator_->SetNudging(gain_, &times_[j], &states_[j]);  // PEM (gain 0: off)
       PetscReal l = 0;
       PetscErrorCode ierr =
           grad ? integrator_->Gradient(times_[j][a], z, times, &obs, &l, g.data(), gz)

@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <numeric>
 
@@ -61,8 +62,9 @@ PetscErrorCode TrainGroups::Destroy() {
 }
 
 Trainer::~Trainer() {
-  for (auto& traj : states_)
-    for (Vec& v : traj) VecDestroy(&v);
+  for (auto* set : {&states_, &colloc_u_, &colloc_du_})
+    for (auto& traj : *set)
+      for (Vec& v : traj) VecDestroy(&v);
   VecDestroy(&all_);
   VecScatterDestroy(&to_all_);
 }
@@ -102,11 +104,77 @@ PetscErrorCode Trainer::CheckWindowSchedule(bool sched_set, bool sched_it_set) {
   PetscFunctionReturn(0);
 }
 
+// -train_method and the options of collocation and the prediction-error method.  Without
+// -train_method the method follows -train_shooting_segments (0: windows, 1: shooting, more:
+// multiple shooting), as before the option existed.
+PetscErrorCode Trainer::MethodOptionsFromOptions(bool segments_set) {
+  PetscFunctionBeginUser;
+  PetscBool method_set = PETSC_FALSE;
+  method_ = segments_ == 0 ? "windows" : segments_ == 1 ? "shooting" : "multiple_shooting";
+  PetscOptionsBegin(comm_, "train_", "Training method", "train");
+  PetscCall(UdeOptionsChoice(
+      "-method",
+      "windows | shooting (single, trainable u0) | multiple_shooting (-train_shooting_segments "
+      "S >= 2) | collocation (fit f to the smoothed data's derivative, no solve) | pem "
+      "(prediction-error method: single shooting of f + K (y - u), K -> 0)",
+      {"windows", "shooting", "multiple_shooting", "collocation", "pem"}, &method_, &method_set));
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-init_collocation", "The first N of -train_iterations fit by collocation (then the method)",
+      &init_collocation_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-collocation_bandwidth",
+      "Kernel smoother bandwidth in time units (0: leave-one-out cross-validation)",
+      &colloc_bandwidth_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-collocation_trim", "Fraction of each trajectory's snapshots left out at each end",
+      &colloc_trim_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal("-pem_gain", "PEM: observer gain K at iteration 0",
+                                      &pem_gain_, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-pem_gain_iterations",
+      "PEM: K decreases linearly to 0 over these iterations (0: half of -train_iterations)",
+      &pem_gain_iterations_, nullptr));
+  PetscOptionsEnd();
+  PetscCheck(colloc_trim_ < 0.5, comm_, PETSC_ERR_USER_INPUT,
+             "option -train_collocation_trim: %g leaves no snapshot (must be below 0.5)",
+             (double)colloc_trim_);
+  if (method_set) {
+    const bool shooting = method_ == "shooting" || method_ == "pem";
+    if (shooting) {
+      PetscCheck(!segments_set || segments_ == 1, comm_, PETSC_ERR_USER_INPUT,
+                 "option -train_shooting_segments: -train_method %s is single shooting (1 "
+                 "segment); use -train_method multiple_shooting for %" PetscInt_FMT,
+                 method_.c_str(), segments_);
+      segments_ = 1;
+    } else if (method_ == "multiple_shooting") {
+      PetscCheck(segments_ >= 2, comm_, PETSC_ERR_USER_INPUT,
+                 "option -train_method multiple_shooting: give -train_shooting_segments S >= 2");
+    } else {
+      PetscCheck(!segments_set || segments_ == 0, comm_, PETSC_ERR_USER_INPUT,
+                 "option -train_shooting_segments: not used by -train_method %s", method_.c_str());
+    }
+  }
+  if (pem_gain_iterations_ == 0) pem_gain_iterations_ = std::max<PetscInt>(1, iterations_ / 2);
+  PetscCheck(init_collocation_ == 0 || method_ != "collocation", comm_, PETSC_ERR_USER_INPUT,
+             "option -train_init_collocation: the method is collocation already");
+  PetscCheck(init_collocation_ <= iterations_, comm_, PETSC_ERR_USER_INPUT,
+             "option -train_init_collocation: %" PetscInt_FMT
+             " exceeds -train_iterations %" PetscInt_FMT " (it counts within them)",
+             init_collocation_, iterations_);
+  PetscFunctionReturn(0);
+}
+
+double Trainer::PemGainAt(long long it) const {
+  if (method_ != "pem" || it < 0) return 0.0;
+  const double done = static_cast<double>(it - init_collocation_);
+  return pem_gain_ * std::max(0.0, 1.0 - std::max(0.0, done) / pem_gain_iterations_);
+}
+
 // Windows, their growth and schedule, shooting and batches (-train_window*, -train_shooting_*,
 // -train_batch_*).
 PetscErrorCode Trainer::WindowOptionsFromOptions() {
   PetscFunctionBeginUser;
-  PetscBool sched_set = PETSC_FALSE, sched_it_set = PETSC_FALSE;
+  PetscBool sched_set = PETSC_FALSE, sched_it_set = PETSC_FALSE, segments_set = PETSC_FALSE;
   PetscOptionsBegin(comm_, "train_", "Training windows, shooting and batches", "train");
   PetscCall(
       UdeOptionsPositiveInt("-window", "Observations per window (initial)", &window_, nullptr));
@@ -126,7 +194,7 @@ PetscErrorCode Trainer::WindowOptionsFromOptions() {
   PetscCall(UdeOptionsNonNegativeInt(
       "-shooting_segments",
       "Multiple shooting with S segments per trajectory (1: single shooting; 0: windows)",
-      &segments_, nullptr));
+      &segments_, &segments_set));
   PetscCall(UdeOptionsNonNegativeReal("-shooting_continuity",
                                       "Weight of the continuity penalty at segment nodes",
                                       &continuity_, nullptr));
@@ -137,6 +205,7 @@ PetscErrorCode Trainer::WindowOptionsFromOptions() {
                              "Combine the losses of a batch by their mean or their sum",
                              {"mean", "sum"}, &batch_reduce_, nullptr));
   PetscOptionsEnd();
+  PetscCall(MethodOptionsFromOptions(segments_set));
   PetscCall(CheckWindowSchedule(sched_set, sched_it_set));
   PetscFunctionReturn(0);
 }
@@ -220,7 +289,8 @@ PetscErrorCode Trainer::SetUp() {
     PetscCall(dataset_->ReadScenario(id, &sc));
     PetscCall(physics_->SetScenario(sc));
     PetscCheck(
-        Shooting() || (PetscInt)t.size() > window_max_ * obs_stride_, comm_, PETSC_ERR_USER_INPUT,
+        Shooting() || method_ == "collocation" || (PetscInt)t.size() > window_max_ * obs_stride_,
+        comm_, PETSC_ERR_USER_INPUT,
         "option -train_window_max/-train_window: %" PetscInt_FMT
         " observations every %" PetscInt_FMT " snapshots need more than the %zu snapshots of '%s'",
         window_max_, obs_stride_, t.size(), trajs[id].name.c_str());
@@ -244,6 +314,7 @@ PetscErrorCode Trainer::SetUp() {
     times_.push_back(std::move(t));
     scenarios_.push_back(std::move(sc));
   }
+  if (method_ == "collocation" || init_collocation_ > 0) PetscCall(SetUpCollocation());
   PetscFunctionReturn(0);
 }
 
@@ -338,9 +409,15 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
 PetscErrorCode Trainer::Monitor(long long it, double loss, double gnorm, double lr, PetscInt W,
                                 double seconds) const {
   PetscFunctionBeginUser;
+  char gain[32] = "";  // PEM: the observer gain of this iteration
+  if (method_ == "pem" && it >= 0) snprintf(gain, sizeof gain, "  K %.2e", PemGainAt(it));
   PetscCall(PetscPrintf(
-      comm_, "train %6lld  loss %.6e  |grad| %.3e  lr %.2e  %s %3" PetscInt_FMT "  %8.2f s\n", it,
-      loss, gnorm, lr, Shooting() ? "horizon" : "window", W, seconds));
+      comm_, "train %6lld  loss %.6e  |grad| %.3e  lr %.2e  %s %3" PetscInt_FMT "%s  %8.2f s\n", it,
+      loss, gnorm, lr,
+      CollocationAt(it) ? "colloc "
+      : Shooting()      ? "horizon"
+                        : "window",
+      W, gain, seconds));
   PetscFunctionReturn(0);
 }
 
@@ -357,18 +434,29 @@ PetscInt Trainer::NumTrainable() const {
 PetscErrorCode Trainer::Objective(long long it, const AlignedVector<double>& x, double* loss,
                                   std::vector<double>* grad) {
   PetscFunctionBeginUser;
+  if (CollocationAt(it)) {
+    PetscCall(CollocationLossAndGradient(x, loss, grad));
+    PetscFunctionReturn(0);
+  }
+  // Window and horizon schedules start after the collocation stage.
+  const long long its = it >= 0 ? it - init_collocation_ : it;
   if (Shooting()) {
     std::vector<size_t> trajs;
     if (it >= 0)
       trajs = TrajectoryBatch(it);
     else
       for (size_t j = 0; j < states_.size(); ++j) trajs.push_back(j);
-    PetscCall(ShootingLossAndGradient(trajs, HorizonAt(it), x, loss, grad));
+    gain_ = PemGainAt(it);
+    PetscErrorCode ierr = ShootingLossAndGradient(trajs, HorizonAt(its), x, loss, grad);
+    gain_ = 0;
+    integrator_->SetNudging(0, nullptr, nullptr);
+    PetscCall(ierr);
   } else if (it >= 0) {
-    const PetscInt W = WindowAt(it);
+    const PetscInt W = WindowAt(its);
     PetscCall(LossAndGradient(BatchAt(it, W), W, x, loss, grad));
   } else {
-    const PetscInt W = adam_done_ > 0 ? WindowAt(adam_done_ - 1) : window_;
+    const PetscInt W =
+        adam_done_ > init_collocation_ ? WindowAt(adam_done_ - 1 - init_collocation_) : window_;
     PetscCall(LossAndGradient(Tiling(W), W, x, loss, grad));
   }
   PetscFunctionReturn(0);

@@ -136,7 +136,11 @@ PetscErrorCode Trainer::RunAdam(const std::string& checkpoint_path, const State*
   State state;
   long long it = it0;
   for (; it < iterations_; ++it) {
-    const PetscInt W = Shooting() ? HorizonAt(it) : WindowAt(it);
+    const long long its = it - init_collocation_;  // iteration of the method proper
+    const PetscInt W = CollocationAt(it) ? 0 : Shooting() ? HorizonAt(its) : WindowAt(its);
+    // Collocation then another method: the method starts with fresh Adam moments.
+    if (init_collocation_ > 0 && it == init_collocation_)
+      adam_ = nn::Adam(NumTrainable(), adam_config_);
     PetscCall(Objective(it, theta, &loss, &grad));
     const double gnorm = std::sqrt(std::inner_product(grad.begin(), grad.end(), grad.begin(), 0.0));
     PetscCheck(std::isfinite(loss) && std::isfinite(gnorm), comm_, PETSC_ERR_NOT_CONVERGED,
@@ -358,7 +362,10 @@ PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* 
   const PetscInt P = NumTrainable();
   AlignedVector<double>& theta = x_;
   const PetscInt W =
-      Shooting() ? HorizonAt(-1) : (adam_done_ > 0 ? WindowAt(adam_done_ - 1) : window_);
+      CollocationAt(-1) ? 0
+      : Shooting()      ? HorizonAt(-1)
+                   : (adam_done_ > init_collocation_ ? WindowAt(adam_done_ - 1 - init_collocation_)
+                                                     : window_);
   TaoCtx ctx{this,
              &x_,
              W,

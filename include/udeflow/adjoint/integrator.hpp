@@ -107,6 +107,15 @@ class Integrator {
   using StepHook = std::function<PetscErrorCode(PetscInt step, PetscReal t, Vec u)>;
   void SetStepHook(StepHook hook);
 
+  /// Prediction-error method (nudging): the right-hand side becomes
+  /// f(t, u; theta) + gain (y(t) - u), y the piecewise-linear interpolant of the states
+  /// `data` at `times` (constant outside them).  y is a known forcing: the state
+  /// Jacobian gets -gain I, the parameter Jacobian is unchanged, and Gradient() stays the
+  /// exact discrete gradient of the nudged solve.  gain 0 or data null: off.  The
+  /// vectors must outlive their use (until the next SetNudging).
+  void SetNudging(PetscReal gain, const std::vector<PetscReal>* times,
+                  const std::vector<Vec>* data);
+
   const IntegratorStats& Stats() const { return stats_; }
   MemoryMode Mode() const { return mode_; }
   /// The time step (after SetFromOptions(): replaces -ts_dt; 0 lets the physics choose).

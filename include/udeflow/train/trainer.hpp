@@ -146,6 +146,19 @@ class Trainer {
                                          std::vector<double>* grad);
   /// Node states taken from the data (the tail of x).  Collective.
   PetscErrorCode InitialShootingStates(AlignedVector<double>* x);
+  /// Collocation (Roesch, Rackauckas & Stumpf 2021): mean over training trajectories of
+  /// the mean over their kept snapshots k and cells of (f(t_k, s_k; theta) - s'_k)^2, s and
+  /// s' the kernel-smoothed data and its time derivative (collocation.hpp); no solve.
+  /// Gradient with respect to x (zero for shooting node states).  Collective.
+  PetscErrorCode CollocationLossAndGradient(const AlignedVector<double>& x, double* loss,
+                                            std::vector<double>* grad);
+  /// The training method of Adam iteration `it` (< 0: the full objective after Adam).
+  bool CollocationAt(long long it) const {
+    return method_ == "collocation" || (it >= 0 && it < init_collocation_);
+  }
+  /// PEM: the observer gain at Adam iteration `it` (0 when off and for it < 0).
+  double PemGainAt(long long it) const;
+  const std::string& Method() const { return method_; }
   /// Trajectories of shooting iteration `it` (sorted).
   std::vector<size_t> TrajectoryBatch(long long it) const;
   /// Shooting horizon (last snapshot used) at iteration it (< 0: the last stage).
@@ -173,6 +186,9 @@ class Trainer {
 
  private:
   PetscErrorCode WindowOptionsFromOptions();
+  PetscErrorCode MethodOptionsFromOptions(bool segments_set);
+  /// Collocation data: smoothed states and derivatives of every training trajectory.
+  PetscErrorCode SetUpCollocation();
   PetscErrorCode CheckWindowSchedule(bool sched_set, bool sched_it_set);
   /// -train_resume latest: the newest checkpoint next to `checkpoint_path`, or none.
   PetscErrorCode ResolveLatest(const std::string& checkpoint_path);
@@ -204,6 +220,15 @@ class Trainer {
   PetscInt segments_ = 0, batch_trajectories_ = 0, lbfgs_iterations_ = 0;
   PetscReal continuity_ = 1.0;
   std::string batch_reduce_ = "mean";
+  // -train_method and its options (collocation, PEM).
+  std::string method_;
+  PetscInt init_collocation_ = 0;
+  PetscReal colloc_bandwidth_ = 0, colloc_trim_ = 0.05;
+  PetscReal pem_gain_ = 1.0;
+  double gain_ = 0;  // PEM gain of the evaluation under way
+  PetscInt pem_gain_iterations_ = 0;
+  std::vector<std::vector<Vec>> colloc_u_, colloc_du_;  // [traj][kept snapshot]
+  std::vector<std::vector<PetscReal>> colloc_t_;
   long long adam_done_ = 0;  // Adam iterations run (the L-BFGS stage uses the last window)
   PetscLogDouble start_ = 0;
   double seconds_before_ = 0;  // run time of the resumed run up to its checkpoint
