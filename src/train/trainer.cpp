@@ -134,6 +134,13 @@ PetscErrorCode Trainer::MethodOptionsFromOptions(bool segments_set) {
       "-pem_gain_iterations",
       "PEM: K decreases linearly to 0 over these iterations (0: half of -train_iterations)",
       &pem_gain_iterations_, nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-pem_schedule",
+      "PEM: K falls linearly to 0, or geometrically to -train_pem_gain_min (then 0) over "
+      "-train_pem_gain_iterations",
+      {"linear", "geometric"}, &pem_schedule_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-pem_gain_min", "PEM geometric schedule: the last nonzero K",
+                                   &pem_gain_min_, nullptr));
   PetscOptionsEnd();
   PetscCheck(colloc_trim_ < 0.5, comm_, PETSC_ERR_USER_INPUT,
              "option -train_collocation_trim: %g leaves no snapshot (must be below 0.5)",
@@ -167,7 +174,11 @@ PetscErrorCode Trainer::MethodOptionsFromOptions(bool segments_set) {
 double Trainer::PemGainAt(long long it) const {
   if (method_ != "pem" || it < 0) return 0.0;
   const double done = static_cast<double>(it - init_collocation_);
-  return pem_gain_ * std::max(0.0, 1.0 - std::max(0.0, done) / pem_gain_iterations_);
+  const double f = std::max(0.0, done) / pem_gain_iterations_;  // fraction of the decay done
+  if (f >= 1.0) return 0.0;
+  if (pem_schedule_ == "geometric" && pem_gain_ > pem_gain_min_)
+    return pem_gain_ * std::pow(pem_gain_min_ / pem_gain_, f);
+  return pem_gain_ * (1.0 - f);
 }
 
 // Windows, their growth and schedule, shooting and batches (-train_window*, -train_shooting_*,

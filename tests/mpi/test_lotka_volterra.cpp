@@ -634,3 +634,22 @@ TEST(Collocation, RecoversTheMissingInteractionsFromNoiseFreeData) {
               r.loss, rel);
   EXPECT_LT(rel, 0.05);
 }
+
+// The geometric gain schedule: K0 (Kmin/K0)^(it/N) for it < N, then 0; it counts from the end
+// of a collocation stage.
+TEST_F(Shooting, PemGeometricGainSchedule) {
+  test::ScopedOptions o(kShootCase + "-output_dir " + Dir() +
+                        " -train_shooting_segments 1 -train_method pem -train_pem_gain 4 "
+                        "-train_pem_schedule geometric -train_pem_gain_min 0.25 "
+                        "-train_pem_gain_iterations 4 -train_iterations 10 "
+                        "-train_init_collocation 2");
+  ShootSetup s;
+  UDE_ASSERT_OK(s.Create());
+  const train::Trainer& t = *s.trainer;
+  EXPECT_EQ(t.PemGainAt(0), 4.0);  // (a collocation iteration: PEM has not started)
+  EXPECT_EQ(t.PemGainAt(2), 4.0);
+  EXPECT_NEAR(t.PemGainAt(4), 1.0, 1e-15);
+  EXPECT_NEAR(t.PemGainAt(5), 0.5, 1e-15);
+  EXPECT_EQ(t.PemGainAt(6), 0.0);
+  EXPECT_EQ(t.PemGainAt(-1), 0.0);
+}

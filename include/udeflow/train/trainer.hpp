@@ -227,6 +227,8 @@ class Trainer {
   PetscReal pem_gain_ = 1.0;
   double gain_ = 0;  // PEM gain of the evaluation under way
   PetscInt pem_gain_iterations_ = 0;
+  std::string pem_schedule_ = "linear";
+  PetscReal pem_gain_min_ = 1e-3;
   std::vector<std::vector<Vec>> colloc_u_, colloc_du_;  // [traj][kept snapshot]
   std::vector<std::vector<PetscReal>> colloc_t_;
   long long adam_done_ = 0;  // Adam iterations run (the L-BFGS stage uses the last window)
