@@ -3,6 +3,7 @@
 
     /usr/bin/python3 scripts/compare_methods.py [--case lotka_volterra_long] [--seeds 1,2,3]
         [--methods all] [--jobs 2] [--out results/methods_<case>] [--short]
+    /usr/bin/python3 scripts/compare_methods.py --case fisher_kpp      (a PDE case)
     /usr/bin/python3 scripts/compare_methods.py --recovery [--noise-seeds 1,2,3,4,5]
 
 Methods (the case file's options, then these; every method starts from the same untrained
@@ -15,6 +16,10 @@ network for a given seed, -closure_seed = -train_seed = seed):
   colloc_then_shooting -train_method shooting -train_init_collocation 200
   pem                  -train_method pem -train_pem_gain 5 -train_pem_gain_iterations 200
   colloc_then_ms       -train_method multiple_shooting -train_init_collocation 200
+A PDE case (its udeflow_commands end with evaluate): windows (the case's own),
+multiple_shooting (5 segments), collocation, colloc_then_windows (1000 collocation
+iterations first), pem (K 2 -> 0 over 1000 iterations); held-out MAE from evaluate and the
+learned terms it reports.
 All use the case's budget (-train_iterations Adam iterations, then -train_lbfgs_iterations
 L-BFGS iterations); the collocation stage counts within the Adam iterations.
 
@@ -71,6 +76,20 @@ METHODS = {
 }
 
 
+# A PDE case (its commands end with evaluate, not discover): the methods that apply to a
+# grid and its held-out evaluation.  The budget is the case's Adam iterations, then 2500
+# L-BFGS iterations (cases/fisher_kpp.yaml's second stage) in the same run.
+PDE_METHODS = {
+    "windows": [],
+    "multiple_shooting": ["-train_method", "multiple_shooting", "-train_shooting_segments", "5"],
+    "collocation": ["-train_method", "collocation"],
+    "colloc_then_windows": ["-train_init_collocation", "1000"],
+    "pem": ["-train_method", "pem", "-train_pem_gain", "2", "-train_pem_gain_iterations", "1000"],
+}
+PDE_EXTRA = ["-train_lbfgs_iterations", "2500", "-tao_gatol", "1e-12", "-tao_grtol", "0",
+             "-tao_gttol", "0"]
+
+
 def udeflow(build, args, log):
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     with open(log, "w") as f:
@@ -97,8 +116,21 @@ def support_exact(f):
     return bool(np.array_equal(learned != 0, true != 0))
 
 
-def score(out):
-    """The figures of one finished run (None where a step failed)."""
+def score_pde(out):
+    """Held-out MAE and the learned terms of a PDE run (from evaluate.log)."""
+    r = score_training(out)
+    text = open(os.path.join(out, "evaluate.log")).read() if os.path.exists(
+        os.path.join(out, "evaluate.log")) else ""
+    m = re.search(r"learned closure\s+\d+\s+(\S+)", text)
+    r["mae"] = float(m.group(1)) if m and m.group(1)[0].isdigit() else math.inf
+    m = re.search(r"D_eff = .*?relative error ([0-9.e+-]+)", text)
+    r["d_err"] = float(m.group(1)) if m else math.nan
+    m = re.search(r"learned reaction: max_\[0,1\] \|NN\(rho\) - r rho\(1-rho\)\| = ([0-9.e+-]+)", text)
+    r["r_err"] = float(m.group(1)) if m else math.nan
+    return r
+
+
+def score_training(out):
     r = {}
     hist = read_history(os.path.join(out, "train_history.csv"))
     r["loss"] = float(hist[-1]["loss"]) if hist else math.nan
@@ -111,6 +143,12 @@ def score(out):
     r["colloc_evals"] = colloc + (tao if lbfgs_colloc else 0)
     m = re.search(r"in ([0-9.]+) s, last loss", open(os.path.join(out, "train.log")).read())
     r["wall"] = float(m.group(1)) if m else math.nan
+    return r
+
+
+def score(out):
+    """The figures of one finished run (None where a step failed)."""
+    r = score_training(out)
     path = os.path.join(out, "discover.h5")
     if not os.path.exists(path):
         r.update(misfit=math.inf, err20=math.inf, ext=math.inf, recovered=False)
@@ -150,14 +188,18 @@ def fmt(values, spec="%.3g"):
 
 def run_one(args, case, data, method, seed, extra):
     out = os.path.join(args.out, "%s_s%d" % (method, seed))
-    if args.reuse and os.path.exists(os.path.join(out, "discover.h5")):
+    last = "evaluate" if args.pde else "discover"
+    done = os.path.join(out, "evaluate.log" if args.pde else "discover.h5")
+    if args.reuse and os.path.exists(done):
         return method, seed, out  # finished by an earlier invocation
     os.makedirs(out, exist_ok=True)
     common = ["-options_file", case, "-output_dir", out, "-dataset", data,
               "-closure_seed", str(seed), "-train_seed", str(seed)] + extra
-    if udeflow(args.build, ["train"] + common + METHODS[method], os.path.join(out, "train.log")):
+    if udeflow(args.build, ["train"] + common + args.methods_table[method],
+               os.path.join(out, "train.log")):
         return method, seed, None
-    udeflow(args.build, ["discover"] + common, os.path.join(out, "discover.log"))
+    udeflow(args.build, [last] + common + (["-model", os.path.join(out, "model.h5")] if args.pde else []),
+            os.path.join(out, last + ".log"))
     return method, seed, out
 
 
@@ -182,16 +224,23 @@ def main():
     case = os.path.join(ROOT, "cases", args.case + ".yaml")
     if not os.path.exists(case):
         sys.exit("compare_methods: option --case: no file %s" % case)
-    methods = list(METHODS) if args.methods == "all" else args.methods.split(",")
+    commands = re.search(r"^udeflow_commands:(.*)$", open(case).read(), re.M)
+    args.pde = bool(commands) and "discover" not in commands.group(1)
+    table_ = PDE_METHODS if args.pde else METHODS
+    args.methods_table = table_
+    methods = list(table_) if args.methods == "all" else args.methods.split(",")
     for m in methods:
-        if m not in METHODS:
+        if m not in table_:
             sys.exit("compare_methods: option --methods: unknown method '%s' (known: %s)"
-                     % (m, ", ".join(METHODS)))
+                     % (m, ", ".join(table_)))
     seeds = [int(s) for s in args.seeds.split(",")]
     args.out = args.out or os.path.join("results", "methods_" + args.case)
     os.makedirs(args.out, exist_ok=True)
-    extra = []
-    if args.short:
+    extra = list(PDE_EXTRA) if args.pde else []
+    if args.short and args.pde:
+        extra = ["-train_iterations", "4", "-train_lbfgs_iterations", "2"]
+        PDE_METHODS["colloc_then_windows"][-1] = "2"
+    elif args.short:
         extra = ["-train_iterations", "4", "-train_lbfgs_iterations", "2"]
         METHODS["colloc_then_shooting"][-1] = "2"
         METHODS["colloc_then_ms"][-1] = "2"
@@ -209,12 +258,13 @@ def main():
         futs = [ex.submit(run_one, args, case, data, m, s, extra) for s in seeds for m in methods]
         for fu in cf.as_completed(futs):
             m, s, out = fu.result()
-            r = score(out) if out else None
+            r = (score_pde(out) if args.pde else score(out)) if out else None
             results[m].append(r)
+            key = "mae" if args.pde else "misfit"
             print("  done %-22s seed %d: %s" % (m, s, "train failed" if r is None else
-                  "misfit %.3g, loss %.3g, %d evaluations, %.0f s" % (r["misfit"], r["loss"], r["evals"], r["wall"])),
+                  "%s %.3g, loss %.3g, %d solver evaluations, %.0f s" % (key, r[key], r["loss"], r["evals"], r["wall"])),
                   flush=True)
-    table(args, methods, seeds, results)
+    (table_pde if args.pde else table)(args, methods, seeds, results)
 
 
 def table(args, methods, seeds, results):
@@ -228,6 +278,26 @@ def table(args, methods, seeds, results):
         lines.append("%-22s %-22s %-22s %-28s %-22s %-22s %-10s %-14s%s" % (
             m, fmt(g("misfit")), fmt(g("loss")), fmt(g("evals"), "%.0f") + " + " + fmt(g("colloc_evals"), "%.0f"), fmt(g("err20")),
             fmt(g("ext")), "%d/%d" % (sum(g("recovered")), len(results[m])), fmt(g("wall"), "%.0f"),
+            ("  (%d runs failed to train)" % failed) if failed else ""))
+    text = "\n".join(lines)
+    print(text)
+    with open(os.path.join(args.out, "summary.txt"), "w") as f:
+        f.write(text + "\n")
+
+
+def table_pde(args, methods, seeds, results):
+    lines = ["compare_methods: case %s, seeds %s (mean +- sd over seeds); MAE: held-out "
+             "trajectories (evaluate)" % (args.case, ",".join(map(str, seeds))),
+             "%-22s %-22s %-22s %-28s %-22s %-22s %-14s" % (
+                 "method", "held-out MAE", "own loss", "evals (solver + colloc)", "D_eff rel. error",
+                 "reaction max error", "wall s")]
+    for m in methods:
+        rs = [r for r in results[m] if r]
+        g = lambda k: [r[k] for r in rs]
+        failed = len(results[m]) - len(rs)
+        lines.append("%-22s %-22s %-22s %-28s %-22s %-22s %-14s%s" % (
+            m, fmt(g("mae")), fmt(g("loss")), fmt(g("evals"), "%.0f") + " + " + fmt(g("colloc_evals"), "%.0f"),
+            fmt(g("d_err")), fmt(g("r_err")), fmt(g("wall"), "%.0f"),
             ("  (%d runs failed to train)" % failed) if failed else ""))
     text = "\n".join(lines)
     print(text)
