@@ -1,8 +1,11 @@
 // Multiple shooting for the Trainer: node states of every training trajectory are
 // trainable; the loss is the misfit at every snapshot of the horizon plus a continuity
 // penalty at the nodes.  See trainer.hpp.
+#include <petscdmda.h>
+
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/rng.hpp"
@@ -83,10 +86,32 @@ PetscErrorCode Trainer::ReplicateVec(Vec v, double* out) {
   PetscCall(VecScatterEnd(to_all_, v, all_, INSERT_VALUES, SCATTER_FORWARD));
   PetscInt N;
   PetscCall(VecGetSize(all_, &N));
+  PetscCall(NaturalOrdering());
   const PetscScalar* a;
   PetscCall(VecGetArrayRead(all_, &a));
-  std::copy(a, a + N, out);
+  for (PetscInt i = 0; i < N; ++i) out[natural_[i]] = a[i];
   PetscCall(VecRestoreArrayRead(all_, &a));
+  PetscFunctionReturn(0);
+}
+
+// Node states in x are in the grid's natural ordering (a DMDA's global vectors are ordered
+// by rank): the same x means the same states, and a training state resumes, on any
+// number of ranks.  natural_[i] is the natural index of global index i.
+PetscErrorCode Trainer::NaturalOrdering() {
+  PetscFunctionBeginUser;
+  if (!natural_.empty()) PetscFunctionReturn(0);
+  PetscInt N;
+  PetscCall(VecGetSize(states_[0][0], &N));
+  natural_.resize(N);
+  std::iota(natural_.begin(), natural_.end(), PetscInt(0));
+  DM dm = physics_->Grid();
+  PetscBool isda = PETSC_FALSE;
+  PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &isda));
+  if (isda) {
+    AO ao;
+    PetscCall(DMDAGetAO(dm, &ao));
+    PetscCall(AOPetscToApplication(ao, N, natural_.data()));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -105,8 +130,10 @@ PetscErrorCode Trainer::InitialShootingStates(AlignedVector<double>* x) {
 namespace {
 
 // The node's own snapshot d predicted by the node state z: adds wd |z - d|^2 / N (this
-// rank's entries) to *direct and, if gnode, its gradient to gnode (this rank's entries).
-PetscErrorCode NodeDataTerm(Vec z, Vec d, double wd, PetscInt N, double* direct, double* gnode) {
+// rank's entries) to *direct and, if gnode, its gradient to gnode (this rank's entries i at
+// gnode[nat[i]], nat the natural indices of the rank's entries).
+PetscErrorCode NodeDataTerm(Vec z, Vec d, double wd, PetscInt N, const PetscInt* nat,
+                            double* direct, double* gnode) {
   PetscFunctionBeginUser;
   const PetscScalar *za, *da;
   PetscInt n;
@@ -116,7 +143,7 @@ PetscErrorCode NodeDataTerm(Vec z, Vec d, double wd, PetscInt N, double* direct,
   for (PetscInt i = 0; i < n; ++i) {
     const double r = za[i] - da[i];
     *direct += wd * r * r / N;
-    if (gnode) gnode[i] += 2.0 * wd * r / N;
+    if (gnode) gnode[nat[i]] += 2.0 * wd * r / N;
   }
   PetscCall(VecRestoreArrayRead(z, &za));
   PetscCall(VecRestoreArrayRead(d, &da));
@@ -127,21 +154,35 @@ PetscErrorCode NodeDataTerm(Vec z, Vec d, double wd, PetscInt N, double* direct,
 // (gz, this rank's entries at gnode) and, unless the segment is the last, the continuity
 // penalty's with respect to the next node (-2 wc mismatch / N at gnext).
 PetscErrorCode AddSegmentGradient(const std::vector<double>& g, Vec gz, Vec mismatch, double wc,
-                                  PetscInt N, double* grad, double* gnode, double* gnext) {
+                                  PetscInt N, const PetscInt* nat, double* grad, double* gnode,
+                                  double* gnext) {
   PetscFunctionBeginUser;
   for (size_t i = 0; i < g.size(); ++i) grad[i] += g[i];
   const PetscScalar* ga;
   PetscInt n;
   PetscCall(VecGetLocalSize(gz, &n));
   PetscCall(VecGetArrayRead(gz, &ga));
-  for (PetscInt i = 0; i < n; ++i) gnode[i] += ga[i];
+  for (PetscInt i = 0; i < n; ++i) gnode[nat[i]] += ga[i];
   PetscCall(VecRestoreArrayRead(gz, &ga));
   if (mismatch) {
     const PetscScalar* ma;
     PetscCall(VecGetArrayRead(mismatch, &ma));
-    for (PetscInt i = 0; i < n; ++i) gnext[i] -= 2.0 * wc * ma[i] / N;
+    for (PetscInt i = 0; i < n; ++i) gnext[nat[i]] -= 2.0 * wc * ma[i] / N;
     PetscCall(VecRestoreArrayRead(mismatch, &ma));
   }
+  PetscFunctionReturn(0);
+}
+
+// This rank's entries of v from a state stored in natural ordering (nat: the natural
+// indices of the rank's entries).
+PetscErrorCode SetFromNatural(Vec v, const double* state, const PetscInt* nat) {
+  PetscFunctionBeginUser;
+  PetscInt n;
+  PetscScalar* a;
+  PetscCall(VecGetLocalSize(v, &n));
+  PetscCall(VecGetArray(v, &a));
+  for (PetscInt i = 0; i < n; ++i) a[i] = state[nat[i]];
+  PetscCall(VecRestoreArray(v, &a));
   PetscFunctionReturn(0);
 }
 
@@ -195,16 +236,12 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
   PetscInt N, lo, hi;
   PetscCall(VecGetSize(z, &N));
   PetscCall(VecGetOwnershipRange(z, &lo, &hi));
+  PetscCall(NaturalOrdering());
+  const PetscInt* nat = natural_.data() + lo;  // natural indices of this rank's entries
   auto Offset = [&](size_t j, PetscInt s) {
     return P + (static_cast<PetscInt>(j) * segments_ + s) * N;
   };
-  auto SetFromX = [&](Vec v, PetscInt off) -> PetscErrorCode {
-    PetscScalar* a;
-    PetscCall(VecGetArray(v, &a));
-    for (PetscInt i = lo; i < hi; ++i) a[i - lo] = x[off + i];
-    PetscCall(VecRestoreArray(v, &a));
-    return 0;
-  };
+  auto SetFromX = [&](Vec v, PetscInt off) { return SetFromNatural(v, x.data() + off, nat); };
 
   *loss = 0;
   if (grad) grad->assign(X, 0.0);
@@ -224,8 +261,8 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
       const bool last = e == h;
       // The node's own snapshot is predicted by the node state.
       PetscCall(SetFromX(z, Offset(j, s)));
-      PetscCall(NodeDataTerm(z, states_[j][a], wd, N, &direct,
-                             grad ? grad->data() + Offset(j, s) + lo : nullptr));
+      PetscCall(NodeDataTerm(z, states_[j][a], wd, N, nat, &direct,
+                             grad ? grad->data() + Offset(j, s) : nullptr));
       data.clear();
       times.clear();
       for (PetscInt k = a + 1; k <= e; ++k) {
@@ -247,9 +284,9 @@ PetscErrorCode Trainer::ShootingLossAndGradient(const std::vector<size_t>& trajs
       }
       PetscCall(ierr);
       if (grad)
-        PetscCall(AddSegmentGradient(g, gz, last ? nullptr : mismatch, wc, N, grad->data(),
-                                     grad->data() + Offset(j, s) + lo,
-                                     last ? nullptr : grad->data() + Offset(j, s + 1) + lo));
+        PetscCall(AddSegmentGradient(g, gz, last ? nullptr : mismatch, wc, N, nat, grad->data(),
+                                     grad->data() + Offset(j, s),
+                                     last ? nullptr : grad->data() + Offset(j, s + 1)));
       *loss += l;
     }
   }

@@ -199,7 +199,9 @@ class Trainer {
   /// History row time: seconds since the start of the run, including resumed runs.
   double Elapsed() const;
   PetscInt ScheduleStage(long long it) const;
+  /// v on every rank, in the grid's natural ordering (see NaturalOrdering).  Collective.
   PetscErrorCode ReplicateVec(Vec v, double* out);
+  PetscErrorCode NaturalOrdering();
   PetscErrorCode Monitor(long long it, double loss, double gnorm, double lr, PetscInt W,
                          double seconds) const;
 
@@ -236,6 +238,7 @@ class Trainer {
   double seconds_before_ = 0;  // run time of the resumed run up to its checkpoint
   Vec all_ = nullptr;          // ReplicateVec: scatter of a state to every rank
   VecScatter to_all_ = nullptr;
+  std::vector<PetscInt> natural_;  // natural index of each global index of a state
   nn::LearningRateSchedule lr_;
   nn::AdamConfig adam_config_;
   nn::Adam adam_;
