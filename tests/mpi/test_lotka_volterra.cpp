@@ -11,6 +11,7 @@
 
 #include "pde/lotka_volterra.hpp"
 #include "test_util.hpp"
+#include "trainer_fixture.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
@@ -258,36 +259,6 @@ const std::string kShootCase =
     "-generate_dt_save 0.1 -generate_noise 0.01 -train_shooting_segments 3 "
     "-train_shooting_continuity 2.5 ";
 
-struct ShootSetup {
-  train::TrainGroups groups;
-  std::unique_ptr<pde::Physics> physics;
-  std::unique_ptr<adjoint::Integrator> integ;
-  io::Dataset data;
-  std::unique_ptr<train::Trainer> trainer;
-  PetscErrorCode Create() {
-    PetscFunctionBeginUser;
-    workflow::CasePaths paths;
-    PetscCall(workflow::CasePathsFromOptions(PETSC_COMM_WORLD, &paths));
-    PetscCall(groups.Create(PETSC_COMM_WORLD));
-    PetscCall(pde::PhysicsCreateFromOptions(groups.group, nullptr, "lotka_volterra", &physics));
-    PetscCall(physics->SetUp());
-    integ = std::make_unique<adjoint::Integrator>(physics.get());
-    PetscCall(integ->SetFromOptions(nullptr));
-    PetscCall(integ->SetUp());
-    PetscCall(data.Open(groups.group, paths.dataset, "option -dataset"));
-    trainer = std::make_unique<train::Trainer>(physics.get(), integ.get(), &data, &groups);
-    PetscCall(trainer->SetFromOptions());
-    PetscCall(trainer->SetUp());
-    PetscFunctionReturn(0);
-  }
-  ~ShootSetup() {
-    trainer.reset();
-    integ.reset();
-    physics.reset();
-    groups.Destroy();
-  }
-};
-
 class Shooting : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -300,8 +271,8 @@ class Shooting : public ::testing::Test {
 
 TEST_F(Shooting, GradientWrtThetaAndNodeStatesMatchesFiniteDifferences) {
   test::ScopedOptions o(kShootCase + "-output_dir " + Dir());
-  ShootSetup s;
-  UDE_ASSERT_OK(s.Create());
+  test::TrainerSetup s;
+  UDE_ASSERT_OK(s.Create("lotka_volterra"));
   train::Trainer& t = *s.trainer;
   const PetscInt P = s.physics->NumParams(), X = t.NumTrainable();
   ASSERT_EQ(X, P + 3 * 3 * 2);  // 3 trajectories x 3 segments x 2 states
@@ -341,16 +312,8 @@ TEST_F(Shooting, GradientWrtThetaAndNodeStatesMatchesFiniteDifferences) {
   }
   // theta: random directions.
   for (uint64_t seed : {31u, 32u}) {
-    const auto d = Direction(P, seed);
-    const double h = 1e-5;
-    auto xp = x, xm = x;
-    double gd = 0;
-    for (PetscInt i = 0; i < P; ++i) {
-      xp[i] += h * d[i];
-      xm[i] -= h * d[i];
-      gd += g[i] * d[i];
-    }
-    const double fd = (Loss(xp) - Loss(xm)) / (2 * h);
+    double fd, gd;
+    test::DirectionalFd<AlignedVector<double>>(x, Direction(P, seed), g, 1e-5, Loss, &fd, &gd);
     worst = std::max(worst, RelDiff(fd, gd));
     EXPECT_LT(RelDiff(fd, gd), 1e-6)
         << "theta direction " << seed << ": fd " << fd << " adjoint " << gd;
@@ -366,8 +329,8 @@ TEST_F(Shooting, BatchIsTheMeanOrSumOfTrajectories) {
   std::vector<double> gmean, gs;
   for (const char* reduce : {"mean", "sum"}) {
     test::ScopedOptions o(kShootCase + "-output_dir " + Dir() + " -train_batch_reduce " + reduce);
-    ShootSetup s;
-    UDE_ASSERT_OK(s.Create());
+    test::TrainerSetup s;
+    UDE_ASSERT_OK(s.Create("lotka_volterra"));
     AlignedVector<double> x(s.trainer->NumTrainable());
     UDE_ASSERT_OK(s.physics->InitializeParams(x.data()));
     UDE_ASSERT_OK(s.trainer->InitialShootingStates(&x));
@@ -396,8 +359,8 @@ TEST_F(Shooting, TrajectoryBatchesAndEnsembleGroups) {
   for (const char* groups : {"1", "0"}) {
     test::ScopedOptions o(kShootCase + "-output_dir " + Dir() +
                           " -train_batch_trajectories 2 -train_groups " + groups);
-    ShootSetup s;
-    UDE_ASSERT_OK(s.Create());
+    test::TrainerSetup s;
+    UDE_ASSERT_OK(s.Create("lotka_volterra"));
     // Two distinct trajectories per iteration, deterministic in (seed, iteration).
     for (long long it = 0; it < 5; ++it) {
       auto b = s.trainer->TrajectoryBatch(it);
@@ -425,8 +388,8 @@ TEST_F(Shooting, WindowScheduleStagesAndLbfgsAfterAdam) {
     test::ScopedOptions o(
         kModel + "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -output_dir " + Dir() +
         " -train_window_schedule 5,10,20 -train_window_schedule_iterations 2,3,4");
-    ShootSetup s;
-    UDE_ASSERT_OK(s.Create());
+    test::TrainerSetup s;
+    UDE_ASSERT_OK(s.Create("lotka_volterra"));
     const long long its[] = {0, 1, 2, 4, 5, 8, 9, 100};
     const PetscInt want[] = {5, 5, 10, 10, 20, 20, 20, 20};
     for (int i = 0; i < 8; ++i)
@@ -438,8 +401,8 @@ TEST_F(Shooting, WindowScheduleStagesAndLbfgsAfterAdam) {
         kShootCase + "-output_dir " + Dir() +
         " -train_window_schedule 6,12,20 -train_window_schedule_iterations 3 -train_iterations 6"
         " -train_lbfgs_iterations 4 -train_lr 0.01");
-    ShootSetup s;
-    UDE_ASSERT_OK(s.Create());
+    test::TrainerSetup s;
+    UDE_ASSERT_OK(s.Create("lotka_volterra"));
     EXPECT_EQ(s.trainer->HorizonAt(0), 6);
     EXPECT_EQ(s.trainer->HorizonAt(3), 12);
     EXPECT_EQ(s.trainer->HorizonAt(7), 20);
@@ -475,16 +438,9 @@ double WorstFdError(const AlignedVector<double>& x, PetscInt P, const std::vecto
     worst = std::max(worst, RelDiff((loss(xp) - loss(xm)) / (2 * h), g[i], 1e-12));
   }
   for (uint64_t seed : {41u, 42u}) {
-    const auto d = Direction(P, seed);
-    const double h = 1e-5;
-    auto xp = x, xm = x;
-    double gd = 0;
-    for (PetscInt i = 0; i < P; ++i) {
-      xp[i] += h * d[i];
-      xm[i] -= h * d[i];
-      gd += g[i] * d[i];
-    }
-    worst = std::max(worst, RelDiff((loss(xp) - loss(xm)) / (2 * h), gd));
+    double fd, gd;
+    test::DirectionalFd<AlignedVector<double>>(x, Direction(P, seed), g, 1e-5, loss, &fd, &gd);
+    worst = std::max(worst, RelDiff(fd, gd));
   }
   return worst;
 }
@@ -499,8 +455,8 @@ TEST_F(Shooting, PemGradientMatchesFiniteDifferencesAndGainSchedule) {
     test::ScopedOptions o(kShootCase + "-output_dir " + Dir() + " " + ts +
                           " -train_shooting_segments 1 -train_method pem -train_pem_gain 3 "
                           "-train_iterations 10 -train_pem_gain_iterations 4");
-    ShootSetup s;
-    UDE_ASSERT_OK(s.Create());
+    test::TrainerSetup s;
+    UDE_ASSERT_OK(s.Create("lotka_volterra"));
     train::Trainer& t = *s.trainer;
     EXPECT_EQ(t.Method(), "pem");
     EXPECT_DOUBLE_EQ(t.PemGainAt(0), 3.0);
@@ -543,8 +499,8 @@ TEST_F(Shooting, CollocationGradientGroupsAndStage) {
     test::ScopedOptions o(kShootCase + "-output_dir " + Dir() +
                           " -train_shooting_segments 0 -train_method collocation -train_groups " +
                           (k ? "0" : "1"));
-    ShootSetup s;
-    UDE_ASSERT_OK(s.Create());
+    test::TrainerSetup s;
+    UDE_ASSERT_OK(s.Create("lotka_volterra"));
     train::Trainer& t = *s.trainer;
     const PetscInt P = s.physics->NumParams();
     ASSERT_EQ(t.NumTrainable(), P);
@@ -569,8 +525,8 @@ TEST_F(Shooting, CollocationGradientGroupsAndStage) {
   test::ScopedOptions o(kShootCase + "-output_dir " + Dir() +
                         " -train_method multiple_shooting -train_init_collocation 3 "
                         "-train_iterations 5 -train_lr 0.01");
-  ShootSetup s;
-  UDE_ASSERT_OK(s.Create());
+  test::TrainerSetup s;
+  UDE_ASSERT_OK(s.Create("lotka_volterra"));
   EXPECT_TRUE(s.trainer->CollocationAt(2));
   EXPECT_FALSE(s.trainer->CollocationAt(3));
   train::TrainResult r;
@@ -597,8 +553,8 @@ TEST(Collocation, RecoversTheMissingInteractionsFromNoiseFreeData) {
       "-train_monitor_every 1000 -output_dir lv_colloc_np" +
       std::to_string(size));
   ASSERT_EQ(workflow::GenerateDataset(PETSC_COMM_WORLD), 0);
-  ShootSetup s;
-  UDE_ASSERT_OK(s.Create());
+  test::TrainerSetup s;
+  UDE_ASSERT_OK(s.Create("lotka_volterra"));
   train::TrainResult r;
   UDE_ASSERT_OK(s.trainer->Run("", &r));
   const auto* lv = dynamic_cast<const pde::LotkaVolterra*>(s.physics.get());
@@ -643,8 +599,8 @@ TEST_F(Shooting, PemGeometricGainSchedule) {
                         "-train_pem_schedule geometric -train_pem_gain_min 0.25 "
                         "-train_pem_gain_iterations 4 -train_iterations 10 "
                         "-train_init_collocation 2");
-  ShootSetup s;
-  UDE_ASSERT_OK(s.Create());
+  test::TrainerSetup s;
+  UDE_ASSERT_OK(s.Create("lotka_volterra"));
   const train::Trainer& t = *s.trainer;
   EXPECT_EQ(t.PemGainAt(0), 4.0);  // (a collocation iteration: PEM has not started)
   EXPECT_EQ(t.PemGainAt(2), 4.0);

@@ -11,6 +11,7 @@
 
 #include "burgers_fixture.hpp"
 #include "test_util.hpp"
+#include "trainer_fixture.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/train/trainer.hpp"
@@ -60,40 +61,10 @@ std::string Dir(const MethodCase& c) {
   return std::string("methods_") + c.name + "_np" + std::to_string(size);
 }
 
-struct MethodSetup {
-  train::TrainGroups groups;
-  std::unique_ptr<pde::Physics> physics;
-  std::unique_ptr<adjoint::Integrator> integ;
-  io::Dataset data;
-  std::unique_ptr<train::Trainer> trainer;
-  PetscErrorCode Create(const char* physics_name) {
-    PetscFunctionBeginUser;
-    workflow::CasePaths paths;
-    PetscCall(workflow::CasePathsFromOptions(PETSC_COMM_WORLD, &paths));
-    PetscCall(groups.Create(PETSC_COMM_WORLD));
-    PetscCall(pde::PhysicsCreateFromOptions(groups.group, nullptr, physics_name, &physics));
-    PetscCall(physics->SetUp());
-    integ = std::make_unique<adjoint::Integrator>(physics.get());
-    PetscCall(integ->SetFromOptions(nullptr));
-    PetscCall(integ->SetUp());
-    PetscCall(data.Open(groups.group, paths.dataset, "option -dataset"));
-    trainer = std::make_unique<train::Trainer>(physics.get(), integ.get(), &data, &groups);
-    PetscCall(trainer->SetFromOptions());
-    PetscCall(trainer->SetUp());
-    PetscFunctionReturn(0);
-  }
-  ~MethodSetup() {
-    trainer.reset();
-    integ.reset();
-    physics.reset();
-    groups.Destroy();
-  }
-};
-
 // The start point: theta from the physics' initialisation, the shooting states from the
 // data scaled by 1 + 0.02 d (d a fixed random direction in the natural ordering of x, so
 // the same states on any number of ranks), so the PEM forcing is active.
-PetscErrorCode StartPoint(MethodSetup& s, AlignedVector<double>* x) {
+PetscErrorCode StartPoint(test::TrainerSetup& s, AlignedVector<double>* x) {
   PetscFunctionBeginUser;
   x->assign(s.trainer->NumTrainable(), 0.0);
   PetscCall(s.physics->InitializeParams(x->data()));
@@ -121,7 +92,7 @@ class TrainMethods : public ::testing::TestWithParam<MethodCase> {
     for (int k = 0; k < 2; ++k) {
       test::ScopedOptions o(std::string(GetParam().opts) + "-output_dir " + Dir(GetParam()) + " " +
                             method + " -train_groups " + (k ? "0" : "1"));
-      MethodSetup s;
+      test::TrainerSetup s;
       UDE_ASSERT_OK(s.Create(GetParam().physics));
       AlignedVector<double> xs;
       UDE_ASSERT_OK(StartPoint(s, &xs));
@@ -145,22 +116,18 @@ class TrainMethods : public ::testing::TestWithParam<MethodCase> {
                 const std::vector<double>& g, double tol) {
     test::ScopedOptions o(std::string(GetParam().opts) + "-output_dir " + Dir(GetParam()) + " " +
                           method + " -train_groups 1");
-    MethodSetup s;
+    test::TrainerSetup s;
     UDE_ASSERT_OK(s.Create(GetParam().physics));
     for (uint64_t seed : {21u, 22u}) {
-      const auto d = test::Direction(x.size(), seed);
-      const double h = 1e-5;
-      AlignedVector<double> xp = x, xm = x;
-      double gd = 0;
-      for (size_t i = 0; i < x.size(); ++i) {
-        xp[i] += h * d[i];
-        xm[i] -= h * d[i];
-        gd += g[i] * d[i];
-      }
-      double lp, lm;
-      UDE_ASSERT_OK(s.trainer->Objective(0, xp, &lp, nullptr));
-      UDE_ASSERT_OK(s.trainer->Objective(0, xm, &lm, nullptr));
-      const double fd = (lp - lm) / (2 * h);
+      double fd, gd;
+      test::DirectionalFd<AlignedVector<double>>(
+          x, test::Direction(x.size(), seed), g, 1e-5,
+          [&](const AlignedVector<double>& y) {
+            double l = 0;
+            EXPECT_EQ(s.trainer->Objective(0, y, &l, nullptr), 0);
+            return l;
+          },
+          &fd, &gd);
       EXPECT_LT(RelDiff(fd, gd), tol)
           << method << " direction " << seed << ": fd " << fd << " adjoint " << gd;
       PetscPrintf(PETSC_COMM_WORLD, "  %s %s: direction %d fd %.10e adjoint %.10e\n",
