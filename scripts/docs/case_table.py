@@ -83,14 +83,16 @@ def steps_of(case_file):
     return [s.strip() for s in (line or "generate,train,evaluate").split(",") if s.strip()]
 
 
-def run_step(np_, step, case_file, out, short, log):
+def run_step(np_, step, case_file, out, short, log, extra_all=()):
+    """Runs one step (with the options `extra_all` after the step's own); returns its wall
+    time, peak resident memory (KiB) and headline."""
     words = shlex.split(step.replace("{out}", out))
     cmd, extra = words[0], words[1:]
     argv = ["/usr/bin/time", "-f", "TIME %e %M", "mpiexec", "-n", str(np_)]
     if np_ > os.cpu_count():
         argv.append("--oversubscribe")
-    argv += [os.path.join(ROOT, "build", "udeflow"), cmd, "-options_file", case_file, "-output_dir", out]
-    argv += extra  # the step's own options, then the shortening ones, which win
+    argv += [os.path.join(os.environ.get("UDEFLOW_BUILD_DIR", os.path.join(ROOT, "build")), "udeflow"), cmd, "-options_file", case_file, "-output_dir", out]
+    argv += extra + list(extra_all)  # the step's own options, then the shortening ones, which win
     argv += shlex.split(SHORT.get(cmd, "")) if short else []
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     log.write("$ " + " ".join(argv) + "\n" + p.stdout)

@@ -48,7 +48,9 @@ bool ReadByPetscRuntime(const std::string& name) {
       "skip_petscrc",
       "options_strict",
       "udeflow_traceback",
-      "udeflow_commands"};  // the last: which commands a case is for (read by scripts)
+      "udeflow_commands",       // which commands a case is for (read by scripts)
+      "udeflow_seeds",          // the seeds scripts/reproduce.sh runs a case with
+      "udeflow_seed_options"};  // the options of one seed ({seed}) for scripts/reproduce.sh
   for (const char* k : kNames) {
     const size_t n = std::strlen(k);
     if (k[n - 1] == '*' ? name.compare(0, n - 1, k, n - 1) == 0 : name == k) return true;

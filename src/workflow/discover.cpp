@@ -1,5 +1,6 @@
 #include "udeflow/workflow/discover.hpp"
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -166,15 +167,18 @@ struct Discovery {
       truth_theta;  // what the model (trained) and the truth (initial) read
   int n = 0;
   Eigen::Index m = 0;
-  Matrix Xd;                // data states (m x n)
-  Eigen::VectorXd td;       // data times
-  Eigen::VectorXd u_exact;  // the truth's initial state
+  Matrix Xd;                               // data states (m x n)
+  Eigen::VectorXd td;                      // data times
+  Eigen::VectorXd u_exact;                 // the truth's initial state
+  std::vector<Eigen::VectorXd> u_heldout;  // exact initial states of held-out trajectories
+  size_t heldout_shared = 0;               // test trajectories with the training scenario
   double t0 = 0;
   Eigen::VectorXd ts;        // sample times (from t0)
   Matrix Xs, U, Utrue, Yfd;  // states at the samples, learned and true U, FD targets
   std::vector<double> thresholds;
   Eigen::VectorXd te;  // extrapolation times
   Matrix xe_true, xe_learned, xe_fd, xe_ude;
+  std::vector<std::array<Matrix, 4>> xe_heldout;  // truth, learned, fd, ude per held-out state
 
   Rhs Ude() const {
     return [this](const double* u, double* f) {
@@ -204,6 +208,39 @@ PetscErrorCode CreateOdeModels(Discovery& d) {
   PetscCall(d.truth_p->SetUp());
   PetscCall(pde::BindInitialParams(*d.truth_p, &d.truth_theta));  // (a truth with a closure)
   d.n = d.model->StateSize();
+  PetscFunctionReturn(0);
+}
+
+// The truth's exact initial state for a scenario.
+PetscErrorCode ExactInitialState(Discovery& d, const pde::Scenario& scenario, Eigen::VectorXd* u0) {
+  PetscFunctionBeginUser;
+  Vec u;
+  std::vector<double> row;
+  PetscCall(d.truth_p->SetScenario(scenario));
+  PetscCall(DMCreateGlobalVector(d.truth_p->Grid(), &u));
+  PetscCall(d.truth_p->InitialCondition(u));
+  PetscCall(Replicate(u, &row));
+  PetscCall(VecDestroy(&u));
+  u0->resize(d.n);
+  for (int i = 0; i < d.n; ++i) (*u0)[i] = row[i];
+  PetscFunctionReturn(0);
+}
+
+// The exact initial states of the test trajectories whose scenario is not the training
+// trajectory's (those that are count as shared, not held out).
+PetscErrorCode HeldOutStates(Discovery& d, const io::Dataset& data, const pde::Scenario& train) {
+  PetscFunctionBeginUser;
+  for (size_t i = 0; i < data.Trajectories().size(); ++i) {
+    if (data.Trajectories()[i].split != "test") continue;
+    pde::Scenario sc;
+    PetscCall(data.ReadScenario(i, &sc));
+    if (sc == train) {
+      ++d.heldout_shared;
+      continue;
+    }
+    d.u_heldout.emplace_back();
+    PetscCall(ExactInitialState(d, sc, &d.u_heldout.back()));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -244,13 +281,8 @@ PetscErrorCode ReadTrajectory(Discovery& d) {
   PetscCall(VecDestroy(&u));
   d.td = Eigen::Map<const Eigen::VectorXd>(tdata.data(), d.m);
   d.t0 = d.td[0];
-  d.u_exact.resize(d.n);
-  PetscCall(d.truth_p->SetScenario(scenario));
-  PetscCall(DMCreateGlobalVector(d.truth_p->Grid(), &u));
-  PetscCall(d.truth_p->InitialCondition(u));
-  PetscCall(Replicate(u, &row));
-  for (int i = 0; i < d.n; ++i) d.u_exact[i] = row[i];
-  PetscCall(VecDestroy(&u));
+  PetscCall(HeldOutStates(d, data, scenario));
+  PetscCall(ExactInitialState(d, scenario, &d.u_exact));
   PetscFunctionReturn(0);
 }
 
@@ -349,6 +381,32 @@ PetscErrorCode Regress(Discovery& d, const PolynomialLibrary& lib, DiscoverSumma
   PetscFunctionReturn(0);
 }
 
+// Step 6: the same from every held-out initial state; mean errors over them.
+void ExtrapolateHeldOut(Discovery& d, const Rhs& learned, const Rhs& fd, DiscoverSummary* summary) {
+  const DiscoverOptions& o = d.opt;
+  Rhs exact = [&](const double* u, double* f) { d.truth->KnownRhs(d.t0, u, f); };
+  const Rhs models[3] = {learned, fd, d.Ude()};
+  OrbitErrors* means[3] = {&summary->heldout_learned, &summary->heldout_fd, &summary->heldout_ude};
+  for (OrbitErrors* m : means) *m = OrbitErrors{};
+  Eigen::VectorXd te;
+  for (const auto& u0 : d.u_heldout) {
+    std::array<Matrix, 4> x;
+    x[0] = Integrate(exact, u0, o.horizon, o.dt, o.every, &te);
+    for (int k = 0; k < 3; ++k) {
+      x[k + 1] = Integrate(models[k], u0, o.horizon, o.dt, o.every, &te);
+      const OrbitErrors e = CompareOrbits(x[k + 1], x[0], te);
+      const double w = 1.0 / d.u_heldout.size();
+      means[k]->max_error += w * e.max_error;
+      means[k]->amplitude_error += w * e.amplitude_error;
+      means[k]->period_error += w * e.period_error;
+      means[k]->phase_drift += w * e.phase_drift;
+    }
+    d.xe_heldout.push_back(std::move(x));
+  }
+  summary->heldout = d.u_heldout.size();
+  summary->heldout_shared = d.heldout_shared;
+}
+
 // Step 5: the recovered models, the UDE and the truth from the exact initial state.
 void Extrapolate(Discovery& d, const PolynomialLibrary& lib, DiscoverSummary* summary) {
   const DiscoverOptions& o = d.opt;
@@ -367,15 +425,48 @@ void Extrapolate(Discovery& d, const PolynomialLibrary& lib, DiscoverSummary* su
   summary->extrap_fd = RelativeMaxError(d.xe_fd, d.xe_true);
   summary->extrap_ude = RelativeMaxError(d.xe_ude, d.xe_true);
   summary->horizon = o.horizon;
+  ExtrapolateHeldOut(d, recovered(summary->learned), recovered(summary->fd), summary);
 }
 
 std::string ErrorText(double e) {
   char b[32];
   if (std::isfinite(e))
     std::snprintf(b, sizeof(b), "%.3e", e);
+  else if (std::isnan(e))
+    std::snprintf(b, sizeof(b), "undefined");
   else
     std::snprintf(b, sizeof(b), "diverged");
   return std::string(b);
+}
+
+// Step 6's table: per model the mean errors from the held-out initial states.
+PetscErrorCode PrintHeldOut(MPI_Comm comm, double horizon, const DiscoverSummary& s) {
+  PetscFunctionBeginUser;
+  if (s.heldout_shared)
+    PetscCall(PetscPrintf(comm,
+                          "discover: %zu test trajectory(ies) share the training trajectory's "
+                          "scenario (initial state): not used as held-out\n",
+                          s.heldout_shared));
+  if (s.heldout == 0) PetscFunctionReturn(0);
+  PetscCall(PetscPrintf(comm,
+                        "discover: extrapolation to t = %g from %zu held-out initial state(s) "
+                        "(not in the training data), mean over them:\n"
+                        "  %-28s %11s %15s %12s %12s\n",
+                        horizon, s.heldout, "model", "max error", "amplitude error", "period error",
+                        "phase drift"));
+  const char* names[3] = {"recovered model (learned U)", "recovered model (FD data)",
+                          "trained UDE (network)"};
+  const OrbitErrors* e[3] = {&s.heldout_learned, &s.heldout_fd, &s.heldout_ude};
+  for (int k = 0; k < 3; ++k)
+    PetscCall(
+        PetscPrintf(comm, "  %-28s %11s %15s %12s %12s\n", names[k],
+                    ErrorText(e[k]->max_error).c_str(), ErrorText(e[k]->amplitude_error).c_str(),
+                    ErrorText(e[k]->period_error).c_str(), ErrorText(e[k]->phase_drift).c_str()));
+  PetscCall(PetscPrintf(comm,
+                        "          (amplitude: relative error of the orbit's extent; period: "
+                        "relative; phase drift: periods gained or lost by t = %g)\n",
+                        horizon));
+  PetscFunctionReturn(0);
 }
 
 PetscErrorCode PrintDiscovery(const Discovery& d, const PolynomialLibrary& lib,
@@ -421,6 +512,7 @@ PetscErrorCode PrintDiscovery(const Discovery& d, const PolynomialLibrary& lib,
                         "trained UDE (network) %s\n",
                         (double)d.opt.horizon, ErrorText(s.extrap_learned).c_str(),
                         ErrorText(s.extrap_fd).c_str(), ErrorText(s.extrap_ude).c_str()));
+  PetscCall(PrintHeldOut(comm, d.opt.horizon, s));
   PetscFunctionReturn(0);
 }
 
@@ -465,6 +557,13 @@ PetscErrorCode WriteDiscovery(const Discovery& d, const DiscoverSummary& s) {
   PetscCall(f.WriteAttr("/extrapolation", "error_learned", s.extrap_learned));
   PetscCall(f.WriteAttr("/extrapolation", "error_fd", s.extrap_fd));
   PetscCall(f.WriteAttr("/extrapolation", "error_ude", s.extrap_ude));
+  for (size_t k = 0; k < d.xe_heldout.size(); ++k) {
+    const std::string g = "/extrapolation_heldout_" + std::to_string(k);
+    PetscCall(f.CreateGroup(g));
+    PetscCall(f.WriteArray(g + "/t", {(hsize_t)d.te.size()}, d.te.data()));
+    const char* names[4] = {"truth", "recovered_learned", "recovered_fd", "ude"};
+    for (int m = 0; m < 4; ++m) PetscCall(W(g + "/" + names[m], d.xe_heldout[k][m]));
+  }
   PetscCall(f.Commit());
   PetscCall(PetscPrintf(d.comm, "discover: wrote %s\n", out_path.c_str()));
   PetscFunctionReturn(0);

@@ -15,6 +15,10 @@
 ///  5. The recovered models (known part + recovered terms), the UDE itself and the truth
 ///     are integrated (RK4, step -discover_dt) from the trajectory's exact initial
 ///     state to -discover_extrapolate_to; errors are max_t |u - u_true| / max_t |u_true|.
+///  6. The same from the exact initial state of every held-out (test) trajectory of the
+///     dataset whose scenario differs from the training trajectory's (its initial
+///     condition is not in the training data), with the error split into amplitude and
+///     phase (discover/orbit.hpp); means over those initial states.
 /// Output: <output_dir>/discover.h5 (trajectory, U learned/true, coefficients,
 /// extrapolation curves) and the printed equations.  Everything is computed
 /// redundantly on every rank (a few thousand flops), so any rank count gives the same.
@@ -23,6 +27,8 @@
 #include <Eigen/Dense>
 #include <string>
 #include <vector>
+
+#include "udeflow/discover/orbit.hpp"
 
 namespace udeflow::workflow {
 
@@ -34,6 +40,9 @@ struct DiscoverSummary {
   double extrap_fd = 0;   ///< same for the finite-difference regression (inf: diverged)
   double extrap_ude = 0;  ///< same for the trained UDE (network)
   double horizon = 0;
+  size_t heldout = 0;         ///< held-out initial states extrapolated from (step 6)
+  size_t heldout_shared = 0;  ///< test trajectories skipped: same scenario as training
+  discover::OrbitErrors heldout_learned, heldout_fd, heldout_ude;  ///< means over them
 };
 
 /// Runs the steps above with the options of the case.  Collective.

@@ -1,0 +1,368 @@
+#!/usr/bin/env python3
+"""Trains and evaluates cases over their seeds and writes results/REPORT.md.
+
+    scripts/reproduce.sh [--np 2] [--seeds 1,2,3] [--short] [--no-rerun] [--out DIR] [case ...]
+
+For every case (default: all of cases/*.yaml) and every seed, runs the case's command
+sequence (its `udeflow_commands` line, as scripts/run.sh does) into
+<out>/<case>/seed<s>/, adding the case's seed options to every step: the
+`udeflow_seed_options` line of the case file with {seed} replaced (default
+"-closure_seed {seed} -train_seed {seed}" for training cases: the network's
+initialization and the batch order; "-bsde_seed {seed}" for BSDE cases). The seeds are
+the case's `udeflow_seeds` line unless --seeds is given (default 1,2,3).
+
+From each step's output it reads the figures the step prints (evaluate's tables and
+ratios, what the learned closure says about the physics, discover's recovered terms and
+extrapolation errors, bsde's u(0,x0) against the references, train's final loss) and
+writes, per case, a table of every figure as mean +- sd over the seeds with the value of
+each seed, the commands, wall time and peak memory, and the case's figures (plots of
+the first seed). Unless --no-rerun, the first seed is run a second time into
+<out>/<case>/rerun/ and compared bit for bit with scripts/compare_results.py: the report
+says whether the rerun was identical.
+
+The report goes to <out>/REPORT.md (default out: results; REPORT.md is written last,
+through a temporary file, so a failed run leaves the previous report in place). With
+--short every step gets case_table.py's shortening options (few iterations): for testing
+the pipeline, not for publishing.
+"""
+import argparse
+import datetime
+import math
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import case_table  # noqa: E402  (run_step, steps_of)
+
+ROOT = case_table.ROOT
+DEFAULT_SEED_OPTIONS = {
+    "bsde": "-bsde_seed {seed}",
+    "train": "-closure_seed {seed} -train_seed {seed}",
+}
+NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def case_key(case_file, key):
+    """The value of a top-level `key:` line of a case file, or None."""
+    for line in open(case_file):
+        if line.startswith(key + ":"):
+            return line.split(":", 1)[1].strip().strip("\"'")
+    return None
+
+
+def seed_options(case_file, commands):
+    value = case_key(case_file, "udeflow_seed_options")
+    if value is not None:
+        return value
+    return DEFAULT_SEED_OPTIONS["bsde" if "bsde" in commands else "train"]
+
+
+# ---------------------------------------------------------------- figures from the output
+
+
+def figures_evaluate(text, out):
+    """evaluate: the closure table, the variant table, the model comparison, the ratios and
+    what the learned closure says about the physics."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if "MAE on closure grid" in line:  # model, cells, MAE, MAE on closure grid, survival
+            for row in lines[i + 1:]:
+                m = re.match(r"^  (\S.*?)\s+(\d+)\s+(\S+)\s+(\S+)\s+(%s)\s+(%s)$" % (NUM, NUM), row)
+                if not m:
+                    break
+                name = "%s, %s cells" % (m.group(1), m.group(2))
+                out[name + ": MAE"] = _num(m.group(3))
+                out[name + ": MAE on the closure's grid"] = _num(m.group(4))
+                out[name + ": survival time"] = float(m.group(5))
+        m = re.match(r"^  \s{10}((?:\s+\S+ cells)+)$", line)
+        if m:  # the variant table: one column per resolution
+            cells = re.findall(r"(\S+) cells", m.group(1))
+            for row in lines[i + 1:]:
+                parts = row.split()
+                if not row.startswith("  ") or len(parts) != len(cells) + 1:
+                    break
+                for c, v in zip(cells, parts[1:]):
+                    out["%s at %s cells: MAE" % (parts[0], c)] = _num(v)
+        if re.match(r"^  model\s+\S+.*\bmean$", line):  # the model comparison (MSE)
+            for row in lines[i + 1:]:
+                parts = row.split()
+                if not row.startswith("  ") or len(parts) < 2:
+                    break
+                out["%s: MSE, mean over the held-out trajectories" % parts[0]] = _num(parts[-1])
+    for m in re.finditer(r"^evaluate: (\S+ / \S+ MSE ratio) (%s)" % NUM, text, re.M):
+        out[m.group(1)] = float(m.group(2))
+    for m in re.finditer(r"^evaluate: closure at (\d+) cells has (%s)x the error of the un-closed "
+                         r"scheme at (\d+)" % NUM, text, re.M):
+        out["closure %s / un-closed %s cells (MAE)" % (m.group(1), m.group(3))] = float(m.group(2))
+    m = re.search(r"D_eff = .*?= (%s) \(truth .*?relative error (%s)\)" % (NUM, NUM), text)
+    if m:
+        out["learned D_eff"] = float(m.group(1))
+        out["learned D_eff: relative error"] = float(m.group(2))
+    m = re.search(r"learned reaction: max_\[0,1\] \|NN\(rho\) - r rho\(1-rho\)\| = (%s)" % NUM, text)
+    if m:
+        out["learned reaction: max error on [0, 1]"] = float(m.group(1))
+
+
+def figures_discover(text, out):
+    """discover: per unknown, whether the regression on the learned U found exactly the true
+    terms and the relative error of its coefficients; the extrapolation errors."""
+    for m in re.finditer(r"^  (learned U|FD data)\s+(U\d+) .*?\[(.*)\]$", text, re.M):
+        who = "network" if m.group(1) == "learned U" else "FD data"
+        name = "%s from the %s" % (m.group(2), who)
+        detail = m.group(3)
+        out[name + ": exactly the true terms (1 = yes)"] = 1.0 if "exactly the true ones" in detail else 0.0
+        errs = [abs(float(e)) for e in re.findall(r"\((%s)%%\)" % NUM, detail)]
+        if errs and "exactly the true ones" in detail:
+            out[name + ": largest coefficient error (%)"] = max(errs)
+    m = re.search(r"recovered model \(learned U\) (\S+), recovered model \(FD data\) (\S+), "
+                  r"trained UDE \(network\) (\S+)", text)
+    if m:
+        for who, v in zip(("recovered model (network)", "recovered model (FD data)",
+                           "trained network alone"), m.groups()):
+            out["extrapolation error, " + who] = _num(v.rstrip(","))
+    m = re.search(r"^discover: extrapolation to t = \S+ from (\d+) held-out initial state", text, re.M)
+    if m:
+        out["held-out initial states"] = float(m.group(1))
+        cols = ("max error", "amplitude error", "period error", "phase drift (periods)")
+        for row in re.finditer(r"^  (recovered model \(learned U\)|recovered model \(FD data\)|"
+                               r"trained UDE \(network\))\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$",
+                               text[m.end():], re.M):
+            who = {"recovered model (learned U)": "recovered model (network)",
+                   "recovered model (FD data)": "recovered model (FD data)",
+                   "trained UDE (network)": "trained network alone"}[row.group(1)]
+            for c, v in zip(cols, row.groups()[1:]):
+                out["held-out extrapolation, %s: %s" % (who, c)] = _num(v)
+
+
+def figures_bsde(text, out):
+    m = re.search(r"^bsde: done: .*?u\(0,x0\) = (%s)(?:, reference (%s), rel\.err (%s) \(trivial "
+                  r"answer (%s)\))?" % (NUM, NUM, NUM, NUM), text, re.M)
+    if m:
+        out["u(0,x0)"] = float(m.group(1))
+        if m.group(3):
+            out["relative error"] = float(m.group(3))
+            out["relative error of the trivial answer"] = float(m.group(4))
+    m = re.search(r"against the own reference (%s): rel\.err (%s)" % (NUM, NUM), text)
+    if m:
+        out["relative error against the own reference"] = float(m.group(2))
+
+
+def figures_train(text, out):
+    m = None
+    for m in re.finditer(r"^train: (\d+) iterations in (%s) s, last loss (%s)" % (NUM, NUM), text, re.M):
+        pass
+    if m:
+        out["final training loss"] = float(m.group(3))
+
+
+FIGURES = {"evaluate": figures_evaluate, "discover": figures_discover, "bsde": figures_bsde,
+           "train": figures_train}
+
+
+def _num(s):
+    if s.startswith("diverged"):
+        return float("inf")
+    try:
+        return float(s)
+    except ValueError:
+        return float("nan")  # "-" or "undefined"
+
+
+# ---------------------------------------------------------------- running
+
+
+COMMANDS = ("generate", "train", "evaluate", "discover", "diagnose", "bsde")
+
+
+def options_for(cmd, options):
+    """The seed options a step gets: an option named after another command (-generate_*,
+    -train_*, ...) only goes to that command's steps; the rest (-closure_seed) to all."""
+    out, i = [], 0
+    while i < len(options):
+        name = options[i]
+        value = [options[i + 1]] if i + 1 < len(options) and not re.match(r"^-[A-Za-z]", options[i + 1]) else []
+        owner = next((c for c in COMMANDS if name.startswith("-%s_" % c)), None)
+        if owner in (None, cmd):
+            out += [name] + value
+        i += 1 + len(value)
+    return out
+
+
+def run_seed(a, case, seed, out):
+    """Runs the case's steps for one seed; returns (figures, seconds, peak KiB)."""
+    case_file = os.path.join("cases", case + ".yaml")
+    steps = case_table.steps_of(os.path.join(ROOT, case_file))
+    extra = shlex.split(seed_options(case_file, ",".join(steps)).replace("{seed}", str(seed)))
+    os.makedirs(out, exist_ok=True)
+    figures, seconds, peak = {}, 0.0, 0
+    with open(os.path.join(out, "reproduce.log"), "w") as log:
+        log.write("# reproduce %s seed %d\n" % (case, seed))
+        for step in steps:
+            s, kb, _ = case_table.run_step(a.np, step, case_file, out, a.short, log,
+                                           options_for(shlex.split(step)[0], extra))
+            seconds, peak = seconds + s, max(peak, kb)
+    text = open(os.path.join(out, "reproduce.log")).read()
+    for block in text.split("\n$ ")[1:]:
+        words = block.split("\n", 1)[0].split()
+        cmd = words[words.index("-options_file") - 1]
+        if cmd in FIGURES:
+            found = {}
+            FIGURES[cmd](block, found)
+            figures.update(found)  # a later step of the same command wins (train twice)
+    plot = os.path.join(ROOT, "scripts", "plot", case + ".py")
+    if os.path.isfile(plot):
+        subprocess.run(["/usr/bin/python3", plot, out], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    return figures, seconds, peak, steps, extra
+
+
+def identical(a_dir, b_dir):
+    p = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts", "compare_results.py"),
+                        a_dir, b_dir], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    return p.returncode == 0, p.stdout.strip().splitlines()[-1:] or [""]
+
+
+def mean_sd(values):
+    """Mean and sample sd of the finite values; the text of the table cell."""
+    v = [x for x in values if math.isfinite(x)]
+    bad = sum(1 for x in values if math.isinf(x))
+    if not v:
+        return "diverged" if bad else "-"
+    m = sum(v) / len(v)
+    sd = math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else 0.0
+    text = "%s ± %s" % (fmt(m), fmt(sd))
+    if len(v) < len(values):
+        text += " (%d of %d seeds%s)" % (len(v), len(values), "; the others diverged" if bad else "")
+    return text
+
+
+def fmt(x):
+    if math.isinf(x):
+        return "diverged"
+    if math.isnan(x):
+        return "-"
+    if x == int(x) and abs(x) < 1e6:
+        return "%d" % x
+    return "%.4g" % x
+
+
+def case_section(a, case, seeds, runs, rerun, commands):
+    """One case's part of the report."""
+    figures, seconds, peak, steps, _ = runs[seeds[0]]
+    names = []  # in the order of the seed with most figures, then any others
+    for s in sorted(seeds, key=lambda s: -len(runs[s][0])):
+        names += [n for n in runs[s][0] if n not in names]
+    lines = ["## %s (cases/%s.yaml)" % (case, case), ""]
+    lines.append("Run on %s from udeflow %s." % (datetime.date.today().isoformat(), git_describe()))
+    lines.append("Seeds %s, %d rank(s)%s; options per seed: `%s`. Steps: `%s`." % (
+        ",".join(map(str, seeds)), a.np, ", **short runs (pipeline test, not results)**" if a.short else "",
+        seed_options(os.path.join("cases", case + ".yaml"), ",".join(steps)),
+        "`, `".join(steps)))
+    lines.append("Wall time per seed %s s; peak memory per rank %.0f MB (largest over the seeds)." % (
+        ", ".join("%.0f" % runs[s][1] for s in seeds), max(runs[s][2] for s in seeds) / 1024.0))
+    if rerun is not None:
+        same, detail = rerun
+        lines.append("Rerun of seed %d: %s." % (seeds[0], "bit-identical results" if same else
+                                               "**differs** (%s)" % detail[0]))
+    lines.append("Command: `%s`" % commands)
+    lines += ["", "| figure | mean ± sd | " + " | ".join("seed %d" % s for s in seeds) + " |",
+              "|---|---|" + "---|" * len(seeds)]
+    for n in names:
+        vals = [runs[s][0].get(n, float("nan")) for s in seeds]
+        lines.append("| %s | %s | %s |" % (n, mean_sd(vals), " | ".join(fmt(v) for v in vals)))
+    # The first seed's plots, copied next to the report (results/figures/<case>/), so the
+    # report and its figures can be kept without the runs.
+    first = os.path.join(a.out, case, "seed%d" % seeds[0])
+    pngs = sorted(f for f in os.listdir(first) if f.endswith(".png")) if os.path.isdir(first) else []
+    if pngs:
+        figs = os.path.join(a.out, "figures", case)
+        shutil.rmtree(figs, ignore_errors=True)
+        os.makedirs(figs)
+        for p in pngs:
+            shutil.copy(os.path.join(first, p), figs)
+        lines += ["", "Figures of seed %d:" % seeds[0], ""]
+        lines += ["![%s](figures/%s/%s)" % (p, case, p) for p in pngs]
+    return "\n".join(lines) + "\n"
+
+
+def kept_sections(path, replaced):
+    """The sections of an existing report for cases not rerun now: {case: text}."""
+    if not os.path.isfile(path):
+        return {}
+    parts = re.split(r"^(?=## \S+ \(cases/)", open(path).read(), flags=re.M)[1:]
+    out = {}
+    for part in parts:
+        case = part.split()[1]
+        if case not in replaced:
+            out[case] = part.rstrip("\n") + "\n"
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--np", type=int, default=2)
+    ap.add_argument("--seeds", help="comma-separated seeds (default: the case's udeflow_seeds, or 1,2,3)")
+    ap.add_argument("--short", action="store_true")
+    ap.add_argument("--no-rerun", action="store_true", help="skip the rerun of the first seed")
+    ap.add_argument("--out", default="results")
+    ap.add_argument("cases", nargs="*")
+    a = ap.parse_args()
+    os.chdir(ROOT)
+    a.out = os.path.abspath(a.out)
+    cases = a.cases or sorted(f[:-5] for f in os.listdir("cases") if f.endswith(".yaml"))
+    for c in cases:
+        if not os.path.isfile(os.path.join("cases", c + ".yaml")):
+            sys.exit("reproduce.sh: error: no case file cases/%s.yaml" % c)
+    if a.seeds is not None and not re.match(r"^\d+(,\d+)*$", a.seeds):
+        sys.exit("reproduce.sh: error: option --seeds: expected comma-separated integers, got '%s'" % a.seeds)
+    path = os.path.join(a.out, "REPORT.md")
+    sections = kept_sections(path, cases)
+    for c in cases:
+        case_file = os.path.join("cases", c + ".yaml")
+        seeds = [int(s) for s in (a.seeds or case_key(case_file, "udeflow_seeds") or "1,2,3").split(",")]
+        runs, rerun = {}, None
+        for s in seeds:
+            out = os.path.join(a.out, c, "seed%d" % s)
+            print("== %s seed %d -> %s" % (c, s, out), flush=True)
+            try:
+                runs[s] = run_seed(a, c, s, out)
+            except RuntimeError as e:
+                sys.exit("reproduce.sh: error: case %s seed %d: %s (%s/reproduce.log)" % (c, s, e, out))
+            print("   %.0f s: %d figures" % (runs[s][1], len(runs[s][0])), flush=True)
+        if not a.no_rerun:
+            out = os.path.join(a.out, c, "rerun")
+            print("== %s seed %d again -> %s" % (c, seeds[0], out), flush=True)
+            try:
+                run_seed(a, c, seeds[0], out)
+            except RuntimeError as e:
+                sys.exit("reproduce.sh: error: case %s rerun: %s (%s/reproduce.log)" % (c, e, out))
+            rerun = identical(os.path.join(a.out, c, "seed%d" % seeds[0]), out)
+            print("   rerun %s" % ("bit-identical" if rerun[0] else "DIFFERS: " + rerun[1][0]), flush=True)
+        command = "scripts/reproduce.sh --np %d --seeds %s%s %s" % (
+            a.np, ",".join(map(str, seeds)), " --short" if a.short else "", c)
+        sections[c] = case_section(a, c, seeds, runs, rerun, command)
+    head = ["# Results reproduced", "",
+            "Written by `scripts/reproduce.sh` (scripts/docs/reproduce.py). Every figure is "
+            "the mean ± sample standard deviation over the seeds, with each seed's value "
+            "beside it; the runs are in `<case>/seed<s>/` next to this file. Each case's "
+            "section says when and from which build it was run; sections of cases not rerun "
+            "are kept as they were.", ""]
+    with open(path + ".partial", "w") as f:
+        f.write("\n".join(head) + "\n" + "\n".join(sections[c] for c in sorted(sections)))
+    os.replace(path + ".partial", path)
+    print("reproduce.sh: wrote %s" % path)
+
+
+def git_describe():
+    p = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, universal_newlines=True)
+    return "git " + (p.stdout.strip() or "unknown")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""scripts/reproduce.sh end to end on the Lotka-Volterra case, short runs, two seeds:
+
+  - every seed's run lands in <out>/lotka_volterra/seed<s>/ and the rerun of the first
+    seed is reported bit-identical (compare_results.py on the two directories);
+  - the seeds differ (the case's udeflow_seed_options reach every step: the noise, the
+    initial weights and the batch order), so the final losses of the two seeds differ;
+  - every figure row of REPORT.md holds the values printed in that seed's log, and its
+    mean +- sd is computed from them;
+  - a bad --seeds value and an unknown case are one line naming them, exit code non-zero,
+    and leave no REPORT.md.
+Usage: reproduce_report.py --build BUILD_DIR --work DIR
+"""
+import argparse
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def run(args, env):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "docs", "reproduce.py")] + args,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--work", required=True)
+    a = ap.parse_args()
+    shutil.rmtree(a.work, ignore_errors=True)
+    env = dict(os.environ, UDEFLOW_BUILD_DIR=a.build)
+    for args, msg in ((["--seeds", "1,x"], "option --seeds: expected comma-separated integers"),
+                      (["nocase"], "no case file cases/nocase.yaml")):
+        p = run(["--out", a.work] + args, env)
+        if p.returncode == 0 or msg not in p.stdout:
+            fail("expected an error naming '%s', got exit %d: %s" % (msg, p.returncode, p.stdout))
+    if os.path.exists(os.path.join(a.work, "REPORT.md")):
+        fail("a refused run left a REPORT.md")
+    p = run(["--np", "1", "--seeds", "1,2", "--short", "--out", a.work, "lotka_volterra"], env)
+    print(p.stdout)
+    if p.returncode != 0:
+        fail("reproduce.py exited %d" % p.returncode)
+    report = open(os.path.join(a.work, "REPORT.md")).read()
+    if "Rerun of seed 1: bit-identical results." not in report:
+        fail("the rerun of seed 1 is not reported bit-identical")
+    rows = {}
+    for line in report.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 4 and cells[0] not in ("figure",):
+            rows[cells[0]] = cells[1:]
+    for need in ("final training loss", "held-out initial states",
+                 "held-out extrapolation, recovered model (FD data): period error"):
+        if need not in rows:
+            fail("no row '%s' in REPORT.md" % need)
+    losses = []
+    for s in (1, 2):
+        log = open(os.path.join(a.work, "lotka_volterra", "seed%d" % s, "reproduce.log")).read()
+        m = re.findall(r"last loss (\S+);", log)
+        if not m:
+            fail("seed %d: no final loss in its log" % s)
+        losses.append(float(m[-1]))
+        for cmd, opts in (("generate", "-generate_noise_seed %d -closure_seed %d" % (s, s)),
+                          ("train", "-closure_seed %d -train_seed %d" % (s, s))):
+            if not re.search(r"^\$ .* %s .*%s" % (cmd, opts), log, re.M):
+                fail("seed %d: '%s' is not on the %s command line" % (s, opts, cmd))
+        if float(rows["final training loss"][s]) != float("%.4g" % losses[-1]):
+            fail("seed %d: report %s, log %g" % (s, rows["final training loss"][s], losses[-1]))
+    if losses[0] == losses[1]:
+        fail("the two seeds end at the same loss %g: the seed options had no effect" % losses[0])
+    # --short generates test seed 101 only (case_table.py's SHORT): one held-out state.
+    if rows["held-out initial states"][1:] != ["1", "1"]:
+        fail("expected 1 held-out initial state per seed, got %s" % rows["held-out initial states"])
+    m = re.match(r"(\S+) ± (\S+)$", rows["final training loss"][0])
+    mean = sum(losses) / 2
+    sd = math.sqrt(sum((x - mean) ** 2 for x in losses))
+    if not m or abs(float(m.group(1)) - mean) > 1e-3 * mean or abs(float(m.group(2)) - sd) > 1e-3 * sd:
+        fail("mean ± sd %s, expected %.4g ± %.4g" % (rows["final training loss"][0], mean, sd))
+    print("reproduce_report: ok (losses %s; rerun bit-identical)" % losses)
+
+
+if __name__ == "__main__":
+    main()
