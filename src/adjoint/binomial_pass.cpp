@@ -45,32 +45,18 @@ PetscErrorCode ReverseStep(Integrator::Impl& m, TS ts, PetscInt j, bool* first,
 
 }  // namespace
 
-PetscErrorCode Integrator::Impl::BinomialPasses(PetscInt M, PetscLogDouble t_start) {
+PetscErrorCode Integrator::Impl::RunBinomialSchedule(PetscInt a, PetscInt l, bool* first,
+                                                     PetscLogDouble t_start) {
   PetscFunctionBeginUser;
   TS ts = self->ts_;
   IntegratorStats& st = self->stats_;
-  PetscCall(PetscLogEventBegin(LogEvents::forward_solve, 0, 0, 0, 0));
-  ckpt_steps.clear();
-  store_ckpts = false;
-  PetscCall(ClearCheckpoints());
-  PetscCall(TSRemoveTrajectory(ts));
-  PetscCall(VecZeroEntries(lambda));
-  if (mu) PetscCall(VecZeroEntries(mu));
-  std::fill(gacc.begin(), gacc.end(), 0.0);
-  phys_gen = -1;
-  last_gen = -1;
-  bool first = true;
-  if (M == 0) {  // nothing to reverse: the forward pass was the initial observation
-    PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
-    PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
-    first = false;
-  }
-  for (const BinomialAction& a : BinomialSchedule(M, self->checkpoint_slots_)) {
-    const PetscInt from = static_cast<PetscInt>(a.from), to = static_cast<PetscInt>(a.to);
-    switch (a.kind) {
+  for (const BinomialAction& act : BinomialSchedule(l, self->checkpoint_slots_)) {
+    const PetscInt from = a + static_cast<PetscInt>(act.from),
+                   to = a + static_cast<PetscInt>(act.to);
+    switch (act.kind) {
       case BinomialAction::kAdvance:
         PetscCall(RunSteps(ts, *this, from, to));
-        if (!first) st.replayed_steps += to - from;
+        if (!*first) st.replayed_steps += to - from;
         break;
       case BinomialAction::kStore:
         PetscCall(StoreCheckpoint(from, usol));
@@ -82,14 +68,85 @@ PetscErrorCode Integrator::Impl::BinomialPasses(PetscInt M, PetscLogDouble t_sta
         PetscCall(FreeCheckpoint(from));
         break;
       case BinomialAction::kReverse:
-        PetscCall(ReverseStep(*this, ts, from, &first, t_start, &st));
+        PetscCall(ReverseStep(*this, ts, from, first, t_start, &st));
         break;
     }
   }
-  if (obs_step[0] == 0) PetscCall(VecAXPY(lambda, 1.0, dldu[0]));
-  st.cache_hits = cache_hits;
-  PetscCall(ClearCheckpoints());
+  PetscFunctionReturn(0);
+}
+
+// Clean state for a gradient's passes: no checkpoints, no trajectory, zero adjoints.
+static PetscErrorCode ResetPasses(Integrator::Impl& m, TS ts) {
+  PetscFunctionBeginUser;
+  m.ckpt_steps.clear();
+  m.store_ckpts = false;
+  PetscCall(m.ClearCheckpoints());
+  PetscCall(TSRemoveTrajectory(ts));
+  PetscCall(VecZeroEntries(m.lambda));
+  if (m.mu) PetscCall(VecZeroEntries(m.mu));
+  std::fill(m.gacc.begin(), m.gacc.end(), 0.0);
+  m.phys_gen = -1;
+  m.last_gen = -1;
+  PetscFunctionReturn(0);
+}
+
+static PetscErrorCode FinishPasses(Integrator::Impl& m, IntegratorStats& st) {
+  PetscFunctionBeginUser;
+  if (m.obs_step[0] == 0) PetscCall(VecAXPY(m.lambda, 1.0, m.dldu[0]));
+  st.cache_hits = m.cache_hits;
+  PetscCall(m.ClearCheckpoints());
   PetscCall(PetscLogEventEnd(LogEvents::adjoint_solve, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::BinomialPasses(PetscInt M, PetscLogDouble t_start) {
+  PetscFunctionBeginUser;
+  const PetscInt D = self->disk_every_;
+  if (D > 0 && M > D) PetscFunctionReturn(TwoLevelPasses(M, t_start));
+  PetscCall(PetscLogEventBegin(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscCall(ResetPasses(*this, self->ts_));
+  bool first = true;
+  if (M == 0) {  // nothing to reverse: the forward pass was the initial observation
+    PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
+    PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
+    first = false;
+  }
+  PetscCall(RunBinomialSchedule(0, M, &first, t_start));
+  PetscCall(FinishPasses(*this, self->stats_));
+  PetscFunctionReturn(0);
+}
+
+// Two levels: the observed forward pass writes the state every D steps to disk; then the
+// intervals [kD, (k+1)D) are reversed from the last, each from its disk state by the
+// binomial schedule with the RAM slots.  Every step of those schedules is a recomputation:
+// sum_k (l_k + F(l_k, slots)) steps for intervals of l_k steps.
+PetscErrorCode Integrator::Impl::TwoLevelPasses(PetscInt M, PetscLogDouble t_start) {
+  PetscFunctionBeginUser;
+  TS ts = self->ts_;
+  IntegratorStats& st = self->stats_;
+  const PetscInt D = self->disk_every_;
+  PetscCall(PetscLogEventBegin(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscCall(ResetPasses(*this, ts));
+  PetscCall(OpenDiskFile());
+  ckpt_to_disk = true;
+  PetscCall(StoreCheckpoint(0, usol));
+  for (PetscInt j = D; j < M; j += D) ckpt_steps.insert(j);
+  store_ckpts = true;
+  PetscCall(RunSteps(ts, *this, 0, M));
+  store_ckpts = false;
+  ckpt_to_disk = false;
+  observe = false;
+  PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscLogDouble t;
+  PetscCall(PetscTime(&t));
+  st.forward_seconds = t - t_start;
+  PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
+  bool first = false;
+  for (PetscInt a = ((M - 1) / D) * D; a >= 0; a -= D) {
+    PetscCall(ReadDisk(a, usol));
+    PetscCall(RunBinomialSchedule(a, std::min(D, M - a), &first, t_start));
+  }
+  PetscCall(FinishPasses(*this, st));
   PetscFunctionReturn(0);
 }
 

@@ -1,6 +1,9 @@
 // Observations, the TS trajectory, and checkpoints in RAM or in an HDF5 file.
+#include <unistd.h>  // getpid
+
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "integrator_impl.hpp"
 #include "udeflow/core/log.hpp"
@@ -38,19 +41,59 @@ PetscErrorCode Integrator::Impl::EnableTrajectory(TS ts) {
   PetscFunctionReturn(0);
 }
 
-PetscErrorCode Integrator::Impl::StoreCheckpoint(PetscInt step, Vec u) {
+PetscErrorCode Integrator::Impl::OpenDiskFile() {
   PetscFunctionBeginUser;
-  PetscCall(PetscLogEventBegin(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  int rank;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  long pid = rank == 0 ? static_cast<long>(getpid()) : 0;
+  PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, comm));
+  const std::string path = self->checkpoint_dir_ + "/udeflow-checkpoints-" + std::to_string(pid) +
+                           "-" + std::to_string(disk_count++) + ".h5";
+  PetscCall(io::H5File::Create(comm, path, &disk));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::WriteDisk(PetscInt step, Vec u) {
+  PetscFunctionBeginUser;
   PetscInt n, lo, hi;
   PetscCall(VecGetSize(u, &n));
   PetscCall(VecGetOwnershipRange(u, &lo, &hi));
+  const std::string name = "/c" + std::to_string(step);
+  PetscCall(disk.CreateDataset(name, {(hsize_t)n}));
+  const PetscScalar* a;
+  PetscCall(VecGetArrayRead(u, &a));
+  PetscCall(disk.WriteSlab(name, {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
+  PetscCall(VecRestoreArrayRead(u, &a));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::ReadDisk(PetscInt step, Vec u) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  PetscInt lo, hi;
+  PetscCall(VecGetOwnershipRange(u, &lo, &hi));
+  PetscScalar* a;
+  PetscCall(VecGetArray(u, &a));
+  PetscCall(disk.ReadSlab("/c" + std::to_string(step), {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
+  PetscCall(VecRestoreArray(u, &a));
+  PetscCall(PetscLogEventEnd(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::StoreCheckpoint(PetscInt step, Vec u) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::checkpoint_io, 0, 0, 0, 0));
+  PetscInt lo, hi;
+  PetscCall(VecGetOwnershipRange(u, &lo, &hi));
+  IntegratorStats& st = self->stats_;
+  if (ckpt_to_disk) {  // the disk level of the two-level binomial schedule
+    PetscCall(WriteDisk(step, u));
+    st.disk_checkpoints++;
+    PetscCall(PetscLogEventEnd(LogEvents::checkpoint_io, 0, 0, 0, 0));
+    PetscFunctionReturn(0);
+  }
   if (self->mode_ == MemoryMode::kDisk) {
-    const std::string name = "/c" + std::to_string(step);
-    PetscCall(disk.CreateDataset(name, {(hsize_t)n}));
-    const PetscScalar* a;
-    PetscCall(VecGetArrayRead(u, &a));
-    PetscCall(disk.WriteSlab(name, {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
-    PetscCall(VecRestoreArrayRead(u, &a));
+    PetscCall(WriteDisk(step, u));
   } else {
     PetscCheck(!ram.count(step), comm, PETSC_ERR_PLIB, "checkpoint at step %" PetscInt_FMT " twice",
                step);
@@ -65,7 +108,6 @@ PetscErrorCode Integrator::Impl::StoreCheckpoint(PetscInt step, Vec u) {
     PetscCall(VecCopy(u, c));
     ram[step] = c;
   }
-  IntegratorStats& st = self->stats_;
   st.checkpoints++;
   live_ckpts++;
   st.peak_checkpoints = std::max(st.peak_checkpoints, live_ckpts);
@@ -78,12 +120,7 @@ PetscErrorCode Integrator::Impl::LoadCheckpoint(PetscInt step, Vec u) {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::checkpoint_io, 0, 0, 0, 0));
   if (self->mode_ == MemoryMode::kDisk) {
-    PetscInt lo, hi;
-    PetscCall(VecGetOwnershipRange(u, &lo, &hi));
-    PetscScalar* a;
-    PetscCall(VecGetArray(u, &a));
-    PetscCall(disk.ReadSlab("/c" + std::to_string(step), {(hsize_t)lo}, {(hsize_t)(hi - lo)}, a));
-    PetscCall(VecRestoreArray(u, &a));
+    PetscCall(ReadDisk(step, u));
   } else {
     auto it = ram.find(step);
     PetscCheck(it != ram.end(), comm, PETSC_ERR_PLIB, "missing checkpoint at step %" PetscInt_FMT,
@@ -110,6 +147,7 @@ PetscErrorCode Integrator::Impl::ClearCheckpoints() {
   ram.clear();
   spare = pool;
   live_ckpts = 0;
+  ckpt_to_disk = false;
   if (disk.IsOpen()) PetscCall(disk.Close());  // never committed: the file is removed
   PetscFunctionReturn(0);
 }

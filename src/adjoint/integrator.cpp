@@ -112,9 +112,15 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
   PetscCall(TSGetTimeStep(ts_, &dt_));
   PetscCheck(std::isfinite(dt_) && dt_ >= 0, comm, PETSC_ERR_USER_INPUT,
              "option -%sts_dt must be positive, got %g", prefix_.c_str(), (double)dt_);
+  PetscCall(ReadAdjointOptions(comm));
+  PetscFunctionReturn(0);
+}
 
+// The -<prefix>adjoint_* options: memory mode, checkpoints, activation cache, divergence.
+PetscErrorCode Integrator::ReadAdjointOptions(MPI_Comm comm) {
+  PetscFunctionBeginUser;
   std::string mode = MemoryModeName(mode_);
-  PetscInt every = checkpoint_every_, slots = checkpoint_slots_;
+  PetscInt every = checkpoint_every_, slots = checkpoint_slots_, disk_every = disk_every_;
   const std::string p = prefix_ + "adjoint_";
   PetscOptionsBegin(comm, p.c_str(), "Adjoint (gradient) options", "adjoint");
   PetscCall(UdeOptionsChoice("-memory",
@@ -124,6 +130,11 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
   PetscCall(UdeOptionsPositiveInt("-checkpoint_slots",
                                   "Binomial memory: states held at once (the initial one included)",
                                   &slots, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-checkpoint_disk_every",
+      "Binomial memory, second level: the state every K steps to an HDF5 file in "
+      "-adjoint_checkpoint_dir, each interval then reversed with the slots (0: RAM only)",
+      &disk_every, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every",
                                      "Also checkpoint every K steps (0: only at observations)",
                                      &every, nullptr));
@@ -142,8 +153,12 @@ PetscErrorCode Integrator::SetFromOptions(const char* prefix) {
           : mode == "checkpoint" ? MemoryMode::kCheckpoint
           : mode == "binomial"   ? MemoryMode::kBinomial
                                  : MemoryMode::kDisk;
+  PetscCheck(disk_every == 0 || mode_ == MemoryMode::kBinomial, comm, PETSC_ERR_USER_INPUT,
+             "option -%scheckpoint_disk_every: the disk level is for -%smemory binomial (got %s)",
+             p.c_str(), p.c_str(), mode.c_str());
   checkpoint_every_ = every;
   checkpoint_slots_ = slots;
+  disk_every_ = disk_every;
   PetscFunctionReturn(0);
 }
 
@@ -240,7 +255,8 @@ std::string Integrator::Describe() const {
     s << ", dt <= " << dt_;
   s << ", adjoint memory " << MemoryModeName(mode_);
   if (mode_ == MemoryMode::kBinomial)
-    s << " (" << checkpoint_slots_ << " slots)";
+    s << " (" << checkpoint_slots_ << " slots"
+      << (disk_every_ ? ", every " + std::to_string(disk_every_) + " steps on disk" : "") << ")";
   else if (mode_ != MemoryMode::kStore)
     s << " (checkpoints at observations"
       << (checkpoint_every_ ? " and every " + std::to_string(checkpoint_every_) + " steps" : "")
@@ -473,8 +489,7 @@ static std::vector<PetscInt> SegmentBounds(const Integrator::Impl& m, size_t K, 
 // Storage of the forward pass: checkpoints at the segment starts b (in memory or in a
 // fresh HDF5 file under `dir`) when replaying, else the full trajectory.
 static PetscErrorCode PrepareForwardStorage(TS ts, Integrator::Impl& m, MemoryMode mode,
-                                            const std::string& dir, const std::vector<PetscInt>& b,
-                                            Vec u0) {
+                                            const std::vector<PetscInt>& b, Vec u0) {
   PetscFunctionBeginUser;
   m.ckpt_steps.clear();
   PetscCall(m.ClearCheckpoints());
@@ -482,15 +497,7 @@ static PetscErrorCode PrepareForwardStorage(TS ts, Integrator::Impl& m, MemoryMo
     PetscCall(TSRemoveTrajectory(ts));
     m.store_ckpts = true;
     for (size_t i = 0; i + 1 < b.size(); ++i) m.ckpt_steps.insert(b[i]);
-    if (mode == MemoryMode::kDisk) {
-      int rank;
-      PetscCallMPI(MPI_Comm_rank(m.comm, &rank));
-      long pid = rank == 0 ? static_cast<long>(getpid()) : 0;
-      PetscCallMPI(MPI_Bcast(&pid, 1, MPI_LONG, 0, m.comm));
-      const std::string path = dir + "/udeflow-checkpoints-" + std::to_string(pid) + "-" +
-                               std::to_string(m.disk_count++) + ".h5";
-      PetscCall(io::H5File::Create(m.comm, path, &m.disk));
-    }
+    if (mode == MemoryMode::kDisk) PetscCall(m.OpenDiskFile());
     PetscCall(m.StoreCheckpoint(0, u0));
     m.ckpt_steps.erase(0);
   } else {
@@ -612,7 +619,7 @@ PetscErrorCode Integrator::StoredPasses(Impl& m, PetscReal t0, Vec u0, PetscInt 
   const bool replay = mode_ != MemoryMode::kStore;
   const std::vector<PetscInt> b = SegmentBounds(m, m.obs_step.size(), M, replay, checkpoint_every_);
   PetscCall(PetscLogEventBegin(LogEvents::forward_solve, 0, 0, 0, 0));
-  PetscCall(PrepareForwardStorage(ts_, m, mode_, checkpoint_dir_, b, u0));
+  PetscCall(PrepareForwardStorage(ts_, m, mode_, b, u0));
   PetscCall(VecCopy(u0, m.usol));
   if (!replay) PetscCall(m.BeginCaching(M));  // the adjoint follows this very pass
   if (m.step_hook) PetscCall(m.step_hook(0, t0, m.usol));

@@ -142,11 +142,20 @@ struct Integrator::Impl {
 
   PetscErrorCode StoreCheckpoint(PetscInt step, Vec u);
   PetscErrorCode LoadCheckpoint(PetscInt step, Vec u);
+  PetscErrorCode WriteDisk(PetscInt step, Vec u);
+  PetscErrorCode ReadDisk(PetscInt step, Vec u);
   PetscErrorCode FreeCheckpoint(PetscInt step);
   PetscErrorCode ClearCheckpoints();
   /// Binomial mode: forward and backward passes of Gradient() over M steps from the
   /// state in usol (observed up to the first reversal); see binomial_pass.cpp.
   PetscErrorCode BinomialPasses(PetscInt M, PetscLogDouble t_start);
+  PetscErrorCode TwoLevelPasses(PetscInt M, PetscLogDouble t_start);
+  /// Run one binomial schedule over steps [a, a + l) from the current state a; every step
+  /// of it is a recomputation unless *first (the observed forward pass).
+  PetscErrorCode RunBinomialSchedule(PetscInt a, PetscInt l, bool* first, PetscLogDouble t_start);
+  /// A fresh HDF5 checkpoint file under the checkpoint directory (removed when closed).
+  PetscErrorCode OpenDiskFile();
+  bool ckpt_to_disk = false;  // StoreCheckpoint writes to the disk file (two-level binomial)
   PetscErrorCode EnableTrajectory(TS ts);
   PetscErrorCode ObserveAt(PetscInt k, PetscReal t, Vec u);
 };

@@ -12,7 +12,7 @@
 //   mpiexec -n 2 build/udeflow-bench-gradient [-bench_n 1024,16384,262144]
 //       [-bench_steps_per_obs 2] [-bench_repeat 3]
 //       [-bench_modes store,checkpoint,disk,binomial] [-bench_slots 20]
-//       [-bench_long_steps 100000]
+//       [-bench_long_steps 100000] [-bench_disk_every 10000]
 #include <malloc.h>
 #include <petscsys.h>
 #include <sys/resource.h>
@@ -181,6 +181,7 @@ PetscErrorCode PrintBreakdown(MPI_Comm comm, const EventTimes& a, const EventTim
 struct BenchConfig {
   std::vector<PetscInt> sizes = {1024, 16384, 262144};
   PetscInt steps_per_obs = 2, repeat = 3, nobs = 10, slots = 20, long_steps = 100000;
+  PetscInt disk_every = 10000;  // the long chain again with the disk level (0: not)
   std::vector<std::string> modes;
 };
 
@@ -290,12 +291,14 @@ PetscErrorCode RunOne(MPI_Comm comm, const BenchConfig& c, PetscInt N, const std
 }
 
 // Binomial checkpointing over a long chain at small N: the states held stay at the slot
-// budget, the recomputations at the optimum.
-PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c) {
+// budget, the recomputations at the optimum (RAM only), or at sum_k (l_k + F(l_k, slots))
+// with the disk level every `disk_every` steps.
+PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c, PetscInt disk_every) {
   PetscFunctionBeginUser;
   ScopedOptionValues o;
   PetscCall(o.Set("-adjoint_memory", "binomial"));
   PetscCall(o.Set("-adjoint_checkpoint_slots", std::to_string(c.slots)));
+  PetscCall(o.Set("-adjoint_checkpoint_disk_every", std::to_string(disk_every)));
   std::unique_ptr<pde::Physics> phys;
   AlignedVector<double> theta;
   Vec u0;
@@ -319,15 +322,24 @@ PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c) {
   PetscCall(integ.Gradient(0.0, u0, times, &obs, &L, g.data()));
   const double t1 = Now();
   const adjoint::IntegratorStats& st = integ.Stats();
+  const PetscInt M = st.forward_steps;
+  long long expect = adjoint::BinomialMinAdvances(M, c.slots);
+  if (disk_every > 0 && M > disk_every) {
+    expect = 0;
+    for (PetscInt a = 0; a < M; a += disk_every) {
+      const PetscInt l = std::min(disk_every, M - a);
+      expect += l + adjoint::BinomialMinAdvances(l, c.slots);
+    }
+  }
   PetscCall(PetscPrintf(
       comm,
-      "binomial, %" PetscInt_FMT " steps (N = 64), %" PetscInt_FMT " slots: %" PetscInt_FMT
-      " states held at most (%.1f kB/rank), %" PetscInt_FMT
-      " steps recomputed (optimum %lld, "
-      "%.2f per step), %.1f s, peak RSS growth %.1f MB\n",
-      st.forward_steps, c.slots, st.peak_checkpoints, st.checkpoint_bytes / 1024, st.replayed_steps,
-      (long long)adjoint::BinomialMinAdvances(st.forward_steps, c.slots),
-      (double)st.replayed_steps / st.forward_steps, t1 - t0, (PeakRssKb() - rss0) / 1024.0));
+      "binomial%s, %" PetscInt_FMT " steps (N = 64), %" PetscInt_FMT " slots: %" PetscInt_FMT
+      " states held in RAM at most (%.1f kB/rank), %" PetscInt_FMT " on disk, %" PetscInt_FMT
+      " steps recomputed (%s %lld, %.2f per step), %.1f s, peak RSS growth %.1f MB\n",
+      disk_every > 0 ? (" + disk every " + std::to_string(disk_every)).c_str() : "", M, c.slots,
+      st.peak_checkpoints, st.checkpoint_bytes / 1024, st.disk_checkpoints, st.replayed_steps,
+      disk_every > 0 ? "two-level count" : "optimum", expect, (double)st.replayed_steps / M,
+      t1 - t0, (PeakRssKb() - rss0) / 1024.0));
   for (Vec& d : data) PetscCall(VecDestroy(&d));
   PetscCall(VecDestroy(&u0));
   PetscFunctionReturn(0);
@@ -349,6 +361,10 @@ PetscErrorCode Run() {
   PetscCall(UdeOptionsPositiveInt("-slots", "Binomial mode: checkpoint slots", &c.slots, nullptr));
   PetscCall(UdeOptionsNonNegativeInt(
       "-long_steps", "Steps of the binomial long-chain run (0: none)", &c.long_steps, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-disk_every",
+      "The long chain again with the binomial disk level every this many steps (0: not)",
+      &c.disk_every, nullptr));
   PetscOptionsEnd();
   {
     std::stringstream ss(modes_s);
@@ -369,7 +385,8 @@ PetscErrorCode Run() {
                         "recomputed steps, states held"));
   for (PetscInt N : c.sizes)
     for (const std::string& mode : c.modes) PetscCall(RunOne(comm, c, N, mode));
-  if (c.long_steps > 0) PetscCall(LongChain(comm, c));
+  if (c.long_steps > 0) PetscCall(LongChain(comm, c, 0));
+  if (c.long_steps > 0 && c.disk_every > 0) PetscCall(LongChain(comm, c, c.disk_every));
   PetscCall(PetscPrintf(
       comm,
       "cache: closure activations kept for the adjoint (-adjoint_cache_mb, default 512 MB/rank) "

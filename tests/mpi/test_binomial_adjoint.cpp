@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,60 @@ TEST_P(BinomialGradient, EqualsStoredTrajectoryWithOptimalRecomputation) {
       EXPECT_LE(RelMaxDiff(b.grad, ref.grad), 1e-14) << GetParam() << " slots " << slots;
     }
   }
+}
+
+// Two levels (-adjoint_checkpoint_disk_every D): the state every D steps on disk, each
+// interval reversed by the binomial schedule in RAM.  The same loss and gradient as the
+// stored trajectory, the recomputations sum_k (l_k + F(l_k, slots)), RAM bounded by the
+// slots, one disk state per interval, and no checkpoint file left behind.
+TEST_P(BinomialGradient, TwoLevelWithDiskEqualsStoredTrajectory) {
+  const bool exact = std::string(GetParam()).find("5dp") == std::string::npos;
+  GradRun ref;
+  UDE_ASSERT_OK(GradientOf(std::string(GetParam()) + " -adjoint_memory store", &ref));
+  const PetscInt M = ref.stats.forward_steps;
+  for (PetscInt D : {4, 7}) {
+    const PetscInt slots = 2;
+    GradRun b;
+    UDE_ASSERT_OK(GradientOf(std::string(GetParam()) +
+                                 " -adjoint_memory binomial -adjoint_checkpoint_slots 2"
+                                 " -adjoint_checkpoint_dir . -adjoint_checkpoint_disk_every " +
+                                 std::to_string(D),
+                             &b));
+    PetscInt expect = 0, intervals = 0;
+    for (PetscInt a = 0; a < M; a += D, ++intervals) {
+      const PetscInt l = std::min(D, M - a);
+      expect += l + adjoint::BinomialMinAdvances(l, slots);
+    }
+    EXPECT_EQ(b.stats.forward_steps, M);
+    EXPECT_EQ(b.stats.adjoint_steps, M);
+    EXPECT_EQ(b.stats.replayed_steps, expect) << "D " << D;
+    EXPECT_EQ(b.stats.disk_checkpoints, intervals) << "D " << D;
+    EXPECT_EQ(b.stats.peak_checkpoints, slots) << "D " << D;
+    if (exact) {
+      EXPECT_EQ(b.loss, ref.loss) << "D " << D;
+      EXPECT_EQ(b.grad, ref.grad) << GetParam() << " D " << D;
+    } else {
+      EXPECT_NEAR(b.loss, ref.loss, 1e-14 * ref.loss) << "D " << D;
+      EXPECT_LE(RelMaxDiff(b.grad, ref.grad), 1e-14) << GetParam() << " D " << D;
+    }
+  }
+  int rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) {
+    const int found = std::system("ls udeflow-checkpoints-*.h5 > /dev/null 2>&1");
+    EXPECT_NE(found, 0) << "a checkpoint file was left in the working directory";
+  }
+}
+
+TEST(BinomialMemory, DiskLevelNeedsBinomialMode) {
+  GradRun r;
+  PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
+  const PetscErrorCode ierr = GradientOf(
+      "-ts_type rk -ts_rk_type 4 -ts_dt 0.04 -adjoint_memory checkpoint "
+      "-adjoint_checkpoint_disk_every 5",
+      &r);
+  PetscPopErrorHandler();
+  EXPECT_NE(ierr, 0);
 }
 
 TEST_P(BinomialGradient, MatchesCentralFiniteDifferences) {

@@ -67,7 +67,8 @@ struct IntegratorStats {
   PetscInt replayed_steps = 0;    ///< steps recomputed for the adjoint
   PetscInt adjoint_steps = 0;     ///< TSAdjoint steps
   PetscInt checkpoints = 0;       ///< states checkpointed
-  PetscInt peak_checkpoints = 0;  ///< most checkpointed states held at once
+  PetscInt peak_checkpoints = 0;  ///< most checkpointed states held at once (RAM, or disk mode)
+  PetscInt disk_checkpoints = 0;  ///< binomial with a disk level: states written to disk
   PetscInt cache_hits = 0;        ///< adjoint stages that reused cached closure activations
   double checkpoint_bytes = 0;    ///< peak bytes of checkpoints on this rank (RAM or disk)
   double forward_seconds = 0, adjoint_seconds = 0;
@@ -128,6 +129,8 @@ class Integrator {
   void SetCheckpointEvery(PetscInt k) { checkpoint_every_ = k; }
   /// Binomial mode: the most states held at once (>= 1, the initial state included).
   void SetCheckpointSlots(PetscInt s) { checkpoint_slots_ = s; }
+  /// Binomial mode, second level: the state every `k` steps on disk (0: RAM only).
+  void SetCheckpointDiskEvery(PetscInt k) { disk_every_ = k; }
   TS Ts() const { return ts_; }
   bool Implicit() const { return implicit_; }
   bool Adaptive() const { return adaptive_; }
@@ -137,6 +140,7 @@ class Integrator {
   struct Impl;
 
  private:
+  PetscErrorCode ReadAdjointOptions(MPI_Comm comm);
   PetscErrorCode StoredPasses(Impl& m, PetscReal t0, Vec u0, PetscInt M, PetscLogDouble t_start);
   pde::Physics* physics_;
   std::unique_ptr<Impl> impl_;
@@ -145,6 +149,7 @@ class Integrator {
   MemoryMode mode_ = MemoryMode::kStore;
   PetscInt checkpoint_every_ = 0;   // 0: only at observation times
   PetscInt checkpoint_slots_ = 16;  // binomial mode
+  PetscInt disk_every_ = 0;         // binomial mode: disk level every this many steps
   std::string checkpoint_dir_ = ".";
   bool implicit_ = false, adaptive_ = false, setup_ = false, freeze_ = false;
   bool warned_ = false;  // explicit step above the stable estimate reported
