@@ -359,9 +359,16 @@ def main():
 
 
 def git_describe():
+    """git describe of the tree, naming the uncommitted files if any."""
     p = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL, universal_newlines=True)
-    return "git " + (p.stdout.strip() or "unknown")
+    text = "git " + (p.stdout.strip() or "unknown")
+    if text.endswith("-dirty"):
+        q = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+        files = [line[3:] for line in q.stdout.splitlines()]
+        text += " (uncommitted changes to %s)" % ", ".join(files[:8] + (["..."] if len(files) > 8 else []))
+    return text
 
 
 if __name__ == "__main__":
