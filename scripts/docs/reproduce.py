@@ -258,7 +258,7 @@ def case_section(a, case, seeds, runs, rerun, commands):
     for s in sorted(seeds, key=lambda s: -len(runs[s][0])):
         names += [n for n in runs[s][0] if n not in names]
     lines = ["## %s (cases/%s.yaml)" % (case, case), ""]
-    lines.append("Run on %s from udeflow %s." % (datetime.date.today().isoformat(), git_describe()))
+    lines.append("Run on %s from udeflow %s." % (datetime.date.today().isoformat(), a.describe))
     lines.append("Seeds %s, %d rank(s)%s; options per seed: `%s`. Steps: `%s`." % (
         ",".join(map(str, seeds)), a.np, ", **short runs (pipeline test, not results)**" if a.short else "",
         seed_options(os.path.join("cases", case + ".yaml"), ",".join(steps)),
@@ -314,6 +314,7 @@ def main():
     a = ap.parse_args()
     os.chdir(ROOT)
     a.out = os.path.abspath(a.out)
+    a.describe = git_describe()  # the tree the runs start from
     cases = a.cases or sorted(f[:-5] for f in os.listdir("cases") if f.endswith(".yaml"))
     for c in cases:
         if not os.path.isfile(os.path.join("cases", c + ".yaml")):
