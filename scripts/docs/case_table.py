@@ -109,7 +109,8 @@ HEADLINES = {
     "bsde": [r"^bsde: done: .*"],
     "discover": [r"^  learned U +U1 .*", r"^  learned U +U2 .*"],
     "evaluate": [r"^evaluate: (?:closure at .*|at [\dx]+ cells the learned model .*)",
-                 r"^evaluate: ca / online MSE ratio .*", r"^evaluate: offline / online MSE ratio .*"],
+                 r"^evaluate: ca / online MSE ratio .*", r"^evaluate: kpp / online MSE ratio .*",
+                 r"^evaluate: offline / online MSE ratio .*"],
     "train": [r"^train: (?:this run .*|\d+ iterations in .*)"],
     "diagnose": [r"^diagnose: integrating back .*"],
 }

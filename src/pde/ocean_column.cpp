@@ -170,6 +170,21 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode OceanColumn::SetSchemeOption(const std::string& key, const std::string& value) {
+  PetscFunctionBeginUser;
+  if (key != "ocean_scheme") PetscCall(Physics::SetSchemeOption(key, value));
+  PetscCheck(value == "ca" || value == "kpp", comm_, PETSC_ERR_USER_INPUT,
+             "option -%socean_scheme: unknown value '%s' (choices: ca, kpp)", prefix_.c_str(),
+             value.c_str());
+  scheme_ = value == "ca" ? Scheme::kCa : Scheme::kKpp;
+  PetscFunctionReturn(0);
+}
+
+std::string OceanColumn::GetSchemeOption(const std::string& key) const {
+  if (key != "ocean_scheme") return "";
+  return scheme_ == Scheme::kCa ? "ca" : "kpp";
+}
+
 PetscErrorCode OceanColumn::SetResolution(const std::vector<PetscInt>& cells) {
   PetscFunctionBeginUser;
   PetscCheck(cells.size() == 3 && cells[0] > 0 && cells[1] > 0 && cells[2] > 0, comm_,

@@ -89,6 +89,9 @@ class OceanColumn final : public Physics {
     return {"ocean_nz", "ocean_nx", "ocean_ny"};
   }
   PetscErrorCode SetResolution(const std::vector<PetscInt>& cells) override;
+  /// "ocean_scheme": ca or kpp (before SetUp; kpp takes no network).
+  PetscErrorCode SetSchemeOption(const std::string& key, const std::string& value) override;
+  std::string GetSchemeOption(const std::string& key) const override;
   const ClosureConfig& GetClosureConfig() const override { return closure_config_; }
   void SetClosureConfig(const ClosureConfig& config) override { closure_config_ = config; }
 

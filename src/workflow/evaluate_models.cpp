@@ -86,7 +86,43 @@ class ScaledError : public adjoint::Observer {
   Vec truth_ = nullptr, natural_ = nullptr;
 };
 
-// label:path,... -> rows (paths relative to the output directory unless absolute).
+// Options set for a while (one model's creation), then put back as they were.
+class TemporaryOptions {
+ public:
+  PetscErrorCode Set(const std::vector<std::pair<std::string, std::string>>& options) {
+    PetscFunctionBeginUser;
+    for (const auto& [key, value] : options) {
+      const std::string name = "-" + key;
+      char old[PETSC_MAX_PATH_LEN];
+      PetscBool had;
+      PetscCall(PetscOptionsGetString(nullptr, nullptr, name.c_str(), old, sizeof(old), &had));
+      saved_.push_back({name, had ? std::string(old) : std::string(), had == PETSC_TRUE});
+      PetscCall(PetscOptionsSetValue(nullptr, name.c_str(), value.c_str()));
+    }
+    PetscFunctionReturn(0);
+  }
+  PetscErrorCode Restore() {
+    PetscFunctionBeginUser;
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+      if (it->had)
+        PetscCall(PetscOptionsSetValue(nullptr, it->name.c_str(), it->value.c_str()));
+      else
+        PetscCall(PetscOptionsClearValue(nullptr, it->name.c_str()));
+    }
+    saved_.clear();
+    PetscFunctionReturn(0);
+  }
+
+ private:
+  struct Saved {
+    std::string name, value;
+    bool had;
+  };
+  std::vector<Saved> saved_;
+};
+
+// label:path[:option=value...],... -> rows (paths relative to the output directory unless
+// absolute).
 PetscErrorCode ParseModelList(MPI_Comm comm, const std::string& models, const std::string& dir,
                               std::vector<ModelComparisonRow>* rows) {
   PetscFunctionBeginUser;
@@ -96,11 +132,23 @@ PetscErrorCode ParseModelList(MPI_Comm comm, const std::string& models, const st
   while (std::getline(ss, item, ',')) {
     const size_t colon = item.find(':');
     PetscCheck(colon != std::string::npos && colon > 0 && colon + 1 < item.size(), comm,
-               PETSC_ERR_USER_INPUT, "option -evaluate_models: '%s' is not label:path",
-               item.c_str());
+               PETSC_ERR_USER_INPUT,
+               "option -evaluate_models: '%s' is not label:path[:option=value...]", item.c_str());
     ModelComparisonRow r;
     r.label = item.substr(0, colon);
     r.path = item.substr(colon + 1);
+    // label:path:key=value:...: options of this model alone.
+    std::stringstream parts(r.path);
+    std::getline(parts, r.path, ':');
+    std::string opt;
+    while (std::getline(parts, opt, ':')) {
+      const size_t eq = opt.find('=');
+      PetscCheck(
+          eq != std::string::npos && eq > 0 && eq + 1 < opt.size(), comm, PETSC_ERR_USER_INPUT,
+          "option -evaluate_models: '%s': expected label:path[:option=value...]", item.c_str());
+      r.options.emplace_back(opt.substr(opt[0] == '-' ? 1 : 0, eq - (opt[0] == '-' ? 1 : 0)),
+                             opt.substr(eq + 1));
+    }
     if (r.path != "none" && r.path[0] != '/') r.path = dir + "/" + r.path;
     rows->push_back(r);
   }
@@ -234,8 +282,11 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec,
   PetscReal horizon = 0;
   std::string models = spec;
   PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
-  PetscCall(UdeOptionsString("-models", "Models to compare: label:path,... (path none: no network)",
-                             &models, nullptr));
+  PetscCall(UdeOptionsString(
+      "-models",
+      "Models to compare: label:path[:option=value...],... (path none: no network; "
+      "option=value: an option of that model alone, e.g. ocean_scheme=kpp)",
+      &models, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)",
                                       &horizon, nullptr));
   PetscOptionsEnd();
@@ -245,7 +296,12 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec,
     ModelSettings s;
     s.no_closure = (*rows)[i].path == "none";
     s.default_type = "ocean_column";
+    auto options = (*rows)[i].options;
+    if (s.no_closure) options.emplace_back("closure_type", "none");
+    TemporaryOptions scoped;
+    PetscCall(scoped.Set(options));
     PetscCall(CreateCaseModel(comm, s, &entries[i]));
+    PetscCall(scoped.Restore());
   }
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));

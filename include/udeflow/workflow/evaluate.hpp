@@ -19,6 +19,7 @@
 #include <petscsys.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "udeflow/io/dataset.hpp"
@@ -64,20 +65,22 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
                                 std::vector<EvaluationRow>* rows);
 /// One model of a comparison: its label and mean scaled-temperature MSE.
 struct ModelComparisonRow {
-  std::string label, path;                 ///< path "none": the physics without network
+  std::string label, path;  ///< path "none": the physics without network
+  std::vector<std::pair<std::string, std::string>> options;  ///< this model's own options
   std::vector<double> mse_per_trajectory;  ///< mean over snapshots and cells, per test trajectory
   double mse = 0;                          ///< mean over test trajectories
   int diverged = 0;
 };
 
-/// `udeflow evaluate -evaluate_models label:path,...` (e.g.
-/// "ca:none,offline:model_offline.h5,online:model.h5", paths relative to -output_dir
-/// unless absolute): runs every model of the same physics on the held-out trajectories
-/// from the coarse-grained truth at the first snapshot, prints the mean squared error of
-/// the scaled state ((u - truth)/scale, scale = -ocean_t_scale for ocean columns, else 1)
-/// over -evaluate_horizon per trajectory and on average, and the error ratios; writes
-/// <output_dir>/profiles.h5 (plot-ready: /z, and per trajectory /t, /truth, /<label>
-/// [nt, cells] in natural order, /<label>_mse [nt]).  Collective.
+/// `udeflow evaluate -evaluate_models label:path[:option=value...],...` (e.g.
+/// "ca:none,kpp:none:ocean_scheme=kpp:snes_type=ksponly,online:model.h5", paths relative
+/// to -output_dir unless absolute; option=value: options in effect while that model and
+/// its integrator are created, as if given on the command line): runs every model of the same
+/// physics on the held-out trajectories from the coarse-grained truth at the first snapshot, prints
+/// the mean squared error of the scaled state ((u - truth)/scale, scale = -ocean_t_scale for ocean
+/// columns, else 1) over -evaluate_horizon per trajectory and on average, and the error ratios;
+/// writes <output_dir>/profiles.h5 (plot-ready: /z, and per trajectory /t, /truth, /<label> [nt,
+/// cells] in natural order, /<label>_mse [nt]).  Collective.
 PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& models,
                               std::vector<ModelComparisonRow>* rows);
 
