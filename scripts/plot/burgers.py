@@ -30,11 +30,16 @@ def main(d):
     for ax, name in zip(axes[0], trajs):
         for model in sorted(ev[name].keys(), key=lambda m: (m.startswith("closure"), int(m.split("_")[-1]))):
             g = ev[name][model]
-            label = ("learned closure" if model.startswith("closure") else "no closure") + f", {model.split('_')[-1]} cells"
-            ax.semilogy(g["t"][:], g["mae"][:], lw=2.5 if model.startswith("closure") else 1.2, label=label)
+            scheme = model.rsplit("_", 1)[0]  # closure, baseline (the case's scheme) or e.g. weno5
+            kind = {"closure": "learned closure", "baseline": "no closure"}.get(scheme, scheme + ", no closure")
+            label = kind + f", {model.split('_')[-1]} cells"
+            # The closure's observable: finer models averaged onto its grid.
+            mae = g["mae_closure_grid"][:] if "mae_closure_grid" in g else g["mae"][:]
+            ax.semilogy(g["t"][:], mae, lw=2.5 if model.startswith("closure") else 1.2,
+                        ls="--" if scheme not in ("closure", "baseline") else "-", label=label)
         ax.set_title(name)
         ax.set_xlabel("t")
-        ax.set_ylabel("mean absolute error")
+        ax.set_ylabel("MAE on the closure's grid")
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()

@@ -27,7 +27,7 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   prefix_ = prefix ? prefix : "";
   const std::string p = prefix_ + "burgers_";
   std::string flux = flux_ == Flux::kRusanov ? "rusanov" : "central";
-  std::string recon = recon_ == Recon::kVanAlbada ? "vanalbada" : "first";
+  std::string recon = ReconName(recon_);
   std::string form = fc_config_.form == FaceClosure::Form::kFlux ? "flux" : "coefficients";
   std::string features = fc_config_.features == FaceClosure::Features::kRaw ? "raw" : "normalized";
   PetscInt diff_order = fc_config_.difference_order;
@@ -37,10 +37,12 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsPositiveReal("-length", "Length of the periodic domain", &length_, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-eta", "Viscosity", &eta_, nullptr));
   PetscCall(UdeOptionsChoice("-flux", "Convective flux", {"rusanov", "central"}, &flux, nullptr));
-  PetscCall(UdeOptionsChoice("-reconstruction", "Face reconstruction", {"vanalbada", "first"},
-                             &recon, nullptr));
+  PetscCall(UdeOptionsChoice("-reconstruction", "Face reconstruction",
+                             {"vanalbada", "first", "weno5"}, &recon, nullptr));
   PetscCall(UdeOptionsPositiveReal("-limiter_eps", "Smoothing of the van Albada limiter",
                                    &limiter_eps_, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-weno_eps", "Epsilon of the WENO5 weights", &weno_eps_, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-rusanov_delta", "Smoothing of the Rusanov wave speed",
                                       &rusanov_delta_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-closure_stencil", "Cells seen by the closure at each face",
@@ -78,7 +80,7 @@ PetscErrorCode Burgers::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCheck(stencil_ <= 8, comm, PETSC_ERR_USER_INPUT,
              "option -%sclosure_stencil must be at most 8", p.c_str());
   flux_ = flux == "rusanov" ? Flux::kRusanov : Flux::kCentral;
-  recon_ = recon == "vanalbada" ? Recon::kVanAlbada : Recon::kFirstOrder;
+  recon_ = ReconFromName(recon);
   fc_config_.form = form == "flux" ? FaceClosure::Form::kFlux : FaceClosure::Form::kCoefficients;
   fc_config_.features =
       features == "raw" ? FaceClosure::Features::kRaw : FaceClosure::Features::kNormalized;
@@ -108,6 +110,15 @@ PetscErrorCode Burgers::SetResolution(const std::vector<PetscInt>& cells) {
 
 PetscErrorCode Burgers::SetSchemeOption(const std::string& key, const std::string& value) {
   PetscFunctionBeginUser;
+  if (key == "burgers_reconstruction") {
+    PetscCheck(value == "vanalbada" || value == "first" || value == "weno5", PETSC_COMM_WORLD,
+               PETSC_ERR_USER_INPUT,
+               "option -%sburgers_reconstruction: unknown value '%s' (choices: vanalbada, first, "
+               "weno5)",
+               prefix_.c_str(), value.c_str());
+    recon_ = ReconFromName(value);
+    PetscFunctionReturn(0);
+  }
   if (key != "burgers_ic") PetscCall(Physics::SetSchemeOption(key, value));
   PetscCheck(value == "zero" || value == "sine", PETSC_COMM_WORLD, PETSC_ERR_USER_INPUT,
              "option -%sburgers_ic: unknown value '%s' (choices: zero, sine)", prefix_.c_str(),
@@ -119,8 +130,11 @@ PetscErrorCode Burgers::SetSchemeOption(const std::string& key, const std::strin
 PetscErrorCode Burgers::SetUp() {
   PetscFunctionBeginUser;
   const PetscInt s = (stencil_ + 1) / 2;
-  face_lo_ = std::min<PetscInt>(-1, 1 - s);
-  face_hi_ = std::max<PetscInt>(2, stencil_ - s);
+  const kernels::BurgersFaceStencil recon = kernels::FaceStencilOf(FluxParams());
+  recon_lo_ = recon.lo;
+  recon_width_ = recon.Width();
+  face_lo_ = std::min<PetscInt>(recon.lo, 1 - s);
+  face_hi_ = std::max<PetscInt>(recon.hi, stencil_ - s);
   width_ = std::max(1 - face_lo_, face_hi_);
   PetscMPIInt size;
   PetscCallMPI(MPI_Comm_size(comm_, &size));
@@ -129,6 +143,7 @@ PetscErrorCode Burgers::SetUp() {
              " cells are too few for %d ranks with a stencil of width %" PetscInt_FMT,
              prefix_.c_str(), n_, size, width_);
   dx_ = length_ / n_;
+  flux_params_ = FluxParams();
   PetscCall(DMDACreate1d(comm_, DM_BOUNDARY_PERIODIC, n_, 1, width_, nullptr, &da_));
   PetscCall(DMSetUp(da_));
   PetscCall(DMDASetUniformCoordinates(da_, 0.5 * dx_, length_ - 0.5 * dx_, 0, 0, 0, 0));
@@ -139,7 +154,7 @@ PetscErrorCode Burgers::SetUp() {
   face_flux_.assign(nf, 0.0);
   face_dot_.assign(nf, 0.0);
   face_bar_.assign(nf, 0.0);
-  face_dF_.assign(4 * nf, 0.0);
+  face_dF_.assign(recon_width_ * nf, 0.0);
   lin_blocks_.resize((nf + kBlock - 1) / kBlock);
   PetscCallCXX(fc_.Configure(fc_config_));
   PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, fc_.NumFeatures(),
@@ -150,9 +165,9 @@ PetscErrorCode Burgers::SetUp() {
 std::string Burgers::Describe() const {
   std::ostringstream s;
   s << "burgers: " << n_ << " cells, dx " << dx_ << ", eta " << eta_ << ", flux "
-    << (flux_ == Flux::kRusanov ? "rusanov" : "central") << ", reconstruction "
-    << (recon_ == Recon::kVanAlbada ? "vanalbada" : "first") << ", closure "
-    << (closure_ ? closure_->Describe() : std::string("none")) << " (" << fc_.Describe() << ")";
+    << (flux_ == Flux::kRusanov ? "rusanov" : "central") << ", reconstruction " << ReconName(recon_)
+    << ", closure " << (closure_ ? closure_->Describe() : std::string("none")) << " ("
+    << fc_.Describe() << ")";
   return s.str();
 }
 
@@ -275,15 +290,31 @@ PetscErrorCode Burgers::InitialCondition(Vec u) {
 
 // ---------------------------------------------------------------- fluxes
 
-double Burgers::FaceFlux(const double* v, PetscInt f, double* dF) const {
+const char* Burgers::ReconName(Recon r) {
+  return r == Recon::kVanAlbada ? "vanalbada" : r == Recon::kWeno5 ? "weno5" : "first";
+}
+
+Burgers::Recon Burgers::ReconFromName(const std::string& name) {
+  return name == "vanalbada" ? Recon::kVanAlbada
+         : name == "weno5"   ? Recon::kWeno5
+                             : Recon::kFirstOrder;
+}
+
+kernels::BurgersFluxParams Burgers::FluxParams() const {
   kernels::BurgersFluxParams P;
   P.rusanov = flux_ == Flux::kRusanov;
   P.van_albada = recon_ == Recon::kVanAlbada;
+  P.weno5 = recon_ == Recon::kWeno5;
   P.limiter_eps = limiter_eps_;
+  P.weno_eps = weno_eps_;
   P.rusanov_delta = rusanov_delta_;
   P.eta = eta_;
   P.dx = dx_;
-  return kernels::BurgersFaceFlux(P, v + f - 1, dF);
+  return P;
+}
+
+double Burgers::FaceFlux(const double* v, PetscInt f, double* dF) const {
+  return kernels::BurgersFaceFlux(flux_params_, v + f + recon_lo_, dF);
 }
 
 void Burgers::BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matrix& X) const {
@@ -359,7 +390,7 @@ PetscErrorCode Burgers::LinearizeBaseline(PetscReal t, Vec u) {
   dmda::GhostedArray v;
   PetscCall(v.Scatter(da_, u, linloc_, kGrid));
   const PetscInt nf = xm_ + 1;
-  for (PetscInt j = 0; j < nf; ++j) FaceFlux(v, xs_ - 1 + j, &face_dF_[4 * j]);
+  for (PetscInt j = 0; j < nf; ++j) FaceFlux(v, xs_ - 1 + j, &face_dF_[recon_width_ * j]);
   PetscCall(v.Restore());
   PetscFunctionReturn(0);
 }
@@ -418,8 +449,11 @@ PetscErrorCode Burgers::JacobianMult(Vec vdot, Vec Jv) {
   const PetscInt nf = xm_ + 1;
   for (PetscInt j = 0; j < nf; ++j) {
     const PetscInt f = xs_ - 1 + j;
-    const double* d = &face_dF_[4 * j];
-    face_dot_[j] = d[0] * vd[f - 1] + d[1] * vd[f] + d[2] * vd[f + 1] + d[3] * vd[f + 2];
+    const double* d = &face_dF_[recon_width_ * j];
+    const double* x = &vd[f + recon_lo_];
+    double dot = 0;
+    for (PetscInt m = 0; m < recon_width_; ++m) dot += d[m] * x[m];
+    face_dot_[j] = dot;
   }
   if (NumParams() > 0) {
     for (PetscInt b = 0, j0 = 0; j0 < nf; j0 += kBlock, ++b) {
@@ -457,8 +491,8 @@ PetscErrorCode Burgers::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) {
   for (PetscInt j = 1; j < nf; ++j) {
     const PetscInt f = xs_ - 1 + j;
     face_bar_[j] = (wa[f + 1] - wa[f]) / dx_;
-    const double* d = &face_dF_[4 * j];
-    for (int m = 0; m < 4; ++m) ba[f - 1 + m] += d[m] * face_bar_[j];
+    const double* d = &face_dF_[recon_width_ * j];
+    for (PetscInt m = 0; m < recon_width_; ++m) ba[f + recon_lo_ + m] += d[m] * face_bar_[j];
   }
   if (NumParams() > 0) {
     const PetscInt s = (stencil_ + 1) / 2;
@@ -544,7 +578,8 @@ PetscErrorCode Burgers::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   // D[j*ws + c] = dF_j / dv[f + face_lo + c]
   std::vector<double> D(nf * ws, 0.0);
   for (PetscInt j = 0; j < nf; ++j)
-    for (int m = 0; m < 4; ++m) D[j * ws + (-1 - face_lo_ + m)] += face_dF_[4 * j + m];
+    for (PetscInt m = 0; m < recon_width_; ++m)
+      D[j * ws + (recon_lo_ - face_lo_ + m)] += face_dF_[recon_width_ * j + m];
   if (NumParams() > 0) {
     dmda::GhostedArray vl;
     PetscCall(vl.Map(da_, linloc_, kGrid));

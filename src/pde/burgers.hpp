@@ -13,12 +13,13 @@
 /// learned coefficients cost only O(dx^q) in smooth regions.
 /// H is the Rusanov flux with a smooth wave speed sqrt(vL^2 + vR^2 + delta^2) (>= the
 /// true max, so it stays monotone) or the energy-conserving central flux
-/// (vL^2 + vL vR + vR^2)/6; vL, vR come from first-order or van Albada (smooth, TVD)
-/// reconstruction.  Every piece is differentiable, so the discrete adjoint is exact.
-/// The forcing is a sum of travelling sines, integrated exactly over each cell.
+/// (vL^2 + vL vR + vR^2)/6; vL, vR come from first-order, van Albada (smooth, TVD) or
+/// fifth-order WENO-JS reconstruction (smooth in the cell values: exact derivatives too).  Every
+/// piece is differentiable, so the discrete adjoint is exact. The forcing is a sum of travelling
+/// sines, integrated exactly over each cell.
 ///
 /// Options (prefix + "burgers_"): n, length, eta, flux, reconstruction, limiter_eps,
-/// rusanov_delta, closure_stencil, closure_form, closure_difference_order,
+/// weno_eps, rusanov_delta, closure_stencil, closure_form, closure_difference_order,
 /// closure_features, closure_feature_eps, ic, ic_amplitude, forcing_modes,
 /// forcing_amplitude, forcing_kmin, forcing_kmax, forcing_omega; closure options with
 /// prefix + "closure_".
@@ -27,6 +28,7 @@
 #include <memory>
 
 #include "face_closure.hpp"
+#include "kernels/burgers_flux.hpp"
 #include "udeflow/pde/closure.hpp"
 #include "udeflow/pde/physics.hpp"
 
@@ -46,7 +48,8 @@ class Burgers final : public Physics {
   std::vector<PetscReal> DomainLength() const override { return {length_}; }
   std::vector<std::string> FieldNames() const override { return {"v"}; }
   std::vector<std::string> ResolutionOptions() const override { return {"burgers_n"}; }
-  /// "burgers_ic": the initial condition ("zero" or "sine").
+  /// "burgers_ic": the initial condition ("zero" or "sine"); "burgers_reconstruction":
+  /// "vanalbada", "first" or "weno5" (before SetUp()).
   PetscErrorCode SetSchemeOption(const std::string& key, const std::string& value) override;
   PetscErrorCode SetResolution(const std::vector<PetscInt>& cells) override;
   const ClosureConfig& GetClosureConfig() const override { return closure_config_; }
@@ -81,10 +84,14 @@ class Burgers final : public Physics {
 
  private:
   enum class Flux { kRusanov, kCentral };
-  enum class Recon { kFirstOrder, kVanAlbada };
+  enum class Recon { kFirstOrder, kVanAlbada, kWeno5 };
+  static const char* ReconName(Recon r);
+  static Recon ReconFromName(const std::string& name);
+  kernels::BurgersFluxParams FluxParams() const;
 
-  // Baseline face flux at face f (between cells f and f+1) from v[f-1..f+2]; if dF is
-  // given, its derivatives with respect to v[f-1], v[f], v[f+1], v[f+2].
+  // Baseline face flux at face f (between cells f and f+1) from v[f+recon_lo_ ..
+  // f+recon_lo_+recon_width_-1] (v[f-1..f+2], or v[f-2..f+3] for WENO5); if dF is given,
+  // its derivatives with respect to those cells.
   double FaceFlux(const double* v, PetscInt f, double* dF) const;
   void BuildStencils(const double* v, PetscInt j0, PetscInt nb, nn::Matrix& X) const;
   PetscErrorCode ClosureForward(const double* v, PetscInt j0, PetscInt nb, FaceClosure::Block& b);
@@ -100,7 +107,8 @@ class Burgers final : public Physics {
   PetscReal length_ = 2 * PETSC_PI, eta_ = 0.01, dx_ = 0;
   Flux flux_ = Flux::kRusanov;
   Recon recon_ = Recon::kVanAlbada;
-  PetscReal limiter_eps_ = 1e-6, rusanov_delta_ = 1e-3;
+  PetscReal limiter_eps_ = 1e-6, weno_eps_ = 1e-6, rusanov_delta_ = 1e-3;
+  kernels::BurgersFluxParams flux_params_;  // from the settings above, in SetUp()
   PetscInt stencil_ = 5;
   FaceClosure::Config fc_config_;
   FaceClosure fc_;
@@ -113,7 +121,8 @@ class Burgers final : public Physics {
 
   DM da_ = nullptr;
   PetscInt xs_ = 0, xm_ = 0, width_ = 2;
-  PetscInt face_lo_ = -1, face_hi_ = 2;  // stencil of a face relative to its left cell
+  PetscInt face_lo_ = -1, face_hi_ = 2;       // stencil of a face relative to its left cell
+  PetscInt recon_lo_ = -1, recon_width_ = 4;  // the baseline flux's part of it
   Vec uloc_ = nullptr, wloc_ = nullptr, bloc_ = nullptr, linloc_ = nullptr;
   static constexpr PetscInt kBlock = 2048;  // faces per closure batch
 

@@ -20,131 +20,17 @@ namespace udeflow::workflow {
 
 namespace {
 
-// Compares the model state with the coarse-grained truth at each snapshot; writes the
-// fields when a file is given.
-class TruthComparison : public adjoint::Observer {
- public:
-  TruthComparison(const io::Dataset* data, size_t traj, std::vector<PetscInt> snaps,
-                  pde::Physics* physics, double threshold)
-      : data_(data),
-        traj_(traj),
-        snaps_(std::move(snaps)),
-        physics_(physics),
-        threshold_(threshold) {
-    mae.assign(snaps_.size(), 0.0);
-    within.assign(snaps_.size(), 0.0);
-  }
-  ~TruthComparison() override {
-    VecDestroy(&truth_);
-    VecDestroy(&coarse_truth_);
-    VecDestroy(&all_u_);
-    VecDestroy(&all_t_);
-    VecScatterDestroy(&scatter_u_);
-    VecScatterDestroy(&scatter_t_);
-  }
-  /// Also compare after averaging the state onto `coarse`'s grid (an integer factor
-  /// coarser): the same observable as the coarse model's.
-  void SetCoarse(pde::Physics* coarse) {
-    coarse_ = coarse;
-    mae_coarse.assign(snaps_.size(), 0.0);
-  }
-  PetscErrorCode SetOutput(io::H5File* file, const std::string& dataset, Vec natural) {
-    file_ = file;
-    dataset_ = dataset;
-    natural_ = natural;
-    return 0;
-  }
-  PetscErrorCode Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec) override {
-    PetscFunctionBeginUser;
-    if (!truth_) PetscCall(VecDuplicate(u, &truth_));
-    PetscCall(data_->ReadState(traj_, snaps_[k], *physics_, truth_));
-    observed = k + 1;
-    PetscCall(VecAYPX(truth_, -1.0, u));  // u - truth
-    PetscInt n;
-    PetscReal l1;
-    PetscCall(VecGetSize(u, &n));
-    PetscCall(VecNorm(truth_, NORM_1, &l1));
-    mae[k] = l1 / n;
-    *loss += l1 / n;  // non-finite if the model diverged
-    const PetscScalar* a;
-    PetscInt nl;
-    PetscCall(VecGetLocalSize(truth_, &nl));
-    PetscCall(VecGetArrayRead(truth_, &a));
-    double cnt = 0;
-    for (PetscInt i = 0; i < nl; ++i) cnt += std::abs(a[i]) <= threshold_;
-    PetscCall(VecRestoreArrayRead(truth_, &a));
-    double tot;
-    PetscCallMPI(
-        MPI_Allreduce(&cnt, &tot, 1, MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)u)));
-    within[k] = tot / n;
-    if (coarse_) PetscCall(CoarseError(k, u));
-    if (file_) {
-      PetscCall(io::GlobalToNatural(physics_->Grid(), u, natural_));
-      PetscInt lo, hi;
-      PetscCall(VecGetOwnershipRange(natural_, &lo, &hi));
-      PetscCall(VecGetArrayRead(natural_, &a));
-      PetscCall(file_->WriteSlab(dataset_, {(hsize_t)k, (hsize_t)lo}, {1, (hsize_t)(hi - lo)}, a));
-      PetscCall(VecRestoreArrayRead(natural_, &a));
-    }
-    PetscFunctionReturn(0);
-  }
-  std::vector<double> mae, within, mae_coarse;
-  size_t observed = 0;
-
- private:
-  PetscErrorCode CoarseError(PetscInt k, Vec u) {
-    PetscFunctionBeginUser;
-    if (!coarse_truth_) {
-      PetscCall(DMCreateGlobalVector(coarse_->Grid(), &coarse_truth_));
-      PetscCall(VecScatterCreateToAll(u, &scatter_u_, &all_u_));
-      PetscCall(VecScatterCreateToAll(coarse_truth_, &scatter_t_, &all_t_));
-    }
-    PetscCall(data_->ReadState(traj_, snaps_[k], *coarse_, coarse_truth_));
-    PetscCall(VecScatterBegin(scatter_u_, u, all_u_, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(VecScatterEnd(scatter_u_, u, all_u_, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(VecScatterBegin(scatter_t_, coarse_truth_, all_t_, INSERT_VALUES, SCATTER_FORWARD));
-    PetscCall(VecScatterEnd(scatter_t_, coarse_truth_, all_t_, INSERT_VALUES, SCATTER_FORWARD));
-    PetscInt nf, nc;
-    PetscCall(VecGetSize(all_u_, &nf));
-    PetscCall(VecGetSize(all_t_, &nc));
-    const PetscInt r = nf / nc;
-    const PetscScalar *a, *b;
-    PetscCall(VecGetArrayRead(all_u_, &a));
-    PetscCall(VecGetArrayRead(all_t_, &b));
-    double e = 0;
-    for (PetscInt i = 0; i < nc; ++i) {
-      double s = 0;
-      for (PetscInt q = 0; q < r; ++q) s += a[i * r + q];
-      e += std::abs(s / r - b[i]);
-    }
-    PetscCall(VecRestoreArrayRead(all_u_, &a));
-    PetscCall(VecRestoreArrayRead(all_t_, &b));
-    mae_coarse[k] = e / nc;
-    PetscFunctionReturn(0);
-  }
-  pde::Physics* coarse_ = nullptr;
-  Vec coarse_truth_ = nullptr, all_u_ = nullptr, all_t_ = nullptr;
-  VecScatter scatter_u_ = nullptr, scatter_t_ = nullptr;
-
-  const io::Dataset* data_;
-  size_t traj_;
-  std::vector<PetscInt> snaps_;
-  pde::Physics* physics_;
-  double threshold_;
-  Vec truth_ = nullptr, natural_ = nullptr;
-  io::H5File* file_ = nullptr;
-  std::string dataset_;
-};
-
 struct Model {
-  std::string label;
+  std::string label;  // "closure" or "baseline"
   PetscInt cells = 0;
+  std::string scheme;  // the -evaluate_baseline_scheme value ("": the case's scheme)
   CaseModel model;
   pde::Physics* Physics() const { return model.physics.get(); }
 };
 
 struct EvaluateOptions {
-  std::vector<PetscInt> baselines = {64, 128, 256};
+  std::vector<PetscInt> baselines = {64, 128, 256}, scheme_cells;
+  std::string scheme, scheme_key, scheme_value;  // -evaluate_baseline_scheme key=value
   PetscReal horizon = 0, threshold = 0.1;
   PetscBool fields = PETSC_TRUE;
 };
@@ -154,6 +40,14 @@ PetscErrorCode ReadEvaluateOptions(MPI_Comm comm, EvaluateOptions* o) {
   PetscOptionsBegin(comm, "evaluate_", "Evaluation", "evaluate");
   PetscCall(UdeOptionsIntList("-baselines", "Cell counts of the un-closed baselines", &o->baselines,
                               16, nullptr));
+  PetscCall(UdeOptionsString("-baseline_scheme",
+                             "More un-closed baselines with one scheme option changed, "
+                             "<option>=<value> (e.g. burgers_reconstruction=weno5)",
+                             &o->scheme, nullptr));
+  PetscCall(UdeOptionsIntList("-baseline_scheme_cells",
+                              "Cell counts of the -evaluate_baseline_scheme baselines "
+                              "(default: those of -evaluate_baselines)",
+                              &o->scheme_cells, 16, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)",
                                       &o->horizon, nullptr));
   PetscCall(UdeOptionsPositiveReal("-threshold", "Survival: |error| below this counts as correct",
@@ -164,13 +58,24 @@ PetscErrorCode ReadEvaluateOptions(MPI_Comm comm, EvaluateOptions* o) {
   for (PetscInt n : o->baselines)
     PetscCheck(n > 0, comm, PETSC_ERR_USER_INPUT,
                "option -evaluate_baselines: cell counts must be positive");
+  for (PetscInt n : o->scheme_cells)
+    PetscCheck(n > 0, comm, PETSC_ERR_USER_INPUT,
+               "option -evaluate_baseline_scheme_cells: cell counts must be positive");
+  if (!o->scheme.empty()) {
+    const size_t eq = o->scheme.find('=');
+    PetscCheck(
+        eq != std::string::npos && eq > 0 && eq + 1 < o->scheme.size(), comm, PETSC_ERR_USER_INPUT,
+        "option -evaluate_baseline_scheme: expected <option>=<value>, got '%s'", o->scheme.c_str());
+    o->scheme_key = o->scheme.substr(o->scheme[0] == '-' ? 1 : 0, eq - (o->scheme[0] == '-'));
+    o->scheme_value = o->scheme.substr(eq + 1);
+    if (o->scheme_cells.empty()) o->scheme_cells = o->baselines;
+  }
   PetscFunctionReturn(0);
 }
 
 // The trained model, then the baselines: the case's scheme on other grids without closure,
-// the time step scaled down with the cell size.
-PetscErrorCode BuildModels(MPI_Comm comm, const std::vector<PetscInt>& baselines,
-                           std::vector<Model>* models) {
+// then those of -evaluate_baseline_scheme; the time step scaled down with the cell size.
+PetscErrorCode BuildModels(MPI_Comm comm, const EvaluateOptions& o, std::vector<Model>* models) {
   PetscFunctionBeginUser;
   models->clear();
   models->push_back(Model{"closure"});
@@ -179,12 +84,18 @@ PetscErrorCode BuildModels(MPI_Comm comm, const std::vector<PetscInt>& baselines
   PetscReal dt = 0;
   PetscCall(CaseTimeStep(models->front().model, &dt));
   const PetscInt cells0 = models->front().cells;
-  for (PetscInt n : baselines) {
+  const size_t nplain = o.baselines.size();
+  for (size_t b = 0; b < nplain + o.scheme_cells.size(); ++b) {
+    const PetscInt n = b < nplain ? o.baselines[b] : o.scheme_cells[b - nplain];
     ModelSettings s;
     s.cells = {n};
     s.no_closure = true;
     s.dt = dt * std::min<double>(1.0, (double)cells0 / n);
-    models->push_back(Model{"baseline", n});
+    if (b >= nplain) {
+      s.scheme_key = o.scheme_key;
+      s.scheme_value = o.scheme_value;
+    }
+    models->push_back(Model{"baseline", n, s.scheme_value});
     PetscCall(CreateCaseModel(comm, s, &models->back().model));
   }
   PetscFunctionReturn(0);
@@ -212,7 +123,8 @@ PetscErrorCode RunOnTrajectory(MPI_Comm comm, const TrajectoryRun& run, std::vec
   TruthComparison cmp(run.data, run.traj, run.held->snaps, m.Physics(), run.threshold);
   const bool finer = m.cells > models[0].cells && m.cells % models[0].cells == 0;
   if (finer) cmp.SetCoarse(models[0].Physics());
-  const std::string group = "/" + info.name + "/" + m.label + "_" + std::to_string(m.cells);
+  const std::string group = "/" + info.name + "/" + (m.scheme.empty() ? m.label : m.scheme) + "_" +
+                            std::to_string(m.cells);
   if (run.out) {
     PetscCall(io::CreateNaturalVector(m.Physics()->Grid(), &natural));
     PetscInt nstate;
@@ -228,12 +140,7 @@ PetscErrorCode RunOnTrajectory(MPI_Comm comm, const TrajectoryRun& run, std::vec
   PetscCall(ForwardAllowingDivergence(*m.model.integrator, t[0], u0, times, &cmp, &diverged));
   PetscCall(PetscTime(&s1));
   const size_t valid = diverged ? cmp.observed - 1 : times.size();
-  double survival = diverged ? times[valid] - t[0] : times.back() - t[0];
-  for (size_t k = 0; k < valid; ++k)
-    if (cmp.within[k] < 0.8) {
-      survival = times[k] - t[0];
-      break;
-    }
+  const double survival = cmp.Survival(times, t[0], valid, diverged);  // on the closure grid
   double mae = 0;
   for (double e : cmp.mae) mae += e;
   mae = diverged ? INFINITY : mae / cmp.mae.size();
@@ -249,6 +156,7 @@ PetscErrorCode RunOnTrajectory(MPI_Comm comm, const TrajectoryRun& run, std::vec
                           m.label.c_str(), m.cells, info.name.c_str(), (double)times[valid]));
   }
   row->model = m.label;
+  row->scheme = m.scheme;
   row->cells = m.cells;
   row->mae += mae / run.ntests;
   row->mae_model_grid += mae_coarse / run.ntests;
@@ -256,11 +164,40 @@ PetscErrorCode RunOnTrajectory(MPI_Comm comm, const TrajectoryRun& run, std::vec
   row->seconds += s1 - s0;
   if (run.out) {
     PetscCall(run.out->WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
+    if (finer)
+      PetscCall(run.out->WriteArray(group + "/mae_closure_grid", {(hsize_t)cmp.mae.size()},
+                                    cmp.mae_coarse.data()));
     PetscCall(run.out->WriteArray(group + "/t", {(hsize_t)times.size()}, times.data()));
     if (mi == 0) series->push_back({info.name + " closure", group + "/state", times, {}});
   }
   PetscCall(VecDestroy(&natural));
   PetscCall(VecDestroy(&u0));
+  PetscFunctionReturn(0);
+}
+
+// With -evaluate_baseline_scheme: the closure against that scheme at 4x the closure's cells
+// (else its finest), both on the closure's grid (finer solutions averaged onto it).
+PetscErrorCode PrintSchemeHeadline(MPI_Comm comm, const std::vector<EvaluationRow>& rows) {
+  PetscFunctionBeginUser;
+  const EvaluationRow& c = rows[0];
+  const EvaluationRow* ref = nullptr;
+  for (const auto& r : rows) {
+    if (r.model != "baseline" || r.scheme.empty()) continue;
+    if (!ref || (ref->cells != 4 * c.cells && (r.cells == 4 * c.cells || r.cells > ref->cells)))
+      ref = &r;
+  }
+  if (!ref) PetscFunctionReturn(0);
+  const double ratio = c.mae_model_grid / ref->mae_model_grid;
+  char factor[32];  // PetscPrintf would print 4 as "4." with %g
+  std::snprintf(factor, sizeof(factor), "%g", (double)ref->cells / c.cells);
+  PetscCall(PetscPrintf(comm,
+                        "evaluate: closure at %" PetscInt_FMT
+                        " cells has %.2fx the error of %s at %" PetscInt_FMT
+                        " cells (%sx) on the %" PetscInt_FMT
+                        "-cell grid (MAE %.3e vs %.3e, survival %.2f vs %.2f; %s)\n",
+                        c.cells, ratio, ref->scheme.c_str(), ref->cells, factor, c.cells,
+                        c.mae_model_grid, ref->mae_model_grid, c.survival, ref->survival,
+                        ratio <= 1 ? "matches or beats it" : "does not reach it"));
   PetscFunctionReturn(0);
 }
 
@@ -283,14 +220,17 @@ PetscErrorCode PrintTable(MPI_Comm comm, double horizon_used, size_t ntests,
       std::snprintf(mae2, sizeof(mae2), "-");
     else
       std::snprintf(mae2, sizeof(mae2), "%.4e", r.mae_model_grid);
+    const std::string label = r.model == "closure" ? "learned closure"
+                              : r.scheme.empty()   ? "no closure (baseline)"
+                                                   : r.scheme + " (no closure)";
     PetscCall(PetscPrintf(comm, "  %-24s %6" PetscInt_FMT " %12s %16s %14.2f %9.2f\n",
-                          r.model == "closure" ? "learned closure" : "no closure (baseline)",
-                          r.cells, mae, mae2, r.survival, r.seconds));
+                          label.c_str(), r.cells, mae, mae2, r.survival, r.seconds));
   }
-  // The headline: the closure against the finest baseline.
+  // The headline: the closure against the finest baseline of the case's scheme.
   const EvaluationRow* finest = nullptr;
   for (const auto& r : rows)
-    if (r.model == "baseline" && (!finest || r.cells > finest->cells)) finest = &r;
+    if (r.model == "baseline" && r.scheme.empty() && (!finest || r.cells > finest->cells))
+      finest = &r;
   if (finest) {
     const auto& c = rows[0];
     PetscCall(PetscPrintf(comm,
@@ -300,6 +240,7 @@ PetscErrorCode PrintTable(MPI_Comm comm, double horizon_used, size_t ntests,
                           c.cells, c.mae / finest->mae, finest->cells,
                           c.mae <= finest->mae ? "matches or beats it" : "does not reach it"));
   }
+  PetscCall(PrintSchemeHeadline(comm, rows));
   PetscFunctionReturn(0);
 }
 
@@ -352,7 +293,7 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows) {
   EvaluateOptions opt;
   PetscCall(ReadEvaluateOptions(comm, &opt));
   std::vector<Model> models;
-  PetscCall(BuildModels(comm, opt.baselines, &models));
+  PetscCall(BuildModels(comm, opt, &models));
   std::unique_ptr<io::Catalyst>
       catalyst;  // in-situ visualization of the trained model's steps (-catalyst_*)
   PetscCall(io::Catalyst::Create(comm, &catalyst));

@@ -1,5 +1,8 @@
 #include "evaluate_common.hpp"
 
+#include <petscdmda.h>
+
+#include <cmath>
 #include <sstream>
 
 #include "udeflow/core/session.hpp"
@@ -65,6 +68,116 @@ std::vector<std::string> SplitList(const std::string& text) {
   while (std::getline(ss, item, ','))
     if (!item.empty()) items.push_back(item);
   return items;
+}
+
+}  // namespace udeflow::workflow
+
+namespace udeflow::workflow {
+
+TruthComparison::TruthComparison(const io::Dataset* data, size_t traj, std::vector<PetscInt> snaps,
+                                 pde::Physics* physics, double threshold)
+    : data_(data), traj_(traj), snaps_(std::move(snaps)), physics_(physics), threshold_(threshold) {
+  mae.assign(snaps_.size(), 0.0);
+  within.assign(snaps_.size(), 0.0);
+}
+
+TruthComparison::~TruthComparison() {
+  VecDestroy(&truth_);
+  VecDestroy(&coarse_truth_);
+  VecDestroy(&all_u_);
+  VecDestroy(&all_t_);
+  VecScatterDestroy(&scatter_u_);
+  VecScatterDestroy(&scatter_t_);
+}
+
+void TruthComparison::SetCoarse(pde::Physics* coarse) {
+  coarse_ = coarse;
+  mae_coarse.assign(snaps_.size(), 0.0);
+  within_coarse.assign(snaps_.size(), 0.0);
+}
+
+PetscErrorCode TruthComparison::SetOutput(io::H5File* file, const std::string& dataset,
+                                          Vec natural) {
+  file_ = file;
+  dataset_ = dataset;
+  natural_ = natural;
+  return 0;
+}
+
+PetscErrorCode TruthComparison::Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec) {
+  PetscFunctionBeginUser;
+  if (!truth_) PetscCall(VecDuplicate(u, &truth_));
+  PetscCall(data_->ReadState(traj_, snaps_[k], *physics_, truth_));
+  observed = k + 1;
+  PetscCall(VecAYPX(truth_, -1.0, u));  // u - truth
+  PetscInt n;
+  PetscReal l1;
+  PetscCall(VecGetSize(u, &n));
+  PetscCall(VecNorm(truth_, NORM_1, &l1));
+  mae[k] = l1 / n;
+  *loss += l1 / n;  // non-finite if the model diverged
+  const PetscScalar* a;
+  PetscInt nl;
+  PetscCall(VecGetLocalSize(truth_, &nl));
+  PetscCall(VecGetArrayRead(truth_, &a));
+  double cnt = 0;
+  for (PetscInt i = 0; i < nl; ++i) cnt += std::abs(a[i]) <= threshold_;
+  PetscCall(VecRestoreArrayRead(truth_, &a));
+  double tot;
+  PetscCallMPI(MPI_Allreduce(&cnt, &tot, 1, MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)u)));
+  within[k] = tot / n;
+  if (coarse_) PetscCall(CoarseError(k, u));
+  if (file_) {
+    PetscCall(io::GlobalToNatural(physics_->Grid(), u, natural_));
+    PetscInt lo, hi;
+    PetscCall(VecGetOwnershipRange(natural_, &lo, &hi));
+    PetscCall(VecGetArrayRead(natural_, &a));
+    PetscCall(file_->WriteSlab(dataset_, {(hsize_t)k, (hsize_t)lo}, {1, (hsize_t)(hi - lo)}, a));
+    PetscCall(VecRestoreArrayRead(natural_, &a));
+  }
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode TruthComparison::CoarseError(PetscInt k, Vec u) {
+  PetscFunctionBeginUser;
+  if (!coarse_truth_) {
+    PetscCall(DMCreateGlobalVector(coarse_->Grid(), &coarse_truth_));
+    PetscCall(VecScatterCreateToAll(u, &scatter_u_, &all_u_));
+    PetscCall(VecScatterCreateToAll(coarse_truth_, &scatter_t_, &all_t_));
+  }
+  PetscCall(data_->ReadState(traj_, snaps_[k], *coarse_, coarse_truth_));
+  PetscCall(VecScatterBegin(scatter_u_, u, all_u_, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(scatter_u_, u, all_u_, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterBegin(scatter_t_, coarse_truth_, all_t_, INSERT_VALUES, SCATTER_FORWARD));
+  PetscCall(VecScatterEnd(scatter_t_, coarse_truth_, all_t_, INSERT_VALUES, SCATTER_FORWARD));
+  PetscInt nf, nc;
+  PetscCall(VecGetSize(all_u_, &nf));
+  PetscCall(VecGetSize(all_t_, &nc));
+  const PetscInt r = nf / nc;
+  const PetscScalar *a, *b;
+  PetscCall(VecGetArrayRead(all_u_, &a));
+  PetscCall(VecGetArrayRead(all_t_, &b));
+  double e = 0, cnt = 0;
+  for (PetscInt i = 0; i < nc; ++i) {
+    double s = 0;
+    for (PetscInt q = 0; q < r; ++q) s += a[i * r + q];
+    const double d = std::abs(s / r - b[i]);
+    e += d;
+    cnt += d <= threshold_;
+  }
+  PetscCall(VecRestoreArrayRead(all_u_, &a));
+  PetscCall(VecRestoreArrayRead(all_t_, &b));
+  mae_coarse[k] = e / nc;
+  within_coarse[k] = cnt / nc;
+  PetscFunctionReturn(0);
+}
+
+double TruthComparison::Survival(const std::vector<PetscReal>& times, PetscReal t0, size_t valid,
+                                 bool diverged) const {
+  const std::vector<double>& w = coarse_ ? within_coarse : within;
+  for (size_t k = 0; k < valid; ++k)
+    if (w[k] < 0.8) return times[k] - t0;
+  return diverged ? times[valid] - t0 : times.back() - t0;
 }
 
 }  // namespace udeflow::workflow

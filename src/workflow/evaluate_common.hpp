@@ -9,6 +9,7 @@
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/aligned.hpp"
 #include "udeflow/io/dataset.hpp"
+#include "udeflow/io/hdf5.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::workflow {
@@ -42,6 +43,42 @@ PetscErrorCode OpenHeldOutData(MPI_Comm comm, const std::string& path,
 PetscErrorCode ForwardAllowingDivergence(adjoint::Integrator& integ, PetscReal t0, Vec u0,
                                          const std::vector<PetscReal>& times,
                                          adjoint::Observer* observer, bool* diverged);
+
+/// Compares a model's state with the truth coarse-grained onto its grid at each snapshot
+/// (mae[k]; within[k]: the fraction of cells within `threshold`); with SetCoarse(), also
+/// after averaging the state onto a coarser 1-D grid (mae_coarse[k], within_coarse[k]):
+/// the observable of the coarse model.  Writes the fields when a file is given.
+class TruthComparison : public adjoint::Observer {
+ public:
+  TruthComparison(const io::Dataset* data, size_t traj, std::vector<PetscInt> snaps,
+                  pde::Physics* physics, double threshold);
+  ~TruthComparison() override;
+  /// Also compare after averaging the state onto `coarse`'s grid (1-D, an integer factor
+  /// coarser).
+  void SetCoarse(pde::Physics* coarse);
+  PetscErrorCode SetOutput(io::H5File* file, const std::string& dataset, Vec natural);
+  PetscErrorCode Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec) override;
+  /// The first snapshot time (relative to t0) at which fewer than 80% of the cells are
+  /// within the threshold (on the coarse grid if set); the end of the valid span if never.
+  double Survival(const std::vector<PetscReal>& times, PetscReal t0, size_t valid,
+                  bool diverged) const;
+  std::vector<double> mae, within, mae_coarse, within_coarse;
+  size_t observed = 0;
+
+ private:
+  PetscErrorCode CoarseError(PetscInt k, Vec u);
+  pde::Physics* coarse_ = nullptr;
+  Vec coarse_truth_ = nullptr, all_u_ = nullptr, all_t_ = nullptr;
+  VecScatter scatter_u_ = nullptr, scatter_t_ = nullptr;
+  const io::Dataset* data_;
+  size_t traj_;
+  std::vector<PetscInt> snaps_;
+  pde::Physics* physics_;
+  double threshold_;
+  Vec truth_ = nullptr, natural_ = nullptr;
+  io::H5File* file_ = nullptr;
+  std::string dataset_;
+};
 
 /// The case's time step (-ts_dt; 0 if not given).
 PetscErrorCode CaseTimeStep(const CaseModel& model, PetscReal* dt);

@@ -2,6 +2,7 @@
 // the scheme (one option changed, e.g. the flux limiter) at several grid resolutions.
 #include <petscdmda.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <sstream>
@@ -20,61 +21,11 @@ namespace udeflow::workflow {
 
 namespace {
 
-// Mean absolute error against the data at each snapshot; optionally writes the state.
-class Misfit : public adjoint::Observer {
- public:
-  Misfit(const io::Dataset* data, size_t traj, std::vector<PetscInt> snaps, pde::Physics* physics)
-      : data_(data), traj_(traj), snaps_(std::move(snaps)), physics_(physics) {
-    mae.assign(snaps_.size(), 0.0);
-  }
-  ~Misfit() override { VecDestroy(&truth_); }
-  void SetOutput(io::H5File* file, const std::string& dataset, Vec natural) {
-    file_ = file;
-    dataset_ = dataset;
-    natural_ = natural;
-  }
-  PetscErrorCode Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec) override {
-    PetscFunctionBeginUser;
-    if (!truth_) PetscCall(VecDuplicate(u, &truth_));
-    PetscCall(data_->ReadState(traj_, snaps_[k], *physics_, truth_));
-    PetscCall(VecAYPX(truth_, -1.0, u));
-    PetscInt n;
-    PetscReal l1;
-    PetscCall(VecGetSize(u, &n));
-    PetscCall(VecNorm(truth_, NORM_1, &l1));
-    mae[k] = l1 / n;
-    *loss += l1 / n;
-    observed = k + 1;
-    if (file_) {
-      PetscCall(DMDAGlobalToNaturalBegin(physics_->Grid(), u, INSERT_VALUES, natural_));
-      PetscCall(DMDAGlobalToNaturalEnd(physics_->Grid(), u, INSERT_VALUES, natural_));
-      PetscInt lo, hi;
-      const PetscScalar* a;
-      PetscCall(VecGetOwnershipRange(natural_, &lo, &hi));
-      PetscCall(VecGetArrayRead(natural_, &a));
-      PetscCall(file_->WriteSlab(dataset_, {(hsize_t)k, (hsize_t)lo}, {1, (hsize_t)(hi - lo)}, a));
-      PetscCall(VecRestoreArrayRead(natural_, &a));
-    }
-    PetscFunctionReturn(0);
-  }
-  std::vector<double> mae;
-  size_t observed = 0;
-
- private:
-  const io::Dataset* data_;
-  size_t traj_;
-  std::vector<PetscInt> snaps_;
-  pde::Physics* physics_;
-  Vec truth_ = nullptr, natural_ = nullptr;
-  io::H5File* file_ = nullptr;
-  std::string dataset_;
-};
-
 struct Variant {
   std::string label;  // "learned" (the trained model) or the variant's option value
   size_t factor = 0;  // index into the grid factors
   CaseModel model;
-  double mae = 0, seconds = 0;
+  double mae = 0, mae_coarse = 0, survival = 0, seconds = 0;  // on the closure grid: *_coarse
   int diverged = 0;
   pde::Physics* Physics() const { return model.physics.get(); }
 };
@@ -89,7 +40,7 @@ struct VariantOptions {
   std::string values_text;
   std::vector<std::string> values;
   std::vector<PetscReal> factors = {0.5, 1, 2};
-  PetscReal horizon = 0;
+  PetscReal horizon = 0, threshold = 0.1;
   PetscBool fields = PETSC_TRUE;
 };
 
@@ -104,6 +55,8 @@ PetscErrorCode ReadVariantOptions(MPI_Comm comm, VariantOptions* o) {
                                &o->factors, 8, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-horizon", "Time span evaluated (0: whole trajectory)",
                                       &o->horizon, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-threshold", "Survival: |error| below this counts as correct",
+                                   &o->threshold, nullptr));
   PetscCall(PetscOptionsBool("-fields", "Write predicted fields (HDF5 + XDMF)", "", o->fields,
                              &o->fields, nullptr));
   PetscOptionsEnd();
@@ -143,19 +96,38 @@ PetscErrorCode BuildVariants(MPI_Comm comm, const std::string& option, const Var
   PetscFunctionReturn(0);
 }
 
+// The learned model at the case's resolution (factor 1), or nullptr.
+const Variant* ClosureModel(const std::vector<Variant>& models,
+                            const std::vector<PetscReal>& factors) {
+  for (const auto& m : models)
+    if (m.label == "learned" && factors[m.factor] == 1) return &m;
+  return nullptr;
+}
+
+// Whether `m` is the closure's 1-D grid refined by an integer factor (then it is also
+// scored after averaging onto the closure's grid).
+bool FinerThanClosure(const Variant& m, const Variant* closure) {
+  if (!closure || m.Physics()->GridSize().size() != 1) return false;
+  const PetscInt n = m.Physics()->GridSize()[0], n0 = closure->Physics()->GridSize()[0];
+  return n > n0 && n % n0 == 0;
+}
+
 // Runs every variant on one held-out trajectory.
 PetscErrorCode RunVariants(const io::Dataset& data, size_t ti, const HeldOutTrajectory& held,
-                           size_t ntests, const std::vector<PetscReal>& factors, io::H5File* out,
+                           const VariantOptions& o, size_t ntests, io::H5File* out,
                            std::vector<Variant>* models, std::vector<io::XdmfSeries>* series) {
   PetscFunctionBeginUser;
   const auto& info = data.Trajectories()[ti];
   const std::vector<PetscReal>&t = held.t, &times = held.times;
+  const Variant* closure = ClosureModel(*models, o.factors);
   for (auto& m : *models) {
     PetscCall(m.Physics()->SetScenario(held.scenario));
     Vec u0, natural = nullptr;
     PetscCall(DMCreateGlobalVector(m.Physics()->Grid(), &u0));
     PetscCall(data.ReadState(ti, 0, *m.Physics(), u0));
-    Misfit cmp(&data, ti, held.snaps, m.Physics());
+    TruthComparison cmp(&data, ti, held.snaps, m.Physics(), o.threshold);
+    const bool finer = FinerThanClosure(m, closure);
+    if (finer) cmp.SetCoarse(closure->Physics());
     const auto g = m.Physics()->GridSize();
     hsize_t cells = 1;
     for (PetscInt n : g) cells *= n;
@@ -163,22 +135,29 @@ PetscErrorCode RunVariants(const io::Dataset& data, size_t ti, const HeldOutTraj
     if (out) {
       PetscCall(DMDACreateNaturalVector(m.Physics()->Grid(), &natural));
       PetscCall(out->CreateDataset(group + "/state", {(hsize_t)times.size(), cells}));
-      cmp.SetOutput(out, group + "/state", natural);
+      PetscCall(cmp.SetOutput(out, group + "/state", natural));
     }
     PetscLogDouble s0, s1;
     PetscCall(PetscTime(&s0));
     bool diverged;
     PetscCall(ForwardAllowingDivergence(*m.model.integrator, t[0], u0, times, &cmp, &diverged));
     PetscCall(PetscTime(&s1));
-    double mae = 0;
+    double mae = 0, mae_coarse = 0;
     for (double e : cmp.mae) mae += e / cmp.mae.size();
+    for (double e : finer ? cmp.mae_coarse : cmp.mae) mae_coarse += e / cmp.mae.size();
     if (diverged) m.diverged++;
     m.mae += diverged ? INFINITY : mae / ntests;
+    m.mae_coarse += diverged ? INFINITY : mae_coarse / ntests;
+    const size_t valid = diverged ? cmp.observed - 1 : times.size();
+    m.survival += cmp.Survival(times, t[0], valid, diverged) / ntests;
     m.seconds += s1 - s0;
     if (out) {
       PetscCall(out->WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
       PetscCall(out->WriteArray(group + "/t", {(hsize_t)times.size()}, times.data()));
-      if (factors[m.factor] == 1)
+      if (finer)
+        PetscCall(out->WriteArray(group + "/mae_closure_grid", {(hsize_t)cmp.mae.size()},
+                                  cmp.mae_coarse.data()));
+      if (o.factors[m.factor] == 1)
         series->push_back({info.name + " " + m.label, group + "/state", times});
     }
     PetscCall(VecDestroy(&natural));
@@ -199,12 +178,14 @@ PetscErrorCode WriteLearnedCurves(pde::Physics& physics, io::H5File& out) {
   PetscFunctionReturn(0);
 }
 
-// The table (one row per scheme, one column per resolution) and the headline.
-PetscErrorCode PrintVariantTable(MPI_Comm comm, const std::vector<std::string>& labels, size_t nf,
-                                 const std::vector<Variant>& models,
-                                 std::vector<EvaluationRow>* rows) {
+// One block of the table: `title`, then one row per scheme, one column per resolution.
+PetscErrorCode PrintVariantBlock(MPI_Comm comm, const char* title,
+                                 const std::vector<std::string>& labels, size_t nf,
+                                 const std::vector<Variant>& models, double Variant::*field,
+                                 const char* format) {
   PetscFunctionBeginUser;
-  std::string head = "  " + std::string(10, ' ');
+  std::string head = "  " + std::string(title);
+  head.resize(std::max<size_t>(head.size(), 12), ' ');
   char buf[64];
   for (size_t fi = 0; fi < nf; ++fi) {
     std::snprintf(buf, sizeof(buf), " %14s",
@@ -212,28 +193,69 @@ PetscErrorCode PrintVariantTable(MPI_Comm comm, const std::vector<std::string>& 
     head += buf;
   }
   PetscCall(PetscPrintf(comm, "%s\n", head.c_str()));
-  rows->clear();
   for (size_t li = 0; li < labels.size(); ++li) {
-    std::string line = "  ";
-    std::snprintf(buf, sizeof(buf), "%-10s", labels[li].c_str());
-    line += buf;
+    std::snprintf(buf, sizeof(buf), "  %-10s", labels[li].c_str());
+    std::string line = buf;
     for (size_t fi = 0; fi < nf; ++fi) {
       const Variant& m = models[li * nf + fi];
-      if (m.diverged)
+      if (m.diverged && field != &Variant::survival)
         std::snprintf(buf, sizeof(buf), " %14s",
                       ("diverged(" + std::to_string(m.diverged) + ")").c_str());
       else
-        std::snprintf(buf, sizeof(buf), " %14.4e", m.mae);
+        std::snprintf(buf, sizeof(buf), format, m.*field);
       line += buf;
-      EvaluationRow r;
-      r.model = m.label;
-      r.cells = m.Physics()->GridSize()[0];
-      r.mae = r.mae_model_grid = m.mae;
-      r.seconds = m.seconds;
-      r.diverged = m.diverged;
-      rows->push_back(r);
     }
     PetscCall(PetscPrintf(comm, "%s\n", line.c_str()));
+  }
+  PetscFunctionReturn(0);
+}
+
+// The learned model at the case's resolution against each variant at 4x its cells, on
+// the closure's grid (the same observable).
+PetscErrorCode PrintClosureGridHeadline(MPI_Comm comm, const std::vector<Variant>& models,
+                                        const std::vector<PetscReal>& factors) {
+  PetscFunctionBeginUser;
+  const Variant* c = ClosureModel(models, factors);
+  if (!c) PetscFunctionReturn(0);
+  const PetscInt n0 = c->Physics()->GridSize()[0];
+  for (const auto& m : models) {
+    if (m.label == "learned" || !FinerThanClosure(m, c) || factors[m.factor] != 4) continue;
+    const double ratio = c->mae_coarse / m.mae_coarse;
+    PetscCall(PetscPrintf(
+        comm,
+        "evaluate: closure at %" PetscInt_FMT " cells has %.2fx the error of %s at %" PetscInt_FMT
+        " cells (4x) on the %" PetscInt_FMT
+        "-cell grid (MAE %.3e vs %.3e, survival %.2f vs %.2f; %s)\n",
+        n0, ratio, m.label.c_str(), m.Physics()->GridSize()[0], n0, c->mae_coarse, m.mae_coarse,
+        c->survival, m.survival, ratio <= 1 ? "matches or beats it" : "does not reach it"));
+  }
+  PetscFunctionReturn(0);
+}
+
+// The tables (MAE on each model's grid, MAE on the closure's grid, survival time; one
+// row per scheme, one column per resolution) and the headlines.
+PetscErrorCode PrintVariantTable(MPI_Comm comm, const std::vector<std::string>& labels,
+                                 const std::vector<PetscReal>& factors,
+                                 const std::vector<Variant>& models,
+                                 std::vector<EvaluationRow>* rows) {
+  PetscFunctionBeginUser;
+  const size_t nf = factors.size();
+  PetscCall(PrintVariantBlock(comm, "MAE", labels, nf, models, &Variant::mae, " %14.4e"));
+  PetscCall(PrintVariantBlock(comm, "MAE on closure grid", labels, nf, models, &Variant::mae_coarse,
+                              " %14.4e"));
+  PetscCall(PrintVariantBlock(comm, "survival", labels, nf, models, &Variant::survival, " %14.2f"));
+  rows->clear();
+  for (const Variant& m : models) {
+    EvaluationRow r;
+    r.model = m.label;
+    r.scheme = m.label == "learned" ? "" : m.label;
+    r.cells = m.Physics()->GridSize()[0];
+    r.mae = m.mae;
+    r.mae_model_grid = m.mae_coarse;
+    r.survival = m.survival;
+    r.seconds = m.seconds;
+    r.diverged = m.diverged;
+    rows->push_back(r);
   }
   // Headline: the trained model against the best variant at each resolution.
   for (size_t fi = 0; fi < nf; ++fi) {
@@ -249,6 +271,7 @@ PetscErrorCode PrintVariantTable(MPI_Comm comm, const std::vector<std::string>& 
         CellsLabel(learned.Physics()->GridSize()).c_str(), learned.mae / best->mae,
         best->label.c_str()));
   }
+  PetscCall(PrintClosureGridHeadline(comm, models, factors));
   PetscFunctionReturn(0);
 }
 
@@ -297,8 +320,8 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
     HeldOutTrajectory held;
     PetscCall(ReadHeldOut(comm, data, ti, o.horizon, &held));
     horizon_used = held.times.back() - held.t[0];
-    PetscCall(RunVariants(data, ti, held, tests.size(), o.factors, o.fields ? &out : nullptr,
-                          &models, &series));
+    PetscCall(
+        RunVariants(data, ti, held, o, tests.size(), o.fields ? &out : nullptr, &models, &series));
   }
   if (o.fields) {
     PetscCall(WriteLearnedCurves(*models[0].Physics(), out));
@@ -310,7 +333,7 @@ PetscErrorCode EvaluateVariants(MPI_Comm comm, const std::string& option,
       comm,
       "evaluate: mean absolute error vs the truth over t0 + [0, %.3g], %zu test trajectories\n",
       horizon_used, tests.size()));
-  PetscCall(PrintVariantTable(comm, labels, o.factors.size(), models, rows));
+  PetscCall(PrintVariantTable(comm, labels, o.factors, models, rows));
   if (o.fields)
     PetscCall(PetscPrintf(comm, "evaluate: fields and error histories in %s (+ evaluate.xmf)\n",
                           out_path.c_str()));

@@ -107,7 +107,10 @@ INSTANTIATE_TEST_SUITE_P(
         "-burgers_closure_form coefficients -burgers_closure_difference_order 3",
         "-burgers_closure_features normalized -burgers_closure_stencil 6",
         "-burgers_closure_features normalized -burgers_closure_form coefficients "
-        "-burgers_closure_feature_eps 0.05"));
+        "-burgers_closure_feature_eps 0.05",
+        "-burgers_reconstruction weno5",
+        "-burgers_reconstruction weno5 -burgers_closure_features normalized "
+        "-burgers_closure_form coefficients -burgers_closure_stencil 6"));
 
 struct GradCase {
   const char* name;
@@ -170,6 +173,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "-ts_type cn -ts_dt 0.05 -adjoint_memory checkpoint -adjoint_checkpoint_every 2"},
         GradCase{"cn_disk", "-ts_type cn -ts_dt 0.05 -adjoint_memory disk"},
         GradCase{"beuler_store", "-ts_type beuler -ts_dt 0.05 -adjoint_memory store"},
+        GradCase{"rk4_weno5",
+                 "-ts_type rk -ts_rk_type 4 -ts_dt 0.05 -burgers_reconstruction weno5 "
+                 "-burgers_closure_form coefficients -burgers_closure_stencil 6"},
+        GradCase{"cn_weno5", "-ts_type cn -ts_dt 0.05 -burgers_reconstruction weno5"},
         GradCase{"theta_midpoint",
                  "-ts_type theta -ts_theta_theta 0.5 -ts_dt 0.05 -adjoint_memory checkpoint"}),
     [](const ::testing::TestParamInfo<GradCase>& i) { return std::string(i.param.name); });

@@ -303,6 +303,52 @@ TEST(BurgersFlux, ViscousFluxIsTheCentredGradient) {
   EXPECT_DOUBLE_EQ(BurgersFaceFlux(P, step, nullptr), 1.0 / 6.0 - 3.0);
 }
 
+TEST(BurgersFlux, Weno5ValuesAndDerivatives) {
+  // Cell averages of a line: equal smoothness indicators, ideal weights, exact face value.
+  const double line[5] = {-1.0, 0.5, 2.0, 3.5, 5.0};
+  EXPECT_NEAR(Weno5(line, 1e-6, nullptr), 2.75, 1e-14);
+  // A jump: the stencils across it get (almost) no weight, so no overshoot.
+  const double jump[5] = {0.0, 0.0, 0.0, 1.0, 1.0};
+  EXPECT_NEAR(Weno5(jump, 1e-6, nullptr), 0.0, 1e-6);
+  const double states[][6] = {{0.2, 0.5, 0.9, 1.0, 0.7, 0.1},
+                              {1.0, 0.4, -0.3, -0.2, 0.6, 1.2},
+                              {-0.5, 0.3, 0.1, 0.6, 0.6, 0.2}};
+  for (bool rusanov : {true, false})
+    for (double eps : {1e-6, 1e-2}) {
+      BurgersFluxParams P;
+      P.rusanov = rusanov;
+      P.weno5 = true;
+      P.weno_eps = eps;
+      P.eta = 0.02;
+      P.dx = 0.05;
+      ASSERT_EQ(FaceStencilOf(P).Width(), 6);
+      for (double u : {-1.7, 0.4}) {
+        const double c[6] = {u, u, u, u, u, u};
+        EXPECT_NEAR(BurgersFaceFlux(P, c, nullptr), 0.5 * u * u, 1e-14);
+      }
+      for (const auto& s : states) {
+        double dF[6];
+        const double F = BurgersFaceFlux(P, s, dF);
+        for (int m = 0; m < 6; ++m) {
+          const double fd = CentralDiff(
+              [&](double x) {
+                double w[6];
+                std::copy(s, s + 6, w);
+                w[m] = x;
+                return BurgersFaceFlux(P, w, nullptr);
+              },
+              s[m], 1e-7);
+          EXPECT_NEAR(fd, dF[m], 2e-6 * (1 + std::abs(dF[m])))
+              << "rusanov " << rusanov << " eps " << eps << " m " << m << " F " << F;
+        }
+      }
+    }
+  // The other reconstructions keep their 4-cell stencil v[f-1..f+2].
+  BurgersFluxParams P;
+  EXPECT_EQ(FaceStencilOf(P).lo, -1);
+  EXPECT_EQ(FaceStencilOf(P).Width(), 4);
+}
+
 // ---------------------------------------------------------------- ocean column
 
 namespace {

@@ -8,10 +8,15 @@
 /// (MAE) vs the truth coarse-grained onto that model's grid is recorded (and, for finer
 /// baselines, also after averaging their solution onto the closure's grid), and the
 /// "survival time" (first time fewer than 80% of the cells are within
-/// -evaluate_threshold of the truth, Bar-Sinai et al.).
+/// -evaluate_threshold of the truth, Bar-Sinai et al.; for finer baselines, of the
+/// closure grid's cells after averaging onto it).
 ///
 /// Options: -evaluate_baselines 64,128,256 (cells of the un-closed baselines; their
-/// time step is -ts_dt scaled by the grid ratio), -evaluate_horizon T (default: the
+/// time step is -ts_dt scaled by the grid ratio), -evaluate_baseline_scheme
+/// <option>=<value> with -evaluate_baseline_scheme_cells (more un-closed baselines with
+/// one scheme option changed, e.g. burgers_reconstruction=weno5 at 64,128,256,512 cells;
+/// the headline then compares the closure with it at 4x the cells on the closure's grid),
+/// -evaluate_horizon T (default: the
 /// whole trajectory), -evaluate_threshold (default 0.1), -evaluate_fields (write the
 /// predicted fields to <output_dir>/evaluate.h5 + .xmf; default true).
 /// Finally the physics reports what its closure learned (Physics::ReportLearned), written
@@ -28,7 +33,8 @@
 namespace udeflow::workflow {
 
 struct EvaluationRow {
-  std::string model;  ///< "closure" or "baseline"
+  std::string model;   ///< "closure" or "baseline"
+  std::string scheme;  ///< baselines of -evaluate_baseline_scheme: its value ("": the case's)
   PetscInt cells = 0;
   double mae = 0;  ///< mean over test trajectories, snapshots and cells (on the model's own grid)
   double mae_model_grid =
@@ -56,8 +62,11 @@ PetscErrorCode EvaluateCase(MPI_Comm comm, std::vector<EvaluationRow>* rows);
 /// The trained model against variants of the scheme that differ in one option (e.g.
 /// -evaluate_variant_option advection_limiter -evaluate_variants minmod,superbee,vanleer,mc),
 /// each at the grid resolutions -evaluate_grid_factors (default 0.5,1,2 times the case's
-/// grid, every dimension; -ts_dt scaled to keep the Courant number).  Prints a table of
-/// mean absolute errors (rows: learned and variants; columns: resolutions); writes the
+/// grid, every dimension; -ts_dt scaled to keep the Courant number).  Prints tables of
+/// the mean absolute error on each model's grid, on the closure's grid (1-D grids finer
+/// by an integer factor averaged onto it) and the survival time (rows: learned and
+/// variants; columns: resolutions), and the closure against each variant at 4x on the
+/// closure's grid; writes the
 /// fields to <output_dir>/evaluate.h5 (+ evaluate.xmf for the case's resolution) and, for
 /// a learned advection limiter, its phi(r) next to the fixed limiters (/limiter/*).
 /// Rows: one per (scheme, resolution), model = the label.  Collective.
