@@ -68,6 +68,22 @@ PetscErrorCode FisherKpp::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode FisherKpp::SetSchemeOption(const std::string& key, const std::string& value) {
+  PetscFunctionBeginUser;
+  if (key != "fisher_scheme") PetscCall(Physics::SetSchemeOption(key, value));
+  PetscCheck(value == "classical", comm_, PETSC_ERR_USER_INPUT,
+             "option -%sfisher_scheme: unknown value '%s' (choices: classical)", prefix_.c_str(),
+             value.c_str());
+  PetscReal D_true = 0.01, r_true = 1.0;
+  PetscCall(PetscOptionsGetReal(nullptr, "truth_", "-fisher_diffusion", &D_true, nullptr));
+  PetscCall(PetscOptionsGetReal(nullptr, "truth_", "-fisher_rate", &r_true, nullptr));
+  D_ = D_true;
+  r_ = r_true;
+  reaction_config_.type = "none";
+  stencil_config_.type = "none";
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode FisherKpp::SetResolution(const std::vector<PetscInt>& cells) {
   PetscFunctionBeginUser;
   PetscCheck(!cells.empty() && cells[0] >= 3, comm_, PETSC_ERR_USER_INPUT,

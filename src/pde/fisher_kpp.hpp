@@ -53,6 +53,11 @@ class FisherKpp final : public Physics {
   std::vector<std::string> FieldNames() const override { return {"rho"}; }
   std::vector<std::string> ResolutionOptions() const override { return {"fisher_n"}; }
   PetscErrorCode SetResolution(const std::vector<PetscInt>& cells) override;
+  /// "fisher_scheme": "classical" (before SetUp) makes this the classical discretization
+  /// of the truth: the known terms with the truth's D and r (-truth_fisher_diffusion,
+  /// -truth_fisher_rate), the 3-point (2-D: 5-point) Laplacian, no learned terms: the
+  /// baseline a learned model is judged against (evaluate -evaluate_baseline_scheme).
+  PetscErrorCode SetSchemeOption(const std::string& key, const std::string& value) override;
   const ClosureConfig& GetClosureConfig() const override { return reaction_config_; }
   void SetClosureConfig(const ClosureConfig& config) override { reaction_config_ = config; }
 
