@@ -118,7 +118,10 @@ void ForEachStatisticsChunk(const Equation& eq, SdeScheme scheme, uint64_t seed,
                             const std::function<void(const Matrix& x, Eigen::Index B)>& visit) {
   const int d = eq.Dim();
   const double dt = eq.Horizon() / num_steps;
-  const int chunk = std::min(num_samples, 256);
+  // At most 256 paths and 2^23 doubles per d x (N+1) array (76 paths at d = 10,000, N = 10).
+  const long per_path = static_cast<long>(d) * (num_steps + 1);
+  const int chunk =
+      std::min(num_samples, static_cast<int>(std::clamp<long>((1L << 23) / per_path, 1, 256)));
   Matrix dw, x, work;
   for (int first = 0; first < num_samples; first += chunk) {
     const Eigen::Index B = std::min(chunk, num_samples - first);

@@ -66,6 +66,45 @@ TEST(BsdeRadial, HjbMatchesColeHopfQuadrature) {
   }
 }
 
+// d = 10,000 at lambda = 860 (cases/hjb10000.yaml): the smallest multiple of 10 where the
+// trivial answer E[g(X_T)] is >= 1% off (the quadrature: 0.990% at 850, 1.002% at 860).
+// The HJB solution has steep layers there: on the default grid (400 cells) the coarse
+// levels have cell Peclet numbers above 2 where the answer is decided (before the added
+// diffusion and the damping, Newton's method failed from lambda = 300 on); SolveRadial
+// doubles the cells until the order is 2 (twice: 1600 x 200 ... 6400 x 800), then the
+// value agrees with the Cole-Hopf quadrature far within its estimate (measured: 2.0e-11
+// relative, estimate 1.3e-9 absolute).
+TEST(BsdeRadial, HjbD10000LargeLambdaMatchesColeHopfQuadrature) {
+  const int d = 10000;
+  const double trivial = HjbTrivialAnswer(d, 1.0);
+  EXPECT_LT((trivial - HjbExactValue(d, 1.0, 850.0)) / HjbExactValue(d, 1.0, 850.0), 1e-2);
+  EXPECT_GE((trivial - HjbExactValue(d, 1.0, 860.0)) / HjbExactValue(d, 1.0, 860.0), 1e-2);
+  for (double lambda : {300.0, 860.0}) {
+    const RadialResult r = SolveRadial(Hjb(d, lambda), RadialGrid());
+    const double exact = HjbExactValue(d, 1.0, lambda);
+    EXPECT_TRUE(r.asymptotic) << "lambda=" << lambda << " order " << r.order;
+    EXPECT_NEAR(r.order, 2.0, 0.1) << "lambda=" << lambda;
+    EXPECT_LE(std::abs(r.value - exact), r.error + 1e-12 * std::abs(exact)) << "lambda=" << lambda;
+    EXPECT_LT(Rel(r.value, exact), 1e-9) << "lambda=" << lambda;
+    EXPECT_LT(r.error, 1e-8 * std::abs(exact)) << "lambda=" << lambda;
+    // The gap to the trivial answer is resolved a million times over.
+    EXPECT_LT(r.error, 1e-6 * (trivial - exact)) << "lambda=" << lambda;
+    if (lambda == 860.0) {
+      EXPECT_GE(r.refinements, 1);
+      EXPECT_LE(r.cells, 6400);  // stays cheap: at most two doublings
+    }
+  }
+  // Without the refinement the coarse levels are honest about it: not asymptotic, and the
+  // spread of the levels (the estimate then) covers the actual error.
+  RadialGrid coarse;
+  const double exact = HjbExactValue(d, 1.0, 860.0);
+  const double u0 = SolveRadialOnce(Hjb(d, 860.0), coarse);
+  coarse.cells *= 4, coarse.steps *= 4;
+  const double u2 = SolveRadialOnce(Hjb(d, 860.0), coarse);
+  EXPECT_GT(std::abs(u0 - exact), 1e-5 * exact);  // the 400 x 200 grid alone: polluted
+  EXPECT_LE(std::abs(u2 - exact), std::abs(u2 - u0));
+}
+
 TEST(BsdeRadial, LinearEquationsMatchClosedForms) {
   // x0 = 0 and x0 != 0, sigma = sqrt(2) and 0.5, growth a = 0.5 and decay a = -1.
   struct Case {

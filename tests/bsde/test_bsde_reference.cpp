@@ -77,4 +77,19 @@ TEST(BsdeReference, Hjb1000LambdaMakesTheTestReal) {
   EXPECT_NEAR(gap(1.0), 1.45e-4, 1e-6);  // the LQG gap is only 0.0145% at lambda = 1
 }
 
+// The d = 10,000 HJB case (cases/hjb10000.yaml) uses lambda = 860, by the same rule (gaps
+// 0.990% at 850 and 1.002% at 860); its reference agrees between the two formulas.
+TEST(BsdeReference, Hjb10000LambdaMakesTheTestReal) {
+  const double triv = HjbTrivialAnswer(10000, 1.0);
+  auto gap = [&](double lambda) {
+    return (triv - HjbExactValue(10000, 1.0, lambda)) / HjbExactValue(10000, 1.0, lambda);
+  };
+  EXPECT_GE(gap(860.0), 0.01);
+  EXPECT_LT(gap(850.0), 0.01);
+  const double u = HjbExactValue(10000, 1.0, 860.0);
+  EXPECT_NEAR(u, 9.1188868421224, 1e-11);
+  EXPECT_NEAR(HjbExactValueLaplace(10000, 1.0, 860.0), u, 1e-12 * u);
+  EXPECT_NEAR(triv, 9.210290377384, 1e-11);
+}
+
 }  // namespace

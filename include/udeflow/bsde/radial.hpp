@@ -17,13 +17,19 @@
 ///
 /// Discretization (SolveRadialOnce): a uniform grid in xi on [0, S + sigma^2 d T] with S far
 /// in the tail of |X_T|^2 (S = (|x0| + sigma sqrt(T)(sqrt(d) + 10))^2, at least 10 standard
-/// deviations); the far-field value is the drift-only g(xi_max), whose error reaches
+/// deviations); the far-field node follows the drift-only w_tau = f (no diffusion, the
+/// driver with the one-sided gradient; g(xi_max) when f = 0), whose error reaches
 /// s = |x0|^2 with a probability far below 1e-20; the step puts the answer
 /// xi = |x0|^2 + sigma^2 d T on a node; the centred second difference and the driver with the
 /// centred gradient; left of the moving boundary s = 0 a node follows w_t = f only (a
 /// vanishing diffusion weight couples it); Crank-Nicolson in time with two Rannacher start-up
 /// steps (four implicit Euler half steps) and Newton's method on the tridiagonal system of
-/// every step (iterated to 1e-14).  Both h and dt are O(1/level size), so the error is
+/// every step (iterated to 1e-14, damped: the step halved while the residual grows).  Where
+/// the driver's transport exceeds the diffusion by a cell Peclet number above 2 (unresolved
+/// steep regions of large drivers, e.g. HJB with lambda in the hundreds near s = 0), the
+/// diffusion is raised to make the operator monotone there (upwinding, first order); a
+/// resolved grid has no such node where the answer is decided, and the observed order
+/// shows whether it is resolved.  Both h and dt are O(1/level size), so the error is
 /// O(h^2 + dt^2).
 ///
 /// SolveRadial runs three levels (cells and steps doubled each time), reports the
@@ -65,10 +71,18 @@ struct RadialResult {
   bool asymptotic = true;  ///< order within 0.3 of 2 (else error = |U2 - U0|)
   double levels[3] = {0, 0, 0};
   int cells = 0, steps = 0;      ///< finest level
+  int refinements = 0;           ///< doublings of the coarse level's cells (see SolveRadial)
   std::string Describe() const;  ///< "radial PDE solver, ... error <= ..."
 };
 
-/// Three levels from `coarse` (x1, x2, x4) and their extrapolation.
+/// At most this many doublings of the coarse level's cells in SolveRadial.
+constexpr int kMaxRadialRefinements = 3;
+
+/// Three levels from `coarse` (x1, x2, x4) and their extrapolation.  When the observed
+/// order is not within 0.3 of 2 (the coarse levels do not resolve the solution, e.g. the
+/// steep layers of HJB with lambda in the hundreds), the coarse level's cells are doubled
+/// and the three levels solved again, at most kMaxRadialRefinements times; `refinements`
+/// says how often.  The steps are not refined: the time error was not the obstacle.
 RadialResult SolveRadial(const RadialProblem& p, const RadialGrid& coarse);
 
 }  // namespace udeflow::bsde

@@ -165,6 +165,7 @@ class Trainer {
   PetscErrorCode WriteHistoryCsv(const std::string& path) const;
   PetscErrorCode PrintRadialReference() const;
   PetscErrorCode PrintDone() const;
+  PetscErrorCode PrintPeakMemory() const;
 
   MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
