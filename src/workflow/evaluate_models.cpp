@@ -9,6 +9,7 @@
 #include "evaluate_common.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/core/scoped_options.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/io/latest.hpp"
@@ -84,41 +85,6 @@ class ScaledError : public adjoint::Observer {
   io::H5File* out_;
   std::string model_path_, truth_path_;
   Vec truth_ = nullptr, natural_ = nullptr;
-};
-
-// Options set for a while (one model's creation), then put back as they were.
-class TemporaryOptions {
- public:
-  PetscErrorCode Set(const std::vector<std::pair<std::string, std::string>>& options) {
-    PetscFunctionBeginUser;
-    for (const auto& [key, value] : options) {
-      const std::string name = "-" + key;
-      char old[PETSC_MAX_PATH_LEN];
-      PetscBool had;
-      PetscCall(PetscOptionsGetString(nullptr, nullptr, name.c_str(), old, sizeof(old), &had));
-      saved_.push_back({name, had ? std::string(old) : std::string(), had == PETSC_TRUE});
-      PetscCall(PetscOptionsSetValue(nullptr, name.c_str(), value.c_str()));
-    }
-    PetscFunctionReturn(0);
-  }
-  PetscErrorCode Restore() {
-    PetscFunctionBeginUser;
-    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->had)
-        PetscCall(PetscOptionsSetValue(nullptr, it->name.c_str(), it->value.c_str()));
-      else
-        PetscCall(PetscOptionsClearValue(nullptr, it->name.c_str()));
-    }
-    saved_.clear();
-    PetscFunctionReturn(0);
-  }
-
- private:
-  struct Saved {
-    std::string name, value;
-    bool had;
-  };
-  std::vector<Saved> saved_;
 };
 
 // label:path[:option=value...],... -> rows (paths relative to the output directory unless
@@ -298,10 +264,9 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec,
     s.default_type = "ocean_column";
     auto options = (*rows)[i].options;
     if (s.no_closure) options.emplace_back("closure_type", "none");
-    TemporaryOptions scoped;
-    PetscCall(scoped.Set(options));
+    ScopedOptionValues scoped;  // this model's own options, while it is created
+    for (const auto& [key, value] : options) PetscCall(scoped.Set("-" + key, value));
     PetscCall(CreateCaseModel(comm, s, &entries[i]));
-    PetscCall(scoped.Restore());
   }
   PetscBool help;
   PetscCall(PetscOptionsHasHelp(nullptr, &help));

@@ -26,12 +26,12 @@
 #include <string>
 #include <vector>
 
-#include "scoped_options.hpp"
 #include "udeflow/adjoint/binomial.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
+#include "udeflow/core/scoped_options.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/nn/mlp.hpp"
 #include "udeflow/pde/physics.hpp"

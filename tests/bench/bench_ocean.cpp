@@ -24,10 +24,10 @@
 #include <vector>
 
 #include "pde/ocean_column.hpp"
-#include "scoped_options.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/core/scoped_options.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/pde/physics.hpp"
 

@@ -8,10 +8,10 @@
 #include <memory>
 
 #include "pde/fisher_kpp.hpp"
-#include "scoped_options.hpp"
 #include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/core/scoped_options.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/train/trainer.hpp"

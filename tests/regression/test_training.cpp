@@ -6,10 +6,10 @@
 #include <cstring>
 #include <memory>
 
-#include "scoped_options.hpp"
 #include "test_util.hpp"
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
+#include "udeflow/core/scoped_options.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/train/model_file.hpp"
 #include "udeflow/train/trainer.hpp"

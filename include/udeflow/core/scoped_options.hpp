@@ -1,7 +1,10 @@
 #pragma once
-// Test support: sets PETSc option values for the lifetime of the object and then restores
-// the previous values (or removes them), so a test can build variants of a case from the
-// same options.  Library code configures objects through their setters instead.
+/// \file scoped_options.hpp
+/// Sets PETSc option values for the lifetime of the object, then restores the previous
+/// values (or removes them): tests build variants of a case from the same options, and
+/// `udeflow evaluate -evaluate_models label:path:option=value` gives one model options of
+/// its own while it is created.  Otherwise library code configures objects through their
+/// setters.
 #include <petscsys.h>
 
 #include <string>
