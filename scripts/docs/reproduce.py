@@ -95,6 +95,12 @@ def figures_evaluate(text, out):
                 out["%s: MSE, mean over the held-out trajectories" % parts[0]] = _num(parts[-1])
     for m in re.finditer(r"^evaluate: (\S+ / \S+ MSE ratio) (%s)" % NUM, text, re.M):
         out[m.group(1)] = float(m.group(2))
+    for m in re.finditer(r"^evaluate: (\S+) mean MSE of (\S+) (%s)$" % NUM, text, re.M):
+        out["%s: MSE, mean over the %s trajectories" % (m.group(2), m.group(1))] = float(m.group(3))
+    for m in re.finditer(r"^evaluate: (\S+): (\S+ / \S+ MSE ratio) (%s)$" % NUM, text, re.M):
+        out["%s, %s trajectories" % (m.group(2), m.group(1))] = float(m.group(3))
+    for m in re.finditer(r"^evaluate: (\S+) error growth (\S+) \(RMS error at the end", text, re.M):
+        out["%s: error growth after a quarter of the horizon (largest)" % m.group(1)] = _num(m.group(2))
     for m in re.finditer(r"^evaluate: closure at (\d+) cells has (%s)x the error of the un-closed "
                          r"scheme at (\d+)" % NUM, text, re.M):
         out["closure %s / un-closed %s cells (MAE)" % (m.group(1), m.group(3))] = float(m.group(2))
@@ -347,6 +353,11 @@ def main():
         command = "scripts/reproduce.sh --np %d --seeds %s%s %s" % (
             a.np, ",".join(map(str, seeds)), " --short" if a.short else "", c)
         sections[c] = case_section(a, c, seeds, runs, rerun, command)
+        write_report(path, sections)  # after every case: an interrupted run keeps the cases done
+    print("reproduce.sh: wrote %s" % path)
+
+
+def write_report(path, sections):
     head = ["# Results reproduced", "",
             "Written by `scripts/reproduce.sh` (scripts/docs/reproduce.py). Every figure is "
             "the mean ± sample standard deviation over the seeds, with each seed's value "
@@ -356,7 +367,6 @@ def main():
     with open(path + ".partial", "w") as f:
         f.write("\n".join(head) + "\n" + "\n".join(sections[c] for c in sorted(sections)))
     os.replace(path + ".partial", path)
-    print("reproduce.sh: wrote %s" % path)
 
 
 def git_describe():
