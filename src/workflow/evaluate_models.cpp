@@ -2,6 +2,7 @@
 // the held-out trajectories (scaled-state MSE), with plot-ready profiles.
 #include <petscdmda.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <sstream>
@@ -192,6 +193,14 @@ PetscErrorCode CompareOnTrajectory(MPI_Comm comm, const ProfileRun& run,
     }
     r.mse_per_trajectory[run.ti] = m;
     r.mse += m / run.ntests;
+    if (!diverged && !obs.mse.empty()) {
+      size_t q = 0;  // the first snapshot at or after a quarter of the horizon
+      while (q + 1 < times.size() && times[q] - t[0] < 0.25 * (times.back() - t[0])) ++q;
+      const double g = obs.mse[q] > 0 ? std::sqrt(obs.mse.back() / obs.mse[q]) : 0.0;
+      r.growth = std::max(r.growth, g);
+    } else if (diverged) {
+      r.growth = INFINITY;
+    }
     PetscCall(
         run.out->WriteArray(g + "/" + r.label + "_mse", {(hsize_t)obs.mse.size()}, obs.mse.data()));
   }
@@ -235,6 +244,44 @@ PetscErrorCode PrintComparison(MPI_Comm comm, const io::Dataset& data,
   for (size_t i = 0; i + 1 < rows.size(); ++i)
     PetscCall(PetscPrintf(comm, "evaluate: %s / %s MSE ratio %.2f (mean over test trajectories)\n",
                           rows[i].label.c_str(), last.label.c_str(), rows[i].mse / last.mse));
+  for (const auto& r : rows)
+    PetscCall(PetscPrintf(comm,
+                          "evaluate: %s error growth %.3g (RMS error at the end / at a quarter "
+                          "of the horizon, largest over the test trajectories)\n",
+                          r.label.c_str(), r.growth));
+  PetscFunctionReturn(0);
+}
+
+// Means and ratios per kind of held-out scenario (Physics::ScenarioKind), when there are
+// several kinds.
+PetscErrorCode PrintComparisonByKind(MPI_Comm comm, const io::Dataset& data,
+                                     const pde::Physics& physics, const std::vector<size_t>& tests,
+                                     const std::vector<ModelComparisonRow>& rows) {
+  PetscFunctionBeginUser;
+  std::vector<std::string> kinds, of(tests.size());
+  for (size_t i = 0; i < tests.size(); ++i) {
+    of[i] = physics.ScenarioKind(data.Trajectories()[tests[i]].seed);
+    if (std::find(kinds.begin(), kinds.end(), of[i]) == kinds.end()) kinds.push_back(of[i]);
+  }
+  if (kinds.size() < 2) PetscFunctionReturn(0);
+  for (const auto& kind : kinds) {
+    std::string names;
+    std::vector<double> mean(rows.size(), 0.0);
+    int n = 0;
+    for (size_t i = 0; i < tests.size(); ++i)
+      if (of[i] == kind) {
+        names += (n++ ? ", " : "") + data.Trajectories()[tests[i]].name;
+        for (size_t m = 0; m < rows.size(); ++m) mean[m] += rows[m].mse_per_trajectory[i];
+      }
+    PetscCall(PetscPrintf(comm, "evaluate: %s trajectories (%s):\n", kind.c_str(), names.c_str()));
+    for (size_t m = 0; m < rows.size(); ++m)
+      PetscCall(PetscPrintf(comm, "evaluate: %s mean MSE of %s %.4e\n", kind.c_str(),
+                            rows[m].label.c_str(), mean[m] / n));
+    for (size_t m = 0; m + 1 < rows.size(); ++m)
+      PetscCall(PetscPrintf(comm, "evaluate: %s: %s / %s MSE ratio %.2f\n", kind.c_str(),
+                            rows[m].label.c_str(), rows.back().label.c_str(),
+                            mean[m] / mean.back()));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -305,6 +352,7 @@ PetscErrorCode EvaluateModels(MPI_Comm comm, const std::string& spec,
   }
   PetscCall(out.Commit());
   PetscCall(PrintComparison(comm, data, tests, *rows, scale, horizon_used));
+  PetscCall(PrintComparisonByKind(comm, data, ref, tests, *rows));
   PetscCall(PetscPrintf(comm, "evaluate: profiles in %s\n", out_path.c_str()));
   PetscFunctionReturn(0);
 }

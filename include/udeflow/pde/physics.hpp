@@ -78,6 +78,10 @@ class Physics {
   virtual PetscErrorCode SetSchemeOption(const std::string& key, const std::string& value);
   /// The current value of a scheme option settable by SetSchemeOption() ("" if none).
   virtual std::string GetSchemeOption(const std::string& key) const { return ""; }
+  /// What kind of held-out data the scenario of `seed` is, for reports grouped by kind
+  /// (e.g. "interpolation" or "extrapolation" of the training forcings); "" (default): one
+  /// kind.
+  virtual std::string ScenarioKind(long long seed) const { return ""; }
 
   // ---- learnable parameters theta (replicated; owned by the caller, not by the physics)
   virtual PetscInt NumParams() const = 0;

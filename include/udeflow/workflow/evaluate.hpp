@@ -78,6 +78,9 @@ struct ModelComparisonRow {
   std::vector<std::pair<std::string, std::string>> options;  ///< this model's own options
   std::vector<double> mse_per_trajectory;  ///< mean over snapshots and cells, per test trajectory
   double mse = 0;                          ///< mean over test trajectories
+  /// Largest over the test trajectories of the RMS error at the end over the RMS error at
+  /// a quarter of the horizon (1 day of the ocean's 4): > 1 where the error still grows.
+  double growth = 0;
   int diverged = 0;
 };
 
