@@ -115,6 +115,31 @@ PetscErrorCode OceanColumn::ForcingFromOptions(MPI_Comm comm, const std::string&
   PetscFunctionReturn(0);
 }
 
+// What the network reads besides the column and how its output is scaled.
+PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string& p) {
+  PetscFunctionBeginUser;
+  std::string inputs = forcing_inputs_ ? "forcing" : "temperature";
+  std::string scaling = scale_by_surface_ ? "surface" : "none";
+  PetscOptionsBegin(comm, p.c_str(), "Ocean columns: network inputs and output scale", "physics");
+  PetscCall(UdeOptionsChoice(
+      "-network_inputs",
+      "Network inputs: the scaled column (temperature) or the column plus Q/Q_ref - 1 and "
+      "N^2/N2_ref - 1 (forcing)",
+      {"temperature", "forcing"}, &inputs, nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-flux_scaling",
+      "Network output times flux_scale (none) or times flux_scale Q/Q_ref (surface)",
+      {"none", "surface"}, &scaling, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-q_reference", "Reference surface cooling Q_ref (W/m^2)",
+                                   &q_ref_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-n2_reference", "Reference stratification N2_ref (1/s^2)",
+                                   &n2_ref_, nullptr));
+  PetscOptionsEnd();
+  forcing_inputs_ = inputs == "forcing" ? PETSC_TRUE : PETSC_FALSE;
+  scale_by_surface_ = scaling == "surface" ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscFunctionBeginUser;
   comm_ = comm;
@@ -162,6 +187,7 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   scheme_ = scheme == "ca" ? Scheme::kCa : Scheme::kKpp;
   PetscCheck(nz_ >= 4, comm, PETSC_ERR_USER_INPUT, "option -%snz must be at least 4", p.c_str());
   PetscCall(ForcingFromOptions(comm, p));
+  PetscCall(NetworkFromOptions(comm, p));
   PetscCall(ClosureConfigFromOptions(comm, prefix_.c_str(), &closure_config_));
   PetscCheck(
       scheme_ == Scheme::kCa || closure_config_.type == "none", comm, PETSC_ERR_USER_INPUT,
@@ -235,7 +261,7 @@ PetscErrorCode OceanColumn::SetUp() {
   lin_tapes_.resize(nblocks);
   block_.assign(nz_ * nz_, 0.0);
   idx_.assign(nz_, 0);
-  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(nz_),
+  PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(NetInputs()),
                           static_cast<int>(nz_ - 1), &closure_));
   if (NumParams() > 0) jac_.assign(nz_, nn::Matrix());
   PetscFunctionReturn(0);
@@ -247,7 +273,9 @@ std::string OceanColumn::Describe() const {
     << " m, dz " << dz_ << " m, ";
   if (scheme_ == Scheme::kCa)
     s << "convective adjustment K " << ca_k_ << " m^2/s (eps " << ca_eps_ << " K/m), network "
-      << (closure_ ? closure_->Describe() : std::string("none"));
+      << (closure_ ? closure_->Describe() : std::string("none"))
+      << (forcing_inputs_ ? " reading the column and its forcing" : "")
+      << (scale_by_surface_ ? ", flux scaled by Q/Q_ref" : "");
   else
     s << "K-profile truth with nonlocal flux (Ri_c " << ri_c_ << ", entrainment ratio " << entrain_
       << ")";
@@ -328,8 +356,12 @@ PetscErrorCode OceanColumn::InitialCondition(Vec u) {
 
 // ---------------------------------------------------------------- fluxes
 
-void OceanColumn::ScaleInput(const double* T, double* x) const {
+void OceanColumn::ScaleInput(const double* T, PetscInt c, double* x) const {
   kernels::ScaleColumn(T, nz_, t_offset_, t_scale_, x);
+  if (forcing_inputs_) {
+    x[nz_] = qt_[c] * rho_cp_ / q_ref_ - 1.0;
+    x[nz_ + 1] = n2col_[c] / n2_ref_ - 1.0;
+  }
 }
 
 kernels::CaParams OceanColumn::CaSettings() const {
@@ -367,8 +399,11 @@ PetscErrorCode OceanColumn::ForwardBlocks(const double* T, std::vector<Closure::
   PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
   for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
     const PetscInt nb = BlockCols(b);
-    X_.resize(nz_, nb);
-    for (PetscInt j = 0; j < nb; ++j) ScaleInput(T + (b * kBlock + j) * nz_, X_.col(j).data());
+    X_.resize(NetInputs(), nb);
+    for (PetscInt j = 0; j < nb; ++j) {
+      const PetscInt c = b * kBlock + j;
+      ScaleInput(T + c * nz_, c, X_.col(j).data());
+    }
     PetscCallCXX(closure_->Forward(X_, tapes[b]));
     PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb));
   }
@@ -390,7 +425,8 @@ PetscErrorCode OceanColumn::Rhs(PetscReal t, Vec u, Vec f) {
       const nn::Matrix& Y = tapes_[b].Output();
       for (PetscInt j = 0; j < BlockCols(b); ++j) {
         double* F = &face_[(b * kBlock + j) * nf];
-        for (PetscInt q = 1; q < nz_; ++q) F[q] += flux_scale_ * Y(q - 1, j);
+        const double g = NetScale(b * kBlock + j);
+        for (PetscInt q = 1; q < nz_; ++q) F[q] += g * Y(q - 1, j);
       }
     }
   }
@@ -455,13 +491,14 @@ PetscErrorCode OceanColumn::JacobianMult(Vec v, Vec Jv) {
     const double s = 1.0 / t_scale_;
     for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
       const PetscInt nb = BlockCols(b);
-      Xdot_.resize(nz_, nb);
+      Xdot_.setZero(NetInputs(), nb);
       for (PetscInt j = 0; j < nb; ++j)
         for (PetscInt k = 0; k < nz_; ++k) Xdot_(k, j) = V[(b * kBlock + j) * nz_ + k] * s;
       PetscCallCXX(closure_->Jvp(lin_tapes_[b], Xdot_, &Ydot_));
       for (PetscInt j = 0; j < nb; ++j) {
         double* F = &face_[(b * kBlock + j) * nf];
-        for (PetscInt q = 1; q < nz_; ++q) F[q] += flux_scale_ * Ydot_(q - 1, j);
+        const double g = NetScale(b * kBlock + j);
+        for (PetscInt q = 1; q < nz_; ++q) F[q] += g * Ydot_(q - 1, j);
       }
     }
     PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
@@ -508,9 +545,10 @@ PetscErrorCode OceanColumn::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta
     for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
       const PetscInt nb = BlockCols(b);
       Ybar_.resize(nz_ - 1, nb);
-      for (PetscInt j = 0; j < nb; ++j)
-        for (PetscInt q = 1; q < nz_; ++q)
-          Ybar_(q - 1, j) = flux_scale_ * face2_[(b * kBlock + j) * nf + q];
+      for (PetscInt j = 0; j < nb; ++j) {
+        const double g = NetScale(b * kBlock + j);
+        for (PetscInt q = 1; q < nz_; ++q) Ybar_(q - 1, j) = g * face2_[(b * kBlock + j) * nf + q];
+      }
       PetscCallCXX(closure_->Vjp(lin_tapes_[b], Ybar_, &Xbar_, gtheta));
       PetscCall(PetscLogFlops(2.0 * closure_->FlopsPerPoint() * nb));
       for (PetscInt j = 0; j < nb; ++j)
@@ -537,7 +575,8 @@ PetscErrorCode OceanColumn::ParamJacobianMultTranspose(Vec w, double* gtheta) {
     Ybar_.resize(nz_ - 1, nb);
     for (PetscInt j = 0; j < nb; ++j) {
       const double* wc = W + (b * kBlock + j) * nz_;
-      for (PetscInt q = 1; q < nz_; ++q) Ybar_(q - 1, j) = flux_scale_ * (wc[q] - wc[q - 1]) * idz;
+      const double g = NetScale(b * kBlock + j);
+      for (PetscInt q = 1; q < nz_; ++q) Ybar_(q - 1, j) = g * (wc[q] - wc[q - 1]) * idz;
     }
     PetscCallCXX(closure_->Vjp(lin_tapes_[b], Ybar_, nullptr, gtheta));
     PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb));
@@ -560,9 +599,10 @@ PetscErrorCode OceanColumn::ParamJacobianMult(const double* thetadot, Vec out) {
     PetscCallCXX(closure_->ParamJvp(lin_tapes_[b], thetadot, &Ydot_));
     for (PetscInt j = 0; j < nb; ++j) {
       double* oc = o + (b * kBlock + j) * nz_;
+      const double g = NetScale(b * kBlock + j);
       for (PetscInt k = 0; k < nz_; ++k) {
-        const double up = k + 1 < nz_ ? flux_scale_ * Ydot_(k, j) : 0.0;
-        const double dn = k > 0 ? flux_scale_ * Ydot_(k - 1, j) : 0.0;
+        const double up = k + 1 < nz_ ? g * Ydot_(k, j) : 0.0;
+        const double dn = k > 0 ? g * Ydot_(k - 1, j) : 0.0;
         oc[k] = -(up - dn) * idz;
       }
     }
@@ -596,7 +636,7 @@ PetscErrorCode OceanColumn::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
       // Network Jacobian of every column of the block, one input level at a time.
       PetscCall(PetscLogEventBegin(net_jacobian_event, 0, 0, 0, 0));
       PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
-      Xdot_.setZero(nz_, nb);
+      Xdot_.setZero(NetInputs(), nb);
       for (PetscInt j = 0; j < nz_; ++j) {
         Xdot_.row(j).setConstant(1.0 / t_scale_);
         PetscCallCXX(closure_->Jvp(lin_tapes_[bk], Xdot_, &jac_[j]));
@@ -626,7 +666,7 @@ PetscErrorCode OceanColumn::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
           for (PetscInt j = 0; j < nz_; ++j) {
             const double up = k + 1 < nz_ ? jac_[j](k, jj) : 0.0;
             const double dn = k > 0 ? jac_[j](k - 1, jj) : 0.0;
-            row[j] -= flux_scale_ * (up - dn) * idz;
+            row[j] -= NetScale(c) * (up - dn) * idz;
           }
         for (PetscInt j = 0; j < nz_; ++j) row[j] *= b;
         row[k] += a;
@@ -678,7 +718,7 @@ PetscErrorCode OceanColumn::AppendOfflineSamples(PetscReal dt, Vec a, Vec b,
              "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and "
              "-closure_type mlp");
   const PetscInt nz = nz_, nf = nz + 1;
-  std::vector<double> Tm(nz), F(nf), Fb(nf), x(nz);
+  std::vector<double> Tm(nz), F(nf), Fb(nf), x(NetInputs());
   const PetscScalar *A, *B;
   PetscCall(VecGetArrayRead(a, &A));
   PetscCall(VecGetArrayRead(b, &B));
@@ -691,9 +731,10 @@ PetscErrorCode OceanColumn::AppendOfflineSamples(PetscReal dt, Vec a, Vec b,
     check->error = std::max(check->error, std::abs(F[nz] - SurfaceFlux(c)));
     check->reference = std::max(check->reference, std::abs(SurfaceFlux(c)));
     BaseFlux(Tm.data(), c, Fb.data());
-    ScaleInput(Tm.data(), x.data());
+    ScaleInput(Tm.data(), c, x.data());
     inputs->insert(inputs->end(), x.begin(), x.end());
-    for (PetscInt q = 1; q < nz; ++q) targets->push_back((F[q] - Fb[q]) / flux_scale_);
+    const double g = NetScale(c);
+    for (PetscInt q = 1; q < nz; ++q) targets->push_back((F[q] - Fb[q]) / g);
   }
   PetscCall(VecRestoreArrayRead(a, &A));
   PetscCall(VecRestoreArrayRead(b, &B));

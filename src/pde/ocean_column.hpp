@@ -11,6 +11,11 @@
 ///   ca   convective adjustment plus a neural flux (the model being trained):
 ///          F_f = flux_scale * NN((T_column - T_offset)/T_scale)_f + F_CA(g_f) - kappa0 g_f,
 ///        g_f = dT/dz at face f; NN: Nz -> ... -> Nz-1 (one flux per interior face);
+///        with -ocean_network_inputs forcing the network also reads what drives the
+///        column, Q/Q_ref - 1 and N^2/N2_ref - 1 (Nz + 2 inputs); with
+///        -ocean_flux_scaling surface its output is multiplied by Q/Q_ref (the missing
+///        turbulent fluxes of convection, nonlocal and entrainment, scale with the surface
+///        buoyancy flux), so flux_scale is the flux at the reference cooling Q_ref;
 ///        F_CA(g) = -K (g - sqrt(g^2 + eps^2))/2, a smooth form of -K min(g, 0) = -K_CA(g) g
 ///        (K_CA = K where dT/dz < 0, else 0).  The smoothing keeps the flux a monotone,
 ///        differentiable function of g (effective diffusivity K (1 - g/sqrt(g^2+eps^2))/2
@@ -41,7 +46,8 @@
 /// Options (prefix + "ocean_"): nx, ny, nz, depth, spacing, scheme, ca_diffusivity,
 /// ca_eps, background_diffusivity, t_surface, alpha, gravity, rho_cp, t_offset, t_scale,
 /// flux_scale, cooling_range, n2_range, extrapolation_seed, cooling_extrapolation,
-/// n2_extrapolation, cooling, n2, kpp_ri_c, jacobian_network; closure options with prefix +
+/// n2_extrapolation, cooling, n2, kpp_ri_c, jacobian_network, network_inputs, flux_scaling,
+/// q_reference, n2_reference; closure options with prefix +
 /// "closure_".
 ///
 /// A prefixed instance (the truth, -truth_ocean_*) takes the unprefixed values of nx, ny,
@@ -74,6 +80,7 @@ class OceanColumn final : public Physics {
   /// A prefixed instance: the unprefixed -ocean_* values it shares are its defaults.
   PetscErrorCode SharedDefaultsFromOptions(MPI_Comm comm);
   PetscErrorCode ForcingFromOptions(MPI_Comm comm, const std::string& p);
+  PetscErrorCode NetworkFromOptions(MPI_Comm comm, const std::string& p);
   PetscErrorCode SetUp() override;
   DM Grid() const override { return da_; }
   std::string Describe() const override;
@@ -92,6 +99,10 @@ class OceanColumn final : public Physics {
   /// "ocean_scheme": ca or kpp (before SetUp; kpp takes no network).
   PetscErrorCode SetSchemeOption(const std::string& key, const std::string& value) override;
   std::string GetSchemeOption(const std::string& key) const override;
+  /// "extrapolation" for seeds >= -ocean_extrapolation_seed, else "interpolation".
+  std::string ScenarioKind(long long seed) const override {
+    return seed >= extrap_seed_ ? "extrapolation" : "interpolation";
+  }
   const ClosureConfig& GetClosureConfig() const override { return closure_config_; }
   void SetClosureConfig(const ClosureConfig& config) override { closure_config_ = config; }
 
@@ -133,8 +144,17 @@ class OceanColumn final : public Physics {
   PetscReal Dz() const { return dz_; }
   PetscInt LocalColumns() const { return ncol_; }
   /// Network input of a column: (T - T_offset)/T_scale.
-  void ScaleInput(const double* T, double* x) const;
+  /// With -ocean_network_inputs forcing, x[Nz] = Q/Q_ref - 1 and x[Nz+1] = N^2/N2_ref - 1 of
+  /// column c (x holds NetInputs() values).
+  void ScaleInput(const double* T, PetscInt c, double* x) const;
   PetscReal FluxScale() const { return flux_scale_; }
+  /// Output scale of the network in local column c: flux_scale, times Q/Q_ref with
+  /// -ocean_flux_scaling surface.
+  double NetScale(PetscInt c) const {
+    return scale_by_surface_ ? flux_scale_ * qt_[c] * rho_cp_ / q_ref_ : flux_scale_;
+  }
+  /// Network inputs per column: Nz, plus 2 forcing inputs with -ocean_network_inputs forcing.
+  PetscInt NetInputs() const { return nz_ + (forcing_inputs_ ? 2 : 0); }
   PetscReal TemperatureScale() const { return t_scale_; }
   /// Surface temperature flux Q/(rho c_p) of local column c (K m/s) in the active scenario.
   double SurfaceFlux(PetscInt c) const { return qt_[c]; }
@@ -166,6 +186,8 @@ class OceanColumn final : public Physics {
   PetscReal ri_c_ = 0.3;
   PetscReal entrain_ = 0,
             entrain_width_ = 0.2;  // kpp: entrainment flux ratio and zone width (fraction of h)
+  PetscBool forcing_inputs_ = PETSC_FALSE, scale_by_surface_ = PETSC_FALSE;
+  PetscReal q_ref_ = 50, n2_ref_ = 1.75e-5;  // W/m^2, 1/s^2
   PetscBool jacobian_network_ = PETSC_TRUE;  // network column Jacobians in the assembled matrix
   ClosureConfig closure_config_{"none"};
   std::unique_ptr<Closure> closure_;

@@ -141,12 +141,17 @@ std::vector<double> Direction(size_t n, uint64_t seed) {
   return d;
 }
 
-TEST(OceanColumn, JacobianProductsAndAssembledJacobian) {
+// Every product, with the network reading the column only and reading its forcing too
+// (Q/Q_ref - 1, N^2/N2_ref - 1) with the output scaled by Q/Q_ref.
+class OceanJacobian : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(OceanJacobian, ProductsAndAssembledJacobian) {
   OceanProblem p;
-  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, kOceanBase));
+  UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, kOceanBase + GetParam()));
   pde::Physics& ph = *p.physics;
   const PetscInt P = ph.NumParams();
-  ASSERT_EQ(P, 32 * 128 + 128 + 128 * 128 + 128 + 128 * 31 + 31);
+  const PetscInt nin = GetParam().find("forcing") != std::string::npos ? 34 : 32;
+  ASSERT_EQ(P, nin * 128 + 128 + 128 * 128 + 128 + 128 * 31 + 31);
   Vec u, v, w, Jv, JTw, f1, f2, tmp;
   VecDuplicate(p.u0, &u);
   VecDuplicate(u, &v);
@@ -229,6 +234,11 @@ TEST(OceanColumn, JacobianProductsAndAssembledJacobian) {
   for (Vec* x : {&u, &v, &w, &Jv, &JTw, &f1, &f2, &tmp}) VecDestroy(x);
 }
 
+INSTANTIATE_TEST_SUITE_P(NetworkInputs, OceanJacobian,
+                         ::testing::Values(std::string(),
+                                           std::string("-ocean_network_inputs forcing "
+                                                       "-ocean_flux_scaling surface")));
+
 // Exact discrete gradient through the implicit solver vs central differences.
 class OceanGradient : public ::testing::TestWithParam<std::string> {};
 
@@ -285,6 +295,8 @@ INSTANTIATE_TEST_SUITE_P(
         "-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint "
         "-adjoint_checkpoint_every 3",
         "-closure_activation softplus -ts_type beuler -ts_dt 1800 -adjoint_memory disk",
+        "-closure_activation softplus -ocean_network_inputs forcing -ocean_flux_scaling surface "
+        "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
         "-closure_activation softplus -ts_type cn -ts_dt 1200 -adjoint_memory checkpoint",
         "-closure_activation softplus -ts_type theta -ts_theta_theta 0.6 -ts_dt 3600 "
         "-adjoint_memory disk -adjoint_checkpoint_every 2",
@@ -301,8 +313,9 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(OceanColumn, SameLossAndGradientOn1To3Ranks) {
   int size;
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  const std::string opts =
-      std::string(kOceanBase) + "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint";
+  const std::string opts = std::string(kOceanBase) +
+                           "-ocean_network_inputs forcing -ocean_flux_scaling surface "
+                           "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint";
   std::vector<double> g1, gn;
   double L1, Ln;
   GradientOnRanks<OceanProblem>(1, opts, &g1, &L1);
