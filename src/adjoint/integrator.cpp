@@ -393,7 +393,6 @@ PetscErrorCode detail::RunSteps(TS ts, Integrator::Impl& m, PetscInt a, PetscInt
 PetscErrorCode Integrator::AdaptiveSweep(Impl& m, PetscReal t0, Vec u0,
                                          const std::vector<PetscReal>& times) {
   PetscFunctionBeginUser;
-  // Let TS choose the steps, stopping exactly at each observation time.
   m.follow_schedule = false;
   m.offset = 0;
   m.record_times = true;

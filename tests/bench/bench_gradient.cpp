@@ -16,6 +16,7 @@
 //       [-bench_modes store,checkpoint,disk,binomial,online] [-bench_slots 20]
 //       [-bench_long_steps 100000] [-bench_disk_every 10000] [-bench_long_online 1]
 //       [-bench_online_steps 1000,10000,100000] [-bench_online_slots 10,20]
+//       [-bench_adaptive_span 20000] [-bench_adaptive_tol 1e-6]
 #include <malloc.h>
 #include <petscsys.h>
 #include <sys/resource.h>
@@ -188,6 +189,8 @@ struct BenchConfig {
   PetscInt disk_every = 10000;         // the long chain again with the disk level (0: not)
   PetscBool long_online = PETSC_TRUE;  // the long chain again with online checkpointing
   std::vector<PetscInt> online_steps = {1000, 10000, 100000}, online_slots = {10, 20};
+  PetscInt adaptive_span = 20000;  // adaptive run over this many stable steps' time (0: none)
+  PetscReal adaptive_tol = 1e-6;
   std::vector<std::string> modes;
 };
 
@@ -330,6 +333,7 @@ PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c, PetscInt disk_ever
   const double t0 = Now();
   PetscCall(integ.Gradient(0.0, u0, times, &obs, &L, g.data()));
   const double t1 = Now();
+  const long rss_growth = PeakRssKb() - rss0;  // before the schedule count below allocates
   const adjoint::IntegratorStats& st = integ.Stats();
   const PetscInt M = st.forward_steps;
   long long expect = adjoint::BinomialMinAdvances(M, c.slots);
@@ -356,7 +360,62 @@ PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c, PetscInt disk_ever
                        : "optimum",
       expect, (double)st.replayed_steps / M,
       online ? (", offline optimum " + std::to_string(st.offline_optimum)).c_str() : "", t1 - t0,
-      (PeakRssKb() - rss0) / 1024.0));
+      rss_growth / 1024.0));
+  for (Vec& d : data) PetscCall(VecDestroy(&d));
+  PetscCall(VecDestroy(&u0));
+  PetscFunctionReturn(0);
+}
+
+// Adaptive steps (Dormand-Prince 5dp, basic controller) at N = 64 over `adaptive_span` stable
+// steps' time, binomial against online memory with the same slots: binomial records the
+// steps in a forward pass, then replays the offline schedule (2 M + F steps in all); online
+// places its checkpoints in the one forward sweep (M + R).  The step hook counts the
+// observed forward sweeps.
+PetscErrorCode AdaptiveChain(MPI_Comm comm, const BenchConfig& c, const std::string& mode) {
+  PetscFunctionBeginUser;
+  ScopedOptionValues o;
+  PetscCall(o.Set("-adjoint_memory", mode));
+  PetscCall(o.Set("-adjoint_checkpoint_slots", std::to_string(c.slots)));
+  std::unique_ptr<pde::Physics> phys;
+  AlignedVector<double> theta;
+  Vec u0;
+  PetscReal dt;
+  PetscCall(MakeProblem(comm, 64, o, &phys, &theta, &u0, &dt));
+  PetscCall(o.Set("-ts_rk_type", "5dp"));
+  PetscCall(o.Set("-ts_adapt_type", "basic"));
+  PetscCall(o.Set("-ts_atol", std::to_string(c.adaptive_tol)));
+  PetscCall(o.Set("-ts_rtol", std::to_string(c.adaptive_tol)));
+  adjoint::Integrator integ(phys.get());
+  PetscCall(integ.SetFromOptions(nullptr));
+  PetscInt hooks = 0;
+  integ.SetStepHook([&hooks](PetscInt, PetscReal, Vec) -> PetscErrorCode {
+    ++hooks;
+    return 0;
+  });
+  std::vector<PetscReal> times = {dt * c.adaptive_span / 2, dt * c.adaptive_span};
+  std::vector<Vec> data(2);
+  for (Vec& d : data) {
+    PetscCall(VecDuplicate(u0, &d));
+    PetscCall(VecSet(d, 0.1));
+  }
+  train::DataMse obs(&data, 1.0);
+  std::vector<double> g(phys->NumParams());
+  PetscReal L;
+  const double t0 = Now();
+  PetscCall(integ.Gradient(0.0, u0, times, &obs, &L, g.data()));
+  const double t1 = Now();
+  const adjoint::IntegratorStats& st = integ.Stats();
+  const PetscInt M = st.forward_steps;
+  const bool online = mode == "online";
+  const long long all = online ? M + st.replayed_steps : 2LL * M + st.replayed_steps;
+  PetscCall(PetscPrintf(
+      comm,
+      "adaptive 5dp (tol %g), %s, %" PetscInt_FMT " slots: %" PetscInt_FMT " steps, %" PetscInt_FMT
+      " recomputed%s, %lld steps in all, observed forward sweeps %.0f, "
+      "%.1f s, loss %.10e\n",
+      (double)c.adaptive_tol, mode.c_str(), c.slots, M, st.replayed_steps,
+      online ? (" (offline optimum " + std::to_string(st.offline_optimum) + ")").c_str() : "", all,
+      (double)hooks / (M + 1), t1 - t0, (double)L));
   for (Vec& d : data) PetscCall(VecDestroy(&d));
   PetscCall(VecDestroy(&u0));
   PetscFunctionReturn(0);
@@ -416,6 +475,12 @@ PetscErrorCode Run() {
                               &c.online_steps, 16, nullptr));
   PetscCall(UdeOptionsIntList("-online_slots", "Online vs offline counts: slots", &c.online_slots,
                               16, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-adaptive_span",
+      "Adaptive (5dp) binomial vs online run over this many stable steps' time (0: none)",
+      &c.adaptive_span, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-adaptive_tol", "Adaptive run: -ts_atol and -ts_rtol",
+                                   &c.adaptive_tol, nullptr));
   PetscOptionsEnd();
   {
     std::stringstream ss(modes_s);
@@ -440,6 +505,8 @@ PetscErrorCode Run() {
   if (c.long_steps > 0 && c.disk_every > 0) PetscCall(LongChain(comm, c, c.disk_every));
   if (c.long_steps > 0 && c.long_online) PetscCall(LongChain(comm, c, 0, true));
   PetscCall(OnlineTable(comm, c));
+  if (c.adaptive_span > 0)
+    for (const char* mode : {"binomial", "online"}) PetscCall(AdaptiveChain(comm, c, mode));
   PetscCall(PetscPrintf(
       comm,
       "cache: closure activations kept for the adjoint (-adjoint_cache_mb, default 512 MB/rank) "

@@ -6,7 +6,8 @@
 /// Observer.  Gradient() returns the loss and its exact discrete gradient with respect
 /// to theta (and, optionally, u(t0)), by TSAdjoint on the very steps the forward solve
 /// took: a step schedule hits every observation time; adaptive runs record their
-/// accepted steps and every later pass replays them.
+/// accepted steps and every later pass replays them (online memory records them in its
+/// one observed forward sweep, which also places the checkpoints).
 ///
 /// State Jacobian and parameter Jacobian are MATSHELLs whose MatMultTranspose is a
 /// vector-Jacobian product of the physics (never a dense N x P matrix); implicit

@@ -6,12 +6,12 @@
 ///
 /// Placement: the dynamic checkpointing rule of Wang, Moin and Iaccarino (SIAM J. Sci.
 /// Comput. 31(4), 2009, "Minimal repetition dynamic checkpointing algorithm for unsteady
-/// adjoint calculation").  Every state the sweep reaches is stored; each checkpoint has
-/// a level (state 0: infinite).  With the slots full, a checkpoint is *dispensable* when a
-/// later one has a higher level; the latest dispensable one is freed and the new state
-/// stored at level 0; with none dispensable the latest checkpoint (the lowest level L) is
-/// freed and the new state stored at level L + 1 (the rule as we read the paper; freeing
-/// the earliest or the lowest-level dispensable one instead measured the same within 0.3%).
+/// adjoint calculation").  Every state the sweep reaches is stored (with one slot: state 0
+/// only); each checkpoint has a level (state 0: infinite).  With the slots full, a
+/// checkpoint is *dispensable* when a later one has a higher level; the latest dispensable one is
+/// freed and the new state stored at level 0; with none dispensable the latest checkpoint (the
+/// lowest level L) is freed and the new state stored at level L + 1 (the rule as we read the paper;
+/// freeing the earliest or the lowest-level dispensable one instead measured the same within 0.3%).
 /// Reversal: the intervals between consecutive checkpoints, from the last, each reversed
 /// from its checkpoint by the offline optimal BinomialSchedule with the slots then free
 /// (S - i for the i-th checkpoint: the i earlier ones are still held).
