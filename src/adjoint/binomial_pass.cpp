@@ -47,10 +47,15 @@ PetscErrorCode ReverseStep(Integrator::Impl& m, TS ts, PetscInt j, bool* first,
 
 PetscErrorCode Integrator::Impl::RunBinomialSchedule(PetscInt a, PetscInt l, bool* first,
                                                      PetscLogDouble t_start) {
+  return RunActions(BinomialSchedule(l, self->checkpoint_slots_), a, first, t_start);
+}
+
+PetscErrorCode Integrator::Impl::RunActions(const std::vector<BinomialAction>& actions, PetscInt a,
+                                            bool* first, PetscLogDouble t_start) {
   PetscFunctionBeginUser;
   TS ts = self->ts_;
   IntegratorStats& st = self->stats_;
-  for (const BinomialAction& act : BinomialSchedule(l, self->checkpoint_slots_)) {
+  for (const BinomialAction& act : actions) {
     const PetscInt from = a + static_cast<PetscInt>(act.from),
                    to = a + static_cast<PetscInt>(act.to);
     switch (act.kind) {
@@ -113,6 +118,34 @@ PetscErrorCode Integrator::Impl::BinomialPasses(PetscInt M, PetscLogDouble t_sta
   }
   PetscCall(RunBinomialSchedule(0, M, &first, t_start));
   PetscCall(FinishPasses(*this, self->stats_));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Integrator::Impl::OnlineBegin() {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscCall(ResetPasses(*this, self->ts_));
+  online = OnlineCheckpoints(self->checkpoint_slots_);
+  online_active = true;
+  PetscFunctionReturn(0);
+}
+
+// The forward sweep is done (the states kept by the placement are stored): reverse its M
+// steps, every one of them a recomputation.
+PetscErrorCode Integrator::Impl::OnlineReverse(PetscInt M, PetscLogDouble t_start) {
+  PetscFunctionBeginUser;
+  IntegratorStats& st = self->stats_;
+  online_active = false;
+  observe = false;
+  PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscLogDouble t;
+  PetscCall(PetscTime(&t));
+  st.forward_seconds = t - t_start;
+  PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
+  bool first = false;
+  PetscCall(RunActions(online.Reversal(M), 0, &first, t_start));
+  st.offline_optimum = static_cast<PetscInt>(BinomialMinAdvances(M, self->checkpoint_slots_));
+  PetscCall(FinishPasses(*this, st));
   PetscFunctionReturn(0);
 }
 

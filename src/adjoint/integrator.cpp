@@ -25,6 +25,8 @@ const char* MemoryModeName(MemoryMode m) {
       return "disk";
     case MemoryMode::kBinomial:
       return "binomial";
+    case MemoryMode::kOnline:
+      return "online";
   }
   return "?";
 }
@@ -124,12 +126,17 @@ PetscErrorCode Integrator::ReadAdjointOptions(MPI_Comm comm) {
   const std::string p = prefix_ + "adjoint_";
   PetscOptionsBegin(comm, p.c_str(), "Adjoint (gradient) options", "adjoint");
   PetscCall(UdeOptionsChoice("-memory",
-                             "Trajectory memory: store every step, checkpoint (RAM), disk (HDF5) "
-                             "or binomial (optimal schedule for -adjoint_checkpoint_slots states)",
-                             {"store", "checkpoint", "disk", "binomial"}, &mode, nullptr));
-  PetscCall(UdeOptionsPositiveInt("-checkpoint_slots",
-                                  "Binomial memory: states held at once (the initial one included)",
-                                  &slots, nullptr));
+                             "Trajectory memory: store every step, checkpoint (RAM), disk (HDF5), "
+                             "binomial (optimal offline schedule for -adjoint_checkpoint_slots "
+                             "states; adaptive steps are recorded in an extra forward pass) or "
+                             "online (the slots placed during the one forward sweep, no extra "
+                             "pass; a few more recomputations than binomial)",
+                             {"store", "checkpoint", "disk", "binomial", "online"}, &mode,
+                             nullptr));
+  PetscCall(UdeOptionsPositiveInt(
+      "-checkpoint_slots",
+      "Binomial and online memory: states held at once (the initial one included)", &slots,
+      nullptr));
   PetscCall(UdeOptionsNonNegativeInt(
       "-checkpoint_disk_every",
       "Binomial memory, second level: the state every K steps to an HDF5 file in "
@@ -152,6 +159,7 @@ PetscErrorCode Integrator::ReadAdjointOptions(MPI_Comm comm) {
   mode_ = mode == "store"        ? MemoryMode::kStore
           : mode == "checkpoint" ? MemoryMode::kCheckpoint
           : mode == "binomial"   ? MemoryMode::kBinomial
+          : mode == "online"     ? MemoryMode::kOnline
                                  : MemoryMode::kDisk;
   PetscCheck(disk_every == 0 || mode_ == MemoryMode::kBinomial, comm, PETSC_ERR_USER_INPUT,
              "option -%scheckpoint_disk_every: the disk level is for -%smemory binomial (got %s)",
@@ -254,7 +262,9 @@ std::string Integrator::Describe() const {
   else if (dt_ > 0)
     s << ", dt <= " << dt_;
   s << ", adjoint memory " << MemoryModeName(mode_);
-  if (mode_ == MemoryMode::kBinomial)
+  if (mode_ == MemoryMode::kOnline)
+    s << " (" << checkpoint_slots_ << " slots, placed during the forward sweep)";
+  else if (mode_ == MemoryMode::kBinomial)
     s << " (" << checkpoint_slots_ << " slots"
       << (disk_every_ ? ", every " + std::to_string(disk_every_) + " steps on disk" : "") << ")";
   else if (mode_ != MemoryMode::kStore)
@@ -378,6 +388,44 @@ PetscErrorCode detail::RunSteps(TS ts, Integrator::Impl& m, PetscInt a, PetscInt
   PetscFunctionReturn(0);
 }
 
+// Adaptive steps: TS chooses them from the state in m.usol (u0 at t0), stopping exactly at
+// each observation time, and observes there; the steps are recorded in m.steps_t.
+PetscErrorCode Integrator::AdaptiveSweep(Impl& m, PetscReal t0, Vec u0,
+                                         const std::vector<PetscReal>& times) {
+  PetscFunctionBeginUser;
+  m.follow_schedule = false;
+  m.offset = 0;
+  m.record_times = true;
+  m.recorded.assign(1, t0);
+  PetscCall(TSSetStepNumber(ts_, 0));
+  PetscCall(TSSetTime(ts_, t0));
+  PetscReal dt0 = dt_;
+  if (dt0 <= 0) {
+    PetscCall(physics_->StableTimeStep(u0, &dt0));
+    dt0 *= 0.1;
+  }
+  PetscCall(TSSetTimeStep(ts_, dt0));
+  PetscCall(TSSetExactFinalTime(ts_, TS_EXACTFINALTIME_MATCHSTEP));
+  PetscCall(TSSetMaxSteps(ts_, PETSC_MAX_INT));
+  m.steps_t.clear();
+  m.obs_step.assign(times.size(), 0);
+  for (size_t k = 0; k < times.size(); ++k) {
+    if (times[k] > t0) {
+      PetscCall(TSSetMaxTime(ts_, times[k]));
+      PetscCall(TSSolve(ts_, m.usol));
+      PetscCall(CheckReason(ts_, m.comm));
+    }
+    m.obs_step[k] = static_cast<PetscInt>(m.recorded.size()) - 1;
+    PetscCall(m.ObserveAt(static_cast<PetscInt>(k), times[k], m.usol));
+  }
+  m.record_times = false;
+  m.steps_t = m.recorded;
+  m.steps_t.back() = times.back();
+  for (size_t k = 0; k < times.size(); ++k) m.steps_t[m.obs_step[k]] = times[k];
+  stats_.forward_steps = static_cast<PetscInt>(m.steps_t.size()) - 1;
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<PetscReal>& times,
                                    Observer* observer, PetscReal* loss) {
   PetscFunctionBeginUser;
@@ -394,42 +442,13 @@ PetscErrorCode Integrator::Forward(PetscReal t0, Vec u0, const std::vector<Petsc
   m.want_grad = false;
   m.caching = false;
   m.store_ckpts = false;
+  m.online_active = false;  // also after an online gradient that stopped with an error
   m.loss = 0;
   PetscCall(VecCopy(u0, m.usol));
   if (m.step_hook) PetscCall(m.step_hook(0, t0, m.usol));
   const bool frozen = adaptive_ && freeze_ && SameSchedule(m, t0, times);
   if (adaptive_ && !frozen) {
-    // Let TS choose the steps, stopping exactly at each observation time.
-    m.follow_schedule = false;
-    m.offset = 0;
-    m.record_times = true;
-    m.recorded.assign(1, t0);
-    PetscCall(TSSetStepNumber(ts_, 0));
-    PetscCall(TSSetTime(ts_, t0));
-    PetscReal dt0 = dt_;
-    if (dt0 <= 0) {
-      PetscCall(physics_->StableTimeStep(u0, &dt0));
-      dt0 *= 0.1;
-    }
-    PetscCall(TSSetTimeStep(ts_, dt0));
-    PetscCall(TSSetExactFinalTime(ts_, TS_EXACTFINALTIME_MATCHSTEP));
-    PetscCall(TSSetMaxSteps(ts_, PETSC_MAX_INT));
-    m.steps_t.clear();
-    m.obs_step.assign(times.size(), 0);
-    for (size_t k = 0; k < times.size(); ++k) {
-      if (times[k] > t0) {
-        PetscCall(TSSetMaxTime(ts_, times[k]));
-        PetscCall(TSSolve(ts_, m.usol));
-        PetscCall(CheckReason(ts_, m.comm));
-      }
-      m.obs_step[k] = static_cast<PetscInt>(m.recorded.size()) - 1;
-      PetscCall(m.ObserveAt(static_cast<PetscInt>(k), times[k], m.usol));
-    }
-    m.record_times = false;
-    m.steps_t = m.recorded;
-    m.steps_t.back() = times.back();
-    for (size_t k = 0; k < times.size(); ++k) m.steps_t[m.obs_step[k]] = times[k];
-    stats_.forward_steps = static_cast<PetscInt>(m.steps_t.size()) - 1;
+    PetscCall(AdaptiveSweep(m, t0, u0, times));
   } else {
     if (!frozen) {
       PetscReal dt = dt_;
@@ -567,8 +586,11 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
     m.dldu.push_back(v);
   }
 
-  // Adaptive runs: a first pass records the accepted steps, which every later pass replays.
-  if (adaptive_ && !(freeze_ && SameSchedule(m, t0, times))) {
+  // Adaptive runs: a first pass records the accepted steps, which every later pass replays;
+  // online mode records them in its own (observed) sweep.
+  const bool fresh = adaptive_ && !(freeze_ && SameSchedule(m, t0, times));
+  const bool online_sweep = fresh && mode_ == MemoryMode::kOnline;
+  if (fresh && !online_sweep) {
     PetscReal l;
     PetscCall(Forward(t0, u0, times, observer, &l));
   } else if (!adaptive_) {
@@ -581,9 +603,10 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
     if (dt_ > 0 && !implicit_)
       PetscCall(WarnUnstableExplicitStep(physics_, u0, dt, m, prefix_, ts_, &warned_));
   }
-  const PetscInt M = static_cast<PetscInt>(m.steps_t.size()) - 1;
+  const PetscInt M = online_sweep ? 0 : static_cast<PetscInt>(m.steps_t.size()) - 1;
   m.obs_of_step.clear();
-  for (size_t k = 0; k < K; ++k) m.obs_of_step[m.obs_step[k]] = static_cast<PetscInt>(k);
+  for (size_t k = 0; k < K && !online_sweep; ++k)
+    m.obs_of_step[m.obs_step[k]] = static_cast<PetscInt>(k);
 
   stats_ = IntegratorStats{};
   stats_.forward_steps = M;
@@ -595,7 +618,10 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
   m.loss = 0;
   m.cache_hits = 0;
   m.caching = false;
-  if (mode_ == MemoryMode::kBinomial) {
+  m.online_active = false;
+  if (mode_ == MemoryMode::kOnline) {
+    PetscCall(OnlinePasses(m, t0, u0, times, online_sweep, t_start));
+  } else if (mode_ == MemoryMode::kBinomial) {
     PetscCall(VecCopy(u0, m.usol));
     if (m.step_hook) PetscCall(m.step_hook(0, t0, m.usol));
     if (m.obs_step[0] == 0) PetscCall(m.ObserveAt(0, t0, m.usol));
@@ -608,6 +634,30 @@ PetscErrorCode Integrator::Gradient(PetscReal t0, Vec u0, const std::vector<Pets
   if (m.P > 0) PetscCall(ReduceParamGradient(m, grad_theta));
   PetscCall(PetscTime(&t_end));
   stats_.adjoint_seconds = t_end - t_start - stats_.forward_seconds;
+  PetscFunctionReturn(0);
+}
+
+// Online mode: one observed forward sweep (adaptive: TS chooses the steps; else the step
+// schedule) storing the states the online placement keeps, then its reversal.
+PetscErrorCode Integrator::OnlinePasses(Impl& m, PetscReal t0, Vec u0,
+                                        const std::vector<PetscReal>& times, bool adaptive_sweep,
+                                        PetscLogDouble t_start) {
+  PetscFunctionBeginUser;
+  PetscCall(m.OnlineBegin());
+  PetscCall(VecCopy(u0, m.usol));
+  if (m.step_hook) PetscCall(m.step_hook(0, t0, m.usol));
+  if (adaptive_sweep) {
+    PetscCall(AdaptiveSweep(m, t0, u0, times));
+  } else {
+    if (m.obs_step[0] == 0) PetscCall(m.ObserveAt(0, t0, m.usol));
+    const PetscInt M = static_cast<PetscInt>(m.steps_t.size()) - 1;
+    if (M > 0) PetscCall(RunSteps(ts_, m, 0, M));
+  }
+  const PetscInt M = static_cast<PetscInt>(m.steps_t.size()) - 1;
+  stats_.forward_steps = M;
+  m.obs_of_step.clear();
+  for (size_t k = 0; k < times.size(); ++k) m.obs_of_step[m.obs_step[k]] = static_cast<PetscInt>(k);
+  PetscCall(m.OnlineReverse(M, t_start));
   PetscFunctionReturn(0);
 }
 

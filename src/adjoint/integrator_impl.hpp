@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/adjoint/online.hpp"
 #include "udeflow/core/aligned.hpp"
 #include "udeflow/io/hdf5.hpp"
 
@@ -153,6 +154,15 @@ struct Integrator::Impl {
   /// Run one binomial schedule over steps [a, a + l) from the current state a; every step
   /// of it is a recomputation unless *first (the observed forward pass).
   PetscErrorCode RunBinomialSchedule(PetscInt a, PetscInt l, bool* first, PetscLogDouble t_start);
+  /// Runs binomial actions shifted by `a` (see RunBinomialSchedule).
+  PetscErrorCode RunActions(const std::vector<BinomialAction>& actions, PetscInt a, bool* first,
+                            PetscLogDouble t_start);
+  /// Online mode: before the forward sweep (a fresh placement, no checkpoints; PreStep then
+  /// stores what it keeps), and after it, over its M steps: the reversal.
+  PetscErrorCode OnlineBegin();
+  PetscErrorCode OnlineReverse(PetscInt M, PetscLogDouble t_start);
+  OnlineCheckpoints online{1};
+  bool online_active = false;  // PreStep applies the online placement
   /// A fresh HDF5 checkpoint file under the checkpoint directory (removed when closed).
   PetscErrorCode OpenDiskFile();
   bool ckpt_to_disk = false;  // StoreCheckpoint writes to the disk file (two-level binomial)

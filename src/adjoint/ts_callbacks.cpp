@@ -133,10 +133,27 @@ PetscErrorCode JpMultTranspose(Mat A, Vec x, Vec y) {
   PetscFunctionReturn(0);
 }
 
+// Online mode, forward sweep: the state about to be advanced (step j) is kept or not, and
+// the placement may free an earlier one.
+static PetscErrorCode OnlinePlace(TS ts, Impl* impl) {
+  PetscFunctionBeginUser;
+  PetscInt k;
+  PetscCall(TSGetStepNumber(ts, &k));
+  const PetscInt j =
+      impl->record_times ? static_cast<PetscInt>(impl->recorded.size()) - 1 : impl->offset + k;
+  const OnlineCheckpoints::Decision d = impl->online.OnStep(j);
+  Vec u;
+  PetscCall(TSGetSolution(ts, &u));
+  if (d.drop >= 0) PetscCall(impl->FreeCheckpoint(static_cast<PetscInt>(d.drop)));
+  if (d.store) PetscCall(impl->StoreCheckpoint(j, u));
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode PreStep(TS ts) {
   PetscFunctionBeginUser;
   Impl* impl;
   PetscCall(TSGetApplicationContext(ts, &impl));
+  if (impl->online_active) PetscCall(OnlinePlace(ts, impl));
   if (!impl->follow_schedule) PetscFunctionReturn(0);
   PetscInt k;
   PetscReal t;

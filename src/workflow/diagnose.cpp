@@ -231,11 +231,16 @@ PetscErrorCode GradientCheck(MPI_Comm comm, pde::Physics& ph, const AlignedVecto
   for (PetscInt i = 0; i < P; ++i) ad += g[i] * d[i];
   const double fd = (Lp - Lm) / (2 * h);
   *rel = std::abs(fd - ad) / std::max(std::abs(fd), std::abs(ad));
+  // Online checkpointing: the offline binomial optimum for the same steps and slots beside it.
+  const std::string offline = stats.offline_optimum >= 0 ? "; offline binomial optimum " +
+                                                               std::to_string(stats.offline_optimum)
+                                                         : std::string();
   PetscCall(PetscPrintf(
       comm,
       "    loss %.6e; dL/dtheta . d: adjoint %.12e, central FD %.12e, relative error %.2e (%s, "
-      "%" PetscInt_FMT " checkpoints, %" PetscInt_FMT " replayed steps)\n",
-      L, ad, fd, *rel, integ.Describe().c_str(), stats.checkpoints, stats.replayed_steps));
+      "%" PetscInt_FMT " checkpoints, %" PetscInt_FMT " replayed steps%s)\n",
+      L, ad, fd, *rel, integ.Describe().c_str(), stats.checkpoints, stats.replayed_steps,
+      offline.c_str()));
   PetscFunctionReturn(0);
 }
 

@@ -6,13 +6,17 @@
 // memory of the gradient, plus the closure's throughput against this core's FMA peak (fused
 // kernels, which the runs use, and the generic Eigen path, for comparison),
 // the gradient's time breakdown (PETSc log events) and, for binomial checkpointing, the
-// recomputed steps against the optimum and the states held at 10^5 steps.  Figures,
-// not pass/fail.
+// recomputed steps against the optimum and the states held at 10^5 steps; online
+// checkpointing (-adjoint_memory online) against the offline binomial optimum, as counts
+// of the schedules for several (steps, slots) and on the long chain.  Figures, not
+// pass/fail.
 //
 //   mpiexec -n 2 build/udeflow-bench-gradient [-bench_n 1024,16384,262144]
 //       [-bench_steps_per_obs 2] [-bench_repeat 3]
-//       [-bench_modes store,checkpoint,disk,binomial] [-bench_slots 20]
-//       [-bench_long_steps 100000] [-bench_disk_every 10000]
+//       [-bench_modes store,checkpoint,disk,binomial,online] [-bench_slots 20]
+//       [-bench_long_steps 100000] [-bench_disk_every 10000] [-bench_long_online 1]
+//       [-bench_online_steps 1000,10000,100000] [-bench_online_slots 10,20]
+//       [-bench_adaptive_span 20000] [-bench_adaptive_tol 1e-6]
 #include <malloc.h>
 #include <petscsys.h>
 #include <sys/resource.h>
@@ -28,6 +32,7 @@
 
 #include "udeflow/adjoint/binomial.hpp"
 #include "udeflow/adjoint/integrator.hpp"
+#include "udeflow/adjoint/online.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
@@ -181,7 +186,11 @@ PetscErrorCode PrintBreakdown(MPI_Comm comm, const EventTimes& a, const EventTim
 struct BenchConfig {
   std::vector<PetscInt> sizes = {1024, 16384, 262144};
   PetscInt steps_per_obs = 2, repeat = 3, nobs = 10, slots = 20, long_steps = 100000;
-  PetscInt disk_every = 10000;  // the long chain again with the disk level (0: not)
+  PetscInt disk_every = 10000;         // the long chain again with the disk level (0: not)
+  PetscBool long_online = PETSC_TRUE;  // the long chain again with online checkpointing
+  std::vector<PetscInt> online_steps = {1000, 10000, 100000}, online_slots = {10, 20};
+  PetscInt adaptive_span = 20000;  // adaptive run over this many stable steps' time (0: none)
+  PetscReal adaptive_tol = 1e-6;
   std::vector<std::string> modes;
 };
 
@@ -278,6 +287,8 @@ PetscErrorCode RunOne(MPI_Comm comm, const BenchConfig& c, PetscInt N, const std
   if (mode == "binomial")
     recompute += " (optimum " +
                  std::to_string(adjoint::BinomialMinAdvances(st.forward_steps, c.slots)) + ")";
+  if (mode == "online")
+    recompute += " (offline optimum " + std::to_string(st.offline_optimum) + ")";
   PetscCall(PetscPrintf(comm,
                         "%9" PetscInt_FMT
                         " %-11s %-6s %11.4f %11.4f %7.2f %14.1f %12.2f  %s, %" PetscInt_FMT
@@ -293,10 +304,11 @@ PetscErrorCode RunOne(MPI_Comm comm, const BenchConfig& c, PetscInt N, const std
 // Binomial checkpointing over a long chain at small N: the states held stay at the slot
 // budget, the recomputations at the optimum (RAM only), or at sum_k (l_k + F(l_k, slots))
 // with the disk level every `disk_every` steps.
-PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c, PetscInt disk_every) {
+PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c, PetscInt disk_every,
+                         bool online = false) {
   PetscFunctionBeginUser;
   ScopedOptionValues o;
-  PetscCall(o.Set("-adjoint_memory", "binomial"));
+  PetscCall(o.Set("-adjoint_memory", online ? "online" : "binomial"));
   PetscCall(o.Set("-adjoint_checkpoint_slots", std::to_string(c.slots)));
   PetscCall(o.Set("-adjoint_checkpoint_disk_every", std::to_string(disk_every)));
   std::unique_ptr<pde::Physics> phys;
@@ -321,10 +333,14 @@ PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c, PetscInt disk_ever
   const double t0 = Now();
   PetscCall(integ.Gradient(0.0, u0, times, &obs, &L, g.data()));
   const double t1 = Now();
+  const long rss_growth = PeakRssKb() - rss0;  // before the schedule count below allocates
   const adjoint::IntegratorStats& st = integ.Stats();
   const PetscInt M = st.forward_steps;
   long long expect = adjoint::BinomialMinAdvances(M, c.slots);
-  if (disk_every > 0 && M > disk_every) {
+  if (online) {
+    const auto n = adjoint::CountSchedule(adjoint::OnlineSchedule(M, c.slots), M);
+    expect = n.advances + n.reversals - M;
+  } else if (disk_every > 0 && M > disk_every) {
     expect = 0;
     for (PetscInt a = 0; a < M; a += disk_every) {
       const PetscInt l = std::min(disk_every, M - a);
@@ -333,15 +349,103 @@ PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c, PetscInt disk_ever
   }
   PetscCall(PetscPrintf(
       comm,
-      "binomial%s, %" PetscInt_FMT " steps (N = 64), %" PetscInt_FMT " slots: %" PetscInt_FMT
+      "%s%s, %" PetscInt_FMT " steps (N = 64), %" PetscInt_FMT " slots: %" PetscInt_FMT
       " states held in RAM at most (%.1f kB/rank), %" PetscInt_FMT " on disk, %" PetscInt_FMT
-      " steps recomputed (%s %lld, %.2f per step), %.1f s, peak RSS growth %.1f MB\n",
+      " steps recomputed (%s %lld, %.2f per step%s), %.1f s, peak RSS growth %.1f MB\n",
+      online ? "online" : "binomial",
       disk_every > 0 ? (" + disk every " + std::to_string(disk_every)).c_str() : "", M, c.slots,
       st.peak_checkpoints, st.checkpoint_bytes / 1024, st.disk_checkpoints, st.replayed_steps,
-      disk_every > 0 ? "two-level count" : "optimum", expect, (double)st.replayed_steps / M,
-      t1 - t0, (PeakRssKb() - rss0) / 1024.0));
+      online           ? "schedule count"
+      : disk_every > 0 ? "two-level count"
+                       : "optimum",
+      expect, (double)st.replayed_steps / M,
+      online ? (", offline optimum " + std::to_string(st.offline_optimum)).c_str() : "", t1 - t0,
+      rss_growth / 1024.0));
   for (Vec& d : data) PetscCall(VecDestroy(&d));
   PetscCall(VecDestroy(&u0));
+  PetscFunctionReturn(0);
+}
+
+// Adaptive steps (Dormand-Prince 5dp, basic controller) at N = 64 over `adaptive_span` stable
+// steps' time, binomial against online memory with the same slots: binomial records the
+// steps in a forward pass, then replays the offline schedule (2 M + F steps in all); online
+// places its checkpoints in the one forward sweep (M + R).  The step hook counts the
+// observed forward sweeps.
+PetscErrorCode AdaptiveChain(MPI_Comm comm, const BenchConfig& c, const std::string& mode) {
+  PetscFunctionBeginUser;
+  ScopedOptionValues o;
+  PetscCall(o.Set("-adjoint_memory", mode));
+  PetscCall(o.Set("-adjoint_checkpoint_slots", std::to_string(c.slots)));
+  std::unique_ptr<pde::Physics> phys;
+  AlignedVector<double> theta;
+  Vec u0;
+  PetscReal dt;
+  PetscCall(MakeProblem(comm, 64, o, &phys, &theta, &u0, &dt));
+  PetscCall(o.Set("-ts_rk_type", "5dp"));
+  PetscCall(o.Set("-ts_adapt_type", "basic"));
+  PetscCall(o.Set("-ts_atol", std::to_string(c.adaptive_tol)));
+  PetscCall(o.Set("-ts_rtol", std::to_string(c.adaptive_tol)));
+  adjoint::Integrator integ(phys.get());
+  PetscCall(integ.SetFromOptions(nullptr));
+  PetscInt hooks = 0;
+  integ.SetStepHook([&hooks](PetscInt, PetscReal, Vec) -> PetscErrorCode {
+    ++hooks;
+    return 0;
+  });
+  std::vector<PetscReal> times = {dt * c.adaptive_span / 2, dt * c.adaptive_span};
+  std::vector<Vec> data(2);
+  for (Vec& d : data) {
+    PetscCall(VecDuplicate(u0, &d));
+    PetscCall(VecSet(d, 0.1));
+  }
+  train::DataMse obs(&data, 1.0);
+  std::vector<double> g(phys->NumParams());
+  PetscReal L;
+  const double t0 = Now();
+  PetscCall(integ.Gradient(0.0, u0, times, &obs, &L, g.data()));
+  const double t1 = Now();
+  const adjoint::IntegratorStats& st = integ.Stats();
+  const PetscInt M = st.forward_steps;
+  const bool online = mode == "online";
+  const long long all = online ? M + st.replayed_steps : 2LL * M + st.replayed_steps;
+  PetscCall(PetscPrintf(
+      comm,
+      "adaptive 5dp (tol %g), %s, %" PetscInt_FMT " slots: %" PetscInt_FMT " steps, %" PetscInt_FMT
+      " recomputed%s, %lld steps in all, observed forward sweeps %.0f, "
+      "%.1f s, loss %.10e\n",
+      (double)c.adaptive_tol, mode.c_str(), c.slots, M, st.replayed_steps,
+      online ? (" (offline optimum " + std::to_string(st.offline_optimum) + ")").c_str() : "", all,
+      (double)hooks / (M + 1), t1 - t0, (double)L));
+  for (Vec& d : data) PetscCall(VecDestroy(&d));
+  PetscCall(VecDestroy(&u0));
+  PetscFunctionReturn(0);
+}
+
+// Online against offline checkpointing, as counts of the schedules (exact, no solve):
+// recomputations R of the online schedule and F of the offline binomial one, and the steps
+// of a whole gradient with adaptive steps (forward sweep included): online l + R, binomial
+// 2 l + F (the steps recorded in an extra forward pass, then the schedule replayed).
+PetscErrorCode OnlineTable(MPI_Comm comm, const BenchConfig& c) {
+  PetscFunctionBeginUser;
+  PetscCall(PetscPrintf(comm,
+                        "online vs offline (binomial) checkpointing, recomputed steps:\n"
+                        "%9s %6s %12s %12s %7s   %-34s\n",
+                        "steps", "slots", "online R", "offline F", "R/F",
+                        "adaptive gradient, all steps: online l+R / binomial 2l+F"));
+  for (PetscInt l : c.online_steps)
+    for (PetscInt s : c.online_slots) {
+      adjoint::OnlineCheckpoints online(s);
+      for (PetscInt j = 0; j < l; ++j) online.OnStep(j);
+      const std::vector<int64_t> at = online.Stored();
+      long long R = l;
+      for (size_t i = 0; i < at.size(); ++i)
+        R += adjoint::BinomialMinAdvances((i + 1 < at.size() ? at[i + 1] : l) - at[i],
+                                          s - static_cast<PetscInt>(i));
+      const long long F = adjoint::BinomialMinAdvances(l, s);
+      PetscCall(PetscPrintf(
+          comm, "%9" PetscInt_FMT " %6" PetscInt_FMT " %12lld %12lld %7.3f   %lld / %lld (%.3f)\n",
+          l, s, R, F, (double)R / F, l + R, 2LL * l + F, (double)(l + R) / (2.0 * l + F)));
+    }
   PetscFunctionReturn(0);
 }
 
@@ -365,6 +469,18 @@ PetscErrorCode Run() {
       "-disk_every",
       "The long chain again with the binomial disk level every this many steps (0: not)",
       &c.disk_every, nullptr));
+  PetscCall(PetscOptionsBool("-long_online", "The long chain again with -adjoint_memory online", "",
+                             c.long_online, &c.long_online, nullptr));
+  PetscCall(UdeOptionsIntList("-online_steps", "Online vs offline counts: numbers of steps",
+                              &c.online_steps, 16, nullptr));
+  PetscCall(UdeOptionsIntList("-online_slots", "Online vs offline counts: slots", &c.online_slots,
+                              16, nullptr));
+  PetscCall(UdeOptionsNonNegativeInt(
+      "-adaptive_span",
+      "Adaptive (5dp) binomial vs online run over this many stable steps' time (0: none)",
+      &c.adaptive_span, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-adaptive_tol", "Adaptive run: -ts_atol and -ts_rtol",
+                                   &c.adaptive_tol, nullptr));
   PetscOptionsEnd();
   {
     std::stringstream ss(modes_s);
@@ -387,6 +503,10 @@ PetscErrorCode Run() {
     for (const std::string& mode : c.modes) PetscCall(RunOne(comm, c, N, mode));
   if (c.long_steps > 0) PetscCall(LongChain(comm, c, 0));
   if (c.long_steps > 0 && c.disk_every > 0) PetscCall(LongChain(comm, c, c.disk_every));
+  if (c.long_steps > 0 && c.long_online) PetscCall(LongChain(comm, c, 0, true));
+  PetscCall(OnlineTable(comm, c));
+  if (c.adaptive_span > 0)
+    for (const char* mode : {"binomial", "online"}) PetscCall(AdaptiveChain(comm, c, mode));
   PetscCall(PetscPrintf(
       comm,
       "cache: closure activations kept for the adjoint (-adjoint_cache_mb, default 512 MB/rank) "

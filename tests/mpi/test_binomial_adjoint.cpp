@@ -11,6 +11,7 @@
 
 #include "burgers_fixture.hpp"
 #include "udeflow/adjoint/binomial.hpp"
+#include "udeflow/adjoint/online.hpp"
 
 namespace {
 
@@ -23,10 +24,18 @@ struct GradRun {
   adjoint::IntegratorStats stats;
 };
 
-PetscErrorCode GradientOf(const std::string& opts, GradRun* r, int K = 4, PetscReal dt_obs = 0.25) {
+PetscErrorCode GradientOf(const std::string& opts, GradRun* r, int K = 4, PetscReal dt_obs = 0.25,
+                          PetscInt* hook_calls = nullptr) {
   PetscFunctionBeginUser;
   BurgersProblem p;
   PetscCall(p.Create(PETSC_COMM_WORLD, std::string(kBurgersBase) + opts, K, dt_obs));
+  if (hook_calls) {
+    *hook_calls = 0;
+    p.integrator->SetStepHook([hook_calls](PetscInt, PetscReal, Vec) -> PetscErrorCode {
+      ++*hook_calls;
+      return 0;
+    });
+  }
   std::vector<double> theta(p.params.begin(), p.params.end());
   PetscCall(p.Gradient(theta, &r->loss, &r->grad));
   r->stats = p.integrator->Stats();
@@ -169,5 +178,67 @@ TEST(BinomialMemory, LongChainHoldsAtMostTheSlots) {
   EXPECT_EQ(r.stats.adjoint_steps, 2000);
   for (double v : r.grad) EXPECT_TRUE(std::isfinite(v));
 }
+
+// Online checkpointing (-adjoint_memory online): the gradient of the stored trajectory (bit
+// for bit with fixed steps and a non-FSAL tableau, to round-off otherwise), the online
+// schedule's recomputations (online.hpp) with the offline optimum reported beside them, at
+// most the slots held, and for adaptive steps one observed forward sweep (the step hook runs
+// once per step) where binomial mode records the steps in an extra one.
+class OnlineGradient : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(OnlineGradient, EqualsStoredTrajectoryInOneForwardSweep) {
+  const std::string scheme = GetParam();
+  const bool exact = scheme.find("adapt") == std::string::npos &&
+                     scheme.find("5dp") == std::string::npos &&
+                     scheme.find("3bs") == std::string::npos;
+  const bool adaptive = scheme.find("adapt") != std::string::npos;
+  GradRun ref;
+  UDE_ASSERT_OK(GradientOf(scheme + " -adjoint_memory store", &ref));
+  const PetscInt M = ref.stats.forward_steps;
+  ASSERT_GT(M, 10);
+  for (PetscInt slots : {1, 3, 6, 1000}) {
+    GradRun o;
+    PetscInt hooks = 0;
+    UDE_ASSERT_OK(GradientOf(
+        scheme + " -adjoint_memory online -adjoint_checkpoint_slots " + std::to_string(slots), &o,
+        4, 0.25, &hooks));
+    EXPECT_EQ(o.stats.forward_steps, M) << "slots " << slots;
+    EXPECT_EQ(o.stats.adjoint_steps, M);
+    EXPECT_EQ(hooks, M + 1) << "one observed forward sweep, slots " << slots;
+    const auto c = adjoint::CountSchedule(adjoint::OnlineSchedule(M, slots), M);
+    EXPECT_EQ(o.stats.replayed_steps, c.advances + c.reversals - M) << "slots " << slots;
+    EXPECT_EQ(o.stats.offline_optimum, adjoint::BinomialMinAdvances(M, slots));
+    EXPECT_LE(o.stats.replayed_steps, o.stats.offline_optimum + M);
+    EXPECT_LE(o.stats.peak_checkpoints, slots);
+    PetscPrintf(PETSC_COMM_WORLD,
+                "online, %s, %" PetscInt_FMT " slots: %" PetscInt_FMT " steps, %" PetscInt_FMT
+                " recomputed (offline optimum %" PetscInt_FMT
+                "), gradient relative difference %.2e\n",
+                scheme.c_str(), slots, M, o.stats.replayed_steps, o.stats.offline_optimum,
+                RelMaxDiff(o.grad, ref.grad));
+    if (exact) {
+      EXPECT_EQ(o.loss, ref.loss) << "slots " << slots;
+      EXPECT_EQ(o.grad, ref.grad) << scheme << " slots " << slots;
+    } else {
+      EXPECT_NEAR(o.loss, ref.loss, 1e-14 * ref.loss) << "slots " << slots;
+      EXPECT_LE(RelMaxDiff(o.grad, ref.grad), 1e-14) << scheme << " slots " << slots;
+    }
+  }
+  if (adaptive) {  // binomial mode records the adaptive steps in an extra forward sweep
+    GradRun b;
+    PetscInt hooks = 0;
+    UDE_ASSERT_OK(GradientOf(scheme + " -adjoint_memory binomial -adjoint_checkpoint_slots 3", &b,
+                             4, 0.25, &hooks));
+    EXPECT_EQ(hooks, 2 * (M + 1));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Schemes, OnlineGradient,
+                         ::testing::Values("-ts_type rk -ts_rk_type 4 -ts_dt 0.04",
+                                           "-ts_type cn -ts_dt 0.04",
+                                           "-ts_type rk -ts_rk_type 5dp -ts_adapt_type basic "
+                                           "-ts_dt 0.01 -ts_atol 1e-6 -ts_rtol 1e-6",
+                                           "-ts_type rk -ts_rk_type 3bs -ts_adapt_type basic "
+                                           "-ts_dt 0.01 -ts_atol 1e-6 -ts_rtol 1e-6"));
 
 }  // namespace

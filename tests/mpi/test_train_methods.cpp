@@ -148,7 +148,8 @@ TEST_P(TrainMethods, CollocationAgreesAcrossRanksAndMatchesFiniteDifferences) {
 
 TEST_P(TrainMethods, PemAgreesAcrossRanksAndMatchesFiniteDifferences) {
   const char* modes[] = {"store", "checkpoint -adjoint_checkpoint_every 2",
-                         "binomial -adjoint_checkpoint_slots 3"};
+                         "binomial -adjoint_checkpoint_slots 3",
+                         "online -adjoint_checkpoint_slots 3"};
   for (const char* mode : modes) {
     const std::string m =
         std::string("-train_method pem -train_pem_gain 0.5 -train_iterations 4 ") +

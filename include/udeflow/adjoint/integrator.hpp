@@ -6,7 +6,8 @@
 /// Observer.  Gradient() returns the loss and its exact discrete gradient with respect
 /// to theta (and, optionally, u(t0)), by TSAdjoint on the very steps the forward solve
 /// took: a step schedule hits every observation time; adaptive runs record their
-/// accepted steps and every later pass replays them.
+/// accepted steps and every later pass replays them (online memory records them in its
+/// one observed forward sweep, which also places the checkpoints).
 ///
 /// State Jacobian and parameter Jacobian are MATSHELLs whose MatMultTranspose is a
 /// vector-Jacobian product of the physics (never a dense N x P matrix); implicit
@@ -27,6 +28,12 @@
 ///               stages: the optimal binomial (Revolve-class) schedule of binomial.hpp,
 ///               each step taped and adjoined on its own; Stats().replayed_steps is the
 ///               optimum BinomialMinAdvances(steps, S)
+///   online      at most S states in RAM, placed during the forward sweep without knowing
+///               the number of steps (online.hpp: Wang, Moin and Iaccarino's dynamic
+///               checkpointing), then each interval reversed as in binomial mode.  For
+///               adaptive steps: one forward sweep instead of record-then-replay; the
+///               recomputations (Stats().replayed_steps) are R <= F + steps of online.hpp,
+///               Stats().offline_optimum the F(steps, S) of the binomial mode for comparison
 /// All modes give the same gradient to round-off.  With explicit RK the closure
 /// activations of the pass the adjoint follows (the whole run in store mode, one
 /// segment's replay otherwise) are kept when they fit -adjoint_cache_mb, so the
@@ -58,7 +65,7 @@ class Observer {
   virtual PetscErrorCode Observe(PetscInt k, PetscReal t, Vec u, PetscReal* loss, Vec dldu) = 0;
 };
 
-enum class MemoryMode { kStore, kCheckpoint, kDisk, kBinomial };
+enum class MemoryMode { kStore, kCheckpoint, kDisk, kBinomial, kOnline };
 const char* MemoryModeName(MemoryMode m);
 
 /// Counters of the last Forward()/Gradient() call.
@@ -70,6 +77,7 @@ struct IntegratorStats {
   PetscInt peak_checkpoints = 0;  ///< most checkpointed states held at once (RAM, or disk mode)
   PetscInt disk_checkpoints = 0;  ///< binomial with a disk level: states written to disk
   PetscInt cache_hits = 0;        ///< adjoint stages that reused cached closure activations
+  PetscInt offline_optimum = -1;  ///< online mode: F(forward_steps, slots) of binomial mode
   double checkpoint_bytes = 0;    ///< peak bytes of checkpoints on this rank (RAM or disk)
   double forward_seconds = 0, adjoint_seconds = 0;
 };
@@ -127,7 +135,7 @@ class Integrator {
   void SetDivergeLimit(PetscReal limit) { diverge_limit_ = limit; }
   void SetMode(MemoryMode m) { mode_ = m; }
   void SetCheckpointEvery(PetscInt k) { checkpoint_every_ = k; }
-  /// Binomial mode: the most states held at once (>= 1, the initial state included).
+  /// Binomial and online modes: the most states held at once (>= 1, the initial one included).
   void SetCheckpointSlots(PetscInt s) { checkpoint_slots_ = s; }
   /// Binomial mode, second level: the state every `k` steps on disk (0: RAM only).
   void SetCheckpointDiskEvery(PetscInt k) { disk_every_ = k; }
@@ -142,13 +150,16 @@ class Integrator {
  private:
   PetscErrorCode ReadAdjointOptions(MPI_Comm comm);
   PetscErrorCode StoredPasses(Impl& m, PetscReal t0, Vec u0, PetscInt M, PetscLogDouble t_start);
+  PetscErrorCode AdaptiveSweep(Impl& m, PetscReal t0, Vec u0, const std::vector<PetscReal>& times);
+  PetscErrorCode OnlinePasses(Impl& m, PetscReal t0, Vec u0, const std::vector<PetscReal>& times,
+                              bool adaptive_sweep, PetscLogDouble t_start);
   pde::Physics* physics_;
   std::unique_ptr<Impl> impl_;
   TS ts_ = nullptr;
   std::string prefix_;
   MemoryMode mode_ = MemoryMode::kStore;
   PetscInt checkpoint_every_ = 0;   // 0: only at observation times
-  PetscInt checkpoint_slots_ = 16;  // binomial mode
+  PetscInt checkpoint_slots_ = 16;  // binomial and online modes
   PetscInt disk_every_ = 0;         // binomial mode: disk level every this many steps
   std::string checkpoint_dir_ = ".";
   bool implicit_ = false, adaptive_ = false, setup_ = false, freeze_ = false;
