@@ -109,8 +109,7 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
   prefix_ = prefix ? prefix : "";
   const std::string p = prefix_ + "advection_";
   std::string limiter = LimiterName(limiter_);
-  std::string kinds;
-  for (size_t i = 0; i < ic_kinds_.size(); ++i) kinds += (i ? "," : "") + ic_kinds_[i];
+  std::string kinds = GetSchemeOption("advection_ic_kinds");
   std::vector<PetscReal> vel = vel_;
   PetscBool vel_set = PETSC_FALSE, ny_set = PETSC_FALSE, ly_set = PETSC_FALSE;
   std::string features = features_ == 1 ? "r" : "r_jump";
@@ -647,12 +646,12 @@ void Advection::WideFace(size_t k, const double* u, bool lin, std::vector<double
     return;
   }
   kernels::StencilDual raw = kernels::LinearFifthOrder(s), lo, hi;
+  kernels::MonotonicityBounds(s, mp_alpha_, &lo, &hi);
   if (closure_) {
     raw.v += corr_[k];
     if (lin)
       for (int m = 0; m < kernels::kWideStencil; ++m) raw.g[m] += Xbar_(m, k);
   }
-  kernels::MonotonicityBounds(s, mp_alpha_, &lo, &hi);
   int which;
   (*F)[k] = a * kernels::ClipIntoBounds(raw.v, lo.v, hi.v, &which);
   if (!lin) return;
