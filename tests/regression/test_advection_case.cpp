@@ -89,7 +89,7 @@ const std::string kStencilCase =
     "-evaluate_variant_option advection_limiter -evaluate_variants superbee,mp5 "
     "-evaluate_grid_factors 1,2 -evaluate_fields 0 ";
 
-TEST(AdvectionCase, LearnedStencilBeatsSuperbeeAndItsUntrainedSelf) {
+TEST(AdvectionCase, LearnedStencilBeatsSuperbeeAndItsInitialSelf) {
   std::string opts = kStencilCase + "-output_dir " + Dir() + "_stencil";
   opts.replace(opts.find("ITERATIONS"), 10, "80");
   test::ScopedOptions o(opts);
@@ -105,9 +105,11 @@ TEST(AdvectionCase, LearnedStencilBeatsSuperbeeAndItsUntrainedSelf) {
       if (r.model == label && r.cells == cells) return r.mae;
     return NAN;
   };
-  // Measured (2026-12-03, 1 and 2 ranks): MEASURED.
-  EXPECT_LT(mae("learned", 32), 1.0) << "the trained face value should beat its untrained self";
-  EXPECT_LT(mae("learned", 64), 1.0);
+  // Measured (2026-12-03, 1 rank): trained 4.92e-2 at 32 cells, 2.83e-2 at 64; the
+  // do-nothing model (initial weights, 1 iteration at lr 1e-14) 5.48e-2 and 3.14e-2 (MP5:
+  // 5.46e-2, 3.14e-2); superbee 7.30e-2, 3.76e-2.  Thresholds half way between.
+  EXPECT_LT(mae("learned", 32), 5.2e-2) << "the trained face value should beat its initial self";
+  EXPECT_LT(mae("learned", 64), 2.99e-2) << "... also at twice the training resolution";
   EXPECT_LT(mae("learned", 32), mae("superbee", 32));
   EXPECT_LT(mae("learned", 64), mae("superbee", 64));
 }
