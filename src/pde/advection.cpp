@@ -8,8 +8,10 @@
 #include <sstream>
 
 #include "dmda_support.hpp"
+#include "kernels/burgers_flux.hpp"
 #include "kernels/cell_averages.hpp"
 #include "kernels/limiters.hpp"
+#include "kernels/stencil_reconstruction.hpp"
 #include "udeflow/core/log.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
@@ -28,6 +30,30 @@ constexpr auto kLocal = dmda::GhostedArray::Indexing::kLocal;  // arrays indexed
 // Scenario layout: [M, (kind, A, x0, y0, wx, wy, kx, ky) x M].
 constexpr int kPer = 8;
 enum ShapeKind { kSquare = 0, kGaussian = 1, kSine = 2 };
+constexpr double kWenoEps = 1e-6;  // epsilon of the WENO5 weights (as Burgers' default)
+constexpr Limiter kAllLimiters[] = {Limiter::kUpwind,        Limiter::kMinmod, Limiter::kSuperbee,
+                                    Limiter::kVanLeer,       Limiter::kMC,     Limiter::kLearned,
+                                    Limiter::kDownwind,      Limiter::kWeno5,  Limiter::kMp5,
+                                    Limiter::kLearnedStencil};
+
+// -velocity: dim finite components, not all zero.
+PetscErrorCode CheckVelocity(MPI_Comm comm, const std::string& p, PetscInt dim,
+                             const std::vector<PetscReal>& vel) {
+  PetscFunctionBeginUser;
+  PetscCheck((PetscInt)vel.size() == dim, comm, PETSC_ERR_USER_INPUT,
+             "option -%svelocity: %" PetscInt_FMT "-D advection needs %" PetscInt_FMT
+             " component(s), got %zu",
+             p.c_str(), dim, dim, vel.size());
+  bool moving = false;
+  for (PetscReal v : vel) {
+    PetscCheck(std::isfinite(v), comm, PETSC_ERR_USER_INPUT,
+               "option -%svelocity: components must be finite", p.c_str());
+    moving = moving || v != 0;
+  }
+  PetscCheck(moving, comm, PETSC_ERR_USER_INPUT,
+             "option -%svelocity: all components are zero (nothing is advected)", p.c_str());
+  PetscFunctionReturn(0);
+}
 
 }  // namespace
 
@@ -47,6 +73,12 @@ const char* LimiterName(Limiter l) {
       return "learned";
     case Limiter::kDownwind:
       return "downwind";
+    case Limiter::kWeno5:
+      return "weno5";
+    case Limiter::kMp5:
+      return "mp5";
+    case Limiter::kLearnedStencil:
+      return "learned_stencil";
   }
   return "?";
 }
@@ -77,11 +109,12 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
   prefix_ = prefix ? prefix : "";
   const std::string p = prefix_ + "advection_";
   std::string limiter = LimiterName(limiter_);
-  std::string kinds;
-  for (size_t i = 0; i < ic_kinds_.size(); ++i) kinds += (i ? "," : "") + ic_kinds_[i];
+  std::string kinds = GetSchemeOption("advection_ic_kinds");
   std::vector<PetscReal> vel = vel_;
   PetscBool vel_set = PETSC_FALSE, ny_set = PETSC_FALSE, ly_set = PETSC_FALSE;
   std::string features = features_ == 1 ? "r" : "r_jump";
+  std::string sfeatures =
+      stencil_features_ == FaceClosure::Features::kShape ? "shape" : "normalized";
   PetscOptionsBegin(comm, p.c_str(), "Linear advection physics", "physics");
   PetscCall(UdeOptionsPositiveInt("-dim", "Space dimension (1 or 2)", &dim_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-n", "Cells along x", &nx_, nullptr));
@@ -95,8 +128,12 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
   PetscCall(UdeOptionsRealList("-velocity", "Velocity components a (1-D) or a,b (2-D)", &vel, 2,
                                &vel_set));
   PetscCall(UdeOptionsChoice(
-      "-limiter", "Flux limiter phi(r) (downwind: the unstable scheme)",
-      {"upwind", "minmod", "superbee", "vanleer", "mc", "learned", "downwind"}, &limiter, nullptr));
+      "-limiter",
+      "Face value: flux limiter phi(r) (downwind: the unstable scheme), or a wide-stencil "
+      "reconstruction (weno5, mp5, learned_stencil)",
+      {"upwind", "minmod", "superbee", "vanleer", "mc", "learned", "downwind", "weno5", "mp5",
+       "learned_stencil"},
+      &limiter, nullptr));
   PetscCall(UdeOptionsPositiveReal(
       "-cfl", "Courant number of the stable time step estimate (TVD limit 0.5)", &cfl_, nullptr));
   PetscCall(UdeOptionsChoice("-learned_features",
@@ -104,6 +141,15 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
                              {"r", "r_jump"}, &features, nullptr));
   PetscCall(UdeOptionsPositiveReal("-jump_scale", "delta of the jump feature q^2/(q^2+delta^2)",
                                    &jump_scale_, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-mp_alpha",
+      "mp5/learned_stencil: upwind limit alpha of the monotonicity bounds (monotone for Courant "
+      "number <= 1/(1+alpha))",
+      &mp_alpha_, nullptr));
+  PetscCall(UdeOptionsChoice("-stencil_features",
+                             "learned_stencil: network inputs, the normalized shape of the 6 cells "
+                             "(shape) or shape, mean and scale (normalized)",
+                             {"shape", "normalized"}, &sfeatures, nullptr));
   PetscCall(UdeOptionsString("-ic_kinds",
                              "Shapes of the random initial conditions: square,gaussian,sine",
                              &kinds, nullptr));
@@ -111,6 +157,8 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
                                   &ic_components_, nullptr));
   PetscOptionsEnd();
   features_ = features == "r" ? 1 : 2;
+  stencil_features_ =
+      sfeatures == "shape" ? FaceClosure::Features::kShape : FaceClosure::Features::kNormalized;
   PetscCheck(dim_ == 1 || dim_ == 2, comm, PETSC_ERR_USER_INPUT,
              "option -%sdim must be 1 or 2, got %" PetscInt_FMT, p.c_str(), dim_);
   if (!ny_set) ny_ = nx_;
@@ -120,18 +168,7 @@ PetscErrorCode Advection::SetFromOptions(MPI_Comm comm, const char* prefix) {
     ly_ = 1;
   }
   if (!vel_set) vel = dim_ == 1 ? std::vector<PetscReal>{1.0} : std::vector<PetscReal>{1.0, 0.5};
-  PetscCheck((PetscInt)vel.size() == dim_, comm, PETSC_ERR_USER_INPUT,
-             "option -%svelocity: %" PetscInt_FMT "-D advection needs %" PetscInt_FMT
-             " component(s), got %zu",
-             p.c_str(), dim_, dim_, vel.size());
-  bool moving = false;
-  for (PetscReal v : vel) {
-    PetscCheck(std::isfinite(v), comm, PETSC_ERR_USER_INPUT,
-               "option -%svelocity: components must be finite", p.c_str());
-    moving = moving || v != 0;
-  }
-  PetscCheck(moving, comm, PETSC_ERR_USER_INPUT,
-             "option -%svelocity: all components are zero (nothing is advected)", p.c_str());
+  PetscCall(CheckVelocity(comm, p, dim_, vel));
   vel_ = vel;
   if (dim_ == 1) vel_.push_back(0.0);
   PetscCall(SetSchemeOption("advection_limiter", limiter));
@@ -170,13 +207,11 @@ PetscErrorCode Advection::SetSchemeOption(const std::string& key, const std::str
   const std::string p = prefix_ + "advection_";
   if (key == "advection_limiter") {
     bool found = false;
-    for (Limiter l : {Limiter::kUpwind, Limiter::kMinmod, Limiter::kSuperbee, Limiter::kVanLeer,
-                      Limiter::kMC, Limiter::kLearned, Limiter::kDownwind})
+    for (Limiter l : kAllLimiters)
       if (value == LimiterName(l)) limiter_ = l, found = true;
     PetscCheck(found, comm_, PETSC_ERR_USER_INPUT,
                "option -%slimiter: unknown value '%s' (choices: upwind, minmod, superbee, vanleer, "
-               "mc, learned, "
-               "downwind)",
+               "mc, learned, downwind, weno5, mp5, learned_stencil)",
                p.c_str(), value.c_str());
   } else if (key == "advection_ic_kinds") {
     ic_kinds_.clear();
@@ -241,6 +276,7 @@ void Advection::BuildFaces() {
   // Faces: x-faces (i+1/2, j) for i in [xs-1, xs+xm), then y-faces (i, j+1/2) for j in [ys-1,
   // ys+ym).
   auto L = [&](PetscInt i, PetscInt j) { return (j - gys_) * gxm_ + (i - gxs_); };
+  const int up = Wide() ? kernels::kWideUpwind : 1;  // position of the upwind cell
   faces_.clear();
   for (PetscInt j = ys_; j < ys_ + ym_; ++j)
     for (PetscInt i = xs_ - 1; i < xs_ + xm_; ++i) {
@@ -249,10 +285,8 @@ void Advection::BuildFaces() {
       f.minus = L(i, j);
       f.plus = L(i + 1, j);
       f.owned = i >= xs_;
-      if (vel_[0] >= 0)
-        f.w[0] = L(i - 1, j), f.w[1] = L(i, j), f.w[2] = L(i + 1, j);
-      else
-        f.w[0] = L(i + 2, j), f.w[1] = L(i + 1, j), f.w[2] = L(i, j);
+      for (int m = 0; m < nst_; ++m)
+        f.w[m] = vel_[0] >= 0 ? L(i - up + m, j) : L(i + 1 + up - m, j);
       faces_.push_back(f);
     }
   const PetscInt nfx = static_cast<PetscInt>(faces_.size());
@@ -264,10 +298,8 @@ void Advection::BuildFaces() {
         f.minus = L(i, j);
         f.plus = L(i, j + 1);
         f.owned = j >= ys_;
-        if (vel_[1] >= 0)
-          f.w[0] = L(i, j - 1), f.w[1] = L(i, j), f.w[2] = L(i, j + 1);
-        else
-          f.w[0] = L(i, j + 2), f.w[1] = L(i, j + 1), f.w[2] = L(i, j);
+        for (int m = 0; m < nst_; ++m)
+          f.w[m] = vel_[1] >= 0 ? L(i, j - up + m) : L(i, j + 1 + up - m);
         faces_.push_back(f);
       }
   cell_faces_.assign(4 * xm_ * ym_, -1);
@@ -290,19 +322,21 @@ PetscErrorCode Advection::SetUp() {
   const std::string p = prefix_ + "advection_";
   hx_ = lx_ / nx_;
   hy_ = ly_ / ny_;
+  nst_ = Wide() ? kernels::kWideStencil : 3;
+  const PetscInt width = Wide() ? 3 : 2;  // ghost cells: the stencil reaches j-2 .. j+3
   if (dim_ == 1) {
-    PetscCheck(nx_ >= 2 * size && nx_ >= 5, comm_, PETSC_ERR_USER_INPUT,
-               "option -%sn: %" PetscInt_FMT
-               " cells are too few for %d ranks (2 per rank, 5 at least)",
-               p.c_str(), nx_, size);
-    PetscCall(DMDACreate1d(comm_, DM_BOUNDARY_PERIODIC, nx_, 1, 2, nullptr, &da_));
+    PetscCheck(nx_ >= width * size && nx_ >= 5, comm_, PETSC_ERR_USER_INPUT,
+               "option -%sn: %" PetscInt_FMT " cells are too few for %d ranks (%" PetscInt_FMT
+               " per rank, 5 at least)",
+               p.c_str(), nx_, size, width);
+    PetscCall(DMDACreate1d(comm_, DM_BOUNDARY_PERIODIC, nx_, 1, width, nullptr, &da_));
   } else {
     PetscCheck(nx_ >= 5 && ny_ >= 5 && nx_ * ny_ >= 4 * size, comm_, PETSC_ERR_USER_INPUT,
                "options -%sn/-%sny: a %" PetscInt_FMT " x %" PetscInt_FMT
                " grid is too small for %d ranks",
                p.c_str(), p.c_str(), nx_, ny_, size);
     PetscCall(DMDACreate2d(comm_, DM_BOUNDARY_PERIODIC, DM_BOUNDARY_PERIODIC, DMDA_STENCIL_STAR,
-                           nx_, ny_, PETSC_DECIDE, PETSC_DECIDE, 1, 2, nullptr, nullptr, &da_));
+                           nx_, ny_, PETSC_DECIDE, PETSC_DECIDE, 1, width, nullptr, nullptr, &da_));
   }
   PetscCall(DMSetUp(da_));
   PetscCall(
@@ -315,10 +349,10 @@ PetscErrorCode Advection::SetUp() {
     ys_ = gys_ = 0;
     ym_ = 1;
   }
-  PetscCheck(
-      xm_ >= 2 && ym_ >= (dim_ == 2 ? 2 : 1), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
-      "options -%sn/-%sny: a rank owns fewer than 2 cells along a direction; use fewer ranks",
-      p.c_str(), p.c_str());
+  PetscCheck(xm_ >= width && ym_ >= (dim_ == 2 ? width : 1), PETSC_COMM_SELF, PETSC_ERR_USER_INPUT,
+             "options -%sn/-%sny: a rank owns fewer than %" PetscInt_FMT
+             " cells along a direction; use fewer ranks",
+             p.c_str(), p.c_str(), width);
   PetscCall(dmda::CreateLocalVectors(da_, {&uloc_, &wloc_, &bloc_, &linloc_}));
 
   BuildFaces();
@@ -326,7 +360,7 @@ PetscErrorCode Advection::SetUp() {
   F_.assign(nf, 0.0);
   Fd_.assign(nf, 0.0);
   Fbar_.assign(nf, 0.0);
-  coef_.assign(3 * nf, 0.0);
+  coef_.assign(kMaxStencil * nf, 0.0);
   pgain_.assign(nf, 0.0);
   closure_.reset();
   if (limiter_ == Limiter::kLearned) {
@@ -340,6 +374,17 @@ PetscErrorCode Advection::SetUp() {
       E1_.row(1).setOnes();
     }
     Zbar_.resize(1, nf);
+  } else if (limiter_ == Limiter::kLearnedStencil) {
+    FaceClosure::Config fc;
+    fc.stencil = kernels::kWideStencil;
+    fc.form = FaceClosure::Form::kCoefficients;
+    fc.difference_order = 1;
+    fc.features = stencil_features_;
+    PetscCallCXX(fc_.Configure(fc));
+    PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, fc_.NumFeatures(),
+                            fc_.NumOutputs(), &closure_));
+    corr_.assign(nf, 0.0);
+    ones_.assign(nf, 1.0);
   }
   PetscFunctionReturn(0);
 }
@@ -353,7 +398,10 @@ std::string Advection::Describe() const {
     s << nx_ << " x " << ny_ << " cells, h " << hx_ << " x " << hy_ << ", velocity (" << vel_[0]
       << ", " << vel_[1] << ")";
   s << ", limiter " << LimiterName(limiter_);
-  if (closure_)
+  if (closure_ && limiter_ == Limiter::kLearnedStencil)
+    s << " = clip(linear 5th order + C, monotonicity bounds, alpha " << mp_alpha_ << "), C on a "
+      << fc_.Describe() << ", NN " << closure_->Describe();
+  else if (closure_)
     s << " = minmod + sigmoid(NN(r/(1+|r|)"
       << (features_ == 2 ? ", q^2/(q^2+" + std::to_string(jump_scale_) + "^2)" : "")
       << ")) (superbee - minmod), NN " << closure_->Describe();
@@ -491,6 +539,10 @@ PetscErrorCode Advection::InitialCondition(Vec u) {
 
 PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* F) {
   PetscFunctionBeginUser;
+  if (Wide()) {
+    PetscCall(WideFaces(u, lin, F));
+    PetscFunctionReturn(0);
+  }
   const size_t nf = faces_.size();
   const bool learned = limiter_ == Limiter::kLearned;
   Closure::Tape& tape = lin ? lin_tape_ : tape_;
@@ -515,7 +567,7 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
     const Face& f = faces_[k];
     const double a = vel_[f.dir];
     const double w0 = u[f.w[0]], w1 = u[f.w[1]], w2 = u[f.w[2]];
-    double* c = &coef_[3 * k];
+    double* c = &coef_[kMaxStencil * k];
     if (limiter_ == Limiter::kDownwind) {
       (*F)[k] = a * w2;
       if (lin) c[0] = 0, c[1] = 0, c[2] = a;
@@ -553,6 +605,59 @@ PetscErrorCode Advection::Faces(const double* u, bool lin, std::vector<double>* 
     }
   }
   PetscFunctionReturn(0);
+}
+
+// Wide-stencil face fluxes: the correction C of every face (learned_stencil), then each
+// face's value (WideFace).
+PetscErrorCode Advection::WideFaces(const double* u, bool lin, std::vector<double>* F) {
+  PetscFunctionBeginUser;
+  const size_t nf = faces_.size();
+  if (closure_) {
+    FaceClosure::Block& blk = lin ? lin_block_ : block_;
+    blk.X.resize(kernels::kWideStencil, static_cast<Eigen::Index>(nf));
+    for (size_t k = 0; k < nf; ++k)
+      for (int m = 0; m < kernels::kWideStencil; ++m) blk.X(m, k) = u[faces_[k].w[m]];
+    PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
+    PetscCallCXX(fc_.Forward(*closure_, blk));
+    PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nf));
+    PetscCall(PetscLogEventEnd(LogEvents::closure_forward, 0, 0, 0, 0));
+    std::fill(corr_.begin(), corr_.end(), 0.0);
+    fc_.AddValue(blk, corr_.data());
+    if (lin) PetscCallCXX(fc_.Vjp(*closure_, blk, ones_.data(), &Xbar_, nullptr));  // dC/ds
+  }
+  for (size_t k = 0; k < nf; ++k) WideFace(k, u, lin, F);
+  PetscFunctionReturn(0);
+}
+
+// One wide-stencil face: WENO5, or clip(linear 5th order (+ C), monotonicity bounds).
+void Advection::WideFace(size_t k, const double* u, bool lin, std::vector<double>* F) {
+  const Face& f = faces_[k];
+  const double a = vel_[f.dir];
+  double s[kernels::kWideStencil];
+  for (int m = 0; m < kernels::kWideStencil; ++m) s[m] = u[f.w[m]];
+  double* c = &coef_[kMaxStencil * k];
+  if (limiter_ == Limiter::kWeno5) {
+    double d[5];
+    (*F)[k] = a * kernels::Weno5(s, kWenoEps, lin ? d : nullptr);
+    if (lin) {
+      for (int m = 0; m < 5; ++m) c[m] = a * d[m];
+      c[5] = 0;
+    }
+    return;
+  }
+  kernels::StencilDual raw = kernels::LinearFifthOrder(s), lo, hi;
+  kernels::MonotonicityBounds(s, mp_alpha_, &lo, &hi);
+  if (closure_) {
+    raw.v += corr_[k];
+    if (lin)
+      for (int m = 0; m < kernels::kWideStencil; ++m) raw.g[m] += Xbar_(m, k);
+  }
+  int which;
+  (*F)[k] = a * kernels::ClipIntoBounds(raw.v, lo.v, hi.v, &which);
+  if (!lin) return;
+  const kernels::StencilDual& sel = which == 0 ? raw : which == 1 ? lo : hi;
+  for (int m = 0; m < kernels::kWideStencil; ++m) c[m] = a * sel.g[m];
+  pgain_[k] = which == 0 ? a : 0.0;  // dF/dC
 }
 
 // f_c = -sum_d (F_{c+1/2} - F_{c-1/2}) / h_d for every owned cell.
@@ -611,8 +716,10 @@ PetscErrorCode Advection::JacobianMult(Vec v, Vec Jv) {
   PetscCall(vl.Scatter(da_, v, wloc_, kLocal));
   for (size_t k = 0; k < faces_.size(); ++k) {
     const Face& f = faces_[k];
-    const double* c = &coef_[3 * k];
-    Fd_[k] = c[0] * vl[f.w[0]] + c[1] * vl[f.w[1]] + c[2] * vl[f.w[2]];
+    const double* c = &coef_[kMaxStencil * k];
+    double v = 0;
+    for (int m = 0; m < nst_; ++m) v += c[m] * vl[f.w[m]];
+    Fd_[k] = v;
   }
   PetscCall(vl.Restore());
   PetscScalar* o;
@@ -637,20 +744,12 @@ PetscErrorCode Advection::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta) 
   for (size_t k = 0; k < faces_.size(); ++k) {
     if (Fbar_[k] == 0) continue;
     const Face& f = faces_[k];
-    const double* c = &coef_[3 * k];
-    b[f.w[0]] += c[0] * Fbar_[k];
-    b[f.w[1]] += c[1] * Fbar_[k];
-    b[f.w[2]] += c[2] * Fbar_[k];
+    const double* c = &coef_[kMaxStencil * k];
+    for (int m = 0; m < nst_; ++m) b[f.w[m]] += c[m] * Fbar_[k];
   }
   PetscCall(VecRestoreArray(bloc_, &b));
   PetscCall(dmda::LocalToGlobalSum(da_, bloc_, JTw));
-  if (gtheta && closure_ && NumParams() > 0) {
-    for (size_t k = 0; k < faces_.size(); ++k) Zbar_(0, k) = Fbar_[k] * pgain_[k];
-    PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
-    PetscCallCXX(closure_->Vjp(lin_tape_, Zbar_, nullptr, gtheta));
-    PetscCall(PetscLogFlops(2.0 * closure_->FlopsPerPoint() * faces_.size()));
-    PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
-  }
+  if (gtheta && closure_ && NumParams() > 0) PetscCall(ParamVjpFromFaces(gtheta));
   PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -663,9 +762,22 @@ PetscErrorCode Advection::ParamJacobianMultTranspose(Vec w, double* gtheta) {
   PetscCall(wl.Scatter(da_, w, wloc_, kLocal));
   FacesFromCells(wl, &Fbar_);
   PetscCall(wl.Restore());
-  for (size_t k = 0; k < faces_.size(); ++k) Zbar_(0, k) = Fbar_[k] * pgain_[k];
+  PetscCall(ParamVjpFromFaces(gtheta));
+  PetscFunctionReturn(0);
+}
+
+// gtheta += (dF/dtheta)^T Fbar_ (the face cotangents in Fbar_).
+PetscErrorCode Advection::ParamVjpFromFaces(double* gtheta) {
+  PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
-  PetscCallCXX(closure_->Vjp(lin_tape_, Zbar_, nullptr, gtheta));
+  if (limiter_ == Limiter::kLearnedStencil) {
+    for (size_t k = 0; k < faces_.size(); ++k) corr_[k] = Fbar_[k] * pgain_[k];
+    PetscCallCXX(fc_.Vjp(*closure_, lin_block_, corr_.data(), nullptr, gtheta));
+  } else {
+    for (size_t k = 0; k < faces_.size(); ++k) Zbar_(0, k) = Fbar_[k] * pgain_[k];
+    PetscCallCXX(closure_->Vjp(lin_tape_, Zbar_, nullptr, gtheta));
+  }
+  PetscCall(PetscLogFlops(2.0 * closure_->FlopsPerPoint() * faces_.size()));
   PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
@@ -675,8 +787,14 @@ PetscErrorCode Advection::ParamJacobianMult(const double* thetadot, Vec out) {
   PetscCall(VecZeroEntries(out));
   if (!closure_ || NumParams() == 0) PetscFunctionReturn(0);
   PetscCheck(lin_ready_, comm_, PETSC_ERR_ORDER, "advection: Linearize() before Jacobian products");
-  PetscCallCXX(closure_->ParamJvp(lin_tape_, thetadot, &Zdot_));
-  for (size_t k = 0; k < faces_.size(); ++k) Fd_[k] = pgain_[k] * Zdot_(0, k);
+  if (limiter_ == Limiter::kLearnedStencil) {
+    std::fill(corr_.begin(), corr_.end(), 0.0);
+    PetscCallCXX(fc_.ParamJvp(*closure_, lin_block_, thetadot, corr_.data()));
+    for (size_t k = 0; k < faces_.size(); ++k) Fd_[k] = pgain_[k] * corr_[k];
+  } else {
+    PetscCallCXX(closure_->ParamJvp(lin_tape_, thetadot, &Zdot_));
+    for (size_t k = 0; k < faces_.size(); ++k) Fd_[k] = pgain_[k] * Zdot_(0, k);
+  }
   PetscScalar* o;
   PetscCall(VecGetArray(out, &o));
   Divergence(Fd_, o);
@@ -695,8 +813,8 @@ PetscErrorCode Advection::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   PetscCall(PetscLogEventBegin(LogEvents::jacobian_assembly, 0, 0, 0, 0));
   PetscCall(MatZeroEntries(J));
   const double ih[2] = {1 / hx_, 1 / hy_};
-  PetscInt cols[13];
-  PetscScalar vals[13];
+  PetscInt cols[1 + 4 * kMaxStencil];
+  PetscScalar vals[1 + 4 * kMaxStencil];
   for (PetscInt j = 0; j < ym_; ++j)
     for (PetscInt i = 0; i < xm_; ++i) {
       const PetscInt c = j * xm_ + i;
@@ -708,9 +826,9 @@ PetscErrorCode Advection::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
         const PetscInt k = cell_faces_[4 * c + s];
         const Face& f = faces_[k];
         const double sign = (s % 2 ? -1.0 : 1.0) * ih[f.dir] * b;  // right/top faces leave the cell
-        for (int m = 0; m < 3; ++m) {
+        for (int m = 0; m < nst_; ++m) {
           cols[n] = f.w[m];
-          vals[n++] = sign * coef_[3 * k + m];
+          vals[n++] = sign * coef_[kMaxStencil * k + m];
         }
       }
       PetscCall(MatSetValuesLocal(J, 1, &row, n, cols, vals, ADD_VALUES));
@@ -731,7 +849,8 @@ PetscErrorCode Advection::StableTimeStep(Vec, PetscReal* dt) {
 PetscErrorCode Advection::LearnedPhi(const std::vector<double>& r, std::vector<double>* phi,
                                      std::vector<double>* dphi, double q) {
   PetscFunctionBeginUser;
-  PetscCheck(closure_, comm_, PETSC_ERR_ORDER, "advection: the limiter is not the learned one");
+  PetscCheck(closure_ && limiter_ == Limiter::kLearned, comm_, PETSC_ERR_ORDER,
+             "advection: the limiter is not the learned one");
   const Eigen::Index n = static_cast<Eigen::Index>(r.size());
   nn::Matrix X(features_, n), ones = nn::Matrix::Zero(features_, n), zd;
   ones.row(0).setOnes();

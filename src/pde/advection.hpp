@@ -27,23 +27,49 @@
 /// (r = 0, 1/2, 1, 2, 1/3, 3), i.e. almost everywhere.  When the face jump q is exactly 0
 /// (flat data), psi = 0 and its derivatives are taken as 0; |r| is capped at 1e12.
 ///
+/// Wide-stencil face values (6 cells s = (j-2, ..., j+3) of the face j+1/2, j upwind):
+/// `weno5` (WENO-JS, fixed), `mp5` (the fifth-order linear face value clipped into Suresh &
+/// Huynh's monotonicity-preserving interval [lo(s), hi(s)], fixed) and `learned_stencil`:
+///
+///   u_face = clip(u_lin5(s) + C(s), lo(s), hi(s)),   C = sum_m y_m(shape(s)) (s_{m+1} - s_m),
+///
+/// C the FaceClosure correction in coefficients form (5 first differences, network inputs the
+/// normalized shape of s, so C scales with the data and vanishes on flat data).  The clip
+/// keeps monotone data monotone for every parameter value at Courant numbers
+/// nu <= 1/(1 + alpha) (-advection_mp_alpha; Heun/SSP stages inherit it) while allowing smooth
+/// extrema, which a limiter of r cannot.  The clip selects one of three smooth branches, so
+/// the derivatives are those of the selected branch (exact almost everywhere).
+///
 /// Exact solution: ExactSolution() gives the cell averages of u0(x - a t) (square waves,
 /// Gaussians and sine mixtures, exact formulas with periodic images), used as truth.
 ///
 /// Options (prefix + "advection_"): dim, n, ny, length, length_y, velocity, limiter, cfl,
-/// learned_features, jump_scale, ic_kinds, ic_components; closure options with prefix +
-/// "closure_".
+/// learned_features, jump_scale, mp_alpha, stencil_features, ic_kinds, ic_components; closure
+/// options with prefix + "closure_".
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "face_closure.hpp"
 #include "udeflow/pde/closure.hpp"
 #include "udeflow/pde/physics.hpp"
 
 namespace udeflow::pde {
 
-enum class Limiter { kUpwind, kMinmod, kSuperbee, kVanLeer, kMC, kLearned, kDownwind };
-/// "upwind", "minmod", "superbee", "vanleer", "mc", "learned", "downwind".
+enum class Limiter {
+  kUpwind,
+  kMinmod,
+  kSuperbee,
+  kVanLeer,
+  kMC,
+  kLearned,
+  kDownwind,
+  kWeno5,
+  kMp5,
+  kLearnedStencil
+};
+/// "upwind", "minmod", "superbee", "vanleer", "mc", "learned", "downwind", "weno5", "mp5",
+/// "learned_stencil".
 const char* LimiterName(Limiter l);
 
 /// phi(r) of a fixed limiter and phi'(r) (the branch derivative, see above).  Pure.
@@ -108,15 +134,24 @@ class Advection final : public Physics {
 
  private:
   void BuildFaces();
+  bool Wide() const {
+    return limiter_ == Limiter::kWeno5 || limiter_ == Limiter::kMp5 ||
+           limiter_ == Limiter::kLearnedStencil;
+  }
+  static constexpr int kMaxStencil = 6;
   struct Face {
-    PetscInt w[3];   // ghosted-local indices of (w0, w1, w2)
-    PetscInt minus;  // ghosted-local index of the cell before the face (x or y)
-    PetscInt plus;   // ... and after
-    int dir;         // 0: x-face, 1: y-face
-    bool owned;      // the cell before the face is owned (each face owned once)
+    PetscInt w[kMaxStencil];  // ghosted-local indices of the stencil in upwind order: (w0, w1,
+                              // w2) for limiters, s[0..5] for the wide reconstructions
+    PetscInt minus;           // ghosted-local index of the cell before the face (x or y)
+    PetscInt plus;            // ... and after
+    int dir;                  // 0: x-face, 1: y-face
+    bool owned;               // the cell before the face is owned (each face owned once)
   };
   // Face values (and, if lin, the derivative data) of all faces from ghosted u.
   PetscErrorCode Faces(const double* u, bool lin, std::vector<double>* F);
+  PetscErrorCode WideFaces(const double* u, bool lin, std::vector<double>* F);
+  void WideFace(size_t k, const double* u, bool lin, std::vector<double>* F);
+  PetscErrorCode ParamVjpFromFaces(double* gtheta);
   void Divergence(const std::vector<double>& F, double* f) const;
   void FacesFromCells(const double* wl, std::vector<double>* Fbar) const;
   double CellAverage0(double xa, double xb, double ya, double yb) const;
@@ -130,6 +165,13 @@ class Advection final : public Physics {
   PetscReal cfl_ = 0.5;
   PetscInt features_ = 1;  // network inputs: rho (1) or rho and the jump feature (2)
   PetscReal jump_scale_ = 0.1;
+  PetscReal mp_alpha_ = 1.5;
+  FaceClosure::Features stencil_features_ = FaceClosure::Features::kShape;
+  FaceClosure fc_;
+  FaceClosure::Block block_, lin_block_;
+  std::vector<double> corr_, ones_;
+  nn::Matrix Xbar_;
+  int nst_ = 3;  // cells per face stencil
   std::vector<std::string> ic_kinds_ = {"square", "gaussian", "sine"};
   PetscInt ic_components_ = 3;
   ClosureConfig closure_config_{"mlp", {16, 16}};
@@ -144,8 +186,8 @@ class Advection final : public Physics {
 
   // Work storage, sized in SetUp.
   std::vector<double> F_, Fd_, Fbar_;
-  std::vector<double> coef_;   // 3 per face: dF/dw0, dF/dw1, dF/dw2 at the linearization
-  std::vector<double> pgain_;  // learned: dF/dz per face (z = NN output)
+  std::vector<double> coef_;   // kMaxStencil per face: dF/dw[m] at the linearization
+  std::vector<double> pgain_;  // learned: dF/dz per face (z = NN output or correction C)
   nn::Matrix X_, E0_, E1_, Zbar_, Zdot_, Zj_;
   Closure::Tape tape_, lin_tape_;
   bool lin_ready_ = false;

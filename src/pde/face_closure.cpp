@@ -28,7 +28,7 @@ void FaceClosure::Configure(const Config& c) {
 }
 
 int FaceClosure::NumFeatures() const {
-  return config_.features == Features::kRaw ? config_.stencil : config_.stencil + 2;
+  return config_.features == Features::kNormalized ? config_.stencil + 2 : config_.stencil;
 }
 
 int FaceClosure::NumOutputs() const {
@@ -38,7 +38,10 @@ int FaceClosure::NumOutputs() const {
 std::string FaceClosure::Describe() const {
   std::ostringstream s;
   s << config_.stencil << "-cell stencil, "
-    << (config_.features == Features::kRaw ? "raw" : "normalized") << " features, "
+    << (config_.features == Features::kRaw          ? "raw"
+        : config_.features == Features::kNormalized ? "normalized"
+                                                    : "shape")
+    << " features, "
     << (config_.form == Form::kFlux
             ? std::string("flux correction")
             : "coefficients of order-" + std::to_string(config_.difference_order) + " differences");
@@ -106,7 +109,10 @@ void FaceClosure::Forward(const Closure& closure, Block& b) const {
     closure.Forward(b.X, b.tape);
   } else {
     ComputeFeatures(b.X, b.F);
-    closure.Forward(b.F, b.tape);
+    if (config_.features == Features::kShape)
+      closure.Forward(b.F.topRows(config_.stencil), b.tape);
+    else
+      closure.Forward(b.F, b.tape);
   }
 }
 
@@ -136,6 +142,10 @@ void FaceClosure::Vjp(const Closure& closure, Block& b, const double* cbar, nn::
     closure.Vjp(b.tape, Ybar_, Xbar, gtheta);
   } else {
     closure.Vjp(b.tape, Ybar_, &Fbar_, gtheta);
+    if (config_.features == Features::kShape) {  // mean and scale are not inputs
+      Fbar_.conservativeResize(config_.stencil + 2, Eigen::NoChange);
+      Fbar_.bottomRows(2).setZero();
+    }
     FeaturesVjp(b, Fbar_, *Xbar);
   }
   if (config_.form == Form::kCoefficients) {
@@ -150,7 +160,10 @@ void FaceClosure::Jvp(const Closure& closure, Block& b, const nn::Matrix& Xdot, 
     closure.Jvp(b.tape, Xdot, &Ydot_);
   } else {
     FeaturesJvp(b, Xdot, Fdot_);
-    closure.Jvp(b.tape, Fdot_, &Ydot_);
+    if (config_.features == Features::kShape)
+      closure.Jvp(b.tape, Fdot_.topRows(config_.stencil), &Ydot_);
+    else
+      closure.Jvp(b.tape, Fdot_, &Ydot_);
   }
   const Eigen::Index nb = Xdot.cols();
   if (config_.form == Form::kFlux) {

@@ -6,7 +6,8 @@
 ///
 /// Features: "raw" (the k values) or "normalized" ((v_m - mean)/s, mean, s with
 /// s = sqrt(sum of squared differences + eps^2)): shapes at any amplitude look alike, and
-/// ratios such as the sub-cell position of a shock are direct inputs.
+/// ratios such as the sub-cell position of a shock are direct inputs; "shape" (the k
+/// normalized values only: invariant under u -> c u + b for c > 0, up to eps).
 /// Forms: "flux" (C = y) or "coefficients" (C = sum_m y_m (D_q X)_m, differences of
 /// order q: consistent by construction, learned-coefficient errors cost O(dx^q)).
 /// Every map has its VJP and JVP; faces are columns, processed in blocks.
@@ -19,7 +20,7 @@ namespace udeflow::pde {
 class FaceClosure {
  public:
   enum class Form { kFlux, kCoefficients };
-  enum class Features { kRaw, kNormalized };
+  enum class Features { kRaw, kNormalized, kShape };
   struct Config {
     int stencil = 5;
     Form form = Form::kFlux;

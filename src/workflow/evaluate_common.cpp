@@ -2,6 +2,7 @@
 
 #include <petscdmda.h>
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -61,6 +62,50 @@ PetscErrorCode ForwardAllowingDivergence(adjoint::Integrator& integ, PetscReal t
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode GridTotalVariation(DM dm, Vec u, double* tv) {
+  PetscFunctionBeginUser;
+  *tv = -1;
+  PetscBool isda;
+  PetscCall(PetscObjectTypeCompare((PetscObject)dm, DMDA, &isda));
+  if (!isda) PetscFunctionReturn(0);
+  PetscInt dim, M, N, dof, sw, xs, ys, xm, ym;
+  DMBoundaryType bx, by;
+  PetscCall(DMDAGetInfo(dm, &dim, &M, &N, nullptr, nullptr, nullptr, nullptr, &dof, &sw, &bx, &by,
+                        nullptr, nullptr));
+  if (dof != 1 || sw < 1 || dim > 2) PetscFunctionReturn(0);
+  Vec loc;
+  PetscCall(DMGetLocalVector(dm, &loc));
+  PetscCall(DMGlobalToLocal(dm, u, INSERT_VALUES, loc));
+  PetscCall(DMDAGetCorners(dm, &xs, &ys, nullptr, &xm, &ym, nullptr));
+  double sum = 0;
+  if (dim == 1) {
+    const PetscScalar* a;
+    PetscCall(DMDAVecGetArrayRead(dm, loc, &a));
+    for (PetscInt i = xs; i < xs + xm; ++i)
+      if (i + 1 < M || bx == DM_BOUNDARY_PERIODIC) sum += std::abs(a[i + 1] - a[i]);
+    PetscCall(DMDAVecRestoreArrayRead(dm, loc, &a));
+  } else {
+    const PetscScalar** a;
+    PetscCall(DMDAVecGetArrayRead(dm, loc, &a));
+    for (PetscInt j = ys; j < ys + ym; ++j)
+      for (PetscInt i = xs; i < xs + xm; ++i) {
+        if (i + 1 < M || bx == DM_BOUNDARY_PERIODIC) sum += std::abs(a[j][i + 1] - a[j][i]);
+        if (j + 1 < N || by == DM_BOUNDARY_PERIODIC) sum += std::abs(a[j + 1][i] - a[j][i]);
+      }
+    PetscCall(DMDAVecRestoreArrayRead(dm, loc, &a));
+  }
+  PetscCall(DMRestoreLocalVector(dm, &loc));
+  PetscCallMPI(MPI_Allreduce(&sum, tv, 1, MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)dm)));
+  PetscFunctionReturn(0);
+}
+
+double TotalVariationGrowth(const std::vector<double>& tv, size_t n, double tv0) {
+  double g = 0;
+  if (!(tv0 > 0)) return 0;
+  for (size_t k = 0; k < n && k < tv.size(); ++k) g = std::max(g, tv[k] / tv0 - 1);
+  return g;
+}
+
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> items;
   std::stringstream ss(text);
@@ -79,6 +124,8 @@ TruthComparison::TruthComparison(const io::Dataset* data, size_t traj, std::vect
     : data_(data), traj_(traj), snaps_(std::move(snaps)), physics_(physics), threshold_(threshold) {
   mae.assign(snaps_.size(), 0.0);
   within.assign(snaps_.size(), 0.0);
+  tv.assign(snaps_.size(), -1.0);
+  tv_truth.assign(snaps_.size(), -1.0);
 }
 
 TruthComparison::~TruthComparison() {
@@ -109,6 +156,8 @@ PetscErrorCode TruthComparison::Observe(PetscInt k, PetscReal, Vec u, PetscReal*
   if (!truth_) PetscCall(VecDuplicate(u, &truth_));
   PetscCall(data_->ReadState(traj_, snaps_[k], *physics_, truth_));
   observed = k + 1;
+  PetscCall(GridTotalVariation(physics_->Grid(), u, &tv[k]));
+  PetscCall(GridTotalVariation(physics_->Grid(), truth_, &tv_truth[k]));
   PetscCall(VecAYPX(truth_, -1.0, u));  // u - truth
   PetscInt n;
   PetscReal l1;

@@ -63,6 +63,9 @@ class TruthComparison : public adjoint::Observer {
   double Survival(const std::vector<PetscReal>& times, PetscReal t0, size_t valid,
                   bool diverged) const;
   std::vector<double> mae, within, mae_coarse, within_coarse;
+  /// Total variation of the state and of the truth on the model's grid at each snapshot
+  /// (-1 where the grid is not a one-field DMDA; see GridTotalVariation).
+  std::vector<double> tv, tv_truth;
   size_t observed = 0;
 
  private:
@@ -79,6 +82,14 @@ class TruthComparison : public adjoint::Observer {
   io::H5File* file_ = nullptr;
   std::string dataset_;
 };
+
+/// Total variation of a one-field DMDA vector: sum over cells of |u(i+1) - u(i)| (and
+/// |u(j+1) - u(j)| in 2-D), periodic directions wrapped; -1 for any other grid.
+PetscErrorCode GridTotalVariation(DM dm, Vec u, double* tv);
+
+/// max_k tv[k] / tv0 - 1 over the first `n` entries (the largest relative total-variation
+/// growth; 0 if tv0 is not positive).
+double TotalVariationGrowth(const std::vector<double>& tv, size_t n, double tv0);
 
 /// The case's time step (-ts_dt; 0 if not given).
 PetscErrorCode CaseTimeStep(const CaseModel& model, PetscReal* dt);

@@ -26,6 +26,9 @@ struct Variant {
   size_t factor = 0;  // index into the grid factors
   CaseModel model;
   double mae = 0, mae_coarse = 0, survival = 0, seconds = 0;  // on the closure grid: *_coarse
+  // Largest total-variation growth max_k TV(u_k)/TV(u_0) - 1 over the snapshots and the
+  // held-out trajectories, of the model and of the truth on its grid (-1: not available).
+  double tv_growth = -1, tv_growth_truth = -1;
   int diverged = 0;
   pde::Physics* Physics() const { return model.physics.get(); }
 };
@@ -125,6 +128,8 @@ PetscErrorCode RunVariants(const io::Dataset& data, size_t ti, const HeldOutTraj
     Vec u0, natural = nullptr;
     PetscCall(DMCreateGlobalVector(m.Physics()->Grid(), &u0));
     PetscCall(data.ReadState(ti, 0, *m.Physics(), u0));
+    double tv0;
+    PetscCall(GridTotalVariation(m.Physics()->Grid(), u0, &tv0));
     TruthComparison cmp(&data, ti, held.snaps, m.Physics(), o.threshold);
     const bool finer = FinerThanClosure(m, closure);
     if (finer) cmp.SetCoarse(closure->Physics());
@@ -150,6 +155,11 @@ PetscErrorCode RunVariants(const io::Dataset& data, size_t ti, const HeldOutTraj
     m.mae_coarse += diverged ? INFINITY : mae_coarse / ntests;
     const size_t valid = diverged ? cmp.observed - 1 : times.size();
     m.survival += cmp.Survival(times, t[0], valid, diverged) / ntests;
+    if (tv0 > 0) {
+      m.tv_growth = std::max(m.tv_growth, TotalVariationGrowth(cmp.tv, cmp.observed, tv0));
+      m.tv_growth_truth =
+          std::max(m.tv_growth_truth, TotalVariationGrowth(cmp.tv_truth, cmp.observed, tv0));
+    }
     m.seconds += s1 - s0;
     if (out) {
       PetscCall(out->WriteArray(group + "/mae", {(hsize_t)cmp.mae.size()}, cmp.mae.data()));
@@ -210,6 +220,31 @@ PetscErrorCode PrintVariantBlock(MPI_Comm comm, const char* title,
   PetscFunctionReturn(0);
 }
 
+// Total-variation growth max over snapshots and held-out trajectories of TV(u)/TV(u0) - 1,
+// one row per scheme and one for the truth on the same grids (cell averages of a moving
+// profile change their total variation too), then a line per scheme at the case's grid.
+PetscErrorCode PrintTotalVariation(MPI_Comm comm, const std::vector<std::string>& labels, size_t nf,
+                                   const std::vector<Variant>& models) {
+  PetscFunctionBeginUser;
+  if (models.empty() || models[0].tv_growth_truth < 0) PetscFunctionReturn(0);
+  PetscCall(
+      PrintVariantBlock(comm, "TV growth", labels, nf, models, &Variant::tv_growth, " %14.2e"));
+  std::string line = "  truth     ";
+  char buf[64];
+  for (size_t fi = 0; fi < nf; ++fi) {
+    double g = -1;
+    for (size_t li = 0; li < labels.size(); ++li)
+      g = std::max(g, models[li * nf + fi].tv_growth_truth);
+    std::snprintf(buf, sizeof(buf), " %14.2e", g);
+    line += buf;
+  }
+  PetscCall(PetscPrintf(comm, "%s\n", line.c_str()));
+  PetscCall(PetscPrintf(comm,
+                        "evaluate: TV growth = max over snapshots and held-out trajectories of "
+                        "TV(u(t))/TV(u(t0)) - 1 (truth: the exact cell averages on each grid)\n"));
+  PetscFunctionReturn(0);
+}
+
 // The learned model at the case's resolution against each variant at 4x its cells, on
 // the closure's grid (the same observable).
 PetscErrorCode PrintClosureGridHeadline(MPI_Comm comm, const std::vector<Variant>& models,
@@ -244,6 +279,7 @@ PetscErrorCode PrintVariantTable(MPI_Comm comm, const std::vector<std::string>& 
   PetscCall(PrintVariantBlock(comm, "MAE on closure grid", labels, nf, models, &Variant::mae_coarse,
                               " %14.4e"));
   PetscCall(PrintVariantBlock(comm, "survival", labels, nf, models, &Variant::survival, " %14.2f"));
+  PetscCall(PrintTotalVariation(comm, labels, nf, models));
   rows->clear();
   for (const Variant& m : models) {
     EvaluationRow r;
