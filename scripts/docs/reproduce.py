@@ -64,6 +64,11 @@ def seed_options(case_file, commands):
 # ---------------------------------------------------------------- figures from the output
 
 
+# The blocks of evaluate's variant table (title -> figure name); untitled: older builds.
+VARIANT_BLOCKS = {"": "MAE", "MAE": "MAE", "MAE on closure grid": "MAE on the closure's grid",
+                  "survival": "survival time", "TV growth": "TV growth"}
+
+
 def figures_evaluate(text, out):
     """evaluate: the closure table, the variant table, the model comparison, the ratios and
     what the learned closure says about the physics."""
@@ -78,21 +83,25 @@ def figures_evaluate(text, out):
                 out[name + ": MAE"] = _num(m.group(3))
                 out[name + ": MAE on the closure's grid"] = _num(m.group(4))
                 out[name + ": survival time"] = float(m.group(5))
-        m = re.match(r"^  \s{10}((?:\s+\S+ cells)+)$", line)
-        if m:  # the variant table: one column per resolution
-            cells = re.findall(r"(\S+) cells", m.group(1))
+        m = re.match(r"^  (MAE on closure grid|MAE|survival|TV growth|)\s+((?:\s*\S+ cells)+)$", line)
+        if m:  # the variant tables: one column per resolution
+            what = VARIANT_BLOCKS[m.group(1)]
+            cells = re.findall(r"(\S+) cells", m.group(2))
             for row in lines[i + 1:]:
                 parts = row.split()
-                if not row.startswith("  ") or len(parts) != len(cells) + 1:
+                if not row.startswith("  ") or len(parts) != len(cells) + 1 or parts[0] == "MAE":
                     break
                 for c, v in zip(cells, parts[1:]):
-                    out["%s at %s cells: MAE" % (parts[0], c)] = _num(v)
+                    out["%s at %s cells: %s" % (parts[0], c, what)] = _num(v)
         if re.match(r"^  model\s+\S+.*\bmean$", line):  # the model comparison (MSE)
             for row in lines[i + 1:]:
                 parts = row.split()
                 if not row.startswith("  ") or len(parts) < 2:
                     break
                 out["%s: MSE, mean over the held-out trajectories" % parts[0]] = _num(parts[-1])
+    for m in re.finditer(r"^evaluate: at (\d+) cells the learned model has (%s)x the error of the best "
+                         r"variant \((\S+)\)" % NUM, text, re.M):
+        out["learned / best variant at %s cells (MAE; best %s)" % (m.group(1), m.group(3))] = float(m.group(2))
     for m in re.finditer(r"^evaluate: (\S+ / \S+ MSE ratio) (%s)" % NUM, text, re.M):
         out[m.group(1)] = float(m.group(2))
     for m in re.finditer(r"^evaluate: (\S+) mean MSE of (\S+) (%s)$" % NUM, text, re.M):
