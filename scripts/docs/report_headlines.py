@@ -26,7 +26,8 @@ END = "<!-- report-headlines: end -->"
 
 _LV_HELD = "held-out extrapolation, recovered model (network): "
 _BSDE = ["relative error", "relative error against the own reference"]
-_OCEAN = ["%s: MSE, mean over the held-out trajectories" % m for m in ("online", "offline", "kpp", "ca")]
+_OCEAN = ["%s: MSE, mean over the %s trajectories" % (m, k) for k in ("interpolation", "extrapolation")
+          for m in ("online", "offline", "kpp", "ca")]
 HEADLINES = {
     "advection": ["learned at 64 cells: MAE", "superbee at 64 cells: MAE", "learned at 128 cells: MAE",
                   "superbee at 128 cells: MAE", "weno5 at 64 cells: MAE"],

@@ -380,14 +380,15 @@ def write_report(path, sections):
 
 def git_describe():
     """git describe of the tree, naming the uncommitted files if any."""
-    p = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], stdout=subprocess.PIPE,
+    p = subprocess.run(["git", "-C", ROOT, "describe", "--always"], stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL, universal_newlines=True)
     text = "git " + (p.stdout.strip() or "unknown")
-    if text.endswith("-dirty"):
-        q = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
-        files = [line[3:] for line in q.stdout.splitlines()]
-        text += " (uncommitted changes to %s)" % ", ".join(files[:8] + (["..."] if len(files) > 8 else []))
+    # Uncommitted changes outside results/ (the report and its figures are not the build).
+    q = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+    files = [line[3:] for line in q.stdout.splitlines() if not line[3:].startswith("results/")]
+    if files:
+        text += "-dirty (uncommitted changes to %s)" % ", ".join(files[:8] + (["..."] if len(files) > 8 else []))
     return text
 
 
