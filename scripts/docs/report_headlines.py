@@ -47,6 +47,17 @@ HEADLINES = {
                        _LV_HELD + "amplitude error", _LV_HELD + "period error",
                        _LV_HELD + "phase drift (periods)"],
     "ocean_column": _OCEAN,
+    "lotka_volterra_long": ["U1 from the network: exactly the true terms (1 = yes)",
+                            "U2 from the network: exactly the true terms (1 = yes)",
+                            "U1 from the network: largest coefficient error (%)",
+                            "U2 from the network: largest coefficient error (%)",
+                            "extrapolation error, recovered model (network)",
+                            "extrapolation error, trained network alone"],
+    "reaction_diffusion": ["learned closure, 32 cells: MAE", "no closure (baseline), 32 cells: MAE"],
+    "advection_2d": ["learned at 32x32 cells: MAE", "superbee at 32x32 cells: MAE",
+                     "learned at 64x64 cells: MAE", "superbee at 64x64 cells: MAE"],
+    "fisher_kpp_2d": ["learned closure, 256 cells: MAE", "no closure (baseline), 256 cells: MAE",
+                      "learned D_eff: relative error", "learned reaction: max error on [0, 1]"],
 }
 for _c in ("hjb100", "hjb100_lambda10", "hjb100_bounded", "hjb1000", "hjb10000", "bsb100", "bsb1000",
            "bsb10000", "allencahn100"):
