@@ -15,6 +15,18 @@ using namespace detail;
 
 namespace {
 
+// The observed forward pass is over: stop observing, time it, start the adjoint's log event.
+PetscErrorCode EndForwardPass(Integrator::Impl& m, PetscLogDouble t_start, IntegratorStats* st) {
+  PetscFunctionBeginUser;
+  m.observe = false;
+  PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
+  PetscLogDouble t;
+  PetscCall(PetscTime(&t));
+  st->forward_seconds = t - t_start;
+  PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
 // Steps j -> j+1 recorded and adjoined; `first`: the end of the observed forward pass.
 PetscErrorCode ReverseStep(Integrator::Impl& m, TS ts, PetscInt j, bool* first,
                            PetscLogDouble t_start, IntegratorStats* st) {
@@ -24,12 +36,7 @@ PetscErrorCode ReverseStep(Integrator::Impl& m, TS ts, PetscInt j, bool* first,
   PetscCall(RunSteps(ts, m, j, j + 1));
   if (*first) {  // the forward pass ends with its last step recorded
     *first = false;
-    m.observe = false;
-    PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
-    PetscLogDouble t;
-    PetscCall(PetscTime(&t));
-    st->forward_seconds = t - t_start;
-    PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
+    PetscCall(EndForwardPass(m, t_start, st));
   } else {
     st->replayed_steps++;
   }
@@ -136,12 +143,7 @@ PetscErrorCode Integrator::Impl::OnlineReverse(PetscInt M, PetscLogDouble t_star
   PetscFunctionBeginUser;
   IntegratorStats& st = self->stats_;
   online_active = false;
-  observe = false;
-  PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
-  PetscLogDouble t;
-  PetscCall(PetscTime(&t));
-  st.forward_seconds = t - t_start;
-  PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
+  PetscCall(EndForwardPass(*this, t_start, &st));
   bool first = false;
   PetscCall(RunActions(online.Reversal(M), 0, &first, t_start));
   st.offline_optimum = static_cast<PetscInt>(BinomialMinAdvances(M, self->checkpoint_slots_));
@@ -168,12 +170,7 @@ PetscErrorCode Integrator::Impl::TwoLevelPasses(PetscInt M, PetscLogDouble t_sta
   PetscCall(RunSteps(ts, *this, 0, M));
   store_ckpts = false;
   ckpt_to_disk = false;
-  observe = false;
-  PetscCall(PetscLogEventEnd(LogEvents::forward_solve, 0, 0, 0, 0));
-  PetscLogDouble t;
-  PetscCall(PetscTime(&t));
-  st.forward_seconds = t - t_start;
-  PetscCall(PetscLogEventBegin(LogEvents::adjoint_solve, 0, 0, 0, 0));
+  PetscCall(EndForwardPass(*this, t_start, &st));
   bool first = false;
   for (PetscInt a = ((M - 1) / D) * D; a >= 0; a -= D) {
     PetscCall(ReadDisk(a, usol));
