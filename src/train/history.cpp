@@ -54,7 +54,9 @@ PetscErrorCode TrainHistory::Read(MPI_Comm comm, const std::string& path, long l
         char phase[16];
         while (std::fscanf(fp, "%lld,%15[a-z],%lf,%lf,%lf,%lld,%lf", &r.iteration, phase, &r.loss,
                            &r.gnorm, &r.lr, &r.window, &r.seconds) == 7) {
-          r.phase = std::string(phase) == "lbfgs" ? kLbfgs : kAdam;
+          r.phase = std::string(phase) == "lbfgs" ? kLbfgs
+                    : std::string(phase) == "lm"  ? kLm
+                                                  : kAdam;
           if (r.iteration < end) rows.push_back(r);
         }
       }

@@ -233,8 +233,16 @@ PetscErrorCode Trainer::SetFromOptions() {
   if (tao_given) optimizer_ = "tao";
   PetscOptionsBegin(comm_, "train_", "Training options", "train");
   PetscCall(UdeOptionsChoice("-optimizer",
-                             "Optimizer: Adam on random batches, or TAO (-tao_type) on all windows",
-                             {"adam", "tao"}, &optimizer_, nullptr));
+                             "Optimizer: Adam on random batches, TAO (-tao_type) or "
+                             "Levenberg-Marquardt (lm) on all windows",
+                             {"adam", "tao", "lm"}, &optimizer_, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-lm_damping",
+                                   "Levenberg-Marquardt: initial damping mu (relative to the "
+                                   "diagonal of the Gauss-Newton matrix)",
+                                   &lm_damping_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-lm_gatol", "Levenberg-Marquardt: stop when the gradient norm is at most this", &lm_gatol_,
+      nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-iterations", "Optimizer iterations", &iterations_, nullptr));
   PetscCall(UdeOptionsChoice("-loss",
                              "Misfit: mean squared error, or pseudo-Huber (~ mean absolute error)",

@@ -78,7 +78,7 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
     x.assign(resumed.x.begin(), resumed.x.end());
     if (!history_.Rows().empty()) seconds_before_ = history_.Rows().back().seconds;
     result->iterations_before =
-        resumed.adam_iterations + (resumed.phase == "tao" ? resumed.tao_iterations : 0);
+        resumed.adam_iterations + (resumed.phase != "adam" ? resumed.tao_iterations : 0);
     result->seconds_before = seconds_before_;
     if (resumed.phase == "tao")
       PetscCall(PetscPrintf(comm_,
@@ -93,7 +93,15 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
                       resume_.c_str(), resumed.adam_iterations, iterations_,
                       std::max(0LL, (long long)iterations_ - resumed.adam_iterations)));
   }
-  if (optimizer_ == "tao") {  // (a state saved in an Adam phase starts TAO from its theta)
+  PetscCheck(!resuming || resumed.phase != "lm" || optimizer_ == "lm", comm_, PETSC_ERR_USER_INPUT,
+             "option -train_resume: '%s' is a Levenberg-Marquardt state: resume it with "
+             "-train_optimizer lm",
+             resume_.c_str());
+  if (optimizer_ == "lm") {  // (a state saved in an Adam phase starts LM from its theta)
+    adam_done_ = resuming ? resumed.adam_iterations : 0;
+    PetscCall(RunLm(checkpoint_path, resuming && resumed.phase == "lm" ? &resumed : nullptr,
+                    iterations_, result));
+  } else if (optimizer_ == "tao") {  // (a state saved in an Adam phase starts TAO from its theta)
     PetscCall(RunTao(checkpoint_path, resuming && resumed.phase == "tao" ? &resumed : nullptr,
                      iterations_, result));
   } else {
@@ -456,8 +464,8 @@ PetscErrorCode Trainer::SaveState(const std::string& path, const State& s) const
   PetscCall(f.WriteAttr("/", "physics", std::string(physics_->Type())));
   PetscCall(f.WriteAttr("/", "description", physics_->Describe()));
   PetscCall(f.WriteAttr("/", "phase", s.phase));
-  PetscCall(
-      f.WriteAttr("/", "iteration", s.adam_iterations + (s.phase == "tao" ? s.tao_iterations : 0)));
+  PetscCall(f.WriteAttr("/", "iteration",
+                        s.adam_iterations + (s.phase != "adam" ? s.tao_iterations : 0)));
   PetscCall(f.WriteAttr("/", "adam_iterations", s.adam_iterations));
   PetscCall(f.WriteAttr("/", "adam_steps", (long long)adam_.StepCount()));
   PetscCall(f.WriteAttr("/", "last_loss", s.last_loss));
@@ -474,6 +482,11 @@ PetscErrorCode Trainer::SaveState(const std::string& path, const State& s) const
     PetscCall(f.WriteAttr("/", "tao_evaluations", s.tao_evaluations));
     PetscCall(f.WriteAttr("/", "tao_log", s.tao_log));
     PetscCall(f.WriteArray("/tao_x0", {P}, s.tao_x0.data()));
+  }
+  if (s.phase == "lm") {
+    PetscCall(f.WriteAttr("/", "lm_iterations", s.tao_iterations));
+    PetscCall(f.WriteAttr("/", "lm_mu", s.lm_mu));
+    PetscCall(f.WriteAttr("/", "lm_nu", s.lm_nu));
   }
   // The history exactly (the CSV is for people and plots).
   const auto& rows = history_.Rows();
@@ -492,6 +505,19 @@ PetscErrorCode Trainer::SaveState(const std::string& path, const State& s) const
   PetscCall(history_.Write(comm_, TrainHistory::PathFor(path), LLONG_MAX));
   PetscFunctionReturn(0);
 }
+
+namespace {
+
+// Phase lm: the Levenberg-Marquardt iterations done and the damping.
+PetscErrorCode ReadLmState(io::H5File& f, Trainer::State* s) {
+  PetscFunctionBeginUser;
+  PetscCall(f.ReadAttr("/", "lm_iterations", &s->tao_iterations));
+  PetscCall(f.ReadAttr("/", "lm_mu", &s->lm_mu));
+  PetscCall(f.ReadAttr("/", "lm_nu", &s->lm_nu));
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
 
 PetscErrorCode Trainer::LoadState(const std::string& path, const char* what, State* s) {
   PetscFunctionBeginUser;
@@ -551,6 +577,7 @@ PetscErrorCode Trainer::LoadState(const std::string& path, const char* what, Sta
     PetscCheck(s->tao_x0.size() == s->x.size(), comm_, PETSC_ERR_FILE_UNEXPECTED,
                "%s: '%s' is damaged (tao_x0)", what, path.c_str());
   }
+  if (s->phase == "lm") PetscCall(ReadLmState(f, s));
   history_ = TrainHistory();
   if (f.Exists("/history")) {
     std::vector<double> h, seconds;

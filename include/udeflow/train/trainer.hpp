@@ -15,7 +15,12 @@
 ///
 /// Optimizers: Adam (with a learning-rate schedule, clipping, decoupled weight
 /// decay) on random batches of windows keyed by (seed, iteration); or TAO
-/// (-train_optimizer tao, -tao_type lmvm|blmvm|...) on a fixed tiling of all windows.
+/// (-train_optimizer tao, -tao_type lmvm|blmvm|...) on a fixed tiling of all windows; or
+/// Levenberg-Marquardt (-train_optimizer lm, mse loss, windows) on the same tiling: the
+/// residual Jacobian row by row from exact adjoint solves, Gauss-Newton steps damped by
+/// -train_lm_damping (initial mu, Marquardt's diagonal scaling, Nielsen's update), stopped
+/// by -train_iterations, -train_lm_gatol or when no step lowers the loss; for small models
+/// fitted to noise-free data, where L-BFGS stalls (Fisher-KPP).
 /// One monitor line per iteration; a training-state checkpoint (theta, Adam moments,
 /// iteration, RNG seed, the exact loss history; in a TAO phase the count of its logged
 /// objective evaluations, see evaluation_log.hpp) every -train_checkpoint_every
@@ -55,7 +60,9 @@
 /// lr_schedule, lr_factor, lr_period, lr_milestones, grad_clip, weight_decay, window, window_max,
 /// window_grow_every, window_step, window_schedule, window_schedule_iterations,
 /// shooting_segments, shooting_continuity, batch_trajectories, batch_reduce,
-/// lbfgs_iterations, obs_stride, seed, checkpoint_every, resume, init, monitor_every.
+/// lbfgs_iterations, lm_damping, lm_gatol, obs_stride, seed, checkpoint_every, resume, init,
+/// monitor_every.
+#include <Eigen/Core>
 #include <functional>
 #include <string>
 #include <vector>
@@ -178,7 +185,13 @@ class Trainer {
     double last_loss = 0;           ///< loss of the last iteration done
     std::vector<double> x;          ///< parameters now (theta and shooting states)
     std::vector<double> tao_x0;     ///< phase tao: where the TAO solve started
+    double lm_mu = -1, lm_nu = 2;   ///< phase lm (tao_iterations: LM iterations done): damping
   };
+  /// The scaled residuals of the mse loss on the tiling of all windows of length W (natural
+  /// ordering, replicated; sum r^2 is the loss without the penalty) and, if J is not null, their
+  /// exact Jacobian (one adjoint solve per row).  A diverged solve gives infinite r.
+  PetscErrorCode Residuals(const AlignedVector<double>& theta, PetscInt W, std::vector<double>* r,
+                           Eigen::MatrixXd* J);
   /// Writes the training state (with the Adam moments and the exact history).  Collective.
   PetscErrorCode SaveState(const std::string& path, const State& state) const;
   /// Restores the state, the Adam moments and the history.  Collective.
@@ -196,6 +209,11 @@ class Trainer {
                          TrainResult* result);
   PetscErrorCode RunTao(const std::string& checkpoint_path, const State* resumed,
                         PetscInt iterations, TrainResult* result);
+  /// Levenberg-Marquardt (levenberg_marquardt.cpp) on all windows of length W.
+  PetscErrorCode RunLm(const std::string& checkpoint_path, const State* resumed,
+                       PetscInt iterations, TrainResult* result);
+  PetscErrorCode CheckLmOptions() const;  // windows, mse loss, mean over the batch
+
   /// History row time: seconds since the start of the run, including resumed runs.
   double Elapsed() const;
   PetscInt ScheduleStage(long long it) const;
@@ -214,6 +232,7 @@ class Trainer {
 
   std::string optimizer_ = "adam", resume_, init_, loss_ = "mse";
   PetscReal huber_delta_ = 0.01;
+  PetscReal lm_damping_ = 1e-3, lm_gatol_ = 0;  // -train_lm_damping, -train_lm_gatol
   PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0,
            window_step_ = 5;
   PetscInt obs_stride_ = 1, checkpoint_every_ = 50, monitor_every_ = 1;
