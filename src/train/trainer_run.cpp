@@ -80,7 +80,12 @@ PetscErrorCode Trainer::Run(const std::string& checkpoint_path, TrainResult* res
     result->iterations_before =
         resumed.adam_iterations + (resumed.phase != "adam" ? resumed.tao_iterations : 0);
     result->seconds_before = seconds_before_;
-    if (resumed.phase == "tao")
+    if (resumed.phase == "lm")
+      PetscCall(PetscPrintf(comm_,
+                            "train: resuming from %s in the Levenberg-Marquardt phase at "
+                            "iteration %lld\n",
+                            resume_.c_str(), resumed.tao_iterations));
+    else if (resumed.phase == "tao")
       PetscCall(PetscPrintf(comm_,
                             "train: resuming from %s in the TAO phase at iteration %lld (%lld "
                             "evaluations to replay)\n",
