@@ -95,8 +95,13 @@ PetscErrorCode Trainer::Residuals(const AlignedVector<double>& theta, PetscInt W
   std::vector<PetscReal> times(W);
   std::vector<double> g(P);
   const double scale = std::sqrt(1.0 / static_cast<double>(windows.size() * W * n));
-  for (size_t i = 0; i < windows.size(); ++i) {
-    if (static_cast<int>(i % ngroups_) != group_) continue;  // another group's window
+  // Residuals: each window on one group.  Jacobian rows: row j on group j % ngroups, so
+  // that groups share the rows of a single window (every group then solves every window
+  // forward: cheap next to the rows, and adaptive steps freeze that pass's schedule).
+  bool diverged = false;
+  for (size_t i = 0; i < windows.size() && !diverged; ++i) {
+    const bool owned = static_cast<int>(i % ngroups_) == group_;
+    if (!owned && !J) continue;  // another group's window
     const Window& w = windows[i];
     for (PetscInt k = 0; k < W; ++k) {
       data[k] = states_[w.traj][w.start + (k + 1) * obs_stride_];
@@ -105,18 +110,19 @@ PetscErrorCode Trainer::Residuals(const AlignedVector<double>& theta, PetscInt W
     PetscCall(physics_->SetScenario(scenarios_[w.traj]));
     const PetscReal t0 = times_[w.traj][w.start];
     Vec u0 = states_[w.traj][w.start];
-    double* ri = r->data() + i * W * n;
+    std::vector<double> ri(W * n);
     ResidualObserver obs(
-        &data, [this](Vec v, double* out) { return ReplicateVec(v, out); }, ri, n);
+        &data, [this](Vec v, double* out) { return ReplicateVec(v, out); }, ri.data(), n);
     PetscReal unused = 0;
     PetscErrorCode ierr = integrator_->Forward(t0, u0, times, &obs, &unused);
     if (ierr == PETSC_ERR_NOT_CONVERGED) {  // diverged: the caller sees an infinite residual
       SessionClearError();
-      std::fill(r->begin(), r->end(), std::numeric_limits<double>::infinity());
-      PetscFunctionReturn(0);
+      diverged = true;
+      break;
     }
     PetscCall(ierr);
-    for (size_t j = 0; j < static_cast<size_t>(W * n); ++j) ri[j] *= scale;
+    if (owned)
+      for (size_t j = 0; j < ri.size(); ++j) (*r)[i * W * n + j] = scale * ri[j];
     if (!J) continue;
     // Fixed steps: the solve to t_k is the start of the solve to t_W (same steps); adaptive
     // steps replay the schedule of the pass above over the whole window.
@@ -125,15 +131,17 @@ PetscErrorCode Trainer::Residuals(const AlignedVector<double>& theta, PetscInt W
     for (PetscInt k = 0; k < W; ++k) {
       const std::vector<PetscReal> upto(times.begin(), times.begin() + (adaptive ? W : k + 1));
       for (PetscInt nat = 0; nat < n; ++nat) {
+        const size_t row = i * W * n + k * n + nat;
+        if (static_cast<int>(row % ngroups_) != group_) continue;  // another group's row
         UnitObserver unit(k, global_of[nat]);
         PetscCall(integrator_->Gradient(t0, u0, upto, &unit, &unused, g.data()));
-        const size_t row = i * W * n + k * n + nat;
         for (PetscInt p = 0; p < P; ++p) (*J)(row, p) = scale * g[p];
       }
     }
     if (adaptive) integrator_->FreezeSchedule(false);
   }
-  if (ngroups_ > 1) {  // every group filled its own rows; the others are zero
+  if (diverged) std::fill(r->begin(), r->end(), std::numeric_limits<double>::infinity());
+  if (ngroups_ > 1) {  // every group filled its own rows (+-inf where it diverged); others 0
     PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, r->data(), m, MPI_DOUBLE, MPI_SUM, across_));
     if (J)
       PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, J->data(), m * P, MPI_DOUBLE, MPI_SUM, across_));
