@@ -164,6 +164,11 @@ PetscErrorCode Integrator::ReadAdjointOptions(MPI_Comm comm) {
   PetscCheck(disk_every == 0 || mode_ == MemoryMode::kBinomial, comm, PETSC_ERR_USER_INPUT,
              "option -%scheckpoint_disk_every: the disk level is for -%smemory binomial (got %s)",
              p.c_str(), p.c_str(), mode.c_str());
+  PetscCheck(every == 0 || (mode_ != MemoryMode::kBinomial && mode_ != MemoryMode::kOnline), comm,
+             PETSC_ERR_USER_INPUT,
+             "option -%scheckpoint_every: -%smemory %s places its own checkpoints (set "
+             "-%scheckpoint_slots); fixed intervals are for -%smemory checkpoint or disk",
+             p.c_str(), p.c_str(), mode.c_str(), p.c_str(), p.c_str());
   checkpoint_every_ = every;
   checkpoint_slots_ = slots;
   disk_every_ = disk_every;
