@@ -236,10 +236,11 @@ PetscErrorCode Trainer::SetFromOptions() {
                              "Optimizer: Adam on random batches, TAO (-tao_type) or "
                              "Levenberg-Marquardt (lm) on all windows",
                              {"adam", "tao", "lm"}, &optimizer_, nullptr));
-  PetscCall(UdeOptionsPositiveReal("-lm_damping",
-                                   "Levenberg-Marquardt: initial damping mu (relative to the "
-                                   "diagonal of the Gauss-Newton matrix)",
-                                   &lm_damping_, nullptr));
+  PetscCall(
+      UdeOptionsPositiveReal("-lm_damping",
+                             "Levenberg-Marquardt: initial damping mu (relative to the largest "
+                             "diagonal entry of the Gauss-Newton matrix)",
+                             &lm_damping_, nullptr));
   PetscCall(UdeOptionsNonNegativeReal(
       "-lm_gatol", "Levenberg-Marquardt: stop when the gradient norm is at most this", &lm_gatol_,
       nullptr));
