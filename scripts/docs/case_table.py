@@ -40,6 +40,7 @@ SHORT = {
 RECOMMENDED = {
     "burgers": "up to 16 (one group per rank, batch 16)",
     "advection": "up to 8 (groups, batch 8)",
+    "advection_stencil": "up to 8 (groups, batch 8)",
     "advection_2d": "up to 8 (groups, batch 8)",
     "fisher_kpp": "1 (one trajectory, 1-D)",
     "fisher_kpp_2d": "4-16 (256² grid decomposed)",
