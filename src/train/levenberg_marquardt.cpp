@@ -33,13 +33,12 @@ class ResidualObserver : public adjoint::Observer {
                    double* out, PetscInt n)
       : data_(data), replicate_(std::move(rep)), out_(out), n_(n) {}
   ~ResidualObserver() override { VecDestroy(&work_); }
-  PetscErrorCode Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec dldu) override {
+  PetscErrorCode Observe(PetscInt k, PetscReal, Vec u, PetscReal*, Vec dldu) override {
     PetscFunctionBeginUser;
     if (!work_) PetscCall(VecDuplicate(u, &work_));
     PetscCall(VecWAXPY(work_, -1.0, (*data_)[k], u));
     PetscCall(replicate_(work_, out_ + k * n_));
     if (dldu) PetscCall(VecZeroEntries(dldu));
-    (void)loss;
     PetscFunctionReturn(0);
   }
 

@@ -88,6 +88,31 @@ class FisherTraining : public ::testing::Test {
   }
 };
 
+// The case's physics (on PETSC_COMM_WORLD), integrator, dataset and trainer, set up from the
+// current options, for evaluating the trainer's loss, gradient and residuals.
+struct CaseTrainer {
+  std::unique_ptr<pde::Physics> physics;
+  std::unique_ptr<adjoint::Integrator> integ;
+  io::Dataset data;
+  std::unique_ptr<train::Trainer> trainer;
+  ~CaseTrainer() {  // the trainer and integrator use the physics
+    trainer.reset();
+    integ.reset();
+  }
+  PetscErrorCode Create() {
+    PetscFunctionBeginUser;
+    PetscCall(pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "fisher_kpp", &physics));
+    PetscCall(physics->SetUp());
+    integ = std::make_unique<adjoint::Integrator>(physics.get());
+    PetscCall(integ->SetFromOptions(nullptr));
+    PetscCall(data.Open(PETSC_COMM_WORLD, Dir() + "/dataset.h5", "test"));
+    trainer = std::make_unique<train::Trainer>(physics.get(), integ.get(), &data);
+    PetscCall(trainer->SetFromOptions());
+    PetscCall(trainer->SetUp());
+    PetscFunctionReturn(0);
+  }
+};
+
 TEST_F(FisherTraining, LossAndGradientIncludeThePenalty) {
   test::ScopedOptions o(kCase + "-output_dir " + Dir());
   double loss[2];
@@ -96,20 +121,11 @@ TEST_F(FisherTraining, LossAndGradientIncludeThePenalty) {
   for (int k = 0; k < 2; ++k) {
     ScopedOptionValues v;
     UDE_ASSERT_OK(v.Set("-fisher_penalty", k == 0 ? "0" : "0.385"));
-    Trained t;
-    UDE_ASSERT_OK(
-        pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "fisher_kpp", &t.physics));
-    UDE_ASSERT_OK(t.physics->SetUp());
-    adjoint::Integrator integ(t.physics.get());
-    UDE_ASSERT_OK(integ.SetFromOptions(nullptr));
-    io::Dataset data;
-    UDE_ASSERT_OK(data.Open(PETSC_COMM_WORLD, Dir() + "/dataset.h5", "test"));
-    train::Trainer trainer(t.physics.get(), &integ, &data);
-    UDE_ASSERT_OK(trainer.SetFromOptions());
-    UDE_ASSERT_OK(trainer.SetUp());
-    theta.resize(t.physics->NumParams());
-    UDE_ASSERT_OK(t.physics->InitializeParams(theta.data()));
-    UDE_ASSERT_OK(trainer.LossAndGradient(trainer.Tiling(10), 10, theta, &loss[k], &grad[k]));
+    CaseTrainer c;
+    UDE_ASSERT_OK(c.Create());
+    theta.resize(c.physics->NumParams());
+    UDE_ASSERT_OK(c.physics->InitializeParams(theta.data()));
+    UDE_ASSERT_OK(c.trainer->LossAndGradient(c.trainer->Tiling(10), 10, theta, &loss[k], &grad[k]));
   }
   // w0 = [1.1, -2.5, 1.0]: penalty 0.385 (sqrt(0.4^2 + 1e-6) - 1e-3), slope 0.385 * (-0.4) /
   // sqrt(0.16 + 1e-6).
@@ -131,19 +147,12 @@ TEST_F(FisherTraining, LossAndGradientIncludeThePenalty) {
 // match central differences of r.
 TEST_F(FisherTraining, LmResidualJacobianIsExact) {
   test::ScopedOptions o(kCase + "-output_dir " + Dir());
-  Trained t;
-  UDE_ASSERT_OK(pde::PhysicsCreateFromOptions(PETSC_COMM_WORLD, nullptr, "fisher_kpp", &t.physics));
-  UDE_ASSERT_OK(t.physics->SetUp());
-  adjoint::Integrator integ(t.physics.get());
-  UDE_ASSERT_OK(integ.SetFromOptions(nullptr));
-  io::Dataset data;
-  UDE_ASSERT_OK(data.Open(PETSC_COMM_WORLD, Dir() + "/dataset.h5", "test"));
-  train::Trainer trainer(t.physics.get(), &integ, &data);
-  UDE_ASSERT_OK(trainer.SetFromOptions());
-  UDE_ASSERT_OK(trainer.SetUp());
-  const PetscInt P = t.physics->NumParams();
+  CaseTrainer c;
+  UDE_ASSERT_OK(c.Create());
+  train::Trainer& trainer = *c.trainer;
+  const PetscInt P = c.physics->NumParams();
   AlignedVector<double> theta(P);
-  UDE_ASSERT_OK(t.physics->InitializeParams(theta.data()));
+  UDE_ASSERT_OK(c.physics->InitializeParams(theta.data()));
   double loss;
   std::vector<double> grad;
   UDE_ASSERT_OK(trainer.LossAndGradient(trainer.Tiling(10), 10, theta, &loss, &grad));
@@ -154,7 +163,7 @@ TEST_F(FisherTraining, LmResidualJacobianIsExact) {
   ASSERT_EQ(J.rows(), 260);
   ASSERT_EQ(J.cols(), P);
   std::vector<double> gpen(P, 0.0);
-  const double pen = t.physics->ParamPenalty(theta.data(), gpen.data());
+  const double pen = c.physics->ParamPenalty(theta.data(), gpen.data());
   const Eigen::Map<const Eigen::VectorXd> rv(r.data(), r.size());
   EXPECT_NEAR(rv.squaredNorm() + pen, loss, 1e-13 * loss);
   const Eigen::VectorXd g = 2.0 * (J.transpose() * rv);
