@@ -133,19 +133,51 @@ PetscErrorCode Integrator::Impl::OnlineBegin() {
   PetscCall(PetscLogEventBegin(LogEvents::forward_solve, 0, 0, 0, 0));
   PetscCall(ResetPasses(*this, self->ts_));
   online = OnlineCheckpoints(self->checkpoint_slots_);
+  online_base = 0;
+  if (self->disk_every_ > 0) PetscCall(OpenDiskFile());
   online_active = true;
   PetscFunctionReturn(0);
 }
 
+// Online placement of the state j (held in u) that the forward sweep is about to advance.
+// With the disk level (D = -adjoint_checkpoint_disk_every > 0) every state j = kD goes to
+// disk and starts a fresh RAM placement: the slots serve only the current interval.
+PetscErrorCode Integrator::Impl::OnlinePlace(PetscInt j, Vec u) {
+  PetscFunctionBeginUser;
+  const PetscInt D = self->disk_every_;
+  if (D > 0 && j % D == 0) {
+    if (j > 0) {  // the previous interval will be reversed from its disk state
+      for (int64_t s : online.Stored()) PetscCall(FreeCheckpoint(online_base + (PetscInt)s));
+      online = OnlineCheckpoints(self->checkpoint_slots_);
+      online_base = j;
+    }
+    ckpt_to_disk = true;
+    PetscCall(StoreCheckpoint(j, u));
+    ckpt_to_disk = false;
+  }
+  const OnlineCheckpoints::Decision d = online.OnStep(j - online_base);
+  if (d.drop >= 0) PetscCall(FreeCheckpoint(online_base + static_cast<PetscInt>(d.drop)));
+  if (d.store) PetscCall(StoreCheckpoint(j, u));
+  PetscFunctionReturn(0);
+}
+
 // The forward sweep is done (the states kept by the placement are stored): reverse its M
-// steps, every one of them a recomputation.
+// steps, every one of them a recomputation: the last interval from the RAM placement, the
+// earlier ones (disk level) from disk.
 PetscErrorCode Integrator::Impl::OnlineReverse(PetscInt M, PetscLogDouble t_start) {
   PetscFunctionBeginUser;
   IntegratorStats& st = self->stats_;
   online_active = false;
   PetscCall(EndForwardPass(*this, t_start, &st));
   bool first = false;
-  PetscCall(RunActions(online.Reversal(M), 0, &first, t_start));
+  PetscCall(RunActions(online.Reversal(M - online_base), online_base, &first, t_start));
+  // Disk level: the earlier intervals [a, a + D), from the last, each from its disk state
+  // by the offline binomial schedule with the RAM slots (all free again).
+  const PetscInt D = self->disk_every_;
+  for (PetscInt a = online_base - D; D > 0 && a >= 0; a -= D) {
+    PetscCall(ReadDisk(a, usol));
+    PetscCall(RunBinomialSchedule(a, D, &first, t_start));
+  }
   st.offline_optimum = static_cast<PetscInt>(BinomialMinAdvances(M, self->checkpoint_slots_));
   PetscCall(FinishPasses(*this, st));
   PetscFunctionReturn(0);

@@ -139,7 +139,7 @@ PetscErrorCode Integrator::ReadAdjointOptions(MPI_Comm comm) {
       nullptr));
   PetscCall(UdeOptionsNonNegativeInt(
       "-checkpoint_disk_every",
-      "Binomial memory, second level: the state every K steps to an HDF5 file in "
+      "Binomial and online memory, second level: the state every K steps to an HDF5 file in "
       "-adjoint_checkpoint_dir, each interval then reversed with the slots (0: RAM only)",
       &disk_every, nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-checkpoint_every",
@@ -161,8 +161,10 @@ PetscErrorCode Integrator::ReadAdjointOptions(MPI_Comm comm) {
           : mode == "binomial"   ? MemoryMode::kBinomial
           : mode == "online"     ? MemoryMode::kOnline
                                  : MemoryMode::kDisk;
-  PetscCheck(disk_every == 0 || mode_ == MemoryMode::kBinomial, comm, PETSC_ERR_USER_INPUT,
-             "option -%scheckpoint_disk_every: the disk level is for -%smemory binomial (got %s)",
+  PetscCheck(disk_every == 0 || mode_ == MemoryMode::kBinomial || mode_ == MemoryMode::kOnline,
+             comm, PETSC_ERR_USER_INPUT,
+             "option -%scheckpoint_disk_every: the disk level is for -%smemory binomial or online "
+             "(got %s)",
              p.c_str(), p.c_str(), mode.c_str());
   PetscCheck(every == 0 || (mode_ != MemoryMode::kBinomial && mode_ != MemoryMode::kOnline), comm,
              PETSC_ERR_USER_INPUT,
@@ -267,11 +269,12 @@ std::string Integrator::Describe() const {
   else if (dt_ > 0)
     s << ", dt <= " << dt_;
   s << ", adjoint memory " << MemoryModeName(mode_);
+  const std::string disk =
+      disk_every_ ? ", every " + std::to_string(disk_every_) + " steps on disk" : "";
   if (mode_ == MemoryMode::kOnline)
-    s << " (" << checkpoint_slots_ << " slots, placed during the forward sweep)";
+    s << " (" << checkpoint_slots_ << " slots, placed during the forward sweep" << disk << ")";
   else if (mode_ == MemoryMode::kBinomial)
-    s << " (" << checkpoint_slots_ << " slots"
-      << (disk_every_ ? ", every " + std::to_string(disk_every_) + " steps on disk" : "") << ")";
+    s << " (" << checkpoint_slots_ << " slots" << disk << ")";
   else if (mode_ != MemoryMode::kStore)
     s << " (checkpoints at observations"
       << (checkpoint_every_ ? " and every " + std::to_string(checkpoint_every_) + " steps" : "")

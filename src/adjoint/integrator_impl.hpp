@@ -161,11 +161,14 @@ struct Integrator::Impl {
   /// stores what it keeps), and after it, over its M steps: the reversal.
   PetscErrorCode OnlineBegin();
   PetscErrorCode OnlineReverse(PetscInt M, PetscLogDouble t_start);
+  /// Online placement of the state j (in u) before it is advanced (PreStep, forward sweep).
+  PetscErrorCode OnlinePlace(PetscInt j, Vec u);
   OnlineCheckpoints online{1};
+  PetscInt online_base = 0;    // the placement's step 0 (a multiple of the disk interval)
   bool online_active = false;  // PreStep applies the online placement
   /// A fresh HDF5 checkpoint file under the checkpoint directory (removed when closed).
   PetscErrorCode OpenDiskFile();
-  bool ckpt_to_disk = false;  // StoreCheckpoint writes to the disk file (two-level binomial)
+  bool ckpt_to_disk = false;  // StoreCheckpoint writes to the disk file (two-level modes)
   PetscErrorCode EnableTrajectory(TS ts);
   PetscErrorCode ObserveAt(PetscInt k, PetscReal t, Vec u);
 };

@@ -109,4 +109,13 @@ std::vector<BinomialAction> OnlineSchedule(int64_t steps, int64_t slots) {
   return out;
 }
 
+int64_t OnlineRecomputations(int64_t steps, int64_t slots, int64_t disk_every) {
+  if (steps <= 0) return 0;
+  const int64_t a = disk_every > 0 ? ((steps - 1) / disk_every) * disk_every : 0;
+  const auto c = CountSchedule(OnlineSchedule(steps - a, slots), steps - a);
+  int64_t r = c.advances + c.reversals - (steps - a);
+  if (a > 0) r += (a / disk_every) * (disk_every + BinomialMinAdvances(disk_every, slots));
+  return r;
+}
+
 }  // namespace udeflow::adjoint

@@ -134,18 +134,16 @@ PetscErrorCode JpMultTranspose(Mat A, Vec x, Vec y) {
 }
 
 // Online mode, forward sweep: the state about to be advanced (step j) is kept or not, and
-// the placement may free an earlier one.
+// the placement may free an earlier one (Impl::OnlinePlace).
 static PetscErrorCode OnlinePlace(TS ts, Impl* impl) {
   PetscFunctionBeginUser;
   PetscInt k;
   PetscCall(TSGetStepNumber(ts, &k));
   const PetscInt j =
       impl->record_times ? static_cast<PetscInt>(impl->recorded.size()) - 1 : impl->offset + k;
-  const OnlineCheckpoints::Decision d = impl->online.OnStep(j);
   Vec u;
   PetscCall(TSGetSolution(ts, &u));
-  if (d.drop >= 0) PetscCall(impl->FreeCheckpoint(static_cast<PetscInt>(d.drop)));
-  if (d.store) PetscCall(impl->StoreCheckpoint(j, u));
+  PetscCall(impl->OnlinePlace(j, u));
   PetscFunctionReturn(0);
 }
 

@@ -301,9 +301,10 @@ PetscErrorCode RunOne(MPI_Comm comm, const BenchConfig& c, PetscInt N, const std
   PetscFunctionReturn(0);
 }
 
-// Binomial checkpointing over a long chain at small N: the states held stay at the slot
-// budget, the recomputations at the optimum (RAM only), or at sum_k (l_k + F(l_k, slots))
-// with the disk level every `disk_every` steps.
+// Binomial or online checkpointing over a long chain at small N: the states held stay at the
+// slot budget, the recomputations at the optimum (binomial, RAM only), at
+// sum_k (l_k + F(l_k, slots)) with the disk level every `disk_every` steps, or at the online
+// schedule's count (OnlineRecomputations, with or without the disk level).
 PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c, PetscInt disk_every,
                          bool online = false) {
   PetscFunctionBeginUser;
@@ -338,8 +339,7 @@ PetscErrorCode LongChain(MPI_Comm comm, const BenchConfig& c, PetscInt disk_ever
   const PetscInt M = st.forward_steps;
   long long expect = adjoint::BinomialMinAdvances(M, c.slots);
   if (online) {
-    const auto n = adjoint::CountSchedule(adjoint::OnlineSchedule(M, c.slots), M);
-    expect = n.advances + n.reversals - M;
+    expect = adjoint::OnlineRecomputations(M, c.slots, disk_every);
   } else if (disk_every > 0 && M > disk_every) {
     expect = 0;
     for (PetscInt a = 0; a < M; a += disk_every) {
@@ -504,6 +504,8 @@ PetscErrorCode Run() {
   if (c.long_steps > 0) PetscCall(LongChain(comm, c, 0));
   if (c.long_steps > 0 && c.disk_every > 0) PetscCall(LongChain(comm, c, c.disk_every));
   if (c.long_steps > 0 && c.long_online) PetscCall(LongChain(comm, c, 0, true));
+  if (c.long_steps > 0 && c.long_online && c.disk_every > 0)
+    PetscCall(LongChain(comm, c, c.disk_every, true));
   PetscCall(OnlineTable(comm, c));
   if (c.adaptive_span > 0)
     for (const char* mode : {"binomial", "online"}) PetscCall(AdaptiveChain(comm, c, mode));

@@ -131,7 +131,7 @@ TEST_P(BinomialGradient, TwoLevelWithDiskEqualsStoredTrajectory) {
   }
 }
 
-TEST(BinomialMemory, DiskLevelNeedsBinomialMode) {
+TEST(BinomialMemory, DiskLevelNeedsBinomialOrOnlineMode) {
   GradRun r;
   PetscPushErrorHandler(PetscReturnErrorHandler, nullptr);
   const PetscErrorCode ierr = GradientOf(
@@ -207,6 +207,7 @@ TEST_P(OnlineGradient, EqualsStoredTrajectoryInOneForwardSweep) {
     EXPECT_EQ(hooks, M + 1) << "one observed forward sweep, slots " << slots;
     const auto c = adjoint::CountSchedule(adjoint::OnlineSchedule(M, slots), M);
     EXPECT_EQ(o.stats.replayed_steps, c.advances + c.reversals - M) << "slots " << slots;
+    EXPECT_EQ(o.stats.replayed_steps, adjoint::OnlineRecomputations(M, slots));
     EXPECT_EQ(o.stats.offline_optimum, adjoint::BinomialMinAdvances(M, slots));
     EXPECT_LE(o.stats.replayed_steps, o.stats.offline_optimum + M);
     EXPECT_LE(o.stats.peak_checkpoints, slots);
@@ -230,6 +231,57 @@ TEST_P(OnlineGradient, EqualsStoredTrajectoryInOneForwardSweep) {
     UDE_ASSERT_OK(GradientOf(scheme + " -adjoint_memory binomial -adjoint_checkpoint_slots 3", &b,
                              4, 0.25, &hooks));
     EXPECT_EQ(hooks, 2 * (M + 1));
+  }
+}
+
+// Online with the disk level (-adjoint_checkpoint_disk_every D): the sweep writes every
+// state kD to disk and restarts the RAM placement there; the last interval is reversed from
+// RAM, the earlier ones from disk by the binomial schedule.  Still one observed forward
+// sweep (adaptive steps included), the stored trajectory's loss and gradient, the
+// recomputations of OnlineRecomputations(M, slots, D), RAM bounded by the slots, one disk
+// state per interval and no file left behind.
+TEST_P(OnlineGradient, TwoLevelWithDiskEqualsStoredTrajectory) {
+  const std::string scheme = GetParam();
+  const bool exact = scheme.find("adapt") == std::string::npos &&
+                     scheme.find("5dp") == std::string::npos &&
+                     scheme.find("3bs") == std::string::npos;
+  GradRun ref;
+  UDE_ASSERT_OK(GradientOf(scheme + " -adjoint_memory store", &ref));
+  const PetscInt M = ref.stats.forward_steps;
+  ASSERT_GT(M, 10);
+  for (PetscInt D : {4, 7})
+    for (PetscInt slots : {2, 3}) {
+      GradRun o;
+      PetscInt hooks = 0;
+      UDE_ASSERT_OK(GradientOf(
+          scheme + " -adjoint_memory online -adjoint_checkpoint_slots " + std::to_string(slots) +
+              " -adjoint_checkpoint_dir . -adjoint_checkpoint_disk_every " + std::to_string(D),
+          &o, 4, 0.25, &hooks));
+      const std::string at = "D " + std::to_string(D) + ", slots " + std::to_string(slots);
+      EXPECT_EQ(o.stats.forward_steps, M) << at;
+      EXPECT_EQ(o.stats.adjoint_steps, M) << at;
+      EXPECT_EQ(hooks, M + 1) << "one observed forward sweep, " << at;
+      EXPECT_EQ(o.stats.replayed_steps, adjoint::OnlineRecomputations(M, slots, D)) << at;
+      EXPECT_EQ(o.stats.disk_checkpoints, (M - 1) / D + 1) << at;
+      EXPECT_LE(o.stats.peak_checkpoints, slots) << at;
+      PetscPrintf(PETSC_COMM_WORLD,
+                  "online + disk, %s, %s: %" PetscInt_FMT " steps, %" PetscInt_FMT
+                  " recomputed (RAM only %" PetscInt_FMT "), %" PetscInt_FMT " on disk\n",
+                  scheme.c_str(), at.c_str(), M, o.stats.replayed_steps,
+                  (PetscInt)adjoint::OnlineRecomputations(M, slots), o.stats.disk_checkpoints);
+      if (exact) {
+        EXPECT_EQ(o.loss, ref.loss) << at;
+        EXPECT_EQ(o.grad, ref.grad) << scheme << " " << at;
+      } else {
+        EXPECT_NEAR(o.loss, ref.loss, 1e-14 * ref.loss) << at;
+        EXPECT_LE(RelMaxDiff(o.grad, ref.grad), 1e-14) << scheme << " " << at;
+      }
+    }
+  int rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) {
+    const int found = std::system("ls udeflow-checkpoints-*.h5 > /dev/null 2>&1");
+    EXPECT_NE(found, 0) << "a checkpoint file was left in the working directory";
   }
 }
 

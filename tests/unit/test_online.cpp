@@ -172,4 +172,22 @@ TEST(Online, DecisionsKeepAtMostTheSlots) {
   }
 }
 
+// The disk level's count: worked by hand for 10 steps, 2 slots, disk every 4 (intervals
+// [0,4), [4,8) from disk: 4 + F(4, 2) = 4 + 4 each; [8,10) online: 2), and equal to the
+// RAM-only count whenever the disk interval covers the run.
+TEST(Online, DiskLevelRecomputations) {
+  using udeflow::adjoint::OnlineRecomputations;
+  EXPECT_EQ(BinomialMinAdvances(4, 2), 4);
+  EXPECT_EQ(OnlineRecomputations(2, 2), 2);
+  EXPECT_EQ(OnlineRecomputations(10, 2, 4), 18);
+  EXPECT_EQ(OnlineRecomputations(8, 2, 4), 8 + OnlineRecomputations(4, 2));
+  for (int64_t m = 1; m <= 40; ++m)
+    for (int64_t s = 1; s <= 4; ++s) {
+      const auto c = CountSchedule(udeflow::adjoint::OnlineSchedule(m, s), m);
+      EXPECT_EQ(OnlineRecomputations(m, s), c.advances + c.reversals - m);
+      EXPECT_EQ(OnlineRecomputations(m, s, m), OnlineRecomputations(m, s));
+      EXPECT_EQ(OnlineRecomputations(m, s, 0), OnlineRecomputations(m, s));
+    }
+}
+
 }  // namespace

@@ -84,4 +84,11 @@ class OnlineCheckpoints {
 /// advances + reversals - steps are the recomputations R.
 std::vector<BinomialAction> OnlineSchedule(int64_t steps, int64_t slots);
 
+/// Recomputations of the online schedule over `steps` steps (advances + reversals - steps of
+/// OnlineSchedule).  With a disk level every `disk_every` > 0 steps: the state kD goes to
+/// disk and the RAM placement restarts there, so the last interval [a, steps), a the last
+/// multiple of disk_every below steps, is the online schedule of steps - a steps and each
+/// earlier one is re-run from disk by the offline schedule: disk_every + F(disk_every, slots).
+int64_t OnlineRecomputations(int64_t steps, int64_t slots, int64_t disk_every = 0);
+
 }  // namespace udeflow::adjoint
