@@ -390,8 +390,9 @@ PetscErrorCode Trainer::RunTao(const std::string& checkpoint_path, const State* 
              nullptr,
              -1,
              checkpoint_path,
-             checkpoint_every_};
-  ctx.elapsed = [this] { return Elapsed(); };
+             checkpoint_every_,
+             Trainer::State{},
+             [this] { return Elapsed(); }};
   ctx.state.phase = "tao";
   ctx.state.adam_iterations = adam_done_;
   EvaluationLog log;
