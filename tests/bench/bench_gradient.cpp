@@ -111,9 +111,12 @@ void TimeClosure(bool fast, const nn::Matrix& x, int reps, double* tf, double* t
   }
 }
 
+double g_fma_peak = 0;  // GFLOP/s of one core, measured by ClosureThroughput
+
 PetscErrorCode ClosureThroughput(MPI_Comm comm) {
   PetscFunctionBeginUser;
   const double peak = FmaPeakGflops();
+  g_fma_peak = peak;
   const int n = 4096, reps = 200;
   nn::Matrix x(5, n);
   for (int j = 0; j < n; ++j)
@@ -180,6 +183,23 @@ PetscErrorCode PrintBreakdown(MPI_Comm comm, const EventTimes& a, const EventTim
                   " of %.0f steps replayed)\n",
                   total, pct(cf), pct(cv), pct(rhs + vjp - cf - cv), pct(ck), pct(red), pct(rest),
                   pct(recompute), st.replayed_steps, steps));
+  PetscFunctionReturn(0);
+}
+
+// A floor no implementation of the exact gradient beats: the closure's forward flops once
+// (`fwd_flops`, all ranks) and its VJP (input and parameter cotangents: twice the forward's
+// multiply-adds), 3x fwd_flops in all, at the measured FMA peak of every rank's core.
+PetscErrorCode PrintFlopFloor(MPI_Comm comm, double fwd_flops, double t_gradient) {
+  PetscFunctionBeginUser;
+  int size;
+  MPI_Comm_size(comm, &size);
+  if (g_fma_peak <= 0) PetscFunctionReturn(0);
+  const double floor_s = 3 * fwd_flops / (g_fma_peak * 1e9 * size);
+  PetscCall(PetscPrintf(comm,
+                        "    flop floor: closure forward + VJP = %.2f GFLOP a gradient, %.4f s at "
+                        "the measured FMA peak (%.2f GFLOP/s x %d cores); this gradient is %.2fx "
+                        "that floor\n",
+                        3 * fwd_flops * 1e-9, floor_s, g_fma_peak, size, t_gradient / floor_s));
   PetscFunctionReturn(0);
 }
 
@@ -296,6 +316,7 @@ PetscErrorCode RunOne(MPI_Comm comm, const BenchConfig& c, PetscInt N, const std
                         N, mode.c_str(), cached, tf, tg, tg / tf, peak_max / 1024.0,
                         fl_sum / tf * 1e-9, recompute.c_str(), st.peak_checkpoints));
   PetscCall(PrintBreakdown(comm, best_a, best_b, st));
+  PetscCall(PrintFlopFloor(comm, fl_sum, tg));
   for (Vec& d : data) PetscCall(VecDestroy(&d));
   PetscCall(VecDestroy(&u0));
   PetscFunctionReturn(0);
@@ -434,13 +455,8 @@ PetscErrorCode OnlineTable(MPI_Comm comm, const BenchConfig& c) {
                         "adaptive gradient, all steps: online l+R / binomial 2l+F"));
   for (PetscInt l : c.online_steps)
     for (PetscInt s : c.online_slots) {
-      adjoint::OnlineCheckpoints online(s);
-      for (PetscInt j = 0; j < l; ++j) online.OnStep(j);
-      const std::vector<int64_t> at = online.Stored();
-      long long R = l;
-      for (size_t i = 0; i < at.size(); ++i)
-        R += adjoint::BinomialMinAdvances((i + 1 < at.size() ? at[i + 1] : l) - at[i],
-                                          s - static_cast<PetscInt>(i));
+      if (l <= 0 || s <= 0) continue;
+      const long long R = adjoint::OnlineRecomputations(l, s);
       const long long F = adjoint::BinomialMinAdvances(l, s);
       PetscCall(PetscPrintf(
           comm, "%9" PetscInt_FMT " %6" PetscInt_FMT " %12lld %12lld %7.3f   %lld / %lld (%.3f)\n",
