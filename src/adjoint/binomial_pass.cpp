@@ -134,6 +134,7 @@ PetscErrorCode Integrator::Impl::OnlineBegin() {
   PetscCall(ResetPasses(*this, self->ts_));
   online = OnlineCheckpoints(self->checkpoint_slots_);
   online_base = 0;
+  online_placed = -1;
   if (self->disk_every_ > 0) PetscCall(OpenDiskFile());
   online_active = true;
   PetscFunctionReturn(0);
@@ -144,6 +145,8 @@ PetscErrorCode Integrator::Impl::OnlineBegin() {
 // disk and starts a fresh RAM placement: the slots serve only the current interval.
 PetscErrorCode Integrator::Impl::OnlinePlace(PetscInt j, Vec u) {
   PetscFunctionBeginUser;
+  if (j <= online_placed) PetscFunctionReturn(0);  // a state seen already (a retried step)
+  online_placed = j;
   const PetscInt D = self->disk_every_;
   if (D > 0 && j % D == 0) {
     if (j > 0) {  // the previous interval will be reversed from its disk state

@@ -164,8 +164,9 @@ struct Integrator::Impl {
   /// Online placement of the state j (in u) before it is advanced (PreStep, forward sweep).
   PetscErrorCode OnlinePlace(PetscInt j, Vec u);
   OnlineCheckpoints online{1};
-  PetscInt online_base = 0;    // the placement's step 0 (a multiple of the disk interval)
-  bool online_active = false;  // PreStep applies the online placement
+  PetscInt online_base = 0;     // the placement's step 0 (a multiple of the disk interval)
+  PetscInt online_placed = -1;  // the last step placed (a step is placed once)
+  bool online_active = false;   // PreStep applies the online placement
   /// A fresh HDF5 checkpoint file under the checkpoint directory (removed when closed).
   PetscErrorCode OpenDiskFile();
   bool ckpt_to_disk = false;  // StoreCheckpoint writes to the disk file (two-level modes)
