@@ -35,6 +35,7 @@ HEADLINES = {
                           "mp5 at 64 cells: MAE", "learned at 128 cells: MAE", "superbee at 128 cells: MAE",
                           "learned at 64 cells: TV growth", "learned at 128 cells: TV growth"],
     "burgers": ["learned closure, 64 cells: MAE on the closure's grid",
+                "closure 64 / weno5 256 cells (MAE on the 64-cell grid)",
                 "weno5 (no closure), 256 cells: MAE on the closure's grid",
                 "weno5 (no closure), 512 cells: MAE on the closure's grid",
                 "learned closure, 64 cells: survival time"],

@@ -110,9 +110,17 @@ def figures_evaluate(text, out):
         out["%s, %s trajectories" % (m.group(2), m.group(1))] = float(m.group(3))
     for m in re.finditer(r"^evaluate: (\S+) error growth (\S+) \(RMS error at the end", text, re.M):
         out["%s: error growth after a quarter of the horizon (largest)" % m.group(1)] = _num(m.group(2))
+    # Both on the closure's grid.  (Builds before 2026-12-03 printed this ratio against the
+    # finer scheme's error on its own grid, without "on the N-cell grid": not parsed.)
     for m in re.finditer(r"^evaluate: closure at (\d+) cells has (%s)x the error of the un-closed "
-                         r"scheme at (\d+)" % NUM, text, re.M):
-        out["closure %s / un-closed %s cells (MAE)" % (m.group(1), m.group(3))] = float(m.group(2))
+                         r"scheme at (\d+) cells on the (\d+)-cell grid" % NUM, text, re.M):
+        out["closure %s / un-closed %s cells (MAE on the %s-cell grid)" % (
+            m.group(1), m.group(3), m.group(4))] = float(m.group(2))
+    # The closure against a strong baseline scheme (-evaluate_baseline_scheme), same grid.
+    for m in re.finditer(r"^evaluate: closure at (\d+) cells has (%s)x the error of (\S+) at (\d+) "
+                         r"cells \(\S+x\) on the (\d+)-cell grid" % NUM, text, re.M):
+        out["closure %s / %s %s cells (MAE on the %s-cell grid)" % (
+            m.group(1), m.group(3), m.group(4), m.group(5))] = float(m.group(2))
     m = re.search(r"D_eff = .*?= (%s) \(truth .*?relative error (%s)\)" % (NUM, NUM), text)
     if m:
         out["learned D_eff"] = float(m.group(1))
@@ -220,7 +228,18 @@ def run_seed(a, case, seed, out):
             s, kb, _ = case_table.run_step(a.np, step, case_file, out, a.short, log,
                                            options_for(shlex.split(step)[0], extra))
             seconds, peak = seconds + s, max(peak, kb)
-    text = open(os.path.join(out, "reproduce.log")).read()
+    figures = figures_of_log(os.path.join(out, "reproduce.log"))
+    plot = os.path.join(ROOT, "scripts", "plot", case + ".py")
+    if os.path.isfile(plot):
+        subprocess.run(["/usr/bin/python3", plot, out], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    return figures, seconds, peak, steps, extra
+
+
+def figures_of_log(path):
+    """The figures printed by the steps logged in a seed's reproduce.log."""
+    figures = {}
+    text = open(path).read()
     for block in text.split("\n$ ")[1:]:
         words = block.split("\n", 1)[0].split()
         cmd = words[words.index("-options_file") - 1]
@@ -228,11 +247,34 @@ def run_seed(a, case, seed, out):
             found = {}
             FIGURES[cmd](block, found)
             figures.update(found)  # a later step of the same command wins (train twice)
-    plot = os.path.join(ROOT, "scripts", "plot", case + ".py")
-    if os.path.isfile(plot):
-        subprocess.run(["/usr/bin/python3", plot, out], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-    return figures, seconds, peak, steps, extra
+    return figures
+
+
+def seed_from_log(case, out):
+    """--from-logs: what run_seed returned, read back from a finished run in `out`: the
+    figures, wall time and peak memory (the TIME lines of /usr/bin/time), the steps and
+    seed options; and the build and date of the run (provenance of its HDF5 files)."""
+    log = os.path.join(out, "reproduce.log")
+    if not os.path.isfile(log):
+        raise RuntimeError("no run to read: %s is missing" % log)
+    text = open(log).read()
+    times = [(float(m.group(1)), int(m.group(2))) for m in re.finditer(r"^TIME ([\d.]+) (\d+)$", text, re.M)]
+    case_file = os.path.join("cases", case + ".yaml")
+    steps = case_table.steps_of(os.path.join(ROOT, case_file))
+    if len(times) != len(steps):
+        raise RuntimeError("%s has %d finished steps of %d" % (log, len(times), len(steps)))
+    build = None
+    for f in sorted(os.listdir(out)):
+        if f.endswith(".h5") and build is None:
+            p = subprocess.run(["/usr/bin/python3", "-c",
+                                "import h5py,sys\nf=h5py.File(sys.argv[1],'r')\n"
+                                "a=f.attrs\nprint(a['udeflow_git_commit'].decode()[:7], "
+                                "a['udeflow_started'].decode()[:10], a['udeflow_ranks'].decode())", os.path.join(out, f)],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
+            if p.returncode == 0 and p.stdout.split():
+                build = p.stdout.split()
+    return (figures_of_log(log), sum(t for t, _ in times), max(kb for _, kb in times), steps,
+            None), build
 
 
 def identical(a_dir, b_dir):
@@ -273,7 +315,8 @@ def case_section(a, case, seeds, runs, rerun, commands):
     for s in sorted(seeds, key=lambda s: -len(runs[s][0])):
         names += [n for n in runs[s][0] if n not in names]
     lines = ["## %s (cases/%s.yaml)" % (case, case), ""]
-    lines.append("Run on %s from udeflow %s." % (datetime.date.today().isoformat(), a.describe))
+    lines.append("Run on %s from udeflow %s." % (getattr(a, "run_date", None) or
+                                                  datetime.date.today().isoformat(), a.describe))
     lines.append("Seeds %s, %d rank(s)%s; options per seed: `%s`. Steps: `%s`." % (
         ",".join(map(str, seeds)), a.np, ", **short runs (pipeline test, not results)**" if a.short else "",
         seed_options(os.path.join("cases", case + ".yaml"), ",".join(steps)),
@@ -325,6 +368,10 @@ def main():
     ap.add_argument("--short", action="store_true")
     ap.add_argument("--no-rerun", action="store_true", help="skip the rerun of the first seed")
     ap.add_argument("--out", default="results")
+    ap.add_argument("--from-logs", action="store_true",
+                    help="run nothing: rebuild the named cases' sections from the finished runs in "
+                         "<out>/<case>/seed<s>/ (and rerun/, if there), e.g. after a change of the "
+                         "figures' parser; the build and date are those the runs recorded")
     ap.add_argument("cases", nargs="*")
     a = ap.parse_args()
     os.chdir(ROOT)
@@ -342,6 +389,31 @@ def main():
         case_file = os.path.join("cases", c + ".yaml")
         seeds = [int(s) for s in (a.seeds or case_key(case_file, "udeflow_seeds") or "1,2,3").split(",")]
         runs, rerun = {}, None
+        if a.from_logs:
+            builds = set()
+            for s in seeds:
+                try:
+                    runs[s], build = seed_from_log(c, os.path.join(a.out, c, "seed%d" % s))
+                except RuntimeError as e:
+                    sys.exit("reproduce.sh: error: case %s seed %d: %s" % (c, s, e))
+                if not build:
+                    sys.exit("reproduce.sh: error: case %s seed %d: no udeflow HDF5 file with its "
+                             "build in the run" % (c, s))
+                builds.add((build[0], build[2]))
+                a.run_date = a.run_date if s != seeds[0] else build[1]
+            if len(builds) != 1:
+                sys.exit("reproduce.sh: error: case %s: the seeds' runs come from different builds "
+                         "or rank counts %s" % (c, sorted(builds)))
+            commit, ranks = builds.pop()
+            a.describe, a.np = "git " + commit, int(ranks)
+            again = os.path.join(a.out, c, "rerun")
+            if os.path.isdir(again):
+                rerun = identical(os.path.join(a.out, c, "seed%d" % seeds[0]), again)
+            command = "scripts/reproduce.sh --np %d --seeds %s%s %s" % (
+                a.np, ",".join(map(str, seeds)), " --short" if a.short else "", c)
+            sections[c] = case_section(a, c, seeds, runs, rerun, command)
+            write_report(path, sections)
+            continue
         for s in seeds:
             out = os.path.join(a.out, c, "seed%d" % s)
             print("== %s seed %d -> %s" % (c, s, out), flush=True)

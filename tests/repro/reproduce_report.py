@@ -8,7 +8,9 @@
   - every figure row of REPORT.md holds the values printed in that seed's log, and its
     mean +- sd is computed from them;
   - a bad --seeds value and an unknown case are one line naming them, exit code non-zero,
-    and leave no REPORT.md.
+    and leave no REPORT.md;
+  - --from-logs rebuilds the same section (figures, seeds, rerun, wall time) from the runs
+    on disk, and refuses a case without runs with one line naming the missing log.
 Usage: reproduce_report.py --build BUILD_DIR --work DIR
 """
 import argparse
@@ -85,7 +87,23 @@ def main():
     sd = math.sqrt(sum((x - mean) ** 2 for x in losses))
     if not m or abs(float(m.group(1)) - mean) > 1e-3 * mean or abs(float(m.group(2)) - sd) > 1e-3 * sd:
         fail("mean ± sd %s, expected %.4g ± %.4g" % (rows["final training loss"][0], mean, sd))
-    print("reproduce_report: ok (losses %s; rerun bit-identical)" % losses)
+    # --from-logs rebuilds the same section from the runs on disk without running anything.
+    section = report[report.index("## lotka_volterra "):]
+    p = run(["--from-logs", "--seeds", "1,2", "--short", "--out", a.work, "lotka_volterra"], env)
+    if p.returncode != 0:
+        fail("--from-logs exited %d: %s" % (p.returncode, p.stdout))
+    again = open(os.path.join(a.work, "REPORT.md")).read()
+    again = again[again.index("## lotka_volterra "):]
+    keep = lambda t: [x for x in t.splitlines() if x.startswith("|") or x.startswith("Seeds ") or
+                      x.startswith("Rerun ") or x.startswith("Wall time ") or x.startswith("Command")]
+    if keep(again) != keep(section):
+        fail("--from-logs gave another section:\n%s\nfirst:\n%s" % ("\n".join(keep(again)),
+                                                                      "\n".join(keep(section))))
+    p = run(["--from-logs", "--out", a.work, "fisher_kpp"], env)
+    if p.returncode == 0 or "reproduce.log is missing" not in p.stdout:
+        fail("--from-logs without runs: expected an error naming the missing log, got exit %d: %s"
+             % (p.returncode, p.stdout))
+    print("reproduce_report: ok (losses %s; rerun bit-identical; --from-logs the same)" % losses)
 
 
 if __name__ == "__main__":
