@@ -263,16 +263,15 @@ def seed_from_log(case, out):
     steps = case_table.steps_of(os.path.join(ROOT, case_file))
     if len(times) != len(steps):
         raise RuntimeError("%s has %d finished steps of %d" % (log, len(times), len(steps)))
+    import h5py  # only here: the report itself needs no HDF5
     build = None
-    for f in sorted(os.listdir(out)):
-        if f.endswith(".h5") and build is None:
-            p = subprocess.run(["/usr/bin/python3", "-c",
-                                "import h5py,sys\nf=h5py.File(sys.argv[1],'r')\n"
-                                "a=f.attrs\nprint(a['udeflow_git_commit'].decode()[:7], "
-                                "a['udeflow_started'].decode()[:10], a['udeflow_ranks'].decode())", os.path.join(out, f)],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True)
-            if p.returncode == 0 and p.stdout.split():
-                build = p.stdout.split()
+    for f in sorted(f for f in os.listdir(out) if f.endswith(".h5")):
+        with h5py.File(os.path.join(out, f), "r") as h5:
+            at = h5.attrs
+            if "udeflow_git_commit" in at:
+                build = (at["udeflow_git_commit"].decode()[:7], at["udeflow_started"].decode()[:10],
+                         at["udeflow_ranks"].decode())
+                break
     return (figures_of_log(log), sum(t for t, _ in times), max(kb for _, kb in times), steps,
             None), build
 
@@ -388,54 +387,62 @@ def main():
     for c in cases:
         case_file = os.path.join("cases", c + ".yaml")
         seeds = [int(s) for s in (a.seeds or case_key(case_file, "udeflow_seeds") or "1,2,3").split(",")]
-        runs, rerun = {}, None
         if a.from_logs:
-            builds = set()
-            for s in seeds:
-                try:
-                    runs[s], build = seed_from_log(c, os.path.join(a.out, c, "seed%d" % s))
-                except RuntimeError as e:
-                    sys.exit("reproduce.sh: error: case %s seed %d: %s" % (c, s, e))
-                if not build:
-                    sys.exit("reproduce.sh: error: case %s seed %d: no udeflow HDF5 file with its "
-                             "build in the run" % (c, s))
-                builds.add((build[0], build[2]))
-                a.run_date = a.run_date if s != seeds[0] else build[1]
-            if len(builds) != 1:
-                sys.exit("reproduce.sh: error: case %s: the seeds' runs come from different builds "
-                         "or rank counts %s" % (c, sorted(builds)))
-            commit, ranks = builds.pop()
-            a.describe, a.np = "git " + commit, int(ranks)
-            again = os.path.join(a.out, c, "rerun")
-            if os.path.isdir(again):
-                rerun = identical(os.path.join(a.out, c, "seed%d" % seeds[0]), again)
-            command = "scripts/reproduce.sh --np %d --seeds %s%s %s" % (
-                a.np, ",".join(map(str, seeds)), " --short" if a.short else "", c)
-            sections[c] = case_section(a, c, seeds, runs, rerun, command)
-            write_report(path, sections)
-            continue
-        for s in seeds:
-            out = os.path.join(a.out, c, "seed%d" % s)
-            print("== %s seed %d -> %s" % (c, s, out), flush=True)
-            try:
-                runs[s] = run_seed(a, c, s, out)
-            except RuntimeError as e:
-                sys.exit("reproduce.sh: error: case %s seed %d: %s (%s/reproduce.log)" % (c, s, e, out))
-            print("   %.0f s: %d figures" % (runs[s][1], len(runs[s][0])), flush=True)
-        if not a.no_rerun:
-            out = os.path.join(a.out, c, "rerun")
-            print("== %s seed %d again -> %s" % (c, seeds[0], out), flush=True)
-            try:
-                run_seed(a, c, seeds[0], out)
-            except RuntimeError as e:
-                sys.exit("reproduce.sh: error: case %s rerun: %s (%s/reproduce.log)" % (c, e, out))
-            rerun = identical(os.path.join(a.out, c, "seed%d" % seeds[0]), out)
-            print("   rerun %s" % ("bit-identical" if rerun[0] else "DIFFERS: " + rerun[1][0]), flush=True)
+            runs, rerun = runs_from_logs(a, c, seeds)
+        else:
+            runs, rerun = run_case(a, c, seeds)
         command = "scripts/reproduce.sh --np %d --seeds %s%s %s" % (
             a.np, ",".join(map(str, seeds)), " --short" if a.short else "", c)
         sections[c] = case_section(a, c, seeds, runs, rerun, command)
         write_report(path, sections)  # after every case: an interrupted run keeps the cases done
     print("reproduce.sh: wrote %s" % path)
+
+
+def runs_from_logs(a, c, seeds):
+    """--from-logs: the runs and rerun comparison of case c read back from disk; sets the
+    build, date and rank count the report states to those the runs recorded."""
+    runs, rerun, builds = {}, None, {}
+    for s in seeds:
+        try:
+            runs[s], builds[s] = seed_from_log(c, os.path.join(a.out, c, "seed%d" % s))
+        except RuntimeError as e:
+            sys.exit("reproduce.sh: error: case %s seed %d: %s" % (c, s, e))
+        if not builds[s]:
+            sys.exit("reproduce.sh: error: case %s seed %d: no udeflow HDF5 file with its "
+                     "build in the run" % (c, s))
+    distinct = {(b[0], b[2]) for b in builds.values()}
+    if len(distinct) != 1:
+        sys.exit("reproduce.sh: error: case %s: the seeds' runs come from different builds "
+                 "or rank counts %s" % (c, sorted(distinct)))
+    commit, a.run_date, ranks = builds[seeds[0]]
+    a.describe, a.np = "git " + commit, int(ranks)
+    again = os.path.join(a.out, c, "rerun")
+    if os.path.isdir(again):
+        rerun = identical(os.path.join(a.out, c, "seed%d" % seeds[0]), again)
+    return runs, rerun
+
+
+def run_case(a, c, seeds):
+    """Runs case c over its seeds (and the rerun of the first unless --no-rerun)."""
+    runs, rerun = {}, None
+    for s in seeds:
+        out = os.path.join(a.out, c, "seed%d" % s)
+        print("== %s seed %d -> %s" % (c, s, out), flush=True)
+        try:
+            runs[s] = run_seed(a, c, s, out)
+        except RuntimeError as e:
+            sys.exit("reproduce.sh: error: case %s seed %d: %s (%s/reproduce.log)" % (c, s, e, out))
+        print("   %.0f s: %d figures" % (runs[s][1], len(runs[s][0])), flush=True)
+    if not a.no_rerun:
+        out = os.path.join(a.out, c, "rerun")
+        print("== %s seed %d again -> %s" % (c, seeds[0], out), flush=True)
+        try:
+            run_seed(a, c, seeds[0], out)
+        except RuntimeError as e:
+            sys.exit("reproduce.sh: error: case %s rerun: %s (%s/reproduce.log)" % (c, e, out))
+        rerun = identical(os.path.join(a.out, c, "seed%d" % seeds[0]), out)
+        print("   rerun %s" % ("bit-identical" if rerun[0] else "DIFFERS: " + rerun[1][0]), flush=True)
+    return runs, rerun
 
 
 def write_report(path, sections):

@@ -109,11 +109,22 @@ std::vector<BinomialAction> OnlineSchedule(int64_t steps, int64_t slots) {
   return out;
 }
 
+int64_t OnlineCheckpoints::Recomputations(int64_t steps) const {
+  int64_t r = steps;
+  for (size_t i = 0; i < held_.size(); ++i) {
+    const int64_t e = i + 1 < held_.size() ? held_[i + 1].step : steps;
+    if (e > held_[i].step)
+      r += BinomialMinAdvances(e - held_[i].step, slots_ - static_cast<int64_t>(i));
+  }
+  return r;
+}
+
 int64_t OnlineRecomputations(int64_t steps, int64_t slots, int64_t disk_every) {
   if (steps <= 0) return 0;
   const int64_t a = disk_every > 0 ? ((steps - 1) / disk_every) * disk_every : 0;
-  const auto c = CountSchedule(OnlineSchedule(steps - a, slots), steps - a);
-  int64_t r = c.advances + c.reversals - (steps - a);
+  OnlineCheckpoints online(slots);
+  for (int64_t j = 0; j < steps - a; ++j) online.OnStep(j);
+  int64_t r = online.Recomputations(steps - a);
   if (a > 0) r += (a / disk_every) * (disk_every + BinomialMinAdvances(disk_every, slots));
   return r;
 }

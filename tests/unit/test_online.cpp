@@ -21,18 +21,6 @@ using udeflow::adjoint::OnlineCheckpoints;
 using udeflow::adjoint::OnlineMinRecomputations;
 using udeflow::adjoint::OnlineSchedule;
 
-// Recomputations of the reversal from the checkpoints held after `steps` steps:
-// steps + sum_i F(L_i, slots - i) (each interval reversed by the optimal binomial schedule).
-int64_t Recomputations(const OnlineCheckpoints& o, int64_t steps) {
-  const std::vector<int64_t> c = o.Stored();
-  int64_t r = steps;
-  for (size_t i = 0; i < c.size(); ++i) {
-    const int64_t e = i + 1 < c.size() ? c[i + 1] : steps;
-    r += BinomialMinAdvances(e - c[i], o.Slots() - static_cast<int64_t>(i));
-  }
-  return r;
-}
-
 // (a) Valid for every l <= 300 and s <= 6: every restore finds its state, the reversals
 // come in order, at most s states held; the recomputations lie between the online lower
 // bound (itself >= F + 1) and F + l (the cost of recording the steps in an extra forward
@@ -49,7 +37,7 @@ TEST(Online, ValidWithinTheSlotsForEveryStepsAndSlots) {
       EXPECT_EQ(c.reversals, l);
       EXPECT_LE(c.peak_stored, s) << "steps " << l << " slots " << s;
       const int64_t R = c.advances + c.reversals - l, F = BinomialMinAdvances(l, s);
-      EXPECT_EQ(R, Recomputations(o, l)) << "steps " << l << " slots " << s;
+      EXPECT_EQ(R, o.Recomputations(l)) << "steps " << l << " slots " << s;
       EXPECT_GE(lower[l], F + 1) << "steps " << l << " slots " << s;
       EXPECT_GE(R, lower[l]) << "steps " << l << " slots " << s;
       EXPECT_LE(R, F + l) << "steps " << l << " slots " << s;
@@ -96,7 +84,7 @@ TEST(Online, LongChainsStayNearTheOfflineOptimum) {
     int64_t at = 0;
     for (int64_t l = 1; l <= L; ++l) {
       o.OnStep(l - 1);
-      const int64_t R = Recomputations(o, l), F = BinomialMinAdvances(l, s);
+      const int64_t R = o.Recomputations(l), F = BinomialMinAdvances(l, s);
       ASSERT_LE(R, F + l) << "steps " << l << " slots " << s;
       ASSERT_LE(static_cast<int64_t>(o.Stored().size()), s);
       if (l >= 100 && static_cast<double>(R) / F > worst) {
@@ -108,7 +96,7 @@ TEST(Online, LongChainsStayNearTheOfflineOptimum) {
         "online, %lld slots: worst R/F over l = 100..%lld is %.3f (l = %lld); at l = %lld"
         " R/F = %.3f\n",
         (long long)s, (long long)L, worst, (long long)at, (long long)L,
-        static_cast<double>(Recomputations(o, L)) / BinomialMinAdvances(L, s));
+        static_cast<double>(o.Recomputations(L)) / BinomialMinAdvances(L, s));
     worst_all = std::max(worst_all, worst);
   }
   EXPECT_LE(worst_all, 1.3);
@@ -120,7 +108,7 @@ TEST(Online, LongChainsStayNearTheOfflineOptimum) {
       EXPECT_LE(c.peak_stored, s);
       OnlineCheckpoints o(s);
       for (int64_t j = 0; j < l; ++j) o.OnStep(j);
-      EXPECT_EQ(c.advances + c.reversals - l, Recomputations(o, l)) << l << " " << s;
+      EXPECT_EQ(c.advances + c.reversals - l, o.Recomputations(l)) << l << " " << s;
     }
 }
 

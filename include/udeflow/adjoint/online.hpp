@@ -66,6 +66,10 @@ class OnlineCheckpoints {
   /// absolute steps (kRestore first; every checkpoint freed at the end).
   std::vector<BinomialAction> Reversal(int64_t steps) const;
 
+  /// Recomputations R of Reversal(steps) from the states held now: steps (the untaped
+  /// sweep) + sum_i F(L_i, slots - i) over the final intervals.
+  int64_t Recomputations(int64_t steps) const;
+
   /// Steps of the stored states, in order.
   std::vector<int64_t> Stored() const;
   int64_t Slots() const { return slots_; }
