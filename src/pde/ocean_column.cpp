@@ -120,7 +120,13 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
   PetscFunctionBeginUser;
   std::string inputs = forcing_inputs_ ? "forcing" : "temperature";
   std::string scaling = scale_by_surface_ ? "surface" : "none";
+  std::string form = face_form_ ? "face" : "column";
   PetscOptionsBegin(comm, p.c_str(), "Ocean columns: network inputs and output scale", "physics");
+  PetscCall(UdeOptionsChoice(
+      "-network_form",
+      "Network form: one map from the whole column to its Nz-1 face fluxes (column), or one "
+      "map applied at every face reading the face depth over the mixing depth (face)",
+      {"column", "face"}, &form, nullptr));
   PetscCall(UdeOptionsChoice(
       "-network_inputs",
       "Network inputs: the scaled column (temperature) or the column plus Q/Q_ref - 1 and "
@@ -137,6 +143,7 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
   PetscOptionsEnd();
   forcing_inputs_ = inputs == "forcing" ? PETSC_TRUE : PETSC_FALSE;
   scale_by_surface_ = scaling == "surface" ? PETSC_TRUE : PETSC_FALSE;
+  face_form_ = form == "face";
   PetscFunctionReturn(0);
 }
 
@@ -254,6 +261,7 @@ PetscErrorCode OceanColumn::SetUp() {
   NL_.assign(nz_ + 1, 0.0);
   lin_T_.assign(nz_ * ncol_, 0.0);
   lin_dF_.assign((nz_ + 1) * ncol_, 0.0);
+  lin_a_.assign(face_form_ ? (nz_ + 1) * ncol_ : 0, 0.0);
   qt_.assign(ncol_, 0.0);
   n2col_.assign(ncol_, 0.0);
   const PetscInt nblocks = (ncol_ + kBlock - 1) / kBlock;
@@ -262,8 +270,8 @@ PetscErrorCode OceanColumn::SetUp() {
   block_.assign(nz_ * nz_, 0.0);
   idx_.assign(nz_, 0);
   PetscCall(ClosureCreate(comm_, prefix_.c_str(), closure_config_, static_cast<int>(NetInputs()),
-                          static_cast<int>(nz_ - 1), &closure_));
-  if (NumParams() > 0) jac_.assign(nz_, nn::Matrix());
+                          static_cast<int>(NetOutputs()), &closure_));
+  if (NumParams() > 0 && !face_form_) jac_.assign(nz_, nn::Matrix());
   PetscFunctionReturn(0);
 }
 
@@ -274,6 +282,7 @@ std::string OceanColumn::Describe() const {
   if (scheme_ == Scheme::kCa)
     s << "convective adjustment K " << ca_k_ << " m^2/s (eps " << ca_eps_ << " K/m), network "
       << (closure_ ? closure_->Describe() : std::string("none"))
+      << (face_form_ && NumParams() > 0 ? " at every face, reading its depth / mixing depth" : "")
       << (forcing_inputs_ ? " reading the column and its forcing" : "")
       << (scale_by_surface_ ? ", flux scaled by Q/Q_ref" : "");
   else
@@ -296,7 +305,7 @@ PetscErrorCode OceanColumn::InitializeParams(double* theta) const {
 }
 
 double OceanColumn::ClosureFlopsPerRhs() const {
-  return NumParams() > 0 ? closure_->FlopsPerPoint() * ncol_ : 0.0;
+  return NumParams() > 0 ? closure_->FlopsPerPoint() * ncol_ * NetPoints() : 0.0;
 }
 
 // ---------------------------------------------------------------- scenarios
@@ -335,6 +344,10 @@ PetscErrorCode OceanColumn::SetScenario(const Scenario& sc) {
       const PetscInt c = (x - xs_) + xm_ * (y - ys_), j = x + nx_ * y;
       qt_[c] = sc[1 + j] / rho_cp_;
       n2col_[c] = sc[1 + n + j];
+      PetscCheck(!face_form_ || n2col_[c] > 0, comm_, PETSC_ERR_USER_INPUT,
+                 "option -%socean_network_form face: the mixing depth needs a stratified "
+                 "column, but column %" PetscInt_FMT " has N^2 = %g",
+                 prefix_.c_str(), j, n2col_[c]);
     }
   have_scenario_ = true;
   PetscFunctionReturn(0);
@@ -356,11 +369,36 @@ PetscErrorCode OceanColumn::InitialCondition(Vec u) {
 
 // ---------------------------------------------------------------- fluxes
 
-void OceanColumn::ScaleInput(const double* T, PetscInt c, double* x) const {
-  kernels::ScaleColumn(T, nz_, t_offset_, t_scale_, x);
+double OceanColumn::MixingDepth(const double* Tc, PetscInt c, double* dh_dtop) const {
+  const double per_kelvin = alpha_ * gravity_ / n2col_[c];  // m/K of the initial profile
+  const double h = per_kelvin * (t_surface_ - Tc[nz_ - 1]);
+  const double he = std::sqrt(h * h + dz_ * dz_);
+  *dh_dtop = -per_kelvin * h / he;
+  return he;
+}
+
+double OceanColumn::FaceInput(double he, PetscInt q, double* du_dh) const {
+  const double sigma = (depth_ - q * dz_) / he;
+  const double u = 1.0 / (1.0 + sigma);
+  *du_dh = u * u * sigma / he;
+  return u;
+}
+
+void OceanColumn::NetworkInputs(const double* Tc, PetscInt c, double* x) const {
+  const PetscInt ni = NetInputs();
+  if (face_form_) {
+    double dh, du;
+    const double he = MixingDepth(Tc, c, &dh);
+    for (PetscInt q = 1; q < nz_; ++q) x[(q - 1) * ni] = FaceInput(he, q, &du);
+  } else {
+    kernels::ScaleColumn(Tc, nz_, t_offset_, t_scale_, x);
+  }
   if (forcing_inputs_) {
-    x[nz_] = qt_[c] * rho_cp_ / q_ref_ - 1.0;
-    x[nz_ + 1] = n2col_[c] / n2_ref_ - 1.0;
+    const PetscInt off = face_form_ ? 1 : nz_;
+    for (PetscInt p = 0; p < NetPoints(); ++p) {
+      x[p * ni + off] = qt_[c] * rho_cp_ / q_ref_ - 1.0;
+      x[p * ni + off + 1] = n2col_[c] / n2_ref_ - 1.0;
+    }
   }
 }
 
@@ -398,14 +436,14 @@ PetscErrorCode OceanColumn::ForwardBlocks(const double* T, std::vector<Closure::
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::closure_forward, 0, 0, 0, 0));
   for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
-    const PetscInt nb = BlockCols(b);
-    X_.resize(NetInputs(), nb);
+    const PetscInt nb = BlockCols(b), np = NetPoints();
+    X_.resize(NetInputs(), nb * np);
     for (PetscInt j = 0; j < nb; ++j) {
       const PetscInt c = b * kBlock + j;
-      ScaleInput(T + c * nz_, c, X_.col(j).data());
+      NetworkInputs(T + c * nz_, c, X_.col(j * np).data());
     }
     PetscCallCXX(closure_->Forward(X_, tapes[b]));
-    PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb));
+    PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb * np));
   }
   PetscCall(PetscLogEventEnd(LogEvents::closure_forward, 0, 0, 0, 0));
   PetscFunctionReturn(0);
@@ -426,7 +464,7 @@ PetscErrorCode OceanColumn::Rhs(PetscReal t, Vec u, Vec f) {
       for (PetscInt j = 0; j < BlockCols(b); ++j) {
         double* F = &face_[(b * kBlock + j) * nf];
         const double g = NetScale(b * kBlock + j);
-        for (PetscInt q = 1; q < nz_; ++q) F[q] += g * Y(q - 1, j);
+        for (PetscInt q = 1; q < nz_; ++q) F[q] += g * Y(NetRow(q), NetCol(j, q));
       }
     }
   }
@@ -469,6 +507,35 @@ PetscErrorCode OceanColumn::Linearize(PetscReal t, Vec u, bool) {
     }
   }
   if (NumParams() > 0) PetscCall(ForwardBlocks(lin_T_.data(), lin_tapes_));
+  if (NumParams() > 0 && face_form_) PetscCall(FaceSlopes());
+  PetscFunctionReturn(0);
+}
+
+// Face form: the network flux of face q depends on the state only through the top level
+// (its mixing depth): lin_a_[c*nf + q] = NetScale(c) dy/du (u_q) du_q/dh_e dh_e/dT_top.
+PetscErrorCode OceanColumn::FaceSlopes() {
+  PetscFunctionBeginUser;
+  PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
+  const PetscInt nf = nz_ + 1, np = NetPoints();
+  for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
+    const PetscInt nb = BlockCols(b);
+    Xdot_.setZero(NetInputs(), nb * np);
+    Xdot_.row(0).setOnes();
+    PetscCallCXX(closure_->Jvp(lin_tapes_[b], Xdot_, &Ydot_));
+    PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb * np));
+    for (PetscInt j = 0; j < nb; ++j) {
+      const PetscInt c = b * kBlock + j;
+      double dh, du;
+      const double he = MixingDepth(&lin_T_[c * nz_], c, &dh);
+      double* a = &lin_a_[c * nf];
+      a[0] = a[nz_] = 0;
+      for (PetscInt q = 1; q < nz_; ++q) {
+        FaceInput(he, q, &du);
+        a[q] = NetScale(c) * Ydot_(0, NetCol(j, q)) * du * dh;
+      }
+    }
+  }
+  PetscCall(PetscLogEventEnd(LogEvents::closure_jvp, 0, 0, 0, 0));
   PetscFunctionReturn(0);
 }
 
@@ -486,7 +553,14 @@ PetscErrorCode OceanColumn::JacobianMult(Vec v, Vec Jv) {
     F[0] = F[nz_] = 0;
     for (PetscInt q = 1; q < nz_; ++q) F[q] = d[q] * (vc[q] - vc[q - 1]) * idz;
   }
-  if (NumParams() > 0) {
+  if (NumParams() > 0 && face_form_) {
+    for (PetscInt c = 0; c < ncol_; ++c) {
+      const double vtop = V[c * nz_ + nz_ - 1];
+      const double* a = &lin_a_[c * nf];
+      double* F = &face_[c * nf];
+      for (PetscInt q = 1; q < nz_; ++q) F[q] += a[q] * vtop;
+    }
+  } else if (NumParams() > 0) {
     PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
     const double s = 1.0 / t_scale_;
     for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
@@ -539,7 +613,16 @@ PetscErrorCode OceanColumn::JacobianMultTranspose(Vec w, Vec JTw, double* gtheta
       oc[q - 1] -= gb;
     }
   }
-  if (NumParams() > 0) {
+  if (NumParams() > 0 && face_form_) {
+    for (PetscInt c = 0; c < ncol_; ++c) {
+      const double* a = &lin_a_[c * nf];
+      const double* Fb = &face2_[c * nf];
+      double sum = 0;
+      for (PetscInt q = 1; q < nz_; ++q) sum += a[q] * Fb[q];
+      o[c * nz_ + nz_ - 1] += sum;
+    }
+    if (gtheta) PetscCall(NetworkParamVjp(face2_.data(), 1.0, gtheta));
+  } else if (NumParams() > 0) {
     PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
     const double s = 1.0 / t_scale_;
     for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
@@ -569,21 +652,36 @@ PetscErrorCode OceanColumn::ParamJacobianMultTranspose(Vec w, double* gtheta) {
   PetscCall(PetscLogEventBegin(LogEvents::closure_vjp, 0, 0, 0, 0));
   const PetscScalar* W;
   PetscCall(VecGetArrayRead(w, &W));
-  const double idz = 1.0 / dz_;
-  for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
-    const PetscInt nb = BlockCols(b);
-    Ybar_.resize(nz_ - 1, nb);
-    for (PetscInt j = 0; j < nb; ++j) {
-      const double* wc = W + (b * kBlock + j) * nz_;
-      const double g = NetScale(b * kBlock + j);
-      for (PetscInt q = 1; q < nz_; ++q) Ybar_(q - 1, j) = g * (wc[q] - wc[q - 1]) * idz;
-    }
-    PetscCallCXX(closure_->Vjp(lin_tapes_[b], Ybar_, nullptr, gtheta));
-    PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb));
+  const PetscInt nf = nz_ + 1;
+  const double idz = 1.0 / dz_;  // Fbar = (w_q - w_{q-1}) / dz
+  for (PetscInt c = 0; c < ncol_; ++c) {
+    const double* wc = W + c * nz_;
+    double* Fb = &face2_[c * nf];
+    for (PetscInt q = 1; q < nz_; ++q) Fb[q] = wc[q] - wc[q - 1];
   }
   PetscCall(VecRestoreArrayRead(w, &W));
+  PetscCall(NetworkParamVjp(face2_.data(), idz, gtheta));
   PetscCall(PetscLogEventEnd(LogEvents::closure_vjp, 0, 0, 0, 0));
   PetscCall(PetscLogEventEnd(LogEvents::rhs_vjp, 0, 0, 0, 0));
+  PetscFunctionReturn(0);
+}
+
+// gtheta += (d network fluxes / d theta)^T (Fbar post), Fbar post the cotangent of the face
+// fluxes (Nz+1 per column, interior faces read).
+PetscErrorCode OceanColumn::NetworkParamVjp(const double* Fbar, double post, double* gtheta) {
+  PetscFunctionBeginUser;
+  const PetscInt nf = nz_ + 1, np = NetPoints();
+  for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
+    const PetscInt nb = BlockCols(b);
+    Ybar_.resize(NetOutputs(), nb * np);
+    for (PetscInt j = 0; j < nb; ++j) {
+      const double* Fb = Fbar + (b * kBlock + j) * nf;
+      const double g = NetScale(b * kBlock + j);
+      for (PetscInt q = 1; q < nz_; ++q) Ybar_(NetRow(q), NetCol(j, q)) = g * Fb[q] * post;
+    }
+    PetscCallCXX(closure_->Vjp(lin_tapes_[b], Ybar_, nullptr, gtheta));
+    PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb * np));
+  }
   PetscFunctionReturn(0);
 }
 
@@ -601,8 +699,8 @@ PetscErrorCode OceanColumn::ParamJacobianMult(const double* thetadot, Vec out) {
       double* oc = o + (b * kBlock + j) * nz_;
       const double g = NetScale(b * kBlock + j);
       for (PetscInt k = 0; k < nz_; ++k) {
-        const double up = k + 1 < nz_ ? g * Ydot_(k, j) : 0.0;
-        const double dn = k > 0 ? g * Ydot_(k - 1, j) : 0.0;
+        const double up = k + 1 < nz_ ? g * Ydot_(NetRow(k + 1), NetCol(j, k + 1)) : 0.0;
+        const double dn = k > 0 ? g * Ydot_(NetRow(k), NetCol(j, k)) : 0.0;
         oc[k] = -(up - dn) * idz;
       }
     }
@@ -632,7 +730,7 @@ PetscErrorCode OceanColumn::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
   const bool nn = NumParams() > 0 && jacobian_network_;
   for (PetscInt bk = 0; bk * kBlock < ncol_; ++bk) {
     const PetscInt nb = BlockCols(bk);
-    if (nn) {
+    if (nn && !face_form_) {
       // Network Jacobian of every column of the block, one input level at a time.
       PetscCall(PetscLogEventBegin(net_jacobian_event, 0, 0, 0, 0));
       PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
@@ -662,12 +760,16 @@ PetscErrorCode OceanColumn::AssembleJacobian(PetscReal a, PetscReal b, Mat J) {
           row[k] += d[k] * idz * idz;
           row[k - 1] -= d[k] * idz * idz;
         }
-        if (nn)
+        if (nn && face_form_) {
+          const double* fa = &lin_a_[c * nf];
+          row[nz_ - 1] -= ((k + 1 < nz_ ? fa[k + 1] : 0.0) - (k > 0 ? fa[k] : 0.0)) * idz;
+        } else if (nn) {
           for (PetscInt j = 0; j < nz_; ++j) {
             const double up = k + 1 < nz_ ? jac_[j](k, jj) : 0.0;
             const double dn = k > 0 ? jac_[j](k - 1, jj) : 0.0;
             row[j] -= NetScale(c) * (up - dn) * idz;
           }
+        }
         for (PetscInt j = 0; j < nz_; ++j) row[j] *= b;
         row[k] += a;
       }
@@ -718,7 +820,7 @@ PetscErrorCode OceanColumn::AppendOfflineSamples(PetscReal dt, Vec a, Vec b,
              "option -train_mode offline: needs -physics ocean_column with -ocean_scheme ca and "
              "-closure_type mlp");
   const PetscInt nz = nz_, nf = nz + 1;
-  std::vector<double> Tm(nz), F(nf), Fb(nf), x(NetInputs());
+  std::vector<double> Tm(nz), F(nf), Fb(nf), x(NetInputs() * NetPoints());
   const PetscScalar *A, *B;
   PetscCall(VecGetArrayRead(a, &A));
   PetscCall(VecGetArrayRead(b, &B));
@@ -731,7 +833,7 @@ PetscErrorCode OceanColumn::AppendOfflineSamples(PetscReal dt, Vec a, Vec b,
     check->error = std::max(check->error, std::abs(F[nz] - SurfaceFlux(c)));
     check->reference = std::max(check->reference, std::abs(SurfaceFlux(c)));
     BaseFlux(Tm.data(), c, Fb.data());
-    ScaleInput(Tm.data(), c, x.data());
+    NetworkInputs(Tm.data(), c, x.data());
     inputs->insert(inputs->end(), x.begin(), x.end());
     const double g = NetScale(c);
     for (PetscInt q = 1; q < nz; ++q) targets->push_back((F[q] - Fb[q]) / g);

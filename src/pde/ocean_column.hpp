@@ -16,6 +16,17 @@
 ///        -ocean_flux_scaling surface its output is multiplied by Q/Q_ref (the missing
 ///        turbulent fluxes of convection, nonlocal and entrainment, scale with the surface
 ///        buoyancy flux), so flux_scale is the flux at the reference cooling Q_ref;
+///        with -ocean_network_form face the network is one small map applied at every
+///        interior face f of every column (shared weights, one output per face) whose
+///        input is the face's depth in units of the column's mixing depth,
+///        u_f = 1/(1 + d_f/h_e): d_f the face's depth below the surface, h the depth at
+///        which the column's initial (linear) profile has the top level's temperature,
+///        h = alpha g (T_surface - T_top)/N^2 (for a convectively mixed column with no
+///        entrainment, exactly the mixed-layer depth; it grows continuously with the heat
+///        lost), h_e = sqrt(h^2 + dz^2) (never below one level).  The network thus learns
+///        the flux profile in sigma = d/h, the coordinate in which K-profile fluxes are
+///        universal, and a deeper mixed layer than any in training is the same sigma
+///        range (the column form sees a deeper layer as an unseen column);
 ///        F_CA(g) = -K (g - sqrt(g^2 + eps^2))/2, a smooth form of -K min(g, 0) = -K_CA(g) g
 ///        (K_CA = K where dT/dz < 0, else 0).  The smoothing keeps the flux a monotone,
 ///        differentiable function of g (effective diffusivity K (1 - g/sqrt(g^2+eps^2))/2
@@ -46,8 +57,8 @@
 /// Options (prefix + "ocean_"): nx, ny, nz, depth, spacing, scheme, ca_diffusivity,
 /// ca_eps, background_diffusivity, t_surface, alpha, gravity, rho_cp, t_offset, t_scale,
 /// flux_scale, cooling_range, n2_range, extrapolation_seed, cooling_extrapolation,
-/// n2_extrapolation, cooling, n2, kpp_ri_c, jacobian_network, network_inputs, flux_scaling,
-/// q_reference, n2_reference; closure options with prefix +
+/// n2_extrapolation, cooling, n2, kpp_ri_c, jacobian_network, network_form, network_inputs,
+/// flux_scaling, q_reference, n2_reference; closure options with prefix +
 /// "closure_".
 ///
 /// A prefixed instance (the truth, -truth_ocean_*) takes the unprefixed values of nx, ny,
@@ -143,18 +154,29 @@ class OceanColumn final : public Physics {
   PetscInt Nz() const { return nz_; }
   PetscReal Dz() const { return dz_; }
   PetscInt LocalColumns() const { return ncol_; }
-  /// Network input of a column: (T - T_offset)/T_scale.
-  /// With -ocean_network_inputs forcing, x[Nz] = Q/Q_ref - 1 and x[Nz+1] = N^2/N2_ref - 1 of
-  /// column c (x holds NetInputs() values).
-  void ScaleInput(const double* T, PetscInt c, double* x) const;
+  /// Network inputs of column c (state Tc), NetPoints() points of NetInputs() values each,
+  /// point after point: the column form reads (T - T_offset)/T_scale, the face form
+  /// u_f = 1/(1 + d_f/h_e) at face f = 1..Nz-1; with -ocean_network_inputs forcing each
+  /// point also reads Q/Q_ref - 1 and N^2/N2_ref - 1 of the column.
+  void NetworkInputs(const double* Tc, PetscInt c, double* x) const;
+  /// Face form: mixing depth h_e of column c (m) and dh_e/dT_top.
+  double MixingDepth(const double* Tc, PetscInt c, double* dh_dtop) const;
+  /// Face form: input u_f of face q (1..Nz-1) for mixing depth he, and du_f/dh_e.
+  double FaceInput(double he, PetscInt q, double* du_dh) const;
   PetscReal FluxScale() const { return flux_scale_; }
   /// Output scale of the network in local column c: flux_scale, times Q/Q_ref with
   /// -ocean_flux_scaling surface.
   double NetScale(PetscInt c) const {
     return scale_by_surface_ ? flux_scale_ * qt_[c] * rho_cp_ / q_ref_ : flux_scale_;
   }
-  /// Network inputs per column: Nz, plus 2 forcing inputs with -ocean_network_inputs forcing.
-  PetscInt NetInputs() const { return nz_ + (forcing_inputs_ ? 2 : 0); }
+  /// Network inputs per point: Nz (column form) or 1 (face form), plus 2 forcing inputs with
+  /// -ocean_network_inputs forcing.
+  PetscInt NetInputs() const { return (face_form_ ? 1 : nz_) + (forcing_inputs_ ? 2 : 0); }
+  /// Network evaluation points per column: 1 (column form) or Nz-1 (face form).
+  PetscInt NetPoints() const { return face_form_ ? nz_ - 1 : 1; }
+  /// Network outputs per point: Nz-1 (column form) or 1 (face form).
+  PetscInt NetOutputs() const { return face_form_ ? 1 : nz_ - 1; }
+  bool FaceForm() const { return face_form_; }
   PetscReal TemperatureScale() const { return t_scale_; }
   /// Surface temperature flux Q/(rho c_p) of local column c (K m/s) in the active scenario.
   double SurfaceFlux(PetscInt c) const { return qt_[c]; }
@@ -170,6 +192,12 @@ class OceanColumn final : public Physics {
   kernels::KppParams KppSettings() const;
   PetscErrorCode ForwardBlocks(const double* T, std::vector<Closure::Tape>& tapes);
   PetscInt BlockCols(PetscInt b) const { return std::min(kBlock, ncol_ - b * kBlock); }
+  // Row and column of a block's network output matrix that hold face q (1..Nz-1) of the
+  // block's column j.
+  PetscInt NetRow(PetscInt q) const { return face_form_ ? 0 : q - 1; }
+  PetscInt NetCol(PetscInt j, PetscInt q) const { return face_form_ ? j * (nz_ - 1) + q - 1 : j; }
+  PetscErrorCode FaceSlopes();
+  PetscErrorCode NetworkParamVjp(const double* Fbar, double post, double* gtheta);
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   std::string prefix_;
@@ -187,6 +215,7 @@ class OceanColumn final : public Physics {
   PetscReal entrain_ = 0,
             entrain_width_ = 0.2;  // kpp: entrainment flux ratio and zone width (fraction of h)
   PetscBool forcing_inputs_ = PETSC_FALSE, scale_by_surface_ = PETSC_FALSE;
+  bool face_form_ = false;                   // -ocean_network_form face
   PetscReal q_ref_ = 50, n2_ref_ = 1.75e-5;  // W/m^2, 1/s^2
   PetscBool jacobian_network_ = PETSC_TRUE;  // network column Jacobians in the assembled matrix
   ClosureConfig closure_config_{"none"};
@@ -208,6 +237,7 @@ class OceanColumn final : public Physics {
   // Linearization: the state, face derivatives dF/dg (ca) or frozen K (kpp), network tapes.
   PetscReal lin_t_ = 0;
   std::vector<double> lin_T_, lin_dF_;
+  std::vector<double> lin_a_;  // face form: dF_f/dT_top of the network flux, per face
   std::vector<Closure::Tape> lin_tapes_;
   std::vector<nn::Matrix> jac_;  // network Jacobian columns, one (Nz-1) x nb matrix per level
   std::vector<double> block_;

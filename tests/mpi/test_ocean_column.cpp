@@ -150,8 +150,10 @@ TEST_P(OceanJacobian, ProductsAndAssembledJacobian) {
   UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD, kOceanBase + GetParam()));
   pde::Physics& ph = *p.physics;
   const PetscInt P = ph.NumParams();
-  const PetscInt nin = GetParam().find("forcing") != std::string::npos ? 34 : 32;
-  ASSERT_EQ(P, nin * 128 + 128 + 128 * 128 + 128 + 128 * 31 + 31);
+  const bool face = GetParam().find("network_form face") != std::string::npos;
+  const PetscInt nin = (face ? 1 : 32) + (GetParam().find("forcing") != std::string::npos ? 2 : 0);
+  const PetscInt nout = face ? 1 : 31;
+  ASSERT_EQ(P, nin * 128 + 128 + 128 * 128 + 128 + 128 * nout + nout);
   Vec u, v, w, Jv, JTw, f1, f2, tmp;
   VecDuplicate(p.u0, &u);
   VecDuplicate(u, &v);
@@ -237,7 +239,13 @@ TEST_P(OceanJacobian, ProductsAndAssembledJacobian) {
 INSTANTIATE_TEST_SUITE_P(NetworkInputs, OceanJacobian,
                          ::testing::Values(std::string(),
                                            std::string("-ocean_network_inputs forcing "
-                                                       "-ocean_flux_scaling surface")));
+                                                       "-ocean_flux_scaling surface"),
+                                           std::string("-ocean_network_form face "
+                                                       "-ocean_flux_scaling surface "
+                                                       "-closure_activation softplus"),
+                                           std::string("-ocean_network_form face "
+                                                       "-ocean_network_inputs forcing "
+                                                       "-closure_activation softplus")));
 
 // Exact discrete gradient through the implicit solver vs central differences.
 class OceanGradient : public ::testing::TestWithParam<std::string> {};
@@ -298,6 +306,10 @@ INSTANTIATE_TEST_SUITE_P(
         "-closure_activation softplus -ocean_network_inputs forcing -ocean_flux_scaling surface "
         "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
         "-closure_activation softplus -ts_type cn -ts_dt 1200 -adjoint_memory checkpoint",
+        "-closure_activation softplus -ocean_network_form face -ocean_flux_scaling surface "
+        "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
+        "-closure_activation softplus -ocean_network_form face -ts_type cn -ts_dt 1200 "
+        "-adjoint_memory store",
         "-closure_activation softplus -ts_type theta -ts_theta_theta 0.6 -ts_dt 3600 "
         "-adjoint_memory disk -adjoint_checkpoint_every 2",
         "-closure_activation relu -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
@@ -313,24 +325,29 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(OceanColumn, SameLossAndGradientOn1To3Ranks) {
   int size;
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  const std::string opts = std::string(kOceanBase) +
-                           "-ocean_network_inputs forcing -ocean_flux_scaling surface "
-                           "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint";
-  std::vector<double> g1, gn;
-  double L1, Ln;
-  GradientOnRanks<OceanProblem>(1, opts, &g1, &L1);
-  for (int n = 2; n <= size; ++n) {
-    GradientOnRanks<OceanProblem>(n, opts, &gn, &Ln);
-    ASSERT_EQ(g1.size(), gn.size());
-    double num = 0, den = 0;
-    for (size_t i = 0; i < g1.size(); ++i) {
-      num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
-      den += g1[i] * g1[i];
+  for (const char* form : {"column", "face"}) {
+    const std::string opts = std::string(kOceanBase) +
+                             "-ocean_network_inputs forcing -ocean_flux_scaling surface "
+                             "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint "
+                             "-ocean_network_form " +
+                             form;
+    std::vector<double> g1, gn;
+    double L1, Ln;
+    GradientOnRanks<OceanProblem>(1, opts, &g1, &L1);
+    for (int n = 2; n <= size; ++n) {
+      GradientOnRanks<OceanProblem>(n, opts, &gn, &Ln);
+      ASSERT_EQ(g1.size(), gn.size());
+      double num = 0, den = 0;
+      for (size_t i = 0; i < g1.size(); ++i) {
+        num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
+        den += g1[i] * g1[i];
+      }
+      PetscPrintf(PETSC_COMM_WORLD,
+                  "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n", n,
+                  std::sqrt(num / den), RelDiff(L1, Ln));
+      EXPECT_LT(std::sqrt(num / den), 1e-10) << form;
+      EXPECT_LT(RelDiff(L1, Ln), 1e-10) << form;
     }
-    PetscPrintf(PETSC_COMM_WORLD, "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n",
-                n, std::sqrt(num / den), RelDiff(L1, Ln));
-    EXPECT_LT(std::sqrt(num / den), 1e-10);
-    EXPECT_LT(RelDiff(L1, Ln), 1e-10);
   }
 }
 
