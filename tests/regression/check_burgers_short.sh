@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# check_burgers_short.sh <workdir> <yaml> <command...>: runs `<command...> evaluate` of the
+# short Burgers case (learned flux correction on WENO5 at 32 cells, as cases/burgers.yaml
+# at 64) and checks the held-out figures on the closure's grid against thresholds set
+# between what a do-nothing training scores (the untrained network, 0 Adam iterations) and
+# what was measured (2026-12-04, 2 ranks):
+#
+#   figure                                            do-nothing   measured   required
+#   closure MAE / un-closed WENO5 MAE, both 32 cells     1.000       0.457     <= 0.68
+#   closure MAE / WENO5 at 64 cells (on the 32 grid)     3.06        1.40      <= 2.07
+#   closure survival time (of 4 time units)              0.12        4.00      >= 1.0
+#
+# (ratio thresholds at the geometric mean of the two; survival between them.)
+set -u
+dir="$1"; yaml="$2"; shift 2
+out=$("$@" evaluate -options_file "$yaml" -output_dir "$dir" 2>&1) || { echo "$out"; echo "FAIL: evaluate failed"; exit 1; }
+echo "$out"
+row() { echo "$out" | awk -v m="$1" -v n="$2" -v f="$3" '
+  index($0, m) == 3 { split(substr($0, length(m) + 3), a, " "); if (a[1] == n) print a[f] }'; }
+cl=$(row "learned closure" 32 3); cls=$(row "learned closure" 32 4)
+b32=$(row "no closure (baseline)" 32 3); b64=$(row "no closure (baseline)" 64 3)
+[ -n "$cl" ] && [ -n "$cls" ] && [ -n "$b32" ] && [ -n "$b64" ] || { echo "FAIL: no MAE table printed"; exit 1; }
+awk -v c="$cl" -v s="$cls" -v b="$b32" -v d="$b64" 'BEGIN {
+  r1 = c / b; r2 = c / d; ok = (r1 <= 0.68 && r2 <= 2.07 && s >= 1.0);
+  printf "closure / WENO5 at 32: %.3f (<= 0.68), closure / WENO5 at 64: %.3f (<= 2.07), survival %.2f (>= 1.0): %s\n",
+         r1, r2, s, ok ? "ok" : "FAIL"; exit !ok }'
