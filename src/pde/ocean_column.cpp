@@ -344,7 +344,7 @@ PetscErrorCode OceanColumn::SetScenario(const Scenario& sc) {
       const PetscInt c = (x - xs_) + xm_ * (y - ys_), j = x + nx_ * y;
       qt_[c] = sc[1 + j] / rho_cp_;
       n2col_[c] = sc[1 + n + j];
-      PetscCheck(!face_form_ || n2col_[c] > 0, comm_, PETSC_ERR_USER_INPUT,
+      PetscCheck(!face_form_ || NumParams() == 0 || n2col_[c] > 0, comm_, PETSC_ERR_USER_INPUT,
                  "option -%socean_network_form face: the mixing depth needs a stratified "
                  "column, but column %" PetscInt_FMT " has N^2 = %g",
                  prefix_.c_str(), j, n2col_[c]);
