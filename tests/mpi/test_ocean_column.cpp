@@ -323,32 +323,13 @@ INSTANTIATE_TEST_SUITE_P(
         "checkpoint"));
 
 TEST(OceanColumn, SameLossAndGradientOn1To3Ranks) {
-  int size;
-  MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  for (const char* form : {"column", "face"}) {
-    const std::string opts = std::string(kOceanBase) +
-                             "-ocean_network_inputs forcing -ocean_flux_scaling surface "
-                             "-ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint "
-                             "-ocean_network_form " +
-                             form;
-    std::vector<double> g1, gn;
-    double L1, Ln;
-    GradientOnRanks<OceanProblem>(1, opts, &g1, &L1);
-    for (int n = 2; n <= size; ++n) {
-      GradientOnRanks<OceanProblem>(n, opts, &gn, &Ln);
-      ASSERT_EQ(g1.size(), gn.size());
-      double num = 0, den = 0;
-      for (size_t i = 0; i < g1.size(); ++i) {
-        num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
-        den += g1[i] * g1[i];
-      }
-      PetscPrintf(PETSC_COMM_WORLD,
-                  "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n", n,
-                  std::sqrt(num / den), RelDiff(L1, Ln));
-      EXPECT_LT(std::sqrt(num / den), 1e-10) << form;
-      EXPECT_LT(RelDiff(L1, Ln), 1e-10) << form;
-    }
-  }
+  for (const char* form : {"column", "face"})
+    ExpectSameGradientOnRanks<OceanProblem>(
+        std::string(kOceanBase) +
+            "-ocean_network_inputs forcing -ocean_flux_scaling surface -ts_type beuler "
+            "-ts_dt 1800 -adjoint_memory checkpoint -ocean_network_form " +
+            form,
+        std::string(form) + " form", 1e-10, 1e-10);
 }
 
 // Keeps a copy of the state at the last observation.

@@ -4,6 +4,7 @@
 #include <petscsys.h>
 
 #include <chrono>
+#include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
@@ -101,6 +102,34 @@ void GradientOnRanks(int n, const std::string& opts, std::vector<double>* g, dou
   MPI_Bcast(g->data(), P, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
   MPI_Bcast(L, 1, MPI_DOUBLE, 0, PETSC_COMM_WORLD);
   if (sub != MPI_COMM_NULL) MPI_Comm_free(&sub);
+}
+
+/// The 1-vs-2-vs-3-rank test of a problem: loss and gradient on 1 rank and on 2 .. world
+/// size ranks; prints the relative differences (gradient in the 2-norm) and expects them
+/// below grad_tol and loss_tol.  `label` names the configuration in the output.
+template <class Problem>
+void ExpectSameGradientOnRanks(const std::string& opts, const std::string& label, double grad_tol,
+                               double loss_tol) {
+  int size;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  std::vector<double> g1, gn;
+  double L1, Ln;
+  GradientOnRanks<Problem>(1, opts, &g1, &L1);
+  for (int n = 2; n <= size; ++n) {
+    GradientOnRanks<Problem>(n, opts, &gn, &Ln);
+    ASSERT_EQ(g1.size(), gn.size());
+    double num = 0, den = 0;
+    for (size_t i = 0; i < g1.size(); ++i) {
+      num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
+      den += g1[i] * g1[i];
+    }
+    const double gdiff = std::sqrt(num / den), ldiff = RelDiff(L1, Ln);
+    PetscPrintf(PETSC_COMM_WORLD,
+                "  %s, %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n",
+                label.c_str(), n, gdiff, ldiff);
+    EXPECT_LT(gdiff, grad_tol) << label << ", " << n << " ranks vs 1: gradient";
+    EXPECT_LT(ldiff, loss_tol) << label << ", " << n << " ranks vs 1: loss";
+  }
 }
 
 }  // namespace udeflow::test
