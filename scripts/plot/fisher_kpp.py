@@ -4,7 +4,7 @@
     /usr/bin/python3 scripts/plot/fisher_kpp.py results/fisher_kpp
 
 Reads <dir>/learned.h5 (written by `udeflow evaluate`), and when present
-<dir>/evaluate.h5 + <dir>/dataset.h5 (1-D predictions vs truth) and <dir>/train*.log
+<dir>/evaluate.h5 + <dir>/dataset.h5 (1-D predictions vs truth) and <dir>/train.log, train_2.log, ...
 (monitor lines "train <it> loss <value> ...": the loss history).  Writes
 <dir>/fisher_kpp.png: learned reaction NN(rho) vs r rho(1-rho), the learned stencil,
 the loss history, and the held-out predictions.
@@ -25,7 +25,11 @@ from plotutil import require  # noqa: E402
 
 def loss_histories(d):
     runs = []
-    for path in sorted(glob.glob(os.path.join(d, "train*.log"))):
+    # The monitor logs of the train steps (train.log, train_2.log, ...), not the binary
+    # TAO journal train_state_tao.log next to them.
+    paths = [p for p in glob.glob(os.path.join(d, "train*.log"))
+             if re.fullmatch(r"train(_\d+)?\.log", os.path.basename(p))]
+    for path in sorted(paths, key=lambda p: (len(p), p)):
         its, losses = [], []
         with open(path) as f:
             for line in f:
@@ -82,7 +86,7 @@ def main(d):
         ax.legend(fontsize=8)
         ax.set_xlabel("iteration (runs one after the other)")
     else:
-        ax.text(0.5, 0.5, "no train*.log in %s" % d, ha="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "no train.log in %s" % d, ha="center", transform=ax.transAxes)
     ax.set_title("training loss")
     ax.grid(alpha=0.3)
 
