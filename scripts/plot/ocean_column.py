@@ -5,7 +5,14 @@ convective adjustment alone, the offline and the online network.
 Usage: /usr/bin/python3 scripts/plot/ocean_column.py <output_dir> [column]
 Reads <output_dir>/profiles.h5 (written by `udeflow evaluate -evaluate_models ...`);
 writes <output_dir>/ocean_column_<trajectory>.png per held-out trajectory: temperature
-profiles of one column at four times, and the scaled-temperature MSE over time.
+profiles of one column at four times, and the scaled-temperature MSE over time; and
+<output_dir>/ocean_column_error_growth.png: every model's RMS error against time on log-log
+axes, all trajectories, with the slope b of a least-squares fit of log RMS = a + b log t
+over the last three quarters of the horizon (from the first snapshot at or after a quarter
+of it, the reference of evaluate's "error growth" figure), printed as a table with that
+growth.  b ~ 1
+is a linear drift (a biased flux integrated in time), b ~ 0 a bounded error; an instability
+grows faster than any power and bends upward on these axes.
 """
 import os
 import sys
@@ -70,8 +77,51 @@ def main():
             fig.savefig(png, dpi=110)
             plt.close(fig)
             written.append(png)
+        written.append(error_growth(f, models, colors, out))
     for p in written:
         print("wrote", p)
+
+
+def error_growth(f, models, colors, out):
+    """The log-log error-growth figure and the table of fitted slopes (see the docstring)."""
+    trajs = sorted(k for k in f.keys() if isinstance(f[k], h5py.Group))
+    fig, axes = plt.subplots(1, len(trajs), figsize=(3.4 * len(trajs), 3.6), sharey=True)
+    axes = np.atleast_1d(axes)
+    print("RMS error growth over t >= a quarter of the horizon: slope b of log RMS vs log t "
+          "(growth = RMS at the end / at the quarter)")
+    print("%-10s %s" % ("trajectory", "  ".join("%-20s" % m for m in models)))
+    for ax, traj in zip(axes, trajs):
+        g = f[traj]
+        t = g["t"][:]
+        # The first snapshot at or after a quarter of the horizon (runs start at t = 0), the
+        # reference of evaluate's "error growth" figure.
+        q = int(np.searchsorted(t, 0.25 * t[-1] * (1 - 1e-12)))
+        row = []
+        for i, m in enumerate(models):
+            if m + "_mse" not in g:
+                row.append("%-20s" % "-")
+                continue
+            rms = np.sqrt(np.maximum(g[m + "_mse"][:], 1e-32))
+            n = min(len(rms), len(t))
+            if n <= q + 2 or not np.all(np.isfinite(rms[q:n])):
+                row.append("%-20s" % "not finite")
+                continue
+            b = np.polyfit(np.log(t[q:n]), np.log(rms[q:n]), 1)[0]
+            row.append("%-20s" % ("b %.2f, growth %.2f" % (b, rms[n - 1] / rms[q])))
+            ax.loglog(t[:n] / 86400.0, rms[:n], color=colors[i % len(colors)],
+                      label="%s (b %.2f)" % (m, b))
+        ax.axvline(t[q] / 86400.0, color="0.6", lw=0.8, ls=":")
+        ax.set_title(traj)
+        ax.set_xlabel("t (days)")
+        ax.legend(fontsize=7)
+        print("%-10s %s" % (traj, "  ".join(row)))
+    axes[0].set_ylabel("RMS scaled-T error (all columns)")
+    fig.suptitle("RMS error vs time; b: slope of log RMS vs log t right of the dotted line (a quarter of the horizon)")
+    fig.tight_layout()
+    png = os.path.join(out, "ocean_column_error_growth.png")
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return png
 
 
 if __name__ == "__main__":

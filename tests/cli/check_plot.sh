@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# check_plot.sh <python> <script> <output_dir> <png>: runs a plot script on small output
-# and checks that the PNG exists and is not empty; exit 77 (skipped) without
-# matplotlib/h5py.
+# check_plot.sh <python> <script> <output_dir> <png> [<png> ...]: runs a plot script on
+# small output and checks that every named PNG exists and is not empty; exit 77 (skipped)
+# without matplotlib/h5py.
 set -u
-py="$1"; script="$2"; dir="$3"; png="$4"
+py="$1"; script="$2"; dir="$3"; shift 3
 "$py" -c "import matplotlib, h5py" 2>/dev/null || { echo "skipped: matplotlib/h5py not available"; exit 77; }
-rm -f "$png"
+rm -f "$@"
 MPLBACKEND=Agg "$py" "$script" "$dir" || exit 1
-[ -s "$png" ] || { echo "FAIL: $png missing or empty"; exit 1; }
-echo "ok: $png ($(stat -c %s "$png") bytes)"
+for png in "$@"; do
+  [ -s "$png" ] || { echo "FAIL: $png missing or empty"; exit 1; }
+  echo "ok: $png ($(stat -c %s "$png") bytes)"
+done
