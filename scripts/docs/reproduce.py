@@ -16,7 +16,10 @@ ratios, what the learned closure says about the physics, discover's recovered te
 extrapolation errors, bsde's u(0,x0) against the references, train's final loss) and
 writes, per case, a table of every figure as mean +- sd over the seeds with the value of
 each seed, the commands, wall time and peak memory, and the case's figures (plots of
-the first seed). Unless --no-rerun, the first seed is run a second time into
+the first seed). The build a section names is the one the runs' HDF5 files record (the
+binary's commit, which may differ from the tree's when UDEFLOW_BUILD_DIR is another
+checkout's build); runs written by more than one build (a rebuild during the run) name
+every commit and whether their compiled sources differ, with a warning. Unless --no-rerun, the first seed is run a second time into
 <out>/<case>/rerun/ and compared bit for bit with scripts/compare_results.py: the report
 says whether the rerun was identical.
 
@@ -263,17 +266,59 @@ def seed_from_log(case, out):
     steps = case_table.steps_of(os.path.join(ROOT, case_file))
     if len(times) != len(steps):
         raise RuntimeError("%s has %d finished steps of %d" % (log, len(times), len(steps)))
-    import h5py  # only here: the report itself needs no HDF5
-    build = None
-    for f in sorted(f for f in os.listdir(out) if f.endswith(".h5")):
-        with h5py.File(os.path.join(out, f), "r") as h5:
-            at = h5.attrs
-            if "udeflow_git_commit" in at:
-                build = (at["udeflow_git_commit"].decode()[:7], at["udeflow_started"].decode()[:10],
-                         at["udeflow_ranks"].decode())
-                break
+    builds = builds_in(out)
+    build = min(builds, key=lambda b: b[1]) if builds else None
     return (figures_of_log(log), sum(t for t, _ in times), max(kb for _, kb in times), steps,
             None), build
+
+
+def builds_in(out):
+    """The builds that wrote a run's HDF5 files: {(commit, date, ranks)}, from the
+    provenance attributes every udeflow HDF5 file carries (the binary's own commit, which
+    need not be the tree's: UDEFLOW_BUILD_DIR may be another checkout's build)."""
+    import h5py  # only here: the report itself needs no HDF5
+    builds = set()
+    if not os.path.isdir(out):
+        return builds
+    for f in sorted(f for f in os.listdir(out) if f.endswith(".h5")):
+        try:
+            with h5py.File(os.path.join(out, f), "r") as h5:
+                at = h5.attrs
+                text = lambda k: at[k].decode() if isinstance(at[k], bytes) else str(at[k])
+                if "udeflow_git_commit" in at:
+                    builds.add((text("udeflow_git_commit")[:7], text("udeflow_started")[:10],
+                                text("udeflow_ranks")))
+        except OSError:
+            pass
+    return builds
+
+
+def provenance(a, c, dirs, tree=None):
+    """The "from udeflow ..." text of case c's section: the commits recorded by the runs'
+    HDF5 files in `dirs` (and the tree the case files came from, if given and different).
+    Several commits are named with whether their compiled sources (src, include, CMake
+    files) differ: a rebuild during a report run must not pass unnoticed."""
+    commits = sorted({b[0] for d in dirs for b in builds_in(d)})
+    if not commits:
+        return tree or "git unknown"
+    head = tree.split()[1].split("-")[0] if tree and len(tree.split()) > 1 else ""
+    match = lambda x: head and head != "unknown" and (head.startswith(x) or x.startswith(head))
+    if len(commits) == 1 and match(commits[0]):
+        return tree  # the usual case: the tree's own build (its -dirty note kept)
+    text = "git " + ", ".join(commits)
+    if len(commits) > 1:
+        code = ["src", "include", "CMakeLists.txt", "cmake"]
+        same = all(subprocess.run(["git", "-C", ROOT, "diff", "--quiet", commits[0], x, "--"] + code,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+                   for x in commits[1:])
+        text += (" (the runs' HDF5 files record %d builds; their compiled sources are %s)" %
+                 (len(commits), "identical" if same else "**different**"))
+        print("reproduce.sh: warning: case %s was run by %d builds (%s)%s" % (
+            c, len(commits), ", ".join(commits), "" if same else " with DIFFERENT compiled sources"),
+            file=sys.stderr)
+    if head and head != "unknown" and not any(match(x) for x in commits):
+        text += "; case files and scripts from %s" % tree
+    return text
 
 
 def identical(a_dir, b_dir):
@@ -375,7 +420,7 @@ def main():
     a = ap.parse_args()
     os.chdir(ROOT)
     a.out = os.path.abspath(a.out)
-    a.describe = git_describe()  # the tree the runs start from
+    a.tree = a.describe = git_describe()  # the tree the runs start from
     cases = a.cases or sorted(f[:-5] for f in os.listdir("cases") if f.endswith(".yaml"))
     for c in cases:
         if not os.path.isfile(os.path.join("cases", c + ".yaml")):
@@ -410,13 +455,14 @@ def runs_from_logs(a, c, seeds):
         if not builds[s]:
             sys.exit("reproduce.sh: error: case %s seed %d: no udeflow HDF5 file with its "
                      "build in the run" % (c, s))
-    distinct = {(b[0], b[2]) for b in builds.values()}
-    if len(distinct) != 1:
-        sys.exit("reproduce.sh: error: case %s: the seeds' runs come from different builds "
-                 "or rank counts %s" % (c, sorted(distinct)))
-    commit, a.run_date, ranks = builds[seeds[0]]
-    a.describe, a.np = "git " + commit, int(ranks)
+    ranks = {b[2] for b in builds.values()}
+    if len(ranks) != 1:
+        sys.exit("reproduce.sh: error: case %s: the seeds' runs come from different rank "
+                 "counts %s" % (c, sorted(ranks)))
+    _, a.run_date, np_ = builds[seeds[0]]
+    a.np = int(np_)
     again = os.path.join(a.out, c, "rerun")
+    a.describe = provenance(a, c, [os.path.join(a.out, c, "seed%d" % s) for s in seeds] + [again])
     if os.path.isdir(again):
         rerun = identical(os.path.join(a.out, c, "seed%d" % seeds[0]), again)
     return runs, rerun
@@ -442,6 +488,8 @@ def run_case(a, c, seeds):
             sys.exit("reproduce.sh: error: case %s rerun: %s (%s/reproduce.log)" % (c, e, out))
         rerun = identical(os.path.join(a.out, c, "seed%d" % seeds[0]), out)
         print("   rerun %s" % ("bit-identical" if rerun[0] else "DIFFERS: " + rerun[1][0]), flush=True)
+    a.describe = provenance(a, c, [os.path.join(a.out, c, d) for d in
+                                   ["seed%d" % s for s in seeds] + ["rerun"]], a.tree)
     return runs, rerun
 
 

@@ -10,7 +10,10 @@
   - a bad --seeds value and an unknown case are one line naming them, exit code non-zero,
     and leave no REPORT.md;
   - --from-logs rebuilds the same section (figures, seeds, rerun, wall time) from the runs
-    on disk, and refuses a case without runs with one line naming the missing log.
+    on disk, and refuses a case without runs with one line naming the missing log;
+  - the section names the build its runs' HDF5 files record; runs written by two builds
+    (one file's commit changed here) are named with both commits, whether their compiled
+    sources differ, and a warning.
 Usage: reproduce_report.py --build BUILD_DIR --work DIR
 """
 import argparse
@@ -32,6 +35,19 @@ def fail(msg):
 def run(args, env):
     return subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "docs", "reproduce.py")] + args,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, env=env)
+
+
+def builds_of(d):
+    """The commits (7 characters) recorded by the udeflow HDF5 files of a run directory."""
+    import h5py
+    out = set()
+    for f in os.listdir(d):
+        if f.endswith(".h5"):
+            with h5py.File(os.path.join(d, f), "r") as h5:
+                if "udeflow_git_commit" in h5.attrs:
+                    c = h5.attrs["udeflow_git_commit"]
+                    out.add((c.decode() if isinstance(c, bytes) else str(c))[:7])
+    return sorted(out)
 
 
 def main():
@@ -99,6 +115,23 @@ def main():
     if keep(again) != keep(section):
         fail("--from-logs gave another section:\n%s\nfirst:\n%s" % ("\n".join(keep(again)),
                                                                       "\n".join(keep(section))))
+    # Provenance: the section names the commit the binary recorded in the runs' HDF5 files;
+    # runs written by two builds (a rebuild during a report run) are named, both of them.
+    commit = builds_of(os.path.join(a.work, "lotka_volterra", "seed1"))
+    if len(commit) != 1 or not re.search(r"^Run on \S+ from udeflow git %s" % commit[0], section, re.M):
+        fail("the section does not name the runs' build %s:\n%s" % (commit, section[:400]))
+    import h5py
+    import numpy
+    first = sorted(f for f in os.listdir(os.path.join(a.work, "lotka_volterra", "rerun"))
+                   if f.endswith(".h5"))[0]
+    with h5py.File(os.path.join(a.work, "lotka_volterra", "rerun", first), "r+") as h5:
+        h5.attrs["udeflow_git_commit"] = numpy.bytes_("0" * 40)  # fixed length, as udeflow's
+    p = run(["--from-logs", "--seeds", "1,2", "--short", "--out", a.work, "lotka_volterra"], env)
+    mixed = open(os.path.join(a.work, "REPORT.md")).read()
+    want = r"from udeflow git 0000000, %s \(the runs' HDF5 files record 2 builds; their compiled sources are \*\*different\*\*\)" % commit[0]
+    if p.returncode != 0 or not re.search(want, mixed) or "run by 2 builds" not in p.stdout:
+        fail("two builds in one case's runs: expected /%s/ and a warning, got exit %d:\n%s\n%s"
+             % (want, p.returncode, p.stdout, mixed[mixed.index("## lotka_volterra "):][:400]))
     p = run(["--from-logs", "--out", a.work, "fisher_kpp"], env)
     if p.returncode == 0 or "reproduce.log is missing" not in p.stdout:
         fail("--from-logs without runs: expected an error naming the missing log, got exit %d: %s"
