@@ -38,7 +38,10 @@ cmake_host_system_information(RESULT _udeflow_ncores QUERY NUMBER_OF_LOGICAL_COR
 # Tests run 3 ranks on 2 cores beside other tests: a rank waiting in MPI yields its core
 # (mpiexec --oversubscribe does not turn this on; measured on the loaded 2-core machine, a
 # 3-rank Fisher-KPP gradient check took 24 s spinning and 8.5 s yielding).
+# No binding: Open MPI binds rank r of every mpiexec to core r (for 2 ranks or fewer), so two
+# 1-rank tests run side by side by ctest -j2 shared core 0 while core 1 idled.
 set(UDEFLOW_TEST_ENV "OMPI_MCA_rmaps_base_oversubscribe=1" "OMPI_MCA_mpi_yield_when_idle=1"
+    "OMPI_MCA_hwloc_base_binding_policy=none"
     "UDEFLOW_OPTIONS_STRICT=1")  # unused options refused in every test (docs/options.md)
 if(_udeflow_uid STREQUAL "0")
   list(APPEND UDEFLOW_TEST_ENV "OMPI_ALLOW_RUN_AS_ROOT=1" "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")

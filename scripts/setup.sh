@@ -47,11 +47,13 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
 fi
 cmake --build "$BUILD_DIR" -j "$(nproc)"
 
-# mpiexec prefix for N ranks: --oversubscribe only when ranks exceed cores.
+# mpiexec prefix for N ranks: --oversubscribe only when ranks exceed cores; no binding
+# (Open MPI binds rank r of every mpiexec to core r, so two runs started side by side, as
+# two 1-rank cases, would share core 0 and leave core 1 idle).
 udeflow_mpiexec() {
   local np="$1"
   shift
-  local extra=()
+  local extra=(--bind-to none)
   if [ "$np" -gt "$(nproc)" ]; then extra+=(--oversubscribe); fi
   mpiexec -n "$np" "${extra[@]}" "$@"
 }

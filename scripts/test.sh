@@ -28,6 +28,9 @@ source "$UDEFLOW_ROOT/scripts/setup.sh"
 style=0
 "$UDEFLOW_ROOT/scripts/check/style.sh" || style=1
 cd "$BUILD_DIR"
+# Every mpiexec of a test unbound (the tests' own environment says so too): Open MPI binds
+# rank r of each mpiexec to core r, and ctest -j runs several of them side by side.
+export OMPI_MCA_hwloc_base_binding_policy="${OMPI_MCA_hwloc_base_binding_policy:-none}"
 ctest --output-on-failure -j "$(nproc)" "$@"
 if [ $style -ne 0 ]; then
   echo "scripts/test.sh: the style check failed (scripts/check/style.sh, messages above)" >&2

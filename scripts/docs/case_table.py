@@ -89,7 +89,9 @@ def run_step(np_, step, case_file, out, short, log, extra_all=()):
     time, peak resident memory (KiB) and headline."""
     words = shlex.split(step.replace("{out}", out))
     cmd, extra = words[0], words[1:]
-    argv = ["/usr/bin/time", "-f", "TIME %e %M", "mpiexec", "-n", str(np_)]
+    # --bind-to none: Open MPI binds rank r of every mpiexec to core r, so two runs side by
+    # side (two 1-rank seeds) would share core 0.
+    argv = ["/usr/bin/time", "-f", "TIME %e %M", "mpiexec", "--bind-to", "none", "-n", str(np_)]
     if np_ > os.cpu_count():
         argv.append("--oversubscribe")
     argv += [os.path.join(os.environ.get("UDEFLOW_BUILD_DIR", os.path.join(ROOT, "build")), "udeflow"), cmd, "-options_file", case_file, "-output_dir", out]
