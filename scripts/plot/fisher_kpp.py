@@ -23,22 +23,37 @@ import numpy as np  # noqa: E402
 from plotutil import require  # noqa: E402
 
 
+def monitor_lines(text):
+    """The (iteration, loss) pairs of a train step's monitor lines."""
+    pairs = [(int(m.group(1)), float(m.group(2))) for m in
+             re.finditer(r"^train\s+(\d+)\s+loss\s+([-+0-9.eE]+)", text, re.M)]
+    return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+
 def loss_histories(d):
+    """Each train step's monitor lines: from run.sh's logs (train.log, train_2.log, ...; not
+    the binary TAO journal train_state_tao.log next to them), or else from the train steps
+    that scripts/reproduce.sh logs one after the other in reproduce.log."""
     runs = []
-    # The monitor logs of the train steps (train.log, train_2.log, ...), not the binary
-    # TAO journal train_state_tao.log next to them.
     paths = [p for p in glob.glob(os.path.join(d, "train*.log"))
              if re.fullmatch(r"train(_\d+)?\.log", os.path.basename(p))]
     for path in sorted(paths, key=lambda p: (len(p), p)):
-        its, losses = [], []
-        with open(path) as f:
-            for line in f:
-                m = re.match(r"train\s+(\d+)\s+loss\s+([-+0-9.eE]+)", line)
-                if m:
-                    its.append(int(m.group(1)))
-                    losses.append(float(m.group(2)))
-        if its:
-            runs.append((os.path.basename(path), np.array(its), np.array(losses)))
+        with open(path, errors="replace") as f:
+            its, losses = monitor_lines(f.read())
+        if len(its):
+            runs.append((os.path.basename(path), its, losses))
+    log = os.path.join(d, "reproduce.log")
+    if not runs and os.path.isfile(log):
+        with open(log, errors="replace") as f:
+            blocks = f.read().split("\n$ ")[1:]
+        for block in blocks:
+            command = block.split("\n", 1)[0].split()
+            if "train" not in command:
+                continue
+            name = ("LM" if "lm" in command else "L-BFGS" if "tao" in command else "Adam")
+            its, losses = monitor_lines(block)
+            if len(its):
+                runs.append(("train (%s)" % name, its, losses))
     return runs
 
 
@@ -86,7 +101,7 @@ def main(d):
         ax.legend(fontsize=8)
         ax.set_xlabel("iteration (runs one after the other)")
     else:
-        ax.text(0.5, 0.5, "no train.log in %s" % d, ha="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "no train monitor lines in %s" % d, ha="center", transform=ax.transAxes)
     ax.set_title("training loss")
     ax.grid(alpha=0.3)
 
