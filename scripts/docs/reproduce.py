@@ -19,7 +19,9 @@ each seed, the commands, wall time and peak memory, and the case's figures (plot
 the first seed). The build a section names is the one the runs' HDF5 files record (the
 binary's commit, which may differ from the tree's when UDEFLOW_BUILD_DIR is another
 checkout's build); runs written by more than one build (a rebuild during the run) name
-every commit and whether their compiled sources differ, with a warning. Unless --no-rerun, the first seed is run a second time into
+every commit and whether their compiled sources differ, with a warning. The udeflow
+program's sha256 is taken when the run starts, checked before every step (a rebuild
+during a report run stops it with one line) and given in each section. Unless --no-rerun, the first seed is run a second time into
 <out>/<case>/rerun/ and compared bit for bit with scripts/compare_results.py: the report
 says whether the rerun was identical.
 
@@ -30,6 +32,7 @@ the pipeline, not for publishing.
 """
 import argparse
 import datetime
+import hashlib
 import math
 import os
 import re
@@ -218,16 +221,42 @@ def options_for(cmd, options):
     return out
 
 
+def udeflow_binary():
+    """The udeflow program the steps run (case_table.run_step's)."""
+    return os.path.join(os.environ.get("UDEFLOW_BUILD_DIR", os.path.join(ROOT, "build")), "udeflow")
+
+
+def binary_digest():
+    """sha256 of the udeflow program (16 hex digits), or None if there is none."""
+    try:
+        h = hashlib.sha256()
+        with open(udeflow_binary(), "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()[:16]
+    except OSError:
+        return None
+
+
 def run_seed(a, case, seed, out):
-    """Runs the case's steps for one seed; returns (figures, seconds, peak KiB)."""
+    """Runs the case's steps for one seed; returns (figures, seconds, peak KiB).  The
+    program must be the one the report run started with (a.binary) before every step: a
+    rebuild during a report run (another commit, or uncommitted changes at the same one)
+    stops it, since one report is one build's."""
     case_file = os.path.join("cases", case + ".yaml")
     steps = case_table.steps_of(os.path.join(ROOT, case_file))
     extra = shlex.split(seed_options(case_file, ",".join(steps)).replace("{seed}", str(seed)))
     os.makedirs(out, exist_ok=True)
     figures, seconds, peak = {}, 0.0, 0
     with open(os.path.join(out, "reproduce.log"), "w") as log:
-        log.write("# reproduce %s seed %d\n" % (case, seed))
+        log.write("# reproduce %s seed %d\n# binary %s sha256 %s\n" % (case, seed, udeflow_binary(),
+                                                                      a.binary))
         for step in steps:
+            now = binary_digest()
+            if a.binary and now != a.binary:
+                raise RuntimeError("the udeflow program %s changed since this report run started "
+                                   "(sha256 %s, now %s: rebuilt?); one report is one build's, so "
+                                   "run it again" % (udeflow_binary(), a.binary, now))
             s, kb, _ = case_table.run_step(a.np, step, case_file, out, a.short, log,
                                            options_for(shlex.split(step)[0], extra))
             seconds, peak = seconds + s, max(peak, kb)
@@ -365,6 +394,8 @@ def case_section(a, case, seeds, runs, rerun, commands):
         ",".join(map(str, seeds)), a.np, ", **short runs (pipeline test, not results)**" if a.short else "",
         seed_options(os.path.join("cases", case + ".yaml"), ",".join(steps)),
         "`, `".join(steps)))
+    if getattr(a, "binaries", None):
+        lines.append("Program: sha256 %s (checked before every step)." % ", ".join(sorted(a.binaries)))
     lines.append("Wall time per seed %s s; peak memory per rank %.0f MB (largest over the seeds)." % (
         ", ".join("%.0f" % runs[s][1] for s in seeds), max(runs[s][2] for s in seeds) / 1024.0))
     if rerun is not None:
@@ -421,6 +452,7 @@ def main():
     os.chdir(ROOT)
     a.out = os.path.abspath(a.out)
     a.tree = a.describe = git_describe()  # the tree the runs start from
+    a.binary = None if a.from_logs else binary_digest()  # the program the runs must all use
     cases = a.cases or sorted(f[:-5] for f in os.listdir("cases") if f.endswith(".yaml"))
     for c in cases:
         if not os.path.isfile(os.path.join("cases", c + ".yaml")):
@@ -463,6 +495,13 @@ def runs_from_logs(a, c, seeds):
     a.np = int(np_)
     again = os.path.join(a.out, c, "rerun")
     a.describe = provenance(a, c, [os.path.join(a.out, c, "seed%d" % s) for s in seeds] + [again])
+    a.binaries = set()  # the programs the seeds' logs name (runs since 2026-12-04)
+    for d in [os.path.join(a.out, c, "seed%d" % s) for s in seeds] + [again]:
+        log = os.path.join(d, "reproduce.log")
+        if os.path.isfile(log):
+            m = re.search(r"^# binary \S+ sha256 (\w+)$", open(log).read(), re.M)
+            if m and m.group(1) != "None":
+                a.binaries.add(m.group(1))
     if os.path.isdir(again):
         rerun = identical(os.path.join(a.out, c, "seed%d" % seeds[0]), again)
     return runs, rerun
@@ -490,6 +529,7 @@ def run_case(a, c, seeds):
         print("   rerun %s" % ("bit-identical" if rerun[0] else "DIFFERS: " + rerun[1][0]), flush=True)
     a.describe = provenance(a, c, [os.path.join(a.out, c, d) for d in
                                    ["seed%d" % s for s in seeds] + ["rerun"]], a.tree)
+    a.binaries = {a.binary} if a.binary else set()
     return runs, rerun
 
 

@@ -11,9 +11,11 @@
     and leave no REPORT.md;
   - --from-logs rebuilds the same section (figures, seeds, rerun, wall time) from the runs
     on disk, and refuses a case without runs with one line naming the missing log;
-  - the section names the build its runs' HDF5 files record; runs written by two builds
-    (one file's commit changed here) are named with both commits, whether their compiled
-    sources differ, and a warning.
+  - the section names the build its runs' HDF5 files record and the program's sha256; runs
+    written by two builds (one file's commit changed here) are named with both commits,
+    whether their compiled sources differ, and a warning; a program that changes during a
+    report run (a wrapper that rewrites itself) stops it before the next step, with no
+    REPORT.md.
 Usage: reproduce_report.py --build BUILD_DIR --work DIR
 """
 import argparse
@@ -132,6 +134,22 @@ def main():
     if p.returncode != 0 or not re.search(want, mixed) or "run by 2 builds" not in p.stdout:
         fail("two builds in one case's runs: expected /%s/ and a warning, got exit %d:\n%s\n%s"
              % (want, p.returncode, p.stdout, mixed[mixed.index("## lotka_volterra "):][:400]))
+    if not re.search(r"^Program: sha256 [0-9a-f]{16} \(checked before every step\)\.$", section, re.M):
+        fail("the section does not give the program's sha256:\n%s" % section[:600])
+    # A rebuild during a report run stops it: a wrapper program that changes itself when
+    # first run (as a rebuild would) passes the first step and is refused before the second.
+    fake = os.path.join(a.work, "rebuilt")
+    os.makedirs(fake, exist_ok=True)
+    with open(os.path.join(fake, "udeflow"), "w") as f:
+        f.write('#!/bin/sh\necho "# rebuilt" >> "$0"\nexec %s "$@"\n' % os.path.join(a.build, "udeflow"))
+    os.chmod(os.path.join(fake, "udeflow"), 0o755)
+    out = os.path.join(a.work, "rebuilt_out")
+    p = run(["--np", "1", "--seeds", "1", "--short", "--no-rerun", "--out", out, "lotka_volterra"],
+            dict(env, UDEFLOW_BUILD_DIR=fake))
+    if p.returncode == 0 or "changed since this report run started" not in p.stdout:
+        fail("a program rebuilt during the run: expected an error, got exit %d: %s" % (p.returncode, p.stdout))
+    if os.path.exists(os.path.join(out, "REPORT.md")):
+        fail("the refused run left a REPORT.md")
     p = run(["--from-logs", "--out", a.work, "fisher_kpp"], env)
     if p.returncode == 0 or "reproduce.log is missing" not in p.stdout:
         fail("--from-logs without runs: expected an error naming the missing log, got exit %d: %s"
