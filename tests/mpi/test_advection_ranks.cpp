@@ -13,26 +13,8 @@ namespace {
 class AdvectionRanks : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(AdvectionRanks, LossGradientAgreesOn1To3Ranks) {
-  int size;
-  MPI_Comm_size(PETSC_COMM_WORLD, &size);
-  const std::string opts = std::string(kAdvectionLearned) + GetParam();
-  std::vector<double> g1, gn;
-  double L1, Ln;
-  GradientOnRanks<AdvectionProblem>(1, opts, &g1, &L1);
-  ASSERT_FALSE(g1.empty());
-  for (int n = 2; n <= size; ++n) {
-    GradientOnRanks<AdvectionProblem>(n, opts, &gn, &Ln);
-    ASSERT_EQ(g1.size(), gn.size());
-    double num = 0, den = 0;
-    for (size_t i = 0; i < g1.size(); ++i) {
-      num += (gn[i] - g1[i]) * (gn[i] - g1[i]);
-      den += g1[i] * g1[i];
-    }
-    PetscPrintf(PETSC_COMM_WORLD, "  %d ranks vs 1: gradient rel. diff %.2e, loss rel. diff %.2e\n",
-                n, std::sqrt(num / den), RelDiff(L1, Ln));
-    EXPECT_LT(std::sqrt(num / den), 1e-10) << n << " ranks vs 1 (" << GetParam() << ")";
-    EXPECT_LT(RelDiff(L1, Ln), 1e-12) << n << " ranks: loss";
-  }
+  ExpectSameGradientOnRanks<AdvectionProblem>(std::string(kAdvectionLearned) + GetParam(),
+                                              GetParam(), 1e-10, 1e-12);
 }
 
 INSTANTIATE_TEST_SUITE_P(

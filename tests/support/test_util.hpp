@@ -115,6 +115,7 @@ void ExpectSameGradientOnRanks(const std::string& opts, const std::string& label
   std::vector<double> g1, gn;
   double L1, Ln;
   GradientOnRanks<Problem>(1, opts, &g1, &L1);
+  ASSERT_FALSE(g1.empty()) << label << ": no parameters";
   for (int n = 2; n <= size; ++n) {
     GradientOnRanks<Problem>(n, opts, &gn, &Ln);
     ASSERT_EQ(g1.size(), gn.size());
