@@ -403,6 +403,9 @@ def case_section(a, case, seeds, runs, rerun, commands):
         lines.append("Rerun of seed %d: %s." % (seeds[0], "bit-identical results" if same else
                                                "**differs** (%s)" % detail[0]))
     lines.append("Command: `%s`" % commands)
+    note = case_key(os.path.join(ROOT, "cases", case + ".yaml"), "udeflow_report_note")
+    if note:  # what the case is for, from the case file (e.g. a demonstration, not a result)
+        lines += ["", "**Note (from the case file):** %s" % note]
     lines += ["", "| figure | mean ± sd | " + " | ".join("seed %d" % s for s in seeds) + " |",
               "|---|---|" + "---|" * len(seeds)]
     for n in names:

@@ -28,11 +28,13 @@ std::string BaseName(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// results/x/train_state.h5 -> results/x/train_state_tao.log
+// results/x/train_state.h5 -> results/x/train_state_tao.bin (a binary journal of the TAO
+// solve's evaluations; it was train_state_tao.log until 2026-12-04, and a training state
+// written then names that file, which a resume still reads)
 std::string TaoLogPath(const std::string& checkpoint) {
   std::string stem = checkpoint;
   if (stem.size() > 3 && stem.compare(stem.size() - 3, 3, ".h5") == 0) stem.resize(stem.size() - 3);
-  return stem + "_tao.log";
+  return stem + "_tao.bin";
 }
 
 // /history: iteration, phase, loss, grad_norm, lr, window (results, reproducible bit for bit);
