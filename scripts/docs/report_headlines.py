@@ -13,7 +13,9 @@ does not hold fails the suite.
 HEADLINES names, per case, the figures its targets are about (chosen by what the issue
 and the papers state, before the runs): a case's row set is the figures of this list that
 its report section holds, in this order.  A case without a section in REPORT.md is listed
-as not yet run through reproduce.sh.
+as not yet run through reproduce.sh.  A case file's `udeflow_report_note` (which
+reproduce.py copies into the section) is shown on the case's first row, and --check fails
+when a section lacks its case file's note.
 """
 import argparse
 import os
@@ -75,8 +77,10 @@ def sections(report):
         rows = {}
         for m in re.finditer(r"^\| (.+?) \| (.+?) \| .*\|$", part, re.M):
             rows[m.group(1)] = m.group(2)
+        note = re.search(r"^\*\*Note \(from the case file\):\*\* (.*)$", part, re.M)
         out[case] = (run.group(1) if run else "?", run.group(2) if run else "?",
-                     seeds.group(1) if seeds else "?", seeds.group(2) if seeds else "?", rows)
+                     seeds.group(1) if seeds else "?", seeds.group(2) if seeds else "?", rows,
+                     note.group(1).split(".")[0] if note else None)
     return out
 
 
@@ -87,12 +91,14 @@ def table(report_text, cases):
         if case not in secs:
             lines.append("| `%s` | not yet run through `scripts/reproduce.sh` | | | |" % case)
             continue
-        date, build, seeds, ranks, rows = secs[case]
+        date, build, seeds, ranks, rows, note = secs[case]
         build = build.split(" (")[0]
+        name = "`%s`" % case + (" (%s)" % note if note else "")  # e.g. a demonstration
         picked = [f for f in HEADLINES.get(case, []) if f in rows] or ["final training loss"]
         for f in picked:
             if f in rows:
-                lines.append("| `%s` | %s | %s | %s; %s | %s, %s |" % (case, f, rows[f], seeds, ranks, date, build))
+                lines.append("| %s | %s | %s | %s; %s | %s, %s |" % (name, f, rows[f], seeds, ranks, date, build))
+                name = "`%s`" % case  # the note on the case's first row only
     lines.append(END)
     return "\n".join(lines)
 
@@ -113,6 +119,19 @@ def main():
     if not m:
         sys.exit("report_headlines.py: error: %s has no '%s' ... '%s' block" % (a.readme, BEGIN, END))
     if a.check:
+        # A case file's udeflow_report_note (e.g. "a demonstration, not a result") must be
+        # in its report section, or the report says less than the case file about itself.
+        report_text = open(a.report).read()
+        secs = sections(report_text)
+        for case in cases:
+            note = None
+            for line in open(os.path.join(ROOT, "cases", case + ".yaml")):
+                if line.startswith("udeflow_report_note:"):
+                    note = line.split(":", 1)[1].strip().strip("\"'")
+            if note and case in secs and "**Note (from the case file):** " + note not in report_text:
+                sys.exit("report_headlines.py: results/REPORT.md's section %s lacks the note of "
+                         "cases/%s.yaml (udeflow_report_note); rebuild the section with "
+                         "scripts/reproduce.sh (--from-logs)" % (case, case))
         have = m.group(0).splitlines()
         for i, (h, w) in enumerate(zip(have, want.splitlines())):
             if h != w:
