@@ -48,10 +48,10 @@ bool ReadByPetscRuntime(const std::string& name) {
       "skip_petscrc",
       "options_strict",
       "udeflow_traceback",
-      "udeflow_commands",       // which commands a case is for (read by scripts)
-      "udeflow_seeds",          // the seeds scripts/reproduce.sh runs a case with
-      "udeflow_seed_options",   // the options of one seed ({seed}) for scripts/reproduce.sh
-      "udeflow_report_note"};   // what a case's report section is (and is not), for reproduce.sh
+      "udeflow_commands",      // which commands a case is for (read by scripts)
+      "udeflow_seeds",         // the seeds scripts/reproduce.sh runs a case with
+      "udeflow_seed_options",  // the options of one seed ({seed}) for scripts/reproduce.sh
+      "udeflow_report_note"};  // what a case's report section is (and is not), for reproduce.sh
   for (const char* k : kNames) {
     const size_t n = std::strlen(k);
     if (k[n - 1] == '*' ? name.compare(0, n - 1, k, n - 1) == 0 : name == k) return true;
