@@ -75,12 +75,16 @@ More ranks than cores need `mpiexec --oversubscribe` (slow); see
 """
 
 
+def case_key(case_file, key):
+    """The value of a top-level `key:` line of a case file, or None."""
+    for line in open(case_file):
+        if line.startswith(key + ":"):
+            return line.split(":", 1)[1].strip().strip("\"'")
+    return None
+
+
 def steps_of(case_file):
-    line = ""
-    for text in open(case_file):
-        if text.startswith("udeflow_commands:"):
-            line = text.split(":", 1)[1].strip().strip("\"'")
-            break
+    line = case_key(case_file, "udeflow_commands")
     return [s.strip() for s in (line or "generate,train,evaluate").split(",") if s.strip()]
 
 

@@ -42,7 +42,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import case_table  # noqa: E402  (run_step, steps_of)
+import case_table  # noqa: E402  (run_step, steps_of, case_key)
 
 ROOT = case_table.ROOT
 DEFAULT_SEED_OPTIONS = {
@@ -52,16 +52,8 @@ DEFAULT_SEED_OPTIONS = {
 NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
-def case_key(case_file, key):
-    """The value of a top-level `key:` line of a case file, or None."""
-    for line in open(case_file):
-        if line.startswith(key + ":"):
-            return line.split(":", 1)[1].strip().strip("\"'")
-    return None
-
-
 def seed_options(case_file, commands):
-    value = case_key(case_file, "udeflow_seed_options")
+    value = case_table.case_key(case_file, "udeflow_seed_options")
     if value is not None:
         return value
     return DEFAULT_SEED_OPTIONS["bsde" if "bsde" in commands else "train"]
@@ -403,7 +395,7 @@ def case_section(a, case, seeds, runs, rerun, commands):
         lines.append("Rerun of seed %d: %s." % (seeds[0], "bit-identical results" if same else
                                                "**differs** (%s)" % detail[0]))
     lines.append("Command: `%s`" % commands)
-    note = case_key(os.path.join(ROOT, "cases", case + ".yaml"), "udeflow_report_note")
+    note = case_table.case_key(os.path.join(ROOT, "cases", case + ".yaml"), "udeflow_report_note")
     if note:  # what the case is for, from the case file (e.g. a demonstration, not a result)
         lines += ["", "**Note (from the case file):** %s" % note]
     lines += ["", "| figure | mean ± sd | " + " | ".join("seed %d" % s for s in seeds) + " |",
@@ -466,7 +458,7 @@ def main():
     sections = kept_sections(path, cases)
     for c in cases:
         case_file = os.path.join("cases", c + ".yaml")
-        seeds = [int(s) for s in (a.seeds or case_key(case_file, "udeflow_seeds") or "1,2,3").split(",")]
+        seeds = [int(s) for s in (a.seeds or case_table.case_key(case_file, "udeflow_seeds") or "1,2,3").split(",")]
         if a.from_logs:
             runs, rerun = runs_from_logs(a, c, seeds)
         else:

@@ -32,9 +32,9 @@ def monitor_lines(text):
 
 def loss_histories(d):
     """Each train step's monitor lines: from run.sh's logs (train.log, train_2.log, ...; not
-    the binary TAO journal
-    train_state_tao.bin next to them, named train_state_tao.log before 2026-12-04), or else from the train steps
-    that scripts/reproduce.sh logs one after the other in reproduce.log."""
+    the binary TAO journal next to them, train_state_tao.bin, named train_state_tao.log
+    before 2026-12-04), or else from the train steps that scripts/reproduce.sh logs one
+    after the other in reproduce.log."""
     runs = []
     paths = [p for p in glob.glob(os.path.join(d, "train*.log"))
              if re.fullmatch(r"train(_\d+)?\.log", os.path.basename(p))]
