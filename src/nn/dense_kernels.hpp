@@ -4,7 +4,8 @@
 /// the common case (dense layers, identity/tanh/relu activations, no skip, every hidden
 /// width a multiple of the SIMD width).  Points are processed in cache-resident blocks of
 /// kBlock columns; each layer of a block is one register-blocked pass that forms the
-/// matrix product, adds the bias and applies the activation before storing.  The VJP of a
+/// matrix product, adds the bias and applies relu before storing; tanh follows as a second
+/// pass over the block while it is in L1 (groups of 8 packets in lockstep).  The VJP of a
 /// block walks the layers back once: parameter-gradient accumulation, input cotangent and
 /// activation derivative, all on data still in L1.
 ///
