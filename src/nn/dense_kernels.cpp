@@ -138,7 +138,7 @@ struct Panel {
 template <int MR, int NR>
 void Micro(const Panel& p, int i0, int j0) {
   // The panel's fields in locals: the stores to C below could alias p, and re-reading it
-  // after each store cost ~10% of a forward pass.
+  // after each store (with the tanh out of the epilogue) cost ~2% of a forward pass.
   const int K = p.K, lda = p.lda, bk = p.bk, bj = p.bj, ldc = p.ldc, lde = p.lde;
   const Init init = p.init;
   const Epi epi = p.epi;
