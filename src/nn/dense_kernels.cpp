@@ -159,7 +159,7 @@ void Micro(const Panel& p, int i0, int j0) {
       for (int r = 0; r < MR; ++r) acc[r][c] = ei::pmadd(w[r], x, acc[r][c]);
     }
   }
-  // tanh is never an epilogue here (TanhFlat applies it after the panel): the element-wise
+  // tanh is never an epilogue here (ApplyFlat applies it after the panel): the element-wise
   // epilogues below take their operands by value, so the accumulators stay in registers.
   if (epi != Epi::kNone) {
     const double* E = p.E ? p.E + i0 + static_cast<long>(j0) * lde : nullptr;
@@ -217,10 +217,20 @@ void RunDots(int m, int n, int K, const double* X, int ldx, const double* Y, int
 }
 
 // v[0..count) = epilogue(v) lane-wise; the last partial packet goes through a padded copy so
-// that every element is computed by the same packet code wherever it sits.
+// that every element is computed by the same packet code wherever it sits.  tanh runs in
+// groups of kTanhGroup packets in lockstep first (the same arithmetic per element), so that
+// independent groups overlap in the core.
+constexpr int kTanhGroup = 8;
 void ApplyFlat(Epi epi, double* v, const double* e, long count) {
   if (epi == Epi::kNone) return;
   long i = 0;
+  if (epi == Epi::kTanh)
+    for (; i + kTanhGroup * kP <= count; i += kTanhGroup * kP) {
+      Packet x[kTanhGroup];
+      for (int g = 0; g < kTanhGroup; ++g) x[g] = ei::ploadu<Packet>(v + i + g * kP);
+      TanhGroup<kTanhGroup>(x);
+      for (int g = 0; g < kTanhGroup; ++g) ei::pstoreu(v + i + g * kP, x[g]);
+    }
   for (; i + kP <= count; i += kP) ei::pstoreu(v + i, Apply(epi, ei::ploadu<Packet>(v + i), e + i));
   if (i == count) return;
   alignas(64) double pv[kP] = {}, pe[kP] = {};
@@ -228,20 +238,6 @@ void ApplyFlat(Epi epi, double* v, const double* e, long count) {
   const Packet r = Apply(epi, ei::ploadu<Packet>(pv), pe);
   ei::pstoreu(pv, r);
   for (long t = i; t < count; ++t) v[t] = pv[t - i];
-}
-
-// v[0..count) = tanh(v), count a multiple of kP: groups of kTanhGroup packets in lockstep,
-// then single packets.  Each element gets the arithmetic of Tanh(), wherever it sits.
-constexpr int kTanhGroup = 8;
-void TanhFlat(double* v, long count) {
-  long i = 0;
-  for (; i + kTanhGroup * kP <= count; i += kTanhGroup * kP) {
-    Packet x[kTanhGroup];
-    for (int g = 0; g < kTanhGroup; ++g) x[g] = ei::ploadu<Packet>(v + i + g * kP);
-    TanhGroup<kTanhGroup>(x);
-    for (int g = 0; g < kTanhGroup; ++g) ei::pstoreu(v + i + g * kP, x[g]);
-  }
-  for (; i < count; i += kP) ei::pstoreu(v + i, Tanh(ei::ploadu<Packet>(v + i)));
 }
 
 // dst (cols x rows, column-major) = src^T (src rows x cols, column-major).
@@ -260,13 +256,13 @@ void ForwardLayer(const FastNet& f, const double* params, const double* wt_last,
   double* out = t.act[l + 1].data() + static_cast<long>(j0) * m;
   const double* bias = params + (*f.b_offset)[l];
   if (m % kP == 0) {
-    // tanh is applied in a separate pass over the block (TanhFlat) rather than in the
+    // tanh is applied in a separate pass over the block (ApplyFlat) rather than in the
     // micro-kernel's epilogue: the same arithmetic, but in groups of 8 independent packets
     // read from L1 without holding 24 accumulators live, so that two groups overlap in the
     // core (measured 2026-12-05, AMD Zen 4: the epilogue was 56% of the layer time).
     RunPanel({m, nb, K, params + (*f.w_offset)[l], m, in, 1, K, out, m, Init::kBias, bias,
               epi == Epi::kTanh ? Epi::kNone : epi, nullptr, 0});
-    if (epi == Epi::kTanh) TanhFlat(out, static_cast<long>(m) * nb);
+    if (epi == Epi::kTanh) ApplyFlat(epi, out, nullptr, static_cast<long>(m) * nb);
   } else {  // the narrow output layer: dot products with the rows of W
     RunDots(m, nb, K, wt_last, K, in, K, out, m, bias);
     ApplyFlat(epi, out, nullptr, static_cast<long>(m) * nb);
