@@ -11,6 +11,9 @@
     and leave no REPORT.md;
   - --from-logs rebuilds the same section (figures, seeds, rerun, wall time) from the runs
     on disk, and refuses a case without runs with one line naming the missing log;
+  - the per-trajectory table (closure against the baseline evaluate compares it with,
+    pooled over seeds and held-out trajectories) holds the mean +- sd, range and count at or
+    below 1 of synthetic evaluate.h5 files, and is left out when a file lacks a group;
   - the section names the build its runs' HDF5 files record and the program's sha256; runs
     written by two builds (one file's commit changed here) are named with both commits,
     whether their compiled sources differ, and a warning; a program that changes during a
@@ -50,6 +53,51 @@ def builds_of(d):
                     c = h5.attrs["udeflow_git_commit"]
                     out.add((c.decode() if isinstance(c, bytes) else str(c))[:7])
     return sorted(out)
+
+
+def check_per_trajectory(work):
+    """reproduce.per_trajectory on synthetic runs: 2 seeds x 3 held-out trajectories whose
+    closure and WENO5 errors are known, against the statistics computed here."""
+    import types
+    import h5py
+    import numpy
+    sys.path.insert(0, os.path.join(ROOT, "scripts", "docs"))
+    import reproduce
+    out = os.path.join(work, "per_trajectory")
+    closure = {1: [1.0e-3, 2.0e-3, 4.0e-3], 2: [1.5e-3, 2.5e-3, 3.0e-3]}
+    weno = [2.0e-3, 2.0e-3, 2.0e-3]
+    for s in (1, 2):
+        d = os.path.join(out, "burgers", "seed%d" % s)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "reproduce.log"), "w") as f:
+            f.write("evaluate: closure at 16 cells has 1.23x the error of weno5 at 64 cells (4x) on "
+                    "the 16-cell grid (MAE 1e-3 vs 1e-3, survival 1.00 vs 1.00; does not reach it)\n"
+                    "evaluate: closure at 16 cells has 1.23x the error of the un-closed scheme at 64 "
+                    "cells on the 16-cell grid (MAE 1e-3 vs 1e-3; does not reach it)\n")
+        with h5py.File(os.path.join(d, "evaluate.h5"), "w") as h5:
+            for k in range(3):
+                g = h5.create_group("test_%d" % (101 + k))
+                # snapshots whose mean is the trajectory's MAE
+                g["closure_16/mae"] = closure[s][k] * numpy.array([0.5, 1.5])
+                g["weno5_64/mae_closure_grid"] = weno[k] * numpy.array([1.0, 1.0])
+                g["baseline_64/mae_closure_grid"] = weno[k] * numpy.array([3.0, 1.0])
+    a = types.SimpleNamespace(out=out)
+    lines = reproduce.per_trajectory(a, "burgers", [1, 2])
+    ratios = [c / w for s in (1, 2) for c, w in zip(closure[s], weno)]
+    m = sum(ratios) / 6
+    sd = math.sqrt(sum((r - m) ** 2 for r in ratios) / 5)
+    row = [x for x in lines if x.startswith("| closure 16 cells / weno5 64 cells, ratio per trajectory")]
+    want = "| %s ± %s | %s - %s | %d of 6 |" % (reproduce.fmt(m), reproduce.fmt(sd), reproduce.fmt(min(ratios)),
+                                                reproduce.fmt(max(ratios)), sum(r <= 1 for r in ratios))
+    if len(row) != 1 or not row[0].endswith(want):
+        fail("per-trajectory ratio row: expected ...%s, got:\n%s" % (want, "\n".join(lines)))
+    if any("un-closed" in x for x in lines) or "2 seeds x 3 trajectories" not in "\n".join(lines):
+        fail("per-trajectory table: the strong baseline only, 2 seeds x 3 trajectories:\n%s" % "\n".join(lines))
+    with h5py.File(os.path.join(out, "burgers", "seed2", "evaluate.h5"), "r+") as h5:
+        del h5["test_103/weno5_64"]
+    if reproduce.per_trajectory(a, "burgers", [1, 2]):
+        fail("per-trajectory table written although seed 2 lacks test_103/weno5_64")
+    return m
 
 
 def main():
@@ -154,7 +202,9 @@ def main():
     if p.returncode == 0 or "reproduce.log is missing" not in p.stdout:
         fail("--from-logs without runs: expected an error naming the missing log, got exit %d: %s"
              % (p.returncode, p.stdout))
-    print("reproduce_report: ok (losses %s; rerun bit-identical; --from-logs the same)" % losses)
+    ratio = check_per_trajectory(a.work)
+    print("reproduce_report: ok (losses %s; rerun bit-identical; --from-logs the same; per-trajectory "
+          "ratio %.4g)" % (losses, ratio))
 
 
 if __name__ == "__main__":
