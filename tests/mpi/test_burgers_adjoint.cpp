@@ -213,6 +213,32 @@ TEST(BurgersGradient, ActivationCacheGivesTheSameGradient) {
   }
 }
 
+TEST(BurgersGradient, StoreModeMakesNoGlobalReductionPerStep) {
+  // Store mode keeps every step's state and stages (PETSc's memory trajectory).  Each
+  // copy used to be a DMDA vector duplicate, which builds a new layout with an
+  // MPI_Allreduce: ~5-7 reductions a step, a latency cost that grows with the rank count.
+  // The same gradient over twice the steps must make exactly as many reductions (PETSc's
+  // counter, which counts only reductions between more than one rank).
+  int size;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  if (size == 1) GTEST_SKIP() << "PETSc counts reductions between ranks only";
+  PetscLogDouble count[2];
+  for (int c = 0; c < 2; ++c) {
+    BurgersProblem p;
+    UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD,
+                           std::string(kBurgersBase) + "-ts_type rk -ts_rk_type 4 -adjoint_memory "
+                           "store -ts_dt " + (c ? "0.025" : "0.05")));  // 20 or 40 steps
+    std::vector<double> theta(p.params.begin(), p.params.end()), g;
+    PetscReal L;
+    UDE_ASSERT_OK(p.Gradient(theta, &L, &g));  // first: set-up
+    const PetscLogDouble before = petsc_allreduce_ct;
+    UDE_ASSERT_OK(p.Gradient(theta, &L, &g));
+    count[c] = petsc_allreduce_ct - before;
+  }
+  EXPECT_GT(count[0], 0) << "no reduction counted at all: is PETSc's counter live?";
+  EXPECT_EQ(count[1], count[0]) << "reductions of a store-mode gradient over 20 and 40 steps";
+}
+
 TEST(BurgersGradient, MemoryModesAgreeToRoundOff) {
   for (const char* ts : {"-ts_type rk -ts_rk_type 4 -ts_dt 0.04", "-ts_type cn -ts_dt 0.05"}) {
     std::vector<std::vector<double>> grads;
