@@ -226,8 +226,10 @@ TEST(BurgersGradient, StoreModeMakesNoGlobalReductionPerStep) {
   for (int c = 0; c < 2; ++c) {
     BurgersProblem p;
     UDE_ASSERT_OK(p.Create(PETSC_COMM_WORLD,
-                           std::string(kBurgersBase) + "-ts_type rk -ts_rk_type 4 -adjoint_memory "
-                           "store -ts_dt " + (c ? "0.025" : "0.05")));  // 20 or 40 steps
+                           std::string(kBurgersBase) +
+                               "-ts_type rk -ts_rk_type 4 -adjoint_memory "
+                               "store -ts_dt " +
+                               (c ? "0.025" : "0.05")));  // 20 or 40 steps
     std::vector<double> theta(p.params.begin(), p.params.end()), g;
     PetscReal L;
     UDE_ASSERT_OK(p.Gradient(theta, &L, &g));  // first: set-up
