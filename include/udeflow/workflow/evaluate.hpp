@@ -42,6 +42,7 @@ struct EvaluationRow {
   double survival = 0;  ///< mean survival time over test trajectories
   double seconds = 0;
   int diverged = 0;  ///< test trajectories on which the model blew up (MAE is then inf)
+  std::vector<double> per_test;  ///< mae_model_grid of each test trajectory (inf: diverged)
 };
 
 /// One held-out trajectory as the evaluations use it: its snapshot times `t`, scenario,
