@@ -209,14 +209,13 @@ PetscErrorCode PrintSchemeHeadline(MPI_Comm comm, const std::vector<EvaluationRo
   for (double x : r) mean += x / n;
   for (double x : r) var += (x - mean) * (x - mean) / (n - 1);
   const size_t at_most_1 = std::count_if(r.begin(), r.end(), [](double x) { return x <= 1; });
-  PetscCall(PetscPrintf(comm,
-                        "evaluate: per held-out trajectory, closure at %" PetscInt_FMT
-                        " cells / %s at %" PetscInt_FMT
-                        " cells (MAE on the closure's grid): mean %.2f, sd %.2f, range "
-                        "%.2f-%.2f, %zu of %zu at or below 1\n",
-                        c.cells, ref->scheme.c_str(), ref->cells, mean, std::sqrt(var),
-                        *std::min_element(r.begin(), r.end()),
-                        *std::max_element(r.begin(), r.end()), at_most_1, n));
+  PetscCall(PetscPrintf(
+      comm,
+      "evaluate: per held-out trajectory, closure at %" PetscInt_FMT " cells / %s at %" PetscInt_FMT
+      " cells (MAE on the closure's grid): mean %.2f, sd %.2f, range "
+      "%.2f-%.2f, %zu of %zu at or below 1\n",
+      c.cells, ref->scheme.c_str(), ref->cells, mean, std::sqrt(var),
+      *std::min_element(r.begin(), r.end()), *std::max_element(r.begin(), r.end()), at_most_1, n));
   PetscFunctionReturn(0);
 }
 

@@ -41,7 +41,7 @@ struct EvaluationRow {
       0;                ///< the same after averaging onto the closure's grid (finer baselines)
   double survival = 0;  ///< mean survival time over test trajectories
   double seconds = 0;
-  int diverged = 0;  ///< test trajectories on which the model blew up (MAE is then inf)
+  int diverged = 0;              ///< test trajectories on which the model blew up (MAE is then inf)
   std::vector<double> per_test;  ///< mae_model_grid of each test trajectory (inf: diverged)
 };
 
