@@ -241,8 +241,8 @@ def run_seed(a, case, seed, out):
     os.makedirs(out, exist_ok=True)
     figures, seconds, peak = {}, 0.0, 0
     with open(os.path.join(out, "reproduce.log"), "w") as log:
-        log.write("# reproduce %s seed %d\n# binary %s sha256 %s\n" % (case, seed, udeflow_binary(),
-                                                                      a.binary))
+        log.write("# reproduce %s seed %d\n# binary %s sha256 %s\n# tree %s\n" % (
+            case, seed, udeflow_binary(), a.binary, a.tree))
         for step in steps:
             now = binary_digest()
             if a.binary and now != a.binary:
@@ -497,6 +497,9 @@ def main():
                     help="run nothing: rebuild the named cases' sections from the finished runs in "
                          "<out>/<case>/seed<s>/ (and rerun/, if there), e.g. after a change of the "
                          "figures' parser; the build and date are those the runs recorded")
+    ap.add_argument("--tree", dest="from_tree", metavar="COMMIT",
+                    help="with --from-logs: the commit the runs were started from, for runs whose "
+                         "logs predate their '# tree' line (2026-12-05)")
     ap.add_argument("cases", nargs="*")
     a = ap.parse_args()
     os.chdir(ROOT)
@@ -507,6 +510,11 @@ def main():
     for c in cases:
         if not os.path.isfile(os.path.join("cases", c + ".yaml")):
             sys.exit("reproduce.sh: error: no case file cases/%s.yaml" % c)
+    if a.from_tree and not a.from_logs:
+        sys.exit("reproduce.sh: error: option --tree: only with --from-logs")
+    if a.from_tree and subprocess.run(["git", "-C", ROOT, "rev-parse", "--verify", "--quiet",
+                                       a.from_tree + "^{commit}"], stdout=subprocess.DEVNULL).returncode:
+        sys.exit("reproduce.sh: error: option --tree: '%s' is not a commit of this repository" % a.from_tree)
     if a.seeds is not None and not re.match(r"^\d+(,\d+)*$", a.seeds):
         sys.exit("reproduce.sh: error: option --seeds: expected comma-separated integers, got '%s'" % a.seeds)
     path = os.path.join(a.out, "REPORT.md")
@@ -544,7 +552,12 @@ def runs_from_logs(a, c, seeds):
     _, a.run_date, np_ = builds[seeds[0]]
     a.np = int(np_)
     again = os.path.join(a.out, c, "rerun")
-    a.describe = provenance(a, c, [os.path.join(a.out, c, "seed%d" % s) for s in seeds] + [again])
+    # The tree the runs started from: their logs' "# tree" line (runs since 2026-12-05),
+    # else --tree.
+    first = os.path.join(a.out, c, "seed%d" % seeds[0], "reproduce.log")
+    m = re.search(r"^# tree (git .+)$", open(first).read(), re.M)
+    tree = m.group(1) if m else ("git " + a.from_tree if a.from_tree else None)
+    a.describe = provenance(a, c, [os.path.join(a.out, c, "seed%d" % s) for s in seeds] + [again], tree)
     a.binaries = set()  # the programs the seeds' logs name (runs since 2026-12-04)
     for d in [os.path.join(a.out, c, "seed%d" % s) for s in seeds] + [again]:
         log = os.path.join(d, "reproduce.log")

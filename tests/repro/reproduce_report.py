@@ -9,8 +9,10 @@
     mean +- sd is computed from them;
   - a bad --seeds value and an unknown case are one line naming them, exit code non-zero,
     and leave no REPORT.md;
-  - --from-logs rebuilds the same section (figures, seeds, rerun, wall time) from the runs
-    on disk, and refuses a case without runs with one line naming the missing log;
+  - --from-logs rebuilds the same section (figures, seeds, rerun, wall time, and the build
+    and tree named, the tree from the logs' "# tree" line) from the runs on disk, and
+    refuses a case without runs with one line naming the missing log; --tree is refused
+    without --from-logs and for a name that is not a commit;
   - the per-trajectory table (closure against the baseline evaluate compares it with,
     pooled over seeds and held-out trajectories) holds the mean +- sd, range and count at or
     below 1 of synthetic evaluate.h5 files, and is left out when a file lacks a group;
@@ -162,6 +164,15 @@ def main():
     again = again[again.index("## lotka_volterra "):]
     keep = lambda t: [x for x in t.splitlines() if x.startswith("|") or x.startswith("Seeds ") or
                       x.startswith("Rerun ") or x.startswith("Wall time ") or x.startswith("Command")]
+    run_line = lambda t: [x for x in t.splitlines() if x.startswith("Run on ")]
+    if run_line(again) != run_line(section):  # the tree, from the logs' "# tree" line
+        fail("--from-logs names another build or tree: %s, the run: %s" % (run_line(again), run_line(section)))
+    for args, msg in ((["--tree", "HEAD", "lotka_volterra"], "option --tree: only with --from-logs"),
+                      (["--from-logs", "--tree", "nosuchcommit", "lotka_volterra"],
+                       "option --tree: 'nosuchcommit' is not a commit")):
+        p = run(["--out", a.work] + args, env)
+        if p.returncode == 0 or msg not in p.stdout:
+            fail("expected an error naming '%s', got exit %d: %s" % (msg, p.returncode, p.stdout))
     if keep(again) != keep(section):
         fail("--from-logs gave another section:\n%s\nfirst:\n%s" % ("\n".join(keep(again)),
                                                                       "\n".join(keep(section))))
