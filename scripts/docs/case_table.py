@@ -43,6 +43,7 @@ RECOMMENDED = {
     "advection_stencil": "up to 8 (groups, batch 8)",
     "advection_2d": "up to 8 (groups, batch 8)",
     "fisher_kpp": "1 (one trajectory, 1-D)",
+    "fisher_kpp_resolved": "1 (one trajectory, 1-D)",
     "fisher_kpp_2d": "4-16 (256² grid decomposed)",
     "ocean_column": "up to 16 (4 x 4 columns)",
     "lotka_volterra": "1 (one trajectory, ODE)",

@@ -62,7 +62,7 @@ def attr_str(v):
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def main(d):
+def main(d, name="fisher_kpp"):
     rep = h5py.File(require(os.path.join(d, "learned.h5"), "udeflow evaluate"), "r")
     fig, axes = plt.subplots(2, 2, figsize=(10, 7.5))
     ax = axes[0][0]
@@ -134,7 +134,7 @@ def main(d):
         ax.text(0.5, 0.5, "no 1-D predictions", ha="center", transform=ax.transAxes)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    out = os.path.join(d, "fisher_kpp.png")
+    out = os.path.join(d, name + ".png")
     fig.savefig(out, dpi=110)
     print("wrote", out)
 
