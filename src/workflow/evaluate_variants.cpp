@@ -93,7 +93,7 @@ PetscErrorCode BuildVariants(MPI_Comm comm, const std::string& option, const Var
         s.scheme_value = labels[li];
         s.no_closure = true;
       }
-      models->push_back(Variant{labels[li], fi});
+      models->push_back(Variant{labels[li], fi, {}});
       PetscCall(CreateCaseModel(comm, s, &models->back().model));
     }
   PetscFunctionReturn(0);
@@ -168,7 +168,7 @@ PetscErrorCode RunVariants(const io::Dataset& data, size_t ti, const HeldOutTraj
         PetscCall(out->WriteArray(group + "/mae_closure_grid", {(hsize_t)cmp.mae.size()},
                                   cmp.mae_coarse.data()));
       if (o.factors[m.factor] == 1)
-        series->push_back({info.name + " " + m.label, group + "/state", times});
+        series->push_back({info.name + " " + m.label, group + "/state", times, {}});
     }
     PetscCall(VecDestroy(&natural));
     PetscCall(VecDestroy(&u0));
