@@ -99,6 +99,21 @@ def check_per_trajectory(work):
         del h5["test_103/weno5_64"]
     if reproduce.per_trajectory(a, "burgers", [1, 2]):
         fail("per-trajectory table written although seed 2 lacks test_103/weno5_64")
+    # A baseline on the closure's own grid (fisher_kpp's classical scheme): evaluate writes
+    # only its "mae", which is then the error on the closure's grid.
+    d = os.path.join(out, "fisher", "seed1")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "reproduce.log"), "w") as f:
+        f.write("evaluate: closure at 26 cells has 0.50x the error of classical at 26 cells (1x) on "
+                "the 26-cell grid (MAE 1e-3 vs 2e-3, survival 5.00 vs 5.00; matches or beats it)\n")
+    with h5py.File(os.path.join(d, "evaluate.h5"), "w") as h5:
+        for k, (c, b) in enumerate([(1.0e-3, 2.0e-3), (3.0e-3, 2.0e-3)]):
+            h5["test_%d/closure_26/mae" % (k + 1)] = c * numpy.array([0.5, 1.5])
+            h5["test_%d/classical_26/mae" % (k + 1)] = b * numpy.array([1.0, 1.0])
+    lines = reproduce.per_trajectory(a, "fisher", [1])
+    row = [x for x in lines if x.startswith("| closure 26 cells / classical 26 cells, ratio per trajectory")]
+    if len(row) != 1 or not row[0].endswith("| 1 ± 0.7071 | 0.5 - 1.5 | 1 of 2 |"):
+        fail("per-trajectory row of a same-grid baseline: got\n%s" % "\n".join(lines))
     return m
 
 
