@@ -5,7 +5,7 @@ coarse cell, from a report's evaluate.h5 files and the dataset they were scored 
 
     /usr/bin/python3 scripts/docs/burgers_smoothness.py [results/burgers] [--seeds 1,2,3]
         [--dataset FILE] [--models closure_64,weno5_64,weno5_128,weno5_256]
-        [--jumps 0.0045,0.05]
+        [--jumps 0.0045,0.05] [--span T0,T1]
 
 A cell's steepness is the largest jump |u_(i+1) - u_i| of the resolved truth between
 neighbouring fine cells inside it (a viscous shock resolved on the fine grid gives jumps
@@ -14,7 +14,10 @@ split at the --jumps thresholds; per class the script prints the fraction of cel
 per model the mean absolute error on the closure's grid (models on finer grids averaged
 onto it, the truth averaged onto it), the model's share of its own total error and the
 ratio to the first model's.  --dataset defaults to <dir>/seed<first seed>/dataset.h5
-(a report's seeds are scored on the same held-out data).  docs/results.md quotes it.
+(a report's seeds are scored on the same held-out data).  --span keeps the snapshots with
+T0 < t - t_first <= T1 (t_first: the evaluation's initial time, the first snapshot's time
+minus its spacing), e.g. 0,0.25 for the error the first 10 steps make.  docs/results.md
+quotes it.
 """
 import argparse
 import os
@@ -43,6 +46,7 @@ def main():
     ap.add_argument("--dataset", default=None)
     ap.add_argument("--models", default="closure_64,weno5_64,weno5_128,weno5_256")
     ap.add_argument("--jumps", default="0.0045,0.05")
+    ap.add_argument("--span", default=None)
     a = ap.parse_args()
     seeds = a.seeds.split(",")
     models = a.models.split(",")
@@ -50,6 +54,14 @@ def main():
         edges = [0.0] + sorted(float(x) for x in a.jumps.split(",")) + [np.inf]
     except ValueError:
         fail("--jumps must be comma-separated numbers, got '%s'" % a.jumps)
+    span = (-np.inf, np.inf)
+    if a.span is not None:
+        try:
+            span = tuple(float(x) for x in a.span.split(","))
+        except ValueError:
+            span = ()
+        if len(span) != 2 or not span[0] < span[1]:
+            fail("--span must be T0,T1 with T0 < T1, got '%s'" % a.span)
     dataset = a.dataset or os.path.join(a.dir, "seed%s" % seeds[0], "dataset.h5")
     files = [os.path.join(a.dir, "seed%s" % s, "evaluate.h5") for s in seeds]
     for f in [dataset] + files:
@@ -78,6 +90,11 @@ def main():
             idx = np.clip(np.searchsorted(ttruth, tmodel - 1e-9), 0, len(ttruth) - 1)
             if not np.allclose(ttruth[idx], tmodel, rtol=0, atol=1e-9):
                 fail("the snapshots of %s/%s are not among the dataset's" % (fname, t))
+            t_first = tmodel[0] - (tmodel[1] - tmodel[0] if len(tmodel) > 1 else 0.0)
+            keep = (tmodel - t_first > span[0] + 1e-9) & (tmodel - t_first <= span[1] + 1e-9)
+            if not keep.any():
+                continue
+            idx = idx[keep]
             fine = g["state"][:][idx]
             n = ev[t][models[0]]["state"].shape[1]
             truth = coarse(fine, n)
@@ -86,10 +103,13 @@ def main():
             cls = np.digitize(steep, edges[1:-1])  # 0 .. nclass-1
             count += np.bincount(cls.ravel(), minlength=nclass)
             for m in models:
-                e = np.abs(coarse(ev[t][m]["state"][:], n) - truth)
+                e = np.abs(coarse(ev[t][m]["state"][:][keep], n) - truth)
                 err[m] += np.bincount(cls.ravel(), weights=e.ravel(), minlength=nclass)
+    if count.sum() == 0:
+        fail("no snapshot in --span %s" % a.span)
     print("MAE on the closure's grid by the steepness of the truth in the cell (largest fine jump), "
-          "%d seed(s), %d held-out forcings" % (len(files), len(tests)))
+          "%d seed(s), %d held-out forcings%s" % (len(files), len(tests),
+                                                  "" if a.span is None else ", t - t_first in (%g, %g]" % span))
     names = ["[%g, %g)" % (lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
     print("  %-22s" % "jump in" + "".join("%20s" % s for s in names) + "%20s" % "all cells")
     print("  %-22s" % "fraction of cells" + "".join("%20.3f" % (c / count.sum()) for c in count) + "%20.3f" % 1)

@@ -39,7 +39,8 @@ for s in (1, 2):
     os.makedirs(d, exist_ok=True)
     with h5py.File(os.path.join(d, "evaluate.h5"), "w") as h5:
         # the evaluation's snapshots: the last two of the dataset
-        h5["test_1/closure_2/state"] = np.tile(coarse(fine, 2) + [0.01, 0.02], (2, 1))
+        # closure errors 0.01, 0.02 at t = 5.5 and 0.03, 0.06 at t = 6
+        h5["test_1/closure_2/state"] = coarse(fine, 2) + np.array([[0.01, 0.02], [0.03, 0.06]])
         h5["test_1/closure_2/t"] = t[1:]
         h5["test_1/weno5_4/state"] = np.tile(coarse(fine, 4) + [0.002, 0.002, 0.04, 0.04], (2, 1))
         h5["test_1/weno5_4/t"] = t[1:]
@@ -47,22 +48,36 @@ cmd = ["/usr/bin/python3", SCRIPT, work, "--seeds", "1,2", "--models", "closure_
        "--dataset", os.path.join(work, "dataset.h5")]
 out = subprocess.run(cmd, capture_output=True, text=True)
 print(out.stdout + out.stderr)
-# smooth class: closure 0.01, baseline 0.002 (ratio 5); steep: 0.02 and 0.04 (0.5); the
-# middle class is empty; all cells: 0.015 and 0.021 (0.71); shares 1/3, 2/3 and 1/21, 20/21.
-want = {
-    "fraction of cells": ["0.500", "0.000", "0.500", "1.000"],
-    "closure_2 MAE": ["1.000e-02", "-", "2.000e-02", "1.500e-02"],
-    "weno5_4 MAE": ["2.000e-03", "-", "4.000e-02", "2.100e-02"],
-}
-for key, values in want.items():
-    got = [ln for ln in out.stdout.splitlines() if ln.strip().startswith(key)]
-    if not got or got[0].split()[-4:] != values:
-        sys.exit("FAIL: row '%s' should end with %s, got %s" % (key, values, got))
-ratio = [ln for ln in out.stdout.splitlines() if "closure_2 / this" in ln]
-if not ratio or ratio[0].split()[-4:] != ["5.00", "-", "0.50", "0.71"]:
-    sys.exit("FAIL: ratio row %s" % ratio)
-if out.returncode or "2 seed(s), 1 held-out forcings" not in out.stdout:
-    sys.exit("FAIL: header or exit status (%d)" % out.returncode)
+
+
+def check(out, want, ratio_want, header):
+    for key, values in want.items():
+        got = [ln for ln in out.stdout.splitlines() if ln.strip().startswith(key)]
+        if not got or got[0].split()[-4:] != values:
+            sys.exit("FAIL: row '%s' should end with %s, got %s" % (key, values, got))
+    ratio = [ln for ln in out.stdout.splitlines() if "closure_2 / this" in ln]
+    if not ratio or ratio[0].split()[-4:] != ratio_want:
+        sys.exit("FAIL: ratio row %s, want %s" % (ratio, ratio_want))
+    if out.returncode or header not in out.stdout:
+        sys.exit("FAIL: header or exit status (%d)" % out.returncode)
+
+
+# smooth class: closure (0.01 + 0.03)/2, baseline 0.002 (ratio 10); steep: (0.02 + 0.06)/2
+# and 0.04 (1); the middle class is empty; all cells 0.03 and 0.021 (1.43).
+check(out, {"fraction of cells": ["0.500", "0.000", "0.500", "1.000"],
+            "closure_2 MAE": ["2.000e-02", "-", "4.000e-02", "3.000e-02"],
+            "weno5_4 MAE": ["2.000e-03", "-", "4.000e-02", "2.100e-02"]},
+      ["10.00", "-", "1.00", "1.43"], "2 seed(s), 1 held-out forcings")
+# --span 0,0.5: the first snapshot only (t_first = 5.5 - 0.5): 0.01 and 0.02 against 0.002
+# and 0.04 (5, 0.5, all cells 0.015 / 0.021 = 0.71)
+out = subprocess.run(cmd + ["--span", "0,0.5"], capture_output=True, text=True)
+print(out.stdout + out.stderr)
+check(out, {"closure_2 MAE": ["1.000e-02", "-", "2.000e-02", "1.500e-02"]},
+      ["5.00", "-", "0.50", "0.71"], "t - t_first in (0, 0.5]")
+for span in ("0.5,0", "x", "2,3"):
+    bad = subprocess.run(cmd + ["--span", span], capture_output=True, text=True)
+    if bad.returncode == 0 or "--span" not in bad.stderr:
+        sys.exit("FAIL: --span %s must be refused naming the option: %s" % (span, bad.stderr))
 bad = subprocess.run(cmd[:3] + ["--seeds", "1,3", "--dataset", os.path.join(work, "dataset.h5")], capture_output=True, text=True)
 if bad.returncode == 0 or "seed3/evaluate.h5" not in bad.stderr:
     sys.exit("FAIL: a missing seed must be named: %s" % bad.stderr)
