@@ -73,6 +73,7 @@ def main():
     nclass = len(edges) - 1
     err = {m: np.zeros(nclass) for m in models}  # summed absolute error per class
     count = np.zeros(nclass)
+    fine_of = {}  # each held-out forcing's resolved states, read once for all seeds
     for fname in files:
         ev = h5py.File(fname, "r")
         tests = sorted(k for k in ev if k.startswith("test_"))
@@ -95,7 +96,9 @@ def main():
             if not keep.any():
                 continue
             idx = idx[keep]
-            fine = g["state"][:][idx]
+            if t not in fine_of:
+                fine_of[t] = g["state"][:]
+            fine = fine_of[t][idx]
             n = ev[t][models[0]]["state"].shape[1]
             truth = coarse(fine, n)
             jump = np.abs(np.roll(fine, -1, axis=1) - fine)  # periodic
