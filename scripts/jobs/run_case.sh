@@ -24,7 +24,8 @@
 # run with -train_resume latest / -bsde_resume latest (a fresh start when there is no
 # checkpoint yet); on SIGUSR1/SIGTERM udeflow writes a checkpoint at the end of the
 # current iteration and exits 0, and this script then requeues the job instead of going
-# on to evaluate.
+# on to evaluate; generate stops after its current trajectory, removes its partial file and
+# exits 0, and the requeued job generates again.
 set -uo pipefail
 UDEFLOW_ROOT="${UDEFLOW_ROOT:-${SLURM_SUBMIT_DIR:-${PBS_O_WORKDIR:-$(pwd)}}}"
 cd "$UDEFLOW_ROOT"
@@ -85,14 +86,18 @@ for step in "${steps[@]}"; do
   rc=$?
   if [ -n "$timer_pid" ]; then kill "$timer_pid" 2>/dev/null; wait "$timer_pid" 2>/dev/null; fi
   [ $rc -eq 0 ] || { echo "== udeflow $cmd failed (exit $rc); see $log" >&2; exit $rc; }
-  if tail -n 20 "$log" | grep -Eq "received: stopping after iteration|stop signal received"; then
+  if tail -n 20 "$log" | grep -Eq "received: stopping after (iteration|trajectory)|stop signal received"; then
     interrupted=1
     break
   fi
 done
 
 if [ $interrupted = 1 ]; then
-  echo "== stopped before the end with a checkpoint in $OUT"
+  if [ "$cmd" = generate ]; then
+    echo "== stopped before the end: generate wrote no dataset and starts over when run again"
+  else
+    echo "== stopped before the end with a checkpoint in $OUT"
+  fi
   if [ "$REQUEUE" = 1 ]; then
     if [ -n "${SLURM_JOB_ID:-}" ]; then scontrol requeue "$SLURM_JOB_ID" && echo "== requeued $SLURM_JOB_ID"
     elif [ -n "${PBS_JOBID:-}" ]; then qrerun "$PBS_JOBID" && echo "== rerun $PBS_JOBID"

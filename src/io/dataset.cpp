@@ -76,6 +76,15 @@ DatasetWriter::~DatasetWriter() {
   VecDestroy(&natural_);
 }
 
+PetscErrorCode DatasetWriter::Discard() {
+  PetscFunctionBeginUser;
+  PetscCall(file_.Close());
+  PetscCall(VecDestroy(&natural_));
+  trajs_.clear();
+  times_.clear();
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode CreateNaturalVector(DM dm, Vec* natural) {
   PetscFunctionBeginUser;
   PetscBool is_da;

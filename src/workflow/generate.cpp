@@ -5,6 +5,7 @@
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
 #include "udeflow/core/rng.hpp"
+#include "udeflow/core/signals.hpp"
 #include "udeflow/io/catalyst.hpp"
 #include "udeflow/io/dataset.hpp"
 #include "udeflow/io/latest.hpp"
@@ -160,6 +161,37 @@ PetscErrorCode WriteTrajectory(MPI_Comm comm, const GenerateOptions& o, pde::Phy
   PetscFunctionReturn(0);
 }
 
+// Every trajectory into `writer`.  A wall-time signal (SIGTERM/SIGUSR1) stops between
+// trajectories (*stopped): a dataset is written whole or not at all, so the partial file
+// is removed and a requeued job generates again.
+PetscErrorCode WriteAll(MPI_Comm comm, const GenerateOptions& o, pde::Physics& truth,
+                        adjoint::Integrator& integ, io::DatasetWriter& writer,
+                        io::Catalyst* catalyst, const std::vector<PetscReal>& times,
+                        bool* stopped) {
+  PetscFunctionBeginUser;
+  StopSignalGuard stop_guard;
+  const size_t ntraj = o.train_seeds.size() + o.test_seeds.size();
+  Vec u;
+  PetscCall(DMCreateGlobalVector(truth.Grid(), &u));
+  *stopped = false;
+  for (size_t i = 0; i < ntraj && !*stopped; ++i) {
+    PetscCall(WriteTrajectory(comm, o, truth, integ, writer, catalyst, times, i, u));
+    int sig;
+    PetscCall(StopRequested(comm, stopped, &sig));
+    *stopped = *stopped && i + 1 < ntraj;  // the last one done: the dataset is complete
+    if (*stopped) {
+      PetscCall(writer.Discard());
+      PetscCall(PetscPrintf(comm,
+                            "generate: %s received: stopping after trajectory %zu of %zu; no "
+                            "dataset written (it is made whole or not at all): run generate "
+                            "again to start over\n",
+                            StopSignalName(sig), i + 1, ntraj));
+    }
+  }
+  PetscCall(VecDestroy(&u));
+  PetscFunctionReturn(0);
+}
+
 }  // namespace
 
 PetscErrorCode GenerateDataset(MPI_Comm comm) {
@@ -211,11 +243,9 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
     description += "; noise " + std::to_string(o.noise) + " x mean x N(0,1), seed " +
                    std::to_string(o.noise_seed);
   PetscCall(writer.Create(comm, paths.dataset, *truth, description));
-  Vec u;
-  PetscCall(DMCreateGlobalVector(truth->Grid(), &u));
-  for (size_t i = 0; i < o.train_seeds.size() + o.test_seeds.size(); ++i)
-    PetscCall(WriteTrajectory(comm, o, *truth, integ, writer, catalyst.get(), times, i, u));
-  PetscCall(VecDestroy(&u));
+  bool stopped;
+  PetscCall(WriteAll(comm, o, *truth, integ, writer, catalyst.get(), times, &stopped));
+  if (stopped) PetscFunctionReturn(0);
   PetscCall(writer.Commit());
   PetscCall(PetscPrintf(comm, "generate: wrote %s (+ .xmf for ParaView)\n", paths.dataset.c_str()));
   if (catalyst) {

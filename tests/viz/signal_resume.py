@@ -1,4 +1,5 @@
-"""Requeue-safe training: a run stopped by a signal writes a checkpoint and exits 0, and
+"""Requeue-safe runs: a generate stopped by a signal exits 0 and leaves no dataset behind;
+a training run stopped by a signal writes a checkpoint and exits 0, and
 `-train_resume latest` / `-bsde_resume latest` ends with the parameters and history of an
 uninterrupted run, bit for bit.  Usage (run by ctest, tests/viz/CMakeLists.txt):
     /usr/bin/python3 signal_resume.py pde  <udeflow> <tiny.yaml> <workdir> <mpiexec...>
@@ -83,6 +84,18 @@ def fresh(d):
 
 
 if kind == "pde":
+    # generate stopped by the wall-time signal between trajectories: exit 0, a clear line,
+    # and no dataset (nor partial file) left behind for a requeued job to trip over.
+    g = os.path.join(work, "generate_stopped")
+    fresh(g)
+    text = interrupted_run(["generate", "-options_file", case, "-output_dir", g, "-generate_train_seeds",
+                            ",".join(str(s) for s in range(1, 13)), "-generate_duration", "40"],
+                           "generate: trajectory 1/", signal.SIGUSR1, to_rank1=False)
+    assert "SIGUSR1 received: stopping after trajectory" in text, text
+    assert "of 13; no dataset written" in text, text
+    left = [f for f in os.listdir(g) if f.startswith("dataset")]
+    assert not left, ("a stopped generate left files behind", left)
+    print("generate: " + [l for l in text.splitlines() if "received: stopping" in l][0])
     data = os.path.join(work, "data")
     fresh(data)
     run(["generate", "-options_file", case, "-output_dir", data, "-generate_train_seeds", "1,2", "-generate_test_seeds", "101"])

@@ -50,6 +50,8 @@ class DatasetWriter {
   PetscErrorCode WriteState(PetscInt k, Vec u);
   /// Closes the file under its final name and writes <path without .h5>.xmf.
   PetscErrorCode Commit();
+  /// Closes without committing: the partial file is removed, nothing is left behind.
+  PetscErrorCode Discard();
   ~DatasetWriter();
 
  private:
