@@ -121,6 +121,7 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
   std::string inputs = forcing_inputs_ ? "forcing" : "temperature";
   std::string scaling = scale_by_surface_ ? "surface" : "none";
   std::string form = face_form_ ? "face" : "column";
+  std::string face_inputs = froude_input_ ? "froude" : "depth";
   PetscOptionsBegin(comm, p.c_str(), "Ocean columns: network inputs and output scale", "physics");
   PetscCall(UdeOptionsChoice(
       "-network_form",
@@ -136,6 +137,15 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
       "-flux_scaling",
       "Network output times flux_scale (none) or times flux_scale Q/Q_ref (surface)",
       {"none", "surface"}, &scaling, nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-face_inputs",
+      "Face form inputs: the face depth over the mixing depth (depth), or that and the "
+      "convective Froude number ln(Fr/Fr_ref), Fr = (B h_e)^(1/3)/(N h_e) (froude)",
+      {"depth", "froude"}, &face_inputs, nullptr));
+  PetscCall(UdeOptionsPositiveReal("-froude_reference",
+                                   "Reference convective Froude number Fr_ref of "
+                                   "-ocean_face_inputs froude",
+                                   &fr_ref_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-q_reference", "Reference surface cooling Q_ref (W/m^2)",
                                    &q_ref_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-n2_reference", "Reference stratification N2_ref (1/s^2)",
@@ -144,6 +154,9 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
   forcing_inputs_ = inputs == "forcing" ? PETSC_TRUE : PETSC_FALSE;
   scale_by_surface_ = scaling == "surface" ? PETSC_TRUE : PETSC_FALSE;
   face_form_ = form == "face";
+  froude_input_ = face_inputs == "froude";
+  PetscCheck(!froude_input_ || face_form_, comm, PETSC_ERR_USER_INPUT,
+             "option -%sface_inputs froude: needs -%snetwork_form face", p.c_str(), p.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -283,6 +296,7 @@ std::string OceanColumn::Describe() const {
     s << "convective adjustment K " << ca_k_ << " m^2/s (eps " << ca_eps_ << " K/m), network "
       << (closure_ ? closure_->Describe() : std::string("none"))
       << (face_form_ && NumParams() > 0 ? " at every face, reading its depth / mixing depth" : "")
+      << (froude_input_ && NumParams() > 0 ? " and the convective Froude number" : "")
       << (forcing_inputs_ ? " reading the column and its forcing" : "")
       << (scale_by_surface_ ? ", flux scaled by Q/Q_ref" : "");
   else
@@ -348,6 +362,10 @@ PetscErrorCode OceanColumn::SetScenario(const Scenario& sc) {
                  "option -%socean_network_form face: the mixing depth needs a stratified "
                  "column, but column %" PetscInt_FMT " has N^2 = %g",
                  prefix_.c_str(), j, n2col_[c]);
+      PetscCheck(!froude_input_ || NumParams() == 0 || qt_[c] > 0, comm_, PETSC_ERR_USER_INPUT,
+                 "option -%socean_face_inputs froude: the Froude number needs surface cooling, "
+                 "but column %" PetscInt_FMT " has Q = %g W/m^2",
+                 prefix_.c_str(), j, sc[1 + j]);
     }
   have_scenario_ = true;
   PetscFunctionReturn(0);
@@ -384,17 +402,29 @@ double OceanColumn::FaceInput(double he, PetscInt q, double* du_dh) const {
   return u;
 }
 
+double OceanColumn::FroudeInput(double he, PetscInt c, double* dx_dh) const {
+  // ln(Fr/Fr_ref), Fr = (B h_e)^(1/3) / (N h_e) = B^(1/3) h_e^(-2/3) / N, B = alpha g Q/(rho c_p).
+  const double B = alpha_ * gravity_ * qt_[c];
+  *dx_dh = -2.0 / (3.0 * he);
+  return std::log(B) / 3.0 - 2.0 * std::log(he) / 3.0 - 0.5 * std::log(n2col_[c]) -
+         std::log(fr_ref_);
+}
+
 void OceanColumn::NetworkInputs(const double* Tc, PetscInt c, double* x) const {
   const PetscInt ni = NetInputs();
   if (face_form_) {
     double dh, du;
     const double he = MixingDepth(Tc, c, &dh);
     for (PetscInt q = 1; q < nz_; ++q) x[(q - 1) * ni] = FaceInput(he, q, &du);
+    if (froude_input_) {
+      const double fr = FroudeInput(he, c, &du);
+      for (PetscInt q = 1; q < nz_; ++q) x[(q - 1) * ni + 1] = fr;
+    }
   } else {
     kernels::ScaleColumn(Tc, nz_, t_offset_, t_scale_, x);
   }
   if (forcing_inputs_) {
-    const PetscInt off = face_form_ ? 1 : nz_;
+    const PetscInt off = face_form_ ? FaceInputs() : nz_;
     for (PetscInt p = 0; p < NetPoints(); ++p) {
       x[p * ni + off] = qt_[c] * rho_cp_ / q_ref_ - 1.0;
       x[p * ni + off + 1] = n2col_[c] / n2_ref_ - 1.0;
@@ -520,7 +550,22 @@ PetscErrorCode OceanColumn::FaceSlopes() {
   for (PetscInt b = 0; b * kBlock < ncol_; ++b) {
     const PetscInt nb = BlockCols(b);
     Xdot_.setZero(NetInputs(), nb * np);
-    Xdot_.row(0).setOnes();
+    if (froude_input_) {
+      // Every input depends on h_e: the tangent along dh_e = 1 gives dy/dh_e directly.
+      for (PetscInt j = 0; j < nb; ++j) {
+        const PetscInt c = b * kBlock + j;
+        double dh, du, dx;
+        const double he = MixingDepth(&lin_T_[c * nz_], c, &dh);
+        FroudeInput(he, c, &dx);
+        for (PetscInt q = 1; q < nz_; ++q) {
+          FaceInput(he, q, &du);
+          Xdot_(0, NetCol(j, q)) = du;
+          Xdot_(1, NetCol(j, q)) = dx;
+        }
+      }
+    } else {
+      Xdot_.row(0).setOnes();
+    }
     PetscCallCXX(closure_->Jvp(lin_tapes_[b], Xdot_, &Ydot_));
     PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb * np));
     for (PetscInt j = 0; j < nb; ++j) {
@@ -530,8 +575,12 @@ PetscErrorCode OceanColumn::FaceSlopes() {
       double* a = &lin_a_[c * nf];
       a[0] = a[nz_] = 0;
       for (PetscInt q = 1; q < nz_; ++q) {
-        FaceInput(he, q, &du);
-        a[q] = NetScale(c) * Ydot_(0, NetCol(j, q)) * du * dh;
+        if (froude_input_) {
+          a[q] = NetScale(c) * Ydot_(0, NetCol(j, q)) * dh;
+        } else {
+          FaceInput(he, q, &du);
+          a[q] = NetScale(c) * Ydot_(0, NetCol(j, q)) * du * dh;
+        }
       }
     }
   }

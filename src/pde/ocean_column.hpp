@@ -26,7 +26,13 @@
 ///        lost), h_e = sqrt(h^2 + dz^2) (never below one level).  The network thus learns
 ///        the flux profile in sigma = d/h, the coordinate in which K-profile fluxes are
 ///        universal, and a deeper mixed layer than any in training is the same sigma
-///        range (the column form sees a deeper layer as an unseen column);
+///        range (the column form sees a deeper layer as an unseen column); with
+///        -ocean_face_inputs froude the face network also reads ln(Fr/Fr_ref), the
+///        convective Froude number Fr = w*/(N h_e), w* = (B h_e)^(1/3), B = alpha g Q/(rho c_p)
+///        (-ocean_froude_reference Fr_ref, default 0.05): in a K-profile scheme the boundary
+///        layer reaches below the mixed-layer base by ~ w_s/N (bulk Richardson number with
+///        the unresolved-shear term), i.e. by Fr h, so the flux profile in sigma depends on Fr;
+///        it too depends on the state only through h_e (Q > 0 needed);
 ///        F_CA(g) = -K (g - sqrt(g^2 + eps^2))/2, a smooth form of -K min(g, 0) = -K_CA(g) g
 ///        (K_CA = K where dT/dz < 0, else 0).  The smoothing keeps the flux a monotone,
 ///        differentiable function of g (effective diffusivity K (1 - g/sqrt(g^2+eps^2))/2
@@ -58,8 +64,8 @@
 /// ca_eps, background_diffusivity, t_surface, alpha, gravity, rho_cp, t_offset, t_scale,
 /// flux_scale, cooling_range, n2_range, extrapolation_seed, cooling_extrapolation,
 /// n2_extrapolation, cooling, n2, kpp_ri_c, jacobian_network, network_form, network_inputs,
-/// flux_scaling, q_reference, n2_reference; closure options with prefix +
-/// "closure_".
+/// face_inputs, froude_reference, flux_scaling, q_reference, n2_reference; closure options with
+/// prefix + "closure_".
 ///
 /// A prefixed instance (the truth, -truth_ocean_*) takes the unprefixed values of nx, ny,
 /// depth, spacing, t_surface, alpha, gravity, rho_cp, background_diffusivity and of the
@@ -171,7 +177,14 @@ class OceanColumn final : public Physics {
   }
   /// Network inputs per point: Nz (column form) or 1 (face form), plus 2 forcing inputs with
   /// -ocean_network_inputs forcing.
-  PetscInt NetInputs() const { return (face_form_ ? 1 : nz_) + (forcing_inputs_ ? 2 : 0); }
+  PetscInt NetInputs() const {
+    return (face_form_ ? FaceInputs() : nz_) + (forcing_inputs_ ? 2 : 0);
+  }
+  /// Face form: inputs per face before the forcing inputs, 1 (depth) or 2 (and Froude).
+  PetscInt FaceInputs() const { return froude_input_ ? 2 : 1; }
+  /// Face form, -ocean_face_inputs froude: ln(Fr/Fr_ref) of column c for mixing depth he,
+  /// Fr = (B h_e)^(1/3)/(N h_e), B = alpha g Q/(rho c_p); and its derivative in h_e.
+  double FroudeInput(double he, PetscInt c, double* dx_dh) const;
   /// Network evaluation points per column: 1 (column form) or Nz-1 (face form).
   PetscInt NetPoints() const { return face_form_ ? nz_ - 1 : 1; }
   /// Network outputs per point: Nz-1 (column form) or 1 (face form).
@@ -216,6 +229,8 @@ class OceanColumn final : public Physics {
             entrain_width_ = 0.2;  // kpp: entrainment flux ratio and zone width (fraction of h)
   PetscBool forcing_inputs_ = PETSC_FALSE, scale_by_surface_ = PETSC_FALSE;
   bool face_form_ = false;                   // -ocean_network_form face
+  bool froude_input_ = false;                // -ocean_face_inputs froude
+  PetscReal fr_ref_ = 0.05;                  // -ocean_froude_reference
   PetscReal q_ref_ = 50, n2_ref_ = 1.75e-5;  // W/m^2, 1/s^2
   PetscBool jacobian_network_ = PETSC_TRUE;  // network column Jacobians in the assembled matrix
   ClosureConfig closure_config_{"none"};
