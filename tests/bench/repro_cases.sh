@@ -8,7 +8,7 @@
 #   advection       the case (generate, train, evaluate)
 #   hjb100          the case (bsde, 2000 iterations)
 #   fisher_kpp      the case's Adam (2000) and L-BFGS (2500, -tao_gatol 1e-12) in one run, evaluate
-#   ocean_column    the case (generate, offline 20000 Adam, online 400 TAO L-BFGS, evaluate)
+#   ocean_column    the case (generate, offline 20000 Adam, online 1200 TAO L-BFGS, evaluate)
 #   burgers         the case with 4 training forcings and 300 iterations (the full 3000
 #                   take ~20 min a run), evaluate
 set -euo pipefail
