@@ -8,15 +8,23 @@ set(dirty "unknown")
 if(GIT_EXECUTABLE AND EXISTS "${SRC_DIR}/.git")
   execute_process(COMMAND "${GIT_EXECUTABLE}" rev-parse HEAD WORKING_DIRECTORY "${SRC_DIR}"
                   OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-  execute_process(COMMAND "${GIT_EXECUTABLE}" describe --always --dirty --tags WORKING_DIRECTORY "${SRC_DIR}"
+  execute_process(COMMAND "${GIT_EXECUTABLE}" describe --always --tags WORKING_DIRECTORY "${SRC_DIR}"
                   OUTPUT_VARIABLE describe OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
-  execute_process(COMMAND "${GIT_EXECUTABLE}" status --porcelain --untracked-files=no WORKING_DIRECTORY "${SRC_DIR}"
+  # Uncommitted changes outside results/: a report written into the tree (results/REPORT.md
+  # and its figures) is not the program, and must not mark the next build of the same
+  # sources "-dirty" (scripts/docs/reproduce.py draws the same line).
+  execute_process(COMMAND "${GIT_EXECUTABLE}" status --porcelain --untracked-files=no -- .
+                          ":(exclude)results"
+                  WORKING_DIRECTORY "${SRC_DIR}"
                   OUTPUT_VARIABLE changes OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE status_rc)
   if(status_rc EQUAL 0)
     if(changes STREQUAL "")
       set(dirty "no")
     else()
       set(dirty "yes")
+      if(NOT describe STREQUAL "")
+        set(describe "${describe}-dirty")
+      endif()
     endif()
   endif()
 endif()
