@@ -46,60 +46,70 @@ int64_t BestSplit(int64_t l, int64_t s) {
   return lo;
 }
 
-struct Emitter {
-  std::vector<BinomialAction>* out;
-  int64_t cur = 0;  // step of the current state (-1: none, after a reversal)
-  void Restore(int64_t a) {
-    if (cur != a) out->push_back({BinomialAction::kRestore, a, a});
-    cur = a;
-  }
-  void Advance(int64_t a, int64_t b) {
-    if (b > a) out->push_back({BinomialAction::kAdvance, a, b});
-    cur = b;
-  }
-  void Store(int64_t a) { out->push_back({BinomialAction::kStore, a, a}); }
-  void Free(int64_t a) { out->push_back({BinomialAction::kFree, a, a}); }
-  void Reverse(int64_t a) {
-    out->push_back({BinomialAction::kReverse, a, a + 1});
-    cur = -1;
-  }
-};
-
 }  // namespace
+
+BinomialScheduler::BinomialScheduler(int64_t steps, int64_t slots, bool skip_first_store) {
+  if (steps < 1 || slots < 1) return;
+  stack_.reserve(static_cast<size_t>(std::min(slots, steps)) + 1);
+  stack_.push_back({0, steps, std::min(slots, steps)});
+  if (!skip_first_store) Push(BinomialAction::kStore, 0, 0);
+}
+
+void BinomialScheduler::Push(BinomialAction::Kind kind, int64_t from, int64_t to) {
+  pending_[npending_++] = {kind, from, to};
+}
+
+bool BinomialScheduler::Next(BinomialAction* action) {
+  while (ipending_ == npending_) {
+    if (stack_.empty()) return false;
+    ipending_ = npending_ = 0;
+    Refill();
+  }
+  *action = pending_[ipending_++];
+  return true;
+}
+
+// The actions of the top frame's next move (1 to 3 of them).
+void BinomialScheduler::Refill() {
+  const Frame f = stack_.back();
+  const auto restore = [&](int64_t a) {
+    if (cur_ != a) Push(BinomialAction::kRestore, a, a);
+    cur_ = a;
+  };
+  const auto advance = [&](int64_t a, int64_t b) {
+    if (b > a) Push(BinomialAction::kAdvance, a, b);
+    cur_ = b;
+  };
+  const auto reverse = [&](int64_t a) {
+    Push(BinomialAction::kReverse, a, a + 1);
+    cur_ = -1;
+  };
+  if (f.l == 0) {
+    Push(BinomialAction::kFree, f.a, f.a);
+    stack_.pop_back();
+  } else if (f.l == 1) {
+    restore(f.a);
+    reverse(f.a);
+    stack_.back().l = 0;
+  } else if (f.s == 1) {  // no slot to spare: advance to the last step, reverse it
+    restore(f.a);
+    advance(f.a, f.a + f.l - 1);
+    reverse(f.a + f.l - 1);
+    stack_.back().l = f.l - 1;
+  } else {
+    const int64_t m = BestSplit(f.l, f.s);
+    restore(f.a);
+    advance(f.a, f.a + m);
+    Push(BinomialAction::kStore, f.a + m, f.a + m);
+    stack_.back().l = m;
+    stack_.push_back({f.a + m, f.l - m, f.s - 1});
+  }
+}
 
 std::vector<BinomialAction> BinomialSchedule(int64_t steps, int64_t slots) {
   std::vector<BinomialAction> out;
-  if (steps < 1 || slots < 1) return out;
-  Emitter e{&out};
-  // A reversal of l steps from the stored state a with s slots (a's included).
-  struct Frame {
-    int64_t a, l, s;
-  };
-  std::vector<Frame> stack = {{0, steps, std::min(slots, steps)}};
-  e.Store(0);
-  while (!stack.empty()) {
-    const Frame f = stack.back();
-    if (f.l == 0) {
-      e.Free(f.a);
-      stack.pop_back();
-    } else if (f.l == 1) {
-      e.Restore(f.a);
-      e.Reverse(f.a);
-      stack.back().l = 0;
-    } else if (f.s == 1) {  // no slot to spare: advance to the last step, reverse it
-      e.Restore(f.a);
-      e.Advance(f.a, f.a + f.l - 1);
-      e.Reverse(f.a + f.l - 1);
-      stack.back().l = f.l - 1;
-    } else {
-      const int64_t m = BestSplit(f.l, f.s);
-      e.Restore(f.a);
-      e.Advance(f.a, f.a + m);
-      e.Store(f.a + m);
-      stack.back().l = m;
-      stack.push_back({f.a + m, f.l - m, f.s - 1});
-    }
-  }
+  BinomialScheduler sched(steps, slots);
+  for (BinomialAction a; sched.Next(&a);) out.push_back(a);
   return out;
 }
 

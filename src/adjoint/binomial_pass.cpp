@@ -54,15 +54,16 @@ PetscErrorCode ReverseStep(Integrator::Impl& m, TS ts, PetscInt j, bool* first,
 
 PetscErrorCode Integrator::Impl::RunBinomialSchedule(PetscInt a, PetscInt l, bool* first,
                                                      PetscLogDouble t_start) {
-  return RunActions(BinomialSchedule(l, self->checkpoint_slots_), a, first, t_start);
+  BinomialScheduler sched(l, self->checkpoint_slots_);
+  return RunActions([&sched](BinomialAction* act) { return sched.Next(act); }, a, first, t_start);
 }
 
-PetscErrorCode Integrator::Impl::RunActions(const std::vector<BinomialAction>& actions, PetscInt a,
-                                            bool* first, PetscLogDouble t_start) {
+PetscErrorCode Integrator::Impl::RunActions(const std::function<bool(BinomialAction*)>& next,
+                                            PetscInt a, bool* first, PetscLogDouble t_start) {
   PetscFunctionBeginUser;
   TS ts = self->ts_;
   IntegratorStats& st = self->stats_;
-  for (const BinomialAction& act : actions) {
+  for (BinomialAction act; next(&act);) {
     const PetscInt from = a + static_cast<PetscInt>(act.from),
                    to = a + static_cast<PetscInt>(act.to);
     switch (act.kind) {
@@ -173,7 +174,9 @@ PetscErrorCode Integrator::Impl::OnlineReverse(PetscInt M, PetscLogDouble t_star
   online_active = false;
   PetscCall(EndForwardPass(*this, t_start, &st));
   bool first = false;
-  PetscCall(RunActions(online.Reversal(M - online_base), online_base, &first, t_start));
+  OnlineCheckpoints::ReversalScheduler rev(online, M - online_base);
+  PetscCall(RunActions([&rev](BinomialAction* act) { return rev.Next(act); }, online_base, &first,
+                       t_start));
   // Disk level: the earlier intervals [a, a + D), from the last, each from its disk state
   // by the offline binomial schedule with the RAM slots (all free again).
   const PetscInt D = self->disk_every_;

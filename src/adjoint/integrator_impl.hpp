@@ -4,6 +4,7 @@
 // checkpoints.cpp: observations, trajectory and checkpoint storage).
 #include <petsc/private/petscimpl.h>  // PetscObjectStateGet: detects a changed Vec
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -154,9 +155,10 @@ struct Integrator::Impl {
   /// Run one binomial schedule over steps [a, a + l) from the current state a; every step
   /// of it is a recomputation unless *first (the observed forward pass).
   PetscErrorCode RunBinomialSchedule(PetscInt a, PetscInt l, bool* first, PetscLogDouble t_start);
-  /// Runs binomial actions shifted by `a` (see RunBinomialSchedule).
-  PetscErrorCode RunActions(const std::vector<BinomialAction>& actions, PetscInt a, bool* first,
-                            PetscLogDouble t_start);
+  /// Runs the actions `next` generates (until it returns false), shifted by `a` (see
+  /// RunBinomialSchedule); schedules are generated as they run, never held whole.
+  PetscErrorCode RunActions(const std::function<bool(BinomialAction*)>& next, PetscInt a,
+                            bool* first, PetscLogDouble t_start);
   /// Online mode: before the forward sweep (a fresh placement, no checkpoints; PreStep then
   /// stores what it keeps), and after it, over its M steps: the reversal.
   PetscErrorCode OnlineBegin();

@@ -72,26 +72,41 @@ std::vector<int64_t> OnlineCheckpoints::Stored() const {
   return s;
 }
 
+OnlineCheckpoints::ReversalScheduler::ReversalScheduler(const OnlineCheckpoints& placement,
+                                                        int64_t steps)
+    : held_(placement.Stored()), slots_(placement.slots_), steps_(steps), pending_(held_.size()) {}
+
+bool OnlineCheckpoints::ReversalScheduler::Next(BinomialAction* action) {
+  for (;;) {
+    if (restore_) {
+      restore_ = false;
+      *action = {BinomialAction::kRestore, offset_, offset_};
+      return true;
+    }
+    if (part_.Next(action)) {  // the current interval's schedule, on absolute steps
+      action->from += offset_;
+      action->to += offset_;
+      return true;
+    }
+    if (pending_ == 0) return false;
+    const size_t i = --pending_;
+    const int64_t a = held_[i];
+    const int64_t e = i + 1 < held_.size() ? held_[i + 1] : steps_;
+    if (e <= a) {  // a checkpoint at or beyond the end (not reached by OnStep's contract)
+      *action = {BinomialAction::kFree, a, a};
+      return true;
+    }
+    // The interval's start is stored already: its schedule without the first kStore.
+    offset_ = a;
+    restore_ = true;
+    part_ = BinomialScheduler(e - a, slots_ - static_cast<int64_t>(i), true);
+  }
+}
+
 std::vector<BinomialAction> OnlineCheckpoints::Reversal(int64_t steps) const {
   std::vector<BinomialAction> out;
-  for (size_t i = held_.size(); i-- > 0;) {
-    const int64_t a = held_[i].step;
-    const int64_t e = i + 1 < held_.size() ? held_[i + 1].step : steps;
-    if (e <= a) {  // a checkpoint at or beyond the end (not reached by OnStep's contract)
-      out.push_back({BinomialAction::kFree, a, a});
-      continue;
-    }
-    out.push_back({BinomialAction::kRestore, a, a});
-    const int64_t s = slots_ - static_cast<int64_t>(i);
-    const std::vector<BinomialAction> part = BinomialSchedule(e - a, s);
-    // The interval's start is stored already: skip the schedule's first kStore.
-    for (size_t k = 1; k < part.size(); ++k) {
-      BinomialAction act = part[k];
-      act.from += a;
-      act.to += a;
-      out.push_back(act);
-    }
-  }
+  ReversalScheduler rev(*this, steps);
+  for (BinomialAction a; rev.Next(&a);) out.push_back(a);
   return out;
 }
 

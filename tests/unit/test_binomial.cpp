@@ -75,6 +75,56 @@ TEST(Binomial, LargeChainsReachTheClosedForm) {
   EXPECT_EQ(BinomialMinAdvances(100000, 20), 600000 - 65780);
 }
 
+TEST(Binomial, GeneratedOneActionAtATime) {
+  // 10^6 steps in 20 slots, generated and checked as they come (the integrator never
+  // holds a schedule: the generator's memory is its stack of <= slots + 1 frames, where
+  // the whole schedule would be ~2.5 actions a step).  r = 8 (C(27,7) = 888030 < 10^6 <=
+  // C(28,8) = 3108105), F = 8 10^6 - C(28,21) = 8000000 - 1184040.
+  using udeflow::adjoint::BinomialAction;
+  const int64_t l = 1000000, s = 20;
+  udeflow::adjoint::BinomialScheduler sched(l, s);
+  std::vector<char> stored(l + 1, 0);
+  int64_t cur = 0, next_reverse = l - 1, advances = 0, held = 0, peak = 0, actions = 0;
+  bool ok = true;
+  for (BinomialAction a; sched.Next(&a); ++actions) {
+    switch (a.kind) {
+      case BinomialAction::kAdvance:
+        ok = ok && cur == a.from && a.to > a.from;
+        advances += a.to - a.from;
+        cur = a.to;
+        break;
+      case BinomialAction::kStore:
+        ok = ok && cur == a.from && !stored[a.from];
+        stored[a.from] = 1;
+        peak = std::max(peak, ++held);
+        break;
+      case BinomialAction::kRestore:
+        ok = ok && stored[a.from];
+        cur = a.from;
+        break;
+      case BinomialAction::kFree:
+        ok = ok && stored[a.from];
+        stored[a.from] = 0;
+        --held;
+        break;
+      case BinomialAction::kReverse:
+        ok = ok && cur == a.from && a.from == next_reverse;
+        --next_reverse;
+        cur = -1;
+        break;
+    }
+    ASSERT_TRUE(ok) << "action " << actions;
+  }
+  EXPECT_EQ(next_reverse, -1);
+  EXPECT_EQ(held, 0);
+  EXPECT_LE(peak, s);
+  EXPECT_EQ(advances, BinomialMinAdvances(l, s));
+  EXPECT_EQ(advances, 8000000 - 1184040);
+  EXPECT_GT(actions, 2 * l);  // what a stored schedule would have held
+  BinomialAction a;
+  EXPECT_FALSE(sched.Next(&a));  // and stays done
+}
+
 TEST(Binomial, FirstSweepVisitsEveryStepInOrder) {
   // The observed forward pass: advances from step 0 up to the first reversal, which is
   // the last step.

@@ -35,6 +35,28 @@ struct BinomialAction {
 /// F(l, s): the least number of advances that reverses l steps with s slots (s >= 1).
 int64_t BinomialMinAdvances(int64_t steps, int64_t slots);
 
+/// An optimal schedule generated one action at a time: the memory it needs is a stack of
+/// at most `slots` + 1 frames and a few pending actions, whatever the number of steps (the
+/// whole schedule, ~2.5 actions a step, is never held).  Next() returns the actions of
+/// BinomialSchedule(steps, slots) in order, then false.  With `skip_first_store` the
+/// leading kStore of step 0 is left out (the caller holds that state already).
+class BinomialScheduler {
+ public:
+  BinomialScheduler(int64_t steps, int64_t slots, bool skip_first_store = false);
+  bool Next(BinomialAction* action);
+
+ private:
+  struct Frame {
+    int64_t a, l, s;  // a reversal of l steps from the stored state a with s slots
+  };
+  void Refill();
+  void Push(BinomialAction::Kind kind, int64_t from, int64_t to);
+  std::vector<Frame> stack_;
+  BinomialAction pending_[4];
+  int npending_ = 0, ipending_ = 0;
+  int64_t cur_ = 0;  // step of the current state (-1: none, after a reversal)
+};
+
 /// An optimal schedule for `steps` >= 1 steps and `slots` >= 1 slots: starts with
 /// kStore of step 0, ends with kFree of step 0; contains exactly `steps` kReverse
 /// (from steps-1 down to 0) and BinomialMinAdvances(steps, slots) advanced steps; at

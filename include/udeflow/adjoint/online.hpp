@@ -34,6 +34,7 @@
 /// replaying the offline schedule); R / F <= 2 (reached at l = 2: R = 2, F = 1); for
 /// l = 100 .. 10^4 and S <= 6, R / F <= 1.275 (S = 6, l = 131) and 1.00 - 1.05 at l = 10^4;
 /// for S = 10, 20 and l = 10^3, 10^4, 10^5: 1.13 / 1.04 / 1.08 and 1.04 / 1.20 / 1.02.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -65,6 +66,22 @@ class OnlineCheckpoints {
   /// state `steps` is current and not needed): the reversal, as binomial actions on
   /// absolute steps (kRestore first; every checkpoint freed at the end).
   std::vector<BinomialAction> Reversal(int64_t steps) const;
+
+  /// The same reversal generated one action at a time (memory: the held checkpoints and
+  /// one BinomialScheduler, whatever `steps`); Next() returns Reversal(steps)'s actions.
+  class ReversalScheduler {
+   public:
+    ReversalScheduler(const OnlineCheckpoints& placement, int64_t steps);
+    bool Next(BinomialAction* action);
+
+   private:
+    std::vector<int64_t> held_;  // the checkpoints' steps, in step order
+    int64_t slots_, steps_;
+    std::size_t pending_;   // checkpoints not yet started: held_[0 .. pending_)
+    int64_t offset_ = 0;    // the current interval's first step
+    bool restore_ = false;  // its kRestore is still to be returned
+    BinomialScheduler part_{0, 1};
+  };
 
   /// Recomputations R of Reversal(steps) from the states held now: steps (the untaped
   /// sweep) + sum_i F(L_i, slots - i) over the final intervals.
