@@ -121,7 +121,7 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
   std::string inputs = forcing_inputs_ ? "forcing" : "temperature";
   std::string scaling = scale_by_surface_ ? "surface" : "none";
   std::string form = face_form_ ? "face" : "column";
-  std::string face_inputs = froude_input_ ? "froude" : "depth";
+  std::string face_inputs = base_input_ ? "froude_base" : froude_input_ ? "froude" : "depth";
   PetscOptionsBegin(comm, p.c_str(), "Ocean columns: network inputs and output scale", "physics");
   PetscCall(UdeOptionsChoice(
       "-network_form",
@@ -140,8 +140,10 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
   PetscCall(UdeOptionsChoice(
       "-face_inputs",
       "Face form inputs: the face depth over the mixing depth (depth), or that and the "
-      "convective Froude number ln(Fr/Fr_ref), Fr = (B h_e)^(1/3)/(N h_e) (froude)",
-      {"depth", "froude"}, &face_inputs, nullptr));
+      "convective Froude number ln(Fr/Fr_ref), Fr = (B h_e)^(1/3)/(N h_e) (froude), or both and "
+      "the face's distance to the mixing depth in grid units, s/(dz + |s|), s = d - h_e "
+      "(froude_base)",
+      {"depth", "froude", "froude_base"}, &face_inputs, nullptr));
   PetscCall(UdeOptionsPositiveReal("-froude_reference",
                                    "Reference convective Froude number Fr_ref of "
                                    "-ocean_face_inputs froude",
@@ -154,9 +156,11 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
   forcing_inputs_ = inputs == "forcing" ? PETSC_TRUE : PETSC_FALSE;
   scale_by_surface_ = scaling == "surface" ? PETSC_TRUE : PETSC_FALSE;
   face_form_ = form == "face";
-  froude_input_ = face_inputs == "froude";
+  froude_input_ = face_inputs == "froude" || face_inputs == "froude_base";
+  base_input_ = face_inputs == "froude_base";
   PetscCheck(!froude_input_ || face_form_, comm, PETSC_ERR_USER_INPUT,
-             "option -%sface_inputs froude: needs -%snetwork_form face", p.c_str(), p.c_str());
+             "option -%sface_inputs %s: needs -%snetwork_form face", p.c_str(), face_inputs.c_str(),
+             p.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -297,6 +301,7 @@ std::string OceanColumn::Describe() const {
       << (closure_ ? closure_->Describe() : std::string("none"))
       << (face_form_ && NumParams() > 0 ? " at every face, reading its depth / mixing depth" : "")
       << (froude_input_ && NumParams() > 0 ? " and the convective Froude number" : "")
+      << (base_input_ && NumParams() > 0 ? " and its distance to the mixing depth" : "")
       << (forcing_inputs_ ? " reading the column and its forcing" : "")
       << (scale_by_surface_ ? ", flux scaled by Q/Q_ref" : "");
   else
@@ -402,6 +407,14 @@ double OceanColumn::FaceInput(double he, PetscInt q, double* du_dh) const {
   return u;
 }
 
+double OceanColumn::BaseInput(double he, PetscInt q, double* dx_dh) const {
+  // s/(dz + |s|), s = d - h_e: in (-1, 1), 0 at the mixing depth, +-1/2 one cell away.
+  const double s = (depth_ - q * dz_) - he;
+  const double r = dz_ + std::abs(s);
+  *dx_dh = -dz_ / (r * r);
+  return s / r;
+}
+
 double OceanColumn::FroudeInput(double he, PetscInt c, double* dx_dh) const {
   // ln(Fr/Fr_ref), Fr = (B h_e)^(1/3) / (N h_e) = B^(1/3) h_e^(-2/3) / N, B = alpha g Q/(rho c_p).
   const double B = alpha_ * gravity_ * qt_[c];
@@ -420,6 +433,8 @@ void OceanColumn::NetworkInputs(const double* Tc, PetscInt c, double* x) const {
       const double fr = FroudeInput(he, c, &du);
       for (PetscInt q = 1; q < nz_; ++q) x[(q - 1) * ni + 1] = fr;
     }
+    if (base_input_)
+      for (PetscInt q = 1; q < nz_; ++q) x[(q - 1) * ni + 2] = BaseInput(he, q, &du);
   } else {
     kernels::ScaleColumn(Tc, nz_, t_offset_, t_scale_, x);
   }
@@ -561,6 +576,11 @@ PetscErrorCode OceanColumn::FaceSlopes() {
           FaceInput(he, q, &du);
           Xdot_(0, NetCol(j, q)) = du;
           Xdot_(1, NetCol(j, q)) = dx;
+          if (base_input_) {
+            double db;
+            BaseInput(he, q, &db);
+            Xdot_(2, NetCol(j, q)) = db;
+          }
         }
       }
     } else {

@@ -180,11 +180,14 @@ class OceanColumn final : public Physics {
   PetscInt NetInputs() const {
     return (face_form_ ? FaceInputs() : nz_) + (forcing_inputs_ ? 2 : 0);
   }
-  /// Face form: inputs per face before the forcing inputs, 1 (depth) or 2 (and Froude).
-  PetscInt FaceInputs() const { return froude_input_ ? 2 : 1; }
+  /// Face form: inputs per face before the forcing inputs, 1 (depth), 2 (and Froude) or 3
+  /// (and the distance to the mixing depth).
+  PetscInt FaceInputs() const { return 1 + (froude_input_ ? 1 : 0) + (base_input_ ? 1 : 0); }
   /// Face form, -ocean_face_inputs froude: ln(Fr/Fr_ref) of column c for mixing depth he,
   /// Fr = (B h_e)^(1/3)/(N h_e), B = alpha g Q/(rho c_p); and its derivative in h_e.
   double FroudeInput(double he, PetscInt c, double* dx_dh) const;
+  /// -ocean_face_inputs froude_base: s/(dz + |s|), s = d_q - h_e, and its h_e derivative.
+  double BaseInput(double he, PetscInt q, double* dx_dh) const;
   /// Network evaluation points per column: 1 (column form) or Nz-1 (face form).
   PetscInt NetPoints() const { return face_form_ ? nz_ - 1 : 1; }
   /// Network outputs per point: Nz-1 (column form) or 1 (face form).
@@ -229,7 +232,8 @@ class OceanColumn final : public Physics {
             entrain_width_ = 0.2;  // kpp: entrainment flux ratio and zone width (fraction of h)
   PetscBool forcing_inputs_ = PETSC_FALSE, scale_by_surface_ = PETSC_FALSE;
   bool face_form_ = false;                   // -ocean_network_form face
-  bool froude_input_ = false;                // -ocean_face_inputs froude
+  bool froude_input_ = false;                // -ocean_face_inputs froude or froude_base
+  bool base_input_ = false;                  // -ocean_face_inputs froude_base
   PetscReal fr_ref_ = 0.05;                  // -ocean_froude_reference
   PetscReal q_ref_ = 50, n2_ref_ = 1.75e-5;  // W/m^2, 1/s^2
   PetscBool jacobian_network_ = PETSC_TRUE;  // network column Jacobians in the assembled matrix

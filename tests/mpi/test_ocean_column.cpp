@@ -152,7 +152,8 @@ TEST_P(OceanJacobian, ProductsAndAssembledJacobian) {
   const PetscInt P = ph.NumParams();
   const bool face = GetParam().find("network_form face") != std::string::npos;
   const PetscInt nin = (face ? 1 : 32) + (GetParam().find("forcing") != std::string::npos ? 2 : 0) +
-                       (GetParam().find("froude") != std::string::npos ? 1 : 0);
+                       (GetParam().find("froude") != std::string::npos ? 1 : 0) +
+                       (GetParam().find("froude_base") != std::string::npos ? 1 : 0);
   const PetscInt nout = face ? 1 : 31;
   ASSERT_EQ(P, nin * 128 + 128 + 128 * 128 + 128 + 128 * nout + nout);
   Vec u, v, w, Jv, JTw, f1, f2, tmp;
@@ -250,6 +251,10 @@ INSTANTIATE_TEST_SUITE_P(NetworkInputs, OceanJacobian,
                                            std::string("-ocean_network_form face "
                                                        "-ocean_face_inputs froude "
                                                        "-ocean_flux_scaling surface "
+                                                       "-closure_activation softplus"),
+                                           std::string("-ocean_network_form face "
+                                                       "-ocean_face_inputs froude_base "
+                                                       "-ocean_flux_scaling surface "
                                                        "-closure_activation softplus")));
 
 // Exact discrete gradient through the implicit solver vs central differences.
@@ -317,6 +322,8 @@ INSTANTIATE_TEST_SUITE_P(
         "-adjoint_memory store",
         "-closure_activation softplus -ocean_network_form face -ocean_face_inputs froude "
         "-ocean_flux_scaling surface -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
+        "-closure_activation softplus -ocean_network_form face -ocean_face_inputs froude_base "
+        "-ocean_flux_scaling surface -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
         "-closure_activation softplus -ts_type theta -ts_theta_theta 0.6 -ts_dt 3600 "
         "-adjoint_memory disk -adjoint_checkpoint_every 2",
         "-closure_activation relu -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
@@ -330,7 +337,8 @@ INSTANTIATE_TEST_SUITE_P(
         "checkpoint"));
 
 TEST(OceanColumn, SameLossAndGradientOn1To3Ranks) {
-  for (const char* form : {"column", "face", "face -ocean_face_inputs froude"})
+  for (const char* form :
+       {"column", "face", "face -ocean_face_inputs froude", "face -ocean_face_inputs froude_base"})
     ExpectSameGradientOnRanks<OceanProblem>(
         std::string(kOceanBase) +
             "-ocean_network_inputs forcing -ocean_flux_scaling surface -ts_type beuler "
