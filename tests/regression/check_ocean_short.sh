@@ -17,7 +17,7 @@
 #
 # (The third input lowers the short case's ca/online and offline/online on the mean and
 # extrapolation: its 100 iterations on 2 forcings are far from the case's 1200 on 64, where
-# it lowers every held-out MSE 3-5x; the thresholds are unchanged and still sit between the
+# it lowers every held-out MSE 3-6x; the thresholds are unchanged and still sit between the
 # do-nothing and the measured values.)
 # (thresholds near the geometric mean of the two, unchanged.  The column form this test ran before,
 # 2026-12-03, required ca/online >= 1.35, offline/online >= 0.9 and interpolation
