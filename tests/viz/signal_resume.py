@@ -33,20 +33,29 @@ def run(args, check=True):
 
 
 def children(pid):
+    """The child processes of `pid`: those of every thread (/proc/<pid>/task/<pid>/children
+    lists only the main thread's; Open MPI 4.1 forks from the main thread here, another
+    version need not), and a scan of /proc for the parent pid when that gives fewer than two."""
+    out = set()
     try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(x) for x in f.read().split()]
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                    out.update(int(x) for x in f.read().split())
+            except OSError:
+                pass
     except OSError:
-        out = []
+        pass
+    if len(out) < 2:
         for d in os.listdir("/proc"):
             if d.isdigit():
                 try:
                     with open("/proc/%s/stat" % d) as f:
                         if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                            out.append(int(d))
+                            out.add(int(d))
                 except (OSError, IndexError, ValueError):
                     pass
-        return out
+    return sorted(out)
 
 
 def interrupted_run(args, marker, sig, to_rank1):
@@ -58,8 +67,8 @@ def interrupted_run(args, marker, sig, to_rank1):
         lines.append(line)
         if not sent and marker in line:
             if to_rank1:
-                ranks = sorted(children(p.pid))
-                assert len(ranks) >= 2, ("rank processes not found", ranks)
+                ranks = children(p.pid)
+                assert len(ranks) >= 2, ("rank processes not found", ranks, "".join(lines))
                 os.kill(ranks[1], sig)
             else:
                 os.kill(p.pid, sig)
