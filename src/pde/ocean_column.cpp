@@ -146,7 +146,7 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
       {"depth", "froude", "froude_base"}, &face_inputs, nullptr));
   PetscCall(UdeOptionsPositiveReal("-froude_reference",
                                    "Reference convective Froude number Fr_ref of "
-                                   "-ocean_face_inputs froude",
+                                   "-ocean_face_inputs froude and froude_base",
                                    &fr_ref_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-q_reference", "Reference surface cooling Q_ref (W/m^2)",
                                    &q_ref_, nullptr));
@@ -368,9 +368,9 @@ PetscErrorCode OceanColumn::SetScenario(const Scenario& sc) {
                  "column, but column %" PetscInt_FMT " has N^2 = %g",
                  prefix_.c_str(), j, n2col_[c]);
       PetscCheck(!froude_input_ || NumParams() == 0 || qt_[c] > 0, comm_, PETSC_ERR_USER_INPUT,
-                 "option -%socean_face_inputs froude: the Froude number needs surface cooling, "
+                 "option -%socean_face_inputs %s: the Froude number needs surface cooling, "
                  "but column %" PetscInt_FMT " has Q = %g W/m^2",
-                 prefix_.c_str(), j, sc[1 + j]);
+                 prefix_.c_str(), base_input_ ? "froude_base" : "froude", j, sc[1 + j]);
     }
   have_scenario_ = true;
   PetscFunctionReturn(0);
