@@ -85,8 +85,15 @@ def main():
 def error_growth(f, models, colors, out):
     """The log-log error-growth figure and the table of fitted slopes (see the docstring)."""
     trajs = sorted(k for k in f.keys() if isinstance(f[k], h5py.Group))
-    fig, axes = plt.subplots(1, len(trajs), figsize=(3.4 * len(trajs), 3.6), sharey=True)
-    axes = np.atleast_1d(axes)
+    # At most 4 panels a row (the case has 8 held-out trajectories).
+    ncol = min(4, len(trajs))
+    nrow = (len(trajs) + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.4 * ncol, 3.2 * nrow + 0.4), sharey=True,
+                             squeeze=False)
+    for ax in axes.flat[len(trajs):]:
+        ax.set_visible(False)
+    left = [row[0] for row in axes]
+    axes = axes.flatten()
     print("RMS error growth over t >= a quarter of the horizon: slope b of log RMS vs log t "
           "(growth = RMS at the end / at the quarter)")
     print("%-10s %s" % ("trajectory", "  ".join("%-20s" % m for m in models)))
@@ -115,7 +122,8 @@ def error_growth(f, models, colors, out):
         ax.set_xlabel("t (days)")
         ax.legend(fontsize=7)
         print("%-10s %s" % (traj, "  ".join(row)))
-    axes[0].set_ylabel("RMS scaled-T error (all columns)")
+    for ax in left:
+        ax.set_ylabel("RMS scaled-T error (all columns)")
     fig.suptitle("RMS error vs time; b: slope of log RMS vs log t right of the dotted line (a quarter of the horizon)")
     fig.tight_layout()
     png = os.path.join(out, "ocean_column_error_growth.png")
