@@ -1,6 +1,8 @@
 #include "udeflow/workflow/generate.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "udeflow/adjoint/integrator.hpp"
 #include "udeflow/core/options.hpp"
@@ -111,6 +113,15 @@ PetscErrorCode ReadGenerateOptions(MPI_Comm comm, GenerateOptions* o) {
   PetscCall(UdeOptionsNonNegativeInt("-generate_noise_seed", "Seed of the measurement noise",
                                      &o->noise_seed, nullptr));
   PetscOptionsEnd();
+  // A seed listed twice would write the same trajectory twice (and weigh it twice).
+  for (const auto& [list, name] : {std::pair{&o->train_seeds, "-generate_train_seeds"},
+                                   std::pair{&o->test_seeds, "-generate_test_seeds"}}) {
+    std::vector<PetscInt> sorted = *list;
+    std::sort(sorted.begin(), sorted.end());
+    const auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+    PetscCheck(dup == sorted.end(), comm, PETSC_ERR_USER_INPUT,
+               "option %s lists seed %" PetscInt_FMT " twice", name, *dup);
+  }
   PetscFunctionReturn(0);
 }
 
@@ -218,6 +229,17 @@ PetscErrorCode GenerateDataset(MPI_Comm comm) {
   std::unique_ptr<io::Catalyst> catalyst;  // in-situ visualization of every time step (-catalyst_*)
   PetscCall(io::Catalyst::Create(comm, &catalyst));
   if (help) PetscFunctionReturn(0);
+  // A held-out trajectory with a training seed shares its scenario (initial condition,
+  // forcing) with training: said, not refused, since a case may mean it (a training-method
+  // demonstration evaluated on its own scenario).
+  for (PetscInt s : o.test_seeds)
+    if (std::find(o.train_seeds.begin(), o.train_seeds.end(), s) != o.train_seeds.end())
+      PetscCall(PetscPrintf(comm,
+                            "generate: warning: held-out seed %" PetscInt_FMT
+                            " is also a training seed (-generate_train_seeds, "
+                            "-generate_test_seeds): test_%" PetscInt_FMT
+                            " shares its scenario with training and is not held-out data\n",
+                            s, s));
   io::RunLock lock;  // one run at a time writing the output directory
   PetscCall(lock.AcquireDirectory(comm, paths.output_dir, "option -output_dir"));
   PetscLogDouble run_start;
