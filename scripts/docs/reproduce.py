@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Trains and evaluates cases over their seeds and writes results/REPORT.md.
 
-    scripts/reproduce.sh [--np 2] [--seeds 1,2,3] [--short] [--no-rerun] [--out DIR] [case ...]
+    scripts/reproduce.sh [--np 2] [--seeds 1,2,3] [--short] [--no-rerun] [--out DIR]
+                         [--options "-opt value ..."] [case ...]
 
 For every case (default: all of cases/*.yaml) and every seed, runs the case's command
 sequence (its `udeflow_commands` line, as scripts/run.sh does) into
@@ -238,11 +239,14 @@ def run_seed(a, case, seed, out):
     case_file = os.path.join("cases", case + ".yaml")
     steps = case_table.steps_of(os.path.join(ROOT, case_file))
     extra = shlex.split(seed_options(case_file, ",".join(steps)).replace("{seed}", str(seed)))
+    extra += shlex.split(a.options or "")  # after the seed options: the last value wins
     os.makedirs(out, exist_ok=True)
     figures, seconds, peak = {}, 0.0, 0
     with open(os.path.join(out, "reproduce.log"), "w") as log:
         log.write("# reproduce %s seed %d\n# binary %s sha256 %s\n# tree %s\n" % (
             case, seed, udeflow_binary(), a.binary, a.tree))
+        if a.options:
+            log.write("# options %s\n" % a.options)
         for step in steps:
             now = binary_digest()
             if a.binary and now != a.binary:
@@ -438,9 +442,10 @@ def case_section(a, case, seeds, runs, rerun, commands):
     lines = ["## %s (cases/%s.yaml)" % (case, case), ""]
     lines.append("Run on %s from udeflow %s." % (getattr(a, "run_date", None) or
                                                   datetime.date.today().isoformat(), a.describe))
-    lines.append("Seeds %s, %d rank(s)%s; options per seed: `%s`. Steps: `%s`." % (
+    lines.append("Seeds %s, %d rank(s)%s; options per seed: `%s`%s. Steps: `%s`." % (
         ",".join(map(str, seeds)), a.np, ", **short runs (pipeline test, not results)**" if a.short else "",
         seed_options(os.path.join("cases", case + ".yaml"), ",".join(steps)),
+        "; **a variant of the case**, every step also gets `%s`" % a.options if a.options else "",
         "`, `".join(steps)))
     if getattr(a, "binaries", None):
         lines.append("Program: sha256 %s (checked before every step)." % ", ".join(sorted(a.binaries)))
@@ -495,6 +500,11 @@ def main():
     ap.add_argument("--short", action="store_true")
     ap.add_argument("--no-rerun", action="store_true", help="skip the rerun of the first seed")
     ap.add_argument("--out", default="results")
+    ap.add_argument("--options", metavar="'-opt value ...'",
+                    help="a variant of the case (an ablation): options added to every step after the "
+                         "seed options (an option named after a command, -train_*, only to that "
+                         "command's steps); needs --out, so that the case's own section in "
+                         "results/REPORT.md is never replaced by a variant's")
     ap.add_argument("--from-logs", action="store_true",
                     help="run nothing: rebuild the named cases' sections from the finished runs in "
                          "<out>/<case>/seed<s>/ (and rerun/, if there), e.g. after a change of the "
@@ -517,6 +527,12 @@ def main():
     if a.from_tree and subprocess.run(["git", "-C", ROOT, "rev-parse", "--verify", "--quiet",
                                        a.from_tree + "^{commit}"], stdout=subprocess.DEVNULL).returncode:
         sys.exit("reproduce.sh: error: option --tree: '%s' is not a commit of this repository" % a.from_tree)
+    if a.options is not None and os.path.abspath(a.out) == os.path.join(ROOT, "results"):
+        sys.exit("reproduce.sh: error: option --options: give --out DIR as well (a variant's "
+                 "section must not replace the case's own in results/REPORT.md)")
+    if a.options is not None and a.from_logs:
+        sys.exit("reproduce.sh: error: option --options: not with --from-logs (the runs' logs "
+                 "record their options)")
     if a.seeds is not None and not re.match(r"^\d+(,\d+)*$", a.seeds):
         sys.exit("reproduce.sh: error: option --seeds: expected comma-separated integers, got '%s'" % a.seeds)
     path = os.path.join(a.out, "REPORT.md")
@@ -528,8 +544,9 @@ def main():
             runs, rerun = runs_from_logs(a, c, seeds)
         else:
             runs, rerun = run_case(a, c, seeds)
-        command = "scripts/reproduce.sh --np %d --seeds %s%s %s" % (
-            a.np, ",".join(map(str, seeds)), " --short" if a.short else "", c)
+        command = "scripts/reproduce.sh --np %d --seeds %s%s%s %s" % (
+            a.np, ",".join(map(str, seeds)), " --short" if a.short else "",
+            " --options %s --out DIR" % shlex.quote(a.options) if a.options else "", c)
         sections[c] = case_section(a, c, seeds, runs, rerun, command)
         write_report(path, sections)  # after every case: an interrupted run keeps the cases done
     print("reproduce.sh: wrote %s" % path)
@@ -557,6 +574,8 @@ def runs_from_logs(a, c, seeds):
     # The tree the runs started from: their logs' "# tree" line (runs since 2026-12-05),
     # else --tree.
     first = os.path.join(a.out, c, "seed%d" % seeds[0], "reproduce.log")
+    m = re.search(r"^# options (.+)$", open(first).read(), re.M)
+    a.options = m.group(1) if m else None  # a variant's runs (--options)
     m = re.search(r"^# tree (git .+)$", open(first).read(), re.M)
     tree = m.group(1) if m else ("git " + a.from_tree if a.from_tree else None)
     a.describe = provenance(a, c, [os.path.join(a.out, c, "seed%d" % s) for s in seeds] + [again], tree)

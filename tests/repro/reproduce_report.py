@@ -20,7 +20,9 @@
     written by two builds (one file's commit changed here) are named with both commits,
     whether their compiled sources differ, and a warning; a program that changes during a
     report run (a wrapper that rewrites itself) stops it before the next step, with no
-    REPORT.md.
+    REPORT.md;
+  - a variant (--options) is refused without --out and with --from-logs; its options reach
+    the steps they belong to, after the seed options, and the section names them.
 Usage: reproduce_report.py --build BUILD_DIR --work DIR
 """
 import argparse
@@ -115,6 +117,42 @@ def check_per_trajectory(work):
     if len(row) != 1 or not row[0].endswith("| 1 ± 0.7071 | 0.5 - 1.5 | 1 of 2 |"):
         fail("per-trajectory row of a same-grid baseline: got\n%s" % "\n".join(lines))
     return m
+
+
+def check_variant(work, env):
+    """--options (a variant of a case): refused without --out and with --from-logs; the
+    options reach the steps they name after the seed options (-train_* only train), the
+    log records them, the section and its command say so, and --from-logs keeps them."""
+    for args, msg in ((["--options", "-train_lr 0.02", "lotka_volterra"],
+                       "option --options: give --out DIR as well"),
+                      (["--from-logs", "--options", "-train_lr 0.02", "--out", work, "lotka_volterra"],
+                       "option --options: not with --from-logs")):
+        p = run(args, env)
+        if p.returncode == 0 or msg not in p.stdout:
+            fail("expected an error naming '%s', got exit %d: %s" % (msg, p.returncode, p.stdout))
+    out = os.path.join(work, "variant")
+    base = ["--np", "1", "--seeds", "1", "--short", "--no-rerun", "--out", out]
+    p = run(base + ["--options", "-train_lr 0.02 -truth_lv_ic_spread 0.25", "lotka_volterra"], env)
+    if p.returncode != 0:
+        fail("a variant run exited %d: %s" % (p.returncode, p.stdout))
+    log = open(os.path.join(out, "lotka_volterra", "seed1", "reproduce.log")).read()
+    if "# options -train_lr 0.02 -truth_lv_ic_spread 0.25" not in log:
+        fail("the log does not record the variant's options")
+    for cmd, want, unwanted in (("generate", "-truth_lv_ic_spread 0.25", "-train_lr"),
+                                ("train", "-train_seed 1 -train_lr 0.02 -truth_lv_ic_spread 0.25", None)):
+        line = [x for x in log.splitlines() if re.match(r"^\$ .* %s -options_file" % cmd, x)]
+        if not line or want not in line[0] or (unwanted and unwanted in line[0]):
+            fail("the %s step's command line: %s (expected '%s' after the seed options%s)"
+                 % (cmd, line, want, ", no '%s'" % unwanted if unwanted else ""))
+    section = open(os.path.join(out, "REPORT.md")).read()
+    want = "**a variant of the case**, every step also gets `-train_lr 0.02 -truth_lv_ic_spread 0.25`"
+    command = "--options '-train_lr 0.02 -truth_lv_ic_spread 0.25' --out DIR lotka_volterra`"
+    if want not in section or command not in section:
+        fail("the variant's section does not say so:\n%s" % section[:900])
+    p = run(["--from-logs", "--seeds", "1", "--short", "--out", out, "lotka_volterra"], env)
+    again = open(os.path.join(out, "REPORT.md")).read()
+    if p.returncode != 0 or want not in again or command not in again:
+        fail("--from-logs lost the variant's options (exit %d):\n%s" % (p.returncode, again[:900]))
 
 
 def main():
@@ -224,6 +262,7 @@ def main():
         fail("a program rebuilt during the run: expected an error, got exit %d: %s" % (p.returncode, p.stdout))
     if os.path.exists(os.path.join(out, "REPORT.md")):
         fail("the refused run left a REPORT.md")
+    check_variant(a.work, env)
     p = run(["--from-logs", "--out", a.work, "fisher_kpp"], env)
     if p.returncode == 0 or "reproduce.log is missing" not in p.stdout:
         fail("--from-logs without runs: expected an error naming the missing log, got exit %d: %s"
