@@ -573,10 +573,10 @@ def runs_from_logs(a, c, seeds):
     again = os.path.join(a.out, c, "rerun")
     # The tree the runs started from: their logs' "# tree" line (runs since 2026-12-05),
     # else --tree.
-    first = os.path.join(a.out, c, "seed%d" % seeds[0], "reproduce.log")
-    m = re.search(r"^# options (.+)$", open(first).read(), re.M)
+    first = open(os.path.join(a.out, c, "seed%d" % seeds[0], "reproduce.log")).read()
+    m = re.search(r"^# options (.+)$", first, re.M)
     a.options = m.group(1) if m else None  # a variant's runs (--options)
-    m = re.search(r"^# tree (git .+)$", open(first).read(), re.M)
+    m = re.search(r"^# tree (git .+)$", first, re.M)
     tree = m.group(1) if m else ("git " + a.from_tree if a.from_tree else None)
     a.describe = provenance(a, c, [os.path.join(a.out, c, "seed%d" % s) for s in seeds] + [again], tree)
     a.binaries = set()  # the programs the seeds' logs name (runs since 2026-12-04)
