@@ -10,6 +10,7 @@ DataMisfit::~DataMisfit() {
 
 PetscErrorCode DataMisfit::Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss, Vec dldu) {
   PetscFunctionBeginUser;
+  const double weight = obs_weights_ ? weight_ * (*obs_weights_)[k] : weight_;
   if (!work_) PetscCall(VecDuplicate(u, &work_));
   PetscInt n;
   PetscCall(VecGetSize(u, &n));
@@ -17,8 +18,8 @@ PetscErrorCode DataMisfit::Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss
   if (kind_ == Kind::kMse) {
     PetscReal nrm;
     PetscCall(VecNorm(work_, NORM_2, &nrm));
-    *loss += weight_ * nrm * nrm / n;
-    if (dldu) PetscCall(VecAXPBY(dldu, 2.0 * weight_ / n, 0.0, work_));
+    *loss += weight * nrm * nrm / n;
+    if (dldu) PetscCall(VecAXPBY(dldu, 2.0 * weight / n, 0.0, work_));
     PetscFunctionReturn(0);
   }
   PetscInt nl;
@@ -32,14 +33,14 @@ PetscErrorCode DataMisfit::Observe(PetscInt k, PetscReal, Vec u, PetscReal* loss
   for (PetscInt i = 0; i < nl; ++i) {
     const double r = std::sqrt(e[i] * e[i] + d2);
     local += r - delta_;
-    if (g) g[i] = weight_ / n * e[i] / r;
+    if (g) g[i] = weight / n * e[i] / r;
   }
   PetscCall(VecRestoreArrayRead(work_, &e));
   if (dldu) PetscCall(VecRestoreArray(dldu, &g));
   double total;
   PetscCallMPI(
       MPI_Allreduce(&local, &total, 1, MPI_DOUBLE, MPI_SUM, PetscObjectComm((PetscObject)u)));
-  *loss += weight_ * total / n;
+  *loss += weight * total / n;
   PetscFunctionReturn(0);
 }
 

@@ -250,6 +250,10 @@ PetscErrorCode Trainer::SetFromOptions() {
                              {"mse", "huber"}, &loss_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-huber_delta", "Pseudo-Huber: quadratic below this error",
                                    &huber_delta_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-time_weight",
+      "Weight observation k of a window by (t_k - t_0)^p, mean weight 1 (0: equal weights)",
+      &time_weight_, nullptr));
   PetscCall(UdeOptionsPositiveInt("-batch", "Windows per Adam iteration", &batch_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-lr", "Adam learning rate", &lr, nullptr));
   PetscCall(UdeOptionsChoice("-lr_schedule", "Learning-rate schedule",
@@ -290,6 +294,11 @@ PetscErrorCode Trainer::SetFromOptions() {
   adam_config_.grad_clip = clip;
   adam_config_.weight_decay = decay;
   PetscCall(WindowOptionsFromOptions());
+  PetscCheck(time_weight_ == 0 || (method_ == "windows" && optimizer_ != "lm"), comm_,
+             PETSC_ERR_USER_INPUT,
+             "option -train_time_weight: only with -train_method windows and -train_optimizer "
+             "adam or tao (here %s, %s)",
+             method_.c_str(), optimizer_.c_str());
   PetscFunctionReturn(0);
 }
 
@@ -383,6 +392,7 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
   std::vector<double> g(P);
   std::vector<Vec> data(W);
   std::vector<PetscReal> times(W);
+  std::vector<double> time_weights;
   for (size_t i = 0; i < windows.size(); ++i) {
     if (static_cast<int>(i % ngroups_) != group_) continue;  // another group's window
     const Window& w = windows[i];
@@ -392,9 +402,17 @@ PetscErrorCode Trainer::LossAndGradient(const std::vector<Window>& windows, Pets
     }
     const double per_batch =
         batch_reduce_ == "sum" ? 1.0 : 1.0 / static_cast<double>(windows.size());
+    if (time_weight_ > 0) {  // (t_k - t_0)^p, normalized to mean 1 over the window
+      const PetscReal t0 = times_[w.traj][w.start];
+      double sum = 0;
+      time_weights.resize(W);
+      for (PetscInt k = 0; k < W; ++k)
+        sum += time_weights[k] = std::pow(times[k] - t0, time_weight_);
+      for (double& v : time_weights) v *= static_cast<double>(W) / sum;
+    }
     DataMisfit obs(&data, per_batch / W,
                    loss_ == "huber" ? DataMisfit::Kind::kHuber : DataMisfit::Kind::kMse,
-                   huber_delta_);
+                   huber_delta_, time_weight_ > 0 ? &time_weights : nullptr);
     PetscCall(physics_->SetScenario(scenarios_[w.traj]));
     PetscReal l;
     const PetscReal t0 = times_[w.traj][w.start];

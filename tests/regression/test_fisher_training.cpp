@@ -189,6 +189,62 @@ TEST_F(FisherTraining, LmResidualJacobianIsExact) {
   }
 }
 
+// -train_time_weight p: the loss is sum_k w_k l_k with w_k = (t_k - t_0)^p / mean, l_k the
+// MSE of observation k (from the unweighted residuals), and its gradient is exact (central
+// differences).  (p = 0 is the unweighted code path, bit for bit: nothing is multiplied.)
+TEST_F(FisherTraining, TimeWeightedLossAndGradient) {
+  test::ScopedOptions o(kCase + "-output_dir " + Dir());
+  double plain = 0;
+  {
+    CaseTrainer c;
+    UDE_ASSERT_OK(c.Create());
+    AlignedVector<double> theta(c.physics->NumParams());
+    UDE_ASSERT_OK(c.physics->InitializeParams(theta.data()));
+    std::vector<double> grad;
+    UDE_ASSERT_OK(c.trainer->LossAndGradient(c.trainer->Tiling(10), 10, theta, &plain, &grad));
+  }
+  ScopedOptionValues v;
+  UDE_ASSERT_OK(v.Set("-train_time_weight", "1.5"));
+  CaseTrainer c;
+  UDE_ASSERT_OK(c.Create());
+  train::Trainer& trainer = *c.trainer;
+  const PetscInt P = c.physics->NumParams();
+  AlignedVector<double> theta(P);
+  UDE_ASSERT_OK(c.physics->InitializeParams(theta.data()));
+  double loss;
+  std::vector<double> grad;
+  UDE_ASSERT_OK(trainer.LossAndGradient(trainer.Tiling(10), 10, theta, &loss, &grad));
+  std::vector<double> r;
+  UDE_ASSERT_OK(trainer.Residuals(theta, 10, &r, nullptr));  // unweighted
+  ASSERT_EQ(r.size(), 260u);
+  std::vector<double> gpen(P, 0.0);
+  const double pen = c.physics->ParamPenalty(theta.data(), gpen.data());
+  // Observations at t_k - t_0 = 0.5 (k + 1), k = 0..9.
+  double wsum = 0, expect = 0, unweighted = 0;
+  for (int k = 0; k < 10; ++k) wsum += std::pow(0.5 * (k + 1), 1.5);
+  for (int k = 0; k < 10; ++k) {
+    double lk = 0;
+    for (int i = 0; i < 26; ++i) lk += r[k * 26 + i] * r[k * 26 + i];
+    expect += 10.0 * std::pow(0.5 * (k + 1), 1.5) / wsum * lk;
+    unweighted += lk;
+  }
+  EXPECT_NEAR(unweighted + pen, plain, 1e-13 * plain);
+  EXPECT_NEAR(expect + pen, loss, 1e-12 * loss);
+  EXPECT_GT(std::abs(loss - plain), 1e-3 * plain) << "the weights change the loss";
+  double gmax = 0;
+  for (double g : grad) gmax = std::max(gmax, std::abs(g));
+  for (PetscInt p : {PetscInt(0), PetscInt(100), P - 5, P - 3, P - 1}) {
+    const double h = 1e-6 * std::max(1.0, std::abs(theta[p]));
+    double lp, lm;
+    AlignedVector<double> x = theta;
+    x[p] = theta[p] + h;
+    UDE_ASSERT_OK(trainer.LossAndGradient(trainer.Tiling(10), 10, x, &lp, nullptr));
+    x[p] = theta[p] - h;
+    UDE_ASSERT_OK(trainer.LossAndGradient(trainer.Tiling(10), 10, x, &lm, nullptr));
+    EXPECT_NEAR((lp - lm) / (2 * h), grad[p], 1e-6 * gmax) << "parameter " << p;
+  }
+}
+
 TEST_F(FisherTraining, LbfgsStepsBackFromDivergingTrialSteps) {
   // From the paper's initialisation the first L-BFGS line-search trials blow the explicit
   // solve up; the trainer reports them as a high objective so the search steps back (it

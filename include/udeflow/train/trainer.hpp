@@ -232,6 +232,9 @@ class Trainer {
 
   std::string optimizer_ = "adam", resume_, init_, loss_ = "mse";
   PetscReal huber_delta_ = 0.01;
+  // -train_time_weight p: observation k of a window weighted by (t_k - t_0)^p, normalized to a
+  // mean weight of 1 over the window (0: every observation weighs 1, the same bits as before).
+  PetscReal time_weight_ = 0;
   PetscReal lm_damping_ = 1e-3, lm_gatol_ = 0;  // -train_lm_damping, -train_lm_gatol
   PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0,
            window_step_ = 5;
