@@ -192,6 +192,11 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
                                       &ca_k_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-ca_eps", "Smoothing of the convective switch (K/m)", &ca_eps_,
                                    nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-ca_switch",
+      "Form of the convective switch: -K/2 (g - sqrt(g^2 + eps^2)) (sqrt; leaks K eps^2/(4 g) "
+      "in stable stratification) or K eps ln(1 + exp(-g/eps)) (softplus; no leak)",
+      {"sqrt", "softplus"}, &ca_switch_, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-background_diffusivity",
                                       "Background diffusivity kappa0 (m^2/s)", &kappa0_, nullptr));
   PetscCall(
@@ -297,7 +302,8 @@ std::string OceanColumn::Describe() const {
   s << "ocean_column: " << nx_ << " x " << ny_ << " columns x " << nz_ << " levels, H " << depth_
     << " m, dz " << dz_ << " m, ";
   if (scheme_ == Scheme::kCa)
-    s << "convective adjustment K " << ca_k_ << " m^2/s (eps " << ca_eps_ << " K/m), network "
+    s << "convective adjustment K " << ca_k_ << " m^2/s (eps " << ca_eps_ << " K/m"
+      << (ca_switch_ == "softplus" ? ", softplus switch" : "") << "), network "
       << (closure_ ? closure_->Describe() : std::string("none"))
       << (face_form_ && NumParams() > 0 ? " at every face, reading its depth / mixing depth" : "")
       << (froude_input_ && NumParams() > 0 ? " and the convective Froude number" : "")
@@ -451,6 +457,7 @@ kernels::CaParams OceanColumn::CaSettings() const {
   kernels::CaParams P;
   P.k = ca_k_;
   P.eps = ca_eps_;
+  P.softplus = ca_switch_ == "softplus";
   P.kappa0 = kappa0_;
   return P;
 }

@@ -369,6 +369,45 @@ std::vector<double> Stratified(const KppParams& P, double n2, double mixed = 0) 
 }
 }  // namespace
 
+// The two switch forms at the case's eps (2e-5 K/m) in stable stratification (g = 5e-3 K/m,
+// N^2 ~ 1e-5): the sqrt form leaves K eps^2/(4 g) (to 1e-4 relative), the softplus form
+// nothing beyond the background flux; both give -K g in unstable stratification; the
+// softplus derivative matches central differences across the switch.
+TEST(ConvectiveAdjustment, SwitchFormsInStableStratification) {
+  CaParams P;
+  P.k = 10;
+  P.eps = 2e-5;
+  P.kappa0 = 1e-5;
+  double F, dF;
+  const double g = 5e-3;
+  CaFlux(P, g, &F, &dF);
+  EXPECT_NEAR(F + P.kappa0 * g, P.k * P.eps * P.eps / (4 * g),
+              1e-4 * P.k * P.eps * P.eps / (4 * g));
+  EXPECT_GT(F + P.kappa0 * g, 1.9e-7) << "the sqrt form's leak, 4x the background flux";
+  P.softplus = true;
+  CaFlux(P, g, &F, &dF);
+  EXPECT_EQ(F, -P.kappa0 * g);
+  EXPECT_EQ(dF, -P.kappa0);
+  CaFlux(P, -g, &F, &dF);
+  EXPECT_NEAR(F, -(P.k + P.kappa0) * -g, 1e-15);
+  EXPECT_NEAR(dF, -(P.k + P.kappa0), 1e-12);
+  CaFlux(P, 0.0, &F, &dF);
+  EXPECT_NEAR(F, P.k * P.eps * std::log(2.0), 1e-18);
+  EXPECT_NEAR(dF, -0.5 * P.k - P.kappa0, 1e-15);
+  for (double x0 : {-1e-4, -2e-5, 0.0, 1e-5, 6e-5, 3e-4}) {
+    double d, u;
+    CaFlux(P, x0, &F, &d);
+    const double fd = CentralDiff(
+        [&](double x) {
+          double v;
+          CaFlux(P, x, &v, &u);
+          return v;
+        },
+        x0, 1e-9);
+    EXPECT_NEAR(fd, d, 1e-6 * (1 + std::abs(d))) << "g " << x0;
+  }
+}
+
 TEST(ConvectiveAdjustment, LimitsAndDerivative) {
   CaParams P;
   P.k = 10;

@@ -13,14 +13,28 @@ namespace udeflow::pde::kernels {
 
 /// Smooth convective adjustment plus background diffusion.
 struct CaParams {
-  double k = 10;         ///< convective adjustment diffusivity K (m^2/s) where dT/dz < 0
-  double eps = 2e-5;     ///< smoothing of the convective switch (K/m)
-  double kappa0 = 1e-5;  ///< background diffusivity (m^2/s)
+  double k = 10;          ///< convective adjustment diffusivity K (m^2/s) where dT/dz < 0
+  double eps = 2e-5;      ///< smoothing of the convective switch (K/m)
+  double kappa0 = 1e-5;   ///< background diffusivity (m^2/s)
+  bool softplus = false;  ///< switch form: softplus (true) or the square-root form (false)
 };
 
-/// Convective adjustment flux F(g) of the temperature gradient g = dT/dz and dF/dg:
-/// F = -K/2 (g - sqrt(g^2 + eps^2)) - kappa0 g, i.e. -K g where g << -eps, 0 where g >> eps.
+/// Convective adjustment flux F(g) of the temperature gradient g = dT/dz and dF/dg, -K g where
+/// g << -eps and 0 where g >> eps, plus -kappa0 g:
+///   sqrt form:     F = -K/2 (g - sqrt(g^2 + eps^2)), which in stable stratification leaves
+///                  K eps^2/(4 g) (algebraic decay: 2e-7 K m/s for K 10, eps 2e-5, g 5e-3);
+///   softplus form: F = K eps ln(1 + exp(-g/eps)), dF/dg = -K / (1 + exp(g/eps))
+///                  (exponential decay: K eps exp(-g/eps), nothing left at g = 250 eps).
 inline void CaFlux(const CaParams& P, double g, double* F, double* dFdg) {
+  if (P.softplus) {
+    const double z = -g / P.eps;  // softplus(z) = max(z, 0) + ln(1 + exp(-|z|))
+    const double e = std::exp(-std::abs(z));
+    const double sp = std::max(z, 0.0) + std::log1p(e);
+    const double sig = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);  // 1/(1 + exp(-z))
+    *F = P.k * P.eps * sp - P.kappa0 * g;
+    *dFdg = -P.k * sig - P.kappa0;
+    return;
+  }
   const double s = std::sqrt(g * g + P.eps * P.eps);
   *F = -0.5 * P.k * (g - s) - P.kappa0 * g;
   *dFdg = -0.5 * P.k * (1.0 - g / s) - P.kappa0;
