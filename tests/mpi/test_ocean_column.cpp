@@ -255,6 +255,11 @@ INSTANTIATE_TEST_SUITE_P(NetworkInputs, OceanJacobian,
                                            std::string("-ocean_network_form face "
                                                        "-ocean_face_inputs froude_base "
                                                        "-ocean_flux_scaling surface "
+                                                       "-closure_activation softplus"),
+                                           std::string("-ocean_network_form face "
+                                                       "-ocean_face_inputs froude_base "
+                                                       "-ocean_flux_scaling surface "
+                                                       "-ocean_ca_switch softplus "
                                                        "-closure_activation softplus")));
 
 // Exact discrete gradient through the implicit solver vs central differences.
@@ -324,6 +329,9 @@ INSTANTIATE_TEST_SUITE_P(
         "-ocean_flux_scaling surface -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
         "-closure_activation softplus -ocean_network_form face -ocean_face_inputs froude_base "
         "-ocean_flux_scaling surface -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
+        "-closure_activation softplus -ocean_network_form face -ocean_face_inputs froude_base "
+        "-ocean_flux_scaling surface -ocean_ca_switch softplus -ts_type beuler -ts_dt 1800 "
+        "-adjoint_memory checkpoint",
         "-closure_activation softplus -ts_type theta -ts_theta_theta 0.6 -ts_dt 3600 "
         "-adjoint_memory disk -adjoint_checkpoint_every 2",
         "-closure_activation relu -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
