@@ -8,6 +8,7 @@
 #include <cmath>
 #include <complex>
 #include <functional>
+#include <initializer_list>
 #include <vector>
 
 #include "kernels/burgers_flux.hpp"
@@ -369,6 +370,22 @@ std::vector<double> Stratified(const KppParams& P, double n2, double mixed = 0) 
 }
 }  // namespace
 
+// dF/dg of CaFlux against central differences (step h) at each gradient of gs.
+static void ExpectCaDerivative(const CaParams& P, std::initializer_list<double> gs, double h) {
+  for (double g : gs) {
+    double F, d, u;
+    CaFlux(P, g, &F, &d);
+    const double fd = CentralDiff(
+        [&](double x) {
+          double v;
+          CaFlux(P, x, &v, &u);
+          return v;
+        },
+        g, h);
+    EXPECT_NEAR(fd, d, 1e-6 * (1 + std::abs(d))) << "g " << g;
+  }
+}
+
 // The two switch forms at the case's eps (2e-5 K/m) in stable stratification (g = 5e-3 K/m,
 // N^2 ~ 1e-5): the sqrt form leaves K eps^2/(4 g) (to 1e-4 relative), the softplus form
 // nothing beyond the background flux; both give -K g in unstable stratification; the
@@ -394,18 +411,7 @@ TEST(ConvectiveAdjustment, SwitchFormsInStableStratification) {
   CaFlux(P, 0.0, &F, &dF);
   EXPECT_NEAR(F, P.k * P.eps * std::log(2.0), 1e-18);
   EXPECT_NEAR(dF, -0.5 * P.k - P.kappa0, 1e-15);
-  for (double x0 : {-1e-4, -2e-5, 0.0, 1e-5, 6e-5, 3e-4}) {
-    double d, u;
-    CaFlux(P, x0, &F, &d);
-    const double fd = CentralDiff(
-        [&](double x) {
-          double v;
-          CaFlux(P, x, &v, &u);
-          return v;
-        },
-        x0, 1e-9);
-    EXPECT_NEAR(fd, d, 1e-6 * (1 + std::abs(d))) << "g " << x0;
-  }
+  ExpectCaDerivative(P, {-1e-4, -2e-5, 0.0, 1e-5, 6e-5, 3e-4}, 1e-9);
 }
 
 TEST(ConvectiveAdjustment, LimitsAndDerivative) {
@@ -423,18 +429,7 @@ TEST(ConvectiveAdjustment, LimitsAndDerivative) {
   EXPECT_NEAR(F, -(10 + 1e-5) * -0.01, 1e-9);
   EXPECT_NEAR(dF, -(10 + 1e-5), 1e-6);
   P.eps = 2e-3;
-  for (double g : {-0.01, -1e-3, 0.0, 5e-4, 0.02}) {
-    double d, u;
-    CaFlux(P, g, &F, &d);
-    const double fd = CentralDiff(
-        [&](double x) {
-          double v;
-          CaFlux(P, x, &v, &u);
-          return v;
-        },
-        g, 1e-7);
-    EXPECT_NEAR(fd, d, 1e-6 * (1 + std::abs(d))) << "g " << g;
-  }
+  ExpectCaDerivative(P, {-0.01, -1e-3, 0.0, 5e-4, 0.02}, 1e-7);
 }
 
 TEST(ConvectiveAdjustment, ColumnFluxHasTheBoundaryFluxes) {
