@@ -170,6 +170,7 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
   prefix_ = prefix ? prefix : "";
   const std::string p = prefix_ + "ocean_";
   std::string scheme = scheme_ == Scheme::kCa ? "ca" : "kpp";
+  std::string ca_switch = ca_softplus_ ? "softplus" : "sqrt";
   if (!prefix_.empty()) {
     // A prefixed instance (the truth) shares the model's columns, forcing and water
     // properties unless its own options override them: the unprefixed values are the
@@ -196,7 +197,7 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
       "-ca_switch",
       "Form of the convective switch: -K/2 (g - sqrt(g^2 + eps^2)) (sqrt; leaks K eps^2/(4 g) "
       "in stable stratification) or K eps ln(1 + exp(-g/eps)) (softplus; no leak)",
-      {"sqrt", "softplus"}, &ca_switch_, nullptr));
+      {"sqrt", "softplus"}, &ca_switch, nullptr));
   PetscCall(UdeOptionsNonNegativeReal("-background_diffusivity",
                                       "Background diffusivity kappa0 (m^2/s)", &kappa0_, nullptr));
   PetscCall(
@@ -214,6 +215,7 @@ PetscErrorCode OceanColumn::SetFromOptions(MPI_Comm comm, const char* prefix) {
       UdeOptionsPositiveReal("-flux_scale", "Network output scale (K m/s)", &flux_scale_, nullptr));
   PetscOptionsEnd();
   scheme_ = scheme == "ca" ? Scheme::kCa : Scheme::kKpp;
+  ca_softplus_ = ca_switch == "softplus";
   PetscCheck(nz_ >= 4, comm, PETSC_ERR_USER_INPUT, "option -%snz must be at least 4", p.c_str());
   PetscCall(ForcingFromOptions(comm, p));
   PetscCall(NetworkFromOptions(comm, p));
@@ -303,7 +305,7 @@ std::string OceanColumn::Describe() const {
     << " m, dz " << dz_ << " m, ";
   if (scheme_ == Scheme::kCa)
     s << "convective adjustment K " << ca_k_ << " m^2/s (eps " << ca_eps_ << " K/m"
-      << (ca_switch_ == "softplus" ? ", softplus switch" : "") << "), network "
+      << (ca_softplus_ ? ", softplus switch" : "") << "), network "
       << (closure_ ? closure_->Describe() : std::string("none"))
       << (face_form_ && NumParams() > 0 ? " at every face, reading its depth / mixing depth" : "")
       << (froude_input_ && NumParams() > 0 ? " and the convective Froude number" : "")
@@ -457,7 +459,7 @@ kernels::CaParams OceanColumn::CaSettings() const {
   kernels::CaParams P;
   P.k = ca_k_;
   P.eps = ca_eps_;
-  P.softplus = ca_switch_ == "softplus";
+  P.softplus = ca_softplus_;
   P.kappa0 = kappa0_;
   return P;
 }

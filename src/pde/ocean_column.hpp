@@ -221,7 +221,7 @@ class OceanColumn final : public Physics {
   PetscReal depth_ = 256, spacing_ = 1000, dz_ = 8;
   Scheme scheme_ = Scheme::kCa;
   PetscReal ca_k_ = 10, ca_eps_ = 2e-5, kappa0_ = 1e-5;
-  std::string ca_switch_ = "sqrt";
+  bool ca_softplus_ = false;  // -ocean_ca_switch softplus
   PetscReal t_surface_ = 20, alpha_ = 2e-4, gravity_ = 9.81, rho_cp_ = 1025.0 * 3991.0;
   PetscReal t_offset_ = 18, t_scale_ = 1, flux_scale_ = 1e-5;
   std::vector<PetscReal> cooling_range_ = {25, 75}, n2_range_ = {1e-5, 2.5e-5};
