@@ -3,7 +3,7 @@
 from the profiles.h5 files of a report's seeds (scripts/reproduce.sh ocean_column):
 
     /usr/bin/python3 scripts/docs/ocean_growth.py [results/ocean_column] [--seeds 1,2,3]
-        [--model online] [--baselines ca,kpp,offline]
+        [--model online] [--baselines ca,kpp,offline] [--depth] [--mld_dt 0.02]
 
 Per kind of held-out forcing (interpolation: seeds below -ocean_extrapolation_seed, read from
 the file's options; extrapolation: the others), for the model:
@@ -18,6 +18,12 @@ the file's options; extrapolation: the others), for the model:
   * where the profiles are in the file: the share of the model's MSE in the bottom two levels at
     the first quarter and at the end (mean over trajectories and seeds), and the growth largest
     over the kind's trajectories per seed without those two levels.
+With --depth, also where the held-out mixed layers are against the training ones, from the
+seeds' dataset.h5 (the truth at its own resolution): the mixed-layer depth of every column at
+each quarter (the depth of the upper face of the first cell, from the surface down, more than
+--mld_dt kelvin colder than the top cell), the deepest over the training trajectories, the mean
+per held-out kind, and the share of each kind's columns deeper than the deepest training column
+reaches at the end of the horizon (mean over seeds).
 docs/results.md quotes its output for the ocean reports (before 2026-12-06 the same figures
 came from an uncommitted script).
 """
@@ -38,12 +44,61 @@ def index_at(t, t0, frac):
     return q
 
 
+def mixed_layer_depths(path, quarters_of, mld_dt):
+    """{trajectory name: (quarters x columns) mixed-layer depths} from a dataset.h5."""
+    h5 = h5py.File(path, "r")
+    grid = [int(v) for v in h5.attrs["grid"].decode().split(",")]
+    depth = float(h5.attrs["domain"].decode().split(",")[0])
+    nz, dz = grid[0], depth / grid[0]
+    out = {}
+    for key in h5:
+        g = h5[key]
+        if "state" not in g:
+            continue
+        t = g["t"][:]
+        S = g["state"][:].reshape(len(t), -1, nz)  # snapshots x columns x levels (bottom first)
+        rows = []
+        for q in quarters_of(t, t[0]):
+            colder = S[q] < S[q][:, -1:] - mld_dt  # columns x levels
+            # cells from the top down until the first colder one (all nz if none is)
+            rows.append([dz * (np.argmax(c[::-1]) if c.any() else nz) for c in colder])
+        name = g.attrs["name"]
+        out[name.decode() if isinstance(name, bytes) else str(name)] = np.array(rows)
+    return out
+
+
+def print_depths(dirs, extra_from, mld_dt):
+    quarters_of = lambda t, t0: [index_at(t, t0, 0.25 * k) for k in (1, 2, 3, 4)]
+    train, kinds = [], {"interpolation": [], "extrapolation": []}
+    for d in dirs:
+        path = os.path.join(d, "dataset.h5")
+        if not os.path.isfile(path):
+            sys.exit("ocean_growth.py: error: no file %s (--depth reads the seeds' datasets)" % path)
+        h = mixed_layer_depths(path, quarters_of, mld_dt)
+        train.append(np.concatenate([v for k, v in sorted(h.items()) if k.startswith("train")], axis=1))
+        for k, v in sorted(h.items()):
+            if k.startswith("test_"):
+                kinds["interpolation" if int(k.split("_")[1]) < extra_from else "extrapolation"].append((len(train) - 1, v))
+    deepest = [tr.max(axis=1) for tr in train]  # per seed's dataset, per quarter
+    print("mixed-layer depth of the truth (first cell > %g K colder than the top cell), quarters 1-4:" % mld_dt)
+    print("  training, deepest column: %s m" % "  ".join("%.0f" % v for v in np.max(deepest, axis=0)))
+    for kind, items in kinds.items():
+        if not items:
+            continue
+        mean = np.mean([v.mean(axis=1) for _, v in items], axis=0)
+        share = np.mean([(v > deepest[i][-1]).mean(axis=1) for i, v in items], axis=0)
+        print("  %s: mean %s m; share deeper than the deepest training column at the end: %s" % (
+            kind, "  ".join("%.1f" % v for v in mean), "  ".join("%.0f%%" % (100 * v) for v in share)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dir", nargs="?", default="results/ocean_column")
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--model", default="online")
     ap.add_argument("--baselines", default="ca,kpp,offline")
+    ap.add_argument("--depth", action="store_true", help="mixed-layer depths from the seeds' dataset.h5")
+    ap.add_argument("--mld_dt", type=float, default=0.02, help="mixed-layer criterion, kelvin (default 0.02)")
     a = ap.parse_args()
     seeds = a.seeds.split(",")
     files = [os.path.join(a.dir, "seed%s" % s, "profiles.h5") for s in seeds]
@@ -115,6 +170,8 @@ def main():
             print("    share of the MSE in the bottom two levels: %.0f%% at quarter 1, %.0f%% at the end; "
                   "growth without them per seed: %s" % (100 * sh[0], 100 * sh[1], " ".join(
                       "%.2f" % max(r["growth_upper"] for r in run) for run in runs)))
+    if a.depth:
+        print_depths([os.path.dirname(f) for f in files], extra_from, a.mld_dt)
 
 
 if __name__ == "__main__":
