@@ -46,24 +46,23 @@ def index_at(t, t0, frac):
 
 def mixed_layer_depths(path, quarters_of, mld_dt):
     """{trajectory name: (quarters x columns) mixed-layer depths} from a dataset.h5."""
-    h5 = h5py.File(path, "r")
-    grid = [int(v) for v in h5.attrs["grid"].decode().split(",")]
-    depth = float(h5.attrs["domain"].decode().split(",")[0])
-    nz, dz = grid[0], depth / grid[0]
     out = {}
-    for key in h5:
-        g = h5[key]
-        if "state" not in g:
-            continue
-        t = g["t"][:]
-        S = g["state"][:].reshape(len(t), -1, nz)  # snapshots x columns x levels (bottom first)
-        rows = []
-        for q in quarters_of(t, t[0]):
-            colder = S[q] < S[q][:, -1:] - mld_dt  # columns x levels
-            # cells from the top down until the first colder one (all nz if none is)
-            rows.append([dz * (np.argmax(c[::-1]) if c.any() else nz) for c in colder])
-        name = g.attrs["name"]
-        out[name.decode() if isinstance(name, bytes) else str(name)] = np.array(rows)
+    with h5py.File(path, "r") as h5:
+        nz = int(h5.attrs["grid"].decode().split(",")[0])
+        dz = float(h5.attrs["domain"].decode().split(",")[0]) / nz
+        for key in h5:
+            g = h5[key]
+            if "state" not in g:
+                continue
+            t = g["t"][:]
+            rows = []
+            for q in quarters_of(t, t[0]):  # only these snapshots are read
+                S = g["state"][q].reshape(-1, nz)  # columns x levels (bottom first)
+                colder = S < S[:, -1:] - mld_dt
+                # cells from the top down until the first colder one (all nz if none is)
+                rows.append([dz * (np.argmax(c[::-1]) if c.any() else nz) for c in colder])
+            name = g.attrs["name"]
+            out[name.decode() if isinstance(name, bytes) else str(name)] = np.array(rows)
     return out
 
 
