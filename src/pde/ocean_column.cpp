@@ -121,7 +121,7 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
   std::string inputs = forcing_inputs_ ? "forcing" : "temperature";
   std::string scaling = scale_by_surface_ ? "surface" : "none";
   std::string form = face_form_ ? "face" : "column";
-  std::string face_inputs = base_input_ ? "froude_base" : froude_input_ ? "froude" : "depth";
+  std::string face_inputs = FaceInputsName();
   PetscOptionsBegin(comm, p.c_str(), "Ocean columns: network inputs and output scale", "physics");
   PetscCall(UdeOptionsChoice(
       "-network_form",
@@ -142,8 +142,9 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
       "Face form inputs: the face depth over the mixing depth (depth), or that and the "
       "convective Froude number ln(Fr/Fr_ref), Fr = (B h_e)^(1/3)/(N h_e) (froude), or both and "
       "the face's distance to the mixing depth in grid units, s/(dz + |s|), s = d - h_e "
-      "(froude_base)",
-      {"depth", "froude", "froude_base"}, &face_inputs, nullptr));
+      "(froude_base), or those three and the face's stratification g/g0, g = dT/dz at the "
+      "face, g0 = N^2/(alpha g) the column's initial gradient (froude_base_strat)",
+      {"depth", "froude", "froude_base", "froude_base_strat"}, &face_inputs, nullptr));
   PetscCall(UdeOptionsPositiveReal("-froude_reference",
                                    "Reference convective Froude number Fr_ref of "
                                    "-ocean_face_inputs froude and froude_base",
@@ -156,8 +157,9 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
   forcing_inputs_ = inputs == "forcing" ? PETSC_TRUE : PETSC_FALSE;
   scale_by_surface_ = scaling == "surface" ? PETSC_TRUE : PETSC_FALSE;
   face_form_ = form == "face";
-  froude_input_ = face_inputs == "froude" || face_inputs == "froude_base";
-  base_input_ = face_inputs == "froude_base";
+  froude_input_ = face_inputs != "depth";
+  base_input_ = face_inputs == "froude_base" || face_inputs == "froude_base_strat";
+  strat_input_ = face_inputs == "froude_base_strat";
   PetscCheck(!froude_input_ || face_form_, comm, PETSC_ERR_USER_INPUT,
              "option -%sface_inputs %s: needs -%snetwork_form face", p.c_str(), face_inputs.c_str(),
              p.c_str());
@@ -310,6 +312,7 @@ std::string OceanColumn::Describe() const {
       << (face_form_ && NumParams() > 0 ? " at every face, reading its depth / mixing depth" : "")
       << (froude_input_ && NumParams() > 0 ? " and the convective Froude number" : "")
       << (base_input_ && NumParams() > 0 ? " and its distance to the mixing depth" : "")
+      << (strat_input_ && NumParams() > 0 ? " and its stratification" : "")
       << (forcing_inputs_ ? " reading the column and its forcing" : "")
       << (scale_by_surface_ ? ", flux scaled by Q/Q_ref" : "");
   else
@@ -378,7 +381,7 @@ PetscErrorCode OceanColumn::SetScenario(const Scenario& sc) {
       PetscCheck(!froude_input_ || NumParams() == 0 || qt_[c] > 0, comm_, PETSC_ERR_USER_INPUT,
                  "option -%socean_face_inputs %s: the Froude number needs surface cooling, "
                  "but column %" PetscInt_FMT " has Q = %g W/m^2",
-                 prefix_.c_str(), base_input_ ? "froude_base" : "froude", j, sc[1 + j]);
+                 prefix_.c_str(), FaceInputsName(), j, sc[1 + j]);
     }
   have_scenario_ = true;
   PetscFunctionReturn(0);
@@ -423,6 +426,12 @@ double OceanColumn::BaseInput(double he, PetscInt q, double* dx_dh) const {
   return s / r;
 }
 
+double OceanColumn::StratInput(const double* Tc, PetscInt c, PetscInt q, double* dr_dg) const {
+  const double g0 = n2col_[c] / (alpha_ * gravity_);
+  *dr_dg = 1.0 / g0;
+  return (Tc[q] - Tc[q - 1]) / (dz_ * g0);
+}
+
 double OceanColumn::FroudeInput(double he, PetscInt c, double* dx_dh) const {
   // ln(Fr/Fr_ref), Fr = (B h_e)^(1/3) / (N h_e) = B^(1/3) h_e^(-2/3) / N, B = alpha g Q/(rho c_p).
   const double B = alpha_ * gravity_ * qt_[c];
@@ -443,6 +452,8 @@ void OceanColumn::NetworkInputs(const double* Tc, PetscInt c, double* x) const {
     }
     if (base_input_)
       for (PetscInt q = 1; q < nz_; ++q) x[(q - 1) * ni + 2] = BaseInput(he, q, &du);
+    if (strat_input_)
+      for (PetscInt q = 1; q < nz_; ++q) x[(q - 1) * ni + 3] = StratInput(Tc, c, q, &du);
   } else {
     kernels::ScaleColumn(Tc, nz_, t_offset_, t_scale_, x);
   }
@@ -565,8 +576,9 @@ PetscErrorCode OceanColumn::Linearize(PetscReal t, Vec u, bool) {
   PetscFunctionReturn(0);
 }
 
-// Face form: the network flux of face q depends on the state only through the top level
-// (its mixing depth): lin_a_[c*nf + q] = NetScale(c) dy/du (u_q) du_q/dh_e dh_e/dT_top.
+// Face form: the network flux of face q depends on the state through the top level (its
+// mixing depth): lin_a_[c*nf + q] = NetScale(c) dy/du (u_q) du_q/dh_e dh_e/dT_top; with the
+// stratification input also through the face's gradient (added to lin_dF_).
 PetscErrorCode OceanColumn::FaceSlopes() {
   PetscFunctionBeginUser;
   PetscCall(PetscLogEventBegin(LogEvents::closure_jvp, 0, 0, 0, 0));
@@ -575,7 +587,8 @@ PetscErrorCode OceanColumn::FaceSlopes() {
     const PetscInt nb = BlockCols(b);
     Xdot_.setZero(NetInputs(), nb * np);
     if (froude_input_) {
-      // Every input depends on h_e: the tangent along dh_e = 1 gives dy/dh_e directly.
+      // Every input but the stratification depends on h_e: the tangent along dh_e = 1 gives
+      // dy/dh_e directly.
       for (PetscInt j = 0; j < nb; ++j) {
         const PetscInt c = b * kBlock + j;
         double dh, du, dx;
@@ -609,6 +622,24 @@ PetscErrorCode OceanColumn::FaceSlopes() {
         } else {
           FaceInput(he, q, &du);
           a[q] = NetScale(c) * Ydot_(0, NetCol(j, q)) * du * dh;
+        }
+      }
+    }
+    if (strat_input_) {
+      // The stratification input r_q = g_q/g0 moves with the face's own gradient: its slope
+      // NetScale dy/dr dr/dg joins dF_q/dg_q of the local part (tridiagonal, exact in the
+      // Newton operator, the assembled matrix and the adjoint like the switch's).
+      Xdot_.setZero(NetInputs(), nb * np);
+      Xdot_.row(3).setOnes();
+      PetscCallCXX(closure_->Jvp(lin_tapes_[b], Xdot_, &Ydot_));
+      PetscCall(PetscLogFlops(closure_->FlopsPerPoint() * nb * np));
+      for (PetscInt j = 0; j < nb; ++j) {
+        const PetscInt c = b * kBlock + j;
+        double* d = &lin_dF_[c * nf];
+        for (PetscInt q = 1; q < nz_; ++q) {
+          double dr;
+          StratInput(&lin_T_[c * nz_], c, q, &dr);
+          d[q] += NetScale(c) * Ydot_(0, NetCol(j, q)) * dr;
         }
       }
     }

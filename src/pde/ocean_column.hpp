@@ -180,14 +180,27 @@ class OceanColumn final : public Physics {
   PetscInt NetInputs() const {
     return (face_form_ ? FaceInputs() : nz_) + (forcing_inputs_ ? 2 : 0);
   }
-  /// Face form: inputs per face before the forcing inputs, 1 (depth), 2 (and Froude) or 3
-  /// (and the distance to the mixing depth).
-  PetscInt FaceInputs() const { return 1 + (froude_input_ ? 1 : 0) + (base_input_ ? 1 : 0); }
+  /// Face form: inputs per face before the forcing inputs, 1 (depth), 2 (and Froude), 3
+  /// (and the distance to the mixing depth) or 4 (and the face's stratification).
+  PetscInt FaceInputs() const {
+    return 1 + (froude_input_ ? 1 : 0) + (base_input_ ? 1 : 0) + (strat_input_ ? 1 : 0);
+  }
   /// Face form, -ocean_face_inputs froude: ln(Fr/Fr_ref) of column c for mixing depth he,
   /// Fr = (B h_e)^(1/3)/(N h_e), B = alpha g Q/(rho c_p); and its derivative in h_e.
   double FroudeInput(double he, PetscInt c, double* dx_dh) const;
   /// -ocean_face_inputs froude_base: s/(dz + |s|), s = d_q - h_e, and its h_e derivative.
   double BaseInput(double he, PetscInt q, double* dx_dh) const;
+  /// -ocean_face_inputs froude_base_strat: r = g/g0 at face q (1..Nz-1) of column c, g = dT/dz
+  /// there, g0 = N^2/(alpha g) the column's initial gradient (1 in the undisturbed interior, ~0
+  /// in a mixed layer); and dr/dg = 1/g0.
+  double StratInput(const double* Tc, PetscInt c, PetscInt q, double* dr_dg) const;
+  /// The value of -ocean_face_inputs.
+  const char* FaceInputsName() const {
+    return strat_input_ ? "froude_base_strat"
+           : base_input_ ? "froude_base"
+           : froude_input_ ? "froude"
+                           : "depth";
+  }
   /// Network evaluation points per column: 1 (column form) or Nz-1 (face form).
   PetscInt NetPoints() const { return face_form_ ? nz_ - 1 : 1; }
   /// Network outputs per point: Nz-1 (column form) or 1 (face form).
@@ -233,8 +246,9 @@ class OceanColumn final : public Physics {
             entrain_width_ = 0.2;  // kpp: entrainment flux ratio and zone width (fraction of h)
   PetscBool forcing_inputs_ = PETSC_FALSE, scale_by_surface_ = PETSC_FALSE;
   bool face_form_ = false;                   // -ocean_network_form face
-  bool froude_input_ = false;                // -ocean_face_inputs froude or froude_base
-  bool base_input_ = false;                  // -ocean_face_inputs froude_base
+  bool froude_input_ = false;                // -ocean_face_inputs froude, froude_base(_strat)
+  bool base_input_ = false;                  // -ocean_face_inputs froude_base(_strat)
+  bool strat_input_ = false;                 // -ocean_face_inputs froude_base_strat
   PetscReal fr_ref_ = 0.05;                  // -ocean_froude_reference
   PetscReal q_ref_ = 50, n2_ref_ = 1.75e-5;  // W/m^2, 1/s^2
   PetscBool jacobian_network_ = PETSC_TRUE;  // network column Jacobians in the assembled matrix

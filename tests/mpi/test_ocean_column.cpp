@@ -153,7 +153,8 @@ TEST_P(OceanJacobian, ProductsAndAssembledJacobian) {
   const bool face = GetParam().find("network_form face") != std::string::npos;
   const PetscInt nin = (face ? 1 : 32) + (GetParam().find("forcing") != std::string::npos ? 2 : 0) +
                        (GetParam().find("froude") != std::string::npos ? 1 : 0) +
-                       (GetParam().find("froude_base") != std::string::npos ? 1 : 0);
+                       (GetParam().find("froude_base") != std::string::npos ? 1 : 0) +
+                       (GetParam().find("strat") != std::string::npos ? 1 : 0);
   const PetscInt nout = face ? 1 : 31;
   ASSERT_EQ(P, nin * 128 + 128 + 128 * 128 + 128 + 128 * nout + nout);
   Vec u, v, w, Jv, JTw, f1, f2, tmp;
@@ -260,6 +261,11 @@ INSTANTIATE_TEST_SUITE_P(NetworkInputs, OceanJacobian,
                                                        "-ocean_face_inputs froude_base "
                                                        "-ocean_flux_scaling surface "
                                                        "-ocean_ca_switch softplus "
+                                                       "-closure_activation softplus"),
+                                           std::string("-ocean_network_form face "
+                                                       "-ocean_face_inputs froude_base_strat "
+                                                       "-ocean_flux_scaling surface "
+                                                       "-ocean_ca_switch softplus "
                                                        "-closure_activation softplus")));
 
 // Exact discrete gradient through the implicit solver vs central differences.
@@ -332,6 +338,12 @@ INSTANTIATE_TEST_SUITE_P(
         "-closure_activation softplus -ocean_network_form face -ocean_face_inputs froude_base "
         "-ocean_flux_scaling surface -ocean_ca_switch softplus -ts_type beuler -ts_dt 1800 "
         "-adjoint_memory checkpoint",
+        "-closure_activation softplus -ocean_network_form face -ocean_face_inputs "
+        "froude_base_strat -ocean_flux_scaling surface -ocean_ca_switch softplus -ts_type beuler "
+        "-ts_dt 1800 -adjoint_memory checkpoint",
+        "-closure_activation softplus -ocean_network_form face -ocean_face_inputs "
+        "froude_base_strat -ocean_flux_scaling surface -ocean_ca_switch softplus "
+        "-ocean_jacobian_network false -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
         "-closure_activation softplus -ts_type theta -ts_theta_theta 0.6 -ts_dt 3600 "
         "-adjoint_memory disk -adjoint_checkpoint_every 2",
         "-closure_activation relu -ts_type beuler -ts_dt 1800 -adjoint_memory checkpoint",
@@ -346,7 +358,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(OceanColumn, SameLossAndGradientOn1To3Ranks) {
   for (const char* form :
-       {"column", "face", "face -ocean_face_inputs froude", "face -ocean_face_inputs froude_base"})
+       {"column", "face", "face -ocean_face_inputs froude", "face -ocean_face_inputs froude_base",
+        "face -ocean_face_inputs froude_base_strat"})
     ExpectSameGradientOnRanks<OceanProblem>(
         std::string(kOceanBase) +
             "-ocean_network_inputs forcing -ocean_flux_scaling surface -ts_type beuler "
