@@ -196,8 +196,8 @@ class OceanColumn final : public Physics {
   double StratInput(const double* Tc, PetscInt c, PetscInt q, double* dr_dg) const;
   /// The value of -ocean_face_inputs.
   const char* FaceInputsName() const {
-    return strat_input_ ? "froude_base_strat"
-           : base_input_ ? "froude_base"
+    return strat_input_    ? "froude_base_strat"
+           : base_input_   ? "froude_base"
            : froude_input_ ? "froude"
                            : "depth";
   }
