@@ -147,7 +147,7 @@ PetscErrorCode OceanColumn::NetworkFromOptions(MPI_Comm comm, const std::string&
       {"depth", "froude", "froude_base", "froude_base_strat"}, &face_inputs, nullptr));
   PetscCall(UdeOptionsPositiveReal("-froude_reference",
                                    "Reference convective Froude number Fr_ref of "
-                                   "-ocean_face_inputs froude and froude_base",
+                                   "-ocean_face_inputs froude, froude_base and froude_base_strat",
                                    &fr_ref_, nullptr));
   PetscCall(UdeOptionsPositiveReal("-q_reference", "Reference surface cooling Q_ref (W/m^2)",
                                    &q_ref_, nullptr));
