@@ -36,15 +36,10 @@ import tempfile
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ocean_growth import index_at  # noqa: E402  (the quarter snapshots as evaluate picks them)
+
 MODEL = "kpp"
-
-
-def index_at(t, t0, frac):
-    """First snapshot at or after frac of the horizon (as evaluate_models.cpp)."""
-    q = 0
-    while q + 1 < len(t) and t[q] - t0 < frac * (t[-1] - t0):
-        q += 1
-    return q
 
 
 def text(v):
