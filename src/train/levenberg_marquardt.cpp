@@ -10,7 +10,8 @@
 // (H_pen by central differences of the penalty's gradient), then tries steps
 //   (A + mu max_j(A_jj) I) delta = -g
 // until one lowers the loss (gain ratio rho > 1e-4): then mu /= 10 (rho > 0.75), /= 2
-// (rho > 0.25) or stays; a rejected step multiplies mu by 2, 4, 8, ...  Suited to small problems
+// (rho > 0.25) or stays (-train_lm_damping_update fast; trust: mu *= 2 for rho <= 0.25);
+// a rejected step multiplies mu by 2, 4, 8, ...  Suited to small problems
 // with many observations per parameter and a near-zero residual at the optimum (noise-free
 // identification, Fisher-KPP), where L-BFGS stalls on the ill-conditioned valley.
 #include <Eigen/Dense>
@@ -179,17 +180,20 @@ Eigen::MatrixXd PenaltyHessian(const pde::Physics& physics, const AlignedVector<
 namespace {
 
 // The Gauss-Newton model at theta: loss, gradient g = 2 J^T r + grad pen, matrix
-// A = 2 J^T J + H_pen, and the scale of Levenberg's damping, max_j A_jj.
+// A = 2 J^T J + H_pen, the scale of Levenberg's damping, max_j A_jj, and how the damping
+// follows a poorly predicted step (-train_lm_damping_update trust: it grows).
 struct LmModel {
   double loss = 0, dscale = 0;
+  bool trust = false;
   Eigen::VectorXd g;
   Eigen::MatrixXd A;
 };
 
 LmModel GaussNewton(const pde::Physics& physics, const AlignedVector<double>& theta,
-                    const std::vector<double>& r, const Eigen::MatrixXd& J) {
+                    const std::vector<double>& r, const Eigen::MatrixXd& J, bool trust) {
   const Eigen::Index P = J.cols();
   LmModel s;
+  s.trust = trust;
   Eigen::Map<const Eigen::VectorXd> rv(r.data(), r.size());
   std::vector<double> gpen(P, 0.0);
   s.loss = rv.squaredNorm() + physics.ParamPenalty(theta.data(), gpen.data());
@@ -224,7 +228,10 @@ PetscErrorCode LmStep(const LmModel& s,
       *theta = x;
       // A good quadratic model lets the damping fall fast (Nielsen's smooth rule,
       // max(1/3, 1 - (2 rho - 1)^3), kept it near 1e-4 on Fisher-KPP, 3x slower).
-      *mu *= rho > 0.75 ? 0.1 : rho > 0.25 ? 0.5 : 1.0;
+      // trust: a step the model predicts poorly (rho <= 0.25) was too long; the next is
+      // shorter, as in a trust-region method (fast keeps mu and can take thousands of such
+      // steps, each lowering the loss by a fraction of a percent).
+      *mu *= rho > 0.75 ? 0.1 : rho > 0.25 ? 0.5 : s.trust ? 2.0 : 1.0;
       *nu = 2;
       *accepted = true;
     } else {
@@ -278,7 +285,7 @@ PetscErrorCode Trainer::RunLm(const std::string& checkpoint_path, const State* r
   const char* why = "the iteration limit";
   for (; it < iterations; ++it) {
     PetscCall(Residuals(theta, W, &r, &J));
-    const LmModel s = GaussNewton(*physics_, theta, r, J);
+    const LmModel s = GaussNewton(*physics_, theta, r, J, lm_update_ == "trust");
     PetscCheck(std::isfinite(s.loss), comm_, PETSC_ERR_NOT_CONVERGED,
                "training diverged: the solve blows up at the parameters of LM iteration %lld", it);
     const double gnorm = s.g.norm(), seconds = Elapsed();

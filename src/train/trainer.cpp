@@ -221,6 +221,27 @@ PetscErrorCode Trainer::WindowOptionsFromOptions() {
   PetscFunctionReturn(0);
 }
 
+PetscErrorCode Trainer::LmOptionsFromOptions() {
+  PetscFunctionBeginUser;
+  PetscOptionsBegin(comm_, "train_", "Levenberg-Marquardt (-train_optimizer lm)", "train");
+  PetscCall(
+      UdeOptionsPositiveReal("-lm_damping",
+                             "Levenberg-Marquardt: initial damping mu (relative to the largest "
+                             "diagonal entry of the Gauss-Newton matrix)",
+                             &lm_damping_, nullptr));
+  PetscCall(UdeOptionsNonNegativeReal(
+      "-lm_gatol", "Levenberg-Marquardt: stop when the gradient norm is at most this", &lm_gatol_,
+      nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-lm_damping_update",
+      "Levenberg-Marquardt: damping after an accepted step with gain ratio rho: fast (mu / 10 "
+      "if rho > 0.75, / 2 if rho > 0.25, else kept) or trust (the same, but mu x 2 if rho <= "
+      "0.25: poor steps shrink as in a trust region)",
+      {"fast", "trust"}, &lm_update_, nullptr));
+  PetscOptionsEnd();
+  PetscFunctionReturn(0);
+}
+
 PetscErrorCode Trainer::SetFromOptions() {
   PetscFunctionBeginUser;
   std::string schedule = "constant";
@@ -236,14 +257,6 @@ PetscErrorCode Trainer::SetFromOptions() {
                              "Optimizer: Adam on random batches, TAO (-tao_type) or "
                              "Levenberg-Marquardt (lm) on all windows",
                              {"adam", "tao", "lm"}, &optimizer_, nullptr));
-  PetscCall(
-      UdeOptionsPositiveReal("-lm_damping",
-                             "Levenberg-Marquardt: initial damping mu (relative to the largest "
-                             "diagonal entry of the Gauss-Newton matrix)",
-                             &lm_damping_, nullptr));
-  PetscCall(UdeOptionsNonNegativeReal(
-      "-lm_gatol", "Levenberg-Marquardt: stop when the gradient norm is at most this", &lm_gatol_,
-      nullptr));
   PetscCall(UdeOptionsNonNegativeInt("-iterations", "Optimizer iterations", &iterations_, nullptr));
   PetscCall(UdeOptionsChoice("-loss",
                              "Misfit: mean squared error, or pseudo-Huber (~ mean absolute error)",
@@ -294,6 +307,7 @@ PetscErrorCode Trainer::SetFromOptions() {
   adam_config_.grad_clip = clip;
   adam_config_.weight_decay = decay;
   PetscCall(WindowOptionsFromOptions());
+  PetscCall(LmOptionsFromOptions());
   PetscCheck(time_weight_ == 0 || (method_ == "windows" && optimizer_ != "lm"), comm_,
              PETSC_ERR_USER_INPUT,
              "option -train_time_weight: only with -train_method windows and -train_optimizer "

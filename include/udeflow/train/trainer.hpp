@@ -199,6 +199,7 @@ class Trainer {
 
  private:
   PetscErrorCode WindowOptionsFromOptions();
+  PetscErrorCode LmOptionsFromOptions();  // -train_lm_*
   PetscErrorCode MethodOptionsFromOptions(bool segments_set);
   /// Collocation data: smoothed states and derivatives of every training trajectory.
   PetscErrorCode SetUpCollocation();
@@ -236,6 +237,7 @@ class Trainer {
   // mean weight of 1 over the window (0: every observation weighs 1, the same bits as before).
   PetscReal time_weight_ = 0;
   PetscReal lm_damping_ = 1e-3, lm_gatol_ = 0;  // -train_lm_damping, -train_lm_gatol
+  std::string lm_update_ = "fast";              // -train_lm_damping_update
   PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0,
            window_step_ = 5;
   PetscInt obs_stride_ = 1, checkpoint_every_ = 50, monitor_every_ = 1;
