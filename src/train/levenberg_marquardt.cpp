@@ -20,6 +20,7 @@
 #include <functional>
 #include <limits>
 
+#include "lm_step.hpp"
 #include "udeflow/core/session.hpp"
 #include "udeflow/core/signals.hpp"
 #include "udeflow/train/trainer.hpp"
@@ -175,24 +176,10 @@ Eigen::MatrixXd PenaltyHessian(const pde::Physics& physics, const AlignedVector<
   return 0.5 * (H + H.transpose());
 }
 
-}  // namespace
-
-namespace {
-
-// The Gauss-Newton model at theta: loss, gradient g = 2 J^T r + grad pen, matrix
-// A = 2 J^T J + H_pen, the scale of Levenberg's damping, max_j A_jj, and how the damping
-// follows a poorly predicted step (-train_lm_damping_update trust: it grows).
-struct LmModel {
-  double loss = 0, dscale = 0;
-  bool trust = false;
-  Eigen::VectorXd g;
-  Eigen::MatrixXd A;
-};
-
-LmModel GaussNewton(const pde::Physics& physics, const AlignedVector<double>& theta,
-                    const std::vector<double>& r, const Eigen::MatrixXd& J, bool trust) {
+lm::Model GaussNewton(const pde::Physics& physics, const AlignedVector<double>& theta,
+                      const std::vector<double>& r, const Eigen::MatrixXd& J, bool trust) {
   const Eigen::Index P = J.cols();
-  LmModel s;
+  lm::Model s;
   s.trust = trust;
   Eigen::Map<const Eigen::VectorXd> rv(r.data(), r.size());
   std::vector<double> gpen(P, 0.0);
@@ -206,11 +193,12 @@ LmModel GaussNewton(const pde::Physics& physics, const AlignedVector<double>& th
   return s;
 }
 
-// Trial steps (A + mu dscale I) delta = -g until one lowers the loss (gain ratio > 1e-4);
-// updates theta, mu and nu.  False: no step did before mu passed 1e20.
-PetscErrorCode LmStep(const LmModel& s,
-                      const std::function<PetscErrorCode(const AlignedVector<double>&, double*)>& f,
-                      AlignedVector<double>* theta, double* mu, double* nu, bool* accepted) {
+}  // namespace
+
+PetscErrorCode lm::Step(
+    const lm::Model& s,
+    const std::function<PetscErrorCode(const AlignedVector<double>&, double*)>& f,
+    AlignedVector<double>* theta, double* mu, double* nu, bool* accepted) {
   PetscFunctionBeginUser;
   *accepted = false;
   for (int trial = 0; trial < 80 && !*accepted && *mu <= 1e20; ++trial) {
@@ -241,8 +229,6 @@ PetscErrorCode LmStep(const LmModel& s,
   }
   PetscFunctionReturn(0);
 }
-
-}  // namespace
 
 PetscErrorCode Trainer::CheckLmOptions() const {
   PetscFunctionBeginUser;
@@ -285,7 +271,7 @@ PetscErrorCode Trainer::RunLm(const std::string& checkpoint_path, const State* r
   const char* why = "the iteration limit";
   for (; it < iterations; ++it) {
     PetscCall(Residuals(theta, W, &r, &J));
-    const LmModel s = GaussNewton(*physics_, theta, r, J, lm_update_ == "trust");
+    const lm::Model s = GaussNewton(*physics_, theta, r, J, lm_update_ == "trust");
     PetscCheck(std::isfinite(s.loss), comm_, PETSC_ERR_NOT_CONVERGED,
                "training diverged: the solve blows up at the parameters of LM iteration %lld", it);
     const double gnorm = s.g.norm(), seconds = Elapsed();
@@ -301,7 +287,7 @@ PetscErrorCode Trainer::RunLm(const std::string& checkpoint_path, const State* r
       break;
     }
     bool accepted, stop;
-    PetscCall(LmStep(s, objective, &theta, &state.lm_mu, &state.lm_nu, &accepted));
+    PetscCall(lm::Step(s, objective, &theta, &state.lm_mu, &state.lm_nu, &accepted));
     state.last_loss = s.loss;
     if (!accepted) {
       why = "no step lowers the loss: converged to round-off";
