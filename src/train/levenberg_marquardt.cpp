@@ -11,8 +11,9 @@
 //   (A + mu max_j(A_jj) I) delta = -g
 // until one lowers the loss (gain ratio rho > 1e-4): then mu /= 10 (rho > 0.75), /= 2
 // (rho > 0.25) or stays (-train_lm_damping_update fast; trust: mu *= 2 for rho <= 0.25);
-// a rejected step multiplies mu by 2, 4, 8, ...  Suited to small problems
-// with many observations per parameter and a near-zero residual at the optimum (noise-free
+// a rejected step multiplies mu by 2, 4, 8, ...  -train_lm_acceleration geodesic adds half
+// the geodesic acceleration to each step (lm_step.hpp; one forward solve a trial).  Suited to small
+// problems with many observations per parameter and a near-zero residual at the optimum (noise-free
 // identification, Fisher-KPP), where L-BFGS stalls on the ill-conditioned valley.
 #include <Eigen/Dense>
 #include <algorithm>
@@ -177,10 +178,15 @@ Eigen::MatrixXd PenaltyHessian(const pde::Physics& physics, const AlignedVector<
 }
 
 lm::Model GaussNewton(const pde::Physics& physics, const AlignedVector<double>& theta,
-                      const std::vector<double>& r, const Eigen::MatrixXd& J, bool trust) {
+                      const std::vector<double>& r, const Eigen::MatrixXd& J, bool trust,
+                      double accel) {
   const Eigen::Index P = J.cols();
   lm::Model s;
   s.trust = trust;
+  if ((s.accel = accel) > 0) {  // geodesic acceleration needs r and J
+    s.r = Eigen::Map<const Eigen::VectorXd>(r.data(), r.size());
+    s.J = &J;
+  }
   Eigen::Map<const Eigen::VectorXd> rv(r.data(), r.size());
   std::vector<double> gpen(P, 0.0);
   s.loss = rv.squaredNorm() + physics.ParamPenalty(theta.data(), gpen.data());
@@ -195,24 +201,53 @@ lm::Model GaussNewton(const pde::Physics& physics, const AlignedVector<double>& 
 
 }  // namespace
 
+namespace {
+
+// The trial step at damping mu (lm::Step): the velocity v = -(A + mu dscale I)^-1 g, plus
+// half the geodesic acceleration if s.accel > 0.  ok false: the factorization failed, the
+// residuals at theta + h v are not finite or the acceleration is too large (2|a|/|v| >
+// s.accel).
+PetscErrorCode TrialStep(const lm::Model& s, double mu, const AlignedVector<double>& theta,
+                         const lm::ResidualFn& residuals, Eigen::VectorXd* step, bool* ok) {
+  PetscFunctionBeginUser;
+  Eigen::MatrixXd M = s.A;
+  M.diagonal().array() += mu * s.dscale;
+  Eigen::LDLT<Eigen::MatrixXd> ldlt(M);
+  *step = -ldlt.solve(s.g);
+  *ok = ldlt.info() == Eigen::Success && step->allFinite();
+  if (!*ok || s.accel <= 0 || !residuals) PetscFunctionReturn(0);
+  const double h = 0.1;
+  AlignedVector<double> x(theta.begin(), theta.end());
+  for (Eigen::Index p = 0; p < step->size(); ++p) x[p] += h * (*step)[p];
+  Eigen::VectorXd rh;
+  PetscCall(residuals(x, &rh));
+  const Eigen::VectorXd rvv = (2 / h) * ((rh - s.r) / h - (*s.J) * (*step));
+  const Eigen::VectorXd a = -ldlt.solve(2.0 * (s.J->transpose() * rvv));
+  *ok = rvv.allFinite() && a.allFinite() && 2 * a.norm() <= s.accel * step->norm();
+  if (*ok) *step += 0.5 * a;
+  PetscFunctionReturn(0);
+}
+
+}  // namespace
+
 PetscErrorCode lm::Step(
     const lm::Model& s,
     const std::function<PetscErrorCode(const AlignedVector<double>&, double*)>& f,
-    AlignedVector<double>* theta, double* mu, double* nu, bool* accepted) {
+    AlignedVector<double>* theta, double* mu, double* nu, bool* accepted,
+    const lm::ResidualFn& residuals) {
   PetscFunctionBeginUser;
   *accepted = false;
   for (int trial = 0; trial < 80 && !*accepted && *mu <= 1e20; ++trial) {
-    Eigen::MatrixXd M = s.A;
-    M.diagonal().array() += *mu * s.dscale;
-    Eigen::LDLT<Eigen::MatrixXd> ldlt(M);
-    const Eigen::VectorXd delta = -ldlt.solve(s.g);
+    Eigen::VectorXd delta;
+    bool ok;
+    PetscCall(TrialStep(s, *mu, *theta, residuals, &delta, &ok));
     const double pred = -(s.g.dot(delta) + 0.5 * delta.dot(s.A * delta));
     AlignedVector<double> x(theta->begin(), theta->end());
     for (Eigen::Index p = 0; p < delta.size(); ++p) x[p] += delta[p];
-    double trial_loss;
-    PetscCall(f(x, &trial_loss));
+    double trial_loss = std::numeric_limits<double>::infinity();
+    if (ok) PetscCall(f(x, &trial_loss));
     const double rho = (s.loss - trial_loss) / pred;
-    if (std::isfinite(trial_loss) && ldlt.info() == Eigen::Success && pred > 0 && rho > 1e-4) {
+    if (ok && std::isfinite(trial_loss) && pred > 0 && rho > 1e-4) {
       *theta = x;
       // A good quadratic model lets the damping fall fast (Nielsen's smooth rule,
       // max(1/3, 1 - (2 rho - 1)^3), kept it near 1e-4 on Fisher-KPP, 3x slower).
@@ -266,12 +301,19 @@ PetscErrorCode Trainer::RunLm(const std::string& checkpoint_path, const State* r
   const auto objective = [this](const AlignedVector<double>& x, double* loss) {
     return Objective(-1, x, loss, nullptr);
   };
+  const auto residuals = [this, W](const AlignedVector<double>& x, Eigen::VectorXd* rx) {
+    std::vector<double> v;
+    PetscCall(Residuals(x, W, &v, nullptr));
+    *rx = Eigen::Map<const Eigen::VectorXd>(v.data(), v.size());
+    return PetscErrorCode(0);
+  };
   std::vector<double> r;
   Eigen::MatrixXd J;
   const char* why = "the iteration limit";
   for (; it < iterations; ++it) {
     PetscCall(Residuals(theta, W, &r, &J));
-    const lm::Model s = GaussNewton(*physics_, theta, r, J, lm_update_ == "trust");
+    const lm::Model s = GaussNewton(*physics_, theta, r, J, lm_update_ == "trust",
+                                    lm_accel_ == "geodesic" ? lm_accel_ratio_ : 0.0);
     PetscCheck(std::isfinite(s.loss), comm_, PETSC_ERR_NOT_CONVERGED,
                "training diverged: the solve blows up at the parameters of LM iteration %lld", it);
     const double gnorm = s.g.norm(), seconds = Elapsed();
@@ -287,7 +329,7 @@ PetscErrorCode Trainer::RunLm(const std::string& checkpoint_path, const State* r
       break;
     }
     bool accepted, stop;
-    PetscCall(lm::Step(s, objective, &theta, &state.lm_mu, &state.lm_nu, &accepted));
+    PetscCall(lm::Step(s, objective, &theta, &state.lm_mu, &state.lm_nu, &accepted, residuals));
     state.last_loss = s.loss;
     if (!accepted) {
       why = "no step lowers the loss: converged to round-off";
@@ -308,18 +350,25 @@ PetscErrorCode Trainer::RunLm(const std::string& checkpoint_path, const State* r
       break;
     }
   }
-  double loss = state.last_loss;
+  PetscCall(FinishLm(checkpoint_path, it, why, &state, result));
+  PetscFunctionReturn(0);
+}
+
+PetscErrorCode Trainer::FinishLm(const std::string& checkpoint_path, long long it, const char* why,
+                                 State* state, TrainResult* result) {
+  PetscFunctionBeginUser;
+  double loss = state->last_loss;
   if (!result->interrupted) {
-    PetscCall(Objective(-1, theta, &loss, nullptr));
+    PetscCall(Objective(-1, x_, &loss, nullptr));
     PetscCall(PetscPrintf(comm_,
                           "train: Levenberg-Marquardt done after %lld iterations (%s), loss %.6e\n",
                           it, why, loss));
-    state.tao_iterations = it;
-    state.last_loss = loss;
-    state.x.assign(theta.begin(), theta.end());
-    if (!checkpoint_path.empty()) PetscCall(SaveState(checkpoint_path, state));
+    state->tao_iterations = it;
+    state->last_loss = loss;
+    state->x.assign(x_.begin(), x_.end());
+    if (!checkpoint_path.empty()) PetscCall(SaveState(checkpoint_path, *state));
   }
-  PetscCall(physics_->BindParams(theta.data()));
+  PetscCall(physics_->BindParams(x_.data()));
   result->iterations = it + adam_done_;
   result->loss = loss;
   PetscFunctionReturn(0);

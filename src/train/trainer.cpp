@@ -238,6 +238,16 @@ PetscErrorCode Trainer::LmOptionsFromOptions() {
       "if rho > 0.75, / 2 if rho > 0.25, else kept) or trust (the same, but mu x 2 if rho <= "
       "0.25: poor steps shrink as in a trust region)",
       {"fast", "trust"}, &lm_update_, nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-lm_acceleration",
+      "Levenberg-Marquardt: none, or geodesic (add half the second-order correction along "
+      "each step, from one more forward solve: for curved, narrow valleys)",
+      {"none", "geodesic"}, &lm_accel_, nullptr));
+  PetscCall(UdeOptionsPositiveReal(
+      "-lm_acceleration_ratio",
+      "Levenberg-Marquardt, geodesic: reject a step whose acceleration a and velocity v have "
+      "2|a|/|v| above this",
+      &lm_accel_ratio_, nullptr));
   PetscOptionsEnd();
   PetscFunctionReturn(0);
 }

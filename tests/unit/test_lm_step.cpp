@@ -2,10 +2,12 @@
 // (A + mu dscale I) delta = -g, a step is accepted when its gain ratio rho (actual over
 // predicted decrease) exceeds 1e-4, and the damping then follows rho: / 10 above 0.75, / 2
 // above 0.25, else kept (fast) or doubled (trust); a rejected trial multiplies mu by nu
-// = 2, 4, 8, ...  The loss here is built to give each trial a chosen rho exactly.
+// = 2, 4, 8, ...  The loss here is built to give each trial a chosen rho exactly.  With
+// geodesic acceleration the step is v + a/2 (Rosenbrock's residuals, a computed here).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "train/lm_step.hpp"
@@ -102,6 +104,115 @@ TEST(LmStep, RejectedTrialsRaiseTheDamping) {
     EXPECT_DOUBLE_EQ(o.mu, mu * 0.1);
     EXPECT_EQ(o.nu, 2);
   }
+}
+
+// Geodesic acceleration on Rosenbrock's residuals r = (10 (x2 - x1^2), 1 - x1): quadratic,
+// so the finite difference along v gives r_vv = (-20 v1^2, 0) up to round-off.
+struct Rosenbrock {
+  int residual_calls = 0, loss_calls = 0;
+  static Eigen::VectorXd R(const AlignedVector<double>& x) {
+    Eigen::VectorXd r(2);
+    r << 10 * (x[1] - x[0] * x[0]), 1 - x[0];
+    return r;
+  }
+  static Eigen::Matrix2d J(const AlignedVector<double>& x) {
+    Eigen::Matrix2d j;
+    j << -20 * x[0], 10, -1, 0;
+    return j;
+  }
+};
+
+struct GeodesicOutcome {
+  lm::Model s;
+  Eigen::MatrixXd J;
+  AlignedVector<double> theta;
+  double mu = 0, nu = 4;
+  bool accepted = false;
+  int residual_calls = 0, loss_calls = 0;
+};
+
+GeodesicOutcome GeodesicStep(const AlignedVector<double>& theta0, double mu0, double alpha) {
+  GeodesicOutcome o;
+  o.J = Rosenbrock::J(theta0);
+  o.s.r = Rosenbrock::R(theta0);
+  o.s.loss = o.s.r.squaredNorm();
+  o.s.g = 2 * o.J.transpose() * o.s.r;
+  o.s.A = 2 * o.J.transpose() * o.J;
+  o.s.dscale = o.s.A.diagonal().maxCoeff();
+  o.s.accel = alpha;
+  o.s.J = &o.J;
+  o.theta = theta0;
+  o.mu = mu0;
+  const auto loss = [&o](const AlignedVector<double>& x, double* l) {
+    ++o.loss_calls;
+    *l = Rosenbrock::R(x).squaredNorm();
+    return PetscErrorCode(0);
+  };
+  const auto residuals = [&o](const AlignedVector<double>& x, Eigen::VectorXd* r) {
+    ++o.residual_calls;
+    *r = Rosenbrock::R(x);
+    return PetscErrorCode(0);
+  };
+  EXPECT_EQ(lm::Step(o.s, loss, &o.theta, &o.mu, &o.nu, &o.accepted, residuals), 0);
+  return o;
+}
+
+// The velocity and acceleration at damping mu, computed here from their definitions.
+void VelocityAcceleration(const GeodesicOutcome& o, double mu, Eigen::Vector2d* v,
+                          Eigen::Vector2d* a) {
+  Eigen::Matrix2d M = o.s.A;
+  M.diagonal().array() += mu * o.s.dscale;
+  *v = -M.inverse() * o.s.g;
+  const Eigen::Vector2d rvv(-20 * (*v)[0] * (*v)[0], 0);
+  *a = -M.inverse() * (2 * o.J.transpose() * rvv);
+}
+
+TEST(LmStep, GeodesicAccelerationAddsHalfTheSecondOrderCorrection) {
+  const AlignedVector<double> theta0{-1.2, 1.0};
+  const double mu0 = 0.05;
+  Eigen::Vector2d v, a;
+  const GeodesicOutcome o = GeodesicStep(theta0, mu0, 0.75);
+  VelocityAcceleration(o, mu0, &v, &a);
+  ASSERT_LE(2 * a.norm(), 0.75 * v.norm());  // the first trial passes the ratio bound
+  ASSERT_GT(a.norm(), 1e-3 * v.norm());      // and its acceleration is not negligible
+  ASSERT_TRUE(o.accepted);
+  EXPECT_EQ(o.residual_calls, 1);
+  EXPECT_EQ(o.loss_calls, 1);
+  EXPECT_NEAR(o.theta[0], theta0[0] + v[0] + 0.5 * a[0], 1e-8);
+  EXPECT_NEAR(o.theta[1], theta0[1] + v[1] + 0.5 * a[1], 1e-8);
+  // The plain step (acceleration off) is v alone.
+  const GeodesicOutcome plain = GeodesicStep(theta0, mu0, 0.0);
+  ASSERT_TRUE(plain.accepted);
+  EXPECT_EQ(plain.residual_calls, 0);
+  EXPECT_NEAR(plain.theta[0], theta0[0] + v[0], 1e-12);
+  EXPECT_NEAR(plain.theta[1], theta0[1] + v[1], 1e-12);
+}
+
+TEST(LmStep, TooLargeAnAccelerationRejectsTheTrial) {
+  // Damping 1e-3: the first velocity is long and curved; with the bound 0.05 the trials are
+  // rejected without evaluating the loss (mu x 4, x 8, ...) until 2|a|/|v| <= 0.05.
+  const AlignedVector<double> theta0{-1.2, 1.0};
+  const double alpha = 0.05;
+  const GeodesicOutcome o = GeodesicStep(theta0, 1e-3, alpha);
+  ASSERT_TRUE(o.accepted);
+  ASSERT_GE(o.residual_calls, 2);
+  EXPECT_EQ(o.loss_calls, 1);
+  double mu = 1e-3, nu = 4;
+  Eigen::Vector2d v, a;
+  for (int k = 0; k + 1 < o.residual_calls; ++k) {  // the rejected trials
+    VelocityAcceleration(o, mu, &v, &a);
+    EXPECT_GT(2 * a.norm(), alpha * v.norm()) << "trial " << k;
+    mu *= nu;
+    nu *= 2;
+  }
+  VelocityAcceleration(o, mu, &v, &a);
+  EXPECT_LE(2 * a.norm(), alpha * v.norm());
+  EXPECT_NEAR(o.theta[0], theta0[0] + v[0] + 0.5 * a[0], 1e-8);
+  EXPECT_NEAR(o.theta[1], theta0[1] + v[1] + 0.5 * a[1], 1e-8);
+  const double factor = o.mu / mu;  // the accepted step's factor: 0.1, 0.5 or 1
+  EXPECT_TRUE(std::fabs(factor - 0.1) < 1e-12 || std::fabs(factor - 0.5) < 1e-12 ||
+              std::fabs(factor - 1.0) < 1e-12)
+      << factor;
 }
 
 TEST(LmStep, NoDecreaseLeavesTheParameters) {

@@ -213,6 +213,8 @@ class Trainer {
   /// Levenberg-Marquardt (levenberg_marquardt.cpp) on all windows of length W.
   PetscErrorCode RunLm(const std::string& checkpoint_path, const State* resumed,
                        PetscInt iterations, TrainResult* result);
+  PetscErrorCode FinishLm(const std::string& checkpoint_path, long long it, const char* why,
+                          State* state, TrainResult* result);  // final loss, state, result
   PetscErrorCode CheckLmOptions() const;  // windows, mse loss, mean over the batch
 
   /// History row time: seconds since the start of the run, including resumed runs.
@@ -238,6 +240,8 @@ class Trainer {
   PetscReal time_weight_ = 0;
   PetscReal lm_damping_ = 1e-3, lm_gatol_ = 0;  // -train_lm_damping, -train_lm_gatol
   std::string lm_update_ = "fast";              // -train_lm_damping_update
+  std::string lm_accel_ = "none";               // -train_lm_acceleration
+  PetscReal lm_accel_ratio_ = 0.75;             // -train_lm_acceleration_ratio
   PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0,
            window_step_ = 5;
   PetscInt obs_stride_ = 1, checkpoint_every_ = 50, monitor_every_ = 1;
