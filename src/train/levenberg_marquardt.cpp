@@ -183,11 +183,11 @@ lm::Model GaussNewton(const pde::Physics& physics, const AlignedVector<double>& 
   const Eigen::Index P = J.cols();
   lm::Model s;
   s.trust = trust;
+  Eigen::Map<const Eigen::VectorXd> rv(r.data(), r.size());
   if ((s.accel = accel) > 0) {  // geodesic acceleration needs r and J
-    s.r = Eigen::Map<const Eigen::VectorXd>(r.data(), r.size());
+    s.r = rv;
     s.J = &J;
   }
-  Eigen::Map<const Eigen::VectorXd> rv(r.data(), r.size());
   std::vector<double> gpen(P, 0.0);
   s.loss = rv.squaredNorm() + physics.ParamPenalty(theta.data(), gpen.data());
   s.g = 2.0 * (J.transpose() * rv) + Eigen::Map<Eigen::VectorXd>(gpen.data(), P);

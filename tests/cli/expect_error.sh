@@ -4,9 +4,10 @@
 # Passes when the command exits non-zero, prints exactly one "udeflow: error:" line
 # matching <regex> on stderr, does not crash (no signal, no PETSc traceback), and
 # leaves no partial files (*.partial) where it writes: its -output_dir (else <workdir> and
-# the default results/<case> under it) and the directory of every .h5 path it is given.  Only those directories, not their
-# subdirectories: other tests write into subdirectories of <workdir> at the same time, and
-# their files in progress are not this command's (a recursive scan failed on one, 2026-12-06).
+# the default results/<case> under it) and the directory of every .h5 path it is given.
+# Only those directories, not their subdirectories: other tests write into subdirectories
+# of <workdir> at the same time, and their files in progress are not this command's (a
+# recursive scan failed on one, 2026-12-06).
 set -u
 regex="$1"; workdir="$2"; shift 3
 out=$(mktemp); err=$(mktemp)

@@ -109,7 +109,6 @@ TEST(LmStep, RejectedTrialsRaiseTheDamping) {
 // Geodesic acceleration on Rosenbrock's residuals r = (10 (x2 - x1^2), 1 - x1): quadratic,
 // so the finite difference along v gives r_vv = (-20 v1^2, 0) up to round-off.
 struct Rosenbrock {
-  int residual_calls = 0, loss_calls = 0;
   static Eigen::VectorXd R(const AlignedVector<double>& x) {
     Eigen::VectorXd r(2);
     r << 10 * (x[1] - x[0] * x[0]), 1 - x[0];
@@ -154,6 +153,7 @@ GeodesicOutcome GeodesicStep(const AlignedVector<double>& theta0, double mu0, do
     return PetscErrorCode(0);
   };
   EXPECT_EQ(lm::Step(o.s, loss, &o.theta, &o.mu, &o.nu, &o.accepted, residuals), 0);
+  o.s.J = nullptr;  // it pointed into o, which is returned by value (callers read o.J)
   return o;
 }
 
