@@ -179,19 +179,22 @@ Eigen::MatrixXd PenaltyHessian(const pde::Physics& physics, const AlignedVector<
 
 lm::Model GaussNewton(const pde::Physics& physics, const AlignedVector<double>& theta,
                       const std::vector<double>& r, const Eigen::MatrixXd& J, bool trust,
-                      double accel) {
+                      double accel, bool qr) {
   const Eigen::Index P = J.cols();
   lm::Model s;
   s.trust = trust;
   Eigen::Map<const Eigen::VectorXd> rv(r.data(), r.size());
-  if ((s.accel = accel) > 0) {  // geodesic acceleration needs r and J
+  if ((s.accel = accel) > 0 || qr) {  // geodesic acceleration and the QR solve need r and J
     s.r = rv;
     s.J = &J;
   }
   std::vector<double> gpen(P, 0.0);
   s.loss = rv.squaredNorm() + physics.ParamPenalty(theta.data(), gpen.data());
-  s.g = 2.0 * (J.transpose() * rv) + Eigen::Map<Eigen::VectorXd>(gpen.data(), P);
-  s.A = 2.0 * (J.transpose() * J) + PenaltyHessian(physics, theta);
+  const Eigen::Map<Eigen::VectorXd> gp(gpen.data(), P);
+  s.g = 2.0 * (J.transpose() * rv) + gp;
+  const Eigen::MatrixXd H = PenaltyHessian(physics, theta);
+  s.A = 2.0 * (J.transpose() * J) + H;
+  if (qr) lm::PrepareQr(gp, H, &s);
   // Levenberg's damping mu * max_j A_jj * I.  (Marquardt's diag(A) scaling lets the many
   // parameters the data barely see take huge steps: on the Fisher-KPP case it lowered the
   // loss 2-4x less per iteration.)
@@ -203,6 +206,52 @@ lm::Model GaussNewton(const pde::Physics& physics, const AlignedVector<double>& 
 
 namespace {
 
+// (A + mu dscale I)^-1 rhs, by LDLT of the normal matrix or (s.qr) by the least-squares
+// solution of B x ~= b, B = [top; sqrt(mu dscale) I], b = [btop; rest / sqrt(mu dscale)]
+// (the step's right-hand side g, qr_rhs true) or b = [sqrt2 J w; 0; 0] (rhs = 2 J^T w).
+class DampedSolver {
+ public:
+  DampedSolver(const lm::Model& s, double mu) : s_(s), lambda_(mu * s.dscale) {
+    if (!s.qr) {
+      Eigen::MatrixXd M = s.A;
+      M.diagonal().array() += lambda_;
+      ldlt_.compute(M);
+      ok_ = ldlt_.info() == Eigen::Success;
+      return;
+    }
+    const Eigen::Index P = s.A.cols(), k = s.top.rows();
+    Eigen::MatrixXd B = Eigen::MatrixXd::Zero(k + P, P);
+    B.topRows(k) = s.top;
+    B.bottomRows(P).diagonal().setConstant(std::sqrt(lambda_));
+    qr_.compute(B);
+    ok_ = std::isfinite(lambda_) && lambda_ > 0;
+  }
+  bool Ok() const { return ok_; }
+  // The step's solution, (A + mu dscale I)^-1 g.
+  Eigen::VectorXd SolveG() const {
+    if (!s_.qr) return ldlt_.solve(s_.g);
+    const Eigen::Index P = s_.A.cols(), k = s_.top.rows();
+    Eigen::VectorXd b(k + P);
+    b << s_.btop, s_.rest / std::sqrt(lambda_);
+    return qr_.solve(b);
+  }
+  // (A + mu dscale I)^-1 2 J^T w.
+  Eigen::VectorXd SolveJt(const Eigen::VectorXd& w) const {
+    if (!s_.qr) return ldlt_.solve(2.0 * (s_.J->transpose() * w));
+    const Eigen::Index P = s_.A.cols(), k = s_.top.rows();
+    Eigen::VectorXd b = Eigen::VectorXd::Zero(k + P);
+    b.head(w.size()) = std::sqrt(2.0) * w;
+    return qr_.solve(b);
+  }
+
+ private:
+  const lm::Model& s_;
+  double lambda_;
+  bool ok_ = false;
+  Eigen::LDLT<Eigen::MatrixXd> ldlt_;
+  Eigen::HouseholderQR<Eigen::MatrixXd> qr_;
+};
+
 // The trial step at damping mu (lm::Step): the velocity v = -(A + mu dscale I)^-1 g, plus
 // half the geodesic acceleration if s.accel > 0.  ok false: the factorization failed, the
 // residuals at theta + h v are not finite or the acceleration is too large (2|a|/|v| >
@@ -210,11 +259,9 @@ namespace {
 PetscErrorCode TrialStep(const lm::Model& s, double mu, const AlignedVector<double>& theta,
                          const lm::ResidualFn& residuals, Eigen::VectorXd* step, bool* ok) {
   PetscFunctionBeginUser;
-  Eigen::MatrixXd M = s.A;
-  M.diagonal().array() += mu * s.dscale;
-  Eigen::LDLT<Eigen::MatrixXd> ldlt(M);
-  *step = -ldlt.solve(s.g);
-  *ok = ldlt.info() == Eigen::Success && step->allFinite();
+  const DampedSolver solver(s, mu);
+  *step = -solver.SolveG();
+  *ok = solver.Ok() && step->allFinite();
   if (!*ok || s.accel <= 0 || !residuals) PetscFunctionReturn(0);
   const double h = 0.1;
   AlignedVector<double> x(theta.begin(), theta.end());
@@ -222,13 +269,54 @@ PetscErrorCode TrialStep(const lm::Model& s, double mu, const AlignedVector<doub
   Eigen::VectorXd rh;
   PetscCall(residuals(x, &rh));
   const Eigen::VectorXd rvv = (2 / h) * ((rh - s.r) / h - (*s.J) * (*step));
-  const Eigen::VectorXd a = -ldlt.solve(2.0 * (s.J->transpose() * rvv));
+  const Eigen::VectorXd a = -solver.SolveJt(rvv);
   *ok = rvv.allFinite() && a.allFinite() && 2 * a.norm() <= s.accel * step->norm();
   if (*ok) *step += 0.5 * a;
   PetscFunctionReturn(0);
 }
 
+// The Gauss-Newton model's decrease of the loss along delta: -(g.delta + delta.A.delta / 2),
+// or (s.qr) the same from the linearized residuals, |r|^2 - |r + J delta|^2 - gpen.delta -
+// delta.H_pen.delta / 2, which does not cancel once the loss is small.
+double PredictedDecrease(const lm::Model& s, const Eigen::VectorXd& delta) {
+  if (!s.qr) return -(s.g.dot(delta) + 0.5 * delta.dot(s.A * delta));
+  const Eigen::VectorXd lin = s.r + (*s.J) * delta;
+  return s.r.squaredNorm() - lin.squaredNorm() - s.gpen.dot(delta) -
+         0.5 * delta.dot(s.Hpen * delta);
+}
+
 }  // namespace
+
+void lm::PrepareQr(const Eigen::VectorXd& gpen, const Eigen::MatrixXd& Hpen, Model* s) {
+  s->qr = true;
+  s->gpen = gpen;
+  s->Hpen = Hpen;
+  const Eigen::Index m = s->J->rows(), P = s->J->cols();
+  // Hh: sqrt(lambda_i) v_i^T for the positive eigenpairs of H_pen (a penalty's Hessian is
+  // usually zero or of small rank).
+  std::vector<std::pair<double, Eigen::VectorXd>> parts;
+  if (Hpen.size() > 0 && Hpen.cwiseAbs().maxCoeff() > 0) {
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(Hpen);
+    const double top = eig.eigenvalues().cwiseAbs().maxCoeff();
+    for (Eigen::Index i = 0; i < P; ++i)
+      if (eig.eigenvalues()[i] > 1e-12 * top)
+        parts.emplace_back(eig.eigenvalues()[i], eig.eigenvectors().col(i));
+  }
+  const Eigen::Index k = static_cast<Eigen::Index>(parts.size());
+  s->top.resize(m + k, P);
+  s->btop.resize(m + k);
+  s->top.topRows(m) = std::sqrt(2.0) * (*s->J);
+  s->btop.head(m) = std::sqrt(2.0) * s->r;
+  s->rest = gpen;
+  for (Eigen::Index i = 0; i < k; ++i) {
+    const double lam = parts[i].first;
+    const Eigen::VectorXd& v = parts[i].second;
+    const double c = v.dot(gpen);
+    s->top.row(m + i) = std::sqrt(lam) * v.transpose();
+    s->btop[m + i] = c / std::sqrt(lam);
+    s->rest -= c * v;
+  }
+}
 
 PetscErrorCode lm::Step(
     const lm::Model& s,
@@ -241,7 +329,7 @@ PetscErrorCode lm::Step(
     Eigen::VectorXd delta;
     bool ok;
     PetscCall(TrialStep(s, *mu, *theta, residuals, &delta, &ok));
-    const double pred = -(s.g.dot(delta) + 0.5 * delta.dot(s.A * delta));
+    const double pred = PredictedDecrease(s, delta);
     AlignedVector<double> x(theta->begin(), theta->end());
     for (Eigen::Index p = 0; p < delta.size(); ++p) x[p] += delta[p];
     double trial_loss = std::numeric_limits<double>::infinity();
@@ -312,8 +400,9 @@ PetscErrorCode Trainer::RunLm(const std::string& checkpoint_path, const State* r
   const char* why = "the iteration limit";
   for (; it < iterations; ++it) {
     PetscCall(Residuals(theta, W, &r, &J));
-    const lm::Model s = GaussNewton(*physics_, theta, r, J, lm_update_ == "trust",
-                                    lm_accel_ == "geodesic" ? lm_accel_ratio_ : 0.0);
+    const lm::Model s =
+        GaussNewton(*physics_, theta, r, J, lm_update_ == "trust",
+                    lm_accel_ == "geodesic" ? lm_accel_ratio_ : 0.0, lm_solve_ == "qr");
     PetscCheck(std::isfinite(s.loss), comm_, PETSC_ERR_NOT_CONVERGED,
                "training diverged: the solve blows up at the parameters of LM iteration %lld", it);
     const double gnorm = s.g.norm(), seconds = Elapsed();

@@ -243,6 +243,12 @@ PetscErrorCode Trainer::LmOptionsFromOptions() {
       "Levenberg-Marquardt: none, or geodesic (add half the second-order correction along "
       "each step, from one more forward solve: for curved, narrow valleys)",
       {"none", "geodesic"}, &lm_accel_, nullptr));
+  PetscCall(UdeOptionsChoice(
+      "-lm_solve",
+      "Levenberg-Marquardt: how a trial step is solved: normal (LDLT of J^T J + mu I) or qr "
+      "(least squares on [J; sqrt(mu) I] by Householder QR: the condition of J, not its "
+      "square, for the small damping of a near-zero residual)",
+      {"normal", "qr"}, &lm_solve_, nullptr));
   PetscCall(UdeOptionsPositiveReal(
       "-lm_acceleration_ratio",
       "Levenberg-Marquardt, geodesic: reject a step whose acceleration a and velocity v have "

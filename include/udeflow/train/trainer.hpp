@@ -241,6 +241,7 @@ class Trainer {
   PetscReal lm_damping_ = 1e-3, lm_gatol_ = 0;  // -train_lm_damping, -train_lm_gatol
   std::string lm_update_ = "fast";              // -train_lm_damping_update
   std::string lm_accel_ = "none";               // -train_lm_acceleration
+  std::string lm_solve_ = "normal";             // -train_lm_solve
   PetscReal lm_accel_ratio_ = 0.75;             // -train_lm_acceleration_ratio
   PetscInt iterations_ = 200, batch_ = 8, window_ = 10, window_max_ = 0, window_grow_every_ = 0,
            window_step_ = 5;
