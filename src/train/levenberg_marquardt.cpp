@@ -207,8 +207,8 @@ lm::Model GaussNewton(const pde::Physics& physics, const AlignedVector<double>& 
 namespace {
 
 // (A + mu dscale I)^-1 rhs, by LDLT of the normal matrix or (s.qr) by the least-squares
-// solution of B x ~= b, B = [top; sqrt(mu dscale) I], b = [btop; rest / sqrt(mu dscale)]
-// (the step's right-hand side g, qr_rhs true) or b = [sqrt2 J w; 0; 0] (rhs = 2 J^T w).
+// solution of B x ~= b, B = [top; sqrt(mu dscale) I], with b = [btop; rest / sqrt(mu
+// dscale)] for rhs = g (SolveG) and b = [sqrt2 w; 0; 0] for rhs = 2 J^T w (SolveJt).
 class DampedSolver {
  public:
   DampedSolver(const lm::Model& s, double mu) : s_(s), lambda_(mu * s.dscale) {
