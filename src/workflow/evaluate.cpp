@@ -189,6 +189,17 @@ PetscErrorCode PrintSchemeHeadline(MPI_Comm comm, const std::vector<EvaluationRo
       ref = &r;
   }
   if (!ref) PetscFunctionReturn(0);
+  const std::string diverged =
+      DivergedNote(c.mae_model_grid, ref->mae_model_grid, "the closure", ref->scheme);
+  if (!diverged.empty()) {
+    PetscCall(PetscPrintf(comm,
+                          "evaluate: closure at %" PetscInt_FMT
+                          " cells against %s at %" PetscInt_FMT " cells on the %" PetscInt_FMT
+                          "-cell grid: no ratio, %s (MAE %.3e vs %.3e)\n",
+                          c.cells, ref->scheme.c_str(), ref->cells, c.cells, diverged.c_str(),
+                          c.mae_model_grid, ref->mae_model_grid));
+    PetscFunctionReturn(0);
+  }
   const double ratio = c.mae_model_grid / ref->mae_model_grid;
   char factor[32];  // PetscPrintf would print 4 as "4." with %g
   std::snprintf(factor, sizeof(factor), "%g", (double)ref->cells / c.cells);
@@ -201,10 +212,14 @@ PetscErrorCode PrintSchemeHeadline(MPI_Comm comm, const std::vector<EvaluationRo
                         c.mae_model_grid, ref->mae_model_grid, c.survival, ref->survival,
                         ratio <= 1 ? "matches or beats it" : "does not reach it"));
   // The same comparison trajectory by trajectory: how much of the ratio is one forcing.
-  const size_t n = std::min(c.per_test.size(), ref->per_test.size());
+  // Trajectories on which either model diverged have no ratio: left out, and counted.
+  std::vector<double> r;
+  const size_t ntests = std::min(c.per_test.size(), ref->per_test.size());
+  for (size_t i = 0; i < ntests; ++i)
+    if (std::isfinite(c.per_test[i]) && std::isfinite(ref->per_test[i]))
+      r.push_back(c.per_test[i] / ref->per_test[i]);
+  const size_t n = r.size();
   if (n < 2) PetscFunctionReturn(0);
-  std::vector<double> r(n);
-  for (size_t i = 0; i < n; ++i) r[i] = c.per_test[i] / ref->per_test[i];
   double mean = 0, var = 0;
   for (double x : r) mean += x / n;
   for (double x : r) var += (x - mean) * (x - mean) / (n - 1);
@@ -213,9 +228,10 @@ PetscErrorCode PrintSchemeHeadline(MPI_Comm comm, const std::vector<EvaluationRo
       comm,
       "evaluate: per held-out trajectory, closure at %" PetscInt_FMT " cells / %s at %" PetscInt_FMT
       " cells (MAE on the closure's grid): mean %.2f, sd %.2f, range "
-      "%.2f-%.2f, %zu of %zu at or below 1\n",
+      "%.2f-%.2f, %zu of %zu at or below 1%s\n",
       c.cells, ref->scheme.c_str(), ref->cells, mean, std::sqrt(var),
-      *std::min_element(r.begin(), r.end()), *std::max_element(r.begin(), r.end()), at_most_1, n));
+      *std::min_element(r.begin(), r.end()), *std::max_element(r.begin(), r.end()), at_most_1, n,
+      n < ntests ? " (the trajectories where a model diverged left out)" : ""));
   PetscFunctionReturn(0);
 }
 
@@ -254,6 +270,17 @@ PetscErrorCode PrintTable(MPI_Comm comm, double horizon_used, size_t ntests,
   if (finest) {
     const auto& c = rows[0];
     const double a = c.mae_model_grid, b = finest->mae_model_grid;
+    const std::string diverged = DivergedNote(a, b, "the closure", "the un-closed scheme");
+    if (!diverged.empty()) {
+      PetscCall(PetscPrintf(comm,
+                            "evaluate: closure at %" PetscInt_FMT
+                            " cells against the un-closed scheme at %" PetscInt_FMT
+                            " cells on the %" PetscInt_FMT
+                            "-cell grid: no ratio, %s (MAE %.3e vs %.3e)\n",
+                            c.cells, finest->cells, c.cells, diverged.c_str(), a, b));
+      PetscCall(PrintSchemeHeadline(comm, rows));
+      PetscFunctionReturn(0);
+    }
     PetscCall(PetscPrintf(comm,
                           "evaluate: closure at %" PetscInt_FMT
                           " cells has %.2fx the error of the un-closed scheme at %" PetscInt_FMT

@@ -106,6 +106,14 @@ double TotalVariationGrowth(const std::vector<double>& tv, size_t n, double tv0)
   return g;
 }
 
+std::string DivergedNote(double a, double b, const std::string& model,
+                         const std::string& reference) {
+  const bool fa = std::isfinite(a), fb = std::isfinite(b);
+  if (fa && fb) return "";
+  if (!fa && !fb) return "both diverged";
+  return (fa ? reference : model) + " diverged";
+}
+
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> items;
   std::stringstream ss(text);

@@ -94,6 +94,12 @@ double TotalVariationGrowth(const std::vector<double>& tv, size_t n, double tv0)
 /// The case's time step (-ts_dt; 0 if not given).
 PetscErrorCode CaseTimeStep(const CaseModel& model, PetscReal* dt);
 
+/// For a headline comparing the error a of `model` with the error b of `reference`: "" when
+/// both are finite (the ratio a / b means something), else what diverged ("both
+/// diverged", "<model> diverged", "<reference> diverged"), printed instead of a ratio.
+std::string DivergedNote(double a, double b, const std::string& model,
+                         const std::string& reference);
+
 /// Splits a comma-separated list (empty items dropped).
 std::vector<std::string> SplitList(const std::string& text);
 

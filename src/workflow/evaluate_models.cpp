@@ -241,9 +241,17 @@ PetscErrorCode PrintComparison(MPI_Comm comm, const io::Dataset& data,
     PetscCall(PetscPrintf(comm, "%s\n", line.str().c_str()));
   }
   const auto& last = rows.back();
-  for (size_t i = 0; i + 1 < rows.size(); ++i)
-    PetscCall(PetscPrintf(comm, "evaluate: %s / %s MSE ratio %.2f (mean over test trajectories)\n",
-                          rows[i].label.c_str(), last.label.c_str(), rows[i].mse / last.mse));
+  for (size_t i = 0; i + 1 < rows.size(); ++i) {
+    const std::string diverged =
+        DivergedNote(rows[i].mse, last.mse, rows[i].label.c_str(), last.label.c_str());
+    if (!diverged.empty())
+      PetscCall(PetscPrintf(comm, "evaluate: %s against %s: no MSE ratio, %s\n",
+                            rows[i].label.c_str(), last.label.c_str(), diverged.c_str()));
+    else
+      PetscCall(PetscPrintf(comm,
+                            "evaluate: %s / %s MSE ratio %.2f (mean over test trajectories)\n",
+                            rows[i].label.c_str(), last.label.c_str(), rows[i].mse / last.mse));
+  }
   for (const auto& r : rows)
     PetscCall(PetscPrintf(comm,
                           "evaluate: %s error growth %.3g (RMS error at the end / at a quarter "

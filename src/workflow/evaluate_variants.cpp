@@ -255,6 +255,16 @@ PetscErrorCode PrintClosureGridHeadline(MPI_Comm comm, const std::vector<Variant
   const PetscInt n0 = c->Physics()->GridSize()[0];
   for (const auto& m : models) {
     if (m.label == "learned" || !FinerThanClosure(m, c) || factors[m.factor] != 4) continue;
+    const std::string diverged = DivergedNote(c->mae_coarse, m.mae_coarse, "the closure", m.label);
+    if (!diverged.empty()) {
+      PetscCall(PetscPrintf(
+          comm,
+          "evaluate: closure at %" PetscInt_FMT " cells against %s at %" PetscInt_FMT
+          " cells (4x) on the %" PetscInt_FMT "-cell grid: no ratio, %s (MAE %.3e vs %.3e)\n",
+          n0, m.label.c_str(), m.Physics()->GridSize()[0], n0, diverged.c_str(), c->mae_coarse,
+          m.mae_coarse));
+      continue;
+    }
     const double ratio = c->mae_coarse / m.mae_coarse;
     PetscCall(PetscPrintf(
         comm,
