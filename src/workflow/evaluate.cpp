@@ -271,22 +271,20 @@ PetscErrorCode PrintTable(MPI_Comm comm, double horizon_used, size_t ntests,
     const auto& c = rows[0];
     const double a = c.mae_model_grid, b = finest->mae_model_grid;
     const std::string diverged = DivergedNote(a, b, "the closure", "the un-closed scheme");
-    if (!diverged.empty()) {
+    if (!diverged.empty())
       PetscCall(PetscPrintf(comm,
                             "evaluate: closure at %" PetscInt_FMT
                             " cells against the un-closed scheme at %" PetscInt_FMT
                             " cells on the %" PetscInt_FMT
                             "-cell grid: no ratio, %s (MAE %.3e vs %.3e)\n",
                             c.cells, finest->cells, c.cells, diverged.c_str(), a, b));
-      PetscCall(PrintSchemeHeadline(comm, rows));
-      PetscFunctionReturn(0);
-    }
-    PetscCall(PetscPrintf(comm,
-                          "evaluate: closure at %" PetscInt_FMT
-                          " cells has %.2fx the error of the un-closed scheme at %" PetscInt_FMT
-                          " cells on the %" PetscInt_FMT "-cell grid (MAE %.3e vs %.3e; %s)\n",
-                          c.cells, a / b, finest->cells, c.cells, a, b,
-                          a <= b ? "matches or beats it" : "does not reach it"));
+    else
+      PetscCall(PetscPrintf(comm,
+                            "evaluate: closure at %" PetscInt_FMT
+                            " cells has %.2fx the error of the un-closed scheme at %" PetscInt_FMT
+                            " cells on the %" PetscInt_FMT "-cell grid (MAE %.3e vs %.3e; %s)\n",
+                            c.cells, a / b, finest->cells, c.cells, a, b,
+                            a <= b ? "matches or beats it" : "does not reach it"));
   }
   PetscCall(PrintSchemeHeadline(comm, rows));
   PetscFunctionReturn(0);

@@ -242,8 +242,7 @@ PetscErrorCode PrintComparison(MPI_Comm comm, const io::Dataset& data,
   }
   const auto& last = rows.back();
   for (size_t i = 0; i + 1 < rows.size(); ++i) {
-    const std::string diverged =
-        DivergedNote(rows[i].mse, last.mse, rows[i].label.c_str(), last.label.c_str());
+    const std::string diverged = DivergedNote(rows[i].mse, last.mse, rows[i].label, last.label);
     if (!diverged.empty())
       PetscCall(PetscPrintf(comm, "evaluate: %s against %s: no MSE ratio, %s\n",
                             rows[i].label.c_str(), last.label.c_str(), diverged.c_str()));
