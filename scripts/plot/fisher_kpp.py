@@ -52,6 +52,10 @@ def loss_histories(d):
             if "train" not in command:
                 continue
             name = ("LM" if "lm" in command else "L-BFGS" if "tao" in command else "Adam")
+            # A step given its own -train_window fits other windows than the case's (another
+            # objective): say which.
+            if "-train_window" in command[:-1]:
+                name += ", windows of %s" % command[command.index("-train_window") + 1]
             its, losses = monitor_lines(block)
             if len(its):
                 runs.append(("train (%s)" % name, its, losses))
