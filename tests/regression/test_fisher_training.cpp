@@ -142,11 +142,9 @@ TEST_F(FisherTraining, LossAndGradientIncludeThePenalty) {
   EXPECT_NEAR(grad[1][P - 1], grad[0][P - 1], 1e-13 * gmax) << "the scale D0 is not penalised";
 }
 
-// Levenberg-Marquardt's residuals and Jacobian (-train_optimizer lm): sum r^2 + penalty is
-// the trainer's loss, 2 J^T r + grad(penalty) its exact adjoint gradient, and columns of J
-// match central differences of r.
-// Checks the residuals of windows of length W against the trainer's loss and gradient and
-// five Jacobian columns against central differences; returns the residuals.
+// Levenberg-Marquardt's residuals and Jacobian (-train_optimizer lm) on the tiling of
+// windows of length W: sum r^2 + penalty is the trainer's loss, 2 J^T r + grad(penalty) its
+// exact adjoint gradient, and five columns of J match central differences of r.  Returns r.
 void CheckResidualJacobian(CaseTrainer& c, const AlignedVector<double>& theta, PetscInt W,
                            std::vector<double>* r) {
   train::Trainer& trainer = *c.trainer;
