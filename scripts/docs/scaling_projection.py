@@ -97,7 +97,7 @@ def ocean_reductions():
     return float(f[8]) / float(f[0])  # reductions / calls
 
 
-def us(x):
+def duration(x):
     return "%.1f us" % (x * 1e6) if x < 1e-3 else "%.2f ms" % (x * 1e3)
 
 
@@ -105,23 +105,21 @@ def rows():
     fwd, grad, n = burgers_rates()
     oc, red = ocean_rate(), ocean_reductions()
     out = []
-    for label, rate, msgs, total, unit in (
-            ("Burgers 2^20, RK4 forward step", fwd, MSGS_FORWARD, BURGERS_CELLS, "cells"),
-            ("Burgers 2^20, gradient step", grad, MSGS_GRADIENT, BURGERS_CELLS, "cells"),
-            ("ocean 128 x 128, implicit step", oc, 0, OCEAN_COLUMNS, "columns")):
+    for label, rate, msgs, r, total, unit in (
+            ("Burgers 2^20, RK4 forward step", fwd, MSGS_FORWARD, NORMS_PER_STEP, BURGERS_CELLS, "cells"),
+            ("Burgers 2^20, gradient step", grad, MSGS_GRADIENT, NORMS_PER_STEP, BURGERS_CELLS, "cells"),
+            ("ocean 128 x 128, implicit step", oc, 0, red, OCEAN_COLUMNS, "columns")):
         for p in RANKS:
-            levels = math.ceil(math.log2(p))
             per = total // p
             comp = rate * per
-            p2p = msgs * (ALPHA + GHOST_BYTES / BETA)
-            r = red if unit == "columns" else NORMS_PER_STEP
-            comm = p2p + r * ALPHA_R * levels
+            comm = msgs * (ALPHA + GHOST_BYTES / BETA) + r * ALPHA_R * math.ceil(math.log2(p))
             what = []
             if msgs:
                 what.append("%d msgs of %d B" % (msgs, GHOST_BYTES))
             what.append("%.3g reductions" % r)
             out.append("| %s | %d | %d %s | %s | %s (%s) | %.2f%% |" % (
-                label, p, per, unit, us(comp), us(comm), ", ".join(what), 100 * comm / (comp + comm)))
+                label, p, per, unit, duration(comp), duration(comm), ", ".join(what),
+                100 * comm / (comp + comm)))
     head = [
         "| step | ranks | per rank | compute / step | communication / step | share |",
         "|---|--:|--:|--:|--:|--:|",
